@@ -1,0 +1,99 @@
+"""Intake: a form export in, cases registered, acknowledgements out.
+
+Thin on purpose: the file is read by grants.intake_files, each record validated and
+registered by the domain (models), letters made and delivered by flows.letters.
+Batches are coarse tasks, since a task run costs milliseconds and a case microseconds.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.letters import create_letters, deliver_letters
+from grants.intake_files import Record, read_records
+from grants.settings import Settings, load
+from models.db import transaction
+from models.intake import register_applications
+from models.letters import ACKNOWLEDGEMENT
+from models.reference_data import acting_person, sync_call, sync_people
+from models.tables import Call, Person, Role
+from models.validation import InvalidApplication, ValidApplication, validate_application
+
+
+def open_office(settings: Settings, actor_email: str | None) -> tuple[int, int]:
+    """Bring the call and people in line with the configuration; find the acting officer."""
+    with transaction(settings.db_url) as session:
+        call = sync_call(session, settings.file["call"])
+        sync_people(session, settings.file.get("people", []))
+        return call.id, acting_person(session, actor_email, Role.case_officer).id
+
+
+@task(cache_policy=NO_CACHE)
+def register_batch(
+    settings: Settings, call_id: int, officer_id: int, records: list[Record], today: date
+) -> list[dict[str, Any]]:
+    """Validate and register one batch in one transaction; one result per record, in order."""
+    registry = settings.file["registry"]
+    with transaction(settings.db_url) as session:
+        call = session.get(Call, call_id)
+        officer = session.get(Person, officer_id)
+        valid: list[tuple[int, ValidApplication]] = []
+        results: list[dict[str, Any]] = []
+        for record in records:
+            result = {
+                "record": record.label,
+                "submission_id": record.fields.get("submission_id"),
+                "organisation": record.fields.get("organisation_name"),
+            }
+            try:
+                valid.append((len(results), validate_application(record.fields, call, today)))
+            except InvalidApplication as refused:
+                result |= {"status": "refused", "faults": [str(f) for f in refused.faults]}
+            results.append(result)
+        registrations = register_applications(
+            session,
+            call,
+            [a for _, a in valid],
+            officer,
+            registry["prefix"],
+            today,
+            registry.get("first_serial", 1),
+        )
+        for (index, application), registration in zip(valid, registrations, strict=True):
+            results[index] |= {
+                "status": "registered" if registration.new else "already registered",
+                "case_reference": registration.case_reference,
+                "warnings": application.warnings if registration.new else [],
+            }
+    return results
+
+
+@flow(name="intake")
+def intake(path: str, actor_email: str | None = None, send_letters: bool = True) -> dict[str, Any]:
+    """Register every valid application in the file, and acknowledge each new case."""
+    logger = get_run_logger()
+    settings = load()
+    today = date.today()
+    records, notes = read_records(Path(path))
+    for note in notes:
+        logger.warning("%s: %s", path, note)
+    call_id, officer_id = open_office(settings, actor_email)
+
+    total = len(records)
+    progress = create_progress_artifact(0.0, description=f"Intake of {Path(path).name}")
+    results: list[dict[str, Any]] = []
+    for start in range(0, total, settings.batch_size):
+        batch = records[start : start + settings.batch_size]
+        results += register_batch(settings, call_id, officer_id, batch, today)
+        update_progress_artifact(progress, 100.0 * len(results) / total)
+        logger.info("%d of %d applications checked", len(results), total)
+
+    letters = {"created": 0, "sent": 0, "failed": 0}
+    if send_letters:
+        letters["created"] = create_letters(settings, ACKNOWLEDGEMENT, today)
+        letters |= deliver_letters(settings, today)
+    return {"file": path, "notes": notes, "results": results, "letters": letters}

@@ -1,0 +1,91 @@
+"""Letters: render what is due, register it on the case, deliver what is queued.
+
+Both steps work from the database, not from what the calling flow remembers, so a
+rerun after a crash picks up exactly what is left: cases still without the letter,
+letters still queued.
+"""
+
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from grants import mail, render
+from grants.settings import Settings, load
+from models.db import transaction
+from models.letters import (
+    cases_without_letter,
+    claim_for_delivery,
+    letter_context,
+    mark_failed,
+    mark_sent,
+    queued_letter_ids,
+    store_letter,
+)
+from models.tables import Letter
+
+RENDER_BATCH = 200
+
+
+@task(cache_policy=NO_CACHE)
+def create_letters(settings: Settings, kind: str, today: date) -> int:
+    """Render and register the letter of `kind` for every case that lacks one."""
+    logger = get_run_logger()
+    authority = settings.file["authority"]
+    created = 0
+    while True:
+        with transaction(settings.db_url) as session:
+            cases = cases_without_letter(session, kind, limit=RENDER_BATCH)
+            if not cases:
+                return created
+            jobs = [
+                (f"letters/{kind}.{case.language}.html", letter_context(case, authority, today))
+                for case in cases
+            ]
+            pdfs = render.render_many(jobs, settings.render_workers)
+            for case, pdf in zip(cases, pdfs, strict=True):
+                store_letter(session, case, kind, pdf)
+        created += len(cases)
+        logger.info("%d %s letter(s) rendered and registered", created, kind)
+
+
+@task(cache_policy=NO_CACHE)
+def deliver_letters(settings: Settings, today: date) -> dict[str, int]:
+    """Send every queued letter once; a failure stays queued, with its reason, for the next run."""
+    logger = get_run_logger()
+    authority = settings.file["authority"]
+    with transaction(settings.db_url) as session:
+        queued = queued_letter_ids(session)
+    counts = {"sent": 0, "failed": 0}
+    for letter_id in queued:
+        with transaction(settings.db_url) as session:
+            letter = claim_for_delivery(session, letter_id)
+            if letter is None:
+                continue  # another delivery run has it
+            case = letter.case
+            context = letter_context(case, authority, today)
+            template = f"email/{letter.kind}.{letter.language}.txt"
+            subject, body = render.render_text(template, context).split("\n\n", 1)
+            message = mail.build_message(letter, authority["mail_from"], subject.strip(), body)
+        try:
+            via = mail.deliver(message, settings, letter.filename.removesuffix(".pdf"))
+        except Exception as error:  # any failure: keep the letter, say why, retry later
+            with transaction(settings.db_url) as session:
+                mark_failed(
+                    session, session.get(Letter, letter_id), f"{type(error).__name__}: {error}"
+                )
+            counts["failed"] += 1
+            logger.warning("letter %s not delivered: %s", letter.filename, error)
+            continue
+        with transaction(settings.db_url) as session:
+            mark_sent(session, session.get(Letter, letter_id), via)
+        counts["sent"] += 1
+    if queued:
+        logger.info("%(sent)d letter(s) delivered, %(failed)d left queued for a retry", counts)
+    return counts
+
+
+@flow(name="deliver-letters")
+def deliver() -> dict[str, int]:
+    """Retry every queued letter: the way out for letters whose delivery failed."""
+    return deliver_letters(load(), date.today())

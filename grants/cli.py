@@ -1,0 +1,248 @@
+"""The `grants` command line: parses, checks who acts, calls flows and the domain, prints."""
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from grants.embedded import configure_prefect, run_flow
+from grants.intake_files import UnreadableFile, read_records
+from grants.render import format_amount
+from grants.settings import SAMPLES, Settings, load
+from models.audit import history
+from models.cases import CaseNotFound, find_case, letter_counts, letters_of, list_cases
+from models.db import transaction
+from models.reference_data import NotAllowed, acting_person, sync_call, sync_people
+from models.tables import DeliveryState, Person, Role
+from models.validation import WARNINGS
+
+app = typer.Typer(
+    help="Grant processing for Region Örebro län's call for social innovation.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+SAMPLE_FILES = ("applications.json", "applications.csv")
+
+AsOption = Annotated[
+    str | None,
+    typer.Option("--as", envvar="GRANTS_AS", help="E-mail of the registered person acting."),
+]
+
+
+def _settings() -> Settings:
+    settings = load()
+    configure_prefect(settings)
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+def _check_actor(settings: Settings, actor_email: str | None, role: Role) -> Person:
+    """Refuse an unknown person or a wrong role before any flow starts."""
+    with transaction(settings.db_url) as session:
+        sync_call(session, settings.file["call"])
+        sync_people(session, settings.file.get("people", []))
+        return acting_person(session, actor_email, role)
+
+
+def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bool) -> int:
+    """Take one file in; print its report; return the number of refused records."""
+    from flows.intake import intake
+
+    try:
+        read_records(path)
+        officer = _check_actor(settings, actor_email, Role.case_officer)
+    except (UnreadableFile, NotAllowed) as error:
+        raise _fail(str(error)) from None
+    out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
+    report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
+    return _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> int:
+    results = report["results"]
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_status.setdefault(result["status"], []).append(result)
+    for note in report["notes"]:
+        out.print(f"[yellow]Note:[/] {note}", highlight=False)
+    for result in by_status.get("refused", []):
+        who = result.get("submission_id") or result.get("organisation") or ""
+        out.print(f"[red]Refused[/] {result['record']} {who}:", highlight=False)
+        for fault in result["faults"]:
+            out.print(f"    {fault}", highlight=False)
+    for result in by_status.get("registered", []):
+        for code in result["warnings"]:
+            out.print(f"[yellow]Warning[/] {result['case_reference']}: {WARNINGS[code]}")
+    letters = report["letters"]
+    out.print(
+        f"{len(results)} application(s) read: {len(by_status.get('registered', []))} registered, "
+        f"{len(by_status.get('already registered', []))} already registered, "
+        f"{len(by_status.get('refused', []))} refused. Letters: {letters['created']} created, "
+        f"{letters['sent']} delivered, {letters['failed']} left queued for a retry.",
+        highlight=False,
+    )
+    return len(by_status.get("refused", []))
+
+
+@app.command("intake")
+def intake_command(
+    file: Annotated[Path, typer.Argument(help="A form export: .json or .csv.")],
+    actor: AsOption = None,
+    letters: Annotated[bool, typer.Option(help="Send acknowledgement letters.")] = True,
+) -> None:
+    """Register the applications in FILE and acknowledge each new case.
+
+
+    Exits 0 when every record is registered (or already was), 1 when some were refused
+    (the valid ones are registered all the same), 2 when nothing could be done.
+    """
+    settings = _settings()
+    refused = _intake(settings, file, actor, letters)
+    raise typer.Exit(1 if refused else 0)
+
+
+@app.command("status")
+def status_command(
+    case_reference: Annotated[str | None, typer.Argument(help="Show one case in full.")] = None,
+) -> None:
+    """List the cases with their state, or show one case's full history."""
+    settings = _settings()
+    with transaction(settings.db_url) as session:
+        if case_reference is None:
+            _print_cases(session)
+            return
+        try:
+            case = find_case(session, case_reference)
+        except CaseNotFound as error:
+            raise _fail(str(error)) from None
+        _print_case(session, case)
+
+
+def _print_cases(session: Any) -> None:
+    cases = list_cases(session)
+    counts = letter_counts(session)
+    table = Table(title=f"{len(cases)} case(s)", title_justify="left")
+    for column in (
+        "Case",
+        "State",
+        "Received",
+        "Organisation",
+        "Project",
+        "Applied for",
+        "Letters sent/queued",
+    ):
+        table.add_column(column, no_wrap=column in ("Case", "Applied for"))
+    for case in cases:
+        letters = counts.get(case.id, {})
+        queued = letters.get(DeliveryState.queued, 0) + letters.get(DeliveryState.sending, 0)
+        table.add_row(
+            case.case_reference,
+            case.state,
+            case.date_received.isoformat(),
+            case.organisation.name,
+            case.project_title,
+            format_amount(case.requested_amount),
+            f"{letters.get(DeliveryState.sent, 0)}/{queued}",
+        )
+    out.print(table)
+
+
+def _print_case(session: Any, case: Any) -> None:
+    org = case.organisation
+    out.print(f"[bold]{case.case_reference}[/] {case.project_title}", highlight=False)
+    facts = {
+        "State": case.state,
+        "Organisation": f"{org.name} ({org.organisation_number or 'no organisation number'}), "
+        f"{org.legal_form}, {org.municipality}",
+        "Contact": f"{org.contact_person} <{org.email}>",
+        "Received": case.date_received.isoformat(),
+        "Applied for": format_amount(case.requested_amount),
+        "Project period": f"{case.project_start.isoformat()} – {case.project_end.isoformat()}",
+        "Case officer": case.case_officer.name if case.case_officer else "—",
+        "Language": case.language,
+        "Warnings": "; ".join(WARNINGS[w] for w in case.warnings) or "none",
+    }
+    for label, value in facts.items():
+        out.print(f"  {label + ':':16} {value}", highlight=False)
+    letters = Table(title="Letters", title_justify="left")
+    for column in ("File", "SHA-256", "Delivery", "Attempts", "Last error"):
+        letters.add_column(column)
+    for letter in letters_of(session, case):
+        letters.add_row(
+            letter.filename,
+            letter.sha256[:16] + "…",
+            letter.delivery_state,
+            str(letter.attempts),
+            letter.last_error or "",
+        )
+    out.print(letters)
+    trail = Table(title="History", title_justify="left")
+    for column in ("When", "Who", "Role", "What", "State", "Details"):
+        trail.add_column(column)
+    for event in history(session, case):
+        when = event.at.replace(tzinfo=event.at.tzinfo or ZoneInfo("UTC")).astimezone(STOCKHOLM)
+        change = (
+            f"{event.state_before or '—'} → {event.state_after}"
+            if event.state_before != event.state_after
+            else str(event.state_after)
+        )
+        details = ", ".join(f"{k}: {v}" for k, v in event.detail.items() if v not in (None, [], ""))
+        trail.add_row(
+            when.strftime("%Y-%m-%d %H:%M"), event.actor, event.role, event.action, change, details
+        )
+    out.print(trail)
+
+
+@app.command("deliver")
+def deliver_command() -> None:
+    """Retry every letter still queued (after a failed delivery)."""
+    _settings()
+    from flows.letters import deliver
+
+    counts = run_flow(deliver)
+    out.print(f"{counts['sent']} letter(s) delivered, {counts['failed']} still queued.")
+    raise typer.Exit(1 if counts["failed"] else 0)
+
+
+@app.command("export-letters")
+def export_letters_command(
+    folder: Annotated[Path, typer.Argument(help="Where to write the PDFs.")],
+) -> None:
+    """Write every letter's PDF, as archived on its case, to FOLDER."""
+    settings = _settings()
+    folder.mkdir(parents=True, exist_ok=True)
+    with transaction(settings.db_url) as session:
+        count = 0
+        for case in list_cases(session):
+            for letter in letters_of(session, case):
+                (folder / letter.filename).write_bytes(letter.pdf)
+                count += 1
+    out.print(f"{count} letter(s) written to {folder.resolve()}")
+
+
+@app.command("demo")
+def demo_command(actor: AsOption = None) -> None:
+    """The main job on the embedded default: take in the sample applications, list the cases."""
+    settings = _settings()
+    refused = sum(_intake(settings, SAMPLES / name, actor, True) for name in SAMPLE_FILES)
+    status_command(None)
+    export_letters_command(settings.home / "letters")
+    outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
+    out.print(f"Case database: {settings.db_url}\nE-mail: {outbox}", highlight=False)
+    raise typer.Exit(1 if refused else 0)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("COLUMNS", "160")
+    app()

@@ -1,0 +1,32 @@
+"""Prefect for one machine: the ephemeral API unless PREFECT_API_URL names a server.
+
+Must run before `prefect` is imported, since Prefect reads its settings at import.
+"""
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from grants.settings import Settings
+
+
+def configure_prefect(settings: Settings) -> None:
+    """Keep Prefect's files beside the case database and keep it offline and quiet."""
+    os.environ.setdefault("PREFECT_HOME", str((settings.home / "prefect").resolve()))
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+
+
+def run_flow(flow: Callable[..., Any], **parameters: Any) -> Any:
+    """Run a flow in this process.
+
+    Embedded, the flow heartbeat only costs a second per run (its thread is joined at the
+    end) and nobody watches for crashed runs; against a real server it stays on.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return flow(**parameters)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return flow(**parameters)

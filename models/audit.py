@@ -1,0 +1,72 @@
+"""The audit trail and the one way a case changes state.
+
+Every change of a case is written here in the same transaction as the change itself,
+so the trail can never disagree with the case.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models.states import CaseState, check_transition
+from models.tables import AuditEvent, Case, Person, Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, and in which role: a person's e-mail, or "grants" for automated work."""
+
+    who: str
+    role: Role
+
+    @classmethod
+    def of(cls, person: Person) -> "Actor":
+        return cls(person.email, person.role)
+
+
+SYSTEM = Actor("grants", Role.system)
+
+
+def record(session: Session, case: Case, actor: Actor, action: str, **detail: Any) -> AuditEvent:
+    """Append an event that leaves the state as it is."""
+    event = AuditEvent(
+        case_id=case.id,
+        actor=actor.who,
+        role=actor.role,
+        action=action,
+        state_before=case.state,
+        state_after=case.state,
+        detail=detail,
+    )
+    session.add(event)
+    return event
+
+
+def move(
+    session: Session, case: Case, to: CaseState, actor: Actor, action: str, **detail: Any
+) -> AuditEvent:
+    """Move the case to `to` if the state machine allows it; raise IllegalTransition if not."""
+    check_transition(case.case_reference, case.state, to)
+    event = AuditEvent(
+        case_id=case.id,
+        actor=actor.who,
+        role=actor.role,
+        action=action,
+        state_before=case.state,
+        state_after=to,
+        detail=detail,
+    )
+    case.state = to
+    session.add(case)
+    session.add(event)
+    return event
+
+
+def history(session: Session, case: Case) -> list[AuditEvent]:
+    """The case's trail, oldest first."""
+    return list(
+        session.exec(
+            select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)
+        )
+    )

@@ -1,0 +1,43 @@
+"""Finding and listing cases."""
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.states import CaseState
+from models.tables import Case, DeliveryState, Letter
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+def find_case(session: Session, case_reference: str) -> Case:
+    reference = case_reference.strip().upper()
+    case = session.exec(select(Case).where(Case.case_reference == reference)).first()
+    if case is None:
+        raise CaseNotFound(f"no case with case reference {case_reference!r}")
+    return case
+
+
+def list_cases(session: Session, state: CaseState | None = None) -> list[Case]:
+    query = select(Case).order_by(col(Case.id))
+    if state is not None:
+        query = query.where(Case.state == state)
+    return list(session.exec(query))
+
+
+def letter_counts(session: Session) -> dict[int, dict[DeliveryState, int]]:
+    """Per case id: how many of its letters are sent, queued or being sent."""
+    rows = session.exec(
+        select(Letter.case_id, Letter.delivery_state, func.count()).group_by(
+            col(Letter.case_id), col(Letter.delivery_state)
+        )
+    )
+    counts: dict[int, dict[DeliveryState, int]] = {}
+    for case_id, delivery_state, count in rows:
+        counts.setdefault(case_id, {})[delivery_state] = count
+    return counts
+
+
+def letters_of(session: Session, case: Case) -> list[Letter]:
+    return list(session.exec(select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))

@@ -1,0 +1,58 @@
+"""The one state machine of a case: every step of DOMAIN.md's path, and nothing else.
+
+Flows, the command line and the web all move a case through `models.cases.move`,
+which consults `NEXT` below; no other code may set `Case.state`.
+"""
+
+from enum import StrEnum
+
+
+class CaseState(StrEnum):
+    """Where a case stands. Values are stored in the database; never rename one."""
+
+    received = "received"  # registered, acknowledged, waiting for the eligibility checklist
+    awaiting_supplement = "awaiting_supplement"  # komplettering requested, deadline running
+    in_review = "in_review"  # advisory group review tasks open
+    applicant_meeting = "applicant_meeting"  # meeting with the applicant to book or document
+    drafting_decision = "drafting_decision"  # förslag till beslut being prepared
+    communication = "communication"  # FL 25 §: material sent, waiting for reply or deadline
+    awaiting_decision = "awaiting_decision"  # draft with the decision maker
+    decided = "decided"  # signed; outcome recorded, decision letter sent
+    reporting = "reporting"  # funded: Community Talk and final report to come
+    closed = "closed"  # nothing more to do: finished, or withdrawn (avskrivs)
+
+
+S = CaseState
+
+NEXT: dict[CaseState, tuple[CaseState, ...]] = {
+    S.received: (S.in_review, S.awaiting_supplement, S.drafting_decision, S.closed),
+    S.awaiting_supplement: (S.received, S.in_review, S.drafting_decision, S.closed),
+    S.in_review: (S.applicant_meeting, S.drafting_decision, S.awaiting_supplement, S.closed),
+    S.applicant_meeting: (S.drafting_decision, S.closed),
+    S.drafting_decision: (S.communication, S.awaiting_decision, S.closed),
+    S.communication: (S.awaiting_decision, S.drafting_decision, S.closed),
+    S.awaiting_decision: (S.decided, S.drafting_decision, S.closed),
+    S.decided: (S.reporting, S.closed),
+    S.reporting: (S.closed,),
+    S.closed: (),
+}
+
+
+class IllegalTransition(ValueError):
+    """A step the state machine does not allow; the message names case, state and options."""
+
+    def __init__(self, case_reference: str, state: CaseState, wanted: CaseState) -> None:
+        allowed = ", ".join(NEXT[state]) or "nothing (the case is closed)"
+        super().__init__(
+            f"Case {case_reference} is '{state}' and cannot move to '{wanted}'; "
+            f"allowed next: {allowed}."
+        )
+        self.case_reference = case_reference
+        self.state = state
+        self.wanted = wanted
+
+
+def check_transition(case_reference: str, state: CaseState, wanted: CaseState) -> None:
+    """Raise IllegalTransition unless `wanted` may follow `state`."""
+    if wanted not in NEXT[state]:
+        raise IllegalTransition(case_reference, state, wanted)

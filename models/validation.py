@@ -1,0 +1,375 @@
+"""Validation of one application as it arrives from a form export.
+
+Every field is checked and every fault is reported, each naming the field, the value
+and why, so a case officer can correct the whole record in one go. Nothing here
+touches the database: intake stores only what passed.
+"""
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from models import identifiers
+from models.tables import Call, Language
+
+MUNICIPALITIES = (
+    "Askersund",
+    "Degerfors",
+    "Hallsberg",
+    "Hällefors",
+    "Karlskoga",
+    "Kumla",
+    "Laxå",
+    "Lekeberg",
+    "Lindesberg",
+    "Ljusnarsberg",
+    "Nora",
+    "Örebro",
+)
+
+# Legal forms of civil society, with the first digit their organisation numbers start with.
+LEGAL_FORMS = {
+    "ideell förening": "8",
+    "stiftelse": "8",
+    "registrerat trossamfund": "8",
+    "ekonomisk förening": "7",
+}
+LEGAL_FORM_ALIASES = {
+    "non-profit association": "ideell förening",
+    "foundation": "stiftelse",
+    "religious community": "registrerat trossamfund",
+    "trossamfund": "registrerat trossamfund",
+    "economic association": "ekonomisk förening",
+    "cooperative": "ekonomisk förening",
+}
+LANGUAGES = {
+    "sv": "sv",
+    "svenska": "sv",
+    "swedish": "sv",
+    "en": "en",
+    "engelska": "en",
+    "english": "en",
+}
+
+# What intake lets through but a case officer must follow up, by code (stored on the case).
+WARNINGS = {
+    "no_organisation_number": "no organisation number yet: needed before payment",
+    "no_payment_account": "no bankgiro or plusgiro: needed before payment",
+    "no_partners": "no partners named (basic requirement 4: anchored with partners)",
+}
+
+REQUIRED_TEXTS = ("project_title", "societal_challenge", "description", "target_group")
+OPTIONAL_TEXTS = ("innovation", "long_term_effects")
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+
+
+class FieldError(ValueError):
+    """One field's fault, in words for the person who typed it."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    field: str
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field} = {self.value!r}: {self.reason}"
+
+
+@dataclass
+class ValidApplication:
+    """An application whose every field passed; values are normalised."""
+
+    submission_id: str | None
+    date_received: date
+    language: Language
+    organisation: dict[str, Any]
+    project: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+class InvalidApplication(ValueError):
+    def __init__(self, faults: list[Fault]) -> None:
+        super().__init__("; ".join(str(f) for f in faults))
+        self.faults = faults
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str | int | float):
+        raise FieldError("must be text")
+    return str(value).strip()
+
+
+def _required(value: Any, limit: int = MAX_TEXT) -> str:
+    text = _text(value)
+    if not text:
+        raise FieldError("is required")
+    if len(text) > limit:
+        raise FieldError(f"is {len(text)} characters long; at most {limit} are allowed")
+    return text
+
+
+def _optional(value: Any) -> str:
+    text = _text(value)
+    if len(text) > MAX_TEXT:
+        raise FieldError(f"is {len(text)} characters long; at most {MAX_TEXT} are allowed")
+    return text
+
+
+def parse_amount(value: Any) -> int:
+    """Whole kronor from 50000, "50 000", "50 000 kr", "50000,00" or "SEK 50,000"."""
+    if isinstance(value, bool):
+        raise FieldError("must be a whole number of kronor")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise FieldError("must be whole kronor, without öre")
+    text = re.sub(r"(?i)\s|kr\.?|sek|:-", "", _text(value).replace("\u00a0", ""))
+    if not text:
+        raise FieldError("is required")
+    text = re.sub(r"[,.]00?$", "", text)
+    if re.fullmatch(r"\d{1,3}([,.]\d{3})+", text):
+        text = re.sub(r"[,.]", "", text)
+    if not text.isdigit():
+        raise FieldError("must be a whole number of kronor, such as 50000 or 50 000 kr")
+    return int(text)
+
+
+def parse_hours(value: Any) -> int:
+    if value is None or _text(value) == "":
+        return 0
+    try:
+        return parse_amount(value)
+    except FieldError:
+        raise FieldError("must be a whole number of hours") from None
+
+
+def parse_date(value: Any) -> date:
+    """An ISO date; a form's timestamp (2026-11-02T14:30:00+01:00) gives its date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if not text:
+        raise FieldError("is required")
+    try:
+        if "T" in text or " " in text:
+            return datetime.fromisoformat(text).date()
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FieldError("is not a date written YYYY-MM-DD") from None
+
+
+def parse_email(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise FieldError("is required")
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise FieldError(f"is not a valid e-mail address ({error})") from None
+
+
+def parse_municipality(value: Any) -> str:
+    text = re.sub(r"(?i)\s+kommun$", "", _required(value))
+    for name in MUNICIPALITIES:
+        if name.casefold() == text.casefold():
+            return name
+    raise FieldError(
+        "is not a municipality in Örebro county; the call is open to organisations in "
+        + ", ".join(MUNICIPALITIES)
+    )
+
+
+def parse_legal_form(value: Any) -> str:
+    text = _required(value).lower()
+    text = LEGAL_FORM_ALIASES.get(text, text)
+    if text not in LEGAL_FORMS:
+        raise FieldError(
+            "is not a legal form of civil society; accepted: " + ", ".join(LEGAL_FORMS)
+        )
+    return text
+
+
+def parse_language(value: Any) -> Language:
+    text = _text(value).lower() or "sv"
+    if text not in LANGUAGES:
+        raise FieldError("must be sv (svenska) or en (English)")
+    return Language(LANGUAGES[text])
+
+
+def parse_partners(value: Any) -> list[dict[str, str]]:
+    """Partners as a list of {name, support}, or text "Name: support; Name: support"."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        items: list[Any] = [p for p in (part.strip() for part in value.split(";")) if p]
+        items = [
+            dict(zip(("name", "support"), map(str.strip, p.split(":", 1)), strict=False))
+            for p in items
+        ]
+    elif isinstance(value, list):
+        items = value
+    else:
+        raise FieldError('must be a list of {"name", "support"} or "Name: support; …"')
+    partners = []
+    for item in items:
+        if not isinstance(item, dict) or not _text(item.get("name")):
+            raise FieldError("every partner needs a name")
+        partners.append({"name": _text(item["name"]), "support": _text(item.get("support"))})
+    return partners
+
+
+def month_names(months: list[int]) -> str:
+    return " and ".join(calendar.month_name[m] for m in sorted(months))
+
+
+class _Checker:
+    """Collects faults field by field so that one record reports all of them."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+        self.faults: list[Fault] = []
+
+    def take(self, name: str, parse: Any) -> Any:
+        value = self.record.get(name)
+        try:
+            return parse(value)
+        except (FieldError, identifiers.IdentifierError) as error:
+            self.faults.append(Fault(name, value, str(error)))
+            return None
+
+    def fault(self, name: str, reason: str) -> None:
+        self.faults.append(Fault(name, self.record.get(name), reason))
+
+
+def validate_application(record: dict[str, Any], call: Call, today: date) -> ValidApplication:
+    """Check one raw record against the call's rules; raise InvalidApplication with all faults."""
+    check = _Checker(record)
+    warnings: list[str] = []
+
+    received = check.take("submitted_at", lambda v: today if _text(v) == "" else parse_date(v))
+    language = check.take("language", parse_language)
+    legal_form = check.take("legal_form", parse_legal_form)
+    number = check.take(
+        "organisation_number", lambda v: identifiers.organisation_number(v) if _text(v) else None
+    )
+    organisation = {
+        "name": check.take("organisation_name", lambda v: _required(v, MAX_TITLE)),
+        "organisation_number": number,
+        "legal_form": legal_form,
+        "municipality": check.take("municipality", parse_municipality),
+        "email": check.take("email", parse_email),
+        "contact_person": check.take("contact_person", lambda v: _required(v, MAX_TITLE)),
+        "phone": check.take("phone", _optional) or None,
+        "postal_address": check.take("postal_address", _optional) or None,
+        "postcode": check.take("postcode", _optional) or None,
+        "city": check.take("city", _optional) or None,
+        "bankgiro": check.take("bankgiro", lambda v: identifiers.bankgiro(v) if _text(v) else None),
+        "plusgiro": check.take("plusgiro", lambda v: identifiers.plusgiro(v) if _text(v) else None),
+    }
+    project: dict[str, Any] = {
+        name: check.take(
+            name, lambda v, n=name: _required(v, MAX_TITLE if n == "project_title" else MAX_TEXT)
+        )
+        for name in REQUIRED_TEXTS
+    }
+    project |= {name: check.take(name, _optional) for name in OPTIONAL_TEXTS}
+    project |= {
+        "requested_amount": check.take("requested_amount", parse_amount),
+        "co_financing_cash": check.take(
+            "co_financing_cash", lambda v: 0 if _text(v) == "" else parse_amount(v)
+        ),
+        "co_financing_hours": check.take("co_financing_hours", parse_hours),
+        "project_start": check.take("project_start", parse_date),
+        "project_end": check.take("project_end", parse_date),
+        "partners": check.take("partners", parse_partners),
+    }
+
+    if received is not None:
+        if received > today:
+            check.fault("submitted_at", f"lies in the future (today is {today.isoformat()})")
+        elif received.month in call.closed_months:
+            check.fault(
+                "submitted_at",
+                f"the call is closed for applications in {month_names(call.closed_months)}",
+            )
+    if legal_form and number and number[0] != LEGAL_FORMS[legal_form]:
+        check.fault(
+            "organisation_number",
+            f"does not belong to a {legal_form} (its numbers start with {LEGAL_FORMS[legal_form]})",
+        )
+    number_faulty = any(f.field == "organisation_number" for f in check.faults)
+    if legal_form and number is None and not number_faulty:
+        if legal_form == "ideell förening":
+            warnings.append("no_organisation_number")
+        else:
+            check.fault("organisation_number", f"is required for a {legal_form}")
+    if not organisation["bankgiro"] and not organisation["plusgiro"]:
+        warnings.append("no_payment_account")
+    _check_amounts(check, call, project)
+    _check_period(check, call, project, received)
+    if project["partners"] == []:
+        warnings.append("no_partners")
+
+    if check.faults:
+        raise InvalidApplication(check.faults)
+    return ValidApplication(
+        submission_id=_text(record.get("submission_id")) or None,
+        date_received=received,
+        language=language,
+        organisation=organisation,
+        project=project,
+        warnings=warnings,
+    )
+
+
+def _check_amounts(check: _Checker, call: Call, project: dict[str, Any]) -> None:
+    amount = project["requested_amount"]
+    if amount is None:
+        return
+    if not call.minimum_grant <= amount <= call.maximum_grant:
+        check.fault(
+            "requested_amount",
+            f"must be between {call.minimum_grant} and {call.maximum_grant} kronor in this call",
+        )
+    cash, hours = project["co_financing_cash"], project["co_financing_hours"]
+    if cash is None or hours is None:
+        return
+    total = cash + hours * call.co_financing_hourly_rate
+    if total < amount:
+        check.fault(
+            "co_financing_cash",
+            f"co-financing is {cash} kr in cash plus {hours} h × "
+            f"{call.co_financing_hourly_rate} kr = {total} kr, less than the "
+            f"{amount} kr applied for; it must be at least equal",
+        )
+
+
+def _check_period(
+    check: _Checker, call: Call, project: dict[str, Any], received: date | None
+) -> None:
+    start, end = project["project_start"], project["project_end"]
+    if start is None or end is None:
+        return
+    if end < start:
+        check.fault("project_end", f"is before project_start ({start.isoformat()})")
+    elif (end.year - start.year) * 12 + end.month - start.month > call.max_project_months:
+        check.fault("project_end", f"the project may run at most {call.max_project_months} months")
+    if received is not None and start < received:
+        check.fault(
+            "project_start",
+            f"is before the application was received "
+            f"({received.isoformat()}); funds cannot pay for work already done",
+        )
