@@ -1,0 +1,110 @@
+"""The command line as a case officer uses it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from grants.cli import app
+from tests.conftest import SAMPLES
+from tests.helpers import database_dump
+
+runner = CliRunner()
+
+
+def grants(*args: str):
+    """Run the command; no-break spaces (in amounts) read as plain spaces."""
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    result.text = result.output.replace("\u00a0", " ")
+    return result
+
+
+def test_intake_status_and_history(grants_home: Path) -> None:
+    result = grants("intake", str(SAMPLES / "applications.json"))
+    assert result.exit_code == 0, result.output
+    assert "8 application(s) read: 8 registered, 0 already registered, 0 refused" in result.output
+    assert "no organisation number yet" in result.output
+
+    listing = grants("status")
+    assert listing.exit_code == 0
+    assert "8 case(s)" in listing.output and "Skatekollektivet Askersund" in listing.output
+    reference = next(w for w in listing.output.split() if w.endswith("RS6"))
+
+    detail = grants("status", reference.lower())
+    assert detail.exit_code == 0, detail.output
+    for expected in (
+        "Rullbräda i Askersund",
+        "50 000 kr",
+        "registered",
+        "letter_created",
+        "letter_sent",
+        "maria.lindqvist@regionorebrolan.example.se",
+        "case_officer",
+        "→ received",
+        "-mottagningsbekraftelse.pdf",
+    ):
+        assert expected in detail.text
+
+    missing = grants("status", "26RS99999")
+    assert missing.exit_code == 2 and "no case with case reference" in missing.output
+
+
+def test_refused_records_give_exit_code_1_and_a_report(grants_home: Path) -> None:
+    result = grants("intake", str(SAMPLES / "mistakes.csv"))
+    assert result.exit_code == 1
+    assert "Refused record 1 (line 2) SI-2026-0951:" in result.output
+    assert "municipality = 'Stockholm': is not a municipality in Örebro county" in result.output
+    assert "bankgiro = '5050-1502': the check digit" in result.output
+    assert "4 application(s) read: 1 registered, 0 already registered, 3 refused" in result.output
+
+
+def test_unknown_person_or_wrong_role_is_refused_and_nothing_changes(grants_home: Path) -> None:
+    grants("intake", str(SAMPLES / "applications.csv"))
+    before = database_dump(grants_home)
+    result = grants("intake", str(SAMPLES / "applications.json"), "--as", "nobody@example.se")
+    assert (
+        result.exit_code == 2 and "'nobody@example.se' is not a registered person" in result.output
+    )
+    result = grants(
+        "intake", str(SAMPLES / "applications.json"), "--as", "johan.ek@coompanion.example.se"
+    )
+    assert result.exit_code == 2
+    assert "Johan Ek <johan.ek@coompanion.example.se> is advisor" in result.output
+    assert "only a case_officer may do this" in result.output
+    assert database_dump(grants_home) == before
+
+
+def test_unreadable_file_is_refused_at_once(grants_home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(b"PK\x03\x04")
+    result = grants("intake", str(path))
+    assert result.exit_code == 2 and "expected a .json or .csv file" in result.output
+    assert database_dump(grants_home) == []
+
+
+def test_two_intakes_at_once_in_two_processes(
+    grants_home: Path, tmp_path: Path, prefect_server: str
+) -> None:
+    """Two officers' `grants intake` started together: every case gets its own reference."""
+    records = json.loads((SAMPLES / "applications.json").read_text())
+    files = []
+    for half in (0, 1):
+        path = tmp_path / f"half{half}.json"
+        path.write_text(json.dumps(records[half::2]))
+        files.append(path)
+    env = os.environ | {"PREFECT_API_URL": prefect_server, "GRANTS_HOME": str(grants_home)}
+    command = [sys.executable, "-m", "grants.cli", "intake", "--no-letters"]
+    processes = [
+        subprocess.Popen(
+            [*command, str(f)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for f in files
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    listing = grants("status").output
+    references = sorted(w for w in listing.split() if "RS" in w and w[:2].isdigit())
+    assert len(references) == 8 and len(set(references)) == 8

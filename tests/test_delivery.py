@@ -1,0 +1,73 @@
+"""E-mail to a real SMTP server started in the test; failures queue, retries send once."""
+
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from sqlmodel import select
+
+from flows.intake import intake
+from flows.letters import deliver
+from grants.embedded import run_flow
+from grants.settings import load
+from models.db import transaction
+from models.tables import AuditEvent, Letter
+from tests.conftest import SAMPLES, Mailbox, free_port
+
+
+def letters() -> list[Letter]:
+    with transaction(load().db_url) as session:
+        return list(session.exec(select(Letter).order_by(Letter.id)))
+
+
+def test_acknowledgements_arrive_by_smtp_with_the_pdf(smtp_server: Mailbox) -> None:
+    run_flow(intake, path=str(SAMPLES / "applications.json"))
+    messages = smtp_server.wait_for(8)
+    assert len(messages) == 8
+    by_recipient = {m["To"]: m for m in messages}
+    for letter in letters():
+        message = by_recipient[letter.recipient]
+        assert (
+            message["From"] == "Region Örebro län <sociala.innovationer@regionorebrolan.example.se>"
+        )
+        assert letter.letter_key.split("/")[0] in message["Subject"]
+        [attachment] = message.iter_attachments()
+        assert attachment.get_filename() == letter.filename
+        assert attachment.get_content() == letter.pdf
+        assert letter.delivery_state == "sent" and letter.delivered_via == "smtp"
+    english = next(m for m in messages if "cricket" in m["To"].lower() or "kfcc" in m["To"])
+    assert english["Subject"].startswith("Acknowledgement ")
+    assert "Dear Imran Qureshi" in english.get_body(("plain",)).get_content()
+    swedish = by_recipient[letters()[0].recipient]
+    assert "Hej " in swedish.get_body(("plain",)).get_content()
+    assert not list(Path(load().outbox_dir).glob("*.eml"))
+
+
+def test_a_failed_delivery_stays_queued_and_is_sent_once_later(
+    monkeypatch, grants_home: Path
+) -> None:
+    port = free_port()  # nothing listens here yet
+    monkeypatch.setenv("GRANTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GRANTS_SMTP_PORT", str(port))
+    report = run_flow(intake, path=str(SAMPLES / "applications.csv"))
+    assert report["letters"] == {"created": 3, "sent": 0, "failed": 3}
+    for letter in letters():
+        assert letter.delivery_state == "queued" and letter.attempts == 1
+        assert "ConnectionRefusedError" in letter.last_error
+    with transaction(load().db_url) as session:
+        failures = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "letter_delivery_failed")
+        ).all()
+        assert len(failures) == 3
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
+    controller.start()
+    try:
+        assert run_flow(deliver) == {"sent": 3, "failed": 0}
+        assert run_flow(deliver) == {"sent": 0, "failed": 0}
+        assert run_flow(intake, path=str(SAMPLES / "applications.csv"))["letters"]["sent"] == 0
+        assert len(mailbox.wait_for(3)) == 3
+    finally:
+        controller.stop()
+    assert len(mailbox.messages) == 3
+    assert all(letter.delivery_state == "sent" and letter.attempts == 2 for letter in letters())

@@ -1,0 +1,178 @@
+"""Intake end to end: the real Prefect flow, a real SQLite file, letters in the outbox."""
+
+import csv
+import io
+import json
+import threading
+from datetime import date
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from flows.intake import intake
+from grants.embedded import run_flow
+from grants.settings import load
+from models.db import transaction
+from models.intake import register_applications
+from models.reference_data import sync_call, sync_people
+from models.tables import AuditEvent, Case, Letter, Organisation, Person
+from models.validation import validate_application
+from tests.conftest import SAMPLES
+from tests.helpers import database_dump
+
+YY = f"{date.today().year % 100:02d}"
+
+
+def take_in(path: Path, **options) -> dict:
+    return run_flow(intake, path=str(path), **options)
+
+
+def statuses(report: dict) -> list[str]:
+    return [r["status"] for r in report["results"]]
+
+
+def cases() -> list[Case]:
+    with transaction(load().db_url) as session:
+        return list(session.exec(select(Case).order_by(Case.id)))
+
+
+def test_samples_are_registered_acknowledged_and_audited(grants_home: Path) -> None:
+    report = take_in(SAMPLES / "applications.json")
+    assert statuses(report) == ["registered"] * 8
+    assert [c.case_reference for c in cases()] == [f"{YY}RS{n}" for n in range(1, 9)]
+    assert report["letters"] == {"created": 8, "sent": 8, "failed": 0}
+
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0106")).one()
+        assert case.state == "received" and case.requested_amount == 50_000
+        assert case.organisation.municipality == "Askersund"
+        assert case.case_officer.email == "maria.lindqvist@regionorebrolan.example.se"
+        events = session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id)).all()
+        assert [e.action for e in events] == ["registered", "letter_created", "letter_sent"]
+        assert events[0].actor == "maria.lindqvist@regionorebrolan.example.se"
+        assert events[0].role == "case_officer" and events[0].state_after == "received"
+        no_number = session.exec(select(Case).where(Case.submission_id == "SI-2026-0104")).one()
+        assert no_number.warnings == ["no_organisation_number"]
+
+    outbox = sorted((grants_home / "outbox").glob("*.eml"))
+    assert len(outbox) == 8
+    message = message_from_bytes(outbox[0].read_bytes(), policy=policy.default)
+    [attachment] = message.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+
+
+def test_a_second_run_registers_and_sends_nothing_twice(grants_home: Path) -> None:
+    take_in(SAMPLES / "applications.json")
+    before = database_dump(grants_home)
+    report = take_in(SAMPLES / "applications.json")
+    assert statuses(report) == ["already registered"] * 8
+    assert [r["case_reference"] for r in report["results"]] == [f"{YY}RS{n}" for n in range(1, 9)]
+    assert report["letters"] == {"created": 0, "sent": 0, "failed": 0}
+    assert database_dump(grants_home) == before
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 8
+
+
+def test_without_submission_ids_the_content_recognises_a_copy(
+    grants_home: Path, tmp_path: Path
+) -> None:
+    records = json.loads((SAMPLES / "applications.json").read_text())
+    for record in records:
+        del record["submission_id"]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(records + records[:2]))  # two pasted twice in the same file
+    report = take_in(path, send_letters=False)
+    assert statuses(report) == ["registered"] * 8 + ["already registered"] * 2
+    assert report["results"][8]["case_reference"] == report["results"][0]["case_reference"]
+    assert statuses(take_in(path, send_letters=False)) == ["already registered"] * 10
+
+
+def test_csv_from_a_spreadsheet(grants_home: Path, tmp_path: Path) -> None:
+    text = (SAMPLES / "applications.csv").read_text(encoding="utf-8")
+    path = tmp_path / "excel.csv"
+    rows = list(csv.reader(io.StringIO(text)))
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows(rows)
+    path.write_bytes(out.getvalue().encode("cp1252"))  # Excel on Swedish Windows
+    report = take_in(path, send_letters=False)
+    assert statuses(report) == ["registered"] * 3
+    with transaction(load().db_url) as session:
+        orgs = [o.name for o in session.exec(select(Organisation))]
+    assert "Föreningen Digitala seniorer i Laxå" in orgs
+
+
+def test_mistakes_are_refused_by_record_field_and_value_and_valid_ones_kept(
+    grants_home: Path,
+) -> None:
+    report = take_in(SAMPLES / "mistakes.json")
+    by_id = {r["submission_id"]: r for r in report["results"]}
+    assert by_id["SI-2026-0905"]["status"] == "registered"
+    refused = {k: r for k, r in by_id.items() if r["status"] == "refused"}
+    assert len(refused) == 9
+    assert refused["SI-2026-0901"]["record"] == "record 1"
+    assert any(
+        f.startswith("organisation_number = '802467-5213': the check digit")
+        for f in refused["SI-2026-0901"]["faults"]
+    )
+    assert any(f.startswith("municipality = 'Västerås'") for f in refused["SI-2026-0903"]["faults"])
+    assert any("closed for applications in July" in f for f in refused["SI-2026-0906"]["faults"])
+    assert [c.submission_id for c in cases()] == ["SI-2026-0905"]
+    with transaction(load().db_url) as session:
+        assert len(session.exec(select(Organisation)).all()) == 1
+        assert len(session.exec(select(Letter)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '[{"submission_id": "x", ',  # cut off half-way
+        '[{"submission_id": "x", "organisation_name": "Bara namnet"}]',  # nothing else
+        "",
+    ],
+)
+def test_a_bad_file_leaves_the_database_unchanged(
+    grants_home: Path, tmp_path: Path, content: str
+) -> None:
+    take_in(SAMPLES / "applications.csv")
+    before = database_dump(grants_home)
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    try:
+        report = take_in(path)
+    except ValueError as error:
+        assert "bad.json" in str(error)
+    else:
+        assert statuses(report) == ["refused"]
+    assert database_dump(grants_home) == before
+
+
+def test_concurrent_intakes_never_share_a_case_reference(grants_home: Path) -> None:
+    """Two case officers registering at the same moment, each in their own transaction."""
+    settings = load()
+    records = json.loads((SAMPLES / "applications.json").read_text())
+    with transaction(settings.db_url) as session:
+        call = sync_call(session, settings.file["call"])
+        sync_people(session, settings.file["people"])
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def register(chunk: list[dict]) -> None:
+        try:
+            barrier.wait()
+            with transaction(settings.db_url) as session:
+                officer = session.exec(select(Person).where(Person.role == "case_officer")).one()
+                valid = [validate_application(r, call, date.today()) for r in chunk]
+                register_applications(session, call, valid, officer, "RS", date.today())
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=register, args=(records[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    references = sorted(int(c.case_reference[4:]) for c in cases())
+    assert references == list(range(1, 9))
