@@ -1,6 +1,7 @@
 """The `grants` command line: parses, checks who acts, calls flows and the domain, prints."""
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -25,7 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
+# Piped into a file or another program, keep table rows whole rather than 80 columns wide.
+out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 150)
 err = Console(stderr=True)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SAMPLE_FILES = ("applications.json", "applications.csv")
@@ -133,16 +135,13 @@ def _print_cases(session: Any) -> None:
     cases = list_cases(session)
     counts = letter_counts(session)
     table = Table(title=f"{len(cases)} case(s)", title_justify="left")
-    for column in (
-        "Case",
-        "State",
-        "Received",
-        "Organisation",
-        "Project",
-        "Applied for",
-        "Letters sent/queued",
-    ):
-        table.add_column(column, no_wrap=column in ("Case", "Applied for"))
+    table.add_column("Case", no_wrap=True)
+    table.add_column("State", no_wrap=True)
+    table.add_column("Received", no_wrap=True, min_width=10)
+    table.add_column("Organisation", max_width=34, no_wrap=True, overflow="ellipsis")
+    table.add_column("Project", max_width=44, no_wrap=True, overflow="ellipsis")
+    table.add_column("Applied for", justify="right", no_wrap=True)
+    table.add_column("Letters", no_wrap=True)
     for case in cases:
         letters = counts.get(case.id, {})
         queued = letters.get(DeliveryState.queued, 0) + letters.get(DeliveryState.sending, 0)
@@ -153,7 +152,7 @@ def _print_cases(session: Any) -> None:
             case.organisation.name,
             case.project_title,
             format_amount(case.requested_amount),
-            f"{letters.get(DeliveryState.sent, 0)}/{queued}",
+            f"{letters.get(DeliveryState.sent, 0)} sent" + (f", {queued} queued" if queued else ""),
         )
     out.print(table)
 
@@ -189,7 +188,7 @@ def _print_case(session: Any, case: Any) -> None:
     out.print(letters)
     trail = Table(title="History", title_justify="left")
     for column in ("When", "Who", "Role", "What", "State", "Details"):
-        trail.add_column(column)
+        trail.add_column(column, overflow="fold")
     for event in history(session, case):
         when = event.at.replace(tzinfo=event.at.tzinfo or ZoneInfo("UTC")).astimezone(STOCKHOLM)
         change = (
