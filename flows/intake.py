@@ -19,17 +19,9 @@ from grants.settings import Settings, load
 from models.db import transaction
 from models.intake import register_applications
 from models.letters import ACKNOWLEDGEMENT
-from models.reference_data import acting_person, sync_call, sync_people
+from models.reference_data import open_office
 from models.tables import Call, Person, Role
 from models.validation import InvalidApplication, ValidApplication, validate_application
-
-
-def open_office(settings: Settings, actor_email: str | None) -> tuple[int, int]:
-    """Bring the call and people in line with the configuration; find the acting officer."""
-    with transaction(settings.db_url) as session:
-        call = sync_call(session, settings.file["call"])
-        sync_people(session, settings.file.get("people", []))
-        return call.id, acting_person(session, actor_email, Role.case_officer).id
 
 
 @task(cache_policy=NO_CACHE)
@@ -81,14 +73,15 @@ def intake(path: str, actor_email: str | None = None, send_letters: bool = True)
     records, notes = read_records(Path(path))
     for note in notes:
         logger.warning("%s: %s", path, note)
-    call_id, officer_id = open_office(settings, actor_email)
+    with transaction(settings.db_url) as session:
+        call, officer = open_office(session, settings.file, actor_email, Role.case_officer)
 
     total = len(records)
     progress = create_progress_artifact(0.0, description=f"Intake of {Path(path).name}")
     results: list[dict[str, Any]] = []
     for start in range(0, total, settings.batch_size):
         batch = records[start : start + settings.batch_size]
-        results += register_batch(settings, call_id, officer_id, batch, today)
+        results += register_batch(settings, call.id, officer.id, batch, today)
         update_progress_artifact(progress, 100.0 * len(results) / total)
         logger.info("%d of %d applications checked", len(results), total)
 

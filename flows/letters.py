@@ -34,17 +34,19 @@ def create_letters(settings: Settings, kind: str, today: date) -> int:
     authority = settings.file["authority"]
     created = 0
     while True:
+        # Read, render, store: rendering takes seconds, so it holds no transaction open.
         with transaction(settings.db_url) as session:
             cases = cases_without_letter(session, kind, limit=RENDER_BATCH)
-            if not cases:
-                return created
             jobs = [
                 (f"letters/{kind}.{case.language}.html", letter_context(case, authority, today))
                 for case in cases
             ]
-            pdfs = render.render_many(jobs, settings.render_workers)
+        if not cases:
+            return created
+        pdfs = render.render_many(jobs, settings.render_workers)
+        with transaction(settings.db_url) as session:
             for case, pdf in zip(cases, pdfs, strict=True):
-                store_letter(session, case, kind, pdf)
+                store_letter(session, session.merge(case, load=False), kind, pdf)
         created += len(cases)
         logger.info("%d %s letter(s) rendered and registered", created, kind)
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import select
 
 from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
@@ -17,7 +18,7 @@ from grants.settings import SAMPLES, Settings, load
 from models.audit import history
 from models.cases import CaseNotFound, find_case, letter_counts, letters_of, list_cases
 from models.db import transaction
-from models.reference_data import NotAllowed, acting_person, sync_call, sync_people
+from models.reference_data import NotAllowed, open_office
 from models.tables import DeliveryState, Person, Role
 from models.validation import WARNINGS
 
@@ -52,9 +53,7 @@ def _fail(message: str) -> typer.Exit:
 def _check_actor(settings: Settings, actor_email: str | None, role: Role) -> Person:
     """Refuse an unknown person or a wrong role before any flow starts."""
     with transaction(settings.db_url) as session:
-        sync_call(session, settings.file["call"])
-        sync_people(session, settings.file.get("people", []))
-        return acting_person(session, actor_email, role)
+        return open_office(session, settings.file, actor_email, role)[1]
 
 
 def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bool) -> int:
@@ -189,6 +188,7 @@ def _print_case(session: Any, case: Any) -> None:
     trail = Table(title="History", title_justify="left")
     for column in ("When", "Who", "Role", "What", "State", "Details"):
         trail.add_column(column, overflow="fold")
+    names = {p.email: p.name for p in session.exec(select(Person))}
     for event in history(session, case):
         when = event.at.replace(tzinfo=event.at.tzinfo or ZoneInfo("UTC")).astimezone(STOCKHOLM)
         change = (
@@ -198,7 +198,12 @@ def _print_case(session: Any, case: Any) -> None:
         )
         details = ", ".join(f"{k}: {v}" for k, v in event.detail.items() if v not in (None, [], ""))
         trail.add_row(
-            when.strftime("%Y-%m-%d %H:%M"), event.actor, event.role, event.action, change, details
+            when.strftime("%Y-%m-%d %H:%M"),
+            names.get(event.actor, event.actor),
+            event.role,
+            event.action,
+            change,
+            details,
         )
     out.print(trail)
 

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import exists, update
+from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, Actor, record
@@ -31,7 +32,13 @@ def letter_key(case: Case, kind: str) -> str:
 def cases_without_letter(session: Session, kind: str, limit: int | None = None) -> list[Case]:
     """Cases that have no letter of this kind yet, oldest first."""
     has_letter = exists().where(col(Letter.case_id) == Case.id, col(Letter.kind) == kind)
-    query = select(Case).where(~has_letter).order_by(col(Case.id)).limit(limit)
+    query = (
+        select(Case)
+        .where(~has_letter)
+        .order_by(col(Case.id))
+        .limit(limit)
+        .options(*(selectinload(r) for r in (Case.organisation, Case.call, Case.case_officer)))
+    )
     return list(session.exec(query))
 
 

@@ -24,7 +24,8 @@ def sync_call(session: Session, values: dict[str, Any]) -> Call:
 def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
     """Create or update each configured person, found by e-mail."""
     known = {p.email: p for p in session.exec(select(Person))}
-    for values in people:
+    for configured in people:
+        values = configured | {"email": configured["email"].strip().lower()}
         role = Role(values["role"])
         if role is Role.system:
             raise ValueError(f"person {values['email']}: role 'system' is not for people")
@@ -37,6 +38,15 @@ def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
 
 class NotAllowed(PermissionError):
     """The person may not do this; the message says who, what and why."""
+
+
+def open_office(
+    session: Session, config: dict[str, Any], email: str | None, role: Role
+) -> tuple[Call, Person]:
+    """The call and the people as configured, and the registered person acting in `role`."""
+    call = sync_call(session, config["call"])
+    sync_people(session, config.get("people", []))
+    return call, acting_person(session, email, role)
 
 
 def acting_person(session: Session, email: str | None, role: Role) -> Person:

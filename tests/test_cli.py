@@ -41,7 +41,7 @@ def test_intake_status_and_history(grants_home: Path) -> None:
         "registered",
         "letter_created",
         "letter_sent",
-        "maria.lindqvist@regionorebrolan.example.se",
+        "Maria Lindqvist",
         "case_officer",
         "→ received",
         "-mottagningsbekraftelse.pdf",
