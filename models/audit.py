@@ -30,17 +30,7 @@ SYSTEM = Actor("grants", Role.system)
 
 def record(session: Session, case: Case, actor: Actor, action: str, **detail: Any) -> AuditEvent:
     """Append an event that leaves the state as it is."""
-    event = AuditEvent(
-        case_id=case.id,
-        actor=actor.who,
-        role=actor.role,
-        action=action,
-        state_before=case.state,
-        state_after=case.state,
-        detail=detail,
-    )
-    session.add(event)
-    return event
+    return _append(session, case, actor, action, case.state, detail)
 
 
 def move(
@@ -48,17 +38,29 @@ def move(
 ) -> AuditEvent:
     """Move the case to `to` if the state machine allows it; raise IllegalTransition if not."""
     check_transition(case.case_reference, case.state, to)
+    event = _append(session, case, actor, action, to, detail)
+    case.state = to
+    session.add(case)
+    return event
+
+
+def _append(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    action: str,
+    state_after: CaseState,
+    detail: dict[str, Any],
+) -> AuditEvent:
     event = AuditEvent(
         case_id=case.id,
         actor=actor.who,
         role=actor.role,
         action=action,
         state_before=case.state,
-        state_after=to,
+        state_after=state_after,
         detail=detail,
     )
-    case.state = to
-    session.add(case)
     session.add(event)
     return event
 

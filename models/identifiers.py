@@ -7,6 +7,7 @@ structure rules come from Bolagsverket's and Bankgirot's published formats.
 import re
 
 ORGANISATION_NUMBER = re.compile(r"^(\d{6})-?(\d{4})$")
+WRONG_CHECK_DIGIT = "the check digit (the last digit) does not match"
 
 
 class IdentifierError(ValueError):
@@ -35,25 +36,28 @@ def organisation_number(value: str) -> str:
     if int(digits[2:4]) < 20:
         raise IdentifierError("digits 3–4 must be 20 or more (otherwise it is a personal number)")
     if not luhn_valid(digits):
-        raise IdentifierError("the check digit (the last digit) does not match")
+        raise IdentifierError(WRONG_CHECK_DIGIT)
     return f"{digits[:6]}-{digits[6:]}"
 
 
 def bankgiro(value: str) -> str:
     """Return a bankgiro number as NNN-NNNN or NNNN-NNNN, or raise IdentifierError."""
-    digits = re.sub(r"[\s-]", "", value)
-    if not digits.isdigit() or len(digits) not in (7, 8):
-        raise IdentifierError("must be 7 or 8 digits, written NNN-NNNN or NNNN-NNNN")
-    if not luhn_valid(digits):
-        raise IdentifierError("the check digit (the last digit) does not match")
+    digits = _giro_digits(
+        value, range(7, 9), "must be 7 or 8 digits, written NNN-NNNN or NNNN-NNNN"
+    )
     return f"{digits[:-4]}-{digits[-4:]}"
 
 
 def plusgiro(value: str) -> str:
     """Return a plusgiro number as N…N-N (2–8 digits), or raise IdentifierError."""
-    digits = re.sub(r"[\s-]", "", value)
-    if not digits.isdigit() or not 2 <= len(digits) <= 8:
-        raise IdentifierError("must be 2 to 8 digits, written NNNNNN-N")
-    if not luhn_valid(digits):
-        raise IdentifierError("the check digit (the last digit) does not match")
+    digits = _giro_digits(value, range(2, 9), "must be 2 to 8 digits, written NNNNNN-N")
     return f"{digits[:-1]}-{digits[-1]}"
+
+
+def _giro_digits(value: str, lengths: range, shape: str) -> str:
+    digits = re.sub(r"[\s-]", "", value)
+    if not digits.isdigit() or len(digits) not in lengths:
+        raise IdentifierError(shape)
+    if not luhn_valid(digits):
+        raise IdentifierError(WRONG_CHECK_DIGIT)
+    return digits
