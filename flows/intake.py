@@ -12,6 +12,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from flows.letters import create_letters, deliver_letters
 from grants.intake_files import Record, read_records
@@ -81,7 +82,8 @@ def intake(path: str, actor_email: str | None = None, send_letters: bool = True)
     results: list[dict[str, Any]] = []
     for start in range(0, total, settings.batch_size):
         batch = records[start : start + settings.batch_size]
-        results += register_batch(settings, call.id, officer.id, batch, today)
+        # quote(): the batch is data for our code; Prefect need not search it for futures.
+        results += register_batch(settings, call.id, officer.id, quote(batch), today)
         update_progress_artifact(progress, 100.0 * len(results) / total)
         logger.info("%d of %d applications checked", len(results), total)
 
