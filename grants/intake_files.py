@@ -42,6 +42,77 @@ FIELDS = (
 )
 
 
+# Column names as Swedish forms and spreadsheets tend to write them, after _normalise_key.
+ALIASES = {
+    "inskickad": "submitted_at",
+    "inkom": "submitted_at",
+    "inkommen": "submitted_at",
+    "datum": "submitted_at",
+    "sprak": "language",
+    "organisation": "organisation_name",
+    "organisationsnamn": "organisation_name",
+    "foreningens_namn": "organisation_name",
+    "organisationsnummer": "organisation_number",
+    "orgnr": "organisation_number",
+    "juridisk_form": "legal_form",
+    "organisationsform": "legal_form",
+    "kommun": "municipality",
+    "adress": "postal_address",
+    "postadress": "postal_address",
+    "postnummer": "postcode",
+    "ort": "city",
+    "postort": "city",
+    "e_post": "email",
+    "epost": "email",
+    "e_mail": "email",
+    "kontaktperson": "contact_person",
+    "telefon": "phone",
+    "projekttitel": "project_title",
+    "projektnamn": "project_title",
+    "sokt_belopp": "requested_amount",
+    "belopp": "requested_amount",
+    "medfinansiering_kontant": "co_financing_cash",
+    "medfinansiering_timmar": "co_financing_hours",
+    "ideella_timmar": "co_financing_hours",
+    "projektstart": "project_start",
+    "startdatum": "project_start",
+    "projektslut": "project_end",
+    "slutdatum": "project_end",
+    "samhallsutmaning": "societal_challenge",
+    "beskrivning": "description",
+    "projektbeskrivning": "description",
+    "nyskapande": "innovation",
+    "langsiktiga_effekter": "long_term_effects",
+    "malgrupp": "target_group",
+    "samarbetspartner": "partners",
+    "samarbetspartners": "partners",
+}
+
+
+def _plain(key: str) -> str:
+    """A column name as people write it ("E-post ", "Sökt belopp") as e_post, sokt_belopp."""
+    folded = key.strip().casefold().translate(str.maketrans("åäöé", "aaoe"))
+    return "_".join("".join(c if c.isalnum() else " " for c in folded).split())
+
+
+def _normalise_key(key: str) -> str:
+    plain = _plain(key)
+    return ALIASES.get(plain, plain)
+
+
+def _fields(raw: dict[str, Any], parent: str = "") -> dict[str, Any]:
+    """Flat fields with normalised names; nested objects ({"project": {"title": …}}) flattened."""
+    fields: dict[str, Any] = {}
+    for raw_key, value in raw.items():
+        if isinstance(value, dict):
+            fields |= _fields(value, _plain(str(raw_key)))
+            continue
+        plain = _plain(str(raw_key))
+        key = f"{parent}_{plain}" if f"{parent}_{plain}" in FIELDS else _normalise_key(plain)
+        fields[key] = value
+    return fields
+
+
 class UnreadableFile(ValueError):
     """The file as a whole cannot be read; nothing in it is taken in."""
 
@@ -90,7 +161,7 @@ def _json_records(path: Path) -> list[Record]:
             raise UnreadableFile(
                 f"{path}: record {number} is {type(item).__name__}, not an object of fields"
             )
-        records.append(Record(f"record {number}", item))
+        records.append(Record(f"record {number}", _fields(item)))
     return records
 
 
@@ -99,7 +170,7 @@ def _csv_records(path: Path) -> list[Record]:
     header = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header.count)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    if not reader.fieldnames or not set(reader.fieldnames) & set(FIELDS):
+    if not reader.fieldnames or not {_normalise_key(n) for n in reader.fieldnames} & set(FIELDS):
         raise UnreadableFile(
             f"{path}: the first line must name the columns, for example: {', '.join(FIELDS[:6])} …"
         )
@@ -110,6 +181,6 @@ def _csv_records(path: Path) -> list[Record]:
                 f"{path}: line {reader.line_num} has more values than the header has columns"
             )
         if any((value or "").strip() for value in row.values()):
-            fields = {key.strip(): value for key, value in row.items()}
+            fields = _fields(row)
             records.append(Record(f"record {number} (line {reader.line_num})", fields))
     return records

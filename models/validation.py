@@ -79,7 +79,8 @@ class Fault:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.field} = {self.value!r}: {self.reason}"
+        shown = "(missing)" if self.value is None else repr(self.value)
+        return f"{self.field} = {shown}: {self.reason}"
 
 
 @dataclass

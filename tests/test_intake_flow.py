@@ -176,3 +176,48 @@ def test_concurrent_intakes_never_share_a_case_reference(grants_home: Path) -> N
     assert errors == []
     references = sorted(int(c.case_reference[4:]) for c in cases())
     assert references == list(range(1, 9))
+
+
+def test_swedish_column_names_and_nested_json(grants_home: Path, tmp_path: Path) -> None:
+    """A spreadsheet with Swedish headers, and a form that nests its fields."""
+    record = json.loads((SAMPLES / "applications.json").read_text())[0]
+    swedish = {
+        "Organisationsnummer": "organisation_number",
+        "E-post": "email",
+        "Kommun": "municipality",
+        "Sökt belopp": "requested_amount",
+        "Projekttitel": "project_title",
+        "Kontaktperson": "contact_person",
+    }
+    row = {header: record.pop(field) for header, field in swedish.items()}
+    row |= {k: v for k, v in record.items() if k != "partners"}
+    path = tmp_path / "svenska.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(row))
+        writer.writeheader()
+        writer.writerow(row)
+    assert statuses(take_in(path, send_letters=False)) == ["registered"]
+
+    nested = json.loads((SAMPLES / "applications.json").read_text())[1]
+    project_keys = ("project_title", "project_start", "project_end")
+    nested["project"] = {k.removeprefix("project_"): nested.pop(k) for k in project_keys}
+    nested["organisation"] = {
+        "name": nested.pop("organisation_name"),
+        "number": nested.pop("organisation_number"),
+    }
+    path = tmp_path / "nested.json"
+    path.write_text(json.dumps(nested))
+    report = take_in(path, send_letters=False)
+    assert statuses(report) == ["registered"], report
+    with transaction(load().db_url) as session:
+        numbers = set(session.exec(select(Organisation.organisation_number)))
+    assert numbers == {"802476-3156", "769631-8422"}
+
+
+def test_a_missing_column_is_named(grants_home: Path, tmp_path: Path) -> None:
+    record = json.loads((SAMPLES / "applications.json").read_text())[0]
+    del record["email"]
+    path = tmp_path / "no-email.json"
+    path.write_text(json.dumps(record))
+    [result] = take_in(path)["results"]
+    assert result["faults"] == ["email = (missing): is required"]
