@@ -5,6 +5,7 @@ registered by the domain (models), letters made and delivered by flows.letters.
 Batches are coarse tasks, since a task run costs milliseconds and a case microseconds.
 """
 
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
+from sqlalchemy.exc import IntegrityError
 
 from flows.letters import create_letters, deliver_letters
 from grants.intake_files import Record, read_records
@@ -29,7 +31,20 @@ from models.validation import InvalidApplication, ValidApplication, validate_app
 def register_batch(
     settings: Settings, call_id: int, officer_id: int, records: list[Record], today: date
 ) -> list[dict[str, Any]]:
-    """Validate and register one batch in one transaction; one result per record, in order."""
+    """Validate and register one batch in one transaction; one result per record, in order.
+
+    A concurrent intake may register the same organisation or application first (PostgreSQL
+    then refuses ours on a unique key): the batch is taken again, and sees theirs.
+    """
+    for _ in range(2):
+        with suppress(IntegrityError):
+            return _register_batch(settings, call_id, officer_id, records, today)
+    return _register_batch(settings, call_id, officer_id, records, today)
+
+
+def _register_batch(
+    settings: Settings, call_id: int, officer_id: int, records: list[Record], today: date
+) -> list[dict[str, Any]]:
     registry = settings.file["registry"]
     with transaction(settings.db_url) as session:
         call = session.get(Call, call_id)

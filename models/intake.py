@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.audit import Actor
@@ -61,19 +62,29 @@ def allocate_case_references(
     """
     if count == 0:
         return []
+    last = _advance_counter(session, today.year, prefix, count)
+    if last is None:  # the year's first case: create its counter, unless another did first
+        try:
+            with session.begin_nested():
+                counter = CaseReferenceCounter(
+                    year=today.year, prefix=prefix, last_serial=first_serial - 1
+                )
+                session.add(counter)
+        except IntegrityError:
+            pass
+        last = _advance_counter(session, today.year, prefix, count)
+    yy = f"{today.year % 100:02d}"
+    return [f"{yy}{prefix}{serial}" for serial in range(last - count + 1, last + 1)]
+
+
+def _advance_counter(session: Session, year: int, prefix: str, count: int) -> int | None:
     counter = CaseReferenceCounter
-    last = session.exec(
+    return session.exec(
         update(counter)
-        .where(col(counter.year) == today.year, col(counter.prefix) == prefix)
+        .where(col(counter.year) == year, col(counter.prefix) == prefix)
         .values(last_serial=counter.last_serial + count)
         .returning(counter.last_serial)
     ).scalar_one_or_none()
-    if last is None:
-        last = first_serial - 1 + count
-        session.add(CaseReferenceCounter(year=today.year, prefix=prefix, last_serial=last))
-        session.flush()
-    yy = f"{today.year % 100:02d}"
-    return [f"{yy}{prefix}{serial}" for serial in range(last - count + 1, last + 1)]
 
 
 def _organisations(

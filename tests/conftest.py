@@ -76,3 +76,25 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     monkeypatch.setenv("GRANTS_SMTP_PORT", str(port))
     yield mailbox
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    """One PostgreSQL server for the session, on a free port of 127.0.0.1."""
+    from tests.postgres import postgres_server
+
+    with postgres_server(free_port()) as url:
+        yield url
+
+
+@pytest.fixture
+def on_postgres(
+    postgres_base_url: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> str:
+    """Point GRANTS_DATABASE_URL at a fresh PostgreSQL database for this test."""
+    from tests.postgres import create_database
+
+    name = "grants_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
+    url = create_database(postgres_base_url, name)
+    monkeypatch.setenv("GRANTS_DATABASE_URL", url)
+    return url
