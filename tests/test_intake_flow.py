@@ -16,8 +16,8 @@ from grants.embedded import run_flow
 from grants.settings import load
 from models.db import transaction
 from models.intake import register_applications
-from models.reference_data import sync_call, sync_people
-from models.tables import AuditEvent, Case, Letter, Organisation, Person
+from models.reference_data import open_office
+from models.tables import AuditEvent, Case, Letter, Organisation, Role
 from models.validation import validate_application
 from tests.conftest import SAMPLES
 from tests.helpers import database_dump
@@ -148,23 +148,28 @@ def test_a_bad_file_leaves_the_database_unchanged(
     assert database_dump(grants_home) == before
 
 
-def test_concurrent_intakes_never_share_a_case_reference(grants_home: Path) -> None:
-    """Two case officers registering at the same moment, each in their own transaction."""
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_concurrent_registrations_never_share_a_case_reference(
+    database: str, request: pytest.FixtureRequest
+) -> None:
+    """Four transactions at once, the year's counter not yet created: all serials distinct."""
+    if database == "postgresql":
+        request.getfixturevalue("on_postgres")
     settings = load()
     records = json.loads((SAMPLES / "applications.json").read_text())
     with transaction(settings.db_url) as session:
-        call = sync_call(session, settings.file["call"])
-        sync_people(session, settings.file["people"])
+        call, officer = open_office(session, settings.file, None, Role.case_officer)
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []
 
     def register(chunk: list[dict]) -> None:
         try:
+            valid = [validate_application(r, call, date.today()) for r in chunk]
             barrier.wait()
             with transaction(settings.db_url) as session:
-                officer = session.exec(select(Person).where(Person.role == "case_officer")).one()
-                valid = [validate_application(r, call, date.today()) for r in chunk]
-                register_applications(session, call, valid, officer, "RS", date.today())
+                register_applications(
+                    session, session.merge(call), valid, session.merge(officer), "RS", date.today()
+                )
         except BaseException as error:  # reported below
             errors.append(error)
 

@@ -1,7 +1,8 @@
-"""The same intake against a real PostgreSQL server: production's database."""
+"""The same intake against a real PostgreSQL server: production's database.
 
-import json
-import threading
+(Concurrent registration on both databases: test_intake_flow.py.)
+"""
+
 from datetime import date
 
 from sqlalchemy import func
@@ -11,10 +12,7 @@ from flows.intake import intake
 from grants.embedded import run_flow
 from grants.settings import load
 from models.db import transaction
-from models.intake import register_applications
-from models.reference_data import open_office
-from models.tables import AuditEvent, Case, Letter, Organisation, Role
-from models.validation import validate_application
+from models.tables import AuditEvent, Case, Letter, Organisation
 from tests.conftest import SAMPLES
 
 YY = f"{date.today().year % 100:02d}"
@@ -44,34 +42,3 @@ def test_mistakes_on_postgresql_store_only_the_valid_record(on_postgres: str) ->
     report = run_flow(intake, path=str(SAMPLES / "mistakes.json"), send_letters=False)
     assert [r["status"] for r in report["results"]].count("refused") == 9
     assert counts() == {"Case": 1, "Organisation": 1, "Letter": 0, "AuditEvent": 1}
-
-
-def test_concurrent_registration_on_postgresql(on_postgres: str) -> None:
-    """Four transactions at once, the year's counter not yet created: all serials distinct."""
-    settings = load()
-    records = json.loads((SAMPLES / "applications.json").read_text())
-    with transaction(settings.db_url) as session:
-        call, officer = open_office(session, settings.file, None, Role.case_officer)
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def register(chunk: list[dict]) -> None:
-        try:
-            with transaction(settings.db_url) as session:
-                valid = [validate_application(r, call, date.today()) for r in chunk]
-                barrier.wait()
-                register_applications(
-                    session, session.merge(call), valid, session.merge(officer), "RS", date.today()
-                )
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=register, args=(records[i::4],)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    with transaction(settings.db_url) as session:
-        references = sorted(int(r[4:]) for r in session.exec(select(Case.case_reference)))
-    assert references == list(range(1, 9))
