@@ -541,7 +541,7 @@ def stage_intake(path: Path, count: int) -> None:
 def stage_letters(path: Path, count: int) -> None:
     """(d) intake with acknowledgement letters, into a database of its own."""
     run_flow, intake = start_prefect()
-    spent = time_tasks(("register_batch", "create_letters", "deliver_letters"))
+    spent = time_tasks(("register_batch", "render_letters", "deliver_letters"))
     seconds, statuses, letters = run_intake(run_flow, intake, path, letters=True)
     expect(statuses == {"registered": count}, f"intake with letters: {dict(statuses)}")
     expect(letters == {"created": count, "sent": count, "failed": 0}, f"letters: {letters}")
@@ -556,18 +556,20 @@ def letter_jobs() -> list[tuple[str, dict[str, Any]]]:
     from grants.settings import load
     from models.db import transaction
     from models.letters import letter_context
-    from models.tables import Case
+    from models.tables import Letter
 
     settings = load()
     authority, today = settings.file["authority"], date.today()
     with transaction(settings.db_url) as session:
-        cases = session.exec(select(Case).order_by(col(Case.id)))
+        letters = session.exec(
+            select(Letter).where(Letter.kind == LETTER_KIND).order_by(col(Letter.id))
+        )
         return [
             (
-                f"letters/{LETTER_KIND}.{case.language.value}.html",
-                letter_context(case, authority, today),
+                f"letters/{letter.kind}.{letter.language.value}.html",
+                letter_context(letter, authority, today),
             )
-            for case in cases
+            for letter in letters
         ]
 
 
@@ -746,7 +748,7 @@ def letters_report(
 ) -> list[str]:
     """(d) and (e): our letters beside WeasyPrint's own speed."""
     m, seconds = args.letters_count, ours["intake_s"]
-    rendering = m / ours["intake_tasks"]["create_letters"]
+    rendering = m / ours["intake_tasks"]["render_letters"]
     alone = raw["letters"] / raw["render_s"]
     return [
         f"intake with letters (uses --letters-count {m}, not {args.count}; fresh database): "
@@ -761,7 +763,7 @@ def letters_report(
         f"{raw['cold_s']:.1f} s = {raw['letters'] / raw['cold_s']:.1f} letters/s)",
         memory_line("WeasyPrint alone", raw),
         f"ours {rendering:.1f} letters/s vs WeasyPrint alone {alone:.1f} letters/s on "
-        f"{raw['workers']} cores (ratio {100 * rendering / alone:.0f}%; ours = the create_letters "
+        f"{raw['workers']} cores (ratio {100 * rendering / alone:.0f}%; ours = the render_letters "
         "task: starting the render workers, reading cases, rendering, storing)",
     ]
 

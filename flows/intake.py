@@ -16,12 +16,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from sqlalchemy.exc import IntegrityError
 
-from flows.letters import create_letters, deliver_letters
+from flows.letters import deliver_letters, render_letters
 from grants.intake_files import Record, read_records
 from grants.settings import Settings, load
 from models.db import transaction
 from models.intake import register_applications
-from models.letters import ACKNOWLEDGEMENT
 from models.reference_data import open_office
 from models.tables import Call, Person, Role
 from models.validation import InvalidApplication, ValidApplication, validate_application
@@ -104,6 +103,6 @@ def intake(path: str, actor_email: str | None = None, send_letters: bool = True)
 
     letters = {"created": 0, "sent": 0, "failed": 0}
     if send_letters:
-        letters["created"] = create_letters(settings, ACKNOWLEDGEMENT, today)
+        letters["created"] = render_letters(settings, today)
         letters |= deliver_letters(settings, today)
     return {"file": path, "notes": notes, "results": results, "letters": letters}

@@ -14,13 +14,13 @@ from grants import mail, render
 from grants.settings import Settings, load
 from models.db import transaction
 from models.letters import (
-    cases_without_letter,
+    attach_pdf,
     claim_for_delivery,
     letter_context,
+    letters_to_render,
     mark_failed,
     mark_sent,
     queued_letter_ids,
-    store_letter,
 )
 from models.tables import Letter
 
@@ -28,27 +28,31 @@ RENDER_BATCH = 200
 
 
 @task(cache_policy=NO_CACHE)
-def create_letters(settings: Settings, kind: str, today: date) -> int:
-    """Render and register the letter of `kind` for every case that lacks one."""
+def render_letters(settings: Settings, today: date) -> int:
+    """Render every ordered letter that has no PDF yet; return how many were made."""
     logger = get_run_logger()
     authority = settings.file["authority"]
     created = 0
     while True:
         # Read, render, store: rendering takes seconds, so it holds no transaction open.
         with transaction(settings.db_url) as session:
-            cases = cases_without_letter(session, kind, limit=RENDER_BATCH)
+            letters = letters_to_render(session, limit=RENDER_BATCH)
             jobs = [
-                (f"letters/{kind}.{case.language}.html", letter_context(case, authority, today))
-                for case in cases
+                (
+                    f"letters/{letter.kind}.{letter.language}.html",
+                    letter_context(letter, authority, today),
+                )
+                for letter in letters
             ]
-        if not cases:
+            ids = [letter.id for letter in letters]
+        if not ids:
             return created
         pdfs = render.render_many(jobs, settings.render_workers)
         with transaction(settings.db_url) as session:
-            for case, pdf in zip(cases, pdfs, strict=True):
-                store_letter(session, session.merge(case, load=False), kind, pdf)
-        created += len(cases)
-        logger.info("%d %s letter(s) rendered and registered", created, kind)
+            for letter_id, pdf in zip(ids, pdfs, strict=True):
+                attach_pdf(session, letter_id, pdf)
+        created += len(ids)
+        logger.info("%d letter(s) rendered and registered", created)
 
 
 @task(cache_policy=NO_CACHE)
@@ -64,8 +68,7 @@ def deliver_letters(settings: Settings, today: date) -> dict[str, int]:
             letter = claim_for_delivery(session, letter_id)
             if letter is None:
                 continue  # another delivery run has it
-            case = letter.case
-            context = letter_context(case, authority, today)
+            context = letter_context(letter, authority, today)
             template = f"email/{letter.kind}.{letter.language}.txt"
             subject, body = render.render_text(template, context).split("\n\n", 1)
             message = mail.build_message(letter, authority["mail_from"], subject.strip(), body)
@@ -87,7 +90,12 @@ def deliver_letters(settings: Settings, today: date) -> dict[str, int]:
     return counts
 
 
-@flow(name="deliver-letters")
-def deliver() -> dict[str, int]:
-    """Retry every queued letter: the way out for letters whose delivery failed."""
-    return deliver_letters(load(), date.today())
+@flow(name="send-letters")
+def send_letters() -> dict[str, int]:
+    """Render what the domain ordered and deliver what is queued, retries included.
+
+    Started after every step a person takes, and by the sweep.
+    """
+    settings, today = load(), date.today()
+    created = render_letters(settings, today)
+    return {"created": created} | deliver_letters(settings, today)

@@ -100,7 +100,10 @@ def _print_report(report: dict[str, Any]) -> int:
 def intake_command(
     file: Annotated[Path, typer.Argument(help="A form export: .json or .csv.")],
     actor: AsOption = None,
-    letters: Annotated[bool, typer.Option(help="Send acknowledgement letters.")] = True,
+    letters: Annotated[
+        bool,
+        typer.Option(help="Render and send the acknowledgements now (else: at `grants deliver`)."),
+    ] = True,
 ) -> None:
     """Register the applications in FILE and acknowledge each new case.
 
@@ -210,12 +213,15 @@ def _print_case(session: Any, case: Any) -> None:
 
 @app.command("deliver")
 def deliver_command() -> None:
-    """Retry every letter still queued (after a failed delivery)."""
+    """Render any letter still without its PDF and send every queued one (retries included)."""
     _settings()
-    from flows.letters import deliver
+    from flows.letters import send_letters
 
-    counts = run_flow(deliver)
-    out.print(f"{counts['sent']} letter(s) delivered, {counts['failed']} still queued.")
+    counts = run_flow(send_letters)
+    out.print(
+        f"{counts['created']} letter(s) rendered, {counts['sent']} delivered, "
+        f"{counts['failed']} still queued."
+    )
     raise typer.Exit(1 if counts["failed"] else 0)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.audit import Actor
+from models.letters import ACKNOWLEDGEMENT, new_letter
 from models.states import CaseState
 from models.tables import AuditEvent, Call, Case, CaseReferenceCounter, Organisation, Person
 from models.validation import ValidApplication
@@ -125,7 +126,8 @@ def register_applications(
 ) -> list[Registration]:
     """Register each application not registered before; all in the caller's transaction.
 
-    The officer who takes the applications in becomes each new case's case officer.
+    The officer who takes the applications in becomes each new case's case officer. Each
+    new case's acknowledgement is ordered here, with the case, so it cannot be forgotten.
     """
     actor = Actor.of(officer)
     keys = [intake_key(call, a) for a in applications]
@@ -174,6 +176,7 @@ def register_applications(
                 },
             )
         )
+        session.add(new_letter(case, ACKNOWLEDGEMENT))
         seen[key] = reference
     session.flush()
     return [Registration(seen[key], i in fresh) for i, key in enumerate(keys)]

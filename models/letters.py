@@ -1,15 +1,16 @@
-"""Letters as records of the case: what is due, what was made, what was delivered.
+"""Letters as records of the case: ordered, rendered, delivered.
 
-A letter is created once per (case, kind) — its key is unique — and delivered at most
-once: a delivery run claims it (queued → sending) in its own transaction before
-sending, so two runs can never both send it, and a failure returns it to the queue.
+A letter is ordered once — its key is unique — in the transaction of the step that calls
+for it. Rendering fills in its PDF and SHA-256 once. Delivery happens at most once: a
+delivery run claims it (queued → sending) in its own transaction before sending, so two
+runs can never both send it, and a failure returns it to the queue.
 """
 
 import hashlib
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, update
+from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -25,29 +26,66 @@ FILENAMES = {
 }
 
 
-def letter_key(case: Case, kind: str) -> str:
-    return f"{case.case_reference}/{kind}"
+def order_letter(
+    session: Session, case: Case, kind: str, data: dict[str, Any] | None = None, number: int = 0
+) -> Letter:
+    """Order the letter of `kind` (the `number`th of its kind for this case) unless it was.
+
+    `data` holds what the letter says beyond the case itself (a deadline, a meeting
+    time), as JSON-ready values, so the letter can be rendered, and re-rendered, later.
+    """
+    key = _key(case, kind, number)
+    existing = session.exec(select(Letter).where(Letter.letter_key == key)).first()
+    if existing:
+        return existing
+    letter = new_letter(case, kind, data, number)
+    session.add(letter)
+    return letter
 
 
-def cases_without_letter(session: Session, kind: str, limit: int | None = None) -> list[Case]:
-    """Cases that have no letter of this kind yet, oldest first."""
-    has_letter = exists().where(col(Letter.case_id) == Case.id, col(Letter.kind) == kind)
+def new_letter(
+    case: Case, kind: str, data: dict[str, Any] | None = None, number: int = 0
+) -> Letter:
+    """The letter for a case just created, which cannot have one yet (no look-up needed)."""
+    suffix = f"-{number}" if number else ""
+    return Letter(
+        letter_key=_key(case, kind, number),
+        case=case,
+        kind=kind,
+        language=case.language,
+        recipient=case.organisation.email,
+        filename=f"{case.case_reference}-{FILENAMES[(kind, case.language.value)]}{suffix}.pdf",
+        data=data or {},
+    )
+
+
+def _key(case: Case, kind: str, number: int) -> str:
+    return f"{case.case_reference}/{kind}" + (f"/{number}" if number else "")
+
+
+def letters_to_render(session: Session, limit: int | None = None) -> list[Letter]:
+    """Ordered letters without a PDF, oldest first, with what their templates need loaded."""
     query = (
-        select(Case)
-        .where(~has_letter)
-        .order_by(col(Case.id))
+        select(Letter)
+        .where(Letter.delivery_state == DeliveryState.to_render)
+        .order_by(col(Letter.id))
         .limit(limit)
-        .options(*(selectinload(r) for r in (Case.organisation, Case.call, Case.case_officer)))
+        .options(
+            selectinload(Letter.case).selectinload(Case.organisation),
+            selectinload(Letter.case).selectinload(Case.call),
+            selectinload(Letter.case).selectinload(Case.case_officer),
+        )
     )
     return list(session.exec(query))
 
 
-def letter_context(case: Case, authority: dict[str, Any], today: date) -> dict[str, Any]:
-    """Everything a letter template may use, as plain data (it crosses process boundaries)."""
+def letter_context(letter: Letter, authority: dict[str, Any], today: date) -> dict[str, Any]:
+    """Everything the letter's template may use, as plain data (it crosses process boundaries)."""
+    case = letter.case
     officer = case.case_officer
     hours_value = case.co_financing_hours * case.call.co_financing_hourly_rate
     return {
-        "language": case.language.value,
+        "language": letter.language.value,
         "letter_date": today,
         "authority": authority,
         "case": case.model_dump(),
@@ -57,31 +95,20 @@ def letter_context(case: Case, authority: dict[str, Any], today: date) -> dict[s
         "hours_value": hours_value,
         "co_financing": case.co_financing_cash + hours_value,
         "warnings": list(case.warnings),
+        "letter": letter.data,
     }
 
 
-def store_letter(
-    session: Session, case: Case, kind: str, pdf: bytes, actor: Actor = SYSTEM
-) -> Letter:
-    """Register a rendered letter on the case; if it already exists, return that one."""
-    key = letter_key(case, kind)
-    existing = session.exec(select(Letter).where(Letter.letter_key == key)).first()
-    if existing:
-        return existing
-    stem = FILENAMES[(kind, case.language.value)]
-    letter = Letter(
-        letter_key=key,
-        case_id=case.id,
-        kind=kind,
-        language=case.language,
-        recipient=case.organisation.email,
-        filename=f"{case.case_reference}-{stem}.pdf",
-        pdf=pdf,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-    )
+def attach_pdf(session: Session, letter_id: int, pdf: bytes, actor: Actor = SYSTEM) -> None:
+    """Give an ordered letter its PDF, once; it is then queued for delivery."""
+    letter = session.get(Letter, letter_id)
+    if letter is None or letter.delivery_state != DeliveryState.to_render:
+        return  # another run rendered it first
+    letter.pdf = pdf
+    letter.sha256 = hashlib.sha256(pdf).hexdigest()
+    letter.delivery_state = DeliveryState.queued
     session.add(letter)
-    record(session, case, actor, "letter_created", kind=kind, sha256=letter.sha256)
-    return letter
+    record(session, letter.case, actor, "letter_created", kind=letter.kind, sha256=letter.sha256)
 
 
 def queued_letter_ids(session: Session, limit: int | None = None) -> list[int]:

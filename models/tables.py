@@ -31,6 +31,7 @@ class Language(StrEnum):
 
 
 class DeliveryState(StrEnum):
+    to_render = "to_render"  # ordered by the domain; its PDF is yet to be made
     queued = "queued"  # waiting to be sent, or to be retried after a failure
     sending = "sending"  # claimed by one delivery run; never picked up by another
     sent = "sent"
@@ -124,7 +125,11 @@ class Case(SQLModel, table=True):
 
 
 class Letter(SQLModel, table=True):
-    """A document that went, or is going, to the applicant: a record of the case."""
+    """A document that went, or is going, to the applicant: a record of the case.
+
+    Ordered by the domain in the same transaction as the step that calls for it, so it
+    cannot be forgotten; rendered and delivered afterwards by flows.
+    """
 
     __tablename__ = "letters"
 
@@ -135,10 +140,11 @@ class Letter(SQLModel, table=True):
     language: Language
     recipient: str
     filename: str
-    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    sha256: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # kind's facts
+    pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    sha256: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
-    delivery_state: DeliveryState = Field(default=DeliveryState.queued, index=True)
+    delivery_state: DeliveryState = Field(default=DeliveryState.to_render, index=True)
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
