@@ -5,24 +5,21 @@ rerun after a crash picks up exactly what is left: cases still without the lette
 letters still queued.
 """
 
+from collections.abc import Callable
 from datetime import date
+from email.message import EmailMessage
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from grants import mail, render
+from grants.calendar_invite import calendar_invite
 from grants.settings import Settings, load
 from models.db import transaction
-from models.letters import (
-    attach_pdf,
-    claim_for_delivery,
-    letter_context,
-    letters_to_render,
-    mark_failed,
-    mark_sent,
-    queued_letter_ids,
-)
-from models.tables import Letter
+from models.delivery import Deliverable, claim, mark_failed, mark_sent, queued_ids
+from models.letters import MEETING_INVITATION, attach_pdf, letter_context, letters_to_render
+from models.tables import Letter, Notice
 
 RENDER_BATCH = 200
 
@@ -58,35 +55,79 @@ def render_letters(settings: Settings, today: date) -> int:
 @task(cache_policy=NO_CACHE)
 def deliver_letters(settings: Settings, today: date) -> dict[str, int]:
     """Send every queued letter once; a failure stays queued, with its reason, for the next run."""
-    logger = get_run_logger()
+    return _deliver(settings, Letter, lambda letter: _letter_message(letter, settings, today))
+
+
+@task(cache_policy=NO_CACHE)
+def deliver_notices(settings: Settings) -> dict[str, int]:
+    """Send every queued notice to staff once, like letters."""
+    return _deliver(settings, Notice, lambda notice: _notice_message(notice, settings))
+
+
+def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMessage:
     authority = settings.file["authority"]
+    context = letter_context(letter, authority, today)
+    template = f"email/{letter.kind}.{letter.language}.txt"
+    subject, body = render.render_text(template, context).split("\n\n", 1)
+    attachments = [(letter.filename, letter.pdf, "application/pdf")]
+    if letter.kind == MEETING_INVITATION:
+        attachments.append(("inbjudan.ics", calendar_invite(letter, authority), "text/calendar"))
+    return mail.build_message(
+        authority["mail_from"],
+        letter.recipient,
+        subject.strip(),
+        body,
+        f"letter-{letter.id}-{letter.sha256[:16]}",
+        tuple(attachments),
+    )
+
+
+def _notice_message(notice: Notice, settings: Settings) -> EmailMessage:
+    authority = settings.file["authority"]
+    context = {"authority": authority, "notice": notice.data}
+    text = render.render_text(f"email/notice_{notice.kind}.txt", context)
+    subject, body = text.split("\n\n", 1)
+    return mail.build_message(
+        authority["mail_from"], notice.recipient, subject.strip(), body, f"notice-{notice.id}"
+    )
+
+
+def _deliver(
+    settings: Settings, model: type[Deliverable], compose: Callable[[Any], EmailMessage]
+) -> dict[str, int]:
+    logger = get_run_logger()
     with transaction(settings.db_url) as session:
-        queued = queued_letter_ids(session)
+        queued = queued_ids(session, model)
     counts = {"sent": 0, "failed": 0}
-    for letter_id in queued:
+    for item_id in queued:
         with transaction(settings.db_url) as session:
-            letter = claim_for_delivery(session, letter_id)
-            if letter is None:
+            item = claim(session, model, item_id)
+            if item is None:
                 continue  # another delivery run has it
-            context = letter_context(letter, authority, today)
-            template = f"email/{letter.kind}.{letter.language}.txt"
-            subject, body = render.render_text(template, context).split("\n\n", 1)
-            message = mail.build_message(letter, authority["mail_from"], subject.strip(), body)
+            message = compose(item)
+            name = f"{model.__tablename__}-{item_id}"
         try:
-            via = mail.deliver(message, settings, letter.filename.removesuffix(".pdf"))
-        except Exception as error:  # any failure: keep the letter, say why, retry later
+            via = mail.deliver(
+                message, settings, getattr(item, "filename", name).removesuffix(".pdf")
+            )
+        except Exception as error:  # any failure: keep the item, say why, retry later
             with transaction(settings.db_url) as session:
                 mark_failed(
-                    session, session.get(Letter, letter_id), f"{type(error).__name__}: {error}"
+                    session, session.get(model, item_id), f"{type(error).__name__}: {error}"
                 )
             counts["failed"] += 1
-            logger.warning("letter %s not delivered: %s", letter.filename, error)
+            logger.warning("%s %s not delivered: %s", model.__name__, item_id, error)
             continue
         with transaction(settings.db_url) as session:
-            mark_sent(session, session.get(Letter, letter_id), via)
+            mark_sent(session, session.get(model, item_id), via)
         counts["sent"] += 1
     if queued:
-        logger.info("%(sent)d letter(s) delivered, %(failed)d left queued for a retry", counts)
+        logger.info(
+            "%s: %d delivered, %d left queued for a retry",
+            model.__tablename__,
+            counts["sent"],
+            counts["failed"],
+        )
     return counts
 
 
@@ -98,4 +139,12 @@ def send_letters() -> dict[str, int]:
     """
     settings, today = load(), date.today()
     created = render_letters(settings, today)
-    return {"created": created} | deliver_letters(settings, today)
+    notices = deliver_notices(settings)
+    return (
+        {"created": created}
+        | deliver_letters(settings, today)
+        | {
+            "notices_sent": notices["sent"],
+            "notices_failed": notices["failed"],
+        }
+    )

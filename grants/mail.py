@@ -10,23 +10,32 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from grants.settings import Settings
-from models.tables import Letter, utcnow
+from models.tables import utcnow
 
 
-def build_message(letter: Letter, sender: str, subject: str, body: str) -> EmailMessage:
+def build_message(
+    sender: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    identity: str,
+    attachments: tuple[tuple[str, bytes, str], ...] = (),
+) -> EmailMessage:
+    """A message with Date and a Message-ID derived from `identity` (the item it carries).
+
+    `attachments` are (file name, content, MIME type) triples.
+    """
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = letter.recipient
+    message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
     domain = sender.rsplit("@", 1)[-1].strip("> ")
-    message["Message-ID"] = make_msgid(
-        idstring=f"letter-{letter.id}-{letter.sha256[:16]}", domain=domain
-    )
+    message["Message-ID"] = make_msgid(idstring=identity, domain=domain)
     message.set_content(body)
-    message.add_attachment(
-        letter.pdf, maintype="application", subtype="pdf", filename=letter.filename
-    )
+    for filename, content, mime in attachments:
+        maintype, subtype = mime.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 

@@ -12,11 +12,12 @@ import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -29,11 +30,36 @@ MONTHS = {
            "September", "October", "November", "December"),
 }  # fmt: skip
 NBSP = "\u00a0"
+LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 
 
-def format_date(value: date, language: str = "sv") -> str:
-    """22 november 2026 (sv) or 22 November 2026 (en)."""
+def format_date(value: date | str, language: str = "sv") -> str:
+    """22 november 2026 (sv) or 22 November 2026 (en), from a date or an ISO date string."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return f"{value.day} {MONTHS[language][value.month - 1]} {value.year}"
+
+
+def _local(value: datetime | str) -> datetime:
+    """A datetime, or ISO string, in Swedish local time; a naive one is taken to be local."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=LOCAL_TIME)
+    return value.astimezone(LOCAL_TIME)
+
+
+def format_time(value: datetime | str, language: str = "sv") -> str:
+    """11.30 (sv) or 11:30 (en), Swedish local time."""
+    local = _local(value)
+    return f"{local:%H}{'.' if language == 'sv' else ':'}{local:%M}"
+
+
+def format_datetime(value: datetime | str, language: str = "sv") -> str:
+    """3 december 2026 kl. 10.00 (sv) or 3 December 2026 at 10:00 (en), Swedish local time."""
+    local = _local(value)
+    at = "kl." if language == "sv" else "at"
+    return f"{format_date(local.date(), language)} {at} {format_time(local, language)}"
 
 
 def format_amount(value: int, language: str = "sv") -> str:
@@ -53,6 +79,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["date"] = format_date
+    env.filters["datetime"] = format_datetime
+    env.filters["time"] = format_time
     env.filters["amount"] = format_amount
     return env
 

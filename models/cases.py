@@ -11,9 +11,10 @@ class CaseNotFound(LookupError):
     pass
 
 
-def find_case(session: Session, case_reference: str) -> Case:
+def find_case(session: Session, case_reference: str, lock: bool = False) -> Case:
     reference = case_reference.strip().upper()
-    case = session.exec(select(Case).where(Case.case_reference == reference)).first()
+    query = select(Case).where(Case.case_reference == reference)
+    case = session.exec(query.with_for_update() if lock else query).first()
     if case is None:
         raise CaseNotFound(f"no case with case reference {case_reference!r}")
     return case

@@ -10,19 +10,27 @@ import hashlib
 from datetime import date
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, Actor, record
-from models.tables import Case, DeliveryState, Letter, utcnow
+from models.tables import Case, DeliveryState, Letter
 
 ACKNOWLEDGEMENT = "acknowledgement"
+SUPPLEMENT_REQUEST = "supplement_request"
+SUPPLEMENT_REMINDER = "supplement_reminder"
+MEETING_INVITATION = "meeting_invitation"
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
     (ACKNOWLEDGEMENT, "sv"): "mottagningsbekraftelse",
     (ACKNOWLEDGEMENT, "en"): "acknowledgement",
+    (SUPPLEMENT_REQUEST, "sv"): "begaran-om-komplettering",
+    (SUPPLEMENT_REQUEST, "en"): "request-for-supplement",
+    (SUPPLEMENT_REMINDER, "sv"): "paminnelse-komplettering",
+    (SUPPLEMENT_REMINDER, "en"): "supplement-reminder",
+    (MEETING_INVITATION, "sv"): "inbjudan-till-mote",
+    (MEETING_INVITATION, "en"): "meeting-invitation",
 }
 
 
@@ -109,50 +117,3 @@ def attach_pdf(session: Session, letter_id: int, pdf: bytes, actor: Actor = SYST
     letter.delivery_state = DeliveryState.queued
     session.add(letter)
     record(session, letter.case, actor, "letter_created", kind=letter.kind, sha256=letter.sha256)
-
-
-def queued_letter_ids(session: Session, limit: int | None = None) -> list[int]:
-    query = (
-        select(Letter.id)
-        .where(Letter.delivery_state == DeliveryState.queued)
-        .order_by(col(Letter.id))
-        .limit(limit)
-    )
-    return [i for i in session.exec(query) if i is not None]
-
-
-def claim_for_delivery(session: Session, letter_id: int) -> Letter | None:
-    """Take a queued letter for this delivery run, or None if another run has it."""
-    claimed = session.exec(
-        update(Letter)
-        .where(col(Letter.id) == letter_id, col(Letter.delivery_state) == DeliveryState.queued)
-        .values(delivery_state=DeliveryState.sending, attempts=Letter.attempts + 1)
-    ).rowcount
-    return session.get(Letter, letter_id) if claimed else None
-
-
-def mark_sent(session: Session, letter: Letter, via: str, actor: Actor = SYSTEM) -> None:
-    letter.delivery_state = DeliveryState.sent
-    letter.sent_at = utcnow()
-    letter.delivered_via = via
-    letter.last_error = None
-    session.add(letter)
-    case = session.get(Case, letter.case_id)
-    record(session, case, actor, "letter_sent", kind=letter.kind, to=letter.recipient, via=via)
-
-
-def mark_failed(session: Session, letter: Letter, error: str, actor: Actor = SYSTEM) -> None:
-    """Back to the queue, with the reason, for the next delivery run to retry."""
-    letter.delivery_state = DeliveryState.queued
-    letter.last_error = error
-    session.add(letter)
-    case = session.get(Case, letter.case_id)
-    record(
-        session,
-        case,
-        actor,
-        "letter_delivery_failed",
-        kind=letter.kind,
-        error=error,
-        attempt=letter.attempts,
-    )

@@ -28,7 +28,7 @@ NEXT: dict[CaseState, tuple[CaseState, ...]] = {
     S.received: (S.in_review, S.awaiting_supplement, S.drafting_decision, S.closed),
     S.awaiting_supplement: (S.received, S.in_review, S.drafting_decision, S.closed),
     S.in_review: (S.applicant_meeting, S.drafting_decision, S.awaiting_supplement, S.closed),
-    S.applicant_meeting: (S.drafting_decision, S.closed),
+    S.applicant_meeting: (S.drafting_decision, S.awaiting_supplement, S.closed),
     S.drafting_decision: (S.communication, S.awaiting_decision, S.closed),
     S.communication: (S.awaiting_decision, S.drafting_decision, S.closed),
     S.awaiting_decision: (S.decided, S.drafting_decision, S.closed),

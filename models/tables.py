@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, event
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.states import CaseState
@@ -35,6 +35,65 @@ class DeliveryState(StrEnum):
     queued = "queued"  # waiting to be sent, or to be retried after a failure
     sending = "sending"  # claimed by one delivery run; never picked up by another
     sent = "sent"
+
+
+class Outcome(StrEnum):
+    granted = "granted"  # beviljas
+    partly_granted = "partly_granted"  # beviljas delvis
+    refused = "refused"  # avslås
+    dismissed = "dismissed"  # avvisas: not examined
+    closed = "closed"  # avskrivs: e.g. withdrawn
+
+
+class Criterion(StrEnum):
+    """The four basic requirements of the call's guidelines."""
+
+    benefit_to_society = "benefit_to_society"
+    innovative = "innovative"
+    new_locally = "new_locally"
+    anchored_with_partners = "anchored_with_partners"
+
+
+class Answer(StrEnum):
+    met = "met"
+    not_met = "not_met"
+    unclear = "unclear"
+
+
+class OnExpiry(StrEnum):
+    """What happens when a supplement does not arrive by its deadline."""
+
+    examine = "examine"  # examined as it stands
+    dismiss = "dismiss"  # proposed for dismissal (FL 20 §)
+
+
+class ConflictGround(StrEnum):
+    """Förvaltningslagen 16 §: why someone may not take part in a case."""
+
+    none = "none"
+    own_organisation = "own_organisation"  # the matter concerns one's own organisation
+    close_relative = "close_relative"  # … or a close relative
+    earlier_involvement = "earlier_involvement"  # e.g. helped write the application
+    other = "other"  # another circumstance that undermines confidence in impartiality
+
+
+class Recommendation(StrEnum):
+    granted = "granted"
+    partly_granted = "partly_granted"
+    refused = "refused"
+    needs_supplement = "needs_supplement"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    conflicted = "conflicted"  # the reviewer declared a conflict and left the case
+    submitted = "submitted"
+
+
+class MeetingStatus(StrEnum):
+    booked = "booked"
+    held = "held"
+    skipped = "skipped"
 
 
 class Call(SQLModel, table=True):
@@ -118,6 +177,8 @@ class Case(SQLModel, table=True):
     target_group: str
     partners: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    proposed_outcome: Outcome | None = None  # set when the case goes to a draft decision
+    proposal_reason: str | None = None
 
     organisation: Organisation = Relationship()
     call: Call = Relationship()
@@ -169,6 +230,131 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
     case: Case | None = Relationship()
+
+
+class ChecklistAnswer(SQLModel, table=True):
+    """The case officer's finding on one basic requirement, in one round of the checklist."""
+
+    __tablename__ = "checklist_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    round: int
+    criterion: Criterion
+    answer: Answer
+    note: str = ""
+    answered_by: str
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class SupplementRequest(SQLModel, table=True):
+    """A request for supplement (komplettering): what is missing, and by when."""
+
+    __tablename__ = "supplement_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    number: int
+    missing: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    deadline: date
+    on_expiry: OnExpiry
+    requested_by: str
+    requested_at: datetime = Field(default_factory=utcnow)
+    reminded_at: datetime | None = None
+    received_at: datetime | None = None
+    expired_at: datetime | None = None
+
+    case: Case = Relationship()
+
+
+class Document(SQLModel, table=True):
+    """A document that came in to the case (a supplement), kept as received."""
+
+    __tablename__ = "documents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str
+    filename: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str
+    registered_by: str
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewTask(SQLModel, table=True):
+    """One advisory group member's review of one case: conflict declaration first."""
+
+    __tablename__ = "review_tasks"
+    __table_args__ = (UniqueConstraint("case_id", "reviewer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    reviewer_id: int = Field(foreign_key="people.id", index=True)
+    status: TaskStatus = Field(default=TaskStatus.open, index=True)
+    due: date
+    created_at: datetime = Field(default_factory=utcnow)
+    reminded_at: datetime | None = None
+    conflict: ConflictGround | None = None  # None: not declared yet
+    conflict_note: str = ""
+    declared_at: datetime | None = None
+    recommendation: Recommendation | None = None
+    proposed_amount: int | None = None
+    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    other_funding: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    comments: str = ""
+    submitted_at: datetime | None = None
+
+    case: Case = Relationship()
+    reviewer: Person = Relationship()
+
+
+class Meeting(SQLModel, table=True):
+    """The meeting with the applicant (or the recorded reason it was skipped)."""
+
+    __tablename__ = "meetings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    number: int
+    status: MeetingStatus
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    place: str = ""
+    booked_by: str
+    booked_at: datetime = Field(default_factory=utcnow)
+
+
+class FileNote(SQLModel, table=True):
+    """Tjänsteanteckning (FL 27 §): what was said or done, by whom and when."""
+
+    __tablename__ = "file_notes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: str
+    text: str
+    author: str
+    written_at: datetime = Field(default_factory=utcnow)
+
+
+class Notice(SQLModel, table=True):
+    """An internal e-mail to staff (a reminder, a warning): delivered like letters, once."""
+
+    __tablename__ = "notices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_key: str = Field(unique=True, index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    kind: str  # names its template: templates/email/notice_<kind>.txt
+    recipient: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+    delivery_state: DeliveryState = Field(default=DeliveryState.queued, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    delivered_via: str | None = None
 
 
 class CaseReferenceCounter(SQLModel, table=True):

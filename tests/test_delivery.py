@@ -63,8 +63,9 @@ def test_a_failed_delivery_stays_queued_and_is_sent_once_later(
     controller = Controller(mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
     controller.start()
     try:
-        assert run_flow(send_letters) == {"created": 0, "sent": 3, "failed": 0}
-        assert run_flow(send_letters) == {"created": 0, "sent": 0, "failed": 0}
+        nothing = {"created": 0, "sent": 0, "failed": 0, "notices_sent": 0, "notices_failed": 0}
+        assert run_flow(send_letters) == nothing | {"sent": 3}
+        assert run_flow(send_letters) == nothing
         assert run_flow(intake, path=str(SAMPLES / "applications.csv"))["letters"]["sent"] == 0
         assert len(mailbox.wait_for(3)) == 3
     finally:

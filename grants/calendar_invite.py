@@ -1,0 +1,57 @@
+"""The calendar invitation (.ics, RFC 5545) that goes with a meeting invitation letter."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from models.tables import Letter
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """Lines of at most 75 octets, continued with a space (RFC 5545 3.1), never mid-character."""
+    parts, current = [], ""
+    for char in line:
+        if len((current + char).encode()) > (75 if not parts else 74):
+            parts.append(current)
+            current = ""
+        current += char
+    parts.append(current)
+    return "\r\n ".join(parts)
+
+
+def _utc(value: str) -> str:
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
+    """One VEVENT: the meeting's time and place, organised by the authority."""
+    case = letter.case
+    data = letter.data
+    domain = authority["email"].rsplit("@", 1)[-1]
+    swedish = letter.language == "sv"
+    summary = ("Möte om ansökan " if swedish else "Meeting about application ") + (
+        f"{case.case_reference} – {case.project_title}"
+    )
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:-//{authority['name']}//grants//SV",
+        "METHOD:REQUEST",
+        "BEGIN:VEVENT",
+        f"UID:{letter.letter_key.replace('/', '-')}@{domain}",
+        f"DTSTAMP:{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTART:{_utc(data['starts_at'])}",
+        f"DTEND:{_utc(data['ends_at'])}",
+        f"SUMMARY:{_escape(summary)}",
+        f"LOCATION:{_escape(data['place'])}",
+        f"DESCRIPTION:{_escape(case.case_reference + ' · ' + authority['name'])}",
+        f"ORGANIZER;CN={_escape(authority['name'])}:mailto:{authority['email']}",
+        f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:{letter.recipient}",
+        "STATUS:CONFIRMED",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()

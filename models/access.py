@@ -1,0 +1,43 @@
+"""Who may see and act on a case: roles and conflicts of interest, checked in the domain.
+
+Förvaltningslagen 16–18 §§: someone with a conflict of interest may not take part in the
+handling of a case. Here that means: once declared, that person can neither read the
+case's details nor act on it, whatever their role and whichever edge they come through.
+"""
+
+from sqlmodel import Session, select
+
+from models.cases import find_case
+from models.reference_data import NotAllowed
+from models.tables import Case, ConflictGround, Person, ReviewTask, Role
+
+
+def declared_conflict(session: Session, case: Case, person: Person) -> ConflictGround | None:
+    """The conflict `person` declared on `case`, if any."""
+    task = session.exec(
+        select(ReviewTask).where(ReviewTask.case_id == case.id, ReviewTask.reviewer_id == person.id)
+    ).first()
+    if task is None or task.conflict in (None, ConflictGround.none):
+        return None
+    return task.conflict
+
+
+def case_for(session: Session, case_reference: str, person: Person, lock: bool = False) -> Case:
+    """The case, if `person` may see it. `lock` holds its row until the transaction ends,
+    so that two people acting on one case at once are taken one after the other."""
+    case = find_case(session, case_reference, lock=lock)
+    ground = declared_conflict(session, case, person)
+    if ground is not None:
+        raise NotAllowed(
+            f"{person.name} <{person.email}> has declared a conflict of interest in case "
+            f"{case.case_reference} ({ground}) and may neither see nor act on it"
+        )
+    return case
+
+
+def require_role(person: Person, doing: str, *roles: Role) -> None:
+    if person.role not in roles:
+        allowed = " or ".join(roles)
+        raise NotAllowed(
+            f"{person.name} <{person.email}> is {person.role}; only a {allowed} may {doing}"
+        )
