@@ -89,7 +89,9 @@ def intake(path: str, actor_email: str | None = None, send_letters: bool = True)
     for note in notes:
         logger.warning("%s: %s", path, note)
     with transaction(settings.db_url) as session:
-        call, officer = open_office(session, settings.file, actor_email, Role.case_officer)
+        call, officer = open_office(
+            session, settings.file, actor_email, Role.case_officer, sole_holder_may_omit=True
+        )
 
     total = len(records)
     progress = create_progress_artifact(0.0, description=f"Intake of {Path(path).name}")

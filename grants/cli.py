@@ -15,10 +15,12 @@ from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
 from grants.render import format_amount
 from grants.settings import SAMPLES, Settings, load
+from models.access import case_for, conflicted_case_ids
 from models.audit import history
-from models.cases import CaseNotFound, find_case, letter_counts, letters_of, list_cases
+from models.cases import letter_counts, letters_of, list_cases
 from models.db import transaction
-from models.reference_data import NotAllowed, open_office
+from models.errors import Refused
+from models.reference_data import open_office
 from models.tables import DeliveryState, Person, Role
 from models.validation import WARNINGS
 
@@ -32,6 +34,7 @@ out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 
 err = Console(stderr=True)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SAMPLE_FILES = ("applications.json", "applications.csv")
+PEOPLE_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker)
 
 AsOption = Annotated[
     str | None,
@@ -53,7 +56,7 @@ def _fail(message: str) -> typer.Exit:
 def _check_actor(settings: Settings, actor_email: str | None, role: Role) -> Person:
     """Refuse an unknown person or a wrong role before any flow starts."""
     with transaction(settings.db_url) as session:
-        return open_office(session, settings.file, actor_email, role)[1]
+        return open_office(session, settings.file, actor_email, role, sole_holder_may_omit=True)[1]
 
 
 def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bool) -> int:
@@ -63,7 +66,7 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
     try:
         read_records(path)
         officer = _check_actor(settings, actor_email, Role.case_officer)
-    except (UnreadableFile, NotAllowed) as error:
+    except (UnreadableFile, Refused) as error:
         raise _fail(str(error)) from None
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
     report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
@@ -119,21 +122,31 @@ def intake_command(
 @app.command("status")
 def status_command(
     case_reference: Annotated[str | None, typer.Argument(help="Show one case in full.")] = None,
+    actor: AsOption = None,
 ) -> None:
-    """List the cases with their state, or show one case's full history."""
+    """List the cases with their state, or show one case's full history.
+
+    Who reads must be a registered person (with a single case officer configured, --as may
+    be left out); a case in which the reader declared a conflict of interest stays closed.
+    """
     settings = _settings()
-    with transaction(settings.db_url) as session:
-        if case_reference is None:
-            _print_cases(session)
-            return
-        try:
-            case = find_case(session, case_reference)
-        except CaseNotFound as error:
-            raise _fail(str(error)) from None
-        _print_case(session, case)
+    try:
+        with transaction(settings.db_url) as session:
+            if actor is None:
+                reader = open_office(
+                    session, settings.file, None, Role.case_officer, sole_holder_may_omit=True
+                )[1]
+            else:
+                reader = open_office(session, settings.file, actor, *PEOPLE_ROLES)[1]
+            if case_reference is None:
+                _print_cases(session, conflicted_case_ids(session, reader))
+            else:
+                _print_case(session, case_for(session, case_reference, reader))
+    except Refused as refusal:
+        raise _fail(str(refusal)) from None
 
 
-def _print_cases(session: Any) -> None:
+def _print_cases(session: Any, hidden: set[int]) -> None:
     cases = list_cases(session)
     counts = letter_counts(session)
     table = Table(title=f"{len(cases)} case(s)", title_justify="left")
@@ -151,8 +164,11 @@ def _print_cases(session: Any) -> None:
             case.case_reference,
             case.state,
             case.date_received.isoformat(),
-            case.organisation.name,
-            case.project_title,
+            *(
+                ("(conflict of interest)", "")
+                if case.id in hidden
+                else (case.organisation.name, case.project_title)
+            ),
             format_amount(case.requested_amount),
             f"{letters.get(DeliveryState.sent, 0)} sent" + (f", {queued} queued" if queued else ""),
         )
@@ -253,6 +269,5 @@ def demo_command(actor: AsOption = None) -> None:
     raise typer.Exit(1 if refused else 0)
 
 
-if __name__ == "__main__":
-    os.environ.setdefault("COLUMNS", "160")
-    app()
+# The assessment commands register themselves on `app`.
+from grants import cli_assessment  # noqa: E402, F401

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from models.cases import find_case
 from models.reference_data import NotAllowed
-from models.tables import Case, ConflictGround, Person, ReviewTask, Role
+from models.tables import Case, ConflictGround, Person, ReviewTask, Role, TaskStatus
 
 
 def declared_conflict(session: Session, case: Case, person: Person) -> ConflictGround | None:
@@ -20,6 +20,14 @@ def declared_conflict(session: Session, case: Case, person: Person) -> ConflictG
     if task is None or task.conflict in (None, ConflictGround.none):
         return None
     return task.conflict
+
+
+def conflicted_case_ids(session: Session, person: Person) -> set[int]:
+    """The cases `person` has declared a conflict in: to be hidden from them in any list."""
+    query = select(ReviewTask.case_id).where(
+        ReviewTask.reviewer_id == person.id, ReviewTask.status == TaskStatus.conflicted
+    )
+    return set(session.exec(query))
 
 
 def case_for(session: Session, case_reference: str, person: Person, lock: bool = False) -> Case:

@@ -3,11 +3,12 @@
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models.errors import Refused
 from models.states import CaseState
 from models.tables import Case, DeliveryState, Letter
 
 
-class CaseNotFound(LookupError):
+class CaseNotFound(Refused, LookupError):
     pass
 
 

@@ -54,3 +54,12 @@ def _record(session: Session, item: Deliverable, what: str, **detail: Any) -> No
     noun = "letter" if isinstance(item, Letter) else "notice"
     case = session.get(Case, item.case_id)
     record(session, case, SYSTEM, f"{noun}_{what}", kind=item.kind, **detail)
+
+
+def pending(session: Session) -> int:
+    """Letters to render or send and notices to send: whether a delivery run has work."""
+    waiting = (DeliveryState.to_render, DeliveryState.queued)
+    return sum(
+        len(session.exec(select(model.id).where(col(model.delivery_state).in_(waiting))).all())
+        for model in (Letter, Notice)
+    )

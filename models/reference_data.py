@@ -6,8 +6,9 @@ budget, a new advisor) and the next command picks it up.
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from models.errors import Refused
 from models.tables import Call, Person, Role
 
 
@@ -36,39 +37,44 @@ def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
     session.flush()
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(Refused, PermissionError):
     """The person may not do this; the message says who, what and why."""
 
 
 def open_office(
-    session: Session, config: dict[str, Any], email: str | None, role: Role
+    session: Session,
+    config: dict[str, Any],
+    email: str | None,
+    *roles: Role,
+    sole_holder_may_omit: bool = False,
 ) -> tuple[Call, Person]:
-    """The call and the people as configured, and the registered person acting in `role`."""
+    """The call and the people as configured, and the registered person acting."""
     call = sync_call(session, config["call"])
     sync_people(session, config.get("people", []))
-    return call, acting_person(session, email, role)
+    return call, acting_person(session, email, *roles, sole_holder_may_omit=sole_holder_may_omit)
 
 
-def acting_person(session: Session, email: str | None, role: Role) -> Person:
-    """The registered person acting in `role`.
+def acting_person(
+    session: Session, email: str | None, *roles: Role, sole_holder_may_omit: bool = False
+) -> Person:
+    """The registered person acting, who must hold one of `roles`.
 
-    With no e-mail given, an office with a single person in that role needs no more
-    words; otherwise the person must say who they are.
+    Decisions on a case say who takes them. A routine step (intake) in an office with a
+    single holder of the role may leave it out (`sole_holder_may_omit`).
     """
     if email is None:
-        holders = list(session.exec(select(Person).where(Person.role == role)))
-        if len(holders) == 1:
+        holders = list(session.exec(select(Person).where(col(Person.role).in_(roles))))
+        if sole_holder_may_omit and len(holders) == 1:
             return holders[0]
-        raise NotAllowed(
-            f"say who acts (--as EMAIL or GRANTS_AS): {len(holders)} people have the role {role}"
-        )
+        raise NotAllowed("say who acts: --as EMAIL (or GRANTS_AS) of a registered person")
     person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
     if person is None:
         raise NotAllowed(
             f"{email!r} is not a registered person; see the people in the configuration file"
         )
-    if person.role != role:
+    if person.role not in roles:
         raise NotAllowed(
-            f"{person.name} <{person.email}> is {person.role}; only a {role} may do this"
+            f"{person.name} <{person.email}> is {person.role}; only a "
+            f"{' or '.join(roles)} may do this"
         )
     return person

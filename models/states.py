@@ -6,6 +6,8 @@ which consults `NEXT` below; no other code may set `Case.state`.
 
 from enum import StrEnum
 
+from models.errors import Refused
+
 
 class CaseState(StrEnum):
     """Where a case stands. Values are stored in the database; never rename one."""
@@ -38,7 +40,7 @@ NEXT: dict[CaseState, tuple[CaseState, ...]] = {
 }
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(Refused, ValueError):
     """A step the state machine does not allow; the message names case, state and options."""
 
     def __init__(self, case_reference: str, state: CaseState, wanted: CaseState) -> None:

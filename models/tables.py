@@ -92,6 +92,7 @@ class TaskStatus(StrEnum):
 
 class MeetingStatus(StrEnum):
     booked = "booked"
+    rebooked = "rebooked"  # replaced by a later booking
     held = "held"
     skipped = "skipped"
 

@@ -96,7 +96,7 @@ def test_two_intakes_at_once_in_two_processes(
         path.write_text(json.dumps(records[half::2]))
         files.append(path)
     env = os.environ | {"PREFECT_API_URL": prefect_server, "GRANTS_HOME": str(grants_home)}
-    command = [sys.executable, "-m", "grants.cli", "intake", "--no-letters"]
+    command = [sys.executable, "-m", "grants", "intake", "--no-letters"]
     processes = [
         subprocess.Popen(
             [*command, str(f)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -1,0 +1,37 @@
+"""Flows that follow people's steps: the sweep, and the letters a step ordered.
+
+The people act through the command line (or later the web), which checks and records the
+step in the domain and then starts `send_letters`. The sweep runs on a schedule and does
+what time alone makes due: supplement reminders and deadlines, overdue review reminders.
+"""
+
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows.letters import send_letters
+from grants.settings import Settings, load
+from models.db import transaction
+from models.reviews import remind_overdue
+from models.rules import Rules
+from models.supplements import sweep_supplements
+
+
+@task(cache_policy=NO_CACHE)
+def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
+    """Everything due by the calendar, in one transaction: done once however often run."""
+    rules = Rules.from_config(settings.file)
+    with transaction(settings.db_url) as session:
+        done = sweep_supplements(session, today, rules)
+        done["review_reminders"] = remind_overdue(session, today)
+    return done
+
+
+@flow(name="sweep")
+def sweep(today: date | None = None) -> dict[str, int]:
+    """The scheduled sweep: move on what the calendar made due, then send what that ordered."""
+    settings = load()
+    done = sweep_cases(settings, today or date.today())
+    get_run_logger().info("sweep: %s", done)
+    return done | send_letters()

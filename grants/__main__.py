@@ -1,0 +1,5 @@
+"""`python -m grants`: the same as the `grants` command."""
+
+from grants.cli import app
+
+app()

@@ -1,0 +1,387 @@
+"""Commands for the people who assess a case: the checklist, supplements, reviews, meetings.
+
+Each checks who acts, takes the step in the domain in one transaction (all of it or none
+of it), then starts the flow that sends what the step ordered.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from grants.cli import STOCKHOLM, AsOption, _fail, _settings, app, out
+from grants.embedded import run_flow
+from grants.settings import Settings
+from models.access import case_for
+from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
+from models.db import transaction
+from models.delivery import pending
+from models.errors import Refused
+from models.meetings import book_meeting, document_meeting, skip_meeting
+from models.reference_data import acting_person, open_office
+from models.reviews import assign_reviewer, declare_conflict, submit_review
+from models.rules import Rules
+from models.supplements import register_supplement, request_supplement
+from models.tables import (
+    Answer,
+    ConflictGround,
+    Criterion,
+    OnExpiry,
+    Person,
+    Recommendation,
+    Role,
+)
+from models.tasks import open_tasks
+
+CaseArg = Annotated[str, typer.Argument(help="Case reference, e.g. 26RS12.")]
+NoteOption = Annotated[
+    list[str] | None,
+    typer.Option("--note", help="CRITERION=TEXT: why a requirement is not met or unclear."),
+]
+Step = Callable[[Session, Settings, Person], str]
+OFFICERS = (Role.case_officer,)
+REVIEWERS = (Role.advisor, Role.case_officer)
+
+
+def act(actor_email: str | None, roles: tuple[Role, ...], step: Step) -> None:
+    """Take one person's step; on refusal print why and change nothing; then send letters."""
+    settings = _settings()
+    try:
+        with transaction(settings.db_url) as session:
+            person = open_office(session, settings.file, actor_email, *roles)[1]
+            message = step(session, settings, person)
+            to_send = pending(session)
+    except Refused as refusal:
+        raise _fail(str(refusal)) from None
+    out.print(message, highlight=False)
+    if to_send:
+        from flows.letters import send_letters
+
+        sent = run_flow(send_letters)
+        out.print(
+            f"Letters: {sent['created']} made, {sent['sent']} sent; notices: "
+            f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
+            "left queued for a retry."
+        )
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:
+    """--note benefit_to_society=TEXT … as {criterion: text}; a bad key is refused."""
+    pairs: dict[Criterion, str] = {}
+    for value in values or []:
+        key, sep, text = value.partition("=")
+        if not sep or key.strip() not in Criterion.__members__:
+            raise _fail(
+                f"{option} {value!r}: write CRITERION=TEXT with CRITERION one of "
+                f"{', '.join(Criterion)}"
+            )
+        pairs[Criterion(key.strip())] = text.strip()
+    return pairs
+
+
+@app.command("checklist")
+def checklist_command(
+    case_reference: CaseArg,
+    actor: AsOption = None,
+    benefit_to_society: Annotated[Answer | None, typer.Option()] = None,
+    innovative: Annotated[Answer | None, typer.Option()] = None,
+    new_locally: Annotated[Answer | None, typer.Option()] = None,
+    anchored_with_partners: Annotated[Answer | None, typer.Option()] = None,
+    note: NoteOption = None,
+    missing: Annotated[
+        list[str] | None, typer.Option(help="Anything else the applicant must supplement.")
+    ] = None,
+    if_no_reply: Annotated[
+        OnExpiry | None, typer.Option(help="If the supplement does not come (default: config).")
+    ] = None,
+) -> None:
+    """The eligibility checklist. Without answers: show the formal checks and any findings."""
+    given = {
+        Criterion.benefit_to_society: benefit_to_society,
+        Criterion.innovative: innovative,
+        Criterion.new_locally: new_locally,
+        Criterion.anchored_with_partners: anchored_with_partners,
+    }
+    notes = _pairs(note, "--note")
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        if all(answer is None for answer in given.values()):
+            return _show_checklist(session, case)
+        findings = {c: Finding(a, notes.get(c, "")) for c, a in given.items() if a is not None}
+        state = complete_checklist(
+            session,
+            case,
+            officer,
+            findings,
+            Rules.from_config(settings.file),
+            date.today(),
+            missing or [],
+            if_no_reply,
+        )
+        return f"{case.case_reference}: checklist recorded; the case is now '{state}'."
+
+    act(actor, OFFICERS, step)
+
+
+def _show_checklist(session: Session, case) -> str:
+    table = Table(title=f"{case.case_reference} {case.project_title}", title_justify="left")
+    for column in ("Check", "Result", "Detail"):
+        table.add_column(column)
+    for check, passed, detail in formal_checks(case):
+        table.add_row(check, "ok" if passed else "CHECK", detail)
+    findings = latest_findings(session, case)
+    for criterion, label in CRITERIA.items():
+        found = findings.get(criterion)
+        table.add_row(label, found.answer if found else "—", found.note if found else "")
+    out.print(table)
+    return f"State: {case.state}."
+
+
+@app.command("request-supplement")
+def request_supplement_command(
+    case_reference: CaseArg,
+    missing: Annotated[list[str], typer.Option(help="What the applicant must supplement.")],
+    actor: AsOption = None,
+    if_no_reply: Annotated[OnExpiry | None, typer.Option()] = None,
+) -> None:
+    """Ask for a supplement during review or before the meeting."""
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        request = request_supplement(
+            session,
+            case,
+            officer,
+            [{"criterion": None, "text": m} for m in missing],
+            Rules.from_config(settings.file),
+            date.today(),
+            if_no_reply,
+        )
+        return f"{case.case_reference}: supplement requested by {request.deadline.isoformat()}."
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("supplement")
+def supplement_command(
+    case_reference: CaseArg,
+    file: Annotated[Path, typer.Argument(help="What the applicant sent.")],
+    actor: AsOption = None,
+) -> None:
+    """Register a supplement; the case returns to the eligibility checklist."""
+    if not file.is_file():
+        raise _fail(f"file {str(file)!r}: no such file")
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        document = register_supplement(session, case, officer, file.name, file.read_bytes())
+        return (
+            f"{case.case_reference}: supplement {document.filename} registered "
+            f"(SHA-256 {document.sha256[:16]}…); the checklist is next."
+        )
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("tasks")
+def tasks_command(actor: AsOption = None) -> None:
+    """Your open tasks, oldest first, with due dates."""
+    settings = _settings()
+    try:
+        with transaction(settings.db_url) as session:
+            _, person = open_office(session, settings.file, actor, *Role.__members__.values())
+            tasks = open_tasks(session, person)
+    except Refused as refusal:
+        raise _fail(str(refusal)) from None
+    table = Table(title=f"Open tasks of {person.name} ({person.role})", title_justify="left")
+    for column in ("Case", "Project", "To do", "Since", "Due"):
+        table.add_column(column, overflow="fold")
+    today = date.today()
+    for task in tasks:
+        due = task.due.isoformat() if task.due else ""
+        if task.due and task.due < today:
+            due += " OVERDUE"
+        table.add_row(
+            task.case_reference, task.project_title, task.what, task.since.isoformat(), due
+        )
+    out.print(table)
+
+
+@app.command("declare")
+def declare_command(
+    case_reference: CaseArg,
+    actor: AsOption = None,
+    no_conflict: Annotated[bool, typer.Option(help="No conflict of interest.")] = False,
+    conflict: Annotated[
+        ConflictGround | None, typer.Option(help="The ground of a conflict (FL 16 §).")
+    ] = None,
+    note: Annotated[str, typer.Option(help="What the conflict consists of.")] = "",
+) -> None:
+    """The first step of a review task: declare a conflict of interest, or none."""
+    if no_conflict == (conflict is not None and conflict is not ConflictGround.none):
+        raise _fail("say either --no-conflict or --conflict GROUND (with --note)")
+    ground = ConflictGround.none if no_conflict else conflict
+
+    def step(session: Session, settings: Settings, person: Person) -> str:
+        case = case_for(session, case_reference, person, lock=True)
+        declare_conflict(session, case, person, ground, note, Rules.from_config(settings.file))
+        if ground is ConflictGround.none:
+            return f"{case.case_reference}: no conflict of interest declared; the review is next."
+        return (
+            f"{case.case_reference}: conflict of interest ({ground}) recorded; you are "
+            "removed from the case."
+        )
+
+    act(actor, REVIEWERS, step)
+
+
+@app.command("review")
+def review_command(
+    case_reference: CaseArg,
+    recommend: Annotated[Recommendation, typer.Option(help="The review's recommendation.")],
+    actor: AsOption = None,
+    amount: Annotated[int | None, typer.Option(help="Proposed amount (partly_granted).")] = None,
+    reason: Annotated[
+        list[str] | None,
+        typer.Option(help="CRITERION=TEXT, once for each of the four basic requirements."),
+    ] = None,
+    other_funding: Annotated[
+        list[str] | None, typer.Option(help="Other sources of funding to suggest.")
+    ] = None,
+    comments: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Submit a review (after declaring any conflict of interest)."""
+    reasons = _pairs(reason, "--reason")
+
+    def step(session: Session, settings: Settings, person: Person) -> str:
+        case = case_for(session, case_reference, person, lock=True)
+        submit_review(
+            session,
+            case,
+            person,
+            recommend,
+            amount,
+            reasons,
+            other_funding or [],
+            comments,
+            Rules.from_config(settings.file),
+        )
+        return f"{case.case_reference}: review recorded; the case is now '{case.state}'."
+
+    act(actor, REVIEWERS, step)
+
+
+@app.command("assign-reviewer")
+def assign_reviewer_command(
+    case_reference: CaseArg,
+    reviewer: Annotated[str, typer.Argument(help="E-mail of the advisor to add.")],
+    actor: AsOption = None,
+) -> None:
+    """Add a reviewer to a case (when conflicts of interest left too few)."""
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        person = acting_person(session, reviewer, *REVIEWERS)
+        case_for(session, case_reference, person)  # a conflicted person cannot be brought back
+        task = assign_reviewer(
+            session, case, officer, person, Rules.from_config(settings.file), date.today()
+        )
+        return f"{case.case_reference}: {person.name} reviews, due {task.due.isoformat()}."
+
+    act(actor, OFFICERS, step)
+
+
+meeting_app = typer.Typer(help="The meeting with the applicant.", no_args_is_help=True)
+app.add_typer(meeting_app, name="meeting")
+
+
+def _meeting_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.strip().replace(" kl. ", " ").replace(".", ":"))
+    except ValueError:
+        raise _fail(f"--at {value!r}: write the time as YYYY-MM-DD HH:MM") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=STOCKHOLM)
+
+
+@meeting_app.command("book")
+def meeting_book_command(
+    case_reference: CaseArg,
+    at: Annotated[str, typer.Option(help="Start, Swedish time: 2026-12-03 10:00.")],
+    place: Annotated[str, typer.Option(help="Address, or how to join.")],
+    actor: AsOption = None,
+    minutes: Annotated[int | None, typer.Option(help="Length (default: config).")] = None,
+) -> None:
+    """Book the meeting: the applicant gets an invitation with a calendar file."""
+    starts_at = _meeting_time(at)
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        length = minutes or Rules.from_config(settings.file).meeting_minutes
+        meeting = book_meeting(
+            session, case, officer, starts_at, length, place, datetime.now(STOCKHOLM)
+        )
+        return f"{case.case_reference}: meeting {meeting.number} booked for {at}, {place}."
+
+    act(actor, OFFICERS, step)
+
+
+@meeting_app.command("note")
+def meeting_note_command(
+    case_reference: CaseArg,
+    actor: AsOption = None,
+    text: Annotated[str | None, typer.Option(help="What was said.")] = None,
+    file: Annotated[Path | None, typer.Option(help="… or a text file with it.")] = None,
+) -> None:
+    """Document the meeting as a file note; the case goes on to the draft decision."""
+    if (text is None) == (file is None):
+        raise _fail("give the file note as --text TEXT or --file FILE")
+    body = text if text is not None else _read_text(file)
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        document_meeting(session, case, officer, body, datetime.now(STOCKHOLM))
+        return f"{case.case_reference}: file note recorded; the case is now '{case.state}'."
+
+    act(actor, OFFICERS, step)
+
+
+@meeting_app.command("skip")
+def meeting_skip_command(
+    case_reference: CaseArg,
+    reason: Annotated[str, typer.Option(help="Why no meeting is needed.")],
+    actor: AsOption = None,
+) -> None:
+    """Go on without a meeting; the reason goes on record."""
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        skip_meeting(session, case, officer, reason)
+        return f"{case.case_reference}: meeting skipped; the case is now '{case.state}'."
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("sweep")
+def sweep_command() -> None:
+    """Do what the calendar made due: supplement reminders and deadlines, overdue reviews."""
+    _settings()
+    from flows.assessment import sweep
+
+    done = run_flow(sweep)
+    out.print(
+        f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} deadline(s) "
+        f"passed, {done['review_reminders']} review reminder(s); {done['sent']} letter(s) "
+        f"and {done['notices_sent']} notice(s) sent."
+    )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(f"file {str(path)!r}: {error}") from None

@@ -1,0 +1,202 @@
+"""Requests for supplement (komplettering): what is missing, the deadline, and what then.
+
+The deadline is counted in Swedish working days. Before it, one reminder; after it, the
+case moves on once, as the request said: examined as it stands, or proposed for dismissal
+(Förvaltningslagen 20 §).
+"""
+
+import hashlib
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.audit import SYSTEM, Actor, move, record
+from models.errors import Refused
+from models.letters import SUPPLEMENT_REMINDER, SUPPLEMENT_REQUEST, order_letter
+from models.notices import order_notice
+from models.reviews import start_review
+from models.rules import Rules
+from models.states import CaseState, check_transition
+from models.tables import Case, Document, OnExpiry, Outcome, Person, SupplementRequest, utcnow
+from models.working_days import add_working_days, subtract_working_days
+
+MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
+
+
+class SupplementError(Refused, ValueError):
+    """The supplement or its request cannot be taken as given; the message says why."""
+
+
+def request_supplement(
+    session: Session,
+    case: Case,
+    officer: Person,
+    missing: list[dict[str, Any]],
+    rules: Rules,
+    today: date,
+    on_expiry: OnExpiry | None = None,
+) -> SupplementRequest:
+    """Ask the applicant for what is missing; the case waits until it comes or the deadline."""
+    check_transition(case.case_reference, case.state, CaseState.awaiting_supplement)
+    items = [m for m in missing if m.get("text", "").strip()]
+    if not items:
+        raise SupplementError("missing: say what the applicant must supplement")
+    number = len(_requests(session, case)) + 1
+    request = SupplementRequest(
+        case_id=case.id,
+        number=number,
+        missing=items,
+        deadline=add_working_days(today, rules.supplement_working_days),
+        on_expiry=on_expiry or rules.supplement_on_expiry,
+        requested_by=officer.email,
+    )
+    session.add(request)
+    move(
+        session,
+        case,
+        CaseState.awaiting_supplement,
+        Actor.of(officer),
+        "supplement_requested",
+        number=number,
+        deadline=request.deadline.isoformat(),
+        on_expiry=request.on_expiry,
+        missing=[m["text"] for m in items],
+    )
+    order_letter(session, case, SUPPLEMENT_REQUEST, _letter_data(request), number)
+    return request
+
+
+def register_supplement(
+    session: Session, case: Case, officer: Person, filename: str, content: bytes
+) -> Document:
+    """File what the applicant sent and return the case to the eligibility checklist."""
+    request = open_request(session, case)
+    if request is None:
+        raise SupplementError(
+            f"case {case.case_reference} is '{case.state}' and waits for no supplement"
+        )
+    if not content.strip():
+        raise SupplementError(f"file {filename!r} is empty")
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise SupplementError(
+            f"file {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES} are accepted"
+        )
+    document = Document(
+        case_id=case.id,
+        kind="supplement",
+        filename=filename,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        registered_by=officer.email,
+    )
+    session.add(document)
+    request.received_at = utcnow()
+    session.add(request)
+    move(
+        session,
+        case,
+        CaseState.received,
+        Actor.of(officer),
+        "supplement_registered",
+        number=request.number,
+        file=filename,
+        sha256=document.sha256,
+    )
+    return document
+
+
+def open_request(session: Session, case: Case) -> SupplementRequest | None:
+    """The request the case is waiting on, if it is waiting."""
+    if case.state is not CaseState.awaiting_supplement:
+        return None
+    return session.exec(
+        select(SupplementRequest)
+        .where(
+            SupplementRequest.case_id == case.id,
+            col(SupplementRequest.received_at).is_(None),
+            col(SupplementRequest.expired_at).is_(None),
+        )
+        .order_by(col(SupplementRequest.number).desc())
+    ).first()
+
+
+def sweep_supplements(session: Session, today: date, rules: Rules) -> dict[str, int]:
+    """Reminders due and deadlines passed, each acted on once however often this runs."""
+    waiting = session.exec(
+        select(SupplementRequest)
+        .join(Case)
+        .where(
+            Case.state == CaseState.awaiting_supplement,
+            col(SupplementRequest.received_at).is_(None),
+            col(SupplementRequest.expired_at).is_(None),
+        )
+        .with_for_update()
+    ).all()
+    done = {"reminders": 0, "expired": 0}
+    for request in waiting:
+        if request.deadline < today:
+            _expire(session, request, rules, today)
+            done["expired"] += 1
+        elif request.reminded_at is None and today >= subtract_working_days(
+            request.deadline, rules.supplement_reminder_working_days
+        ):
+            request.reminded_at = utcnow()
+            session.add(request)
+            order_letter(
+                session, request.case, SUPPLEMENT_REMINDER, _letter_data(request), request.number
+            )
+            record(
+                session, request.case, SYSTEM, "supplement_reminder_ordered", number=request.number
+            )
+            done["reminders"] += 1
+    return done
+
+
+def _expire(session: Session, request: SupplementRequest, rules: Rules, today: date) -> None:
+    case = request.case
+    request.expired_at = utcnow()
+    session.add(request)
+    detail = {"number": request.number, "deadline": request.deadline.isoformat()}
+    if request.on_expiry is OnExpiry.examine:
+        start_review(
+            session, case, rules, today, SYSTEM, "supplement_deadline_passed_examined", **detail
+        )
+    else:
+        case.proposed_outcome = Outcome.dismissed
+        case.proposal_reason = (
+            f"Begärd komplettering har inte kommit in senast {request.deadline.isoformat()}."
+        )
+        move(
+            session,
+            case,
+            CaseState.drafting_decision,
+            SYSTEM,
+            "supplement_deadline_passed_dismissal_proposed",
+            **detail,
+        )
+    if case.case_officer:
+        order_notice(
+            session,
+            f"{case.case_reference}/supplement_expired/{request.number}",
+            "supplement_expired",
+            case.case_officer,
+            case,
+            case_reference=case.case_reference,
+            project_title=case.project_title,
+            deadline=request.deadline.isoformat(),
+            state=case.state,
+        )
+
+
+def _requests(session: Session, case: Case) -> list[SupplementRequest]:
+    return list(session.exec(select(SupplementRequest).where(SupplementRequest.case_id == case.id)))
+
+
+def _letter_data(request: SupplementRequest) -> dict[str, Any]:
+    return {
+        "number": request.number,
+        "deadline": request.deadline.isoformat(),
+        "missing": request.missing,
+        "on_expiry": request.on_expiry.value,
+    }

@@ -1,0 +1,61 @@
+"""What a person has to do: their open review tasks and, for case officers, their cases'
+next steps. Oldest first, with due dates where there are any."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from models.states import CaseState
+from models.supplements import open_request
+from models.tables import Case, Person, ReviewTask, Role, TaskStatus
+
+OFFICER_STEPS = {
+    CaseState.received: "eligibility checklist (grants checklist)",
+    CaseState.awaiting_supplement: "waiting for the supplement (grants supplement when it comes)",
+    CaseState.applicant_meeting: "book, document or skip the applicant meeting (grants meeting)",
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    case_reference: str
+    project_title: str
+    what: str
+    since: date
+    due: date | None
+
+
+def open_tasks(session: Session, person: Person) -> list[Task]:
+    tasks = [
+        Task(
+            t.case.case_reference,
+            t.case.project_title,
+            "review: declare conflicts first" if t.conflict is None else "review",
+            t.created_at.date(),
+            t.due,
+        )
+        for t in session.exec(
+            select(ReviewTask).where(
+                ReviewTask.reviewer_id == person.id, ReviewTask.status == TaskStatus.open
+            )
+        )
+    ]
+    if person.role is Role.case_officer:
+        cases = session.exec(
+            select(Case).where(
+                Case.case_officer_id == person.id, col(Case.state).in_(list(OFFICER_STEPS))
+            )
+        )
+        for case in cases:
+            request = open_request(session, case)
+            tasks.append(
+                Task(
+                    case.case_reference,
+                    case.project_title,
+                    OFFICER_STEPS[case.state],
+                    case.registered_at.date(),
+                    request.deadline if request else None,
+                )
+            )
+    return sorted(tasks, key=lambda t: (t.since, t.case_reference))
