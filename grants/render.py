@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from grants.settings import TEMPLATES
 
@@ -69,6 +70,12 @@ def format_amount(value: int, language: str = "sv") -> str:
     return f"{value:,}".replace(",", NBSP) + f"{NBSP}kr"
 
 
+def breakable_email(address: str) -> Markup:
+    """An e-mail address that may wrap after its @, and nowhere else."""
+    local, _, domain = str(address).partition("@")
+    return escape(local) + Markup("@<wbr>") + escape(domain)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -82,6 +89,7 @@ def environment() -> Environment:
     env.filters["datetime"] = format_datetime
     env.filters["time"] = format_time
     env.filters["amount"] = format_amount
+    env.filters["email"] = breakable_email
     return env
 
 
