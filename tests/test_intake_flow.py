@@ -161,7 +161,7 @@ def test_concurrent_registrations_never_share_a_case_reference(
         call, officer = open_office(
             session, settings.file, None, Role.case_officer, sole_holder_may_omit=True
         )
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(4, timeout=60)
     errors: list[BaseException] = []
 
     def register(chunk: list[dict]) -> None:
