@@ -17,7 +17,7 @@ from grants.render import format_amount
 from grants.settings import SAMPLES, Settings, load
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
-from models.cases import letter_counts, letters_of, list_cases
+from models.cases import assessment_record, letter_counts, letters_of, list_cases
 from models.db import transaction
 from models.errors import Refused
 from models.reference_data import open_office
@@ -204,12 +204,12 @@ def _print_case(session: Any, case: Any) -> None:
             letter.last_error or "",
         )
     out.print(letters)
+    _print_assessment(session, case)
     trail = Table(title="History", title_justify="left")
     for column in ("When", "Who", "Role", "What", "State", "Details"):
         trail.add_column(column, overflow="fold")
     names = {p.email: p.name for p in session.exec(select(Person))}
     for event in history(session, case):
-        when = event.at.replace(tzinfo=event.at.tzinfo or ZoneInfo("UTC")).astimezone(STOCKHOLM)
         change = (
             f"{event.state_before or '—'} → {event.state_after}"
             if event.state_before != event.state_after
@@ -217,7 +217,7 @@ def _print_case(session: Any, case: Any) -> None:
         )
         details = ", ".join(f"{k}: {v}" for k, v in event.detail.items() if v not in (None, [], ""))
         trail.add_row(
-            when.strftime("%Y-%m-%d %H:%M"),
+            _local(event.at),
             names.get(event.actor, event.actor),
             event.role,
             event.action,
@@ -225,6 +225,78 @@ def _print_case(session: Any, case: Any) -> None:
             details,
         )
     out.print(trail)
+
+
+def _print_assessment(session: Any, case: Any) -> None:
+    """The checklist, supplements, reviews, meetings and file notes, where there are any."""
+    record = assessment_record(session, case)
+    sections = {
+        "Checklist": (
+            ("Round", "Requirement", "Answer", "Note", "By"),
+            [
+                (str(a.round), a.criterion, a.answer, a.note, a.answered_by)
+                for a in record["checklist"]
+            ],
+        ),
+        "Supplement requests": (
+            ("No.", "Deadline", "If no reply", "Missing", "Outcome"),
+            [
+                (
+                    str(r.number),
+                    r.deadline.isoformat(),
+                    r.on_expiry,
+                    "; ".join(m["text"] for m in r.missing),
+                    "received" if r.received_at else "expired" if r.expired_at else "waiting",
+                )
+                for r in record["supplements"]
+            ],
+        ),
+        "Reviews": (
+            ("Reviewer", "Status", "Due", "Conflict", "Recommendation", "Amount", "Other funding"),
+            [
+                (
+                    t.reviewer.name,
+                    t.status,
+                    t.due.isoformat(),
+                    t.conflict or "not declared yet",
+                    t.recommendation or "",
+                    str(t.proposed_amount or ""),
+                    "; ".join(t.other_funding),
+                )
+                for t in record["reviews"]
+            ],
+        ),
+        "Meetings": (
+            ("No.", "Status", "Starts", "Place"),
+            [
+                (str(m.number), m.status, _local(m.starts_at) if m.starts_at else "", m.place)
+                for m in record["meetings"]
+            ],
+        ),
+        "File notes": (
+            ("Written", "By", "Kind", "Text"),
+            [(_local(n.written_at), n.author, n.kind, n.text) for n in record["file_notes"]],
+        ),
+    }
+    for title, (columns, rows) in sections.items():
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    if case.proposed_outcome:
+        out.print(
+            f"Proposed outcome: {case.proposed_outcome} — {case.proposal_reason}", highlight=False
+        )
+
+
+def _local(moment: Any) -> str:
+    """A stored time (UTC; SQLite returns it without zone) as Swedish local time."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
+    return aware.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 
 
 @app.command("deliver")

@@ -1,11 +1,22 @@
 """Finding and listing cases."""
 
+from typing import Any
+
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.errors import Refused
 from models.states import CaseState
-from models.tables import Case, DeliveryState, Letter
+from models.tables import (
+    Case,
+    ChecklistAnswer,
+    DeliveryState,
+    FileNote,
+    Letter,
+    Meeting,
+    ReviewTask,
+    SupplementRequest,
+)
 
 
 class CaseNotFound(Refused, LookupError):
@@ -39,6 +50,21 @@ def letter_counts(session: Session) -> dict[int, dict[DeliveryState, int]]:
     for case_id, delivery_state, count in rows:
         counts.setdefault(case_id, {})[delivery_state] = count
     return counts
+
+
+def assessment_record(session: Session, case: Case) -> dict[str, list[Any]]:
+    """What the assessment has produced so far, each kind in the order it happened."""
+    kinds = {
+        "checklist": (ChecklistAnswer, ChecklistAnswer.id),
+        "supplements": (SupplementRequest, SupplementRequest.number),
+        "reviews": (ReviewTask, ReviewTask.id),
+        "meetings": (Meeting, Meeting.number),
+        "file_notes": (FileNote, FileNote.id),
+    }
+    return {
+        name: list(session.exec(select(model).where(model.case_id == case.id).order_by(order)))
+        for name, (model, order) in kinds.items()
+    }
 
 
 def letters_of(session: Session, case: Case) -> list[Letter]:

@@ -425,3 +425,54 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
         result = grants(*args, ok=False)
         assert result.exit_code == 2 and message in result.text, result.text
     assert database_dump(grants_home) == before
+
+
+def test_conflicts_leaving_too_few_reviewers_tell_the_case_officer(
+    registered: str, smtp_server: Mailbox
+) -> None:
+    """Stiftelsen Activa is a partner of SI-2026-0102; Coompanion's advisor also steps aside."""
+    ref = the_case("SI-2026-0102").case_reference
+    grants(
+        "checklist",
+        ref,
+        "--as",
+        OFFICER,
+        "--benefit-to-society",
+        "met",
+        "--innovative",
+        "met",
+        "--new-locally",
+        "met",
+        "--anchored-with-partners",
+        "met",
+    )
+    grants(
+        "declare",
+        ref,
+        "--as",
+        ACTIVA,
+        "--conflict",
+        "own_organisation",
+        "--note",
+        "Stiftelsen Activa är partner.",
+    )
+    assert len(smtp_server.messages) == 8  # two reviewers are still enough
+    grants(
+        "declare",
+        ref,
+        "--as",
+        COOMPANION,
+        "--conflict",
+        "close_relative",
+        "--note",
+        "Min syster är ordförande i föreningen.",
+    )
+    [notice] = smtp_server.wait_for(9)[8:]
+    assert notice["To"] == OFFICER
+    assert notice["Subject"] == f"För få granskare utan jäv i {ref}"
+    assert "grants assign-reviewer" in notice.get_body(("plain",)).get_content()
+    refused = grants("assign-reviewer", ref, ACTIVA, "--as", OFFICER, ok=False)
+    assert "conflict of interest" in refused.text
+    grants("declare", ref, "--as", OFFICER, "--no-conflict")
+    grants("review", ref, "--as", OFFICER, "--recommend", "granted", *REASONS)
+    assert the_case("SI-2026-0102").state == "in_review"  # one review of the two needed
