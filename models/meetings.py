@@ -2,6 +2,7 @@
 or skipped with a recorded reason."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -104,17 +105,9 @@ def document_meeting(
         )
     meeting.status = MeetingStatus.held
     session.add(meeting)
-    note = FileNote(case_id=case.id, kind="meeting_note", text=text.strip(), author=officer.email)
-    session.add(note)
-    move(
-        session,
-        case,
-        CaseState.drafting_decision,
-        Actor.of(officer),
-        "meeting_documented",
-        number=meeting.number,
+    return _on_to_draft(
+        session, case, officer, "meeting_note", text, "meeting_documented", number=meeting.number
     )
-    return note
 
 
 def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> FileNote:
@@ -122,18 +115,18 @@ def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> 
     _require_meeting_step(case)
     if not reason.strip():
         raise MeetingError("reason = '': say why no meeting is needed")
-    note = FileNote(
-        case_id=case.id, kind="meeting_skipped", text=reason.strip(), author=officer.email
+    return _on_to_draft(
+        session, case, officer, "meeting_skipped", reason, "meeting_skipped", reason=reason.strip()
     )
+
+
+def _on_to_draft(
+    session: Session, case: Case, officer: Person, kind: str, text: str, action: str, **detail: Any
+) -> FileNote:
+    """File the note and move the case on to the draft decision."""
+    note = FileNote(case_id=case.id, kind=kind, text=text.strip(), author=officer.email)
     session.add(note)
-    move(
-        session,
-        case,
-        CaseState.drafting_decision,
-        Actor.of(officer),
-        "meeting_skipped",
-        reason=reason.strip(),
-    )
+    move(session, case, CaseState.drafting_decision, Actor.of(officer), action, **detail)
     return note
 
 

@@ -186,7 +186,17 @@ class Case(SQLModel, table=True):
     case_officer: Person | None = Relationship()
 
 
-class Letter(SQLModel, table=True):
+class Delivery(SQLModel):
+    """How an outgoing e-mail fared: shared by letters and notices (models.delivery)."""
+
+    delivery_state: DeliveryState = Field(default=DeliveryState.queued, index=True)
+    attempts: int = 0
+    last_error: str | None = None
+    sent_at: datetime | None = None
+    delivered_via: str | None = None
+
+
+class Letter(Delivery, table=True):
     """A document that went, or is going, to the applicant: a record of the case.
 
     Ordered by the domain in the same transaction as the step that calls for it, so it
@@ -207,10 +217,6 @@ class Letter(SQLModel, table=True):
     sha256: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     delivery_state: DeliveryState = Field(default=DeliveryState.to_render, index=True)
-    attempts: int = 0
-    last_error: str | None = None
-    sent_at: datetime | None = None
-    delivered_via: str | None = None
 
     case: Case = Relationship()
 
@@ -339,7 +345,7 @@ class FileNote(SQLModel, table=True):
     written_at: datetime = Field(default_factory=utcnow)
 
 
-class Notice(SQLModel, table=True):
+class Notice(Delivery, table=True):
     """An internal e-mail to staff (a reminder, a warning): delivered like letters, once."""
 
     __tablename__ = "notices"
@@ -351,11 +357,6 @@ class Notice(SQLModel, table=True):
     recipient: str
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
-    delivery_state: DeliveryState = Field(default=DeliveryState.queued, index=True)
-    attempts: int = 0
-    last_error: str | None = None
-    sent_at: datetime | None = None
-    delivered_via: str | None = None
 
 
 class CaseReferenceCounter(SQLModel, table=True):

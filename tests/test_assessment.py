@@ -44,6 +44,16 @@ REASONS = [
     "--reason",
     "anchored_with_partners=Kommunen och Bergslagens Livs står bakom.",
 ]
+ALL_MET = [
+    "--benefit-to-society",
+    "met",
+    "--innovative",
+    "met",
+    "--new-locally",
+    "met",
+    "--anchored-with-partners",
+    "met",
+]
 runner = CliRunner()
 
 
@@ -124,14 +134,7 @@ def test_supplement_conflict_review_meeting_then_ready_for_the_draft_decision(
         "--as",
         OFFICER,
         *[f"--{c}" for c in ()],
-        "--benefit-to-society",
-        "met",
-        "--innovative",
-        "met",
-        "--new-locally",
-        "met",
-        "--anchored-with-partners",
-        "met",
+        *ALL_MET,
     )
     assert the_case().state == "in_review"
     assert ref in grants("tasks", "--as", COOMPANION).text
@@ -289,42 +292,25 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
         other,
         "--as",
         OFFICER,
-        "--benefit-to-society",
-        "met",
-        "--innovative",
-        "met",
-        "--new-locally",
-        "met",
-        "--anchored-with-partners",
-        "met",
+        *ALL_MET,
     )
     before = database_dump(grants_home)
-    all_met = [
-        "--benefit-to-society",
-        "met",
-        "--innovative",
-        "met",
-        "--new-locally",
-        "met",
-        "--anchored-with-partners",
-        "met",
-    ]
     attempts = {
         "an advisor runs the checklist": (
-            ["checklist", ref, "--as", ACTIVA, *all_met],
+            ["checklist", ref, "--as", ACTIVA, *ALL_MET],
             "only a case_officer may do this",
         ),
         "the decision maker declares": (
             ["declare", other, "--as", DECISION_MAKER, "--no-conflict"],
             "only a advisor or case_officer",
         ),
-        "nobody says who acts": (["checklist", ref, *all_met], "say who acts"),
+        "nobody says who acts": (["checklist", ref, *ALL_MET], "say who acts"),
         "an unknown person": (
-            ["checklist", ref, "--as", "x@example.se", *all_met],
+            ["checklist", ref, "--as", "x@example.se", *ALL_MET],
             "not a registered person",
         ),
         "a checklist out of turn": (
-            ["checklist", other, "--as", OFFICER, *all_met],
+            ["checklist", other, "--as", OFFICER, *ALL_MET],
             "'in_review'; the checklist is done while it is 'received'",
         ),
         "a note missing": (
@@ -379,7 +365,7 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
             "YYYY-MM-DD HH:MM",
         ),
         "an unknown case": (
-            ["checklist", "26RS99999", "--as", OFFICER, *all_met],
+            ["checklist", "26RS99999", "--as", OFFICER, *ALL_MET],
             "no case with case reference",
         ),
         "a bad criterion": (
@@ -391,6 +377,7 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
         result = grants(*args, ok=False)
         assert result.exit_code == 2, (what, result.output)
         assert message in result.text, (what, result.text)
+    assert database_dump(grants_home) == before
     grants("declare", other, "--as", ACTIVA, "--no-conflict")
     before = database_dump(grants_home)
     for args, message in [
@@ -437,14 +424,7 @@ def test_conflicts_leaving_too_few_reviewers_tell_the_case_officer(
         ref,
         "--as",
         OFFICER,
-        "--benefit-to-society",
-        "met",
-        "--innovative",
-        "met",
-        "--new-locally",
-        "met",
-        "--anchored-with-partners",
-        "met",
+        *ALL_MET,
     )
     grants(
         "declare",
