@@ -316,17 +316,25 @@ def deliver_command() -> None:
 @app.command("export-letters")
 def export_letters_command(
     folder: Annotated[Path, typer.Argument(help="Where to write the PDFs.")],
+    actor: AsOption = None,
 ) -> None:
-    """Write every letter's PDF, as archived on its case, to FOLDER."""
+    """Write every rendered letter's PDF, as archived on its case, to FOLDER (case officers)."""
     settings = _settings()
+    try:
+        with transaction(settings.db_url) as session:
+            open_office(session, settings.file, actor, Role.case_officer, sole_holder_may_omit=True)
+            letters = [
+                letter
+                for case in list_cases(session)
+                for letter in letters_of(session, case)
+                if letter.pdf is not None
+            ]
+    except Refused as refusal:
+        raise _fail(str(refusal)) from None
     folder.mkdir(parents=True, exist_ok=True)
-    with transaction(settings.db_url) as session:
-        count = 0
-        for case in list_cases(session):
-            for letter in letters_of(session, case):
-                (folder / letter.filename).write_bytes(letter.pdf)
-                count += 1
-    out.print(f"{count} letter(s) written to {folder.resolve()}")
+    for letter in letters:
+        (folder / letter.filename).write_bytes(letter.pdf)
+    out.print(f"{len(letters)} letter(s) written to {folder.resolve()}")
 
 
 @app.command("demo")
@@ -334,8 +342,8 @@ def demo_command(actor: AsOption = None) -> None:
     """The main job on the embedded default: take in the sample applications, list the cases."""
     settings = _settings()
     refused = sum(_intake(settings, SAMPLES / name, actor, True) for name in SAMPLE_FILES)
-    status_command(None)
-    export_letters_command(settings.home / "letters")
+    status_command(None, actor)
+    export_letters_command(settings.home / "letters", actor)
     outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
     out.print(f"Case database: {settings.db_url}\nE-mail: {outbox}", highlight=False)
     raise typer.Exit(1 if refused else 0)
