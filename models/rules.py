@@ -16,6 +16,8 @@ class Rules:
     meeting_minutes: int = 90
     advisory_group: tuple[str, ...] = field(default_factory=tuple)  # reviewers' e-mails
     include_case_officer: bool = True
+    delegation_point: str = "kulturnämndens delegationsordning"
+    final_report_months: int = 2
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Rules":
@@ -25,6 +27,7 @@ class Rules:
             assessment["supplement_on_expiry"] = OnExpiry(assessment["supplement_on_expiry"])
         return cls(
             **assessment,
+            **config.get("decision", {}),
             advisory_group=tuple(m.strip().lower() for m in group.get("members", ())),
             include_case_officer=group.get("include_case_officer", True),
         )

@@ -90,6 +90,13 @@ class TaskStatus(StrEnum):
     submitted = "submitted"
 
 
+class DecisionStatus(StrEnum):
+    draft = "draft"  # förslag till beslut, with the decision maker or being prepared
+    sent_back = "sent_back"  # returned by the decision maker with a comment
+    superseded = "superseded"  # replaced by a later version (an amendment)
+    signed = "signed"  # the decision: final and immutable
+
+
 class MeetingStatus(StrEnum):
     booked = "booked"
     rebooked = "rebooked"  # replaced by a later booking
@@ -359,6 +366,37 @@ class Notice(Delivery, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Decision(SQLModel, table=True):
+    """A draft decision and, once the decision maker signs it, the delegated decision.
+
+    Each amendment is a new version; the signed version never changes again.
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    version: int
+    status: DecisionStatus = Field(default=DecisionStatus.draft, index=True)
+    outcome: Outcome
+    amount: int | None = None  # granted amount; None unless granted or partly granted
+    conditions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    decisive: str = ""  # the decisive circumstances (FL 32 §)
+    other_funding: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    final_report_due: date | None = None
+    presenting_officer: str  # föredragande
+    participants: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # FL 31 §
+    prepared_by: str
+    prepared_at: datetime = Field(default_factory=utcnow)
+    comment: str = ""  # the decision maker's, when sending the draft back
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+    case: Case = Relationship()
+
+
 class CaseReferenceCounter(SQLModel, table=True):
     """Last serial handed out per year and prefix: the register's running number."""
 
@@ -367,6 +405,19 @@ class CaseReferenceCounter(SQLModel, table=True):
     year: int = Field(primary_key=True)
     prefix: str = Field(primary_key=True)
     last_serial: int
+
+
+@event.listens_for(Decision, "before_update")
+@event.listens_for(Decision, "before_delete")
+def _signed_decisions_are_final(_mapper: Any, connection: Any, target: Decision) -> None:
+    """A signed decision is final: no column of it may change, and it may not go."""
+    stored = connection.execute(
+        Decision.__table__.select().where(Decision.__table__.c.id == target.id)
+    ).first()
+    if stored is not None and stored.status == DecisionStatus.signed:
+        raise PermissionError(
+            f"decision {target.id} (version {stored.version}) is signed and cannot be changed"
+        )
 
 
 @event.listens_for(AuditEvent, "before_update")
