@@ -4,7 +4,6 @@ import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -21,7 +20,7 @@ from models.cases import assessment_record, letter_counts, letters_of, list_case
 from models.db import transaction
 from models.errors import Refused
 from models.reference_data import open_office
-from models.tables import DeliveryState, Person, Role
+from models.tables import DeliveryState, Person, Role, local_time
 from models.validation import WARNINGS
 
 app = typer.Typer(
@@ -32,7 +31,6 @@ app = typer.Typer(
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
 out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 150)
 err = Console(stderr=True)
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SAMPLE_FILES = ("applications.json", "applications.csv")
 PEOPLE_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker)
 
@@ -294,9 +292,7 @@ def _print_assessment(session: Any, case: Any) -> None:
 
 
 def _local(moment: Any) -> str:
-    """A stored time (UTC; SQLite returns it without zone) as Swedish local time."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))
-    return aware.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+    return local_time(moment).strftime("%Y-%m-%d %H:%M")
 
 
 @app.command("deliver")
@@ -349,5 +345,5 @@ def demo_command(actor: AsOption = None) -> None:
     raise typer.Exit(1 if refused else 0)
 
 
-# The assessment commands register themselves on `app`.
-from grants import cli_assessment  # noqa: E402, F401
+# The assessment and decision commands register themselves on `app`.
+from grants import cli_assessment, cli_decisions  # noqa: E402, F401

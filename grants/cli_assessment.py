@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from grants.cli import STOCKHOLM, AsOption, _fail, _settings, app, out
+from grants.cli import AsOption, _fail, _settings, app, out
 from grants.embedded import run_flow
 from grants.settings import Settings
 from models.access import case_for
@@ -27,6 +27,7 @@ from models.reviews import assign_reviewer, declare_conflict, submit_review
 from models.rules import Rules
 from models.supplements import register_supplement, request_supplement
 from models.tables import (
+    STOCKHOLM,
     Answer,
     ConflictGround,
     Criterion,
@@ -69,7 +70,7 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step) -> None:
         )
 
 
-def _pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:
+def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:
     """--note benefit_to_society=TEXT … as {criterion: text}; a bad key is refused."""
     pairs: dict[Criterion, str] = {}
     for value in values or []:
@@ -106,7 +107,7 @@ def checklist_command(
         Criterion.new_locally: new_locally,
         Criterion.anchored_with_partners: anchored_with_partners,
     }
-    notes = _pairs(note, "--note")
+    notes = criterion_pairs(note, "--note")
 
     def step(session: Session, settings: Settings, officer: Person) -> str:
         case = case_for(session, case_reference, officer, lock=True)
@@ -256,7 +257,7 @@ def review_command(
     comments: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Submit a review (after declaring any conflict of interest)."""
-    reasons = _pairs(reason, "--reason")
+    reasons = criterion_pairs(reason, "--reason")
 
     def step(session: Session, settings: Settings, person: Person) -> str:
         case = case_for(session, case_reference, person, lock=True)

@@ -17,12 +17,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from grants.settings import TEMPLATES
+from models.tables import STOCKHOLM
 
 MONTHS = {
     "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
@@ -31,7 +31,6 @@ MONTHS = {
            "September", "October", "November", "December"),
 }  # fmt: skip
 NBSP = "\u00a0"
-LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 
 
 def format_date(value: date | str, language: str = "sv") -> str:
@@ -46,8 +45,8 @@ def _local(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        return value.replace(tzinfo=LOCAL_TIME)
-    return value.astimezone(LOCAL_TIME)
+        return value.replace(tzinfo=STOCKHOLM)
+    return value.astimezone(STOCKHOLM)
 
 
 def format_time(value: datetime | str, language: str = "sv") -> str:

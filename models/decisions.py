@@ -10,6 +10,7 @@ import calendar
 from collections import Counter
 from datetime import date
 from statistics import median
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -17,6 +18,7 @@ from sqlmodel import Session, col, select
 from models.access import require_role
 from models.audit import Actor, move, record
 from models.errors import Refused
+from models.letters import DECISION, DRAFT_DECISION, order_letter
 from models.reviews import tasks_of
 from models.rules import Rules
 from models.states import CaseState
@@ -31,6 +33,7 @@ from models.tables import (
     Recommendation,
     Role,
     TaskStatus,
+    local_date,
     utcnow,
 )
 
@@ -134,7 +137,9 @@ def prepare_draft(
     return draft
 
 
-def submit_for_decision(session: Session, case: Case, officer: Person, why_no_communication: str):
+def submit_for_decision(
+    session: Session, case: Case, officer: Person, why_no_communication: str, rules: Rules
+) -> Decision:
     """Send the draft to the decision maker, recording why communication (FL 25 §) is not
     needed: the applicant has seen all the material the decision rests on."""
     require_role(officer, "submit a draft decision", Role.case_officer)
@@ -152,10 +157,14 @@ def submit_for_decision(session: Session, case: Case, officer: Person, why_no_co
         version=draft.version,
         no_communication_because=why_no_communication.strip(),
     )
+    maker = session.exec(select(Person).where(Person.role == Role.decision_maker)).first()
+    if maker is not None:
+        data = letter_data(session, draft, rules, draft=True)
+        order_letter(session, case, DRAFT_DECISION, data, draft.version, recipient=maker.email)
     return draft
 
 
-def sign(session: Session, case: Case, person: Person) -> Decision:
+def sign(session: Session, case: Case, person: Person, rules: Rules) -> Decision:
     """The delegated decision: only the decision maker, within the call's budget."""
     require_role(person, "sign a decision", Role.decision_maker)
     draft = _current_draft(session, case, CaseState.awaiting_decision)
@@ -181,7 +190,68 @@ def sign(session: Session, case: Case, person: Person) -> Decision:
         outcome=draft.outcome,
         amount=draft.amount,
     )
+    order_letter(session, case, DECISION, letter_data(session, draft, rules, draft=False))
     return draft
+
+
+def amend(
+    session: Session,
+    case: Case,
+    person: Person,
+    rules: Rules,
+    outcome: Outcome | None = None,
+    amount: int | None = None,
+    decisive: str = "",
+    extra_conditions: list[str] = (),
+) -> Decision:
+    """The decision maker's own changes: a new version of the draft, ready to sign."""
+    require_role(person, "amend a draft decision", Role.decision_maker)
+    current = _current_draft(session, case, CaseState.awaiting_decision)
+    outcome = outcome or current.outcome
+    if amount is None and outcome is current.outcome:
+        amount = current.amount
+    extras = [c for c in current.conditions if c not in STANDARD_CONDITIONS]
+    amended = Decision(
+        **current.model_dump(
+            exclude={
+                "id",
+                "version",
+                "status",
+                "outcome",
+                "amount",
+                "conditions",
+                "decisive",
+                "final_report_due",
+                "prepared_by",
+                "prepared_at",
+                "comment",
+            }
+        ),
+        version=current.version + 1,
+        outcome=outcome,
+        amount=_checked_amount(outcome, amount, case),
+        conditions=(list(STANDARD_CONDITIONS) if outcome in GRANTS else [])
+        + extras
+        + [c.strip() for c in extra_conditions if c.strip()],
+        decisive=decisive.strip() or current.decisive,
+        final_report_due=_months_after(case.project_end, rules.final_report_months)
+        if outcome in GRANTS
+        else None,
+        prepared_by=person.email,
+    )
+    current.status = DecisionStatus.superseded
+    session.add(current)
+    session.add(amended)
+    record(
+        session,
+        case,
+        Actor.of(person),
+        "draft_amended",
+        version=amended.version,
+        outcome=outcome,
+        amount=amended.amount,
+    )
+    return amended
 
 
 def send_back(session: Session, case: Case, person: Person, comment: str) -> Decision:
@@ -202,6 +272,57 @@ def send_back(session: Session, case: Case, person: Person, comment: str) -> Dec
         comment=draft.comment,
     )
     return draft
+
+
+def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool) -> dict:
+    """What the decision letter (or the draft) states beyond the case itself."""
+    case = decision.case
+    people = {p.email: p for p in session.exec(select(Person))}
+    maker = people.get(decision.decided_by or "") or next(
+        (p for p in people.values() if p.role is Role.decision_maker), None
+    )
+    org = case.organisation
+    account = (
+        f"bankgiro {org.bankgiro}"
+        if org.bankgiro
+        else f"plusgiro {org.plusgiro}"
+        if org.plusgiro
+        else None
+    )
+    return {
+        "draft": draft,
+        "version": decision.version,
+        "outcome": decision.outcome.value,
+        "amount": decision.amount,
+        "requested_amount": case.requested_amount,
+        "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
+        "decision_maker": _who(maker),
+        "presenting_officer": _who(people.get(decision.presenting_officer)),
+        "participants": [
+            {"name": people[e].name, "organisation": people[e].organisation}
+            for e in decision.participants
+            if e in people
+        ],
+        "delegation_point": rules.delegation_point,
+        "guidelines_version": case.call.guidelines_version,
+        "reasons": decision.reasons,
+        "decisive": decision.decisive,
+        "conditions": [
+            {"code": c, "text": ""} if c in STANDARD_CONDITIONS else {"code": None, "text": c}
+            for c in decision.conditions
+        ],
+        "final_report_due": decision.final_report_due.isoformat()
+        if decision.final_report_due
+        else None,
+        "payment": {"account": account},
+        "other_funding": decision.other_funding,
+    }
+
+
+def _who(person: Person | None) -> dict[str, str]:
+    if person is None:
+        return {"name": "", "title": ""}
+    return {"name": person.name, "title": person.title or ""}
 
 
 def _current_draft(session: Session, case: Case, state: CaseState) -> Decision:
@@ -279,3 +400,28 @@ def _months_after(day: date, months: int) -> date:
     year, month = divmod(day.month - 1 + months, 12)
     year, month = day.year + year, month + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def delegation_rows(session: Session, first: date, last: date) -> list[dict[str, Any]]:
+    """The delegation report to the committee (KL 6 kap. 40 §): each decision signed from
+    `first` to `last` (Swedish dates), in the order they were made."""
+    people = {p.email: p.name for p in session.exec(select(Person))}
+    signed = session.exec(
+        select(Decision)
+        .where(Decision.status == DecisionStatus.signed)
+        .order_by(col(Decision.decided_at))
+    ).all()
+    return [
+        {
+            "case_reference": d.case.case_reference,
+            "decided_on": local_date(d.decided_at).isoformat(),
+            "organisation": d.case.organisation.name,
+            "organisation_number": d.case.organisation.organisation_number or "",
+            "project_title": d.case.project_title,
+            "outcome": d.outcome.value,
+            "amount": d.amount,
+            "decision_maker": people.get(d.decided_by, d.decided_by),
+        }
+        for d in signed
+        if first <= local_date(d.decided_at) <= last
+    ]

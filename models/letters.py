@@ -20,6 +20,8 @@ ACKNOWLEDGEMENT = "acknowledgement"
 SUPPLEMENT_REQUEST = "supplement_request"
 SUPPLEMENT_REMINDER = "supplement_reminder"
 MEETING_INVITATION = "meeting_invitation"
+DRAFT_DECISION = "draft_decision"
+DECISION = "decision"
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
@@ -31,28 +33,43 @@ FILENAMES = {
     (SUPPLEMENT_REMINDER, "en"): "supplement-reminder",
     (MEETING_INVITATION, "sv"): "inbjudan-till-mote",
     (MEETING_INVITATION, "en"): "meeting-invitation",
+    (DRAFT_DECISION, "sv"): "forslag-till-beslut",
+    (DRAFT_DECISION, "en"): "draft-decision",
+    (DECISION, "sv"): "beslut",
+    (DECISION, "en"): "decision",
 }
 
 
 def order_letter(
-    session: Session, case: Case, kind: str, data: dict[str, Any] | None = None, number: int = 0
+    session: Session,
+    case: Case,
+    kind: str,
+    data: dict[str, Any] | None = None,
+    number: int = 0,
+    recipient: str | None = None,
 ) -> Letter:
     """Order the letter of `kind` (the `number`th of its kind for this case) unless it was.
 
     `data` holds what the letter says beyond the case itself (a deadline, a meeting
     time), as JSON-ready values, so the letter can be rendered, and re-rendered, later.
+    It goes to the applicant unless `recipient` says otherwise (a draft decision goes to
+    the decision maker).
     """
     key = _key(case, kind, number)
     existing = session.exec(select(Letter).where(Letter.letter_key == key)).first()
     if existing:
         return existing
-    letter = new_letter(case, kind, data, number)
+    letter = new_letter(case, kind, data, number, recipient)
     session.add(letter)
     return letter
 
 
 def new_letter(
-    case: Case, kind: str, data: dict[str, Any] | None = None, number: int = 0
+    case: Case,
+    kind: str,
+    data: dict[str, Any] | None = None,
+    number: int = 0,
+    recipient: str | None = None,
 ) -> Letter:
     """The letter for a case just created, which cannot have one yet (no look-up needed)."""
     suffix = f"-{number}" if number else ""
@@ -61,7 +78,7 @@ def new_letter(
         case=case,
         kind=kind,
         language=case.language,
-        recipient=case.organisation.email,
+        recipient=recipient or case.organisation.email,
         filename=f"{case.case_reference}-{FILENAMES[(kind, case.language.value)]}{suffix}.pdf",
         data=data or {},
     )

@@ -7,15 +7,28 @@ the applicant wrote them and escaped only when rendered.
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.states import CaseState
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_time(moment: datetime) -> datetime:
+    """A stored time (UTC; SQLite returns it without a zone) in Swedish time."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(STOCKHOLM)
+
+
+def local_date(moment: datetime) -> date:
+    return local_time(moment).date()
 
 
 class Role(StrEnum):

@@ -5,6 +5,7 @@ Real flows, a real database file, a real SMTP server. The case of Kryddgården L
 conflict of interest in it.
 """
 
+import csv
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -18,6 +19,7 @@ from grants.settings import load
 from models.db import transaction
 from models.meetings import document_meeting
 from models.tables import (
+    STOCKHOLM,
     AuditEvent,
     Case,
     ChecklistAnswer,
@@ -456,3 +458,106 @@ def test_conflicts_leaving_too_few_reviewers_tell_the_case_officer(
     grants("declare", ref, "--as", OFFICER, "--no-conflict")
     grants("review", ref, "--as", OFFICER, "--recommend", "granted", *REASONS)
     assert the_case("SI-2026-0102").state == "in_review"  # one review of the two needed
+
+
+def test_from_draft_to_signed_decision_through_the_command_line(
+    registered: str, smtp_server: Mailbox, tmp_path: Path
+) -> None:
+    """Draft, submit, a signature refused to everyone but the decision maker, the decision."""
+    ref = the_case("SI-2026-0106").case_reference
+    grants("checklist", ref, "--as", OFFICER, *ALL_MET)
+    for reviewer, recommendation in ((ACTIVA, "partly_granted"), (OFFICER, "partly_granted")):
+        grants("declare", ref, "--as", reviewer, "--no-conflict")
+        grants(
+            "review",
+            ref,
+            "--as",
+            reviewer,
+            "--recommend",
+            recommendation,
+            "--amount",
+            "40000",
+            *REASONS,
+            "--other-funding",
+            "RF-SISU Örebro län: idrottslyftet",
+        )
+    grants("meeting", "skip", ref, "--as", OFFICER, "--reason", "Ansökan är tydlig.")
+    grants(
+        "draft",
+        ref,
+        "--as",
+        OFFICER,
+        "--decisive",
+        "Projektet uppfyller grundkraven; budgeten för material är för hög.",
+    )
+    before = len(smtp_server.messages)
+    grants(
+        "submit-draft",
+        ref,
+        "--as",
+        OFFICER,
+        "--no-communication-because",
+        "Sökanden har tagit del av allt underlag.",
+    )
+    [draft_mail] = smtp_server.wait_for(before + 1)[before:]
+    assert draft_mail["To"] == DECISION_MAKER
+    draft_text = " ".join(pdf_pages(attachment(draft_mail, ".pdf")))
+    assert "Förslag till beslut" in draft_text and "40 000" in draft_text
+
+    for who in (OFFICER, ACTIVA, COOMPANION):
+        refused = grants("sign", ref, "--as", who, ok=False)
+        assert refused.exit_code == 2 and "only a decision_maker may do this" in refused.text
+    grants("sign", ref, "--as", DECISION_MAKER)
+    case = the_case("SI-2026-0106")
+    assert case.state == "decided"
+    [decision_mail] = smtp_server.wait_for(before + 2)[before + 1 :]
+    assert decision_mail["To"] == "styrelsen@skatekollektivet.example.org"
+    pages = pdf_pages(attachment(decision_mail, ".pdf"))
+    text = " ".join(pages)
+    for page_number, page in enumerate(pages, start=1):
+        assert ref in page and f"Sida {page_number} av {len(pages)}" in page
+    for required in (
+        "Beslut",
+        "Karin Sjöberg",
+        "delegation från kulturnämnden",
+        "punkt 4.3 i kulturnämndens delegationsordning",
+        "Maria Lindqvist",
+        "Lena Holm",
+        "40 000",
+        "50 000",
+        "laglighetsprövning",
+        "Slutrapport",
+        "budgeten för material är för hög",
+        "idrottslyftet",
+        "Villkor",
+        "Utbetalning",
+        "Kulturnämndens riktlinjer",
+    ):
+        assert required in text, required
+    again = grants("sign", ref, "--as", DECISION_MAKER, ok=False)
+    assert again.exit_code == 2 and "'decided'" in again.text
+
+    # The delegation report for the committee lists it, as PDF and as CSV.
+    today = datetime.now(STOCKHOLM).date().isoformat()  # decisions are dated in Swedish time
+    report = grants(
+        "delegation-report", "--from", today, "--to", today, "--out", str(tmp_path), "--as", OFFICER
+    )
+    assert "1 decision(s)" in report.text
+    [csv_file] = tmp_path.glob("delegationsbeslut-*.csv")
+    rows = list(csv.DictReader(csv_file.open(encoding="utf-8")))
+    assert rows == [
+        {
+            "case_reference": ref,
+            "decided_on": today,
+            "organisation": "Skatekollektivet Askersund",
+            "organisation_number": "802538-6148",
+            "project_title": case.project_title,
+            "outcome": "partly_granted",
+            "amount": "40000",
+            "decision_maker": "Karin Sjöberg",
+        }
+    ]
+    report_text = " ".join(pdf_pages(next(tmp_path.glob("delegationsbeslut-*.pdf")).read_bytes()))
+    assert "Anmälan av delegationsbeslut" in report_text
+    assert f"{ref}" in report_text and "beviljas delvis" in report_text
+    assert "Summa beviljat 40 000 kr" in report_text

@@ -67,7 +67,7 @@ def to_awaiting_decision(
             )
         skip_meeting(session, case, officer, "Ansökan är tydlig; inget möte behövs.")
         prepare_draft(session, case, officer, rules)
-        submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.")
+        submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.", rules)
         return case.case_reference
 
 
@@ -90,17 +90,17 @@ def test_only_the_decision_maker_signs_and_the_signature_is_final(small_budget: 
             transaction(settings.db_url) as session,
         ):
             who = person(session, email)
-            sign(session, case_for(session, ref, who, lock=True), who)
+            sign(session, case_for(session, ref, who, lock=True), who, Rules())
     with transaction(settings.db_url) as session:
         maker = person(session, DECISION_MAKER)
-        decision = sign(session, case_for(session, ref, maker, lock=True), maker)
+        decision = sign(session, case_for(session, ref, maker, lock=True), maker, Rules())
         assert (decision.outcome, decision.amount, decision.version) == ("granted", 35_000, 1)
     with transaction(settings.db_url) as session:
         case = session.exec(select(Case).where(Case.case_reference == ref)).one()
         assert case.state == "decided"
         assert remaining_budget(session, case.call) == 80_000 - 35_000
         with pytest.raises(Refused, match="'decided'"):
-            sign(session, case, person(session, DECISION_MAKER))
+            sign(session, case, person(session, DECISION_MAKER), Rules())
 
     for change in ({"amount": 50_000}, {"decisive": "Något annat"}, {"status": "draft"}):
         with (
@@ -181,7 +181,7 @@ def test_two_signatures_at_once_cannot_overspend_the_budget(
                 maker = person(session, DECISION_MAKER)
                 if database == "postgresql":
                     barrier.wait()
-                sign(session, case_for(session, ref, maker, lock=True), maker)
+                sign(session, case_for(session, ref, maker, lock=True), maker, Rules())
             outcomes.append("signed")
         except Refused as refusal:
             outcomes.append(str(refusal))

@@ -1,0 +1,217 @@
+"""Commands for the draft decision and the delegated decision."""
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from grants.cli import PEOPLE_ROLES, AsOption, _fail, _settings, app, out
+from grants.cli_assessment import OFFICERS, CaseArg, act, criterion_pairs
+from grants.render import render_pdf
+from grants.settings import Settings
+from models.access import case_for
+from models.db import transaction
+from models.decisions import (
+    amend,
+    delegation_rows,
+    prepare_draft,
+    remaining_budget,
+    send_back,
+    sign,
+    submit_for_decision,
+)
+from models.errors import Refused
+from models.reference_data import open_office
+from models.rules import Rules
+from models.tables import Outcome, Person, Role
+
+DECISION_MAKERS = (Role.decision_maker,)
+OutcomeOption = Annotated[Outcome | None, typer.Option(help="Default: what the reviews say.")]
+AmountOption = Annotated[int | None, typer.Option(help="Kronor granted.")]
+ConditionOption = Annotated[
+    list[str] | None, typer.Option("--condition", help="A condition beyond the standard ones.")
+]
+
+
+@app.command("draft")
+def draft_command(
+    case_reference: CaseArg,
+    actor: AsOption = None,
+    outcome: OutcomeOption = None,
+    amount: AmountOption = None,
+    reason: Annotated[
+        list[str] | None, typer.Option(help="CRITERION=TEXT: a finding, instead of the reviews'.")
+    ] = None,
+    decisive: Annotated[str, typer.Option(help="What was decisive (FL 32 §).")] = "",
+    condition: ConditionOption = None,
+) -> None:
+    """Prepare the draft decision from the reviews, with your changes (a new version)."""
+    reasons = {c.value: text for c, text in criterion_pairs(reason, "--reason").items()}
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        draft = prepare_draft(
+            session,
+            case,
+            officer,
+            Rules.from_config(settings.file),
+            outcome,
+            amount,
+            reasons,
+            decisive,
+            condition or [],
+        )
+        amount_text = f" {draft.amount} kr" if draft.amount else ""
+        return (
+            f"{case.case_reference}: draft decision version {draft.version}: "
+            f"{draft.outcome}{amount_text}. Next: grants submit-draft."
+        )
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("submit-draft")
+def submit_draft_command(
+    case_reference: CaseArg,
+    no_communication_because: Annotated[
+        str, typer.Option(help="Why the applicant need not see more before the decision.")
+    ],
+    actor: AsOption = None,
+) -> None:
+    """Send the draft to the decision maker (a PDF by e-mail)."""
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        draft = submit_for_decision(
+            session, case, officer, no_communication_because, Rules.from_config(settings.file)
+        )
+        return f"{case.case_reference}: draft version {draft.version} is with the decision maker."
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("sign")
+def sign_command(case_reference: CaseArg, actor: AsOption = None) -> None:
+    """Decide: sign the draft. Only the decision maker; the decision is then final."""
+
+    def step(session: Session, settings: Settings, maker: Person) -> str:
+        case = case_for(session, case_reference, maker, lock=True)
+        decision = sign(session, case, maker, Rules.from_config(settings.file))
+        left = remaining_budget(session, case.call)
+        return (
+            f"{case.case_reference}: decided — {decision.outcome}"
+            f"{f' {decision.amount} kr' if decision.amount else ''}. "
+            f"The call has {left} kr left."
+        )
+
+    act(actor, DECISION_MAKERS, step)
+
+
+@app.command("amend")
+def amend_command(
+    case_reference: CaseArg,
+    actor: AsOption = None,
+    outcome: OutcomeOption = None,
+    amount: AmountOption = None,
+    decisive: Annotated[str, typer.Option(help="What was decisive.")] = "",
+    condition: ConditionOption = None,
+) -> None:
+    """Change the draft before signing it (a new version)."""
+
+    def step(session: Session, settings: Settings, maker: Person) -> str:
+        case = case_for(session, case_reference, maker, lock=True)
+        draft = amend(
+            session,
+            case,
+            maker,
+            Rules.from_config(settings.file),
+            outcome,
+            amount,
+            decisive,
+            condition or [],
+        )
+        return f"{case.case_reference}: draft version {draft.version} ready to sign."
+
+    act(actor, DECISION_MAKERS, step)
+
+
+@app.command("send-back")
+def send_back_command(
+    case_reference: CaseArg,
+    comment: Annotated[str, typer.Option(help="What the case officer should look at.")],
+    actor: AsOption = None,
+) -> None:
+    """Return the draft to the case officer with a comment."""
+
+    def step(session: Session, settings: Settings, maker: Person) -> str:
+        case = case_for(session, case_reference, maker, lock=True)
+        send_back(session, case, maker, comment)
+        return f"{case.case_reference}: draft sent back to the case officer."
+
+    act(actor, DECISION_MAKERS, step)
+
+
+OUTCOMES_SV = {
+    "granted": "beviljas",
+    "partly_granted": "beviljas delvis",
+    "refused": "avslås",
+    "dismissed": "avvisas",
+    "closed": "avskrivs",
+}
+REPORT_COLUMNS = (
+    "case_reference",
+    "decided_on",
+    "organisation",
+    "organisation_number",
+    "project_title",
+    "outcome",
+    "amount",
+    "decision_maker",
+)
+
+
+@app.command("delegation-report")
+def delegation_report_command(
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the PDF and the CSV.")] = Path(
+        "."
+    ),
+    actor: AsOption = None,
+) -> None:
+    """The delegated decisions of a period, for the committee: a PDF and a CSV."""
+    try:
+        period = (date.fromisoformat(first), date.fromisoformat(last))
+    except ValueError:
+        raise _fail(f"--from {first!r} / --to {last!r}: write dates as YYYY-MM-DD") from None
+    if period[1] < period[0]:
+        raise _fail(f"--to {last} is before --from {first}")
+    settings = _settings()
+    try:
+        with transaction(settings.db_url) as session:
+            open_office(session, settings.file, actor, *PEOPLE_ROLES)
+            rows = delegation_rows(session, *period)
+    except Refused as refusal:
+        raise _fail(str(refusal)) from None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"delegationsbeslut-{period[0].isoformat()}--{period[1].isoformat()}"
+    with stem.with_suffix(".csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    pdf = render_pdf(
+        "reports/delegation_report.html",
+        {
+            "authority": settings.file["authority"],
+            "first": period[0],
+            "last": period[1],
+            "rows": rows,
+            "total": sum(r["amount"] or 0 for r in rows),
+            "delegation_point": Rules.from_config(settings.file).delegation_point,
+        },
+    )
+    stem.with_suffix(".pdf").write_bytes(pdf)
+    out.print(f"{len(rows)} decision(s): {stem}.pdf and {stem}.csv", highlight=False)
