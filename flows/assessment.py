@@ -2,7 +2,8 @@
 
 The people act through the command line (or later the web), which checks and records the
 step in the domain and then starts `send_letters`. The sweep runs on a schedule and does
-what time alone makes due: supplement reminders and deadlines, overdue review reminders.
+what time alone makes due: supplement reminders and deadlines, overdue review reminders,
+communication deadlines, and Community Talk invitations for funded projects.
 """
 
 from datetime import date
@@ -12,7 +13,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.letters import send_letters
 from grants.settings import Settings, load
+from models.community_talks import invite_to_talks
 from models.db import transaction
+from models.decisions import sweep_communications
 from models.reviews import remind_overdue
 from models.rules import Rules
 from models.supplements import sweep_supplements
@@ -25,6 +28,8 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
     with transaction(settings.db_url) as session:
         done = sweep_supplements(session, today, rules)
         done["review_reminders"] = remind_overdue(session, today)
+        done["communications_expired"] = sweep_communications(session, today, rules)
+        done["talk_invitations"] = invite_to_talks(session, today)
     return done
 
 

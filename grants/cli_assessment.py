@@ -175,12 +175,11 @@ def supplement_command(
     actor: AsOption = None,
 ) -> None:
     """Register a supplement; the case returns to the eligibility checklist."""
-    if not file.is_file():
-        raise _fail(f"file {str(file)!r}: no such file")
+    content = read_file_argument(file)
 
     def step(session: Session, settings: Settings, officer: Person) -> str:
         case = case_for(session, case_reference, officer, lock=True)
-        document = register_supplement(session, case, officer, file.name, file.read_bytes())
+        document = register_supplement(session, case, officer, file.name, content)
         return (
             f"{case.case_reference}: supplement {document.filename} registered "
             f"(SHA-256 {document.sha256[:16]}…); the checklist is next."
@@ -375,10 +374,19 @@ def sweep_command() -> None:
 
     done = run_flow(sweep)
     out.print(
-        f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} deadline(s) "
-        f"passed, {done['review_reminders']} review reminder(s); {done['sent']} letter(s) "
+        f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} supplement "
+        f"deadline(s) passed, {done['review_reminders']} review reminder(s), "
+        f"{done['communications_expired']} communication deadline(s) passed, "
+        f"{done['talk_invitations']} Community Talk invitation(s); {done['sent']} letter(s) "
         f"and {done['notices_sent']} notice(s) sent."
     )
+
+
+def read_file_argument(path: Path) -> bytes:
+    """A document someone sent, as bytes; a missing file is refused before anything starts."""
+    if not path.is_file():
+        raise _fail(f"file {str(path)!r}: no such file")
+    return path.read_bytes()
 
 
 def _read_text(path: Path) -> str:

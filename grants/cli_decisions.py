@@ -9,15 +9,18 @@ import typer
 from sqlmodel import Session
 
 from grants.cli import PEOPLE_ROLES, AsOption, _fail, _settings, app, out
-from grants.cli_assessment import OFFICERS, CaseArg, act, criterion_pairs
+from grants.cli_assessment import OFFICERS, CaseArg, act, criterion_pairs, read_file_argument
 from grants.render import render_pdf
 from grants.settings import Settings
 from models.access import case_for
+from models.community_talks import record_presentation, register_final_report, register_talk
 from models.db import transaction
 from models.decisions import (
     amend,
+    communicate,
     delegation_rows,
     prepare_draft,
+    register_reply,
     remaining_budget,
     send_back,
     sign,
@@ -215,3 +218,94 @@ def delegation_report_command(
     )
     stem.with_suffix(".pdf").write_bytes(pdf)
     out.print(f"{len(rows)} decision(s): {stem}.pdf and {stem}.csv", highlight=False)
+
+
+@app.command("communicate")
+def communicate_command(case_reference: CaseArg, actor: AsOption = None) -> None:
+    """FL 25 §: send the applicant the material the draft rests on, with a reply deadline."""
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        sent = communicate(session, case, officer, Rules.from_config(settings.file), date.today())
+        return f"{case.case_reference}: material sent; reply by {sent.deadline.isoformat()}."
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("reply")
+def reply_command(
+    case_reference: CaseArg,
+    file: Annotated[Path, typer.Argument(help="The applicant's reply.")],
+    actor: AsOption = None,
+) -> None:
+    """Register the applicant's reply to a communication; the draft is looked at again."""
+    content = read_file_argument(file)
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        register_reply(session, case, officer, file.name, content)
+        return f"{case.case_reference}: reply registered; revise and submit the draft."
+
+    act(actor, OFFICERS, step)
+
+
+talk_app = typer.Typer(help="Community Talks (Samhällssamtal).", no_args_is_help=True)
+app.add_typer(talk_app, name="talk")
+
+
+@talk_app.command("add")
+def talk_add_command(
+    held_on: Annotated[str, typer.Option("--date", help="YYYY-MM-DD.")],
+    theme: Annotated[str, typer.Option()],
+    venue: Annotated[str, typer.Option()],
+    actor: AsOption = None,
+) -> None:
+    """Register a Community Talk; the sweep invites funded projects to it."""
+    day = _date_option("--date", held_on)
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        talk = register_talk(session, officer, day, theme, venue, date.today())
+        return f"Community Talk on {talk.held_on.isoformat()}: {talk.theme}, {talk.venue}."
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("presented")
+def presented_command(
+    case_reference: CaseArg,
+    on: Annotated[str, typer.Option(help="YYYY-MM-DD the project presented.")],
+    actor: AsOption = None,
+) -> None:
+    """Record that a funded project presented at its Community Talk."""
+    day = _date_option("--on", on)
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        record_presentation(session, case, officer, day)
+        return f"{case.case_reference}: presentation recorded; the case is '{case.state}'."
+
+    act(actor, OFFICERS, step)
+
+
+@app.command("final-report")
+def final_report_command(
+    case_reference: CaseArg,
+    file: Annotated[Path, typer.Argument(help="The final report (slutrapport).")],
+    actor: AsOption = None,
+) -> None:
+    """Register a funded project's final report."""
+    content = read_file_argument(file)
+
+    def step(session: Session, settings: Settings, officer: Person) -> str:
+        case = case_for(session, case_reference, officer, lock=True)
+        register_final_report(session, case, officer, file.name, content)
+        return f"{case.case_reference}: final report registered; the case is '{case.state}'."
+
+    act(actor, OFFICERS, step)
+
+
+def _date_option(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{option} {value!r}: write the date as YYYY-MM-DD") from None

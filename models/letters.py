@@ -22,6 +22,8 @@ SUPPLEMENT_REMINDER = "supplement_reminder"
 MEETING_INVITATION = "meeting_invitation"
 DRAFT_DECISION = "draft_decision"
 DECISION = "decision"
+COMMUNICATION = "communication"
+COMMUNITY_TALK_INVITATION = "community_talk_invitation"
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
@@ -37,6 +39,10 @@ FILENAMES = {
     (DRAFT_DECISION, "en"): "draft-decision",
     (DECISION, "sv"): "beslut",
     (DECISION, "en"): "decision",
+    (COMMUNICATION, "sv"): "kommunicering",
+    (COMMUNICATION, "en"): "communication",
+    (COMMUNITY_TALK_INVITATION, "sv"): "inbjudan-samhallssamtal",
+    (COMMUNITY_TALK_INVITATION, "en"): "community-talk-invitation",
 }
 
 

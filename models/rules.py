@@ -16,6 +16,7 @@ class Rules:
     meeting_minutes: int = 90
     advisory_group: tuple[str, ...] = field(default_factory=tuple)  # reviewers' e-mails
     include_case_officer: bool = True
+    communication_working_days: int = 10
     delegation_point: str = "kulturnämndens delegationsordning"
     final_report_months: int = 2
 

@@ -76,21 +76,7 @@ def register_supplement(
         raise SupplementError(
             f"case {case.case_reference} is '{case.state}' and waits for no supplement"
         )
-    if not content.strip():
-        raise SupplementError(f"file {filename!r} is empty")
-    if len(content) > MAX_DOCUMENT_BYTES:
-        raise SupplementError(
-            f"file {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES} are accepted"
-        )
-    document = Document(
-        case_id=case.id,
-        kind="supplement",
-        filename=filename,
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
-        registered_by=officer.email,
-    )
-    session.add(document)
+    document = file_document(session, case, officer, "supplement", filename, content)
     request.received_at = utcnow()
     session.add(request)
     move(
@@ -103,6 +89,28 @@ def register_supplement(
         file=filename,
         sha256=document.sha256,
     )
+    return document
+
+
+def file_document(
+    session: Session, case: Case, officer: Person, kind: str, filename: str, content: bytes
+) -> Document:
+    """Keep what came in as it came, with its SHA-256; an empty or oversized file is refused."""
+    if not content.strip():
+        raise SupplementError(f"file {filename!r} is empty")
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise SupplementError(
+            f"file {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES} are accepted"
+        )
+    document = Document(
+        case_id=case.id,
+        kind=kind,
+        filename=filename,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        registered_by=officer.email,
+    )
+    session.add(document)
     return document
 
 

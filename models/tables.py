@@ -410,6 +410,53 @@ class Decision(SQLModel, table=True):
     case: Case = Relationship()
 
 
+class Communication(SQLModel, table=True):
+    """Kommunicering (FL 25 §): material sent to the applicant before the decision."""
+
+    __tablename__ = "communications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    number: int
+    deadline: date
+    sent_by: str
+    sent_at: datetime = Field(default_factory=utcnow)
+    replied_at: datetime | None = None
+    expired_at: datetime | None = None
+
+    case: Case = Relationship()
+
+
+class CommunityTalk(SQLModel, table=True):
+    """A Samhällssamtal of the Partnership, where funded projects present their results."""
+
+    __tablename__ = "community_talks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    held_on: date = Field(index=True)
+    theme: str
+    venue: str
+    registered_by: str
+    registered_at: datetime = Field(default_factory=utcnow)
+
+
+class Reporting(SQLModel, table=True):
+    """A funded project's reporting: its Community Talk and its final report (slutrapport)."""
+
+    __tablename__ = "reporting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    community_talk_id: int = Field(foreign_key="community_talks.id")
+    invited_at: datetime = Field(default_factory=utcnow)
+    final_report_due: date | None = None
+    presented_on: date | None = None
+    final_report_received_at: datetime | None = None
+
+    case: Case = Relationship()
+    community_talk: CommunityTalk = Relationship()
+
+
 class CaseReferenceCounter(SQLModel, table=True):
     """Last serial handed out per year and prefix: the register's running number."""
 

@@ -2,19 +2,29 @@
 is final, and the call's budget holds, also against two signatures at once."""
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from flows.assessment import sweep
 from flows.intake import intake
 from grants.embedded import run_flow
 from grants.settings import PROJECT_ROOT, load
 from models.access import case_for
 from models.checklist import Finding, complete_checklist
+from models.community_talks import record_presentation, register_final_report, register_talk
 from models.db import transaction
-from models.decisions import prepare_draft, remaining_budget, send_back, sign, submit_for_decision
+from models.decisions import (
+    communicate,
+    prepare_draft,
+    register_reply,
+    remaining_budget,
+    send_back,
+    sign,
+    submit_for_decision,
+)
 from models.errors import Refused
 from models.meetings import skip_meeting
 from models.reviews import declare_conflict, submit_review
@@ -25,10 +35,13 @@ from models.tables import (
     ConflictGround,
     Criterion,
     Decision,
+    Letter,
     Person,
     Recommendation,
 )
+from models.working_days import add_working_days
 from tests.conftest import SAMPLES
+from tests.helpers import pdf_pages
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 ACTIVA = "lena.holm@activa.example.se"
@@ -40,9 +53,13 @@ def person(session, email: str) -> Person:
 
 
 def to_awaiting_decision(
-    submission_id: str, recommendation: Recommendation, amount: int | None = None
+    submission_id: str,
+    recommendation: Recommendation,
+    amount: int | None = None,
+    submit: bool = True,
 ) -> str:
-    """Take a sample case through checklist, two reviews, a skipped meeting, a draft."""
+    """Take a sample case through checklist, two reviews, a skipped meeting, a draft
+    (and, unless told otherwise, on to the decision maker)."""
     settings = load()
     rules = Rules.from_config(settings.file)
     with transaction(settings.db_url) as session:
@@ -67,7 +84,8 @@ def to_awaiting_decision(
             )
         skip_meeting(session, case, officer, "Ansökan är tydlig; inget möte behövs.")
         prepare_draft(session, case, officer, rules)
-        submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.", rules)
+        if submit:
+            submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.", rules)
         return case.case_reference
 
 
@@ -196,3 +214,104 @@ def test_two_signatures_at_once_cannot_overspend_the_budget(
     with transaction(settings.db_url) as session:
         call = session.exec(select(Case)).first().call
         assert remaining_budget(session, call) in (80_000 - 50_000, 80_000 - 40_000)
+
+
+def letters_of_kind(kind: str) -> list[Letter]:
+    with transaction(load().db_url) as session:
+        return list(session.exec(select(Letter).where(Letter.kind == kind)))
+
+
+def state_of(ref: str) -> str:
+    with transaction(load().db_url) as session:
+        return session.exec(select(Case.state).where(Case.case_reference == ref)).one()
+
+
+def test_communication_waits_for_the_reply_or_the_deadline(small_budget: None) -> None:
+    settings = load()
+    rules = Rules.from_config(settings.file)
+    waiting = to_awaiting_decision("SI-2026-0101", Recommendation.granted, submit=False)
+    replying = to_awaiting_decision("SI-2026-0107", Recommendation.refused, submit=False)
+    with transaction(settings.db_url) as session:
+        officer = person(session, OFFICER)
+        for ref in (waiting, replying):
+            communicate(
+                session, case_for(session, ref, officer, lock=True), officer, rules, date.today()
+            )
+        with pytest.raises(Refused, match="waits for no reply"):
+            register_reply(
+                session,
+                session.exec(select(Case).where(Case.submission_id == "SI-2026-0103")).one(),
+                officer,
+                "svar.txt",
+                b"Hej",
+            )
+    [letter, _] = letters_of_kind("communication")
+    assert letter.data["proposal"] == {"outcome": "granted", "amount": 35_000}
+    titles = [m["title"] for m in letter.data["material"]]
+    assert "Rådgivningsgruppens bedömning: Samhällsnytta" in titles
+    assert any(t.startswith("Tjänsteanteckning") for t in titles)  # the skipped meeting's note
+
+    with transaction(settings.db_url) as session:
+        officer = person(session, OFFICER)
+        register_reply(
+            session,
+            case_for(session, replying, officer, lock=True),
+            officer,
+            "yttrande.txt",
+            "Vi har fler partner än ni skriver.".encode(),
+        )
+    assert state_of(replying) == "drafting_decision"
+
+    deadline = add_working_days(date.today(), rules.communication_working_days)
+    assert run_flow(sweep, today=deadline)["communications_expired"] == 0
+    later = deadline + timedelta(days=1)
+    assert [run_flow(sweep, today=later)["communications_expired"] for _ in range(2)] == [1, 0]
+    assert state_of(waiting) == "awaiting_decision"
+    [draft_letter] = letters_of_kind("draft_decision")
+    assert draft_letter.recipient == DECISION_MAKER and draft_letter.pdf is not None
+    assert " ".join(pdf_pages(letter_pdf("communication", waiting))).count("35 000") >= 1
+
+
+def letter_pdf(kind: str, ref: str) -> bytes:
+    return next(x.pdf for x in letters_of_kind(kind) if x.letter_key.startswith(ref))
+
+
+def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -> None:
+    settings = load()
+    rules = Rules.from_config(settings.file)
+    ref = to_awaiting_decision("SI-2026-0101", Recommendation.granted)  # project ends 2027-12-31
+    with transaction(settings.db_url) as session:
+        maker, officer = person(session, DECISION_MAKER), person(session, OFFICER)
+        sign(session, case_for(session, ref, maker, lock=True), maker, rules)
+        with pytest.raises(Refused, match="registered before it is held"):
+            register_talk(session, officer, date.today(), "För sent", "Örebro", date.today())
+        with pytest.raises(Refused, match="only a case_officer may register"):
+            register_talk(session, maker, date(2028, 3, 1), "Tema", "Örebro", date.today())
+        register_talk(
+            session, officer, date(2027, 10, 7), "Ungas hälsa", "Örebro slott", date.today()
+        )
+        register_talk(
+            session,
+            officer,
+            date(2028, 3, 16),
+            "Skateboard och odling – kan det vara sociala innovationer?",
+            "Kulturhuset i Örebro",
+            date.today(),
+        )
+    assert [run_flow(sweep)["talk_invitations"] for _ in range(2)] == [1, 0]
+    assert state_of(ref) == "reporting"
+    text = " ".join(pdf_pages(letter_pdf("community_talk_invitation", ref)))
+    assert "16 mars 2028" in text and "Kulturhuset i Örebro" in text
+    assert "7 oktober 2027" not in text  # before the project ends: not that one
+
+    with transaction(settings.db_url) as session:
+        officer = person(session, OFFICER)
+        case = case_for(session, ref, officer, lock=True)
+        with pytest.raises(Refused, match="recorded once held"):
+            record_presentation(session, case, officer, date.today() + timedelta(days=1))
+        record_presentation(session, case, officer, date.today())
+        assert case.state == "reporting"  # the final report is still to come
+        register_final_report(session, case, officer, "slutrapport.pdf", b"%PDF-1.7 rapport")
+        assert case.state == "closed"
+        with pytest.raises(Refused, match="'closed'"):
+            register_final_report(session, case, officer, "igen.pdf", b"igen")

@@ -1,0 +1,149 @@
+"""After a grant: the Community Talk (Samhällssamtal) and the final report (slutrapport).
+
+The sweep invites each funded project to the first talk after its project ends; once the
+project has presented and its final report is in, the case is closed.
+"""
+
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from models.access import require_role
+from models.audit import SYSTEM, Actor, move, record
+from models.decisions import GRANTS, latest
+from models.errors import Refused
+from models.letters import COMMUNITY_TALK_INVITATION, order_letter
+from models.states import CaseState
+from models.supplements import file_document
+from models.tables import Case, CommunityTalk, Document, Person, Reporting, Role, utcnow
+
+
+class ReportingError(Refused, ValueError):
+    """The talk or the report cannot be taken as given; the message says why."""
+
+
+def register_talk(
+    session: Session, officer: Person, held_on: date, theme: str, venue: str, today: date
+) -> CommunityTalk:
+    require_role(officer, "register a Community Talk", Role.case_officer)
+    if held_on <= today:
+        raise ReportingError(
+            f"date = {held_on.isoformat()}: a talk is registered before it is held"
+        )
+    if not theme.strip() or not venue.strip():
+        raise ReportingError("theme and venue are both needed: what the talk is about, and where")
+    talk = CommunityTalk(
+        held_on=held_on, theme=theme.strip(), venue=venue.strip(), registered_by=officer.email
+    )
+    session.add(talk)
+    return talk
+
+
+def upcoming_talks(session: Session, today: date) -> list[CommunityTalk]:
+    query = select(CommunityTalk).where(col(CommunityTalk.held_on) > today)
+    return list(session.exec(query.order_by(col(CommunityTalk.held_on))))
+
+
+def invite_to_talks(session: Session, today: date) -> int:
+    """Each decided grant without an invitation goes to the first talk after its project's end."""
+    talks = upcoming_talks(session, today)
+    funded = session.exec(
+        select(Case).where(Case.state == CaseState.decided).with_for_update()
+    ).all()
+    invited = 0
+    for case in funded:
+        decision = latest(session, case)
+        talk = next((t for t in talks if t.held_on > case.project_end), None)
+        if decision is None or decision.outcome not in GRANTS or talk is None:
+            continue
+        session.add(
+            Reporting(
+                case_id=case.id,
+                community_talk_id=talk.id,
+                final_report_due=decision.final_report_due,
+            )
+        )
+        move(
+            session,
+            case,
+            CaseState.reporting,
+            SYSTEM,
+            "invited_to_community_talk",
+            held_on=talk.held_on.isoformat(),
+            theme=talk.theme,
+        )
+        order_letter(
+            session,
+            case,
+            COMMUNITY_TALK_INVITATION,
+            {
+                "talk": {
+                    "held_on": talk.held_on.isoformat(),
+                    "theme": talk.theme,
+                    "venue": talk.venue,
+                },
+                "final_report_due": decision.final_report_due.isoformat()
+                if decision.final_report_due
+                else None,
+                "amount": decision.amount,
+            },
+        )
+        invited += 1
+    return invited
+
+
+def record_presentation(session: Session, case: Case, officer: Person, on: date) -> Reporting:
+    """The project presented at its talk; the case closes if the final report is in too."""
+    reporting = _reporting(session, case, officer)
+    if on > date.today():
+        raise ReportingError(f"on = {on.isoformat()}: a presentation is recorded once held")
+    reporting.presented_on = on
+    session.add(reporting)
+    record(session, case, Actor.of(officer), "presented_at_community_talk", on=on.isoformat())
+    _close_if_done(session, case, reporting, officer)
+    return reporting
+
+
+def register_final_report(
+    session: Session, case: Case, officer: Person, filename: str, content: bytes
+) -> Document:
+    """The final report, filed as received; the case closes if the project has presented."""
+    reporting = _reporting(session, case, officer)
+    if reporting.final_report_received_at is not None:
+        raise ReportingError(f"the final report of {case.case_reference} is already registered")
+    document = file_document(session, case, officer, "final_report", filename, content)
+    reporting.final_report_received_at = utcnow()
+    session.add(reporting)
+    record(
+        session,
+        case,
+        Actor.of(officer),
+        "final_report_registered",
+        file=filename,
+        sha256=document.sha256,
+    )
+    _close_if_done(session, case, reporting, officer)
+    return document
+
+
+def _reporting(session: Session, case: Case, officer: Person) -> Reporting:
+    require_role(officer, "record a project's reporting", Role.case_officer)
+    reporting = session.exec(select(Reporting).where(Reporting.case_id == case.id)).first()
+    if case.state is not CaseState.reporting or reporting is None:
+        raise ReportingError(
+            f"case {case.case_reference} is '{case.state}'; reporting is "
+            "recorded for funded projects invited to a Community Talk"
+        )
+    return reporting
+
+
+def _close_if_done(session: Session, case: Case, reporting: Reporting, officer: Person) -> None:
+    if reporting.presented_on and reporting.final_report_received_at:
+        move(
+            session,
+            case,
+            CaseState.closed,
+            Actor.of(officer),
+            "case_closed",
+            reason="presented at a Community Talk and final report received",
+        )
