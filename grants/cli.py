@@ -31,7 +31,6 @@ app = typer.Typer(
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
 out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 150)
 err = Console(stderr=True)
-SAMPLE_FILES = ("applications.json", "applications.csv")
 PEOPLE_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker)
 
 AsOption = Annotated[
@@ -334,15 +333,42 @@ def export_letters_command(
 
 
 @app.command("demo")
-def demo_command(actor: AsOption = None) -> None:
-    """The main job on the embedded default: take in the sample applications, list the cases."""
+def demo_command() -> None:
+    """The main job: the eight seed projects through the whole path, with scripted people.
+
+    Intake, checklist (one supplement), review (two conflicts of interest), meetings, drafts,
+    one communication before decision, the decisions (one refusal with advice on other
+    funding, two partly granted), letters, and Community Talk invitations.
+    """
+    from grants import demo
+
     settings = _settings()
-    refused = sum(_intake(settings, SAMPLES / name, actor, True) for name in SAMPLE_FILES)
-    status_command(None, actor)
-    export_letters_command(settings.home / "letters", actor)
+    if _intake(settings, SAMPLES / "applications.json", None, True):
+        raise typer.Exit(1)
+    demo.run(settings)
+    rows = demo.summary(settings)
+    table = Table(title="The call after the demo", title_justify="left")
+    for column in ("Case", "Organisation", "Outcome", "Amount", "Letters sent", "State"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["case"],
+            row["organisation"],
+            row["outcome"],
+            format_amount(row["amount"]) if row["amount"] else "",
+            str(row["letters"]),
+            row["state"],
+        )
+    out.print(table)
+    export_letters_command(settings.home / "letters", None)
     outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
-    out.print(f"Case database: {settings.db_url}\nE-mail: {outbox}", highlight=False)
-    raise typer.Exit(1 if refused else 0)
+    out.print(
+        f"Where to look:\n  letters (PDF): {(settings.home / 'letters').resolve()}\n"
+        f"  e-mail: {outbox}\n  case database: {settings.db_url}\n"
+        f"  one case in full: grants status {rows[0]['case'] if rows else 'CASE'}\n"
+        f"  the committee's list: grants delegation-report --from YYYY-MM-DD --to YYYY-MM-DD",
+        highlight=False,
+    )
 
 
 # The assessment and decision commands register themselves on `app`.

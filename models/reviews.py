@@ -192,7 +192,9 @@ def remind_overdue(session: Session, today: date) -> int:
     """Order one reminder per review task past its due date; return how many."""
     overdue = session.exec(
         select(ReviewTask)
+        .join(Case)
         .where(
+            Case.state == CaseState.in_review,
             ReviewTask.status == TaskStatus.open,
             col(ReviewTask.due) < today,
             col(ReviewTask.reminded_at).is_(None),

@@ -36,8 +36,12 @@ def open_tasks(session: Session, person: Person) -> list[Task]:
             t.due,
         )
         for t in session.exec(
-            select(ReviewTask).where(
-                ReviewTask.reviewer_id == person.id, ReviewTask.status == TaskStatus.open
+            select(ReviewTask)
+            .join(Case)
+            .where(
+                ReviewTask.reviewer_id == person.id,
+                ReviewTask.status == TaskStatus.open,
+                Case.state == CaseState.in_review,
             )
         )
     ]

@@ -1,0 +1,339 @@
+"""`grants demo`: the eight seed projects through the whole path, with scripted people.
+
+Each scripted person looks at a case's state and takes the step it calls for, through the
+same domain functions the command line uses, until nothing is left for people to do;
+the flows send what each step ordered and the sweep does what the calendar makes due.
+Because every step is chosen by the case's state, running the demo again, or after a
+crash, takes up where it stopped and never does a step twice.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from grants.settings import Settings
+from models.access import case_for
+from models.checklist import Finding, complete_checklist
+from models.community_talks import register_talk, upcoming_talks
+from models.db import transaction
+from models.decisions import (
+    communicate,
+    latest,
+    prepare_draft,
+    register_reply,
+    sign,
+    submit_for_decision,
+)
+from models.meetings import book_meeting, document_meeting, skip_meeting
+from models.reviews import declare_conflict, submit_review
+from models.rules import Rules
+from models.states import CaseState
+from models.supplements import register_supplement
+from models.tables import (
+    STOCKHOLM,
+    Answer,
+    Case,
+    Communication,
+    ConflictGround,
+    Criterion,
+    DecisionStatus,
+    Person,
+    Recommendation,
+    ReviewTask,
+    SupplementRequest,
+    TaskStatus,
+)
+
+OFFICER = "maria.lindqvist@regionorebrolan.example.se"
+COOMPANION = "johan.ek@coompanion.example.se"
+ACTIVA = "lena.holm@activa.example.se"
+DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
+ARVSFONDEN = (
+    "Allmänna arvsfonden: stöd till nya verksamheter för barn och unga; "
+    "rådgivarna hjälper gärna till med ansökan."
+)
+TALKS = (
+    (
+        date(2028, 3, 16),
+        "Skateboard och odling – kan det vara sociala innovationer?",
+        "Kulturhuset, Örebro",
+    ),
+    (date(2028, 9, 21), "Tillsammans möter vi samhällsutmaningar", "Örebro slott"),
+)
+
+
+@dataclass(frozen=True)
+class Script:
+    """What the scripted people do with one application."""
+
+    recommendation: Recommendation = Recommendation.granted
+    amount: int | None = None  # for partly_granted
+    unclear: dict[Criterion, str] = field(default_factory=dict)  # → a supplement request
+    supplement: str = ""
+    conflicts: dict[str, tuple[ConflictGround, str]] = field(default_factory=dict)
+    other_funding: tuple[str, ...] = ()
+    meeting: bool = False
+    communicate: bool = False
+    reasons: dict[Criterion, str] = field(default_factory=dict)
+    decisive: str = ""
+
+
+SCRIPTS = {
+    "SI-2026-0101": Script(meeting=True),
+    "SI-2026-0102": Script(
+        Recommendation.partly_granted,
+        40_000,
+        communicate=True,
+        conflicts={
+            ACTIVA: (
+                ConflictGround.own_organisation,
+                "Stiftelsen Activa är samarbetspartner i projektet.",
+            )
+        },
+        decisive="Budgeten för inköp av utrustning är högre än projektet behöver.",
+    ),
+    "SI-2026-0103": Script(
+        unclear={
+            Criterion.anchored_with_partners: "Skicka ett intyg från Nora kommun om "
+            "lokalen för lånebiblioteket."
+        },
+        supplement="Intyg: Nora kommun upplåter lokalen på Prästgatan 7 under projekttiden. "
+        "/ Anna Berg, fritidschef",
+    ),
+    "SI-2026-0104": Script(
+        Recommendation.refused,
+        other_funding=(ARVSFONDEN,),
+        reasons={
+            Criterion.innovative: "Verksamheten finns redan i liknande form i Vivalla "
+            "genom fritidsgården; ansökan visar inte vad som är nytt."
+        },
+        decisive="Projektet uppfyller inte kravet på att vara nyskapande.",
+    ),
+    "SI-2026-0105": Script(
+        conflicts={
+            COOMPANION: (
+                ConflictGround.own_organisation,
+                "Coompanion Mälardalen är samarbetspartner.",
+            )
+        }
+    ),
+    "SI-2026-0106": Script(meeting=True),
+    "SI-2026-0107": Script(
+        Recommendation.partly_granted,
+        25_000,
+        decisive="Kostnaden för hyra av lokal är inte motiverad.",
+    ),
+    "SI-2026-0108": Script(),
+}
+
+
+def run(settings: Settings) -> None:
+    """Act on every scripted case until only the calendar can move it, then send letters."""
+    from flows.assessment import sweep
+    from flows.letters import send_letters
+    from grants.embedded import run_flow
+
+    rules = Rules.from_config(settings.file)
+    with transaction(settings.db_url) as session:
+        _register_talks(session)
+    for _ in range(12):  # each round: people act, letters go, the sweep does what is due
+        acted = sum(_act(settings, rules, submission_id) for submission_id in SCRIPTS)
+        run_flow(send_letters)
+        run_flow(sweep)
+        if not acted:
+            return
+
+
+def _act(settings: Settings, rules: Rules, submission_id: str) -> int:
+    """One step on one case, in one transaction, by whoever the case's state calls for."""
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == submission_id)).first()
+        if case is None:
+            return 0
+        return _STEPS.get(case.state, lambda *_: 0)(session, case, rules, SCRIPTS[submission_id])
+
+
+def _person(session: Session, email: str) -> Person:
+    return session.exec(select(Person).where(Person.email == email)).one()
+
+
+def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    officer = _person(session, OFFICER)
+    case = case_for(session, case.case_reference, officer, lock=True)
+    asked = session.exec(select(SupplementRequest).where(SupplementRequest.case_id == case.id))
+    unclear = {} if asked.first() else script.unclear
+    findings = {
+        c: Finding(Answer.unclear, unclear[c]) if c in unclear else Finding(Answer.met)
+        for c in Criterion
+    }
+    complete_checklist(session, case, officer, findings, rules, date.today())
+    return 1
+
+
+def _supplement(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    officer = _person(session, OFFICER)
+    register_supplement(
+        session,
+        case_for(session, case.case_reference, officer, lock=True),
+        officer,
+        "komplettering.txt",
+        script.supplement.encode(),
+    )
+    return 1
+
+
+def _review(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    tasks = session.exec(
+        select(ReviewTask).where(
+            ReviewTask.case_id == case.id, ReviewTask.status == TaskStatus.open
+        )
+    ).all()
+    for task in tasks:
+        if case.state is not CaseState.in_review:
+            break  # the quorum is reached: the other reviewers need not act
+        reviewer = task.reviewer
+        locked = case_for(session, case.case_reference, reviewer, lock=True)
+        ground, note = script.conflicts.get(reviewer.email, (ConflictGround.none, ""))
+        declare_conflict(session, locked, reviewer, ground, note, rules)
+        if ground is ConflictGround.none:
+            reasons = {c: script.reasons.get(c, f"{_FINDINGS[c]}") for c in Criterion}
+            submit_review(
+                session,
+                locked,
+                reviewer,
+                script.recommendation,
+                script.amount,
+                reasons,
+                list(script.other_funding),
+                "",
+                rules,
+            )
+    return 1
+
+
+def _meeting(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    officer = _person(session, OFFICER)
+    case = case_for(session, case.case_reference, officer, lock=True)
+    if not script.meeting:
+        skip_meeting(session, case, officer, "Ansökan är tydlig och rådgivningsgruppen är enig.")
+        return 1
+    starts = datetime.combine(date.today() + timedelta(days=7), time(10), tzinfo=STOCKHOLM)
+    book_meeting(
+        session,
+        case,
+        officer,
+        starts,
+        rules.meeting_minutes,
+        "Regionens hus, Eklundavägen 1, Örebro",
+        datetime.now(UTC),
+    )
+    # The scripted officer writes the file note after the meeting: a week from now.
+    document_meeting(
+        session,
+        case,
+        officer,
+        "Föreningen berättade om hur de unga själva leder "
+        "arbetet och om kommunens stöd. Inga nya uppgifter om budgeten.",
+        starts + timedelta(hours=2),
+    )
+    return 1
+
+
+def _draft(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    officer = _person(session, OFFICER)
+    case = case_for(session, case.case_reference, officer, lock=True)
+    draft = latest(session, case)
+    if draft is None or draft.status is not DecisionStatus.draft:
+        prepare_draft(session, case, officer, rules, decisive=script.decisive)
+        return 1
+    communicated = session.exec(select(Communication).where(Communication.case_id == case.id))
+    if script.communicate and communicated.first() is None:
+        communicate(session, case, officer, rules, date.today())
+    elif script.communicate:
+        submit_for_decision(
+            session,
+            case,
+            officer,
+            "Underlaget har kommunicerats och sökanden har yttrat sig utan invändningar.",
+            rules,
+        )
+    else:
+        submit_for_decision(
+            session,
+            case,
+            officer,
+            "Sökanden har tagit del av allt underlag som beslutet grundas på.",
+            rules,
+        )
+    return 1
+
+
+def _reply(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    """The applicant answers the communication by e-mail; the officer registers it."""
+    officer = _person(session, OFFICER)
+    register_reply(
+        session,
+        case_for(session, case.case_reference, officer, lock=True),
+        officer,
+        "yttrande.txt",
+        b"Vi har tagit del av underlaget och har inga synpunkter. / Styrelsen",
+    )
+    return 1
+
+
+def _sign(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    maker = _person(session, DECISION_MAKER)
+    sign(session, case_for(session, case.case_reference, maker, lock=True), maker, rules)
+    return 1
+
+
+_STEPS: dict[CaseState, Any] = {
+    CaseState.received: _checklist,
+    CaseState.awaiting_supplement: _supplement,
+    CaseState.in_review: _review,
+    CaseState.applicant_meeting: _meeting,
+    CaseState.drafting_decision: _draft,
+    CaseState.communication: _reply,
+    CaseState.awaiting_decision: _sign,
+}
+_FINDINGS = {
+    Criterion.benefit_to_society: "Projektet möter en tydlig samhällsutmaning i kommunen.",
+    Criterion.innovative: "Arbetssättet är nytt och planen för att det ska leva vidare är "
+    "trovärdig.",
+    Criterion.new_locally: "Något liknande finns inte i kommunen i dag.",
+    Criterion.anchored_with_partners: "Samarbetspartnerna har bekräftat sitt stöd.",
+}
+
+
+def _register_talks(session: Session) -> None:
+    officer = _person(session, OFFICER)
+    known = {talk.held_on for talk in upcoming_talks(session, date.today())}
+    for held_on, theme, venue in TALKS:
+        if held_on not in known and held_on > date.today():
+            register_talk(session, officer, held_on, theme, venue, date.today())
+
+
+def summary(settings: Settings) -> list[dict[str, Any]]:
+    """Per case: outcome, amount, letters sent: the demo's closing table."""
+    from models.cases import letter_counts, list_cases
+    from models.tables import DeliveryState
+
+    with transaction(settings.db_url) as session:
+        counts = letter_counts(session)
+        rows = []
+        for case in list_cases(session):
+            decision = latest(session, case)
+            signed = decision is not None and decision.status is DecisionStatus.signed
+            rows.append(
+                {
+                    "case": case.case_reference,
+                    "organisation": case.organisation.name,
+                    "state": case.state.value,
+                    "outcome": decision.outcome.value if signed else "",
+                    "amount": decision.amount if signed else None,
+                    "letters": counts.get(case.id, {}).get(DeliveryState.sent, 0),
+                }
+            )
+        return rows
