@@ -1,0 +1,47 @@
+"""The README's first command: the whole call, twice, as a new user runs it."""
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from grants.cli import app
+from tests.helpers import database_dump, pdf_pages
+
+EXPECTED = {  # case → (outcome, amount, state)
+    "RS1": ("granted", "35 000 kr", "reporting"),
+    "RS2": ("partly_granted", "40 000 kr", "reporting"),
+    "RS3": ("granted", "20 000 kr", "reporting"),
+    "RS4": ("refused", "", "decided"),
+    "RS5": ("granted", "48 000 kr", "reporting"),
+    "RS6": ("granted", "50 000 kr", "reporting"),
+    "RS7": ("partly_granted", "25 000 kr", "reporting"),
+    "RS8": ("granted", "25 000 kr", "reporting"),
+}
+
+
+def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
+    result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\u00a0", " ")
+    for suffix, (outcome, amount, state) in EXPECTED.items():
+        [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
+        assert outcome in row and amount in row and state in row, row
+    letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
+    assert len(letters) == 35
+    kinds = ("beslut", "mottagningsbekraftelse", "forslag-till-beslut-1")
+    assert all(any(name.endswith(f"-{k}.pdf") for name in letters) for k in kinds)
+    assert any("begaran-om-komplettering" in n for n in letters)
+    assert any("kommunicering" in n for n in letters)
+    assert sum("inbjudan-samhallssamtal" in n for n in letters) == 6
+    refusal = " ".join(
+        pdf_pages(next((grants_home / "letters").glob("*RS4-beslut.pdf")).read_bytes())
+    )
+    assert "avslår ansökan" in refusal and "Allmänna arvsfonden" in refusal
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 35
+
+    before = database_dump(grants_home)
+    again = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert again.exit_code == 0, again.output
+    assert "0 registered, 8 already registered" in again.output
+    assert database_dump(grants_home) == before
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 35
