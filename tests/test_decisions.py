@@ -17,6 +17,7 @@ from models.checklist import Finding, complete_checklist
 from models.community_talks import record_presentation, register_final_report, register_talk
 from models.db import transaction
 from models.decisions import (
+    amend,
     communicate,
     prepare_draft,
     register_reply,
@@ -36,6 +37,7 @@ from models.tables import (
     Criterion,
     Decision,
     Letter,
+    Outcome,
     Person,
     Recommendation,
 )
@@ -315,3 +317,33 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
         assert case.state == "closed"
         with pytest.raises(Refused, match="'closed'"):
             register_final_report(session, case, officer, "igen.pdf", b"igen")
+
+
+def test_the_decision_maker_amends_then_signs(small_budget: None) -> None:
+    ref = to_awaiting_decision("SI-2026-0106", Recommendation.granted)
+    settings = load()
+    rules = Rules.from_config(settings.file)
+    with transaction(settings.db_url) as session:
+        maker, officer = person(session, DECISION_MAKER), person(session, OFFICER)
+        case = case_for(session, ref, maker, lock=True)
+        with pytest.raises(Refused, match="only a decision_maker may amend"):
+            amend(session, case, officer, rules, amount=30_000)
+        amended = amend(
+            session,
+            case,
+            maker,
+            rules,
+            Outcome.partly_granted,
+            30_000,
+            "Kostnaderna för resor är för höga.",
+            ["Redovisa resorna särskilt."],
+        )
+        assert (amended.version, amended.amount, amended.prepared_by) == (2, 30_000, DECISION_MAKER)
+        assert "Redovisa resorna särskilt." in amended.conditions
+        signed = sign(session, case, maker, rules)
+        assert signed.version == 2 and signed.amount == 30_000
+    with transaction(settings.db_url) as session:
+        statuses = [d.status for d in session.exec(select(Decision).order_by(Decision.version))]
+        assert statuses == ["superseded", "signed"]
+        [letter] = session.exec(select(Letter).where(Letter.kind == "decision")).all()
+        assert letter.data["amount"] == 30_000 and letter.data["outcome"] == "partly_granted"
