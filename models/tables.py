@@ -480,6 +480,35 @@ def _signed_decisions_are_final(_mapper: Any, connection: Any, target: Decision)
         )
 
 
+def _rendered(connection: Any, letter: Letter) -> Any:
+    """The letter's stored row if it already has its PDF, else None."""
+    table = Letter.__table__
+    stored = connection.execute(table.select().where(table.c.id == letter.id)).first()
+    return stored if stored is not None and stored.pdf is not None else None
+
+
+def _refuse_letter_change(stored: Any) -> None:
+    raise PermissionError(
+        f"letter {stored.letter_key} (SHA-256 {stored.sha256[:16]}…) is a record of the case "
+        "and cannot be changed or removed"
+    )
+
+
+@event.listens_for(Letter, "before_update")
+def _rendered_letters_keep_their_pdf(_mapper: Any, connection: Any, target: Letter) -> None:
+    """Once a letter has its PDF, that PDF is the record (delivery bookkeeping may change)."""
+    stored = _rendered(connection, target)
+    if stored is not None and (target.pdf != stored.pdf or target.sha256 != stored.sha256):
+        _refuse_letter_change(stored)
+
+
+@event.listens_for(Letter, "before_delete")
+def _rendered_letters_stay(_mapper: Any, connection: Any, target: Letter) -> None:
+    stored = _rendered(connection, target)
+    if stored is not None:
+        _refuse_letter_change(stored)
+
+
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
 def _audit_is_append_only(_mapper: Any, _connection: Any, target: AuditEvent) -> None:

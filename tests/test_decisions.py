@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from flows.assessment import sweep
 from flows.intake import intake
+from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.settings import PROJECT_ROOT, load
 from models.access import case_for
@@ -347,3 +348,28 @@ def test_the_decision_maker_amends_then_signs(small_budget: None) -> None:
         assert statuses == ["superseded", "signed"]
         [letter] = session.exec(select(Letter).where(Letter.kind == "decision")).all()
         assert letter.data["amount"] == 30_000 and letter.data["outcome"] == "partly_granted"
+
+
+def test_a_sent_decision_letter_cannot_be_replaced(small_budget: None) -> None:
+    ref = to_awaiting_decision("SI-2026-0108", Recommendation.granted)
+    settings = load()
+    with transaction(settings.db_url) as session:
+        maker = person(session, DECISION_MAKER)
+        sign(session, case_for(session, ref, maker, lock=True), maker, Rules())
+    run_flow(send_letters)
+    [letter] = letters_of_kind("decision")
+    assert letter.delivery_state == "sent" and letter.sha256
+    for change in ({"pdf": b"%PDF-1.7 forged"}, {"sha256": "0" * 64}):
+        with (
+            pytest.raises(PermissionError, match="is a record of the case"),
+            transaction(settings.db_url) as session,
+        ):
+            stored = session.get(Letter, letter.id)
+            for name, value in change.items():
+                setattr(stored, name, value)
+    with (
+        pytest.raises(PermissionError, match="is a record of the case"),
+        transaction(settings.db_url) as session,
+    ):
+        session.delete(session.get(Letter, letter.id))
+    assert letters_of_kind("decision")[0].pdf == letter.pdf
