@@ -98,7 +98,7 @@ def prepare_draft(
     reviews = [t for t in tasks_of(session, case) if t.status is TaskStatus.submitted]
     outcome = outcome or case.proposed_outcome or _outcome_of(reviews)
     amount = _checked_amount(
-        outcome, amount if amount is not None else _amount_of(outcome, case, reviews), case
+        session, outcome, amount if amount is not None else _amount_of(outcome, case, reviews), case
     )
     found = _reasons_of(reviews) | (reasons or {})
     if outcome in (Outcome.granted, Outcome.partly_granted, Outcome.refused):
@@ -332,12 +332,7 @@ def sign(session: Session, case: Case, person: Person, rules: Rules) -> Decision
     if draft.outcome in GRANTS:
         # The call's row is locked until commit: decisions signed at once take turns here.
         call = session.exec(select(Call).where(Call.id == case.call_id).with_for_update()).one()
-        left = remaining_budget(session, call)
-        if draft.amount > left:
-            raise DecisionError(
-                f"amount = {draft.amount}: the call {call.code} has {left} kr "
-                f"left of its budget of {call.budget} kr"
-            )
+        _within_budget(session, call, draft.amount)
     draft.status = DecisionStatus.signed
     draft.decided_by, draft.decided_at = person.email, utcnow()
     session.add(draft)
@@ -390,7 +385,7 @@ def amend(
         ),
         version=current.version + 1,
         outcome=outcome,
-        amount=_checked_amount(outcome, amount, case),
+        amount=_checked_amount(session, outcome, amount, case),
         conditions=(list(STANDARD_CONDITIONS) if outcome in GRANTS else [])
         + extras
         + [c.strip() for c in extra_conditions if c.strip()],
@@ -526,7 +521,19 @@ def _amount_of(outcome: Outcome, case: Case, reviews: list) -> int | None:
     return None
 
 
-def _checked_amount(outcome: Outcome, amount: int | None, case: Case) -> int | None:
+def _within_budget(session: Session, call: Call, amount: int) -> None:
+    left = remaining_budget(session, call)
+    if amount > left:
+        raise DecisionError(
+            f"amount = {amount}: the call {call.code} has {left} kr left of its budget of "
+            f"{call.budget} kr"
+        )
+
+
+def _checked_amount(
+    session: Session, outcome: Outcome, amount: int | None, case: Case
+) -> int | None:
+    """The amount if it suits the outcome, the call's range and the budget left."""
     call = case.call
     if outcome not in GRANTS:
         if amount is not None:
@@ -545,6 +552,7 @@ def _checked_amount(outcome: Outcome, amount: int | None, case: Case) -> int | N
             f"amount = {amount}: 'granted' is the {case.requested_amount} "
             "applied for; use partly_granted"
         )
+    _within_budget(session, call, amount)
     return amount
 
 

@@ -373,3 +373,13 @@ def test_a_sent_decision_letter_cannot_be_replaced(small_budget: None) -> None:
     ):
         session.delete(session.get(Letter, letter.id))
     assert letters_of_kind("decision")[0].pdf == letter.pdf
+
+
+def test_a_draft_cannot_promise_more_than_the_budget_left(small_budget: None) -> None:
+    first = to_awaiting_decision("SI-2026-0106", Recommendation.granted)  # 50 000 of 80 000
+    settings = load()
+    with transaction(settings.db_url) as session:
+        maker = person(session, DECISION_MAKER)
+        sign(session, case_for(session, first, maker, lock=True), maker, Rules())
+    with pytest.raises(Refused, match="has 30000 kr left of its budget of 80000 kr"):
+        to_awaiting_decision("SI-2026-0105", Recommendation.granted)  # 48 000
