@@ -13,9 +13,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.letters import send_letters
 from grants.settings import Settings, load
+from models.communication import sweep_communications
 from models.community_talks import invite_to_talks
 from models.db import transaction
-from models.decisions import sweep_communications
 from models.reviews import remind_overdue
 from models.rules import Rules
 from models.supplements import sweep_supplements

@@ -13,14 +13,13 @@ from grants.cli_assessment import OFFICERS, CaseArg, act, criterion_pairs, read_
 from grants.render import render_pdf
 from grants.settings import Settings
 from models.access import case_for
+from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
 from models.db import transaction
 from models.decisions import (
     amend,
-    communicate,
     delegation_rows,
     prepare_draft,
-    register_reply,
     remaining_budget,
     send_back,
     sign,

@@ -16,13 +16,12 @@ from sqlmodel import Session, select
 from grants.settings import Settings
 from models.access import case_for
 from models.checklist import Finding, complete_checklist
+from models.communication import communicate, register_reply
 from models.community_talks import register_talk, upcoming_talks
 from models.db import transaction
 from models.decisions import (
-    communicate,
     latest,
     prepare_draft,
-    register_reply,
     sign,
     submit_for_decision,
 )

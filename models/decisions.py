@@ -16,22 +16,18 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.access import require_role
-from models.audit import SYSTEM, Actor, move, record
+from models.audit import Actor, move, record
 from models.errors import Refused
-from models.letters import COMMUNICATION, DECISION, DRAFT_DECISION, order_letter
+from models.letters import DECISION, DRAFT_DECISION, order_letter
 from models.reviews import tasks_of
 from models.rules import Rules
 from models.states import CaseState
-from models.supplements import file_document
 from models.tables import (
     Call,
     Case,
-    Communication,
     Criterion,
     Decision,
     DecisionStatus,
-    Document,
-    FileNote,
     Outcome,
     Person,
     Recommendation,
@@ -40,7 +36,6 @@ from models.tables import (
     local_date,
     utcnow,
 )
-from models.working_days import add_working_days
 
 GRANTS = (Outcome.granted, Outcome.partly_granted)
 STANDARD_CONDITIONS = (
@@ -148,7 +143,7 @@ def submit_for_decision(
     """Send the draft to the decision maker, recording why communication (FL 25 §) is not
     needed: the applicant has seen all the material the decision rests on."""
     require_role(officer, "submit a draft decision", Role.case_officer)
-    draft = _current_draft(session, case, CaseState.drafting_decision)
+    draft = current_draft(session, case, CaseState.drafting_decision)
     if not why_no_communication.strip():
         raise DecisionError(
             "reason = '': say why no communication before decision is needed (FL 25 §)"
@@ -162,109 +157,11 @@ def submit_for_decision(
         version=draft.version,
         no_communication_because=why_no_communication.strip(),
     )
-    _to_decision_maker(session, draft, rules)
+    send_to_decision_maker(session, draft, rules)
     return draft
 
 
-def communicate(
-    session: Session, case: Case, officer: Person, rules: Rules, today: date
-) -> Communication:
-    """FL 25 §: send the applicant the material others added that the draft rests on (the
-    advisory group's findings, file notes), with a reply deadline; the decision waits."""
-    require_role(officer, "communicate material before decision", Role.case_officer)
-    draft = _current_draft(session, case, CaseState.drafting_decision)
-    number = len(_communications(session, case)) + 1
-    communication = Communication(
-        case_id=case.id,
-        number=number,
-        sent_by=officer.email,
-        deadline=add_working_days(today, rules.communication_working_days),
-    )
-    session.add(communication)
-    move(
-        session,
-        case,
-        CaseState.communication,
-        Actor.of(officer),
-        "communication_sent",
-        number=number,
-        deadline=communication.deadline.isoformat(),
-        version=draft.version,
-    )
-    order_letter(
-        session,
-        case,
-        COMMUNICATION,
-        {
-            "number": number,
-            "deadline": communication.deadline.isoformat(),
-            "proposal": {"outcome": draft.outcome.value, "amount": draft.amount},
-            "material": _material(session, case, draft),
-        },
-        number,
-    )
-    return communication
-
-
-def register_reply(
-    session: Session, case: Case, officer: Person, filename: str, content: bytes
-) -> Document:
-    """The applicant's reply: filed, and the case goes back to the draft for a second look."""
-    require_role(officer, "register a reply", Role.case_officer)
-    communication = _open_communication(session, case)
-    if communication is None:
-        raise DecisionError(
-            f"case {case.case_reference} is '{case.state}' and waits for no "
-            "reply to a communication"
-        )
-    document = file_document(session, case, officer, "communication_reply", filename, content)
-    communication.replied_at = utcnow()
-    session.add(communication)
-    move(
-        session,
-        case,
-        CaseState.drafting_decision,
-        Actor.of(officer),
-        "communication_reply",
-        number=communication.number,
-        file=filename,
-        sha256=document.sha256,
-    )
-    return document
-
-
-def sweep_communications(session: Session, today: date, rules: Rules) -> int:
-    """Deadlines passed without a reply: the draft goes to the decision maker, once."""
-    waiting = session.exec(
-        select(Communication)
-        .join(Case)
-        .where(
-            Case.state == CaseState.communication,
-            col(Communication.replied_at).is_(None),
-            col(Communication.expired_at).is_(None),
-            col(Communication.deadline) < today,
-        )
-        .with_for_update()
-    ).all()
-    for communication in waiting:
-        case = communication.case
-        communication.expired_at = utcnow()
-        session.add(communication)
-        draft = latest(session, case)
-        move(
-            session,
-            case,
-            CaseState.awaiting_decision,
-            SYSTEM,
-            "communication_deadline_passed",
-            number=communication.number,
-            version=draft.version,
-        )
-        _to_decision_maker(session, draft, rules)
-    return len(waiting)
-
-
-def _to_decision_maker(session: Session, draft: Decision, rules: Rules) -> None:
+def send_to_decision_maker(session: Session, draft: Decision, rules: Rules) -> None:
     """The draft as PDF, by e-mail, to the decision maker."""
     maker = session.exec(select(Person).where(Person.role == Role.decision_maker)).first()
     if maker is not None:
@@ -274,61 +171,10 @@ def _to_decision_maker(session: Session, draft: Decision, rules: Rules) -> None:
         )
 
 
-def _communications(session: Session, case: Case) -> list[Communication]:
-    return list(session.exec(select(Communication).where(Communication.case_id == case.id)))
-
-
-def _open_communication(session: Session, case: Case) -> Communication | None:
-    if case.state is not CaseState.communication:
-        return None
-    return next(
-        (
-            c
-            for c in _communications(session, case)
-            if c.replied_at is None and c.expired_at is None
-        ),
-        None,
-    )
-
-
-CRITERION_NAMES = {
-    "sv": {
-        "benefit_to_society": "Samhällsnytta",
-        "innovative": "Nyskapande med långsiktiga och hållbara effekter",
-        "new_locally": "Nytt lokalt",
-        "anchored_with_partners": "Förankrat hos samarbetspartner",
-    },
-    "en": {
-        "benefit_to_society": "Benefit to society",
-        "innovative": "Innovative, with long-term and sustainable effects",
-        "new_locally": "New locally",
-        "anchored_with_partners": "Anchored with partners",
-    },
-}
-
-
-def _material(session: Session, case: Case, draft: Decision) -> list[dict[str, str]]:
-    """The advisory group's findings and the file notes, titled in the letter's language."""
-    language = case.language.value
-    names = CRITERION_NAMES[language]
-    lead = "Rådgivningsgruppens bedömning" if language == "sv" else "The advisory group's finding"
-    material = [
-        {"title": f"{lead}: {names[c]}", "text": text}
-        for c, text in draft.reasons.items()
-        if c in names and text.strip()
-    ]
-    note = "Tjänsteanteckning" if language == "sv" else "File note"
-    notes = session.exec(select(FileNote).where(FileNote.case_id == case.id)).all()
-    material += [
-        {"title": f"{note} {local_date(n.written_at).isoformat()}", "text": n.text} for n in notes
-    ]
-    return material
-
-
 def sign(session: Session, case: Case, person: Person, rules: Rules) -> Decision:
     """The delegated decision: only the decision maker, within the call's budget."""
     require_role(person, "sign a decision", Role.decision_maker)
-    draft = _current_draft(session, case, CaseState.awaiting_decision)
+    draft = current_draft(session, case, CaseState.awaiting_decision)
     if draft.outcome in GRANTS:
         # The call's row is locked until commit: decisions signed at once take turns here.
         call = session.exec(select(Call).where(Call.id == case.call_id).with_for_update()).one()
@@ -362,7 +208,7 @@ def amend(
 ) -> Decision:
     """The decision maker's own changes: a new version of the draft, ready to sign."""
     require_role(person, "amend a draft decision", Role.decision_maker)
-    current = _current_draft(session, case, CaseState.awaiting_decision)
+    current = current_draft(session, case, CaseState.awaiting_decision)
     outcome = outcome or current.outcome
     if amount is None and outcome is current.outcome:
         amount = current.amount
@@ -413,7 +259,7 @@ def amend(
 def send_back(session: Session, case: Case, person: Person, comment: str) -> Decision:
     """The decision maker returns the draft to the case officer, saying why."""
     require_role(person, "send a draft back", Role.decision_maker)
-    draft = _current_draft(session, case, CaseState.awaiting_decision)
+    draft = current_draft(session, case, CaseState.awaiting_decision)
     if not comment.strip():
         raise DecisionError("comment = '': say what the case officer should look at again")
     draft.status, draft.comment = DecisionStatus.sent_back, comment.strip()
@@ -481,7 +327,7 @@ def _who(person: Person | None) -> dict[str, str]:
     return {"name": person.name, "title": person.title or ""}
 
 
-def _current_draft(session: Session, case: Case, state: CaseState) -> Decision:
+def current_draft(session: Session, case: Case, state: CaseState) -> Decision:
     if case.state is not state:
         raise DecisionError(
             f"case {case.case_reference} is '{case.state}'; this step is taken "

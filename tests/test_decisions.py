@@ -15,13 +15,12 @@ from grants.embedded import run_flow
 from grants.settings import PROJECT_ROOT, load
 from models.access import case_for
 from models.checklist import Finding, complete_checklist
+from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
 from models.db import transaction
 from models.decisions import (
     amend,
-    communicate,
     prepare_draft,
-    register_reply,
     remaining_budget,
     send_back,
     sign,

@@ -1,0 +1,431 @@
+"""Call benchmark: a whole call of generated applications through the whole path.
+
+    .venv/bin/python bench/call.py                   # 1 000 applications
+    .venv/bin/python bench/call.py --count 50 --keep
+
+Goal (from the issue): orchestration and database add under 25% to the time the same
+letters take to render with WeasyPrint alone.
+
+Stages, each in a process of its own as in bench/intake.py (so that each peak memory is its
+own), sharing one case database; Prefect's temporary server start-up is timed apart:
+  1. intake of the applications through the `intake` flow, with acknowledgement letters;
+  2. assessment in the domain by scripted people, one transaction per case (the letters it
+     orders are made in 3): checklist (a tenth first get a request for supplement, and the
+     supplement comes), conflict declarations, two reviews, the meeting (skipped, or booked
+     and documented), the draft, its submission, the signature;
+  3. the `send-letters` flow once: renders and delivers every letter stage 2 ordered;
+  4. WeasyPrint alone: every letter in the database again, same templates and contexts, in
+     one spawned process per core, warm; no database, no Prefect.
+Orchestration share = (stage 1 + stage 3 − stage 4) / stage 4. Linux only (/proc).
+"""
+
+import argparse
+import functools
+import importlib
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, select
+
+from grants.settings import load
+from models.access import case_for
+from models.checklist import Finding, complete_checklist
+from models.db import transaction
+from models.decisions import prepare_draft, sign, submit_for_decision
+from models.letters import letter_context
+from models.meetings import book_meeting, document_meeting, skip_meeting
+from models.reviews import declare_conflict, submit_review
+from models.rules import Rules
+from models.states import CaseState
+from models.supplements import register_supplement
+from models.tables import (
+    STOCKHOLM,
+    Answer,
+    Case,
+    ConflictGround,
+    Criterion,
+    Decision,
+    DeliveryState,
+    Letter,
+    Person,
+    Recommendation,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# bench/intake.py: the generator, the stage helpers and the memory watcher (not a package).
+intake_bench = importlib.import_module("intake")
+RESULT = intake_bench.RESULT  # what a stage process reports, written at its exit
+
+GOAL_SHARE = 0.25
+STAGES = ("intake", "assess", "letters", "raw")
+# The scripted people of config/grants.toml: case officer, two advisors, decision maker.
+PEOPLE = (
+    "maria.lindqvist@regionorebrolan.example.se",
+    "lena.holm@activa.example.se",
+    "johan.ek@coompanion.example.se",
+    "karin.sjoberg@regionorebrolan.example.se",
+)
+COOMPANION_ORG = "Coompanion Mälardalen"
+BIG_BUDGET = 10**9  # every grant must fit: the budget check is measured, not the refusal
+
+
+# --- the files the stages share -----------------------------------------------------------
+
+
+def write_applications(workdir: Path, count: int, seed: int, today: date) -> Path:
+    """bench/intake.py's valid applications, a tenth with Coompanion Mälardalen as a partner,
+    so that its advisor has a conflict of interest to declare there."""
+    rng = random.Random(seed)
+    records = intake_bench.generate(count, seed, today)
+    for record in records:
+        if rng.random() < 0.1:
+            record["partners"] += [{"name": COOMPANION_ORG, "support": "Affärsrådgivning"}]
+    intake_bench.check_generated(records, today)
+    path = workdir / "applications.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), "utf-8")
+    return path
+
+
+def write_config(workdir: Path) -> Path:
+    """config/grants.toml with a budget that holds every grant of the call."""
+    text = (intake_bench.PROJECT_ROOT / "config" / "grants.toml").read_text("utf-8")
+    if "budget = 600000" not in text:
+        sys.exit("config/grants.toml no longer says 'budget = 600000'; update bench/call.py")
+    path = workdir / "grants.toml"
+    path.write_text(text.replace("budget = 600000", f"budget = {BIG_BUDGET}"), "utf-8")
+    return path
+
+
+# --- stage 1 and 3: the flows -------------------------------------------------------------
+
+
+def time_tasks(module: ModuleType, names: tuple[str, ...]) -> dict[str, float]:
+    """Like bench/intake.py's, for any flow module: each task call and its body timed apart,
+    in the keys its `where` reads (name, name.fn, "name calls")."""
+    spent: dict[str, float] = {}
+
+    def timed(key: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)  # Prefect reads the body's signature through __wrapped__
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - start
+                spent[f"{key} calls"] += 1
+
+        spent[key] = spent[f"{key} calls"] = 0
+        return call
+
+    for name in names:
+        task = getattr(module, name)
+        task.fn = timed(f"{name}.fn", task.fn)
+        setattr(module, name, timed(name, task))
+    return spent
+
+
+def stage_intake(path: Path, count: int) -> None:
+    """1. The intake flow with acknowledgement letters, after Prefect's start-up."""
+    run_flow, intake = intake_bench.start_prefect()  # imports Prefect: must come first
+    import flows.intake
+
+    spent = time_tasks(flows.intake, ("register_batch", "render_letters", "deliver_letters"))
+    seconds, statuses, letters = intake_bench.run_intake(run_flow, intake, path, letters=True)
+    expect = intake_bench.expect
+    expect(statuses == {"registered": count}, f"intake: {dict(statuses)}")
+    expect(letters == {"created": count, "sent": count, "failed": 0}, f"letters: {letters}")
+    RESULT.update(seconds=seconds, letters=count, tasks=spent)
+
+
+def stage_letters() -> None:
+    """3. The send-letters flow once, for everything the assessment ordered."""
+    run_flow, _ = intake_bench.start_prefect()  # imports Prefect: must come first
+    import flows.letters
+
+    spent = time_tasks(flows.letters, ("render_letters", "deliver_notices", "deliver_letters"))
+    start = time.perf_counter()
+    sent = run_flow(flows.letters.send_letters)
+    RESULT.update(seconds=time.perf_counter() - start, letters=sent["created"], tasks=spent)
+    failed = sent["failed"] + sent["notices_failed"]
+    intake_bench.expect(sent["sent"] == sent["created"] and not failed, f"send-letters: {sent}")
+
+
+# --- stage 2: the assessment, by scripted people ------------------------------------------
+
+
+def review_choice(
+    rng: random.Random, requested: int
+) -> tuple[Recommendation, int | None, list[str]]:
+    """(recommendation, amount, other funding): mostly granted, a fifth partly, a tenth
+    refused with advice where else to apply."""
+    draw = rng.random()
+    if draw < 0.1:
+        return Recommendation.refused, None, ["Allmänna arvsfonden"]
+    if draw < 0.3 and requested > 20_000:
+        return Recommendation.partly_granted, max(20_000, requested - 5_000), []
+    return Recommendation.granted, None, []
+
+
+def assess_case(
+    session: Session, reference: str, rules: Rules, today: date, rng: random.Random
+) -> None:
+    """One case from the checklist to the signature, each step by its person, through
+    case_for with the row locked as the command line takes it."""
+    people = {p.email: p for p in session.exec(select(Person))}
+    officer, activa, coompanion, maker = (people[email] for email in PEOPLE)
+    case = case_for(session, reference, officer, lock=True)
+    met = {c: Finding(Answer.met) for c in Criterion}
+    if rng.random() < 0.1:
+        unclear = Finding(Answer.unclear, "Beskriv förebilderna.")
+        complete_checklist(
+            session, case, officer, met | {Criterion.new_locally: unclear}, rules, today
+        )
+        register_supplement(session, case, officer, "svar.txt", "Förebilder: …".encode())
+    complete_checklist(session, case, officer, met, rules, today)
+    partner = any(p["name"] == COOMPANION_ORG for p in case.partners)
+    ground = ConflictGround.own_organisation if partner else ConflictGround.none
+    note = f"{COOMPANION_ORG} är partner i projektet." if partner else ""
+    declare_conflict(
+        session, case_for(session, reference, coompanion), coompanion, ground, note, rules
+    )
+    recommendation, amount, other = review_choice(rng, case.requested_amount)
+    reasons = {c: f"{c.value}: bedömt." for c in Criterion}
+    for reviewer in (activa, officer):
+        case = case_for(session, reference, reviewer)
+        declare_conflict(session, case, reviewer, ConflictGround.none, "", rules)
+        submit_review(session, case, reviewer, recommendation, amount, reasons, other, "", rules)
+    if rng.random() < 0.1:
+        now = datetime.now(STOCKHOLM).replace(second=0, microsecond=0)
+        starts = now + timedelta(days=7)
+        place = "Regionens hus, Örebro"
+        book_meeting(session, case, officer, starts, rules.meeting_minutes, place, now)
+        text = "Sökanden berättade om projektets förebilder."
+        document_meeting(session, case, officer, text, starts + timedelta(hours=2))
+    else:
+        skip_meeting(session, case, officer, "Ansökan är tydlig; inget möte behövs.")
+    prepare_draft(session, case, officer, rules)
+    submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.", rules)
+    sign(session, case_for(session, reference, maker, lock=True), maker, rules)
+
+
+def stage_assess(seed: int) -> None:
+    """2. Every received case through the assessment, one transaction per case."""
+    settings, today = load(), date.today()
+    rules = Rules.from_config(settings.file)
+    with transaction(settings.db_url) as session:
+        query = select(Case.case_reference).where(Case.state == CaseState.received)
+        references = list(session.exec(query.order_by(col(Case.id))))
+    start = time.perf_counter()
+    for reference in references:
+        with transaction(settings.db_url) as session:
+            assess_case(session, reference, rules, today, random.Random(f"{seed}/{reference}"))
+    RESULT.update(seconds=time.perf_counter() - start, cases=len(references))
+    with transaction(settings.db_url) as session:
+        states = Counter(session.exec(select(Case.state)))
+        RESULT["outcomes"] = Counter(session.exec(select(Decision.outcome)))
+        to_render = Letter.delivery_state == DeliveryState.to_render
+        RESULT["ordered"] = Counter(session.exec(select(Letter.kind).where(to_render)))
+    intake_bench.expect(states == {"decided": len(references)}, f"states: {dict(states)}")
+
+
+# --- stage 4: WeasyPrint alone ------------------------------------------------------------
+
+
+def all_letters() -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, template, context) of the letters in the database, as render_letters makes them."""
+    settings = load()
+    authority, today = settings.file["authority"], date.today()
+    query = select(Letter).order_by(col(Letter.id))
+    for relation in (Case.organisation, Case.call, Case.case_officer):
+        query = query.options(selectinload(Letter.case).selectinload(relation))
+    with transaction(settings.db_url) as session:
+        return [
+            (
+                letter.kind,
+                f"letters/{letter.kind}.{letter.language}.html",
+                letter_context(letter, authority, today),
+            )
+            for letter in session.exec(query)
+        ]
+
+
+def stage_raw() -> None:
+    """4. Every letter again, one spawned process per core, timed once all are warm
+    (bench/intake.py's workers); no database, no Prefect."""
+    import multiprocessing
+
+    letters = all_letters()
+    jobs = [(template, context) for _, template, context in letters]
+    workers = os.cpu_count() or 1
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(workers)
+    cold = time.perf_counter()
+    with context.Pool(workers, intake_bench._warm_worker, (jobs[0], ready)) as pool:
+        shares = [jobs[i::workers] for i in range(workers)]
+        spans = pool.map(intake_bench._render_share, shares, chunksize=1)
+    RESULT.update(
+        seconds=max(end for _, end, _ in spans) - min(start for start, _, _ in spans),
+        cold_s=time.perf_counter() - cold,
+        letters=len(jobs),
+        workers=workers,
+        kinds=Counter(kind for kind, _, _ in letters),
+    )
+
+
+def run_stage(args: argparse.Namespace) -> None:
+    """The entry point of a stage process: the shared case database, the big-budget config."""
+    intake_bench.report_at_exit(args.result)  # first: its atexit runs after Prefect's
+    intake_bench.stage_environment(args.workdir, "home")
+    os.environ["GRANTS_CONFIG"] = str(args.workdir / "grants.toml")
+    stages = {
+        "intake": lambda: stage_intake(args.file, args.count),
+        "assess": lambda: stage_assess(args.seed),
+        "letters": stage_letters,
+        "raw": stage_raw,
+    }
+    stages[args.stage]()
+
+
+# --- the orchestrating process ------------------------------------------------------------
+
+
+def spawn_stage(name: str, args: argparse.Namespace, path: Path) -> dict[str, Any]:
+    """Run one stage in a new process of this script; its result, with its tree's peak
+    memory and the CPU time others took on the machine meanwhile."""
+    result = args.workdir / f"result-{name}.json"
+    command = [sys.executable, __file__, "--stage", name, "--workdir", str(args.workdir)]
+    command += ["--result", str(result), "--file", str(path), "--count", str(args.count)]
+    command += ["--seed", str(args.seed)]
+    print(f"  stage {name} …", flush=True)
+    started, machine = time.perf_counter(), intake_bench.machine_cpu()
+    own = intake_bench.cpu_seconds(resource.RUSAGE_SELF)
+    process = subprocess.Popen(command)
+    sampler = intake_bench.TreePeak(process.pid)
+    sampler.start()
+    code = process.wait()
+    sampler.done.set()
+    sampler.join()
+    if code != 0:
+        sys.exit(f"stage {name} failed (exit status {code}); see the messages above")
+    data = json.loads(result.read_text())
+    data |= {"tree_peak_mb": sampler.total_kib / 1024, "children_mb": sampler.children_mb()}
+    data["stage_wall_s"] = time.perf_counter() - started
+    busy = intake_bench.machine_cpu()[0] - machine[0]
+    ours = data["cpu_self_s"] + data["cpu_children_s"]
+    ours += intake_bench.cpu_seconds(resource.RUSAGE_SELF) - own
+    data["other_cpu_s"] = max(0.0, busy - ours)
+    return data
+
+
+def kinds(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda i: -i[1]))
+
+
+def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], wall: float) -> list[str]:
+    """One line per figure; the memory lines say what each figure covers."""
+    intake, assess, letters, raw = (runs[name] for name in STAGES)
+    made, ordered = letters["letters"], sum(assess["ordered"].values())
+    intake_bench.expect(made == ordered, f"assessment: {ordered} letters ordered, {made} made")
+    made += intake["letters"]
+    path_s = intake["seconds"] + assess["seconds"] + letters["seconds"]
+    making_s = intake["seconds"] + letters["seconds"]
+    share = (making_s - raw["seconds"]) / raw["seconds"]
+    with_db = (path_s - raw["seconds"]) / raw["seconds"]
+    met = "met" if share < GOAL_SHARE else "NOT met"
+    spent = Counter(intake["tasks"]) + Counter(letters["tasks"])
+    deliver, rendering = spent["deliver_letters"], spent["render_letters"]
+    register = spent["register_batch"]
+    rest = making_s - deliver - rendering - register - spent["deliver_notices"]
+    memory = intake_bench.memory_line
+    other = ", ".join(f"{n} {runs[n]['other_cpu_s']:.1f} CPU-s" for n in STAGES)
+    disturbed = any(r["other_cpu_s"] > 0.1 * r["stage_wall_s"] for r in runs.values())
+    return [
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; workdir {args.workdir}",
+        f"1 intake flow with acknowledgements: {args.count} applications, {intake['letters']} "
+        f"letters in {intake['seconds']:.1f} s (Prefect start-up before it "
+        f"{intake['startup_s']:.1f} s, not counted)",
+        intake_bench.where(intake["seconds"], intake["tasks"]),
+        "  " + memory("stage 1", intake),
+        f"2 assessment (domain): {assess['cases']} cases to a signed decision in "
+        f"{assess['seconds']:.1f} s = {assess['cases'] / assess['seconds']:.0f} cases/s, one "
+        f"transaction each; outcomes: {kinds(assess['outcomes'])}; "
+        f"letters ordered: {kinds(assess['ordered'])}",
+        "  " + memory("stage 2", assess),
+        f"3 letters after assessment (send-letters flow): {letters['letters']} letters rendered "
+        f"and delivered in {letters['seconds']:.1f} s (Prefect start-up before it "
+        f"{letters['startup_s']:.1f} s, not counted)",
+        intake_bench.where(letters["seconds"], letters["tasks"]),
+        "  " + memory("stage 3", letters),
+        f"4 WeasyPrint alone: the same {raw['letters']} letters in {raw['seconds']:.1f} s = "
+        f"{raw['letters'] / raw['seconds']:.1f} letters/s in {raw['workers']} spawned processes, "
+        f"warm (with their start-up {raw['cold_s']:.1f} s)",
+        "  " + memory("stage 4", raw),
+        f"letters by kind: {kinds(raw['kinds'])}",
+        f"wall time: {wall:.1f} s in all (generating, four stage processes, two Prefect "
+        f"start-ups, WeasyPrint alone); the path itself, stages 1–3: {path_s:.1f} s",
+        f"letters: {made} made and delivered = {made / path_s:.1f} letters/s end to end "
+        f"(stages 1–3), {made / making_s:.1f} letters/s in the stages that make them (1 and 3)",
+        f"beyond WeasyPrint alone: delivering {deliver:.1f} s, render_letters beyond it "
+        f"{rendering - raw['seconds']:.1f} s (starting workers, reading, storing, batch ends), "
+        f"registering {register:.1f} s, the rest of the flows {rest:.1f} s",
+        f"orchestration share: (stage 1 + stage 3 − WeasyPrint alone) / WeasyPrint alone = "
+        f"({making_s:.1f} − {raw['seconds']:.1f}) / {raw['seconds']:.1f} = {100 * share:.0f}% "
+        f"(goal < {100 * GOAL_SHARE:.0f}%: {met}); counting the assessment's database work "
+        f"too: {100 * with_db:.0f}%",
+        "memory: 'main process' is the stage process's own peak (VmHWM); 'all together' sums "
+        "the RSS of its process tree (Prefect's server, render workers), sampled every 0.1 s",
+        f"other work on this machine during the stages: {other}"
+        + (" — DISTURBED: more than 10% of a core; run again" if disturbed else ""),
+    ]
+
+
+def main(args: argparse.Namespace) -> None:
+    args.workdir, created = intake_bench.prepare_workdir(args.workdir)
+    started, today = time.perf_counter(), date.today()
+    try:
+        print(f"Call benchmark in {args.workdir}", flush=True)
+        path = write_applications(args.workdir, args.count, args.seed, today)
+        write_config(args.workdir)
+        runs = {name: spawn_stage(name, args, path) for name in STAGES}
+        wall = time.perf_counter() - started
+        print(f"\n{'—' * 30} report {'—' * 30}")
+        print("\n".join(report(args, runs, wall)))
+    finally:
+        if args.keep:
+            print(f"kept {args.workdir}")
+        else:
+            intake_bench.clean_up(args.workdir, created)
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1_000, help="applications (default 1000)")
+    parser.add_argument("--workdir", type=Path, help="an empty directory (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the workdir")
+    parser.add_argument("--seed", type=int, default=2026, help="for applications and people")
+    for name, kind in (("--stage", str), ("--result", Path), ("--file", Path)):
+        parser.add_argument(name, type=kind, help=argparse.SUPPRESS)  # internal: one stage
+    args = parser.parse_args()
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    return args
+
+
+if __name__ == "__main__":
+    arguments_ = arguments()
+    if arguments_.stage:
+        run_stage(arguments_)
+    else:
+        main(arguments_)

@@ -1,0 +1,179 @@
+"""Communication before decision (kommunicering, Förvaltningslagen 25 §).
+
+Where the draft rests on material the applicant has not seen (the advisory group's
+findings, file notes), the applicant gets it with a reply deadline; the decision waits
+for the reply or the deadline, whichever comes first.
+"""
+
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from models.access import require_role
+from models.audit import SYSTEM, Actor, move
+from models.decisions import DecisionError, current_draft, latest, send_to_decision_maker
+from models.letters import COMMUNICATION, order_letter
+from models.rules import Rules
+from models.states import CaseState
+from models.supplements import file_document
+from models.tables import (
+    Case,
+    Communication,
+    Decision,
+    Document,
+    FileNote,
+    Person,
+    Role,
+    local_date,
+    utcnow,
+)
+from models.working_days import add_working_days
+
+
+def communicate(
+    session: Session, case: Case, officer: Person, rules: Rules, today: date
+) -> Communication:
+    """FL 25 §: send the applicant the material others added that the draft rests on (the
+    advisory group's findings, file notes), with a reply deadline; the decision waits."""
+    require_role(officer, "communicate material before decision", Role.case_officer)
+    draft = current_draft(session, case, CaseState.drafting_decision)
+    number = len(_communications(session, case)) + 1
+    communication = Communication(
+        case_id=case.id,
+        number=number,
+        sent_by=officer.email,
+        deadline=add_working_days(today, rules.communication_working_days),
+    )
+    session.add(communication)
+    move(
+        session,
+        case,
+        CaseState.communication,
+        Actor.of(officer),
+        "communication_sent",
+        number=number,
+        deadline=communication.deadline.isoformat(),
+        version=draft.version,
+    )
+    order_letter(
+        session,
+        case,
+        COMMUNICATION,
+        {
+            "number": number,
+            "deadline": communication.deadline.isoformat(),
+            "proposal": {"outcome": draft.outcome.value, "amount": draft.amount},
+            "material": _material(session, case, draft),
+        },
+        number,
+    )
+    return communication
+
+
+def register_reply(
+    session: Session, case: Case, officer: Person, filename: str, content: bytes
+) -> Document:
+    """The applicant's reply: filed, and the case goes back to the draft for a second look."""
+    require_role(officer, "register a reply", Role.case_officer)
+    communication = _open_communication(session, case)
+    if communication is None:
+        raise DecisionError(
+            f"case {case.case_reference} is '{case.state}' and waits for no "
+            "reply to a communication"
+        )
+    document = file_document(session, case, officer, "communication_reply", filename, content)
+    communication.replied_at = utcnow()
+    session.add(communication)
+    move(
+        session,
+        case,
+        CaseState.drafting_decision,
+        Actor.of(officer),
+        "communication_reply",
+        number=communication.number,
+        file=filename,
+        sha256=document.sha256,
+    )
+    return document
+
+
+def sweep_communications(session: Session, today: date, rules: Rules) -> int:
+    """Deadlines passed without a reply: the draft goes to the decision maker, once."""
+    waiting = session.exec(
+        select(Communication)
+        .join(Case)
+        .where(
+            Case.state == CaseState.communication,
+            col(Communication.replied_at).is_(None),
+            col(Communication.expired_at).is_(None),
+            col(Communication.deadline) < today,
+        )
+        .with_for_update()
+    ).all()
+    for communication in waiting:
+        case = communication.case
+        communication.expired_at = utcnow()
+        session.add(communication)
+        draft = latest(session, case)
+        move(
+            session,
+            case,
+            CaseState.awaiting_decision,
+            SYSTEM,
+            "communication_deadline_passed",
+            number=communication.number,
+            version=draft.version,
+        )
+        send_to_decision_maker(session, draft, rules)
+    return len(waiting)
+
+
+def _communications(session: Session, case: Case) -> list[Communication]:
+    return list(session.exec(select(Communication).where(Communication.case_id == case.id)))
+
+
+def _open_communication(session: Session, case: Case) -> Communication | None:
+    if case.state is not CaseState.communication:
+        return None
+    return next(
+        (
+            c
+            for c in _communications(session, case)
+            if c.replied_at is None and c.expired_at is None
+        ),
+        None,
+    )
+
+
+CRITERION_NAMES = {
+    "sv": {
+        "benefit_to_society": "Samhällsnytta",
+        "innovative": "Nyskapande med långsiktiga och hållbara effekter",
+        "new_locally": "Nytt lokalt",
+        "anchored_with_partners": "Förankrat hos samarbetspartner",
+    },
+    "en": {
+        "benefit_to_society": "Benefit to society",
+        "innovative": "Innovative, with long-term and sustainable effects",
+        "new_locally": "New locally",
+        "anchored_with_partners": "Anchored with partners",
+    },
+}
+
+
+def _material(session: Session, case: Case, draft: Decision) -> list[dict[str, str]]:
+    """The advisory group's findings and the file notes, titled in the letter's language."""
+    language = case.language.value
+    names = CRITERION_NAMES[language]
+    lead = "Rådgivningsgruppens bedömning" if language == "sv" else "The advisory group's finding"
+    material = [
+        {"title": f"{lead}: {names[c]}", "text": text}
+        for c, text in draft.reasons.items()
+        if c in names and text.strip()
+    ]
+    note = "Tjänsteanteckning" if language == "sv" else "File note"
+    notes = session.exec(select(FileNote).where(FileNote.case_id == case.id)).all()
+    material += [
+        {"title": f"{note} {local_date(n.written_at).isoformat()}", "text": n.text} for n in notes
+    ]
+    return material
