@@ -20,7 +20,6 @@ Orchestration share = (stage 1 + stage 3 − stage 4) / stage 4. Linux only (/pr
 """
 
 import argparse
-import functools
 import importlib
 import json
 import os
@@ -30,10 +29,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.orm import selectinload
@@ -111,37 +108,14 @@ def write_config(workdir: Path) -> Path:
 # --- stage 1 and 3: the flows -------------------------------------------------------------
 
 
-def time_tasks(module: ModuleType, names: tuple[str, ...]) -> dict[str, float]:
-    """Like bench/intake.py's, for any flow module: each task call and its body timed apart,
-    in the keys its `where` reads (name, name.fn, "name calls")."""
-    spent: dict[str, float] = {}
-
-    def timed(key: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)  # Prefect reads the body's signature through __wrapped__
-        def call(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[key] += time.perf_counter() - start
-                spent[f"{key} calls"] += 1
-
-        spent[key] = spent[f"{key} calls"] = 0
-        return call
-
-    for name in names:
-        task = getattr(module, name)
-        task.fn = timed(f"{name}.fn", task.fn)
-        setattr(module, name, timed(name, task))
-    return spent
-
-
 def stage_intake(path: Path, count: int) -> None:
     """1. The intake flow with acknowledgement letters, after Prefect's start-up."""
     run_flow, intake = intake_bench.start_prefect()  # imports Prefect: must come first
     import flows.intake
 
-    spent = time_tasks(flows.intake, ("register_batch", "render_letters", "deliver_letters"))
+    spent = intake_bench.time_tasks(
+        ("register_batch", "render_letters", "deliver_letters"), flows.intake
+    )
     seconds, statuses, letters = intake_bench.run_intake(run_flow, intake, path, letters=True)
     expect = intake_bench.expect
     expect(statuses == {"registered": count}, f"intake: {dict(statuses)}")
@@ -154,7 +128,9 @@ def stage_letters() -> None:
     run_flow, _ = intake_bench.start_prefect()  # imports Prefect: must come first
     import flows.letters
 
-    spent = time_tasks(flows.letters, ("render_letters", "deliver_notices", "deliver_letters"))
+    spent = intake_bench.time_tasks(
+        ("render_letters", "deliver_notices", "deliver_letters"), flows.letters
+    )
     start = time.perf_counter()
     sent = run_flow(flows.letters.send_letters)
     RESULT.update(seconds=time.perf_counter() - start, letters=sent["created"], tasks=spent)

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -475,15 +476,17 @@ def start_prefect() -> tuple[Callable[..., Any], Callable[..., Any]]:
     return run_flow, intake
 
 
-def time_tasks(names: tuple[str, ...]) -> dict[str, float]:
-    """Time the intake flow's tasks from outside, each call and its body apart.
+def time_tasks(names: tuple[str, ...], module: ModuleType | None = None) -> dict[str, float]:
+    """Time a flow module's tasks (default: flows.intake's) from outside, each call and its
+    body apart.
 
-    A call (the name flows.intake calls the task by) includes Prefect's work on the task
+    A call (the name the flow module calls the task by) includes Prefect's work on the task
     run: creating it, inspecting and resolving its parameters, reporting its states. The
     body (`task.fn`, which Prefect calls in the end) is the project's own code. The
     wrappers cost a function call each; the flow's code is unchanged.
     """
-    import flows.intake
+    if module is None:
+        import flows.intake as module
 
     spent: dict[str, float] = {}
 
@@ -501,9 +504,9 @@ def time_tasks(names: tuple[str, ...]) -> dict[str, float]:
         return call
 
     for name in names:
-        task = getattr(flows.intake, name)
+        task = getattr(module, name)
         task.fn = timed(f"{name}.fn", task.fn)
-        setattr(flows.intake, name, timed(name, task))
+        setattr(module, name, timed(name, task))
     return spent
 
 
