@@ -298,8 +298,8 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         "amount": decision.amount,
         "requested_amount": case.requested_amount,
         "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
-        "decision_maker": _who(maker),
-        "presenting_officer": _who(people.get(decision.presenting_officer)),
+        "decision_maker": _who(maker, case.language.value),
+        "presenting_officer": _who(people.get(decision.presenting_officer), case.language.value),
         "participants": [
             {"name": people[e].name, "organisation": people[e].organisation}
             for e in decision.participants
@@ -321,10 +321,12 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
     }
 
 
-def _who(person: Person | None) -> dict[str, str]:
+def _who(person: Person | None, language: str) -> dict[str, str]:
+    """A person's name and title, the title in English when the letter is (if known)."""
     if person is None:
         return {"name": "", "title": ""}
-    return {"name": person.name, "title": person.title or ""}
+    title = (person.title_en if language == "en" else None) or person.title or ""
+    return {"name": person.name, "title": title}
 
 
 def current_draft(session: Session, case: Case, state: CaseState) -> Decision:

@@ -167,6 +167,7 @@ class Person(SQLModel, table=True):
     role: Role
     organisation: str
     title: str | None = None
+    title_en: str | None = None  # in letters to applicants who asked for English
 
 
 class Case(SQLModel, table=True):

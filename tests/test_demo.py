@@ -37,6 +37,15 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
         pdf_pages(next((grants_home / "letters").glob("*RS4-beslut.pdf")).read_bytes())
     )
     assert "avslår ansökan" in refusal and "Allmänna arvsfonden" in refusal
+    english = " ".join(
+        pdf_pages(
+            (
+                grants_home / "letters" / next(n for n in letters if n.endswith("-decision.pdf"))
+            ).read_bytes()
+        )
+    )
+    assert "Area Manager, Culture and Civil Society" in english
+    assert "Development Officer, Civil Society" in english
     assert len(list((grants_home / "outbox").glob("*.eml"))) == 35
 
     before = database_dump(grants_home)
