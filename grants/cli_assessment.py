@@ -29,6 +29,7 @@ from models.supplements import register_supplement, request_supplement
 from models.tables import (
     STOCKHOLM,
     Answer,
+    Case,
     ConflictGround,
     Criterion,
     OnExpiry,
@@ -44,6 +45,7 @@ NoteOption = Annotated[
     typer.Option("--note", help="CRITERION=TEXT: why a requirement is not met or unclear."),
 ]
 Step = Callable[[Session, Settings, Person], str]
+CaseStep = Callable[[Session, Settings, Person, Case], str]
 OFFICERS = (Role.case_officer,)
 REVIEWERS = (Role.advisor, Role.case_officer)
 
@@ -68,6 +70,19 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step) -> None:
             f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
             "left queued for a retry."
         )
+
+
+def act_on_case(
+    case_reference: str, actor_email: str | None, roles: tuple[Role, ...], step: CaseStep
+) -> None:
+    """A step on one case: the case row locked for the transaction (people acting on it at
+    once take turns), and refused to anyone who declared a conflict of interest in it."""
+
+    def on_case(session: Session, settings: Settings, person: Person) -> str:
+        case = case_for(session, case_reference, person, lock=True)
+        return step(session, settings, person, case)
+
+    act(actor_email, roles, on_case)
 
 
 def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:
@@ -109,8 +124,7 @@ def checklist_command(
     }
     notes = criterion_pairs(note, "--note")
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         if all(answer is None for answer in given.values()):
             return _show_checklist(session, case)
         findings = {c: Finding(a, notes.get(c, "")) for c, a in given.items() if a is not None}
@@ -126,10 +140,10 @@ def checklist_command(
         )
         return f"{case.case_reference}: checklist recorded; the case is now '{state}'."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
-def _show_checklist(session: Session, case) -> str:
+def _show_checklist(session: Session, case: Case) -> str:
     table = Table(title=f"{case.case_reference} {case.project_title}", title_justify="left")
     for column in ("Check", "Result", "Detail"):
         table.add_column(column)
@@ -152,8 +166,7 @@ def request_supplement_command(
 ) -> None:
     """Ask for a supplement during review or before the meeting."""
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         request = request_supplement(
             session,
             case,
@@ -165,7 +178,7 @@ def request_supplement_command(
         )
         return f"{case.case_reference}: supplement requested by {request.deadline.isoformat()}."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @app.command("supplement")
@@ -177,15 +190,14 @@ def supplement_command(
     """Register a supplement; the case returns to the eligibility checklist."""
     content = read_file_argument(file)
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         document = register_supplement(session, case, officer, file.name, content)
         return (
             f"{case.case_reference}: supplement {document.filename} registered "
             f"(SHA-256 {document.sha256[:16]}…); the checklist is next."
         )
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @app.command("tasks")
@@ -227,8 +239,7 @@ def declare_command(
         raise _fail("say either --no-conflict or --conflict GROUND (with --note)")
     ground = ConflictGround.none if no_conflict else conflict
 
-    def step(session: Session, settings: Settings, person: Person) -> str:
-        case = case_for(session, case_reference, person, lock=True)
+    def step(session: Session, settings: Settings, person: Person, case: Case) -> str:
         declare_conflict(session, case, person, ground, note, Rules.from_config(settings.file))
         if ground is ConflictGround.none:
             return f"{case.case_reference}: no conflict of interest declared; the review is next."
@@ -237,7 +248,7 @@ def declare_command(
             "removed from the case."
         )
 
-    act(actor, REVIEWERS, step)
+    act_on_case(case_reference, actor, REVIEWERS, step)
 
 
 @app.command("review")
@@ -258,8 +269,7 @@ def review_command(
     """Submit a review (after declaring any conflict of interest)."""
     reasons = criterion_pairs(reason, "--reason")
 
-    def step(session: Session, settings: Settings, person: Person) -> str:
-        case = case_for(session, case_reference, person, lock=True)
+    def step(session: Session, settings: Settings, person: Person, case: Case) -> str:
         submit_review(
             session,
             case,
@@ -273,7 +283,7 @@ def review_command(
         )
         return f"{case.case_reference}: review recorded; the case is now '{case.state}'."
 
-    act(actor, REVIEWERS, step)
+    act_on_case(case_reference, actor, REVIEWERS, step)
 
 
 @app.command("assign-reviewer")
@@ -284,8 +294,7 @@ def assign_reviewer_command(
 ) -> None:
     """Add a reviewer to a case (when conflicts of interest left too few)."""
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         person = acting_person(session, reviewer, *REVIEWERS)
         case_for(session, case_reference, person)  # a conflicted person cannot be brought back
         task = assign_reviewer(
@@ -293,7 +302,7 @@ def assign_reviewer_command(
         )
         return f"{case.case_reference}: {person.name} reviews, due {task.due.isoformat()}."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 meeting_app = typer.Typer(help="The meeting with the applicant.", no_args_is_help=True)
@@ -319,15 +328,14 @@ def meeting_book_command(
     """Book the meeting: the applicant gets an invitation with a calendar file."""
     starts_at = _meeting_time(at)
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         length = minutes or Rules.from_config(settings.file).meeting_minutes
         meeting = book_meeting(
             session, case, officer, starts_at, length, place, datetime.now(STOCKHOLM)
         )
         return f"{case.case_reference}: meeting {meeting.number} booked for {at}, {place}."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @meeting_app.command("note")
@@ -342,12 +350,11 @@ def meeting_note_command(
         raise _fail("give the file note as --text TEXT or --file FILE")
     body = text if text is not None else _read_text(file)
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         document_meeting(session, case, officer, body, datetime.now(STOCKHOLM))
         return f"{case.case_reference}: file note recorded; the case is now '{case.state}'."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @meeting_app.command("skip")
@@ -358,12 +365,11 @@ def meeting_skip_command(
 ) -> None:
     """Go on without a meeting; the reason goes on record."""
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         skip_meeting(session, case, officer, reason)
         return f"{case.case_reference}: meeting skipped; the case is now '{case.state}'."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @app.command("sweep")

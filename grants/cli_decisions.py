@@ -9,10 +9,16 @@ import typer
 from sqlmodel import Session
 
 from grants.cli import PEOPLE_ROLES, AsOption, _fail, _settings, app, out
-from grants.cli_assessment import OFFICERS, CaseArg, act, criterion_pairs, read_file_argument
+from grants.cli_assessment import (
+    OFFICERS,
+    CaseArg,
+    act,
+    act_on_case,
+    criterion_pairs,
+    read_file_argument,
+)
 from grants.render import render_pdf
 from grants.settings import Settings
-from models.access import case_for
 from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
 from models.db import transaction
@@ -28,7 +34,7 @@ from models.decisions import (
 from models.errors import Refused
 from models.reference_data import open_office
 from models.rules import Rules
-from models.tables import Outcome, Person, Role
+from models.tables import Case, Outcome, Person, Role
 
 DECISION_MAKERS = (Role.decision_maker,)
 OutcomeOption = Annotated[Outcome | None, typer.Option(help="Default: what the reviews say.")]
@@ -53,8 +59,7 @@ def draft_command(
     """Prepare the draft decision from the reviews, with your changes (a new version)."""
     reasons = {c.value: text for c, text in criterion_pairs(reason, "--reason").items()}
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         draft = prepare_draft(
             session,
             case,
@@ -72,7 +77,7 @@ def draft_command(
             f"{draft.outcome}{amount_text}. Next: grants submit-draft."
         )
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @app.command("submit-draft")
@@ -85,22 +90,20 @@ def submit_draft_command(
 ) -> None:
     """Send the draft to the decision maker (a PDF by e-mail)."""
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         draft = submit_for_decision(
             session, case, officer, no_communication_because, Rules.from_config(settings.file)
         )
         return f"{case.case_reference}: draft version {draft.version} is with the decision maker."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @app.command("sign")
 def sign_command(case_reference: CaseArg, actor: AsOption = None) -> None:
     """Decide: sign the draft. Only the decision maker; the decision is then final."""
 
-    def step(session: Session, settings: Settings, maker: Person) -> str:
-        case = case_for(session, case_reference, maker, lock=True)
+    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
         decision = sign(session, case, maker, Rules.from_config(settings.file))
         left = remaining_budget(session, case.call)
         return (
@@ -109,7 +112,7 @@ def sign_command(case_reference: CaseArg, actor: AsOption = None) -> None:
             f"The call has {left} kr left."
         )
 
-    act(actor, DECISION_MAKERS, step)
+    act_on_case(case_reference, actor, DECISION_MAKERS, step)
 
 
 @app.command("amend")
@@ -123,8 +126,7 @@ def amend_command(
 ) -> None:
     """Change the draft before signing it (a new version)."""
 
-    def step(session: Session, settings: Settings, maker: Person) -> str:
-        case = case_for(session, case_reference, maker, lock=True)
+    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
         draft = amend(
             session,
             case,
@@ -137,7 +139,7 @@ def amend_command(
         )
         return f"{case.case_reference}: draft version {draft.version} ready to sign."
 
-    act(actor, DECISION_MAKERS, step)
+    act_on_case(case_reference, actor, DECISION_MAKERS, step)
 
 
 @app.command("send-back")
@@ -148,12 +150,11 @@ def send_back_command(
 ) -> None:
     """Return the draft to the case officer with a comment."""
 
-    def step(session: Session, settings: Settings, maker: Person) -> str:
-        case = case_for(session, case_reference, maker, lock=True)
+    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
         send_back(session, case, maker, comment)
         return f"{case.case_reference}: draft sent back to the case officer."
 
-    act(actor, DECISION_MAKERS, step)
+    act_on_case(case_reference, actor, DECISION_MAKERS, step)
 
 
 OUTCOMES_SV = {
@@ -223,12 +224,11 @@ def delegation_report_command(
 def communicate_command(case_reference: CaseArg, actor: AsOption = None) -> None:
     """FL 25 §: send the applicant the material the draft rests on, with a reply deadline."""
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         sent = communicate(session, case, officer, Rules.from_config(settings.file), date.today())
         return f"{case.case_reference}: material sent; reply by {sent.deadline.isoformat()}."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @app.command("reply")
@@ -240,12 +240,11 @@ def reply_command(
     """Register the applicant's reply to a communication; the draft is looked at again."""
     content = read_file_argument(file)
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         register_reply(session, case, officer, file.name, content)
         return f"{case.case_reference}: reply registered; revise and submit the draft."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 talk_app = typer.Typer(help="Community Talks (Samhällssamtal).", no_args_is_help=True)
@@ -278,12 +277,11 @@ def presented_command(
     """Record that a funded project presented at its Community Talk."""
     day = _date_option("--on", on)
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         record_presentation(session, case, officer, day)
         return f"{case.case_reference}: presentation recorded; the case is '{case.state}'."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 @app.command("final-report")
@@ -295,12 +293,11 @@ def final_report_command(
     """Register a funded project's final report."""
     content = read_file_argument(file)
 
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        case = case_for(session, case_reference, officer, lock=True)
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         register_final_report(session, case, officer, file.name, content)
         return f"{case.case_reference}: final report registered; the case is '{case.state}'."
 
-    act(actor, OFFICERS, step)
+    act_on_case(case_reference, actor, OFFICERS, step)
 
 
 def _date_option(option: str, value: str) -> date:
