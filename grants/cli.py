@@ -14,6 +14,7 @@ from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
 from grants.render import format_amount
 from grants.settings import SAMPLES, Settings, load
+from grants.steps import PEOPLE
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
 from models.cases import assessment_record, letter_counts, letters_of, list_cases
@@ -31,7 +32,6 @@ app = typer.Typer(
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
 out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 150)
 err = Console(stderr=True)
-PEOPLE_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker)
 
 AsOption = Annotated[
     str | None,
@@ -134,7 +134,7 @@ def status_command(
                     session, settings.file, None, Role.case_officer, sole_holder_may_omit=True
                 )[1]
             else:
-                reader = open_office(session, settings.file, actor, *PEOPLE_ROLES)[1]
+                reader = open_office(session, settings.file, actor, *PEOPLE)[1]
             if case_reference is None:
                 _print_cases(session, conflicted_case_ids(session, reader))
             else:

@@ -4,7 +4,6 @@ Each checks who acts, takes the step in the domain in one transaction (all of it
 of it), then starts the flow that sends what the step ordered.
 """
 
-from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,10 +15,10 @@ from sqlmodel import Session
 from grants.cli import AsOption, _fail, _settings, app, out
 from grants.embedded import run_flow
 from grants.settings import Settings
+from grants.steps import OFFICERS, REVIEWERS, CaseStep, Step, on_case, send_follow_up, take_step
 from models.access import case_for
 from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
 from models.db import transaction
-from models.delivery import pending
 from models.errors import Refused
 from models.meetings import book_meeting, document_meeting, skip_meeting
 from models.reference_data import acting_person, open_office
@@ -44,27 +43,19 @@ NoteOption = Annotated[
     list[str] | None,
     typer.Option("--note", help="CRITERION=TEXT: why a requirement is not met or unclear."),
 ]
-Step = Callable[[Session, Settings, Person], str]
-CaseStep = Callable[[Session, Settings, Person, Case], str]
-OFFICERS = (Role.case_officer,)
-REVIEWERS = (Role.advisor, Role.case_officer)
 
 
-def act(actor_email: str | None, roles: tuple[Role, ...], step: Step) -> None:
-    """Take one person's step; on refusal print why and change nothing; then send letters."""
+def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> None:
+    """Take one person's step through the step layer; print what it did or why it was
+    refused (exit 2, nothing changed); then send the letters it ordered."""
     settings = _settings()
     try:
-        with transaction(settings.db_url) as session:
-            person = open_office(session, settings.file, actor_email, *roles)[1]
-            message = step(session, settings, person)
-            to_send = pending(session)
+        taken = take_step(settings, actor_email, roles, step)
     except Refused as refusal:
         raise _fail(str(refusal)) from None
-    out.print(message, highlight=False)
-    if to_send:
-        from flows.letters import send_letters
-
-        sent = run_flow(send_letters)
+    out.print(taken.result, highlight=False)
+    if taken.to_send:
+        sent = send_follow_up()
         out.print(
             f"Letters: {sent['created']} made, {sent['sent']} sent; notices: "
             f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
@@ -73,16 +64,9 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step) -> None:
 
 
 def act_on_case(
-    case_reference: str, actor_email: str | None, roles: tuple[Role, ...], step: CaseStep
+    case_reference: str, actor_email: str | None, roles: tuple[Role, ...], step: CaseStep[str]
 ) -> None:
-    """A step on one case: the case row locked for the transaction (people acting on it at
-    once take turns), and refused to anyone who declared a conflict of interest in it."""
-
-    def on_case(session: Session, settings: Settings, person: Person) -> str:
-        case = case_for(session, case_reference, person, lock=True)
-        return step(session, settings, person, case)
-
-    act(actor_email, roles, on_case)
+    act(actor_email, roles, on_case(case_reference, step))
 
 
 def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:

@@ -8,17 +8,11 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from grants.cli import PEOPLE_ROLES, AsOption, _fail, _settings, app, out
-from grants.cli_assessment import (
-    OFFICERS,
-    CaseArg,
-    act,
-    act_on_case,
-    criterion_pairs,
-    read_file_argument,
-)
+from grants.cli import AsOption, _fail, _settings, app, out
+from grants.cli_assessment import CaseArg, act, act_on_case, criterion_pairs, read_file_argument
 from grants.render import render_pdf
 from grants.settings import Settings
+from grants.steps import DECISION_MAKERS, OFFICERS, PEOPLE
 from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
 from models.db import transaction
@@ -34,9 +28,8 @@ from models.decisions import (
 from models.errors import Refused
 from models.reference_data import open_office
 from models.rules import Rules
-from models.tables import Case, Outcome, Person, Role
+from models.tables import Case, Outcome, Person
 
-DECISION_MAKERS = (Role.decision_maker,)
 OutcomeOption = Annotated[Outcome | None, typer.Option(help="Default: what the reviews say.")]
 AmountOption = Annotated[int | None, typer.Option(help="Kronor granted.")]
 ConditionOption = Annotated[
@@ -195,7 +188,7 @@ def delegation_report_command(
     settings = _settings()
     try:
         with transaction(settings.db_url) as session:
-            open_office(session, settings.file, actor, *PEOPLE_ROLES)
+            open_office(session, settings.file, actor, *PEOPLE)
             rows = delegation_rows(session, *period)
     except Refused as refusal:
         raise _fail(str(refusal)) from None

@@ -1,0 +1,87 @@
+"""The one step layer: every edge (command line, office) takes a person's step through here.
+
+who acts → which role → case locked and conflict checked → domain step → audit → commit →
+the follow-up started. The domain refuses what the law or the state machine does not allow
+(`Refused`); this layer makes sure a refusal changes nothing, and that the letters a step
+ordered are sent only after its transaction committed. Neither edge holds rules of its own.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlmodel import Session
+
+from grants.settings import Settings
+from models.access import case_for
+from models.db import transaction
+from models.delivery import pending
+from models.reference_data import open_office
+from models.tables import Case, Person, Role
+
+T = TypeVar("T")
+Step = Callable[[Session, Settings, Person], T]
+CaseStep = Callable[[Session, Settings, Person, Case], T]
+OFFICERS = (Role.case_officer,)
+REVIEWERS = (Role.advisor, Role.case_officer)
+DECISION_MAKERS = (Role.decision_maker,)
+PEOPLE = (Role.case_officer, Role.advisor, Role.decision_maker)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What a step returned, and whether it left letters or notices to send."""
+
+    result: Any
+    to_send: int
+
+
+def take_step(
+    settings: Settings, actor_email: str | None, roles: tuple[Role, ...], step: Step[T]
+) -> Taken:
+    """Take one person's step in one transaction: all of it, or (on `Refused`) none of it."""
+    with transaction(settings.db_url) as session:
+        person = open_office(session, settings.file, actor_email, *roles)[1]
+        result = step(session, settings, person)
+        to_send = pending(session)
+    return Taken(result, to_send)
+
+
+def on_case(case_reference: str, step: CaseStep[T]) -> Step[T]:
+    """A step on one case: its row locked for the transaction (people acting on it at once
+    take turns), and refused to anyone who declared a conflict of interest in it."""
+
+    def locked(session: Session, settings: Settings, person: Person) -> T:
+        case = case_for(session, case_reference, person, lock=True)
+        return step(session, settings, person, case)
+
+    return locked
+
+
+def take_case_step(
+    settings: Settings,
+    case_reference: str,
+    actor_email: str | None,
+    roles: tuple[Role, ...],
+    step: CaseStep[T],
+) -> Taken:
+    return take_step(settings, actor_email, roles, on_case(case_reference, step))
+
+
+@contextmanager
+def reading(
+    settings: Settings, actor_email: str | None, roles: tuple[Role, ...] = PEOPLE
+) -> Iterator[tuple[Session, Person]]:
+    """A read by a named person: who reads is checked as for a step, and nothing is written
+    but the configuration's call and people."""
+    with transaction(settings.db_url) as session:
+        yield session, open_office(session, settings.file, actor_email, *roles)[1]
+
+
+def send_follow_up() -> dict[str, int]:
+    """Render and deliver what the committed steps ordered (the send-letters flow)."""
+    from flows.letters import send_letters
+    from grants.embedded import run_flow
+
+    return run_flow(send_letters)
