@@ -372,4 +372,4 @@ def demo_command() -> None:
 
 
 # The assessment and decision commands register themselves on `app`.
-from grants import cli_assessment, cli_decisions  # noqa: E402, F401
+from grants import cli_assessment, cli_decisions, cli_office  # noqa: E402, F401

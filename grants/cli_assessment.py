@@ -15,13 +15,21 @@ from sqlmodel import Session
 from grants.cli import AsOption, _fail, _settings, app, out
 from grants.embedded import run_flow
 from grants.settings import Settings
-from grants.steps import OFFICERS, REVIEWERS, CaseStep, Step, on_case, send_follow_up, take_step
+from grants.steps import (
+    OFFICERS,
+    REVIEWERS,
+    CaseStep,
+    Step,
+    on_case,
+    reading,
+    send_follow_up,
+    take_step,
+)
 from models.access import case_for
 from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
-from models.db import transaction
 from models.errors import Refused
 from models.meetings import book_meeting, document_meeting, skip_meeting
-from models.reference_data import acting_person, open_office
+from models.reference_data import acting_person
 from models.reviews import assign_reviewer, declare_conflict, submit_review
 from models.rules import Rules
 from models.supplements import register_supplement, request_supplement
@@ -36,7 +44,7 @@ from models.tables import (
     Recommendation,
     Role,
 )
-from models.tasks import open_tasks
+from models.tasks import TaskKind, open_tasks
 
 CaseArg = Annotated[str, typer.Argument(help="Case reference, e.g. 26RS12.")]
 NoteOption = Annotated[
@@ -184,26 +192,41 @@ def supplement_command(
     act_on_case(case_reference, actor, OFFICERS, step)
 
 
+TASK_COMMANDS = {
+    TaskKind.declare: "declare conflicts first (grants declare)",
+    TaskKind.review: "review (grants review)",
+    TaskKind.checklist: "eligibility checklist (grants checklist)",
+    TaskKind.await_supplement: "waiting for the supplement (grants supplement when it comes)",
+    TaskKind.meeting: "book, document or skip the applicant meeting (grants meeting)",
+    TaskKind.draft: "draft decision (grants draft, grants communicate, grants submit-draft)",
+    TaskKind.await_reply: "waiting for the applicant's reply (grants reply when it comes)",
+    TaskKind.decide: "decide the draft (grants sign, grants amend, grants send-back)",
+}
+
+
 @app.command("tasks")
 def tasks_command(actor: AsOption = None) -> None:
-    """Your open tasks, oldest first, with due dates."""
+    """Your open tasks, overdue first, with due dates."""
     settings = _settings()
+    today = date.today()
     try:
-        with transaction(settings.db_url) as session:
-            _, person = open_office(session, settings.file, actor, *Role.__members__.values())
-            tasks = open_tasks(session, person)
+        with reading(settings, actor) as (session, person):
+            tasks = open_tasks(session, person, today)
     except Refused as refusal:
         raise _fail(str(refusal)) from None
     table = Table(title=f"Open tasks of {person.name} ({person.role})", title_justify="left")
     for column in ("Case", "Project", "To do", "Since", "Due"):
         table.add_column(column, overflow="fold")
-    today = date.today()
     for task in tasks:
         due = task.due.isoformat() if task.due else ""
-        if task.due and task.due < today:
+        if task.overdue(today):
             due += " OVERDUE"
         table.add_row(
-            task.case_reference, task.project_title, task.what, task.since.isoformat(), due
+            task.case_reference,
+            task.project_title,
+            TASK_COMMANDS[task.kind],
+            task.since.isoformat(),
+            due,
         )
     out.print(table)
 

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     batch_size: int = 500  # applications per intake task and transaction
     render_workers: int = 0  # 0: one per core when there are many letters
+    secret_key: str = ""  # signs cookies and applicants' links; default: a file in `home`
+    oidc_client_secret: str = ""  # overrides [auth.oidc] client_secret in the file
 
     @property
     def db_url(self) -> str:

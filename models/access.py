@@ -7,16 +7,18 @@ case's details nor act on it, whatever their role and whichever edge they come t
 
 from sqlmodel import Session, select
 
-from models.cases import find_case
+from models.cases import CaseNotFound, find_case
 from models.reference_data import NotAllowed
 from models.tables import Case, ConflictGround, Person, ReviewTask, Role, TaskStatus
 
 
+class ConflictOfInterest(NotAllowed):
+    """The person declared a conflict of interest in the case: for them it does not exist."""
+
+
 def declared_conflict(session: Session, case: Case, person: Person) -> ConflictGround | None:
     """The conflict `person` declared on `case`, if any."""
-    task = session.exec(
-        select(ReviewTask).where(ReviewTask.case_id == case.id, ReviewTask.reviewer_id == person.id)
-    ).first()
+    task = review_task(session, case, person)
     if task is None or task.conflict in (None, ConflictGround.none):
         return None
     return task.conflict
@@ -36,11 +38,27 @@ def case_for(session: Session, case_reference: str, person: Person, lock: bool =
     case = find_case(session, case_reference, lock=lock)
     ground = declared_conflict(session, case, person)
     if ground is not None:
-        raise NotAllowed(
+        raise ConflictOfInterest(
             f"{person.name} <{person.email}> has declared a conflict of interest in case "
             f"{case.case_reference} ({ground}) and may neither see nor act on it"
         )
     return case
+
+
+def case_to_read(session: Session, case_reference: str, person: Person) -> Case:
+    """The case, if `person` may read it: an advisor only a case they review (need to
+    know), and nobody a case in which they declared a conflict of interest."""
+    case = case_for(session, case_reference, person)
+    if person.role is Role.advisor and review_task(session, case, person) is None:
+        raise CaseNotFound(f"no case with case reference {case_reference!r}")
+    return case
+
+
+def review_task(session: Session, case: Case, person: Person) -> ReviewTask | None:
+    query = select(ReviewTask).where(
+        ReviewTask.case_id == case.id, ReviewTask.reviewer_id == person.id
+    )
+    return session.exec(query).first()
 
 
 def require_role(person: Person, doing: str, *roles: Role) -> None:

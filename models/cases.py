@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from models.errors import Refused
@@ -14,6 +14,7 @@ from models.tables import (
     FileNote,
     Letter,
     Meeting,
+    Organisation,
     ReviewTask,
     SupplementRequest,
 )
@@ -36,6 +37,28 @@ def list_cases(session: Session, state: CaseState | None = None) -> list[Case]:
     query = select(Case).order_by(col(Case.id))
     if state is not None:
         query = query.where(Case.state == state)
+    return list(session.exec(query))
+
+
+def search_cases(
+    session: Session, state: CaseState | None, text: str, hidden: set[int]
+) -> list[Case]:
+    """Cases in `state` (any if None) whose reference, organisation or project title
+    contains `text`, without those in `hidden` (a reader's conflicts of interest)."""
+    query = select(Case).join(Organisation).order_by(col(Case.id))
+    if state is not None:
+        query = query.where(Case.state == state)
+    if text.strip():
+        pattern = f"%{text.strip()}%"
+        query = query.where(
+            or_(
+                col(Case.case_reference).ilike(pattern),
+                col(Organisation.name).ilike(pattern),
+                col(Case.project_title).ilike(pattern),
+            )
+        )
+    if hidden:
+        query = query.where(col(Case.id).not_in(hidden))
     return list(session.exec(query))
 
 

@@ -91,7 +91,7 @@ def register_reply(
         Actor.of(officer),
         "communication_reply",
         number=communication.number,
-        file=filename,
+        file=document.filename,
         sha256=document.sha256,
     )
     return document

@@ -119,7 +119,7 @@ def register_final_report(
         case,
         Actor.of(officer),
         "final_report_registered",
-        file=filename,
+        file=document.filename,
         sha256=document.sha256,
     )
     _close_if_done(session, case, reporting, officer)

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlmodel import Session, SQLModel, create_engine
 
-import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import models.sign_in
+import models.tables  # noqa: F401
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

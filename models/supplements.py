@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, Actor, move, record
+from models.documents import ACCEPTED, media_type_of, safe_filename
 from models.errors import Refused
 from models.letters import SUPPLEMENT_REMINDER, SUPPLEMENT_REQUEST, order_letter
 from models.notices import order_notice
@@ -21,7 +22,7 @@ from models.states import CaseState, check_transition
 from models.tables import Case, Document, OnExpiry, Outcome, Person, SupplementRequest, utcnow
 from models.working_days import add_working_days, subtract_working_days
 
-MAX_DOCUMENT_BYTES = 25 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 class SupplementError(Refused, ValueError):
@@ -86,7 +87,7 @@ def register_supplement(
         Actor.of(officer),
         "supplement_registered",
         number=request.number,
-        file=filename,
+        file=document.filename,
         sha256=document.sha256,
     )
     return document
@@ -95,17 +96,26 @@ def register_supplement(
 def file_document(
     session: Session, case: Case, officer: Person, kind: str, filename: str, content: bytes
 ) -> Document:
-    """Keep what came in as it came, with its SHA-256; an empty or oversized file is refused."""
+    """Keep what came in as it came, with its SHA-256 and its type as its content shows.
+
+    Refused: an empty or oversized file, and one whose content is of no accepted kind.
+    The name it came under is kept as a label, never used as a path.
+    """
+    filename = safe_filename(filename)
     if not content.strip():
         raise SupplementError(f"file {filename!r} is empty")
     if len(content) > MAX_DOCUMENT_BYTES:
         raise SupplementError(
             f"file {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES} are accepted"
         )
+    media_type = media_type_of(content)
+    if media_type is None:
+        raise SupplementError(f"file {filename!r}: its content is of no accepted kind ({ACCEPTED})")
     document = Document(
         case_id=case.id,
         kind=kind,
         filename=filename,
+        media_type=media_type,
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
         registered_by=officer.email,

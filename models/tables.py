@@ -303,7 +303,8 @@ class Document(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     kind: str
-    filename: str
+    filename: str  # as sent, a label only
+    media_type: str = "application/octet-stream"  # judged by content (models.documents)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str
     registered_by: str

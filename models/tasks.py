@@ -1,19 +1,38 @@
-"""What a person has to do: their open review tasks and, for case officers, their cases'
-next steps. Oldest first, with due dates where there are any."""
+"""What waits for a person: their open review tasks, the next step of a case officer's
+cases, and the drafts with the decision maker. Overdue first, then by due date, then oldest.
+
+A task says *what* is due (a step kind and its case); each edge says *how* in its own words
+(the command line names a command, the office links to a page).
+"""
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
 from models.states import CaseState
 from models.supplements import open_request
-from models.tables import Case, Person, ReviewTask, Role, TaskStatus
+from models.tables import Case, Communication, Person, ReviewTask, Role, TaskStatus, local_date
+
+
+class TaskKind(StrEnum):
+    declare = "declare"  # review task: the conflict-of-interest declaration first
+    review = "review"
+    checklist = "checklist"
+    await_supplement = "await_supplement"
+    meeting = "meeting"
+    draft = "draft"
+    await_reply = "await_reply"  # communication before decision: the applicant's reply
+    decide = "decide"
+
 
 OFFICER_STEPS = {
-    CaseState.received: "eligibility checklist (grants checklist)",
-    CaseState.awaiting_supplement: "waiting for the supplement (grants supplement when it comes)",
-    CaseState.applicant_meeting: "book, document or skip the applicant meeting (grants meeting)",
+    CaseState.received: TaskKind.checklist,
+    CaseState.awaiting_supplement: TaskKind.await_supplement,
+    CaseState.applicant_meeting: TaskKind.meeting,
+    CaseState.drafting_decision: TaskKind.draft,
+    CaseState.communication: TaskKind.await_reply,
 }
 
 
@@ -21,45 +40,78 @@ OFFICER_STEPS = {
 class Task:
     case_reference: str
     project_title: str
-    what: str
+    kind: TaskKind
     since: date
     due: date | None
 
+    def overdue(self, today: date) -> bool:
+        return self.due is not None and self.due < today
 
-def open_tasks(session: Session, person: Person) -> list[Task]:
-    tasks = [
-        Task(
-            t.case.case_reference,
-            t.case.project_title,
-            "review: declare conflicts first" if t.conflict is None else "review",
-            t.created_at.date(),
-            t.due,
-        )
-        for t in session.exec(
-            select(ReviewTask)
-            .join(Case)
-            .where(
-                ReviewTask.reviewer_id == person.id,
-                ReviewTask.status == TaskStatus.open,
-                Case.state == CaseState.in_review,
-            )
-        )
-    ]
+
+def open_tasks(session: Session, person: Person, today: date) -> list[Task]:
+    tasks = _review_tasks(session, person)
     if person.role is Role.case_officer:
-        cases = session.exec(
-            select(Case).where(
-                Case.case_officer_id == person.id, col(Case.state).in_(list(OFFICER_STEPS))
-            )
+        tasks += _officer_tasks(session, person)
+    if person.role is Role.decision_maker:
+        waiting = select(Case).where(Case.state == CaseState.awaiting_decision)
+        tasks += [_task(case, TaskKind.decide, None) for case in session.exec(waiting)]
+    return sorted(
+        tasks,
+        key=lambda t: (not t.overdue(today), t.due or date.max, t.since, t.case_reference),
+    )
+
+
+def _task(case: Case, kind: TaskKind, due: date | None, since: date | None = None) -> Task:
+    return Task(
+        case.case_reference,
+        case.project_title,
+        kind,
+        since or local_date(case.registered_at),
+        due,
+    )
+
+
+def _review_tasks(session: Session, person: Person) -> list[Task]:
+    query = (
+        select(ReviewTask)
+        .join(Case)
+        .where(
+            ReviewTask.reviewer_id == person.id,
+            ReviewTask.status == TaskStatus.open,
+            Case.state == CaseState.in_review,
         )
-        for case in cases:
-            request = open_request(session, case)
-            tasks.append(
-                Task(
-                    case.case_reference,
-                    case.project_title,
-                    OFFICER_STEPS[case.state],
-                    case.registered_at.date(),
-                    request.deadline if request else None,
-                )
-            )
-    return sorted(tasks, key=lambda t: (t.since, t.case_reference))
+    )
+    return [
+        _task(
+            t.case,
+            TaskKind.declare if t.conflict is None else TaskKind.review,
+            t.due,
+            local_date(t.created_at),
+        )
+        for t in session.exec(query)
+    ]
+
+
+def _officer_tasks(session: Session, person: Person) -> list[Task]:
+    query = select(Case).where(
+        Case.case_officer_id == person.id, col(Case.state).in_(list(OFFICER_STEPS))
+    )
+    return [
+        _task(case, OFFICER_STEPS[case.state], _due(session, case)) for case in session.exec(query)
+    ]
+
+
+def _due(session: Session, case: Case) -> date | None:
+    """The deadline the case waits on, where it waits on one."""
+    if case.state is CaseState.awaiting_supplement:
+        request = open_request(session, case)
+        return request.deadline if request else None
+    if case.state is CaseState.communication:
+        waiting = select(Communication).where(
+            Communication.case_id == case.id,
+            col(Communication.replied_at).is_(None),
+            col(Communication.expired_at).is_(None),
+        )
+        communication = session.exec(waiting).first()
+        return communication.deadline if communication else None
+    return None

@@ -98,3 +98,19 @@ def on_postgres(
     url = create_database(postgres_base_url, name)
     monkeypatch.setenv("GRANTS_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture
+def office(grants_home: Path) -> Iterator:
+    """The office (the web application) on this test's case database, as a test client.
+
+    Letters ordered by people's steps are sent by the office's background worker; wait for
+    it with `office.app.state.office.follow_up.wait_idle(timeout)`.
+    """
+    from fastapi.testclient import TestClient
+
+    from grants.web.app import create_app
+
+    with TestClient(create_app(), base_url="http://127.0.0.1:8000") as client:
+        yield client
+    client.app.state.office.follow_up.wait_idle(60)

@@ -1,0 +1,69 @@
+"""`grants serve`: the office, one long-running process; and sign-in links from the shell."""
+
+from typing import Annotated
+
+import typer
+
+from grants.cli import _fail, _settings, app, out
+from grants.steps import PEOPLE
+from models.db import transaction
+from models.errors import Refused
+from models.reference_data import open_office
+from models.sign_in import request_link
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the office: the web application where each person does their own part.
+
+    Without an SMTP server (the embedded default) it also prints a sign-in link for each
+    person in the configuration, valid for a short while; more come by e-mail to the outbox.
+    """
+    import uvicorn
+
+    from grants.web.app import create_app
+
+    settings = _settings()
+    application = create_app(settings)
+    office = application.state.office
+    if not settings.smtp_host:
+        for email, link in _links(settings, office).items():
+            out.print(f"  {email}: {link}", highlight=False)
+    out.print(f"The office: {office.base_url}/ (listening on {host}:{port})", highlight=False)
+    office.follow_up.poke()  # warm the flows, and send anything left queued
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@app.command("sign-in-link")
+def sign_in_link_command(
+    email: Annotated[str, typer.Argument(help="E-mail of a person in the configuration.")],
+) -> None:
+    """Print a one-time sign-in link to the office for EMAIL (for whoever runs the server)."""
+    from grants.web.office import Office
+
+    settings = _settings()
+    office = Office.from_settings(settings)
+    links = _links(settings, office, email)
+    if not links:
+        raise _fail(f"{email!r} is not a person in the configuration")
+    out.print(links[email.strip().lower()], highlight=False)
+
+
+def _links(settings, office, only: str | None = None) -> dict[str, str]:
+    links = {}
+    try:
+        with transaction(settings.db_url) as session:
+            open_office(session, settings.file, None, *PEOPLE, sole_holder_may_omit=True)
+            for person in settings.file.get("people", []):
+                email = person["email"].strip().lower()
+                if only is not None and email != only.strip().lower():
+                    continue
+                made = request_link(session, email, office.sign_in_link_lifetime, "command line")
+                if made is not None:
+                    links[email] = f"{office.base_url}/login/link?token={made[1]}"
+    except Refused as refusal:
+        raise _fail(str(refusal)) from None
+    return links

@@ -1,0 +1,147 @@
+"""The office: a FastAPI application of server-rendered pages, one process (`grants serve`).
+
+Every page but sign-in needs a signed-in person; every POST needs the form token; every
+step goes through the step layer (`grants.steps`), which checks who, role, case and
+conflict exactly as for the command line. After a step commits, the letters it ordered
+are sent by a background worker, so nobody waits for a PDF to be rendered.
+"""
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from grants.embedded import configure_prefect
+from grants.settings import TEMPLATES, Settings, load
+from grants.web import (
+    applicant,
+    auth,
+    cases,
+    decisions,
+    office_steps,
+    oidc,
+    records,
+    reviews,
+    tasks,
+)
+from grants.web.deps import FormRefused, SignInRequired, check_form_token
+from grants.web.i18n import _
+from grants.web.office import FollowUp, Office
+from grants.web.pages import render
+from models.access import ConflictOfInterest
+from models.cases import CaseNotFound
+from models.db import transaction
+from models.errors import Refused
+from models.reference_data import NotAllowed, sync_call, sync_people
+from models.supplements import MAX_DOCUMENT_BYTES
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "frame-src 'self'; object-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # applicants' links carry their token in the address
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Headers on every response; case pages and files are never cached. A response that
+    sets its own framing rules (a PDF shown inside our page) keeps them."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if length.isdigit() and int(length) > self.max_body:
+            response = Response(_("The file is too large."), 413, media_type="text/plain")
+            await response(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k.lower(), v) for k, v in message.get("headers", [])]
+                present = {k for k, _ in headers}
+                for name, value in SECURITY_HEADERS.items():
+                    if name.lower().encode() not in present:
+                        headers.append((name.lower().encode(), value.encode()))
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(settings: Settings | None = None, follow_up: FollowUp | None = None) -> FastAPI:
+    settings = settings or load()
+    configure_prefect(settings)
+    office = Office.from_settings(settings, follow_up)
+    with transaction(settings.db_url) as session:  # the call and people, as configured now
+        sync_call(session, settings.file["call"])
+        sync_people(session, settings.file.get("people", []))
+    app = FastAPI(
+        title="grants",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(check_form_token)],
+    )
+    app.state.office = office
+    app.mount("/static", StaticFiles(directory=TEMPLATES / "web" / "static"), name="static")
+    for module in (auth, oidc, tasks, cases, office_steps, reviews, decisions, records, applicant):
+        app.include_router(module.router)
+    _handle_refusals(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=office.secret,
+        session_cookie="grants_session",
+        max_age=int(office.idle.total_seconds()),
+        same_site="lax",
+        https_only=office.secure,
+    )
+    # A file at the largest size a case file takes, with room for the form around it.
+    app.add_middleware(SecurityHeaders, max_body=MAX_DOCUMENT_BYTES + 1024 * 1024)
+    return app
+
+
+def _handle_refusals(app: FastAPI) -> None:
+    """What a person sees when they may not, or cannot, do something."""
+
+    @app.exception_handler(SignInRequired)
+    def to_sign_in(request: Request, _error: Exception) -> Response:
+        target = request.url.path if request.method == "GET" else "/tasks"
+        return RedirectResponse(f"/login?next={target}", 303)
+
+    @app.exception_handler(FormRefused)
+    def form_refused(request: Request, _error: Exception) -> Response:
+        message = _("The form had expired or did not come from this site. Nothing was changed.")
+        return render(request, "error.html", {"message": message}, 403)
+
+    @app.exception_handler(CaseNotFound)
+    @app.exception_handler(ConflictOfInterest)
+    def no_such_case(request: Request, _error: Exception) -> Response:
+        # A conflicted person's case does not exist for them: the same page as no case.
+        return render(request, "error.html", {"message": _("There is no such case.")}, 404)
+
+    @app.exception_handler(NotAllowed)
+    def not_allowed(request: Request, error: Exception) -> Response:
+        return render(request, "error.html", {"message": str(error)}, 403)
+
+    @app.exception_handler(Refused)
+    def refused(request: Request, error: Exception) -> Response:
+        return render(request, "error.html", {"message": str(error)}, 409)

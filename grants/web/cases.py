@@ -1,0 +1,132 @@
+"""The case list and the case page, and the files of a case (letters, documents).
+
+The case officer and the decision maker read every case but those where they declared a
+conflict of interest; an advisor reads the cases they review (see `reviews`). A case
+where the reader declared a conflict does not exist for them: not listed, not counted,
+and its address answers as for no case at all.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlmodel import Session, select
+
+from grants.steps import DECISION_MAKERS, OFFICERS, reading
+from grants.web.deps import CurrentPerson, OfficeDep
+from grants.web.labels import check_label
+from grants.web.pages import render
+from models.access import case_to_read, conflicted_case_ids
+from models.audit import history
+from models.cases import CaseNotFound, assessment_record, letters_of, search_cases
+from models.checklist import formal_checks, latest_findings
+from models.decisions import remaining_budget
+from models.states import CaseState
+from models.tables import Case, Decision, Document, Letter, Person
+from models.validation import WARNINGS
+
+router = APIRouter()
+CASE_READERS = OFFICERS + DECISION_MAKERS
+
+
+@router.get("/cases")
+def case_list(
+    request: Request,
+    office: OfficeDep,
+    person: CurrentPerson,
+    state: Annotated[str, Query(max_length=40)] = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+):
+    chosen = CaseState(state) if state in CaseState.__members__ else None
+    with reading(office.settings, person.email, CASE_READERS) as (session, reader):
+        hidden = conflicted_case_ids(session, reader)
+        cases = search_cases(session, chosen, q, hidden)
+        rows = [(case, case.organisation) for case in cases]
+    return render(
+        request,
+        "cases.html",
+        {"person": reader, "rows": rows, "state": chosen, "q": q, "states": list(CaseState)},
+    )
+
+
+def case_page_context(session: Session, case: Case, reader: Person) -> dict:
+    """Everything the case page shows: the application, the assessment, the decision,
+    the letters and documents, and the history."""
+    record = assessment_record(session, case)
+    decisions = list(
+        session.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.version))
+    )
+    documents = list(
+        session.exec(select(Document).where(Document.case_id == case.id).order_by(Document.id))
+    )
+    people = {p.email: p for p in session.exec(select(Person))}
+    return {
+        "person": reader,
+        "case": case,
+        "organisation": case.organisation,
+        "call": case.call,
+        "warnings": [WARNINGS[w] for w in case.warnings],
+        "checks": [(check_label(c), ok, detail) for c, ok, detail in formal_checks(case)],
+        "findings": latest_findings(session, case),
+        "record": record,
+        "decisions": decisions,
+        "documents": documents,
+        "letters": letters_of(session, case),
+        "history": history(session, case),
+        "people": people,
+        "budget_left": remaining_budget(session, case.call),
+        "advisors": [p for p in people.values() if p.role in ("advisor", "case_officer")],
+    }
+
+
+@router.get("/cases/{case_reference}")
+def case_page(
+    request: Request,
+    case_reference: str,
+    office: OfficeDep,
+    person: CurrentPerson,
+    letter: int | None = None,
+):
+    with reading(office.settings, person.email, CASE_READERS) as (session, reader):
+        case = case_to_read(session, case_reference, reader)
+        context = case_page_context(session, case, reader)
+    shown = next((x for x in context["letters"] if x.id == letter), None)
+    return render(request, "case.html", context | {"shown_letter": shown})
+
+
+@router.get("/cases/{case_reference}/letters/{letter_id}")
+def letter_pdf(case_reference: str, letter_id: int, office: OfficeDep, person: CurrentPerson):
+    """A letter as archived: the PDF whose SHA-256 is on record."""
+    with reading(office.settings, person.email, CASE_READERS) as (session, reader):
+        case = case_to_read(session, case_reference, reader)
+        letter = session.get(Letter, letter_id)
+        if letter is None or letter.case_id != case.id or letter.pdf is None:
+            raise CaseNotFound(f"no letter {letter_id} in case {case.case_reference}")
+    return _file(letter.pdf, letter.filename, "application/pdf")
+
+
+@router.get("/cases/{case_reference}/documents/{document_id}")
+def document_file(case_reference: str, document_id: int, office: OfficeDep, person: CurrentPerson):
+    """A document that came in, as it came; advisors get those of the cases they review."""
+    with reading(office.settings, person.email) as (session, reader):
+        case = case_to_read(session, case_reference, reader)
+        document = session.get(Document, document_id)
+        if document is None or document.case_id != case.id:
+            raise CaseNotFound(f"no document {document_id} in case {case.case_reference}")
+    return _file(document.content, document.filename, document.media_type)
+
+
+def _file(content: bytes, filename: str, media_type: str) -> Response:
+    """Shown inline in our own pages only; anything but a PDF or an image is downloaded."""
+    inline = media_type == "application/pdf" or media_type.startswith("image/")
+    disposition = "inline" if inline else "attachment"
+    safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename) or "file"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{safe_name}"',
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+            "X-Frame-Options": "SAMEORIGIN",
+        },
+    )

@@ -1,0 +1,64 @@
+"""The office in two languages: Swedish by default, English on request.
+
+The pages are written in English and translated through a gettext catalog
+(`locale/sv/LC_MESSAGES/office.po`), so the two languages are one set of templates and a
+translator works on the catalog. The catalog is compiled when first needed; nothing
+generated is kept in the repository.
+"""
+
+import gettext as gettext_module
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from io import BytesIO
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from grants.settings import PROJECT_ROOT
+
+LOCALE = PROJECT_ROOT / "locale"
+DOMAIN = "office"
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
+_current: ContextVar[str] = ContextVar("office_language", default=DEFAULT_LANGUAGE)
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog where it is defined; it is translated where shown."""
+    return message
+
+
+@cache
+def translations(language: str) -> gettext_module.NullTranslations:
+    if language == "en":
+        return gettext_module.NullTranslations()
+    with (LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def _(message: str) -> str:
+    return translations(_current.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return translations(_current.get()).ngettext(singular, plural, count)
+
+
+@contextmanager
+def language(code: str) -> Iterator[None]:
+    token = _current.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -1,0 +1,128 @@
+"""What the office calls the domain's codes (states, outcomes, roles, …), in both languages.
+
+One table per kind of code (the same word, "closed", is a state and an outcome); the
+catalog translates each label where it is shown.
+"""
+
+from enum import StrEnum
+
+from grants.web.i18n import N_, _
+from models.states import CaseState
+from models.tables import (
+    Answer,
+    ConflictGround,
+    Criterion,
+    DeliveryState,
+    MeetingStatus,
+    OnExpiry,
+    Outcome,
+    Recommendation,
+    Role,
+    TaskStatus,
+)
+from models.tasks import TaskKind
+
+LABELS: dict[type[StrEnum], dict[str, str]] = {}
+LABELS[CaseState] = {
+    CaseState.received: N_("Received"),
+    CaseState.awaiting_supplement: N_("Awaiting supplement"),
+    CaseState.in_review: N_("In review"),
+    CaseState.applicant_meeting: N_("Applicant meeting"),
+    CaseState.drafting_decision: N_("Drafting the decision"),
+    CaseState.communication: N_("Communicated, awaiting reply"),
+    CaseState.awaiting_decision: N_("With the decision maker"),
+    CaseState.decided: N_("Decided"),
+    CaseState.reporting: N_("Reporting"),
+    CaseState.closed: N_("Closed"),
+}
+LABELS[Outcome] = {
+    Outcome.granted: N_("Granted"),
+    Outcome.partly_granted: N_("Partly granted"),
+    Outcome.refused: N_("Refused"),
+    Outcome.dismissed: N_("Dismissed"),
+    Outcome.closed: N_("Closed (withdrawn)"),
+}
+LABELS[Recommendation] = {
+    Recommendation.granted: N_("Granted"),
+    Recommendation.partly_granted: N_("Partly granted"),
+    Recommendation.refused: N_("Refused"),
+    Recommendation.needs_supplement: N_("Needs a supplement"),
+}
+LABELS[Role] = {
+    Role.case_officer: N_("Case officer"),
+    Role.advisor: N_("Advisor"),
+    Role.decision_maker: N_("Decision maker"),
+    Role.system: N_("The system"),
+}
+LABELS[Criterion] = {
+    Criterion.benefit_to_society: N_("Benefit to society"),
+    Criterion.innovative: N_("Innovative, with long-term and sustainable effects"),
+    Criterion.new_locally: N_("New locally"),
+    Criterion.anchored_with_partners: N_("Anchored with partners"),
+}
+LABELS[Answer] = {
+    Answer.met: N_("Met"),
+    Answer.not_met: N_("Not met"),
+    Answer.unclear: N_("Unclear"),
+}
+LABELS[OnExpiry] = {
+    OnExpiry.examine: N_("Examine the case as it stands"),
+    OnExpiry.dismiss: N_("Propose dismissal"),
+}
+LABELS[ConflictGround] = {
+    ConflictGround.none: N_("No conflict of interest"),
+    ConflictGround.own_organisation: N_("The matter concerns my own organisation"),
+    ConflictGround.close_relative: N_("The matter concerns a close relative"),
+    ConflictGround.earlier_involvement: N_("I have been involved earlier (e.g. helped write it)"),
+    ConflictGround.other: N_("Another circumstance that undermines confidence in my impartiality"),
+}
+LABELS[TaskStatus] = {
+    TaskStatus.open: N_("Open"),
+    TaskStatus.conflicted: N_("Conflict of interest"),
+    TaskStatus.submitted: N_("Submitted"),
+}
+LABELS[MeetingStatus] = {
+    MeetingStatus.booked: N_("Booked"),
+    MeetingStatus.rebooked: N_("Rebooked"),
+    MeetingStatus.held: N_("Held"),
+    MeetingStatus.skipped: N_("Skipped"),
+}
+LABELS[DeliveryState] = {
+    DeliveryState.to_render: N_("Being made"),
+    DeliveryState.queued: N_("Queued"),
+    DeliveryState.sending: N_("Being sent"),
+    DeliveryState.sent: N_("Sent"),
+}
+LABELS[TaskKind] = {
+    TaskKind.declare: N_("Declare any conflict of interest, then review"),
+    TaskKind.review: N_("Review"),
+    TaskKind.checklist: N_("Eligibility checklist"),
+    TaskKind.await_supplement: N_("Waiting for the supplement"),
+    TaskKind.meeting: N_("Book, document or skip the applicant meeting"),
+    TaskKind.draft: N_("Draft decision"),
+    TaskKind.await_reply: N_("Waiting for the applicant's reply"),
+    TaskKind.decide: N_("Decide the draft"),
+}
+
+
+def label(code: StrEnum | None) -> str:
+    """The label of a code in the current language."""
+    if code is None:
+        return ""
+    return _(LABELS[type(code)][code])
+
+
+FORMAL_CHECKS = {
+    "civil-society organisation": N_("Civil-society organisation"),
+    "in Örebro county": N_("In Örebro county"),
+    "organisation number": N_("Organisation number"),
+    "amount within the call's range": N_("Amount within the call's range"),
+    "co-financing at least the amount": N_("Co-financing at least the amount"),
+    "received while the call was open": N_("Received while the call was open"),
+    "payment account": N_("Payment account"),
+}
+
+
+def check_label(check: str) -> str:
+    """A formal check's name (models.checklist.formal_checks) in the current language."""
+    return _(FORMAL_CHECKS[check]) if check in FORMAL_CHECKS else check

@@ -1,0 +1,116 @@
+"""The office's own settings and the few things it keeps for its whole life.
+
+One `Office` per process: the configuration's `[office]` and `[auth.oidc]`, the secret
+that signs cookies and applicants' links, and the worker that sends what people's steps
+ordered, so nobody waits for a letter to be rendered.
+"""
+
+import contextlib
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from grants.settings import Settings
+from grants.steps import send_follow_up
+
+log = logging.getLogger("grants.office")
+
+
+def secret_key(settings: Settings) -> str:
+    """GRANTS_SECRET_KEY, else a random key kept in `home` (made once, readable by us only)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path: Path = settings.home / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".secret_key.{os.getpid()}")
+        partial.touch(mode=0o600)
+        partial.write_text(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):  # two first starts: the first key wins
+            os.link(partial, path)
+        partial.unlink()
+    return path.read_text().strip()
+
+
+class FollowUp:
+    """One background worker that runs the send-letters flow after steps commit.
+
+    Pokes that come while it runs are folded into one more run, so a burst of steps costs
+    one or two runs, never one each; anything a failed run leaves, the next run picks up
+    from the database (the case database is the truth, not this worker's memory).
+    """
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+        self._wanted = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        with self._lock:
+            self._idle.clear()
+            self._wanted.set()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="follow-up", daemon=True)
+                self._thread.start()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Whether every poke so far has been followed by a finished run (for tests, shutdown)."""
+        return self._idle.wait(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                self._run()
+            except Exception:  # the next poke or the scheduled run retries from the database
+                log.exception("sending what the steps ordered failed")
+            with self._lock:
+                if not self._wanted.is_set():
+                    self._idle.set()
+
+
+@dataclass
+class Office:
+    settings: Settings
+    base_url: str
+    idle: timedelta
+    sign_in_link_lifetime: timedelta
+    applicant_link_days: int
+    oidc: dict[str, Any] | None
+    secret: str
+    follow_up: FollowUp = field(repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, follow_up: FollowUp | None = None) -> "Office":
+        office = settings.file.get("office", {})
+        oidc = settings.file.get("auth", {}).get("oidc")
+        if oidc is not None and settings.oidc_client_secret:
+            oidc = oidc | {"client_secret": settings.oidc_client_secret}
+        return cls(
+            settings=settings,
+            base_url=office.get("base_url", "http://127.0.0.1:8000").rstrip("/"),
+            idle=timedelta(minutes=office.get("idle_minutes", 30)),
+            sign_in_link_lifetime=timedelta(minutes=office.get("sign_in_link_minutes", 15)),
+            applicant_link_days=office.get("applicant_link_days", 14),
+            oidc=oidc,
+            secret=secret_key(settings),
+            follow_up=follow_up or FollowUp(send_follow_up),
+        )
+
+    @property
+    def link_minutes(self) -> int:
+        return int(self.sign_in_link_lifetime.total_seconds() // 60)
+
+    @property
+    def secure(self) -> bool:
+        """Behind https the session cookie is sent over https only."""
+        return self.base_url.startswith("https://")

@@ -1,0 +1,86 @@
+"""Server-rendered pages: one Jinja2 environment for the office, escaped by default.
+
+Every page gets the person signed in (if any), the form token for its forms, the language
+and the helpers that format dates and amounts the Swedish way.
+"""
+
+import secrets
+from functools import cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from grants.render import format_amount, format_date, format_datetime
+from grants.settings import TEMPLATES
+from grants.web.i18n import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    _,
+    current_language,
+    language,
+    ngettext,
+)
+from grants.web.labels import label
+from models.tables import local_time
+
+
+def csrf_token(request: Request) -> str:
+    """The session's form token (made on first use): every form posts it back."""
+    token = request.session.get("csrf")
+    if token is None:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def page_language(request: Request) -> str:
+    chosen = request.session.get("language")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _when(moment: Any) -> str:
+    """A stored time as Swedish local date and time."""
+    return local_time(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES / "web"),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["label"] = label
+    env.filters["when"] = _when
+    env.filters["date"] = lambda d: format_date(d, current_language()) if d else ""
+    env.filters["datetime"] = lambda d: format_datetime(d, current_language()) if d else ""
+    env.filters["amount"] = lambda a: format_amount(a, current_language()) if a is not None else ""
+    return env
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    lang = page_language(request)
+    values = {
+        "request": request,
+        "lang": lang,
+        "csrf_token": csrf_token(request),
+        "person": None,
+        "error": None,
+        "notice": request.session.pop("notice", None),
+        "form": {},
+    } | context
+    with language(lang):
+        html = environment().get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def notice(request: Request, text: str) -> None:
+    """A message shown once on the next page (after a redirect)."""
+    request.session["notice"] = text

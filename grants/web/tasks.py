@@ -1,0 +1,36 @@
+"""Mina uppgifter: what waits for the person signed in, overdue first."""
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from grants.steps import reading
+from grants.web.deps import CurrentPerson, OfficeDep
+from grants.web.pages import render
+from models.tasks import TaskKind, open_tasks
+
+router = APIRouter()
+TASK_PAGES = {
+    TaskKind.declare: "/reviews",
+    TaskKind.review: "/reviews",
+    TaskKind.decide: "/decisions",
+}
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/tasks", 303)
+
+
+@router.get("/tasks")
+def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
+    today = date.today()
+    with reading(office.settings, person.email) as (session, reader):
+        tasks = open_tasks(session, reader, today)
+    links = [f"{TASK_PAGES.get(task.kind, '/cases')}/{task.case_reference}" for task in tasks]
+    return render(
+        request,
+        "tasks.html",
+        {"person": reader, "tasks": list(zip(tasks, links, strict=True)), "today": today},
+    )

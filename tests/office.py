@@ -1,0 +1,46 @@
+"""Using the office as a person does, through Starlette's test client: sign in with the
+link the e-mail brings, post forms with their token, read what the pages say."""
+
+import re
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from grants.settings import load
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+LINK = re.compile(r"https?://\S+/login/link\?token=\S+")
+
+
+def form_token(client: TestClient) -> str:
+    """The session's form token, as any page's forms carry it."""
+    page = client.get("/login" if "sid" not in client.cookies else "/tasks")
+    return TOKEN.search(page.text).group(1)
+
+
+def post(client: TestClient, url: str, data: dict | None = None, files=None, **kwargs):
+    """A form as a page would post it: with this session's token."""
+    return client.post(
+        url, data={"csrf_token": form_token(client)} | (data or {}), files=files, **kwargs
+    )
+
+
+def sign_in_links(outbox: Path, email: str) -> list[str]:
+    """The sign-in links e-mailed to `email` in the outbox, oldest first."""
+    links = []
+    for path in sorted(outbox.glob("sign-in-*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if message["To"] == email:
+            links += LINK.findall(message.get_body().get_content())
+    return links
+
+
+def sign_in(client: TestClient, email: str) -> None:
+    """Ask for a link, take it from the outbox, and follow it as the person would."""
+    assert post(client, "/login", {"email": email}).status_code == 200
+    link = sign_in_links(load().outbox_dir, email)[-1]
+    token = link.split("token=", 1)[1].split("&", 1)[0]
+    assert client.get(f"/login/link?token={token}").status_code == 200
+    response = post(client, "/login/link", {"token": token}, follow_redirects=False)
+    assert response.status_code == 303, response.text
