@@ -9,6 +9,7 @@ are sent by a background worker, so nobody waits for a PDF to be rendered.
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -131,6 +132,14 @@ def _handle_refusals(app: FastAPI) -> None:
     def form_refused(request: Request, _error: Exception) -> Response:
         message = _("The form had expired or did not come from this site. Nothing was changed.")
         return render(request, "error.html", {"message": message}, 403)
+
+    @app.exception_handler(RequestValidationError)
+    def incomplete_form(request: Request, error: RequestValidationError) -> Response:
+        fields = sorted({str(e["loc"][-1]) for e in error.errors() if e.get("loc")})
+        message = _("The form was incomplete or malformed (%(fields)s). Nothing was changed.")
+        return render(
+            request, "error.html", {"message": message % {"fields": ", ".join(fields)}}, 422
+        )
 
     @app.exception_handler(CaseNotFound)
     @app.exception_handler(ConflictOfInterest)
