@@ -114,3 +114,78 @@ def office(grants_home: Path) -> Iterator:
     with TestClient(create_app(), base_url="http://127.0.0.1:8000") as client:
         yield client
     client.app.state.office.follow_up.wait_idle(60)
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_office(grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """The office served over real HTTP by uvicorn on a free port, for a real browser.
+
+    Its base URL (in the e-mailed links) is that port. Yields the running application.
+    """
+    import threading
+
+    import uvicorn
+
+    from grants.settings import PROJECT_ROOT
+    from grants.web.app import create_app
+
+    port = free_port()
+    config = tmp_path / "grants.toml"
+    text = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
+    base_url = f"http://127.0.0.1:{port}"
+    config.write_text(
+        text.replace('base_url = "http://127.0.0.1:8000"', f'base_url = "{base_url}"'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GRANTS_CONFIG", str(config))
+    application = create_app()
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the office did not start"
+    application.state.base_url = base_url
+    yield application
+    application.state.office.follow_up.wait_idle(60)
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator:
+    """Debian's Chromium through Playwright, launched by path: nothing is downloaded."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.fail("Chromium is missing: ./run test installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium) -> Iterator:
+    """A fresh browser window (its own cookies) in Swedish, at a laptop's size."""
+    context = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()

@@ -20,9 +20,19 @@ from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
 from models.cases import CaseNotFound, assessment_record, letters_of, search_cases
 from models.checklist import formal_checks, latest_findings
-from models.decisions import remaining_budget
+from models.decisions import draft_reasons, remaining_budget
 from models.states import CaseState
-from models.tables import Case, Decision, Document, Letter, Person
+from models.tables import (
+    Answer,
+    Case,
+    Criterion,
+    Decision,
+    Document,
+    Letter,
+    OnExpiry,
+    Outcome,
+    Person,
+)
 from models.validation import WARNINGS
 
 router = APIRouter()
@@ -76,6 +86,12 @@ def case_page_context(session: Session, case: Case, reader: Person) -> dict:
         "people": people,
         "budget_left": remaining_budget(session, case.call),
         "advisors": [p for p in people.values() if p.role in ("advisor", "case_officer")],
+        "draft_reasons": draft_reasons(session, case),
+        # the choices the case officer's forms offer (templates/web/steps/)
+        "criteria": list(Criterion),
+        "answers": list(Answer),
+        "outcomes": list(Outcome),
+        "on_expiry": list(OnExpiry),
     }
 
 
@@ -90,8 +106,9 @@ def case_page(
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         case = case_to_read(session, case_reference, reader)
         context = case_page_context(session, case, reader)
-    shown = next((x for x in context["letters"] if x.id == letter), None)
-    return render(request, "case.html", context | {"shown_letter": shown})
+        shown = next((x for x in context["letters"] if x.id == letter), None)
+        # Rendered in the session: the page follows the case's relations as it goes.
+        return render(request, "case.html", context | {"shown_letter": shown})
 
 
 @router.get("/cases/{case_reference}/letters/{letter_id}")
