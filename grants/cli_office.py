@@ -5,10 +5,10 @@ from typing import Annotated
 import typer
 
 from grants.cli import _fail, _settings, app, out
-from grants.steps import PEOPLE
+from grants.settings import Settings
+from grants.web.office import Office
 from models.db import transaction
-from models.errors import Refused
-from models.reference_data import open_office
+from models.reference_data import sync
 from models.sign_in import request_link
 
 
@@ -42,8 +42,6 @@ def sign_in_link_command(
     email: Annotated[str, typer.Argument(help="E-mail of a person in the configuration.")],
 ) -> None:
     """Print a one-time sign-in link to the office for EMAIL (for whoever runs the server)."""
-    from grants.web.office import Office
-
     settings = _settings()
     office = Office.from_settings(settings)
     links = _links(settings, office, email)
@@ -52,18 +50,16 @@ def sign_in_link_command(
     out.print(links[email.strip().lower()], highlight=False)
 
 
-def _links(settings, office, only: str | None = None) -> dict[str, str]:
+def _links(settings: Settings, office: Office, only: str | None = None) -> dict[str, str]:
+    """A fresh one-time sign-in link per configured person (or only `only`)."""
     links = {}
-    try:
-        with transaction(settings.db_url) as session:
-            open_office(session, settings.file, None, *PEOPLE, sole_holder_may_omit=True)
-            for person in settings.file.get("people", []):
-                email = person["email"].strip().lower()
-                if only is not None and email != only.strip().lower():
-                    continue
-                made = request_link(session, email, office.sign_in_link_lifetime, "command line")
-                if made is not None:
-                    links[email] = f"{office.base_url}/login/link?token={made[1]}"
-    except Refused as refusal:
-        raise _fail(str(refusal)) from None
+    with transaction(settings.db_url) as session:
+        sync(session, settings.file)
+        for person in settings.file.get("people", []):
+            email = person["email"].strip().lower()
+            if only is not None and email != only.strip().lower():
+                continue
+            made = request_link(session, email, office.sign_in_link_lifetime, "command line")
+            if made is not None:
+                links[email] = f"{office.base_url}/login/link?token={made[1]}"
     return links

@@ -37,6 +37,13 @@ def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
     session.flush()
 
 
+def sync(session: Session, config: dict[str, Any]) -> Call:
+    """The call and the people in the database as the configuration file has them now."""
+    call = sync_call(session, config["call"])
+    sync_people(session, config.get("people", []))
+    return call
+
+
 class NotAllowed(Refused, PermissionError):
     """The person may not do this; the message says who, what and why."""
 
@@ -49,8 +56,7 @@ def open_office(
     sole_holder_may_omit: bool = False,
 ) -> tuple[Call, Person]:
     """The call and the people as configured, and the registered person acting."""
-    call = sync_call(session, config["call"])
-    sync_people(session, config.get("people", []))
+    call = sync(session, config)
     return call, acting_person(session, email, *roles, sole_holder_may_omit=sole_holder_may_omit)
 
 

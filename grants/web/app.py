@@ -36,7 +36,7 @@ from models.access import ConflictOfInterest
 from models.cases import CaseNotFound
 from models.db import transaction
 from models.errors import Refused
-from models.reference_data import NotAllowed, sync_call, sync_people
+from models.reference_data import NotAllowed, sync
 from models.supplements import MAX_DOCUMENT_BYTES
 
 CONTENT_SECURITY_POLICY = (
@@ -93,8 +93,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     configure_prefect(settings)
     office = Office.from_settings(settings, follow_up)
     with transaction(settings.db_url) as session:  # the call and people, as configured now
-        sync_call(session, settings.file["call"])
-        sync_people(session, settings.file.get("people", []))
+        sync(session, settings.file)
     app = FastAPI(
         title="grants",
         docs_url=None,
