@@ -16,6 +16,9 @@ def configure_prefect(settings: Settings) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    # The temporary server takes 13–17 s to start on a new database, more on a busy machine;
+    # Prefect's default wait of 20 s made a first command fail for no fault of its own.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def run_flow(flow: Callable[..., Any], **parameters: Any) -> Any:
