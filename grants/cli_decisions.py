@@ -1,6 +1,5 @@
 """Commands for the draft decision and the delegated decision."""
 
-import csv
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from sqlmodel import Session
 
 from grants.cli import AsOption, _fail, _settings, app, out
 from grants.cli_assessment import CaseArg, act, act_on_case, criterion_pairs, read_file_argument
-from grants.render import render_pdf
+from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, PEOPLE
 from models.communication import communicate, register_reply
@@ -150,25 +149,6 @@ def send_back_command(
     act_on_case(case_reference, actor, DECISION_MAKERS, step)
 
 
-OUTCOMES_SV = {
-    "granted": "beviljas",
-    "partly_granted": "beviljas delvis",
-    "refused": "avslås",
-    "dismissed": "avvisas",
-    "closed": "avskrivs",
-}
-REPORT_COLUMNS = (
-    "case_reference",
-    "decided_on",
-    "organisation",
-    "organisation_number",
-    "project_title",
-    "outcome",
-    "amount",
-    "decision_maker",
-)
-
-
 @app.command("delegation-report")
 def delegation_report_command(
     first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
@@ -193,23 +173,9 @@ def delegation_report_command(
     except Refused as refusal:
         raise _fail(str(refusal)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"delegationsbeslut-{period[0].isoformat()}--{period[1].isoformat()}"
-    with stem.with_suffix(".csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    pdf = render_pdf(
-        "reports/delegation_report.html",
-        {
-            "authority": settings.file["authority"],
-            "first": period[0],
-            "last": period[1],
-            "rows": rows,
-            "total": sum(r["amount"] or 0 for r in rows),
-            "delegation_point": Rules.from_config(settings.file).delegation_point,
-        },
-    )
-    stem.with_suffix(".pdf").write_bytes(pdf)
+    stem = out_dir / delegation_report_name(*period, "")
+    stem.with_suffix(".csv").write_bytes(delegation_report_csv(rows))
+    stem.with_suffix(".pdf").write_bytes(delegation_report_pdf(settings, *period, rows))
     out.print(f"{len(rows)} decision(s): {stem}.pdf and {stem}.csv", highlight=False)
 
 

@@ -253,6 +253,8 @@ def amend(
         outcome=outcome,
         amount=amended.amount,
     )
+    session.flush()
+    send_to_decision_maker(session, amended, rules)  # the version to sign, as a PDF too
     return amended
 
 
@@ -402,6 +404,14 @@ def _checked_amount(
         )
     _within_budget(session, call, amount)
     return amount
+
+
+def draft_reasons(session: Session, case: Case) -> dict[str, str]:
+    """The findings a new draft starts from: the latest version's, else the reviews'."""
+    previous = latest(session, case)
+    if previous is not None:
+        return dict(previous.reasons)
+    return _reasons_of([t for t in tasks_of(session, case) if t.status is TaskStatus.submitted])
 
 
 def _reasons_of(reviews: list) -> dict[str, str]:

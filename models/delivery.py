@@ -63,3 +63,10 @@ def pending(session: Session) -> int:
         len(session.exec(select(model.id).where(col(model.delivery_state).in_(waiting))).all())
         for model in (Letter, Notice)
     )
+
+
+def undelivered(session: Session) -> list[Letter]:
+    """Letters not sent yet (being made, queued with a failure, or being sent), by case:
+    what the case officer follows up."""
+    query = select(Letter).where(Letter.delivery_state != DeliveryState.sent)
+    return list(session.exec(query.order_by(col(Letter.case_id), col(Letter.id))))

@@ -85,7 +85,13 @@ def assign_reviewer(
         raise NotAllowed(
             f"{reviewer.name} is {reviewer.role}; reviewers are advisors or case officers"
         )
-    if any(task.reviewer_id == reviewer.id for task in tasks_of(session, case)):
+    earlier = next((t for t in tasks_of(session, case) if t.reviewer_id == reviewer.id), None)
+    if earlier is not None and earlier.status is TaskStatus.conflicted:
+        raise ReviewError(
+            f"{reviewer.name} declared a conflict of interest in {case.case_reference} and "
+            "cannot be brought back (FL 16–18 §§)"
+        )
+    if earlier is not None:
         raise ReviewError(f"{reviewer.name} already has a review task for {case.case_reference}")
     task = ReviewTask(
         case_id=case.id,

@@ -1,0 +1,56 @@
+"""The delegation report to the Cultural Affairs Committee (KL 6 kap. 40 §), as files.
+
+The command line writes them to a folder and the office offers them for download; both
+build them here, so the committee gets the same list whichever edge made it.
+"""
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from grants.render import render_pdf
+from grants.settings import Settings
+from models.rules import Rules
+
+REPORT_COLUMNS = (
+    "case_reference",
+    "decided_on",
+    "organisation",
+    "organisation_number",
+    "project_title",
+    "outcome",
+    "amount",
+    "decision_maker",
+)
+
+
+def delegation_report_name(first: date, last: date, suffix: str) -> str:
+    """The file name the committee's secretary files it under."""
+    return f"delegationsbeslut-{first.isoformat()}--{last.isoformat()}{suffix}"
+
+
+def delegation_report_csv(rows: list[dict[str, Any]]) -> bytes:
+    """One line per decision (`models.decisions.delegation_rows`), UTF-8 with a header."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=REPORT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
+def delegation_report_pdf(
+    settings: Settings, first: date, last: date, rows: list[dict[str, Any]]
+) -> bytes:
+    """The list as PDF/A, with the delegation point and the total granted."""
+    return render_pdf(
+        "reports/delegation_report.html",
+        {
+            "authority": settings.file["authority"],
+            "first": first,
+            "last": last,
+            "rows": rows,
+            "total": sum(r["amount"] or 0 for r in rows),
+            "delegation_point": Rules.from_config(settings.file).delegation_point,
+        },
+    )

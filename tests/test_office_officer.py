@@ -1,0 +1,409 @@
+"""The case officer in the office: every step the command line gives them, as forms on the
+case page, and the pages not tied to one case (intake, Community Talks, the delegation
+report, undelivered letters). Cases are brought to a state through the command line or the
+domain where that is quicker; then the officer acts through the office, and the tests look
+at what a person would notice: the page's words, a letter in the outbox, a database that
+did not change after a refusal."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from flows.assessment import sweep
+from grants.cli import app as cli
+from grants.embedded import run_flow
+from grants.settings import load
+from models.db import transaction
+from models.decisions import sign
+from models.reviews import declare_conflict, submit_review
+from models.rules import Rules
+from models.tables import (
+    STOCKHOLM,
+    Case,
+    ConflictGround,
+    Criterion,
+    Letter,
+    Meeting,
+    Person,
+    Recommendation,
+    utcnow,
+)
+from tests.conftest import SAMPLES
+from tests.helpers import database_dump, pdf_pages
+from tests.office import form_token, post, sign_in
+from tests.test_decisions import to_awaiting_decision
+
+OFFICER = "maria.lindqvist@regionorebrolan.example.se"
+COOMPANION = "johan.ek@coompanion.example.se"
+ACTIVA = "lena.holm@activa.example.se"
+DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
+KRYDDGARDEN = "SI-2026-0105"  # names Coompanion Mälardalen as partner
+ALL_MET = {c.value: "met" for c in Criterion}
+
+
+def grants(*args: str) -> None:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+
+
+def the_case(submission_id: str = KRYDDGARDEN) -> Case:
+    with transaction(load().db_url) as session:
+        return session.exec(select(Case).where(Case.submission_id == submission_id)).one()
+
+
+def outbox(subject: str) -> list[EmailMessage]:
+    """The messages in the outbox whose subject starts with `subject`."""
+    found = []
+    for path in sorted(load().outbox_dir.glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if message["Subject"].startswith(subject):
+            found.append(message)
+    return found
+
+
+def sent(office) -> None:
+    assert office.app.state.office.follow_up.wait_idle(60)
+
+
+def page_text(response) -> str:
+    return response.text.replace("\u00a0", " ")
+
+
+def reviewed_by_activa_and_the_officer(ref: str) -> None:
+    """Johan Ek (Coompanion) declares his conflict; Lena Holm and the officer review."""
+    settings = load()
+    rules = Rules.from_config(settings.file)
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        people = {p.email: p for p in session.exec(select(Person))}
+        declare_conflict(
+            session, case, people[COOMPANION], ConflictGround.own_organisation, "Partner.", rules
+        )
+        for email in (ACTIVA, OFFICER):
+            declare_conflict(session, case, people[email], ConflictGround.none, "", rules)
+            submit_review(
+                session,
+                case,
+                people[email],
+                Recommendation.partly_granted,
+                40000,
+                {c: f"{c.value}: bedömt av {people[email].name}." for c in Criterion},
+                [],
+                "",
+                rules,
+            )
+
+
+@pytest.fixture
+def registered(office) -> str:
+    """The eight sample applications, registered; the case officer signed in."""
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    sign_in(office, OFFICER)
+    return the_case().case_reference
+
+
+def test_a_case_through_the_officers_steps_in_the_office(office, registered: str) -> None:
+    ref = registered
+    page = office.get(f"/cases/{ref}")
+    assert 'id="checklist-heading"' in page.text
+
+    # The checklist: one requirement unclear → a request for supplement, by letter.
+    checklist = ALL_MET | {
+        "new_locally": "unclear",
+        "note_new_locally": "Beskriv hur projektet skiljer sig från Odla i Stan.",
+    }
+    done = post(office, f"/cases/{ref}/checklist", checklist)
+    assert done.status_code == 200 and done.url.path == f"/cases/{ref}"
+    assert the_case().state == "awaiting_supplement"
+    sent(office)
+    [request] = outbox(f"Begäran om komplettering {ref}")
+    assert request["To"] == "hej@kryddgarden.example.se"
+
+    # The supplement comes: uploaded, filed with its SHA-256; back to the checklist.
+    text = "Odla i Stan finns bara i Örebro; i Lindesberg finns inget liknande.".encode()
+    files = {"supplement_file": ("../../etc/komplettering.txt", text, "text/plain")}
+    done = post(office, f"/cases/{ref}/supplement", files=files)
+    assert done.status_code == 200
+    assert the_case().state == "received"
+    assert "komplettering.txt" in done.text and "/etc/" not in done.text
+
+    # All met now: the advisory group reviews.
+    assert post(office, f"/cases/{ref}/checklist", ALL_MET).status_code == 200
+    assert the_case().state == "in_review"
+    reviewed_by_activa_and_the_officer(ref)
+    assert the_case().state == "applicant_meeting"
+
+    # The meeting: booked in Swedish time, the invitation goes out.
+    day = date.today() + timedelta(days=7)
+    booking = {"meeting_date": day.isoformat(), "meeting_time": "10:00"}
+    booking |= {"meeting_place": "Regionens hus, Eklundavägen 1, Örebro", "meeting_minutes": "60"}
+    assert post(office, f"/cases/{ref}/meeting/book", booking).status_code == 200
+    sent(office)
+    [invitation] = outbox(f"Inbjudan till möte {ref}")
+    ics = next(p for p in invitation.iter_attachments() if p.get_filename().endswith(".ics"))
+    starts = datetime(day.year, day.month, day.day, 10, tzinfo=STOCKHOLM).astimezone(UTC)
+    assert f"DTSTART:{starts.strftime('%Y%m%dT%H%M%SZ')}" in ics.get_content()
+
+    # A file note before the meeting is refused; once it is held, it is recorded.
+    before = database_dump(load().home)
+    early = post(office, f"/cases/{ref}/meeting/note", {"meeting_note": "Vi talade om odling."})
+    assert early.status_code == 409 and "once it has taken place" in early.text
+    assert "Vi talade om odling." in early.text  # what was typed is kept
+    assert database_dump(load().home) == before
+    with transaction(load().db_url) as session:  # time passes: the meeting was yesterday
+        meeting = session.exec(select(Meeting)).one()
+        meeting.starts_at = utcnow() - timedelta(days=1)
+        session.add(meeting)
+    assert post(office, f"/cases/{ref}/meeting/note", {"meeting_note": "Vi talade om odling."})
+    assert the_case().state == "drafting_decision"
+
+    # The draft: its findings come from the reviews.
+    page = office.get(f"/cases/{ref}")
+    assert "benefit_to_society: bedömt av Lena Holm." in page.text
+    draft = {f"draft_reason_{c.value}": f"{c.value}: uppfyllt." for c in Criterion}
+    draft |= {"draft_outcome": "partly_granted", "draft_amount": "40 000"}
+    draft |= {"draft_decisive": "Budgeten för material är för hög."}
+    assert post(office, f"/cases/{ref}/draft", draft).status_code == 200
+
+    # Less than applied for: communicated (FL 25 §), the reply registered, then submitted.
+    assert post(office, f"/cases/{ref}/communicate").status_code == 200
+    assert the_case().state == "communication"
+    sent(office)
+    [communication] = outbox(f"Kommunicering inför beslut {ref}")
+    assert communication["To"] == "hej@kryddgarden.example.se"
+    files = {"reply_file": ("svar.txt", b"Vi godtar 40 000 kronor.", "text/plain")}
+    assert post(office, f"/cases/{ref}/reply", files=files).status_code == 200
+    assert the_case().state == "drafting_decision"
+    assert post(office, f"/cases/{ref}/draft", draft).status_code == 200
+    why = {"no_communication_because": "Sökanden har svarat och godtar beloppet."}
+    done = post(office, f"/cases/{ref}/submit-draft", why)
+    assert done.status_code == 200 and the_case().state == "awaiting_decision"
+    sent(office)
+    [to_decide] = outbox(f"Förslag till beslut {ref}")
+    assert to_decide["To"] == DECISION_MAKER
+
+
+def test_a_refused_step_shows_why_keeps_what_was_typed_and_changes_nothing(
+    office, registered: str
+) -> None:
+    ref = registered
+    before = database_dump(load().home)
+    typed = ALL_MET | {"benefit_to_society": "not_met", "note_innovative": "Nytt i länet."}
+    refused = post(office, f"/cases/{ref}/checklist", typed)
+    assert refused.status_code == 409
+    assert 'role="alert"' in refused.text and "a note must say why" in refused.text
+    assert "Nytt i länet." in refused.text
+    assert 'value="not_met" checked' in refused.text
+    for url, data in (
+        (f"/cases/{ref}/meeting/book", {"meeting_date": "tisdag", "meeting_time": "10"}),
+        (f"/cases/{ref}/supplement", {}),
+        (f"/cases/{ref}/submit-draft", {"no_communication_because": "Inget nytt."}),
+        (f"/cases/{ref}/draft", {"draft_amount": "fyrtiotusen"}),
+    ):
+        response = post(office, url, data)
+        assert response.status_code == 409, url
+        assert 'role="alert"' in response.text, url
+    assert database_dump(load().home) == before
+
+
+def test_a_conflicted_reviewer_cannot_be_brought_back(office, registered: str) -> None:
+    ref = the_case("SI-2026-0101").case_reference
+    assert post(office, f"/cases/{ref}/checklist", ALL_MET).status_code == 200
+    settings = load()
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        johan = session.exec(select(Person).where(Person.email == COOMPANION)).one()
+        rules = Rules.from_config(settings.file)
+        declare_conflict(
+            session, case, johan, ConflictGround.earlier_involvement, "Hjälpte.", rules
+        )
+    page = office.get(f"/cases/{ref}")
+    assert 'id="reviewer-email"' not in page.text  # nobody left to add
+    before = database_dump(settings.home)
+    refused = post(office, f"/cases/{ref}/reviewer", {"reviewer": COOMPANION})
+    assert refused.status_code == 409 and "cannot be brought back" in refused.text
+    maker = post(office, f"/cases/{ref}/reviewer", {"reviewer": DECISION_MAKER})
+    assert maker.status_code == 403 and "is decision_maker; only a advisor" in maker.text
+    assert database_dump(settings.home) == before
+
+
+OFFICER_STEPS = (
+    "checklist",
+    "supplement-request",
+    "supplement",
+    "reviewer",
+    "meeting/book",
+    "meeting/note",
+    "meeting/skip",
+    "draft",
+    "communicate",
+    "reply",
+    "submit-draft",
+    "presentation",
+    "final-report",
+)
+
+
+@pytest.mark.parametrize("who", [ACTIVA, DECISION_MAKER])
+def test_only_a_case_officer_takes_an_officer_step(office, who: str) -> None:
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = the_case().case_reference
+    grants("checklist", ref, "--as", OFFICER, *[f"--{c.replace('_', '-')}=met" for c in ALL_MET])
+    sign_in(office, who)
+    before = database_dump(load().home)
+    for step in OFFICER_STEPS:
+        response = post(office, f"/cases/{ref}/{step}", ALL_MET | {"reviewer": ACTIVA})
+        assert response.status_code == 403, (step, response.status_code)
+        assert "only a case_officer" in response.text, step
+        assert the_case().project_title not in response.text
+    for page in ("/intake", "/talks", "/undelivered"):
+        assert office.get(page).status_code == 403, page
+    assert post(office, "/talks", {"talk_date": "2030-05-01"}).status_code == 403
+    files = {"export": ("a.json", (SAMPLES / "mistakes.json").read_bytes(), "application/json")}
+    assert post(office, "/intake", files=files).status_code == 403
+    report = office.get("/delegation-report")
+    assert report.status_code == (200 if who == DECISION_MAKER else 403)
+    assert database_dump(load().home) == before
+    assert not (load().home / "uploads").exists() or not any((load().home / "uploads").iterdir())
+
+
+def test_without_sign_in_or_form_token_nothing_is_taken(office) -> None:
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = the_case().case_reference
+    token = form_token(office)
+    before = database_dump(load().home)
+    for step in OFFICER_STEPS:
+        response = office.post(
+            f"/cases/{ref}/{step}", data={"csrf_token": token} | ALL_MET, follow_redirects=False
+        )
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    for page in ("/intake", "/talks", "/undelivered", "/delegation-report"):
+        response = office.get(page, follow_redirects=False)
+        assert response.headers["location"] == f"/login?next={page}"
+    assert database_dump(load().home) == before
+    sign_in(office, OFFICER)
+    before = database_dump(load().home)
+    for data in ({}, {"csrf_token": "not-the-token"}):
+        for url in [f"/cases/{ref}/{step}" for step in OFFICER_STEPS] + ["/talks", "/intake"]:
+            response = office.post(url, data=data | ALL_MET)
+            assert response.status_code == 403, (url, data)
+    assert database_dump(load().home) == before
+
+
+def test_intake_upload_shows_the_refusals_and_registers_the_valid_record(office) -> None:
+    sign_in(office, OFFICER)
+    assert 'id="intake-export"' in office.get("/intake").text
+    mistakes = (SAMPLES / "mistakes.json").read_bytes()
+    files = {"export": ("../mistakes.json", mistakes, "application/json")}
+    report = post(office, "/intake", files=files)
+    assert report.status_code == 200
+    text = page_text(report)
+    assert text.count('<th scope="row">record ') == 9
+    for shown in (
+        "SI-2026-0901",
+        "Föreningen Kulturkvarteret Kopparberg",
+        "Västerås",
+        "802467-5213",
+    ):
+        assert shown in text, shown
+    assert "SI-2026-0905" in text
+    case = the_case("SI-2026-0905")
+    assert f'href="/cases/{case.case_reference}"' in text
+    sent(office)
+    assert outbox(f"Mottagningsbekräftelse {case.case_reference}")  # acknowledged
+    saved = list((load().home / "uploads").iterdir())
+    assert len(saved) == 1 and saved[0].name != "mistakes.json"
+
+    again = post(office, "/intake", files=files)  # the same file twice registers nothing twice
+    assert "SI-2026-0905" in again.text
+    with transaction(load().db_url) as session:
+        assert len(session.exec(select(Case)).all()) == 1
+
+    before = database_dump(load().home)
+    for name, content, message in (
+        ("trasig.json", b"{inte json", "trasig.json: not valid JSON"),
+        ("ansokningar.xlsx", b"PK\x03\x04", "ansokningar.xlsx: expected a .json or .csv file"),
+    ):
+        refused = post(office, "/intake", files={"export": (name, content, "text/plain")})
+        assert refused.status_code == 409 and message in refused.text, refused.text
+        assert "uploads" not in refused.text
+    assert database_dump(load().home) == before
+    assert len(list((load().home / "uploads").iterdir())) == 2
+
+
+def test_the_delegation_report_as_pdf_and_csv(office) -> None:
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40000)
+    settings = load()
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        maker = session.exec(select(Person).where(Person.email == DECISION_MAKER)).one()
+        sign(session, case, maker, Rules.from_config(settings.file))
+    today = datetime.now(STOCKHOLM).date().isoformat()
+    for who in (OFFICER, DECISION_MAKER):
+        sign_in(office, who)
+        page = page_text(office.get(f"/delegation-report?first={today}&last={today}"))
+        assert ref in page and "Skatekollektivet Askersund" in page and "40 000" in page
+    pdf = office.get(f"/delegation-report.pdf?first={today}&last={today}")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert f"delegationsbeslut-{today}--{today}.pdf" in pdf.headers["content-disposition"]
+    text = " ".join(pdf_pages(pdf.content))
+    assert "Anmälan av delegationsbeslut" in text and ref in text
+    assert "beviljas delvis" in text and "Summa beviljat 40 000 kr" in text
+    listed = office.get(f"/delegation-report.csv?first={today}&last={today}")
+    rows = list(csv.DictReader(io.StringIO(listed.content.decode("utf-8"))))
+    assert [(r["case_reference"], r["outcome"], r["amount"]) for r in rows] == [
+        (ref, "partly_granted", "40000")
+    ]
+    empty = office.get("/delegation-report?first=2026-01-01&last=2026-01-31")
+    assert ref not in empty.text
+    wrong = office.get(f"/delegation-report?first={today}&last=2026-01-01")
+    assert wrong.status_code == 422 and 'role="alert"' in wrong.text
+
+
+def test_undelivered_letters_with_their_reasons(office) -> None:
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = the_case().case_reference
+    with transaction(load().db_url) as session:
+        letter = session.exec(select(Letter).where(Letter.case_id == the_case().id)).one()
+        letter.attempts, letter.last_error = 3, "550 5.1.1 mailbox unavailable"
+        session.add(letter)
+    sign_in(office, OFFICER)
+    page = page_text(office.get("/undelivered"))
+    assert page.count("<tr>") == 1 + 8  # the header and every acknowledgement not yet sent
+    assert f'href="/cases/{ref}#letters"' in page and "550 5.1.1 mailbox unavailable" in page
+    grants("deliver")
+    assert 'href="/cases/' not in office.get("/undelivered").text
+
+
+def test_community_talks_and_a_funded_projects_reporting(office) -> None:
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = to_awaiting_decision("SI-2026-0106", Recommendation.granted)
+    settings = load()
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        maker = session.exec(select(Person).where(Person.email == DECISION_MAKER)).one()
+        sign(session, case, maker, Rules.from_config(settings.file))
+    sign_in(office, OFFICER)
+    before = database_dump(settings.home)
+    past = post(office, "/talks", {"talk_date": "2020-05-01", "talk_theme": "T", "talk_venue": "V"})
+    assert past.status_code == 409 and "registered before it is held" in past.text
+    assert 'value="2020-05-01"' in past.text
+    assert database_dump(settings.home) == before
+    talk = {"talk_date": "2028-09-01", "talk_theme": "Unga och idrott", "talk_venue": "Conventum"}
+    done = post(office, "/talks", talk)
+    assert done.url.path == "/talks" and "Unga och idrott" in done.text
+    run_flow(sweep)
+    assert the_case("SI-2026-0106").state == "reporting"
+    assert 'id="presented-on"' in office.get(f"/cases/{ref}").text
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    assert post(office, f"/cases/{ref}/presentation", {"presented_on": yesterday})
+    report = {"final_report_file": ("slutrapport.txt", b"Vi genomforde allt.", "text/plain")}
+    assert post(office, f"/cases/{ref}/final-report", files=report).status_code == 200
+    assert the_case("SI-2026-0106").state == "closed"
