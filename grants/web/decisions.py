@@ -1,5 +1,274 @@
-"""(being built)"""
+"""The decision maker's part in the office: the drafts waiting for a decision, one draft's
+PDF beside its facts and the budget left, and the three things she may do with it: sign
+(after a confirmation page), amend (a new version), or send it back with a comment.
 
-from fastapi import APIRouter
+Only the decision maker decides (Kommunallagen 7 kap. 5 §): the step layer refuses anyone
+else before anything is read or written, whatever page they came from.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlmodel import Session, select
+
+from grants.settings import Settings
+from grants.steps import DECISION_MAKERS, CaseStep, reading
+from grants.web.deps import CurrentPerson, OfficeDep
+from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
+from grants.web.i18n import N_, _
+from grants.web.office import Office
+from grants.web.pages import render
+from models.access import case_for, conflicted_case_ids
+from models.audit import history
+from models.cases import letters_of, search_cases
+from models.decisions import (
+    STANDARD_CONDITIONS,
+    amend,
+    current_draft,
+    latest,
+    remaining_budget,
+    send_back,
+    sign,
+)
+from models.letters import DRAFT_DECISION
+from models.rules import Rules
+from models.states import CaseState
+from models.tables import Case, Communication, Criterion, Outcome, Person
 
 router = APIRouter()
+T = TypeVar("T")
+Text = Annotated[str, Form(max_length=20_000)]
+# What the decision maker may decide a draft to be (closing a withdrawn case is not hers).
+DECIDABLE = (Outcome.granted, Outcome.partly_granted, Outcome.refused, Outcome.dismissed)
+CONDITIONS = {
+    "project_only": N_("The funds are used only for the project described."),
+    "changes_need_approval": N_("Changes to the project need the region's approval."),
+    "credit_funder": N_("Region Örebro län is named as funder."),
+    "community_talk": N_("The project presents its results at a Community Talk."),
+    "final_report": N_("A final report is filed by the date in the decision."),
+    "reclaim": N_("The funds may be reclaimed if the conditions are broken."),
+}
+
+
+@router.get("/decisions")
+def drafts_to_decide(request: Request, office: OfficeDep, person: CurrentPerson):
+    with reading(office.settings, person.email, DECISION_MAKERS) as (session, reader):
+        hidden = conflicted_case_ids(session, reader)
+        waiting = search_cases(session, CaseState.awaiting_decision, "", hidden)
+        rows = [
+            (case, case.organisation, latest(session, case), _awaiting_since(session, case))
+            for case in waiting
+        ]
+    return render(request, "decisions.html", {"person": reader, "rows": rows})
+
+
+@router.get("/decisions/{case_reference}")
+def draft_page(request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson):
+    return _page(request, office.settings, person, case_reference)
+
+
+@router.get("/decisions/{case_reference}/sign")
+def confirm_signing(
+    request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson
+):
+    """The confirmation step: what will be decided, for whom, before it is final."""
+    with reading(office.settings, person.email, DECISION_MAKERS) as (session, reader):
+        case = case_for(session, case_reference, reader)
+        draft = current_draft(session, case, CaseState.awaiting_decision)
+        context = {
+            "person": reader,
+            "case": case,
+            "organisation": case.organisation,
+            "draft": draft,
+        }
+    return render(request, "decision_sign.html", context)
+
+
+@router.post("/decisions/{case_reference}/sign")
+def sign_draft(request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson):
+    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
+        sign(session, case, maker, Rules.from_config(settings.file))
+        return case.organisation.name
+
+    return _take(
+        request,
+        office,
+        person,
+        case_reference,
+        step,
+        {},
+        lambda organisation: (
+            _("The decision is signed. The decision letter is on its way to %(organisation)s.")
+            % {"organisation": organisation},
+            "/decisions",
+        ),
+    )
+
+
+@router.post("/decisions/{case_reference}/amend")
+def amend_draft(
+    request: Request,
+    case_reference: str,
+    office: OfficeDep,
+    person: CurrentPerson,
+    outcome: Annotated[str, Form(max_length=40)] = "",
+    granted_amount: Annotated[str, Form(max_length=40)] = "",
+    decisive: Text = "",
+    conditions: Text = "",
+):
+    """The decision maker's own changes: outcome, amount, decisive circumstance, conditions."""
+
+    def step(session: Session, settings: Settings, maker: Person, case: Case) -> int:
+        amended = amend(
+            session,
+            case,
+            maker,
+            Rules.from_config(settings.file),
+            choice(Outcome, outcome, _("Choose the outcome.")),
+            amount(granted_amount),
+            decisive,
+            lines(conditions),
+        )
+        return amended.version
+
+    form = {
+        "outcome": outcome,
+        "granted_amount": granted_amount,
+        "decisive": decisive,
+        "conditions": conditions,
+    }
+    return _take(
+        request,
+        office,
+        person,
+        case_reference,
+        step,
+        form,
+        lambda version: (
+            _("Version %(version)d of the draft is ready to sign.") % {"version": version},
+            f"/decisions/{case_reference}",
+        ),
+    )
+
+
+@router.post("/decisions/{case_reference}/send-back")
+def send_draft_back(
+    request: Request,
+    case_reference: str,
+    office: OfficeDep,
+    person: CurrentPerson,
+    comment: Text = "",
+):
+    def step(session: Session, settings: Settings, maker: Person, case: Case) -> None:
+        send_back(session, case, maker, comment)
+
+    return _take(
+        request,
+        office,
+        person,
+        case_reference,
+        step,
+        {"comment": comment},
+        lambda _result: (_("The draft is sent back to the case officer."), "/decisions"),
+    )
+
+
+def _take(
+    request: Request,
+    office: Office,
+    person: Person,
+    case_reference: str,
+    step: CaseStep[T],
+    form: dict[str, str],
+    done: Callable[[T], tuple[str, str]],
+) -> Response:
+    """The decision maker's step; refused, the page again with why and what was typed."""
+
+    def show_again(refusal: Exception) -> Response:
+        return _page(request, office.settings, person, case_reference, refusal, form)
+
+    return take_or_show_again(
+        request, office, person, case_reference, DECISION_MAKERS, step, show_again, done
+    )
+
+
+def _page(
+    request: Request,
+    settings: Settings,
+    person: Person,
+    case_reference: str,
+    refusal: Exception | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    with reading(settings, person.email, DECISION_MAKERS) as (session, reader):
+        case = case_for(session, case_reference, reader)
+        context = draft_context(session, case, reader)
+    draft = context["draft"]
+    kept = {  # the draft as it stands, unless the person typed something else
+        "outcome": draft.outcome if draft else "",
+        "granted_amount": str(draft.amount) if draft and draft.amount is not None else "",
+        "decisive": draft.decisive if draft else "",
+    }
+    error = None if refusal is None else str(refusal)
+    return render(
+        request,
+        "decision.html",
+        context | {"error": error, "form": kept | (form or {})},
+        refusal_status(refusal),
+    )
+
+
+def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any]:
+    """The draft, its PDF, the facts it rests on, and the call's budget before and after."""
+    draft = latest(session, case)
+    pdfs = [x for x in letters_of(session, case) if x.kind == DRAFT_DECISION]
+    people = {p.email: p for p in session.exec(select(Person))}
+    left = remaining_budget(session, case.call)
+    communications = session.exec(
+        select(Communication).where(Communication.case_id == case.id).order_by(Communication.number)
+    )
+    return {
+        "person": reader,
+        "case": case,
+        "organisation": case.organisation,
+        "draft": draft,
+        "waiting": case.state is CaseState.awaiting_decision,
+        "pdf": pdfs[-1] if pdfs else None,
+        "presenting_officer": people.get(draft.presenting_officer) if draft else None,
+        "participants": [people[e] for e in draft.participants if e in people] if draft else [],
+        "criteria": list(Criterion),
+        # (standard, text): a standard condition's text is translated where it is shown.
+        "conditions": [(c in STANDARD_CONDITIONS, CONDITIONS.get(c, c)) for c in draft.conditions]
+        if draft
+        else [],
+        "communications": list(communications),
+        "not_communicated_because": _why_not_communicated(session, case),
+        "budget_left": left,
+        "left_after": left - (draft.amount or 0) if draft else left,
+        "outcomes": DECIDABLE,
+    }
+
+
+def _awaiting_since(session: Session, case: Case) -> datetime | None:
+    """When the draft last came to the decision maker."""
+    arrivals = [
+        event.at
+        for event in history(session, case)
+        if event.state_after is CaseState.awaiting_decision
+        and event.state_before is not CaseState.awaiting_decision
+    ]
+    return arrivals[-1] if arrivals else None
+
+
+def _why_not_communicated(session: Session, case: Case) -> str | None:
+    """The case officer's recorded reason for sending the draft on without communicating
+    it (FL 25 §), from the last time it was sent to the decision maker that way."""
+    reasons = [
+        event.detail.get("no_communication_because")
+        for event in history(session, case)
+        if event.action == "draft_submitted"
+    ]
+    return reasons[-1] if reasons else None

@@ -1,15 +1,29 @@
-"""Reading what a person typed into a form: amounts and lists, before the domain sees them.
+"""Reading what a person typed into a form (amounts, lists, codes), and taking the step
+it asks for.
 
 Only the shape of a value is checked here (a number is a number); whether it is allowed
 (an amount within the call's range, a reason for every requirement) is the domain's to say.
 """
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TypeVar
 
-from grants.web.i18n import _
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from grants.steps import CaseStep, take_case_step
+from grants.web.i18n import _, language
+from grants.web.office import Office
+from grants.web.pages import notice, page_language
+from models.access import ConflictOfInterest
+from models.cases import CaseNotFound
+from models.errors import Refused
+from models.reference_data import NotAllowed
+from models.tables import Person, Role
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 
 class UnreadableForm(ValueError):
@@ -37,3 +51,36 @@ def choice(kind: type[E], code: str, missing: str) -> E:
         return kind(code)
     except ValueError:
         raise UnreadableForm(missing) from None
+
+
+def take_or_show_again(
+    request: Request,
+    office: Office,
+    person: Person,
+    case_reference: str,
+    roles: tuple[Role, ...],
+    step: CaseStep[T],
+    show_again: Callable[[Exception], Response],
+    done: Callable[[T], tuple[str, str]],
+) -> Response:
+    """Take a person's step on a case through the step layer; then say what it did and go
+    where `done` says (303), starting the letters it ordered; or, refused, show the page
+    again with why and what was typed (`show_again`: the step layer changed nothing). A
+    case that does not exist for the person answers as none (404), whatever was posted."""
+    with language(page_language(request)):  # what the step and the notice say
+        try:
+            taken = take_case_step(office.settings, case_reference, person.email, roles, step)
+        except (CaseNotFound, ConflictOfInterest):
+            raise
+        except (Refused, UnreadableForm) as refusal:
+            return show_again(refusal)
+        message, target = done(taken.result)
+    if taken.to_send:
+        office.follow_up.poke()
+    notice(request, message)
+    return RedirectResponse(target, 303)
+
+
+def refusal_status(refusal: Exception | None) -> int:
+    """A page shown again after a refusal: 403 when the person may not, else 409."""
+    return 200 if refusal is None else 403 if isinstance(refusal, NotAllowed) else 409

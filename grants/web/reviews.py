@@ -1,5 +1,211 @@
-"""(being built)"""
+"""The advisory group's review in the office: a reviewer's own tasks, and one task's page.
 
-from fastapi import APIRouter
+The conflict-of-interest declaration comes first (Förvaltningslagen 16–18 §§); the review
+form only after "no conflict". A case where the reviewer declared a conflict does not
+exist for them: not listed, not counted, and its address answers as for no case at all
+(`models.access.case_for`, mapped to 404 by the app). Every step goes through the step
+layer, exactly as `grants declare` and `grants review` do.
+"""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from sqlmodel import Session, select
+
+from grants.settings import Settings
+from grants.steps import REVIEWERS, CaseStep, reading
+from grants.web.deps import CurrentPerson, OfficeDep
+from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
+from grants.web.i18n import N_, _
+from grants.web.office import Office
+from grants.web.pages import render
+from models.access import case_to_read, review_task
+from models.cases import CaseNotFound
+from models.checklist import latest_findings
+from models.reviews import declare_conflict, submit_review
+from models.rules import Rules
+from models.tables import (
+    Case,
+    ConflictGround,
+    Criterion,
+    Document,
+    Person,
+    Recommendation,
+    ReviewTask,
+)
+from models.tasks import TaskKind, open_tasks
+from models.validation import WARNINGS
 
 router = APIRouter()
+T = TypeVar("T")
+REVIEW_KINDS = (TaskKind.declare, TaskKind.review)
+Text = Annotated[str, Form(max_length=20_000)]
+
+
+@router.get("/reviews")
+def my_reviews(request: Request, office: OfficeDep, person: CurrentPerson):
+    today = date.today()
+    with reading(office.settings, person.email, REVIEWERS) as (session, reader):
+        tasks = [t for t in open_tasks(session, reader, today) if t.kind in REVIEW_KINDS]
+    return render(request, "reviews.html", {"person": reader, "tasks": tasks, "today": today})
+
+
+@router.get("/reviews/{case_reference}")
+def review_page(request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson):
+    return _page(request, office.settings, person, case_reference)
+
+
+@router.post("/reviews/{case_reference}/declaration")
+def declare(
+    request: Request,
+    case_reference: str,
+    office: OfficeDep,
+    person: CurrentPerson,
+    conflict: Annotated[str, Form(max_length=40)] = "",
+    note: Text = "",
+):
+    """FL 16 §: no conflict, or a ground with what it consists of."""
+
+    def step(session: Session, settings: Settings, reviewer: Person, case: Case) -> ConflictGround:
+        ground = choice(ConflictGround, conflict, _("Say whether you have a conflict of interest."))
+        declare_conflict(session, case, reviewer, ground, note, Rules.from_config(settings.file))
+        return ground
+
+    def done(ground: ConflictGround) -> tuple[str, str]:
+        if ground is ConflictGround.none:
+            return _(
+                "No conflict of interest declared. Your review is next."
+            ), f"/reviews/{case_reference}"
+        # The case is gone for them: nothing of it to go back to.
+        message = _(
+            "You declared a conflict of interest and are removed from the case: you no "
+            "longer see it or take part in its handling."
+        )
+        return message, "/tasks"
+
+    form = {"conflict": conflict, "note": note}
+    return _take(request, office, person, case_reference, step, form, done)
+
+
+@router.post("/reviews/{case_reference}/review")
+def review(
+    request: Request,
+    case_reference: str,
+    office: OfficeDep,
+    person: CurrentPerson,
+    recommendation: Annotated[str, Form(max_length=40)] = "",
+    proposed_amount: Annotated[str, Form(max_length=40)] = "",
+    reason_benefit_to_society: Text = "",
+    reason_innovative: Text = "",
+    reason_new_locally: Text = "",
+    reason_anchored_with_partners: Text = "",
+    other_funding: Text = "",
+    comments: Text = "",
+):
+    """The review: recommendation, amount, a reason per basic requirement, other funding."""
+    reasons = {
+        Criterion.benefit_to_society: reason_benefit_to_society,
+        Criterion.innovative: reason_innovative,
+        Criterion.new_locally: reason_new_locally,
+        Criterion.anchored_with_partners: reason_anchored_with_partners,
+    }
+
+    def step(session: Session, settings: Settings, reviewer: Person, case: Case) -> str:
+        submit_review(
+            session,
+            case,
+            reviewer,
+            choice(Recommendation, recommendation, _("Choose a recommendation.")),
+            amount(proposed_amount),
+            reasons,
+            lines(other_funding),
+            comments,
+            Rules.from_config(settings.file),
+        )
+        return case.state
+
+    form = {
+        "recommendation": recommendation,
+        "proposed_amount": proposed_amount,
+        "other_funding": other_funding,
+        "comments": comments,
+    } | {f"reason_{c.value}": text for c, text in reasons.items()}
+    message = N_("Your review is submitted and is part of the case's record.")
+    return _take(
+        request,
+        office,
+        person,
+        case_reference,
+        step,
+        form,
+        lambda _state: (_(message), f"/reviews/{case_reference}"),
+    )
+
+
+def _take(
+    request: Request,
+    office: Office,
+    person: Person,
+    case_reference: str,
+    step: CaseStep[T],
+    form: dict[str, str],
+    done: Callable[[T], tuple[str, str]],
+) -> Response:
+    """The reviewer's step; refused, the page again with why and what was typed."""
+
+    def show_again(refusal: Exception) -> Response:
+        return _page(request, office.settings, person, case_reference, refusal, form)
+
+    return take_or_show_again(
+        request, office, person, case_reference, REVIEWERS, step, show_again, done
+    )
+
+
+def _page(
+    request: Request,
+    settings: Settings,
+    person: Person,
+    case_reference: str,
+    refusal: Exception | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The application beside the task; after a refusal, with why and what was typed."""
+    with reading(settings, person.email, REVIEWERS) as (session, reader):
+        case = case_to_read(session, case_reference, reader)
+        task = review_task(session, case, reader)
+        if task is None:  # a case officer without a review task reads the case page instead
+            raise CaseNotFound(f"no review task in case {case_reference!r}")
+        context = review_context(session, case, reader, task)
+    error = None if refusal is None else str(refusal)
+    return render(
+        request,
+        "review.html",
+        context | {"error": error, "form": form or {}},
+        refusal_status(refusal),
+    )
+
+
+def review_context(
+    session: Session, case: Case, reader: Person, task: ReviewTask
+) -> dict[str, Any]:
+    """What a reviewer needs: the application, its documents and the checklist's findings,
+    and their own task."""
+    documents = session.exec(
+        select(Document).where(Document.case_id == case.id).order_by(Document.id)
+    )
+    return {
+        "person": reader,
+        "case": case,
+        "organisation": case.organisation,
+        "call": case.call,
+        "warnings": [WARNINGS[w] for w in case.warnings],
+        "documents": list(documents),
+        "findings": latest_findings(session, case),
+        "task": task,
+        "grounds": [g for g in ConflictGround if g is not ConflictGround.none],
+        "recommendations": list(Recommendation),
+        "criteria": list(Criterion),
+    }

@@ -1,0 +1,435 @@
+"""The advisor's review and the decision maker's decision, in the office.
+
+Cases are brought to review (and to the decision maker) through the domain, as the
+command line would; then each person acts in the office, signed in with the link from the
+outbox. Kryddgården Lindesberg (SI-2026-0105) names Coompanion Mälardalen as a partner,
+so Johan Ek of Coompanion has a conflict of interest in it; after he declares it, the case
+does not exist for him anywhere in the office.
+"""
+
+import html
+import re
+from datetime import date
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from flows.intake import intake
+from flows.letters import send_letters
+from grants.embedded import run_flow
+from grants.settings import load
+from models.audit import Actor
+from models.checklist import Finding, complete_checklist
+from models.db import transaction
+from models.rules import Rules
+from models.supplements import file_document
+from models.tables import (
+    Answer,
+    Case,
+    Criterion,
+    Decision,
+    Document,
+    Letter,
+    Person,
+    Recommendation,
+    ReviewTask,
+)
+from tests.conftest import SAMPLES
+from tests.helpers import database_dump
+from tests.office import form_token, post, sign_in
+from tests.test_decisions import to_awaiting_decision
+
+OFFICER = "maria.lindqvist@regionorebrolan.example.se"
+COOMPANION = "johan.ek@coompanion.example.se"
+ACTIVA = "lena.holm@activa.example.se"
+DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
+REASONS = {
+    "reason_benefit_to_society": "Tydlig nytta för kvinnor som står långt från arbete.",
+    "reason_innovative": "Kopplar odling till förädling och försäljning.",
+    "reason_new_locally": "Inget liknande i Lindesberg.",
+    "reason_anchored_with_partners": "Kommunen och Bergslagens Livs står bakom.",
+}
+
+
+def text(response) -> str:
+    """A page's words, as read: entities decoded, no-break spaces as spaces."""
+    return html.unescape(response.text).replace("\u00a0", " ")
+
+
+def person_in_office(office: TestClient, email: str) -> TestClient:
+    """A browser of its own (its own cookies) on the same office, signed in, in English."""
+    client = TestClient(office.app, base_url="http://127.0.0.1:8000")
+    sign_in(client, email)
+    post(client, "/language", {"language": "en", "next": "/tasks"})
+    return client
+
+
+def database(home: Path) -> list[str]:
+    """The case database, less when each person's session was last seen (bookkeeping that
+    any page view may touch, not a change any step made)."""
+    return [row for row in database_dump(home) if "office_sessions" not in row]
+
+
+def refused_unchanged(home: Path, expected_status: int, request) -> str:
+    """Make a request that must be refused; the database must be as before. The page."""
+    before = database(home)
+    response = request()
+    assert response.status_code == expected_status, response.text
+    assert database(home) == before
+    return text(response)
+
+
+def assert_no_such_case(
+    client: TestClient, home: Path, url: str, ref: str, data: dict | None = None, status=404
+) -> None:
+    """`url` of case `ref` answers word for word as the same address of a case that does
+    not exist (but for the address itself), 404 unless told, and changes nothing."""
+
+    def answer(address: str) -> tuple[int, str]:
+        before = database(home)
+        response = client.get(address) if data is None else post(client, address, data)
+        assert database(home) == before
+        return response.status_code, text(response).replace(address, "ADDRESS")
+
+    assert answer(url) == (status, answer(url.replace(ref, "26RS9999"))[1]), url
+
+
+def in_review(*submission_ids: str) -> dict[str, str]:
+    """The samples registered, and these cases through the checklist (all met) to review;
+    each gets a document (the applicant's budget) and its acknowledgement's PDF."""
+    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    settings = load()
+    refs = {}
+    with transaction(settings.db_url) as session:
+        officer = session.exec(select(Person).where(Person.email == OFFICER)).one()
+        for submission_id in submission_ids:
+            case = session.exec(select(Case).where(Case.submission_id == submission_id)).one()
+            findings = {c: Finding(Answer.met) for c in Criterion}
+            complete_checklist(
+                session, case, officer, findings, Rules.from_config(settings.file), date.today()
+            )
+            file_document(
+                session, case, Actor.of(officer), "attachment", "budget.txt", b"Budget: 96 000 kr"
+            )
+            refs[submission_id] = case.case_reference
+    run_flow(send_letters)
+    return refs
+
+
+def review_task_of(email: str, ref: str) -> ReviewTask:
+    with transaction(load().db_url) as session:
+        return session.exec(
+            select(ReviewTask)
+            .join(Case)
+            .join(Person, Person.id == ReviewTask.reviewer_id)
+            .where(Case.case_reference == ref, Person.email == email)
+        ).one()
+
+
+def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants_home: Path):
+    refs = in_review("SI-2026-0105", "SI-2026-0108")
+    ref, english = refs["SI-2026-0105"], refs["SI-2026-0108"]
+    lena = person_in_office(office, ACTIVA)
+
+    listed = text(lena.get("/reviews"))
+    assert ref in listed and english in listed
+    assert "2 applications wait for your review" in listed
+    assert "Declare any conflict of interest, then review" in listed
+
+    page = text(lena.get(f"/reviews/{ref}"))
+    assert "Kryddgården" in page and "Coompanion Mälardalen" in page  # the application
+    assert "Benefit to society" in page and "Met" in page  # the checklist's findings
+    [document] = re.findall(rf'href="(/cases/{ref}/documents/\d+)"', page)
+    assert lena.get(document).content == b"Budget: 96 000 kr"
+    assert "Conflict of interest (Förvaltningslagen 16 §)" in page
+    assert "Submit the review" not in page  # the declaration comes first
+
+    # Reviewing before declaring is refused, and changes nothing.
+    early = refused_unchanged(
+        grants_home,
+        409,
+        lambda: post(lena, f"/reviews/{ref}/review", {"recommendation": "granted"} | REASONS),
+    )
+    assert "must first declare any conflict of interest" in early
+
+    declared = post(lena, f"/reviews/{ref}/declaration", {"conflict": "none"})
+    assert "No conflict of interest declared. Your review is next." in text(declared)
+    assert "Submit the review" in text(declared)
+    assert "write your reasons, suggestions and comments in English" not in text(declared)
+
+    # A review without two of its reasons: refused with the message, what was typed kept.
+    partial = {k: v for k, v in REASONS.items() if "new_locally" not in k and "anchored" not in k}
+    bad = refused_unchanged(
+        grants_home,
+        409,
+        lambda: post(
+            lena,
+            f"/reviews/{ref}/review",
+            {"recommendation": "partly_granted", "proposed_amount": "40 000"} | partial,
+        ),
+    )
+    assert "missing: new_locally, anchored_with_partners" in bad
+    assert REASONS["reason_innovative"] in bad and 'value="40 000"' in bad
+    too_much = refused_unchanged(
+        grants_home,
+        409,
+        lambda: post(
+            lena,
+            f"/reviews/{ref}/review",
+            {"recommendation": "partly_granted", "proposed_amount": "60000"} | REASONS,
+        ),
+    )
+    assert "must be at least 20000 and less than the 48000 applied for" in too_much
+
+    done = post(
+        lena,
+        f"/reviews/{ref}/review",
+        {
+            "recommendation": "partly_granted",
+            "proposed_amount": "40 000",
+            "other_funding": "Allmänna arvsfonden\n\nMikrofonden Mälardalen\n",
+            "comments": "Budgeten för lokalhyra är hög.",
+        }
+        | REASONS,
+    )
+    shown = text(done)
+    assert "Your review is submitted" in shown and "cannot be changed" in shown
+    assert "SEK 40,000" in shown and "Submit the review" not in shown
+    task = review_task_of(ACTIVA, ref)
+    assert (task.status, task.recommendation, task.proposed_amount) == (
+        "submitted",
+        "partly_granted",
+        40_000,
+    )
+    assert task.other_funding == ["Allmänna arvsfonden", "Mikrofonden Mälardalen"]
+    assert task.reasons["new_locally"] == "Inget liknande i Lindesberg."
+    assert ref not in text(lena.get("/reviews"))  # done: no longer waiting
+    again = refused_unchanged(
+        grants_home,
+        409,
+        lambda: post(lena, f"/reviews/{ref}/review", {"recommendation": "granted"} | REASONS),
+    )
+    assert "it is part of the record" in again
+
+    # A case in English: the form says to write for it in English.
+    post(lena, f"/reviews/{english}/declaration", {"conflict": "none"})
+    assert "write your reasons, suggestions and comments in English" in text(
+        lena.get(f"/reviews/{english}")
+    )
+
+
+def test_a_declared_conflict_removes_the_case_from_the_advisor(
+    office: TestClient, grants_home: Path
+):
+    refs = in_review("SI-2026-0105", "SI-2026-0101")
+    ref, other = refs["SI-2026-0105"], refs["SI-2026-0101"]
+    johan = person_in_office(office, COOMPANION)
+    assert "2 tasks wait for you" in text(johan.get("/tasks"))
+    page = text(johan.get(f"/reviews/{ref}"))
+    [document] = re.findall(rf'href="(/cases/{ref}/documents/\d+)"', page)
+    assert johan.get(document).status_code == 200
+
+    # Coompanion is a partner: "no conflict" is refused; a conflict needs its note.
+    partner = refused_unchanged(
+        grants_home, 409, lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "none"})
+    )
+    assert "Coompanion Mälardalen" in partner and "is a partner" in partner
+    no_note = refused_unchanged(
+        grants_home,
+        409,
+        lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "own_organisation"}),
+    )
+    assert "say what the conflict (own_organisation) consists of" in no_note
+    assert 'value="own_organisation" checked' in no_note
+
+    declared = post(
+        johan,
+        f"/reviews/{ref}/declaration",
+        {"conflict": "own_organisation", "note": "Coompanion är samarbetspartner."},
+        follow_redirects=False,
+    )
+    assert (declared.status_code, declared.headers["location"]) == (303, "/tasks")
+    tasks = text(johan.get("/tasks"))
+    assert "removed from the case" in tasks
+    assert ref not in tasks and other in tasks and "1 task waits for you" in tasks
+    reviews = text(johan.get("/reviews"))
+    assert ref not in reviews and "1 application waits for your review" in reviews
+    assert "Kryddgården" not in text(johan.get("/cases?q=Kryddg%C3%A5rden"))
+
+    # Every address of the case answers exactly as for a case that does not exist.
+    for url in (f"/reviews/{ref}", document):
+        assert_no_such_case(johan, grants_home, url, ref)
+    assert_no_such_case(johan, grants_home, f"/cases/{ref}", ref, status=403)  # no advisor's
+    assert_no_such_case(
+        johan, grants_home, f"/reviews/{ref}/declaration", ref, {"conflict": "none"}
+    )
+    data = {"recommendation": "granted"} | REASONS
+    assert_no_such_case(johan, grants_home, f"/reviews/{ref}/review", ref, data)
+    assert review_task_of(COOMPANION, ref).conflict_note == "Coompanion är samarbetspartner."
+
+
+def test_a_conflicted_case_officer_no_longer_finds_the_case(office: TestClient, grants_home: Path):
+    ref = in_review("SI-2026-0105")["SI-2026-0105"]
+    maria = person_in_office(office, OFFICER)
+    with transaction(load().db_url) as session:
+        letter = session.exec(select(Letter).join(Case).where(Case.case_reference == ref)).one()
+        document = session.exec(select(Document).join(Case).where(Case.case_reference == ref)).one()
+    files = (f"/cases/{ref}/letters/{letter.id}", f"/cases/{ref}/documents/{document.id}")
+    assert all(maria.get(url).status_code == 200 for url in files)
+    assert ref in text(maria.get("/cases?q=Kryddg%C3%A5rden"))
+
+    post(maria, f"/reviews/{ref}/declaration", {"conflict": "other", "note": "Min bror."})
+    assert ref not in text(maria.get("/cases"))
+    assert ref not in text(maria.get("/cases?q=Kryddg%C3%A5rden"))
+    assert ref not in text(maria.get("/tasks")) and ref not in text(maria.get("/reviews"))
+    for url in (f"/cases/{ref}", f"/reviews/{ref}", *files):
+        assert_no_such_case(maria, grants_home, url, ref)
+
+
+def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
+    office: TestClient, grants_home: Path
+):
+    ref = in_review("SI-2026-0105")["SI-2026-0105"]
+    signed_out = TestClient(office.app, base_url="http://127.0.0.1:8000")
+    for url in ("/reviews", f"/reviews/{ref}"):
+        response = signed_out.get(url, follow_redirects=False)
+        assert response.headers["location"] == f"/login?next={url}"
+    refused_unchanged(
+        grants_home,
+        403,
+        lambda: signed_out.post(f"/reviews/{ref}/declaration", data={"conflict": "none"}),
+    )
+
+    lena = person_in_office(office, ACTIVA)
+    form_token(lena)
+    for token in ({}, {"csrf_token": "not-the-token"}):
+        refused_unchanged(
+            grants_home,
+            403,
+            lambda token=token: lena.post(
+                f"/reviews/{ref}/declaration", data={"conflict": "none"} | token
+            ),
+        )
+
+    karin = person_in_office(office, DECISION_MAKER)  # not a reviewer
+    assert karin.get("/reviews").status_code == 403
+    assert karin.get(f"/reviews/{ref}").status_code == 403
+    refused_unchanged(
+        grants_home, 403, lambda: post(karin, f"/reviews/{ref}/declaration", {"conflict": "none"})
+    )
+
+
+def awaiting_decision(*submission_ids: str) -> dict[str, str]:
+    """The samples registered and these cases with the decision maker (reviews granted)."""
+    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    return {s: to_awaiting_decision(s, Recommendation.granted) for s in submission_ids}
+
+
+def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants_home: Path):
+    ref = awaiting_decision("SI-2026-0106")["SI-2026-0106"]
+    karin = person_in_office(office, DECISION_MAKER)
+
+    listed = text(karin.get("/decisions"))
+    assert ref in listed and "1 draft decision waits for your decision" in listed
+    assert "Granted" in listed and "SEK 50,000" in listed
+
+    waiting = text(karin.get(f"/decisions/{ref}"))
+    assert "The draft's PDF is being made" in waiting and "<iframe" not in waiting
+    run_flow(send_letters)
+    page = text(karin.get(f"/decisions/{ref}"))
+    [frame] = re.findall(r'<iframe src="([^"]+)"', page)
+    assert frame.startswith(f"/cases/{ref}/letters/")
+    assert karin.get(frame).headers["content-type"] == "application/pdf"
+    assert "Left in the call now" in page and "SEK 600,000" in page
+    assert "Left after this grant" in page and "SEK 550,000" in page
+    assert "Sökanden har sett allt underlag." in page  # why it was not communicated
+    assert "Maria Lindqvist" in page  # the presenting officer
+    assert "benefit_to_society: uppfyllt." in page
+
+    # Nobody but the decision maker signs: the case officer and an advisor are refused.
+    for email in (OFFICER, ACTIVA):
+        other = person_in_office(office, email)
+        assert other.get(f"/decisions/{ref}").status_code == 403
+        assert other.get(f"/decisions/{ref}/sign").status_code == 403
+        refused = refused_unchanged(
+            grants_home, 403, lambda other=other: post(other, f"/decisions/{ref}/sign")
+        )
+        assert "only a decision_maker may do this" in refused
+
+    # Signed out: to the sign-in page; a form without its token: refused.
+    signed_out = TestClient(office.app, base_url="http://127.0.0.1:8000")
+    response = signed_out.get(f"/decisions/{ref}", follow_redirects=False)
+    assert response.headers["location"] == f"/login?next=/decisions/{ref}"
+    refused_unchanged(grants_home, 403, lambda: signed_out.post(f"/decisions/{ref}/sign"))
+    for token in ({}, {"csrf_token": "forged"}):
+        refused_unchanged(
+            grants_home, 403, lambda token=token: karin.post(f"/decisions/{ref}/sign", data=token)
+        )
+
+    confirm = text(karin.get(f"/decisions/{ref}/sign"))
+    assert "Sign the decision?" in confirm
+    assert "Granted" in confirm and "SEK 50,000" in confirm and "Askersund" in confirm
+    signed = post(karin, f"/decisions/{ref}/sign", follow_redirects=False)
+    assert (signed.status_code, signed.headers["location"]) == (303, "/decisions")
+    after = text(karin.get("/decisions"))
+    assert "The decision is signed" in after and ref not in after
+    assert office.app.state.office.follow_up.wait_idle(60)
+    assert (load().outbox_dir / f"{ref}-beslut.eml").exists()
+    with transaction(load().db_url) as session:
+        decision = session.exec(select(Decision).where(Decision.status == "signed")).one()
+        assert (decision.decided_by, decision.amount) == (DECISION_MAKER, 50_000)
+    # Signed is final: a second signature is refused.
+    assert "'decided'" in refused_unchanged(
+        grants_home, 409, lambda: post(karin, f"/decisions/{ref}/sign")
+    )
+
+
+def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_home: Path):
+    refs = awaiting_decision("SI-2026-0106", "SI-2026-0101")
+    ref, other = refs["SI-2026-0106"], refs["SI-2026-0101"]
+    karin = person_in_office(office, DECISION_MAKER)
+
+    amended = {
+        "outcome": "partly_granted",
+        "granted_amount": "30 000",
+        "decisive": "Kostnaderna för resor är för höga.",
+        "conditions": "Redovisa resorna särskilt.",
+    }
+    too_much = refused_unchanged(
+        grants_home,
+        409,
+        lambda: post(karin, f"/decisions/{ref}/amend", amended | {"granted_amount": "60 000"}),
+    )
+    assert "must be between 20000 and 49999" in too_much and 'value="60 000"' in too_much
+    assert "Kostnaderna för resor är för höga." in too_much
+
+    page = text(post(karin, f"/decisions/{ref}/amend", amended))
+    assert "Version 2 of the draft is ready to sign" in page
+    assert "Redovisa resorna särskilt." in page and "SEK 30,000" in page
+    assert "SEK 570,000" in page  # left after this grant
+    with transaction(load().db_url) as session:
+        versions = session.exec(select(Decision).join(Case).where(Case.case_reference == ref))
+        assert [(d.version, d.status, d.amount) for d in versions] == [
+            (1, "superseded", 50_000),
+            (2, "draft", 30_000),
+        ]
+    assert "SEK 30,000" in text(karin.get(f"/decisions/{ref}/sign"))
+
+    # Sending back needs a comment; with one, the draft goes back to the case officer.
+    empty = refused_unchanged(
+        grants_home, 409, lambda: post(karin, f"/decisions/{other}/send-back", {"comment": " "})
+    )
+    assert "say what the case officer should look at again" in empty
+    back = text(post(karin, f"/decisions/{other}/send-back", {"comment": "Motivera beloppet."}))
+    assert "The draft is sent back to the case officer" in back and other not in back
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == other)).one()
+        assert case.state == "drafting_decision"
+    maria = person_in_office(office, OFFICER)  # the case officer may not amend or send back
+    for step, data in (("amend", amended), ("send-back", {"comment": "Nej."})):
+        refused_unchanged(
+            grants_home,
+            403,
+            lambda step=step, data=data: post(maria, f"/decisions/{ref}/{step}", data),
+        )
