@@ -14,8 +14,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from grants import mail, render
+from grants.applicant_links import letter_link
 from grants.calendar_invite import calendar_invite
 from grants.settings import Settings, load
+from grants.web.office import base_url
 from models.db import transaction
 from models.delivery import Deliverable, claim, mark_failed, mark_sent, queued_ids
 from models.letters import MEETING_INVITATION, attach_pdf, letter_context, letters_to_render
@@ -37,7 +39,7 @@ def render_letters(settings: Settings, today: date) -> int:
             jobs = [
                 (
                     f"letters/{letter.kind}.{letter.language}.html",
-                    letter_context(letter, authority, today),
+                    letter_context(letter, authority, today, letter_link(settings, letter)),
                 )
                 for letter in letters
             ]
@@ -66,7 +68,7 @@ def deliver_notices(settings: Settings) -> dict[str, int]:
 
 def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMessage:
     authority = settings.file["authority"]
-    context = letter_context(letter, authority, today)
+    context = letter_context(letter, authority, today, letter_link(settings, letter))
     template = f"email/{letter.kind}.{letter.language}.txt"
     subject, body = render.render_text(template, context).split("\n\n", 1)
     attachments = [(letter.filename, letter.pdf, "application/pdf")]
@@ -84,7 +86,7 @@ def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMes
 
 def _notice_message(notice: Notice, settings: Settings) -> EmailMessage:
     authority = settings.file["authority"]
-    context = {"authority": authority, "notice": notice.data}
+    context = {"authority": authority, "notice": notice.data, "office_url": base_url(settings)}
     text = render.render_text(f"email/notice_{notice.kind}.txt", context)
     subject, body = text.split("\n\n", 1)
     return mail.build_message(

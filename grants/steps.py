@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from grants.settings import Settings
 from models.access import case_for
+from models.cases import find_case
 from models.db import transaction
 from models.delivery import pending
 from models.reference_data import open_office
@@ -67,6 +68,18 @@ def take_case_step(
     step: CaseStep[T],
 ) -> Taken:
     return take_step(settings, actor_email, roles, on_case(case_reference, step))
+
+
+def take_applicant_step(
+    settings: Settings, case_reference: str, step: Callable[[Session, Case], T]
+) -> Taken:
+    """The applicant's step through the link its letter carried: no person signs in (the
+    signed link said which case), but the case is locked and the step all or nothing,
+    as for anyone's."""
+    with transaction(settings.db_url) as session:
+        result = step(session, find_case(session, case_reference, lock=True))
+        to_send = pending(session)
+    return Taken(result, to_send)
 
 
 @contextmanager

@@ -15,7 +15,8 @@ from models.tables import AuditEvent, Case, Person, Role
 
 @dataclass(frozen=True)
 class Actor:
-    """Who acts, and in which role: a person's e-mail, or "grants" for automated work."""
+    """Who acts, and in which role: a person's e-mail, the applicant's, or "grants" for
+    automated work."""
 
     who: str
     role: Role
@@ -23,6 +24,12 @@ class Actor:
     @classmethod
     def of(cls, person: Person) -> "Actor":
         return cls(person.email, person.role)
+
+    @classmethod
+    def applicant_of(cls, case: Case) -> "Actor":
+        """The applicant, answering through the personal link its letter carried: it has no
+        account, so it is named by the organisation's address the letter went to."""
+        return cls(case.organisation.email, Role.applicant)
 
 
 SYSTEM = Actor("grants", Role.system)

@@ -73,22 +73,30 @@ def communicate(
 def register_reply(
     session: Session, case: Case, officer: Person, filename: str, content: bytes
 ) -> Document:
-    """The applicant's reply: filed, and the case goes back to the draft for a second look."""
+    """The applicant's reply, sent to the case officer, who registers it."""
     require_role(officer, "register a reply", Role.case_officer)
-    communication = _open_communication(session, case)
+    return receive_reply(session, case, Actor.of(officer), filename, content)
+
+
+def receive_reply(
+    session: Session, case: Case, actor: Actor, filename: str, content: bytes
+) -> Document:
+    """The applicant's reply: filed, and the case goes back to the draft for a second look.
+    Registered by the case officer, or sent by the applicant through its letter's link."""
+    communication = open_communication(session, case)
     if communication is None:
         raise DecisionError(
             f"case {case.case_reference} is '{case.state}' and waits for no "
             "reply to a communication"
         )
-    document = file_document(session, case, officer, "communication_reply", filename, content)
+    document = file_document(session, case, actor, "communication_reply", filename, content)
     communication.replied_at = utcnow()
     session.add(communication)
     move(
         session,
         case,
         CaseState.drafting_decision,
-        Actor.of(officer),
+        actor,
         "communication_reply",
         number=communication.number,
         file=document.filename,
@@ -132,7 +140,8 @@ def _communications(session: Session, case: Case) -> list[Communication]:
     return list(session.exec(select(Communication).where(Communication.case_id == case.id)))
 
 
-def _open_communication(session: Session, case: Case) -> Communication | None:
+def open_communication(session: Session, case: Case) -> Communication | None:
+    """The communication the case is waiting on for a reply, if it is waiting."""
     if case.state is not CaseState.communication:
         return None
     return next(

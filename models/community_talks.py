@@ -111,7 +111,7 @@ def register_final_report(
     reporting = _reporting(session, case, officer)
     if reporting.final_report_received_at is not None:
         raise ReportingError(f"the final report of {case.case_reference} is already registered")
-    document = file_document(session, case, officer, "final_report", filename, content)
+    document = file_document(session, case, Actor.of(officer), "final_report", filename, content)
     reporting.final_report_received_at = utcnow()
     session.add(reporting)
     record(

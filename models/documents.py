@@ -48,9 +48,12 @@ def _office_document(content: bytes) -> str | None:
 
 
 def _is_text(content: bytes) -> bool:
+    """Plain UTF-8 text; not a page of markup (HTML, SVG, XML), which a browser may run."""
     try:
-        text = content.decode("utf-8")
+        text = content.decode("utf-8").lstrip("\ufeff \t\r\n")
     except UnicodeDecodeError:
+        return False
+    if text.startswith("<") and ">" in text:
         return False
     return all(c in "\t\n\r" or unicodedata.category(c) != "Cc" for c in text)
 

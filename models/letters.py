@@ -110,8 +110,13 @@ def letters_to_render(session: Session, limit: int | None = None) -> list[Letter
     return list(session.exec(query))
 
 
-def letter_context(letter: Letter, authority: dict[str, Any], today: date) -> dict[str, Any]:
-    """Everything the letter's template may use, as plain data (it crosses process boundaries)."""
+def letter_context(
+    letter: Letter, authority: dict[str, Any], today: date, applicant_link: str | None = None
+) -> dict[str, Any]:
+    """Everything the letter's template may use, as plain data (it crosses process boundaries).
+
+    `applicant_link`: where the applicant answers a request without an account, signed by
+    the office (the domain holds no secret), for the letters that ask for an answer."""
     case = letter.case
     officer = case.case_officer
     hours_value = case.co_financing_hours * case.call.co_financing_hourly_rate
@@ -127,6 +132,7 @@ def letter_context(letter: Letter, authority: dict[str, Any], today: date) -> di
         "co_financing": case.co_financing_cash + hours_value,
         "warnings": list(case.warnings),
         "letter": letter.data,
+        "applicant_link": applicant_link,
     }
 
 

@@ -28,8 +28,8 @@ def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
     for configured in people:
         values = configured | {"email": configured["email"].strip().lower()}
         role = Role(values["role"])
-        if role is Role.system:
-            raise ValueError(f"person {values['email']}: role 'system' is not for people")
+        if role in (Role.system, Role.applicant):
+            raise ValueError(f"person {values['email']}: role '{role}' is not for people")
         person = known.get(values["email"]) or Person(**values)
         for name, value in values.items():
             setattr(person, name, value)

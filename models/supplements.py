@@ -71,20 +71,28 @@ def request_supplement(
 def register_supplement(
     session: Session, case: Case, officer: Person, filename: str, content: bytes
 ) -> Document:
-    """File what the applicant sent and return the case to the eligibility checklist."""
+    """File what the applicant sent to the case officer and return the case to the checklist."""
+    return receive_supplement(session, case, Actor.of(officer), filename, content)
+
+
+def receive_supplement(
+    session: Session, case: Case, actor: Actor, filename: str, content: bytes
+) -> Document:
+    """File the supplement and return the case to the eligibility checklist: registered by
+    the case officer, or sent by the applicant through its letter's link."""
     request = open_request(session, case)
     if request is None:
         raise SupplementError(
             f"case {case.case_reference} is '{case.state}' and waits for no supplement"
         )
-    document = file_document(session, case, officer, "supplement", filename, content)
+    document = file_document(session, case, actor, "supplement", filename, content)
     request.received_at = utcnow()
     session.add(request)
     move(
         session,
         case,
         CaseState.received,
-        Actor.of(officer),
+        actor,
         "supplement_registered",
         number=request.number,
         file=document.filename,
@@ -93,8 +101,17 @@ def register_supplement(
     return document
 
 
+class DocumentRefused(SupplementError):
+    """A file the case cannot take; `reason` (empty, too_large, unaccepted_kind) lets an
+    edge say why in the reader's own language."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def file_document(
-    session: Session, case: Case, officer: Person, kind: str, filename: str, content: bytes
+    session: Session, case: Case, by: Actor, kind: str, filename: str, content: bytes
 ) -> Document:
     """Keep what came in as it came, with its SHA-256 and its type as its content shows.
 
@@ -103,14 +120,17 @@ def file_document(
     """
     filename = safe_filename(filename)
     if not content.strip():
-        raise SupplementError(f"file {filename!r} is empty")
+        raise DocumentRefused("empty", f"file {filename!r} is empty")
     if len(content) > MAX_DOCUMENT_BYTES:
-        raise SupplementError(
-            f"file {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES} are accepted"
+        raise DocumentRefused(
+            "too_large",
+            f"file {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES} are accepted",
         )
     media_type = media_type_of(content)
     if media_type is None:
-        raise SupplementError(f"file {filename!r}: its content is of no accepted kind ({ACCEPTED})")
+        raise DocumentRefused(
+            "unaccepted_kind", f"file {filename!r}: its content is of no accepted kind ({ACCEPTED})"
+        )
     document = Document(
         case_id=case.id,
         kind=kind,
@@ -118,7 +138,7 @@ def file_document(
         media_type=media_type,
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
-        registered_by=officer.email,
+        registered_by=by.who,
     )
     session.add(document)
     return document

@@ -36,6 +36,7 @@ class Role(StrEnum):
     advisor = "advisor"
     decision_maker = "decision_maker"
     system = "system"  # automated work started by a flow; never held by a person
+    applicant = "applicant"  # the organisation, through its letter's link; never a person
 
 
 class Language(StrEnum):

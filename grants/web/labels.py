@@ -53,6 +53,7 @@ LABELS[Role] = {
     Role.advisor: N_("Advisor"),
     Role.decision_maker: N_("Decision maker"),
     Role.system: N_("The system"),
+    Role.applicant: N_("The applicant"),
 }
 LABELS[Criterion] = {
     Criterion.benefit_to_society: N_("Benefit to society"),

@@ -37,6 +37,16 @@ def secret_key(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def base_url(settings: Settings) -> str:
+    """Where people reach the office (`[office] base_url`): e-mailed links point there."""
+    return settings.file.get("office", {}).get("base_url", "http://127.0.0.1:8000").rstrip("/")
+
+
+def applicant_link_days(settings: Settings) -> int:
+    """How many days after its deadline an applicant's link still opens."""
+    return settings.file.get("office", {}).get("applicant_link_days", 14)
+
+
 class FollowUp:
     """One background worker that runs the send-letters flow after steps commit.
 
@@ -97,10 +107,10 @@ class Office:
             oidc = oidc | {"client_secret": settings.oidc_client_secret}
         return cls(
             settings=settings,
-            base_url=office.get("base_url", "http://127.0.0.1:8000").rstrip("/"),
+            base_url=base_url(settings),
             idle=timedelta(minutes=office.get("idle_minutes", 30)),
             sign_in_link_lifetime=timedelta(minutes=office.get("sign_in_link_minutes", 15)),
-            applicant_link_days=office.get("applicant_link_days", 14),
+            applicant_link_days=applicant_link_days(settings),
             oidc=oidc,
             secret=secret_key(settings),
             follow_up=follow_up or FollowUp(send_follow_up),

@@ -64,9 +64,14 @@ def environment() -> Environment:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    lang: str | None = None,
 ) -> HTMLResponse:
-    lang = page_language(request)
+    """The page in `lang`, else in the language the visitor chose (Swedish by default)."""
+    lang = lang or page_language(request)
     values = {
         "request": request,
         "lang": lang,

@@ -1,0 +1,92 @@
+"""The applicant's personal link: where a letter that asks for an answer can be answered.
+
+The applicant has no account. The link itself says which case and which request (a
+supplement request or a communication, and its number) and until when it opens: some
+days (`[office] applicant_link_days`) after the request's deadline. It is signed with the
+office's secret, so nobody can make one or change what it names. The same link comes out
+every time a letter is rendered or mailed (no time stamp of its own), so the PDF and the
+e-mail agree. Made where letters are rendered (the send-letters flow) and read by the
+office (`grants.web.applicant`): both import this module. The link is a secret: the
+office sends no Referer with it.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from grants.settings import Settings
+from grants.web.office import applicant_link_days, base_url, secret_key
+from models.applicant import ASKED, COMMUNICATION, SUPPLEMENT
+from models.letters import COMMUNICATION as COMMUNICATION_LETTER
+from models.letters import SUPPLEMENT_REQUEST
+from models.tables import Letter
+
+SALT = "grants.applicant-link"
+ASKING_LETTERS = {SUPPLEMENT_REQUEST: SUPPLEMENT, COMMUNICATION_LETTER: COMMUNICATION}
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    """What a link names: the case, the request (kind and number), and its last day."""
+
+    case_reference: str
+    kind: str
+    number: int
+    expires: date
+
+
+class LinkRefused(Exception):
+    """The link cannot be used: not one of ours, changed, or no longer valid."""
+
+
+class LinkInvalid(LinkRefused):
+    """Not signed by this office, or changed since: it names nothing."""
+
+
+class LinkExpired(LinkRefused):
+    """A real link past its last day: what it names is known (the page's language)."""
+
+    def __init__(self, claims: LinkClaims) -> None:
+        super().__init__(f"the link for {claims.case_reference} expired on {claims.expires}")
+        self.claims = claims
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key(settings), salt=SALT)
+
+
+def link_for(
+    settings: Settings, case_reference: str, kind: str, number: int, deadline: date | str
+) -> str:
+    """The applicant's link for one request, valid until `applicant_link_days` after its
+    deadline."""
+    if isinstance(deadline, str):
+        deadline = date.fromisoformat(deadline)
+    expires = deadline + timedelta(days=applicant_link_days(settings))
+    token = _serializer(settings).dumps([case_reference, kind, number, expires.isoformat()])
+    return f"{base_url(settings)}/a/{token}"
+
+
+def read(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
+    """What a link's token names; `LinkInvalid` if it is not ours or was changed,
+    `LinkExpired` after its last day."""
+    try:
+        case_reference, kind, number, expires = _serializer(settings).loads(token)
+        claims = LinkClaims(str(case_reference), kind, int(number), date.fromisoformat(expires))
+    except (BadSignature, TypeError, ValueError) as error:
+        raise LinkInvalid("not a link of this office") from error
+    if claims.kind not in ASKED:
+        raise LinkInvalid("not a link of this office")
+    if (today or date.today()) > claims.expires:
+        raise LinkExpired(claims)
+    return claims
+
+
+def letter_link(settings: Settings, letter: Letter) -> str | None:
+    """The link a letter carries, if it asks the applicant for an answer."""
+    kind = ASKING_LETTERS.get(letter.kind)
+    if kind is None:
+        return None
+    data = letter.data
+    return link_for(settings, letter.case.case_reference, kind, data["number"], data["deadline"])

@@ -1,0 +1,117 @@
+"""The applicant's answer through the personal link its letter carried (no account).
+
+A request for supplement and a communication before decision (FL 25 §) ask the applicant
+for something by a deadline. Their letters carry a link, signed by the office, naming the
+case and the request (`grants.applicant_links`). What the applicant sends there is filed
+exactly as when the case officer registers what came by e-mail (`receive_supplement`,
+`receive_reply`), with the applicant as the actor in the audit trail, and the case officer
+is told. A request is answered once: a second answer, or one to a request the case no
+longer waits for, is refused and changes nothing.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from models.audit import Actor, record
+from models.communication import open_communication, receive_reply
+from models.errors import Refused
+from models.notices import order_notice
+from models.supplements import file_document, open_request, receive_supplement
+from models.tables import Case, Communication, Document, SupplementRequest
+
+SUPPLEMENT = "supplement"
+COMMUNICATION = "communication"
+ASKED = (SUPPLEMENT, COMMUNICATION)
+MESSAGE_FILENAMES = {"sv": "meddelande.txt", "en": "message.txt"}
+
+Request = SupplementRequest | Communication
+
+
+class AnswerRefused(Refused):
+    """The answer cannot be taken; `reason` (answered, closed, nothing) lets the applicant's
+    page say why in the applicant's language."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def asked_request(session: Session, case: Case, asked: str, number: int) -> Request:
+    """The request a link names (the `number`th supplement request or communication)."""
+    model = SupplementRequest if asked == SUPPLEMENT else Communication
+    query = select(model).where(model.case_id == case.id, model.number == number)
+    request = session.exec(query).first() if asked in ASKED else None
+    if request is None:
+        raise AnswerRefused("closed", f"case {case.case_reference} asked for no {asked} {number}")
+    return request
+
+
+def answered_at(request: Request) -> datetime | None:
+    return request.received_at if isinstance(request, SupplementRequest) else request.replied_at
+
+
+def open_to_answer(session: Session, case: Case, asked: str, number: int) -> Request:
+    """The request, if the case still waits for exactly this answer; refused, saying why,
+    if it was answered, expired or the case has moved on."""
+    request = asked_request(session, case, asked, number)
+    if answered_at(request) is not None:
+        raise AnswerRefused(
+            "answered", f"{asked} {number} of case {case.case_reference} is already answered"
+        )
+    waiting = (
+        open_request(session, case) if asked == SUPPLEMENT else open_communication(session, case)
+    )
+    if waiting is None or waiting.id != request.id:
+        raise AnswerRefused(
+            "closed", f"case {case.case_reference} waits for no answer to {asked} {number}"
+        )
+    return request
+
+
+def answer(
+    session: Session,
+    case: Case,
+    asked: str,
+    number: int,
+    message: str,
+    upload: tuple[str, bytes] | None,
+) -> list[Document]:
+    """File the applicant's file and message (as a text document; the message alone if no
+    file came) as the supplement or the reply, and tell the case officer."""
+    request = open_to_answer(session, case, asked, number)
+    files = [upload] if upload else []
+    if message.strip():
+        files.append((MESSAGE_FILENAMES[case.language.value], message.strip().encode()))
+    if not files:
+        raise AnswerRefused("nothing", "nothing was sent: neither a file nor a message")
+    actor = Actor.applicant_of(case)
+    receive = receive_supplement if asked == SUPPLEMENT else receive_reply
+    documents = [receive(session, case, actor, *files[0])]
+    for filename, content in files[1:]:
+        document = file_document(session, case, actor, documents[0].kind, filename, content)
+        record(
+            session,
+            case,
+            actor,
+            "applicant_message_filed",
+            file=document.filename,
+            sha256=document.sha256,
+        )
+        documents.append(document)
+    if case.case_officer:
+        order_notice(
+            session,
+            f"{case.case_reference}/applicant_answer/{asked}/{number}",
+            "applicant_answer",
+            case.case_officer,
+            case,
+            case_reference=case.case_reference,
+            project_title=case.project_title,
+            organisation=case.organisation.name,
+            asked=asked,
+            number=number,
+            deadline=request.deadline.isoformat(),
+            files=[{"filename": d.filename, "sha256": d.sha256} for d in documents],
+        )
+    return documents

@@ -1,0 +1,305 @@
+"""The applicant answers through the personal link in its letter: no account, no sign-in.
+
+A supplement request and a communication are ordered as the case officer orders them; the
+letter (PDF and e-mail) carries the link; the link's page shows the request; what is sent
+there is filed on the case like a supplement or reply the case officer registers, with the
+applicant as the actor, and the case officer is told. A link used twice, changed, made for
+another case or past its last day, and a file that is not what it claims, change nothing.
+"""
+
+import hashlib
+import io
+import re
+from datetime import date, timedelta
+from email.message import EmailMessage
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from sqlmodel import select
+
+from flows.intake import intake
+from flows.letters import send_letters
+from grants.applicant_links import link_for
+from grants.embedded import run_flow
+from grants.settings import load
+from models.access import case_for
+from models.communication import communicate
+from models.db import transaction
+from models.rules import Rules
+from models.tables import AuditEvent, Case, Document, Recommendation, Role
+from tests.conftest import SAMPLES, Mailbox
+from tests.helpers import database_dump, pdf_pages
+from tests.office import post
+from tests.test_assessment import OFFICER, attachment, grants
+from tests.test_decisions import person, to_awaiting_decision
+
+LINK = re.compile(r"http://127\.0\.0\.1:8000/a/[A-Za-z0-9_.-]+")
+KRYDDGARDEN = "hej@kryddgarden.example.se"
+MISSING = "Beskriv hur projektet skiljer sig från Odla i Stan."
+
+
+def small_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def letter_to(mailbox: Mailbox, recipient: str, subject: str) -> EmailMessage:
+    return next(
+        m for m in mailbox.messages if m["To"] == recipient and m["Subject"].startswith(subject)
+    )
+
+
+def the_case(ref: str) -> Case:
+    with transaction(load().db_url) as session:
+        return session.exec(select(Case).where(Case.case_reference == ref)).one()
+
+
+def path_of(link: str) -> str:
+    return link.removeprefix("http://127.0.0.1:8000")
+
+
+def links_in(message: EmailMessage) -> tuple[str, str]:
+    """The link in the e-mail's body and the one in its PDF letter, which must agree."""
+    [in_body] = LINK.findall(message.get_body().get_content())
+    pdf = attachment(message, ".pdf")
+    text = "".join(pdf_pages(pdf)).replace(" ", "")
+    uris = [
+        annotation.get_object()["/A"]["/URI"]
+        for page in PdfReader(io.BytesIO(pdf)).pages
+        for annotation in page.get("/Annots", [])
+        if "/A" in annotation.get_object()
+    ]
+    assert in_body in text, "the link is printed in the letter"
+    assert in_body in uris, "and the letter's link can be followed"
+    return in_body, text
+
+
+@pytest.fixture
+def asked(smtp_server: Mailbox, office) -> tuple[str, str]:
+    """Kryddgården's case with a supplement requested by the case officer: (ref, link)."""
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = the_case_by_submission("SI-2026-0105").case_reference
+    grants(
+        "checklist", ref, "--as", OFFICER, "--benefit-to-society", "met", "--innovative", "met",
+        "--new-locally", "unclear", "--note", f"new_locally={MISSING}",
+        "--anchored-with-partners", "met",
+    )  # fmt: skip
+    smtp_server.wait_for(9)
+    letter = letter_to(smtp_server, KRYDDGARDEN, f"Begäran om komplettering {ref}")
+    link, text = links_in(letter)
+    deadline = the_request_deadline(ref)
+    assert f"senast{deadline.day}" in text  # "(senast 11 december 2026)" beside the link
+    return ref, link
+
+
+def the_case_by_submission(submission_id: str) -> Case:
+    with transaction(load().db_url) as session:
+        return session.exec(select(Case).where(Case.submission_id == submission_id)).one()
+
+
+def the_request_deadline(ref: str) -> date:
+    from models.tables import SupplementRequest
+
+    with transaction(load().db_url) as session:
+        query = select(SupplementRequest.deadline).join(Case).where(Case.case_reference == ref)
+        return session.exec(query).one()
+
+
+def documents(ref: str) -> list[Document]:
+    with transaction(load().db_url) as session:
+        query = select(Document).join(Case, Document.case_id == Case.id)
+        return list(session.exec(query.where(Case.case_reference == ref).order_by(Document.id)))
+
+
+def events(ref: str, action: str) -> list[AuditEvent]:
+    with transaction(load().db_url) as session:
+        query = select(AuditEvent).join(Case, AuditEvent.case_id == Case.id)
+        return list(
+            session.exec(query.where(Case.case_reference == ref, AuditEvent.action == action))
+        )
+
+
+def notices_to(mailbox: Mailbox, office, recipient: str) -> list[EmailMessage]:
+    assert office.app.state.office.follow_up.wait_idle(60)
+    return [
+        m
+        for m in mailbox.messages
+        if m["To"] == recipient and "/cases/" in str(m.get_body().get_content())
+    ]
+
+
+def test_the_applicant_sends_the_supplement_through_the_letters_link(
+    asked: tuple[str, str], office, smtp_server: Mailbox
+) -> None:
+    ref, link = asked
+    page = office.get(path_of(link))  # nobody signed in
+    assert page.status_code == 200
+    assert 'lang="sv"' in page.text
+    for words in (ref, "Kryddgården", "Begäran om komplettering nr 1", MISSING, "Nytt lokalt"):
+        assert words in page.text, words
+    deadline = the_request_deadline(ref)
+    assert f"{deadline.day} " in page.text and str(deadline.year) in page.text
+
+    pdf = small_pdf()
+    sent = post(
+        office,
+        path_of(link),
+        {"message": "Odla i Stan finns bara i Örebro; i Lindesberg finns inget liknande."},
+        files={"file": ("komplettering.pdf", pdf, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    receipt = office.get(sent.headers["location"])
+    assert receipt.status_code == 200 and "Tack" in receipt.text
+
+    assert the_case(ref).state == "received"  # back to the eligibility checklist
+    filed = documents(ref)
+    assert [(d.filename, d.media_type) for d in filed] == [
+        ("komplettering.pdf", "application/pdf"),
+        ("meddelande.txt", "text/plain"),
+    ]
+    assert filed[0].sha256 == hashlib.sha256(pdf).hexdigest()
+    assert filed[1].content.decode().startswith("Odla i Stan finns bara i Örebro")
+    [registered] = events(ref, "supplement_registered")
+    assert (registered.actor, registered.role) == (KRYDDGARDEN, Role.applicant)
+    assert registered.detail["sha256"] == filed[0].sha256
+    [message_filed] = events(ref, "applicant_message_filed")
+    assert message_filed.role == Role.applicant
+
+    [notice] = notices_to(smtp_server, office, OFFICER)
+    assert notice["Subject"] == f"Kompletteringen i {ref} har kommit in"
+    body = notice.get_body().get_content()
+    assert f"http://127.0.0.1:8000/cases/{ref}" in body
+    assert "komplettering.pdf" in body and filed[0].sha256 in body
+
+    # The same link again: refused, and nothing changes.
+    before = database_dump(load().home)
+    again = post(office, path_of(link), {"message": "En sak till."}, follow_redirects=False)
+    assert again.status_code == 409
+    assert "redan besvarats" in again.text and "Maria Lindqvist" in again.text
+    assert database_dump(load().home) == before
+
+
+def test_changed_foreign_expired_links_and_hostile_files_are_refused(
+    asked: tuple[str, str], office
+) -> None:
+    ref, link = asked
+    settings = load()
+    token = link.rsplit("/", 1)[1]
+    other = the_case_by_submission("SI-2026-0101").case_reference
+    foreign = link_for(settings, other, "supplement", 1, date.today())
+    payload_of_other = foreign.rsplit("/", 1)[1].split(".")[0]
+    expired = link_for(settings, ref, "supplement", 1, date.today() - timedelta(days=15))
+    pdf = small_pdf()
+    before = database_dump(settings.home)
+
+    changed = [
+        f"/a/{token[:-2]}{'A' if token[-2] != 'A' else 'B'}{token[-1]}",  # the signature
+        f"/a/{payload_of_other}.{token.split('.')[1]}",  # another case, this signature
+        "/a/not-a-link",
+    ]
+    for path in changed:
+        assert office.get(path).status_code == 404, path
+        refused = post(office, path, {"message": "Hej"}, files={"file": ("a.pdf", pdf)})
+        assert refused.status_code == 404 and "Länken fungerar inte" in refused.text, path
+
+    # A real link for a case that asked for nothing: the other case stays as it was.
+    for response in (
+        office.get(path_of(foreign)),
+        post(office, path_of(foreign), {"message": "Hej"}),
+    ):
+        assert response.status_code == 409
+        assert "inte längre öppen" in response.text
+
+    # A link past its last day (14 days after the deadline).
+    for response in (
+        office.get(path_of(expired)),
+        post(office, path_of(expired), {"message": "Hej"}),
+    ):
+        assert response.status_code == 410
+        assert "Länken har slutat gälla" in response.text
+
+    hostile = {
+        "an HTML page": ("komplettering.pdf", b"<!doctype html><script>alert(1)</script>"),
+        "a program": ("komplettering.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + bytes(200)),
+    }
+    for what, (name, content) in hostile.items():
+        refused = post(
+            office, path_of(link), {"message": "Se bilagan."}, files={"file": (name, content)}
+        )
+        assert refused.status_code == 422, what
+        assert "Filen är av ett slag som vi inte kan ta emot" in refused.text, what
+        assert "Se bilagan." in refused.text, "what was typed is kept"
+    nothing = post(office, path_of(link), {"message": "  "})
+    assert (
+        nothing.status_code == 422 and "Ladda upp en fil eller skriv ett meddelande" in nothing.text
+    )
+
+    assert database_dump(settings.home) == before
+    assert the_case(ref).state == "awaiting_supplement"
+
+
+def test_the_page_needs_no_sign_in_but_does_need_the_form_token(
+    asked: tuple[str, str], office
+) -> None:
+    ref, link = asked
+    page = office.get(path_of(link), follow_redirects=False)
+    assert page.status_code == 200, "no redirect to /login"
+    before = database_dump(load().home)
+    for data in ({"message": "Hej"}, {"message": "Hej", "csrf_token": "not-the-token"}):
+        refused = office.post(path_of(link), data=data, follow_redirects=False)
+        assert refused.status_code == 403
+    assert database_dump(load().home) == before
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    sent = office.post(
+        path_of(link), data={"csrf_token": token, "message": "Hej"}, follow_redirects=False
+    )
+    assert sent.status_code == 303
+    assert the_case(ref).state == "received"
+
+
+def test_the_applicant_comments_on_a_communication_in_english(smtp_server: Mailbox, office) -> None:
+    settings = load()
+    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    ref = to_awaiting_decision("SI-2026-0108", Recommendation.refused, submit=False)
+    with transaction(settings.db_url) as session:
+        officer = person(session, OFFICER)
+        case = case_for(session, ref, officer, lock=True)
+        communicate(session, case, officer, Rules.from_config(settings.file), date.today())
+    run_flow(send_letters)
+    letter = letter_to(smtp_server, "secretary@kfcc.example.org", "Communication before decision")
+    link, text = links_in(letter)
+    assert "Sendyourcommentshere" in text
+
+    page = office.get(path_of(link))
+    assert page.status_code == 200 and 'lang="en"' in page.text
+    assert "Communication before decision no. 1" in page.text and ref in page.text
+    before = database_dump(settings.home)
+    hostile = post(
+        office,
+        path_of(link),
+        {"message": "See the file."},
+        files={"file": ("reply.pdf", b"<html></html>")},
+    )
+    assert hostile.status_code == 422 and "The file is of a kind we cannot accept" in hostile.text
+    assert database_dump(settings.home) == before
+
+    sent = post(office, path_of(link), {"message": "We have more partners than you write."})
+    assert sent.status_code == 200 and "Thank you" in sent.text  # after the redirect
+    assert the_case(ref).state == "drafting_decision"
+    [reply] = documents(ref)
+    assert (reply.kind, reply.filename) == ("communication_reply", "message.txt")
+    assert reply.sha256 == hashlib.sha256(b"We have more partners than you write.").hexdigest()
+    [event] = events(ref, "communication_reply")
+    assert (event.actor, event.role) == ("secretary@kfcc.example.org", Role.applicant)
+    [notice] = notices_to(smtp_server, office, OFFICER)
+    assert notice["Subject"] == f"Svaret på kommuniceringen i {ref} har kommit in"
+    assert f"http://127.0.0.1:8000/cases/{ref}" in notice.get_body().get_content()
+
+    before = database_dump(settings.home)
+    again = post(office, path_of(link), {"message": "And one more thing."})
+    assert again.status_code == 409 and "already been answered" in again.text
+    assert database_dump(settings.home) == before
