@@ -19,12 +19,14 @@ from flows.assessment import sweep
 from grants.cli import app as cli
 from grants.embedded import run_flow
 from grants.settings import load
+from models.checklist import Finding, complete_checklist
 from models.db import transaction
 from models.decisions import sign
 from models.reviews import declare_conflict, submit_review
 from models.rules import Rules
 from models.tables import (
     STOCKHOLM,
+    Answer,
     Case,
     ConflictGround,
     Criterion,
@@ -45,6 +47,7 @@ ACTIVA = "lena.holm@activa.example.se"
 DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
 KRYDDGARDEN = "SI-2026-0105"  # names Coompanion Mälardalen as partner
 ALL_MET = {c.value: "met" for c in Criterion}
+CLI_ALL_MET = [f"--{c.value.replace('_', '-')}=met" for c in Criterion]
 
 
 def grants(*args: str) -> None:
@@ -254,7 +257,7 @@ OFFICER_STEPS = (
 def test_only_a_case_officer_takes_an_officer_step(office, who: str) -> None:
     grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     ref = the_case().case_reference
-    grants("checklist", ref, "--as", OFFICER, *[f"--{c.replace('_', '-')}=met" for c in ALL_MET])
+    grants("checklist", ref, "--as", OFFICER, *CLI_ALL_MET)
     sign_in(office, who)
     before = database_dump(load().home)
     for step in OFFICER_STEPS:
@@ -374,10 +377,20 @@ def test_undelivered_letters_with_their_reasons(office) -> None:
         letter = session.exec(select(Letter).where(Letter.case_id == the_case().id)).one()
         letter.attempts, letter.last_error = 3, "550 5.1.1 mailbox unavailable"
         session.add(letter)
+    hidden = the_case("SI-2026-0101")
+    settings = load()
+    rules = Rules.from_config(settings.file)
+    with transaction(settings.db_url) as session:  # the officer's sister leads the association
+        case = session.get(Case, hidden.id)
+        officer = session.exec(select(Person).where(Person.email == OFFICER)).one()
+        all_met = {c: Finding(Answer.met) for c in Criterion}
+        complete_checklist(session, case, officer, all_met, rules, date.today())
+        declare_conflict(session, case, officer, ConflictGround.close_relative, "Syster.", rules)
     sign_in(office, OFFICER)
     page = page_text(office.get("/undelivered"))
-    assert page.count("<tr>") == 1 + 8  # the header and every acknowledgement not yet sent
+    assert page.count("<tr>") == 1 + 7  # the header and the acknowledgements not yet sent
     assert f'href="/cases/{ref}#letters"' in page and "550 5.1.1 mailbox unavailable" in page
+    assert f"/cases/{hidden.case_reference}#" not in page and hidden.project_title not in page
     grants("deliver")
     assert 'href="/cases/' not in office.get("/undelivered").text
 

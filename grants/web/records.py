@@ -38,6 +38,7 @@ from models.validation import WARNINGS
 router = APIRouter()
 REPORT_READERS = OFFICERS + DECISION_MAKERS
 FORM_EXPORTS = (".json", ".csv", ".txt")  # what grants.intake_files reads
+REPORT_TYPES = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8"}
 
 
 def _today() -> date:
@@ -199,31 +200,35 @@ def delegation_report_page(
     return render(request, "delegation_report.html", context)
 
 
-@router.get("/delegation-report.{suffix}")
-def delegation_report_file(
-    office: OfficeDep,
-    person: CurrentPerson,
-    suffix: str,
-    first: DateQuery = "",
-    last: DateQuery = "",
-):
-    if suffix not in ("pdf", "csv"):
-        return Response(status_code=404)
+@router.get("/delegation-report.pdf")
+def delegation_report_pdf_file(
+    office: OfficeDep, person: CurrentPerson, first: DateQuery = "", last: DateQuery = ""
+) -> Response:
+    return _report_file(office, person, first, last, ".pdf")
+
+
+@router.get("/delegation-report.csv")
+def delegation_report_csv_file(
+    office: OfficeDep, person: CurrentPerson, first: DateQuery = "", last: DateQuery = ""
+) -> Response:
+    return _report_file(office, person, first, last, ".csv")
+
+
+def _report_file(office: Office, person: Person, first: str, last: str, suffix: str) -> Response:
+    """The report as the committee gets it, built as the command line builds it."""
     try:
         period = _period(first, last)
     except UnreadableForm as error:
         return Response(str(error), 422, media_type="text/plain")
     rows = _report_rows(office, person, period)
-    if suffix == "pdf":
+    if suffix == ".pdf":
         content = delegation_report_pdf(office.settings, *period, rows)
-        media_type = "application/pdf"
     else:
         content = delegation_report_csv(rows)
-        media_type = "text/csv; charset=utf-8"
-    name = delegation_report_name(*period, f".{suffix}")
+    name = delegation_report_name(*period, suffix)
     return Response(
         content,
-        media_type=media_type,
+        media_type=REPORT_TYPES[suffix],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
