@@ -10,6 +10,7 @@ does not exist for him anywhere in the office.
 import html
 import re
 from datetime import date
+from email import message_from_bytes, policy
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -302,6 +303,10 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
     )
 
     lena = person_in_office(office, ACTIVA)
+    post(lena, "/language", {"language": "sv", "next": "/tasks"})  # the default language
+    swedish = text(lena.get(f"/reviews/{ref}"))
+    assert "Jäv (förvaltningslagen 16 §)" in swedish and "Lämna jävsförklaringen" in swedish
+    assert "Mina granskningar" in swedish  # in the menu
     form_token(lena)
     for token in ({}, {"csrf_token": "not-the-token"}):
         refused_unchanged(
@@ -367,6 +372,10 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
             grants_home, 403, lambda token=token: karin.post(f"/decisions/{ref}/sign", data=token)
         )
 
+    post(karin, "/language", {"language": "sv", "next": "/tasks"})  # the default language
+    swedish = text(karin.get(f"/decisions/{ref}/sign"))
+    assert "Signera beslutet?" in swedish and "50 000 kr" in swedish and "Beviljas" in swedish
+    post(karin, "/language", {"language": "en", "next": "/tasks"})
     confirm = text(karin.get(f"/decisions/{ref}/sign"))
     assert "Sign the decision?" in confirm
     assert "Granted" in confirm and "SEK 50,000" in confirm and "Askersund" in confirm
@@ -375,7 +384,12 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
     after = text(karin.get("/decisions"))
     assert "The decision is signed" in after and ref not in after
     assert office.app.state.office.follow_up.wait_idle(60)
-    assert (load().outbox_dir / f"{ref}-beslut.eml").exists()
+    letter = message_from_bytes(
+        (load().outbox_dir / f"{ref}-beslut.eml").read_bytes(), policy=policy.default
+    )
+    assert letter["Subject"].startswith(f"Beslut {ref}")
+    assert letter["To"] == "styrelsen@skatekollektivet.example.org"  # the applicant
+    assert [a.get_filename() for a in letter.iter_attachments()] == [f"{ref}-beslut.pdf"]
     with transaction(load().db_url) as session:
         decision = session.exec(select(Decision).where(Decision.status == "signed")).one()
         assert (decision.decided_by, decision.amount) == (DECISION_MAKER, 50_000)
