@@ -4,6 +4,7 @@ of each kind of page for WCAG 2.1 AA. Pages are also kept as screenshots
 
 import os
 import time
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,15 @@ from typer.testing import CliRunner
 from grants.cli import app as cli
 from grants.settings import load
 from tests.conftest import SAMPLES
+from tests.helpers import pdf_pages
 from tests.office import sign_in_links
 
 pytestmark = pytest.mark.browser
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
+ACTIVA = "lena.holm@activa.example.se"
+COOMPANION = "johan.ek@coompanion.example.se"
+DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
+CRITERIA = ("benefit_to_society", "innovative", "new_locally", "anchored_with_partners")
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -42,6 +48,17 @@ def wait_for_link(email: str, timeout: float = 20) -> str:
         assert time.monotonic() < deadline, f"no sign-in link for {email} in the outbox"
         time.sleep(0.1)
     return links[-1]
+
+
+def decision_letters(outbox: Path) -> list[bytes]:
+    """The PDFs of the decision letters in the outbox (the draft to the decision maker aside)."""
+    pdfs = []
+    for path in outbox.glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        for part in message.iter_attachments():
+            if part.get_filename().endswith("-beslut.pdf"):
+                pdfs.append(part.get_content())
+    return pdfs
 
 
 def accessibility_violations(page) -> list[str]:
@@ -76,3 +93,67 @@ def test_each_kind_of_page_meets_wcag_21_aa(live_office, browser_page, tmp_path)
         keep_screenshot(page, f"office-{name}", tmp_path)
     page.get_by_role("button", name="In English").click()
     assert accessibility_violations(page) == []
+
+
+REASONS = {
+    "Benefit to society": "Ungdomar på landsbygden får en röst och ett sammanhang.",
+    "Innovative, with long-term and sustainable effects": "Ungdomsråd som lever vidare.",
+    "New locally": "Inget liknande finns i Hällefors.",
+    "Anchored with partners": "Kommunen och bygdegårdsföreningen står bakom.",
+}
+
+
+def test_an_advisor_reviews_and_the_decision_maker_signs_in_the_browser(
+    live_office, chromium, tmp_path
+) -> None:
+    """The people's own paths: the advisor with the link from the outbox declares no
+    conflict and reviews; the decision maker opens the draft and signs; the decision
+    letter then goes to the applicant."""
+    base = live_office.state.base_url
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = "26RS1"  # SI-2026-0101, Hällefors: neither advisor's organisation is a partner
+    grants("checklist", ref, "--as", OFFICER, "--benefit-to-society", "met", "--innovative",
+           "met", "--new-locally", "met", "--anchored-with-partners", "met")  # fmt: skip
+
+    advisor = chromium.new_context(locale="sv-SE")
+    page = advisor.new_page()
+    browser_sign_in(page, base, ACTIVA)
+    page.get_by_role("button", name="In English").click()
+    page.get_by_role("link", name=ref).click()
+    page.get_by_label("I have no conflict of interest in this case").check()
+    page.get_by_role("button", name="Submit the declaration").click()
+    assert accessibility_violations(page) == []
+    page.get_by_label("Granted", exact=True).check()
+    for criterion, reason in REASONS.items():
+        page.get_by_label(criterion, exact=True).fill(reason)
+    page.get_by_label("Other funding to suggest").fill("Allmänna arvsfonden")
+    page.get_by_role("button", name="Submit the review").click()
+    assert "part of the case's record" in page.content()
+    advisor.close()
+
+    grants("declare", ref, "--as", COOMPANION, "--no-conflict")
+    grants("review", ref, "--as", COOMPANION, "--recommend", "granted",
+           *[f"--reason={c}=Uppfyllt." for c in CRITERIA])  # fmt: skip
+    grants("meeting", "skip", ref, "--as", OFFICER, "--reason", "Ansökan är tydlig.")
+    grants("draft", ref, "--as", OFFICER)
+    grants("submit-draft", ref, "--as", OFFICER, "--no-communication-because",
+           "Ansökan beviljas i sin helhet; inget talar emot sökanden.")  # fmt: skip
+
+    maker = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = maker.new_page()
+    browser_sign_in(page, base, DECISION_MAKER)
+    page.get_by_role("link", name=ref).first.click()
+    keep_screenshot(page, "office-decision", tmp_path)
+    assert accessibility_violations(page) == []
+    page.get_by_role("button", name="In English").click()
+    page.get_by_role("link", name="Sign the decision…").click()
+    assert accessibility_violations(page) == []
+    page.get_by_role("button", name="Sign the decision").click()
+    page.get_by_role("status").wait_for()
+    maker.close()
+
+    live_office.state.office.follow_up.wait_idle(60)
+    letters = decision_letters(load().outbox_dir)
+    assert len(letters) == 1
+    text = " ".join(pdf_pages(letters[0]))
+    assert ref in text and "beviljar" in text and "35 000" in text

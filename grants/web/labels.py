@@ -12,6 +12,7 @@ from models.tables import (
     Answer,
     ConflictGround,
     Criterion,
+    DecisionStatus,
     DeliveryState,
     MeetingStatus,
     OnExpiry,
@@ -88,6 +89,12 @@ LABELS[MeetingStatus] = {
     MeetingStatus.held: N_("Held"),
     MeetingStatus.skipped: N_("Skipped"),
 }
+LABELS[DecisionStatus] = {
+    DecisionStatus.draft: N_("Draft"),
+    DecisionStatus.sent_back: N_("Sent back"),
+    DecisionStatus.superseded: N_("Replaced by a later version"),
+    DecisionStatus.signed: N_("Signed"),
+}
 LABELS[DeliveryState] = {
     DeliveryState.to_render: N_("Being made"),
     DeliveryState.queued: N_("Queued"),
@@ -127,3 +134,46 @@ FORMAL_CHECKS = {
 def check_label(check: str) -> str:
     """A formal check's name (models.checklist.formal_checks) in the current language."""
     return _(FORMAL_CHECKS[check]) if check in FORMAL_CHECKS else check
+
+
+ACTIONS = {
+    "registered": N_("Application registered"),
+    "letter_created": N_("Letter made"),
+    "letter_sent": N_("Letter sent"),
+    "letter_delivery_failed": N_("Letter not delivered"),
+    "notice_sent": N_("Notice to staff sent"),
+    "notice_delivery_failed": N_("Notice to staff not delivered"),
+    "checklist_all_met": N_("Checklist: all requirements met"),
+    "checklist_unclear": N_("Checklist: something unclear"),
+    "checklist_not_eligible": N_("Checklist: a requirement not met"),
+    "review_tasks_created": N_("Review tasks created"),
+    "reviewer_assigned": N_("Reviewer assigned"),
+    "review_reminder_ordered": N_("Review reminder"),
+    "too_few_reviewers": N_("Too few reviewers without a conflict of interest"),
+    "no_conflict_declared": N_("No conflict of interest declared"),
+    "conflict_declared": N_("Conflict of interest declared"),
+    "review_submitted": N_("Review submitted"),
+    "reviews_complete": N_("Reviews complete"),
+    "supplement_requested": N_("Supplement requested"),
+    "supplement_registered": N_("Supplement registered"),
+    "supplement_expired": N_("Supplement deadline passed"),
+    "meeting_booked": N_("Meeting booked"),
+    "meeting_documented": N_("Meeting documented in a file note"),
+    "meeting_skipped": N_("Meeting skipped"),
+    "draft_decision_prepared": N_("Draft decision prepared"),
+    "draft_submitted": N_("Draft submitted to the decision maker"),
+    "draft_amended": N_("Draft amended by the decision maker"),
+    "draft_sent_back": N_("Draft sent back"),
+    "communication_sent": N_("Material communicated to the applicant (FL 25 §)"),
+    "communication_reply": N_("The applicant's reply registered"),
+    "communication_deadline_passed": N_("Reply deadline passed"),
+    "decision_signed": N_("Decision signed"),
+    "invited_to_community_talk": N_("Invited to a Community Talk"),
+    "final_report_registered": N_("Final report registered"),
+    "case_closed": N_("Case closed"),
+}
+
+
+def action_label(code: str) -> str:
+    """What an audit event's action means, in the current language; a new one as written."""
+    return _(ACTIONS[code]) if code in ACTIONS else code.replace("_", " ")

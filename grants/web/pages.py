@@ -22,7 +22,7 @@ from grants.web.i18n import (
     language,
     ngettext,
 )
-from grants.web.labels import label
+from grants.web.labels import action_label, label
 from models.tables import local_time
 
 
@@ -56,6 +56,7 @@ def environment() -> Environment:
     )
     env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["label"] = label
+    env.filters["action"] = action_label
     env.filters["when"] = _when
     env.filters["date"] = lambda d: format_date(d, current_language()) if d else ""
     env.filters["datetime"] = lambda d: format_datetime(d, current_language()) if d else ""
