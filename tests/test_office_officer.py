@@ -420,3 +420,44 @@ def test_community_talks_and_a_funded_projects_reporting(office) -> None:
     report = {"final_report_file": ("slutrapport.txt", b"Vi genomforde allt.", "text/plain")}
     assert post(office, f"/cases/{ref}/final-report", files=report).status_code == 200
     assert the_case("SI-2026-0106").state == "closed"
+
+
+@pytest.mark.browser
+def test_the_officers_pages_in_a_browser_meet_wcag_21_aa(live_office, browser_page) -> None:
+    """The checklist done with the keyboard's labels, an intake upload, and an axe-core scan
+    of each of the officer's forms and pages."""
+    from tests.test_office_browser import accessibility_violations, browser_sign_in
+
+    base = live_office.state.base_url
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    drafting = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40000, False)
+    page = browser_page
+    browser_sign_in(page, base, OFFICER)
+
+    ref = the_case("SI-2026-0101").case_reference
+    page.goto(f"{base}/cases/{ref}")
+    assert accessibility_violations(page) == []
+    checklist = page.get_by_role("form", name="Kontroll av grundkraven")
+    for group in page.get_by_role("group").all():
+        if group.get_by_label("Uppfyllt", exact=True).count():
+            group.get_by_label("Uppfyllt", exact=True).check()
+    checklist.get_by_role("button", name="Registrera kontrollen").click()
+    page.get_by_role("status").filter(has_text="Kontrollen är registrerad").wait_for()
+    assert the_case("SI-2026-0101").state == "in_review"
+    assert accessibility_violations(page) == []
+
+    page.goto(f"{base}/cases/{drafting}")
+    assert accessibility_violations(page) == []
+    page.get_by_role("button", name="Lämna förslaget").click()  # the browser asks for the reason
+    assert the_case("SI-2026-0106").state == "drafting_decision"
+
+    page.goto(f"{base}/intake")
+    page.get_by_label("Formulärexport (.json eller .csv)").set_input_files(
+        str(SAMPLES / "mistakes.json")
+    )
+    page.get_by_role("button", name="Registrera ansökningarna").click()
+    page.get_by_role("table", name="Poster som inte kunde registreras").wait_for()
+    assert accessibility_violations(page) == []
+    for path in ("/talks", "/undelivered", "/delegation-report"):
+        page.goto(base + path)
+        assert accessibility_violations(page) == [], path
