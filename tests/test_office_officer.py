@@ -172,6 +172,7 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     draft = {f"draft_reason_{c.value}": f"{c.value}: uppfyllt." for c in Criterion}
     draft |= {"draft_outcome": "partly_granted", "draft_amount": "40 000"}
     draft |= {"draft_decisive": "Budgeten för material är för hög."}
+    draft |= {"draft_conditions": "Materialbudgeten sänks till 10 000 kronor."}
     assert post(office, f"/cases/{ref}/draft", draft).status_code == 200
 
     # Less than applied for: communicated (FL 25 §), the reply registered, then submitted.
@@ -182,7 +183,10 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     assert communication["To"] == "hej@kryddgarden.example.se"
     files = {"reply_file": ("svar.txt", b"Vi godtar 40 000 kronor.", "text/plain")}
     assert post(office, f"/cases/{ref}/reply", files=files).status_code == 200
+    page = office.get(f"/cases/{ref}")
     assert the_case().state == "drafting_decision"
+    assert ">Materialbudgeten sänks till 10 000 kronor.</textarea>" in page.text  # kept
+    assert "Varför ytterligare kommunicering inte behövs" in page.text
     assert post(office, f"/cases/{ref}/draft", draft).status_code == 200
     why = {"no_communication_because": "Sökanden har svarat och godtar beloppet."}
     done = post(office, f"/cases/{ref}/submit-draft", why)

@@ -20,7 +20,7 @@ from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
 from models.cases import CaseNotFound, assessment_record, letters_of, search_cases
 from models.checklist import formal_checks, latest_findings
-from models.decisions import draft_reasons, remaining_budget
+from models.decisions import STANDARD_CONDITIONS, draft_reasons, remaining_budget
 from models.states import CaseState
 from models.tables import (
     Answer,
@@ -87,6 +87,7 @@ def case_page_context(session: Session, case: Case, reader: Person) -> dict:
         "budget_left": remaining_budget(session, case.call),
         "advisors": [p for p in people.values() if p.role in ("advisor", "case_officer")],
         "draft_reasons": draft_reasons(session, case),
+        "standard_conditions": STANDARD_CONDITIONS,
         # the choices the case officer's forms offer (templates/web/steps/)
         "criteria": list(Criterion),
         "answers": list(Answer),
