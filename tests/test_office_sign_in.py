@@ -187,6 +187,7 @@ def test_the_language_switch_keeps_the_page_and_the_choice(office) -> None:
     assert '<html lang="en">' in response.text and "Cases" in response.text
     assert "Ärenden" not in response.text
     assert "Mina uppgifter" not in office.get("/tasks").text
+    assert "You are signed out." in post(office, "/logout").text  # what a step says, too
 
 
 def test_every_office_text_has_its_swedish_translation() -> None:

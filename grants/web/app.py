@@ -29,7 +29,7 @@ from grants.web import (
     tasks,
 )
 from grants.web.deps import FormRefused, SignInRequired, check_form_token
-from grants.web.i18n import _
+from grants.web.i18n import DEFAULT_LANGUAGE, _, language
 from grants.web.office import FollowUp, Office
 from grants.web.pages import render
 from models.access import ConflictOfInterest
@@ -88,6 +88,19 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class LanguageOfSession:
+    """Everything said while handling a request (notices, refusals) is in the language the
+    visitor chose, not only the page at the end."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = scope.get("session", {}).get("language", DEFAULT_LANGUAGE)
+        with language(chosen):
+            await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None, follow_up: FollowUp | None = None) -> FastAPI:
     settings = settings or load()
     configure_prefect(settings)
@@ -106,6 +119,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     for module in (auth, oidc, tasks, cases, office_steps, reviews, decisions, records, applicant):
         app.include_router(module.router)
     _handle_refusals(app)
+    app.add_middleware(LanguageOfSession)
     app.add_middleware(
         SessionMiddleware,
         secret_key=office.secret,
