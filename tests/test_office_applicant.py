@@ -11,6 +11,7 @@ import hashlib
 import io
 import re
 from datetime import date, timedelta
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
@@ -303,3 +304,38 @@ def test_the_applicant_comments_on_a_communication_in_english(smtp_server: Mailb
     again = post(office, path_of(link), {"message": "And one more thing."})
     assert again.status_code == 409 and "already been answered" in again.text
     assert database_dump(settings.home) == before
+
+
+@pytest.mark.browser
+def test_the_applicant_answers_in_a_browser_and_every_page_meets_wcag_21_aa(
+    live_office, browser_page, tmp_path
+) -> None:
+    """As an applicant does: the link from the e-mail, a file and a message, the receipt;
+    and an axe-core scan of the form, the receipt and a broken link's page."""
+    from tests.test_office_browser import accessibility_violations, keep_screenshot
+
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    ref = the_case_by_submission("SI-2026-0105").case_reference
+    grants("request-supplement", ref, "--as", OFFICER, "--missing", MISSING)
+    [eml] = load().outbox_dir.glob(f"{ref}-begaran-om-komplettering-1.eml")
+    body = message_from_bytes(eml.read_bytes(), policy=policy.default).get_body().get_content()
+    [link] = re.findall(r"http://127\.0\.0\.1:\d+/a/[A-Za-z0-9_.-]+", body)
+
+    page = browser_page
+    page.goto(link)
+    page.get_by_role("heading", name="Skicka er komplettering").wait_for()
+    assert accessibility_violations(page) == []
+    keep_screenshot(page, "office-applicant", tmp_path)
+    upload = tmp_path / "komplettering.pdf"
+    upload.write_bytes(small_pdf())
+    page.get_by_label("Fil (frivilligt)").set_input_files(str(upload))
+    page.get_by_label("Meddelande (frivilligt)").fill("Odla i Stan finns bara i Örebro.")
+    page.get_by_role("button", name="Skicka till Region Örebro län").click()
+    page.get_by_role("heading", name="Tack: ert svar har kommit in").wait_for()
+    assert accessibility_violations(page) == []
+    assert the_case(ref).state == "received"
+    assert [d.filename for d in documents(ref)] == ["komplettering.pdf", "meddelande.txt"]
+
+    page.goto(link + "x")
+    page.get_by_role("heading", name="Länken fungerar inte").wait_for()
+    assert accessibility_violations(page) == []
