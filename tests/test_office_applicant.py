@@ -18,6 +18,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from sqlmodel import select
 
+from flows.assessment import sweep
 from flows.intake import intake
 from flows.letters import send_letters
 from grants.applicant_links import link_for
@@ -241,6 +242,15 @@ def test_changed_foreign_expired_links_and_hostile_files_are_refused(
 
     assert database_dump(settings.home) == before
     assert the_case(ref).state == "awaiting_supplement"
+
+    # The deadline passes and the case moves on as the request said: the link, still
+    # within its days, now says the request is closed.
+    run_flow(sweep, today=the_request_deadline(ref) + timedelta(days=1))
+    assert the_case(ref).state != "awaiting_supplement"
+    before = database_dump(settings.home)
+    for response in (office.get(path_of(link)), post(office, path_of(link), {"message": "Hej"})):
+        assert response.status_code == 409 and "inte längre öppen" in response.text
+    assert database_dump(settings.home) == before
 
 
 def test_the_page_needs_no_sign_in_but_does_need_the_form_token(

@@ -73,24 +73,24 @@ def send_answer(
 ) -> Response:
     try:
         claims, case = _opened(office, token)
-        upload = None
-        if file is not None and (file.filename or file.size):
-            # One byte more than a case file may hold is enough for the domain to refuse it.
-            upload = (file.filename or "", file.file.read(MAX_DOCUMENT_BYTES + 1))
-
-        def step(session: Session, locked: Case) -> None:
-            answer(session, locked, claims.kind, claims.number, message, upload)
-
-        try:
-            taken = take_applicant_step(office.settings, case.case_reference, step)
-        except Refused as refused:
-            reason = getattr(refused, "reason", "")
-            if reason in NOT_TAKEN:
-                problem = NOT_TAKEN[reason]
-                return _form_page(request, office, claims, case, problem, message, 422)
-            _opened(office, token)  # the case moved on meanwhile: say how
-            raise Unusable("closed", 409, case) from None
     except Unusable as unusable:
+        return _unusable_page(request, office, unusable, sent_again=True)
+    upload = None
+    if file is not None and (file.filename or file.size):
+        # One byte more than a case file may hold is enough for the domain to refuse it.
+        upload = (file.filename or "", file.file.read(MAX_DOCUMENT_BYTES + 1))
+
+    def step(session: Session, locked: Case) -> None:
+        answer(session, locked, claims.kind, claims.number, message, upload)
+
+    try:
+        taken = take_applicant_step(office.settings, case.case_reference, step)
+    except Refused as refused:
+        reason = getattr(refused, "reason", "")
+        if reason in NOT_TAKEN:
+            problem = NOT_TAKEN[reason]
+            return _form_page(request, office, claims, case, problem, message, 422)
+        unusable = _moved_on(office, token, case)
         return _unusable_page(request, office, unusable, sent_again=True)
     if taken.to_send:
         office.follow_up.poke()
@@ -128,6 +128,15 @@ def _not_waiting(session: Session, case: Case | None, claims: LinkClaims) -> Unu
         asked = asked_request(session, case, claims.kind, claims.number)
         return Unusable("answered", 409, case, answered=local_time(answered_at(asked)))
     return None
+
+
+def _moved_on(office: Office, token: str, case: Case) -> Unusable:
+    """Why a link that opened a moment ago took no answer: the case moved on meanwhile."""
+    try:
+        _opened(office, token)
+    except Unusable as unusable:
+        return unusable
+    return Unusable("closed", 409, case)
 
 
 def _case(session: Session, case_reference: str) -> Case | None:
