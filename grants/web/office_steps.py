@@ -130,6 +130,11 @@ def rules(settings: Settings) -> Rules:
     return Rules.from_config(settings.file)
 
 
+def _on_expiry(code: str) -> OnExpiry | None:
+    """What if no supplement comes: the officer's choice, else (None) the call's rules."""
+    return OnExpiry(code) if code in OnExpiry.__members__ else None
+
+
 @router.post("/checklist")
 def checklist(at: OnCase) -> Response:
     """The four basic requirements, anything else missing, and what if no reply comes."""
@@ -140,7 +145,6 @@ def checklist(at: OnCase) -> Response:
             for c in Criterion
             if at.form.text(c.value) in Answer.__members__
         }
-        on_expiry = at.form.text("checklist_if_no_reply")
         return complete_checklist(
             session,
             case,
@@ -149,7 +153,7 @@ def checklist(at: OnCase) -> Response:
             rules(settings),
             date.today(),
             lines(at.form.text("checklist_missing")),
-            OnExpiry(on_expiry) if on_expiry in OnExpiry.__members__ else None,
+            _on_expiry(at.form.text("checklist_if_no_reply")),
         )
 
     return at.take(
@@ -165,7 +169,6 @@ def supplement_request(at: OnCase) -> Response:
     """Ask for a supplement during review or before the meeting."""
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
-        on_expiry = at.form.text("request_if_no_reply")
         return request_supplement(
             session,
             case,
@@ -173,7 +176,7 @@ def supplement_request(at: OnCase) -> Response:
             [{"criterion": None, "text": m} for m in lines(at.form.text("request_missing"))],
             rules(settings),
             date.today(),
-            OnExpiry(on_expiry) if on_expiry in OnExpiry.__members__ else None,
+            _on_expiry(at.form.text("request_if_no_reply")),
         )
 
     return at.take(

@@ -73,6 +73,7 @@ def intake_upload(request: Request, office: OfficeDep, person: CurrentPerson, fo
 def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
     """The upload under GRANTS_HOME/uploads with a generated name, once it reads as a form
     export: the name it came under says only which reader to use, never where it is kept."""
+    given = given or "(no file)"
     suffix = Path(given).suffix.lower()
     if suffix not in FORM_EXPORTS:
         raise UnreadableFile(f"{given}: expected a .json or .csv file")
