@@ -207,6 +207,8 @@ def test_a_refused_step_shows_why_keeps_what_was_typed_and_changes_nothing(
     assert 'role="alert"' in refused.text and "a note must say why" in refused.text
     assert "Nytt i länet." in refused.text
     assert 'value="not_met" checked' in refused.text
+    english = post(office, "/language", {"language": "en", "next": f"/cases/{ref}/checklist"})
+    assert english.url.path == f"/cases/{ref}" and "Eligibility checklist" in english.text
     for url, data in (
         (f"/cases/{ref}/meeting/book", {"meeting_date": "tisdag", "meeting_time": "10"}),
         (f"/cases/{ref}/supplement", {}),

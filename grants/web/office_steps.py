@@ -390,3 +390,13 @@ def final_report(at: OnCase) -> Response:
         step,
         lambda d: _("Final report %(file)s registered.") % {"file": d.filename},
     )
+
+
+def step_address(case_reference: str, person: CurrentPerson) -> RedirectResponse:
+    """A step's address opened as a page (the language switch on a refused step's page
+    returns there): the case page, where the step's form is."""
+    return RedirectResponse(f"/cases/{case_reference}#steps", 303)
+
+
+for _route in list(router.routes):
+    router.add_api_route(_route.path.removeprefix(router.prefix), step_address, methods=["GET"])
