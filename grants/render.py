@@ -128,8 +128,15 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     return html.write_pdf(font_config=fonts, pdf_variant="pdf/a-2b", uncompressed_pdf=False)
 
 
-def _render_job(job: tuple[str, dict[str, Any]]) -> bytes:
-    return render_pdf(*job)
+class RenderFailed(str):
+    """Why one letter could not be rendered: returned in its place, so the others go on."""
+
+
+def _render_job(job: tuple[str, dict[str, Any]]) -> "bytes | RenderFailed":
+    try:
+        return render_pdf(*job)
+    except Exception as error:  # one letter's fault must not stop the batch
+        return RenderFailed(f"{type(error).__name__}: {error}")
 
 
 @cache
@@ -144,8 +151,12 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def render_many(jobs: list[tuple[str, dict[str, Any]]], workers: int = 0) -> Iterable[bytes]:
-    """Render letters in order; on every core when there are enough to pay for it."""
+def render_many(
+    jobs: list[tuple[str, dict[str, Any]]], workers: int = 0
+) -> Iterable[bytes | RenderFailed]:
+    """Render letters in order; on every core when there are enough to pay for it.
+
+    A letter that cannot be rendered comes back as RenderFailed, saying why."""
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) < 4 * workers:
         return map(_render_job, jobs)
