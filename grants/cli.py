@@ -15,7 +15,7 @@ from sqlmodel import select
 from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
 from grants.render import format_amount
-from grants.settings import SAMPLES, Settings, load
+from grants.settings import SAMPLES, SettingError, Settings, checked
 from grants.steps import PEOPLE
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
@@ -44,7 +44,12 @@ AsOption = Annotated[
 
 
 def _settings() -> Settings:
-    settings = load()
+    """The settings, every one checked before the command does anything: a bad one is a
+    one-line message naming it (exit 2), never a traceback."""
+    try:
+        settings = checked()
+    except SettingError as error:
+        raise _fail(str(error)) from None
     configure_prefect(settings)
     return settings
 
@@ -62,7 +67,7 @@ def shown(value: object) -> str:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {shown(message)}", highlight=False)
+    err.print(f"[bold red]Error:[/] {shown(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 

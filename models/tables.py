@@ -263,6 +263,10 @@ class AuditEvent(SQLModel, table=True):
     state_before: CaseState | None = None
     state_after: CaseState | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Issue 9, the trail as a hash chain (models.audit): the hash of the event before, and
+    # this event's own hash over that and everything it says.
+    prev_hash: str = ""
+    hash: str = ""
 
     case: Case | None = Relationship()
 
