@@ -16,16 +16,16 @@ from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
 from grants.render import format_amount
 from grants.settings import SAMPLES, SettingError, Settings, checked
-from grants.steps import PEOPLE
-from models.access import case_for, conflicted_case_ids
+from grants.steps import OFFICERS, reading
+from models.access import case_for, visible_cases
 from models.audit import history
-from models.cases import assessment_record, letter_counts, letters_of, list_cases
+from models.cases import assessment_record, letter_counts, letters_of
 from models.db import transaction
 from models.delivery import undelivered
 from models.errors import Refused
 from models.reference_data import open_office
 from models.tables import DeliveryState, Letter, Person, Role, local_time
-from models.text import without_bidi_controls
+from models.text import isolated
 from models.validation import WARNINGS
 
 app = typer.Typer(
@@ -54,7 +54,6 @@ def _settings() -> Settings:
     return settings
 
 
-RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -62,8 +61,7 @@ def shown(value: object) -> str:
     """A value from outside as the terminal should show it: no bidi or control characters,
     no rich markup, and right-to-left script isolated (FSI … PDI) so it cannot reorder the
     line around it."""
-    text = escape(CONTROLS.sub(" ", without_bidi_controls(str(value))))
-    return f"\u2068{text}\u2069" if RIGHT_TO_LEFT.search(text) else text
+    return escape(isolated(CONTROLS.sub(" ", str(value))))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -168,28 +166,21 @@ def status_command(
 ) -> None:
     """List the cases with their state, or show one case's full history.
 
-    Who reads must be a registered person (with a single case officer configured, --as may
-    be left out); a case in which the reader declared a conflict of interest stays closed.
+    Who reads must say so (--as); a case in which the reader declared a conflict of
+    interest is neither listed nor counted, nor shown.
     """
     settings = _settings()
     try:
-        with transaction(settings.db_url) as session:
-            if actor is None:
-                reader = open_office(
-                    session, settings.file, None, Role.case_officer, sole_holder_may_omit=True
-                )[1]
-            else:
-                reader = open_office(session, settings.file, actor, *PEOPLE)[1]
+        with reading(settings, actor) as (session, reader):
             if case_reference is None:
-                _print_cases(session, conflicted_case_ids(session, reader))
+                _print_cases(session, visible_cases(session, reader))
             else:
                 _print_case(session, case_for(session, case_reference, reader))
     except Refused as refusal:
         raise _fail(str(refusal)) from None
 
 
-def _print_cases(session: Any, hidden: set[int]) -> None:
-    cases = list_cases(session)
+def _print_cases(session: Any, cases: list[Any]) -> None:
     counts = letter_counts(session)
     table = Table(title=f"{len(cases)} case(s)", title_justify="left")
     table.add_column("Case", no_wrap=True)
@@ -206,11 +197,8 @@ def _print_cases(session: Any, hidden: set[int]) -> None:
             case.case_reference,
             case.state,
             case.date_received.isoformat(),
-            *(
-                ("(conflict of interest)", "")
-                if case.id in hidden
-                else (shown(case.organisation.name), shown(case.project_title))
-            ),
+            shown(case.organisation.name),
+            shown(case.project_title),
             format_amount(case.requested_amount),
             f"{letters.get(DeliveryState.sent, 0)} sent"
             + (f", {queued} queued" if queued else "")
@@ -361,14 +349,14 @@ def export_letters_command(
     folder: Annotated[Path, typer.Argument(help="Where to write the PDFs.")],
     actor: AsOption = None,
 ) -> None:
-    """Write every rendered letter's PDF, as archived on its case, to FOLDER (case officers)."""
+    """Write every rendered letter's PDF, as archived on its case, to FOLDER (case officers;
+    not the letters of a case in which the reader declared a conflict of interest)."""
     settings = _settings()
     try:
-        with transaction(settings.db_url) as session:
-            open_office(session, settings.file, actor, Role.case_officer, sole_holder_may_omit=True)
+        with reading(settings, actor, OFFICERS) as (session, reader):
             letters = [
                 letter
-                for case in list_cases(session)
+                for case in visible_cases(session, reader)
                 for letter in letters_of(session, case)
                 if letter.pdf is not None
             ]
@@ -407,7 +395,7 @@ def demo_command() -> None:
             row["state"],
         )
     out.print(table)
-    export_letters_command(settings.home / "letters", None)
+    export_letters_command(settings.home / "letters", demo.OFFICER)
     outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
     out.print(
         f"Where to look:\n  letters (PDF): {(settings.home / 'letters').resolve()}\n"

@@ -1,6 +1,7 @@
 """Letters from Jinja2 templates to PDF/A with WeasyPrint.
 
-Applicant data is escaped by Jinja2's autoescaping (templates end in `.html`), and
+Applicant data is escaped by Jinja2's autoescaping (templates end in `.html`) and
+isolated against bidirectional reordering (`_isolated`, on every inserted value), and
 WeasyPrint may fetch nothing but the project's own files under templates/: an
 applicant who types `<img src="file:///etc/passwd">` gets that text in the letter,
 and even markup that slipped through could not read a file or reach the network.
@@ -23,6 +24,7 @@ from markupsafe import Markup, escape
 
 from grants.settings import TEMPLATES
 from models.tables import STOCKHOLM
+from models.text import isolated
 
 MONTHS = {
     "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
@@ -75,6 +77,14 @@ def breakable_email(address: str) -> Markup:
     return escape(local) + Markup("@<wbr>") + escape(domain)
 
 
+def _isolated(value: Any) -> Any:
+    """Every value a template inserts: text without bidi controls, and right-to-left text
+    isolated, so that no name or title can reverse the letter's own text around it."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return isolated(value)
+    return value
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -83,6 +93,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_isolated,
     )
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from models.access import conflicted_case_ids
 from models.states import CaseState
 from models.supplements import open_request
 from models.tables import Case, Person, ReviewTask, Role, TaskStatus
@@ -51,7 +52,8 @@ def open_tasks(session: Session, person: Person) -> list[Task]:
                 Case.case_officer_id == person.id, col(Case.state).in_(list(OFFICER_STEPS))
             )
         )
-        for case in cases:
+        hidden = conflicted_case_ids(session, person)
+        for case in (c for c in cases if c.id not in hidden):
             request = open_request(session, case)
             tasks.append(
                 Task(

@@ -11,11 +11,23 @@ printed whole: a 50 MB field must not become a 50 MB message.
 import re
 
 BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic and their presentation forms.
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff]")
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
 QUOTE_LIMIT = 80
 
 
 def without_bidi_controls(text: str) -> str:
     return BIDI_CONTROLS.sub("", text)
+
+
+def isolated(text: str) -> str:
+    """The text without bidi controls; if it holds right-to-left script, wrapped in an
+    isolate (FSI … PDI, what `<bdi>` means), so it cannot reorder what stands around it."""
+    text = without_bidi_controls(text)
+    if RIGHT_TO_LEFT.search(text):
+        return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+    return text
 
 
 def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
