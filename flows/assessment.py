@@ -16,6 +16,7 @@ from grants.settings import Settings, load
 from models.communication import sweep_communications
 from models.community_talks import invite_to_talks
 from models.db import transaction
+from models.integrity import tell_officers, verify
 from models.reviews import remind_overdue
 from models.rules import Rules
 from models.supplements import sweep_supplements
@@ -33,10 +34,23 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
     return done
 
 
+@task(cache_policy=NO_CACHE)
+def verify_records(settings: Settings) -> int:
+    """`grants verify` on schedule: the case officers are told of anything found changed."""
+    with transaction(settings.db_url) as session:
+        found = verify(session)
+        tell_officers(session, found)
+    if found:
+        get_run_logger().warning("integrity: %d mismatch(es), see grants verify", len(found))
+    return len(found)
+
+
 @flow(name="sweep")
 def sweep(today: date | None = None) -> dict[str, int]:
-    """The scheduled sweep: move on what the calendar made due, then send what that ordered."""
+    """The scheduled sweep: move on what the calendar made due, check the records, then send
+    what that ordered."""
     settings = load()
     done = sweep_cases(settings, today or date.today())
+    done["integrity_mismatches"] = verify_records(settings)
     get_run_logger().info("sweep: %s", done)
     return done | send_letters()

@@ -19,7 +19,7 @@ from grants.calendar_invite import calendar_invite
 from grants.settings import Settings, load
 from grants.web.office import base_url
 from models.db import transaction
-from models.delivery import Deliverable, claim, mark_failed, mark_sent, queued_ids
+from models.delivery import Deliverable, claim, due_ids, give_up, mark_failed, mark_sent
 from models.letters import MEETING_INVITATION, attach_pdf, letter_context, letters_to_render
 from models.tables import Letter, Notice
 
@@ -49,14 +49,18 @@ def render_letters(settings: Settings, today: date) -> int:
         pdfs = render.render_many(jobs, settings.render_workers)
         with transaction(settings.db_url) as session:
             for letter_id, pdf in zip(ids, pdfs, strict=True):
-                attach_pdf(session, letter_id, pdf)
-        created += len(ids)
+                if isinstance(pdf, render.RenderFailed):
+                    give_up(session, session.get(Letter, letter_id), f"cannot be rendered: {pdf}")
+                    logger.warning("letter %s set aside: %s", letter_id, pdf)
+                else:
+                    attach_pdf(session, letter_id, pdf)
+                    created += 1
         logger.info("%d letter(s) rendered and registered", created)
 
 
 @task(cache_policy=NO_CACHE)
 def deliver_letters(settings: Settings, today: date) -> dict[str, int]:
-    """Send every queued letter once; a failure stays queued, with its reason, for the next run."""
+    """Send every letter that is due (models.delivery says when); return what became of them."""
     return _deliver(settings, Letter, lambda letter: _letter_message(letter, settings, today))
 
 
@@ -79,7 +83,7 @@ def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMes
         letter.recipient,
         subject.strip(),
         body,
-        f"letter-{letter.id}-{letter.sha256[:16]}",
+        f"{letter.letter_key}-{letter.sha256[:16]}",
         tuple(attachments),
     )
 
@@ -90,42 +94,61 @@ def _notice_message(notice: Notice, settings: Settings) -> EmailMessage:
     text = render.render_text(f"email/notice_{notice.kind}.txt", context)
     subject, body = text.split("\n\n", 1)
     return mail.build_message(
-        authority["mail_from"], notice.recipient, subject.strip(), body, f"notice-{notice.id}"
+        authority["mail_from"], notice.recipient, subject.strip(), body, notice.notice_key
     )
 
 
 def _deliver(
     settings: Settings, model: type[Deliverable], compose: Callable[[Any], EmailMessage]
 ) -> dict[str, int]:
+    """Send what is due, one item at a time: each outcome is committed before the next.
+
+    An item that cannot be built or is refused for good is set aside; a temporary failure
+    waits for a retry; once the server has not answered in time, the rest wait for the
+    next run rather than each costing the full timeout.
+    """
     logger = get_run_logger()
+    policy = settings.retry_policy
     with transaction(settings.db_url) as session:
-        queued = queued_ids(session, model)
+        due = due_ids(session, model, policy)
     counts = {"sent": 0, "failed": 0}
-    for item_id in queued:
+    for position, item_id in enumerate(due):
         with transaction(settings.db_url) as session:
-            item = claim(session, model, item_id)
+            item = claim(session, model, item_id, policy)
             if item is None:
                 continue  # another delivery run has it
-            message = compose(item)
-            name = f"{model.__tablename__}-{item_id}"
+            name = getattr(item, "filename", f"{model.__tablename__}-{item_id}")
+            try:
+                message = compose(item)
+                message.as_bytes()  # what cannot be serialised cannot be sent
+            except Exception as error:  # any fault of this one item sets it aside
+                give_up(session, item, f"cannot be built: {type(error).__name__}: {error}")
+                counts["failed"] += 1
+                logger.warning("%s %s set aside: %s", model.__name__, item_id, error)
+                continue
         try:
-            via = mail.deliver(
-                message, settings, getattr(item, "filename", name).removesuffix(".pdf")
-            )
-        except Exception as error:  # any failure: keep the item, say why, retry later
+            via = mail.deliver(message, settings, name.removesuffix(".pdf"))
+        except mail.DeliveryFailed as failure:
             with transaction(settings.db_url) as session:
-                mark_failed(
-                    session, session.get(model, item_id), f"{type(error).__name__}: {error}"
-                )
+                item = session.get(model, item_id)
+                if failure.permanent:
+                    give_up(session, item, str(failure))
+                else:
+                    mark_failed(session, item, str(failure), policy)
             counts["failed"] += 1
-            logger.warning("%s %s not delivered: %s", model.__name__, item_id, error)
+            logger.warning("%s %s not delivered: %s", model.__name__, item_id, failure)
+            if failure.timed_out:
+                waiting = len(due) - position - 1
+                logger.warning("%d more wait for the next run: the server does not answer", waiting)
+                counts["failed"] += waiting
+                break
             continue
         with transaction(settings.db_url) as session:
             mark_sent(session, session.get(model, item_id), via)
         counts["sent"] += 1
-    if queued:
+    if due:
         logger.info(
-            "%s: %d delivered, %d left queued for a retry",
+            "%s: %d delivered, %d not delivered",
             model.__tablename__,
             counts["sent"],
             counts["failed"],

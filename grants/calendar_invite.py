@@ -3,11 +3,16 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from grants.mail import LINE_BREAKS
 from models.tables import Letter
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    """A TEXT value (RFC 5545 3.3.11): any line break, CR alone included, becomes \\n."""
+    one_line = LINE_BREAKS.sub("\n", text)
+    return (
+        one_line.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    )
 
 
 def _fold(line: str) -> str:

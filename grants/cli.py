@@ -1,27 +1,31 @@
 """The `grants` command line: parses, checks who acts, calls flows and the domain, prints."""
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
 from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
 from grants.render import format_amount
-from grants.settings import SAMPLES, Settings, load
-from grants.steps import PEOPLE
-from models.access import case_for, conflicted_case_ids
+from grants.settings import SAMPLES, SettingError, Settings, checked
+from grants.steps import OFFICERS, reading
+from models.access import case_for, visible_cases
 from models.audit import history
-from models.cases import assessment_record, letter_counts, letters_of, list_cases
+from models.cases import assessment_record, letter_counts, letters_of
 from models.db import transaction
+from models.delivery import undelivered
 from models.errors import Refused
 from models.reference_data import open_office
-from models.tables import DeliveryState, Person, Role, local_time
+from models.tables import DeliveryState, Letter, Person, Role, local_time
+from models.text import isolated
 from models.validation import WARNINGS
 
 app = typer.Typer(
@@ -40,13 +44,28 @@ AsOption = Annotated[
 
 
 def _settings() -> Settings:
-    settings = load()
+    """The settings, every one checked before the command does anything: a bad one is a
+    one-line message naming it (exit 2), never a traceback."""
+    try:
+        settings = checked()
+    except SettingError as error:
+        raise _fail(str(error)) from None
     configure_prefect(settings)
     return settings
 
 
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(value: object) -> str:
+    """A value from outside as the terminal should show it: no bidi or control characters,
+    no rich markup, and right-to-left script isolated (FSI … PDI) so it cannot reorder the
+    line around it."""
+    return escape(isolated(CONTROLS.sub(" ", str(value))))
+
+
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err.print(f"[bold red]Error:[/] {shown(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -57,7 +76,8 @@ def _check_actor(settings: Settings, actor_email: str | None, role: Role) -> Per
 
 
 def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bool) -> int:
-    """Take one file in; print its report; return the number of refused records."""
+    """Take one file in; print its report; return the number of refused records and of
+    acknowledgements that could not be delivered."""
     from flows.intake import intake
 
     try:
@@ -67,7 +87,30 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
         raise _fail(str(error)) from None
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
     report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
-    return _print_report(report)
+    refused = _print_report(report)
+    if letters:
+        registered = [r["case_reference"] for r in report["results"] if r["status"] == "registered"]
+        with transaction(settings.db_url) as session:
+            refused += say_undelivered(undelivered(session, case_references=registered))
+    return refused
+
+
+def say_undelivered(letters: list[Letter]) -> int:
+    """Tell the person which letters they ordered have not arrived; return how many."""
+    for letter in letters:
+        err.print(
+            f"[bold red]Not delivered:[/] {letter.filename} to {shown(letter.recipient)} "
+            f"({letter.delivery_state}, {letter.attempts} attempt(s)): "
+            f"{shown(letter.last_error or 'not tried yet')}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if letters:
+        err.print(
+            f"{len(letters)} letter(s) could not be delivered; see `grants undelivered`.",
+            highlight=False,
+        )
+    return len(letters)
 
 
 def _print_report(report: dict[str, Any]) -> int:
@@ -76,12 +119,12 @@ def _print_report(report: dict[str, Any]) -> int:
     for result in results:
         by_status.setdefault(result["status"], []).append(result)
     for note in report["notes"]:
-        out.print(f"[yellow]Note:[/] {note}", highlight=False)
+        out.print(f"[yellow]Note:[/] {shown(note)}", highlight=False)
     for result in by_status.get("refused", []):
         who = result.get("submission_id") or result.get("organisation") or ""
-        out.print(f"[red]Refused[/] {result['record']} {who}:", highlight=False)
+        out.print(f"[red]Refused[/] {shown(result['record'])} {shown(who)}:", highlight=False)
         for fault in result["faults"]:
-            out.print(f"    {fault}", highlight=False)
+            out.print(f"    {shown(fault)}", highlight=False)
     for result in by_status.get("registered", []):
         for code in result["warnings"]:
             out.print(f"[yellow]Warning[/] {result['case_reference']}: {WARNINGS[code]}")
@@ -107,13 +150,13 @@ def intake_command(
 ) -> None:
     """Register the applications in FILE and acknowledge each new case.
 
-
-    Exits 0 when every record is registered (or already was), 1 when some were refused
-    (the valid ones are registered all the same), 2 when nothing could be done.
+    Exits 0 when every record is registered (or already was) and acknowledged, 1 when some
+    were refused (the valid ones are registered all the same) or their acknowledgements
+    could not be delivered, 2 when nothing could be done.
     """
     settings = _settings()
-    refused = _intake(settings, file, actor, letters)
-    raise typer.Exit(1 if refused else 0)
+    faults = _intake(settings, file, actor, letters)
+    raise typer.Exit(1 if faults else 0)
 
 
 @app.command("status")
@@ -123,28 +166,21 @@ def status_command(
 ) -> None:
     """List the cases with their state, or show one case's full history.
 
-    Who reads must be a registered person (with a single case officer configured, --as may
-    be left out); a case in which the reader declared a conflict of interest stays closed.
+    Who reads must say so (--as); a case in which the reader declared a conflict of
+    interest is neither listed nor counted, nor shown.
     """
     settings = _settings()
     try:
-        with transaction(settings.db_url) as session:
-            if actor is None:
-                reader = open_office(
-                    session, settings.file, None, Role.case_officer, sole_holder_may_omit=True
-                )[1]
-            else:
-                reader = open_office(session, settings.file, actor, *PEOPLE)[1]
+        with reading(settings, actor) as (session, reader):
             if case_reference is None:
-                _print_cases(session, conflicted_case_ids(session, reader))
+                _print_cases(session, visible_cases(session, reader))
             else:
                 _print_case(session, case_for(session, case_reference, reader))
     except Refused as refusal:
         raise _fail(str(refusal)) from None
 
 
-def _print_cases(session: Any, hidden: set[int]) -> None:
-    cases = list_cases(session)
+def _print_cases(session: Any, cases: list[Any]) -> None:
     counts = letter_counts(session)
     table = Table(title=f"{len(cases)} case(s)", title_justify="left")
     table.add_column("Case", no_wrap=True)
@@ -161,20 +197,19 @@ def _print_cases(session: Any, hidden: set[int]) -> None:
             case.case_reference,
             case.state,
             case.date_received.isoformat(),
-            *(
-                ("(conflict of interest)", "")
-                if case.id in hidden
-                else (case.organisation.name, case.project_title)
-            ),
+            shown(case.organisation.name),
+            shown(case.project_title),
             format_amount(case.requested_amount),
-            f"{letters.get(DeliveryState.sent, 0)} sent" + (f", {queued} queued" if queued else ""),
+            f"{letters.get(DeliveryState.sent, 0)} sent"
+            + (f", {queued} queued" if queued else "")
+            + (f", {failed} failed" if (failed := letters.get(DeliveryState.failed, 0)) else ""),
         )
     out.print(table)
 
 
 def _print_case(session: Any, case: Any) -> None:
     org = case.organisation
-    out.print(f"[bold]{case.case_reference}[/] {case.project_title}", highlight=False)
+    out.print(f"[bold]{case.case_reference}[/] {shown(case.project_title)}", highlight=False)
     facts = {
         "State": case.state,
         "Organisation": f"{org.name} ({org.organisation_number or 'no organisation number'}), "
@@ -188,17 +223,17 @@ def _print_case(session: Any, case: Any) -> None:
         "Warnings": "; ".join(WARNINGS[w] for w in case.warnings) or "none",
     }
     for label, value in facts.items():
-        out.print(f"  {label + ':':16} {value}", highlight=False)
+        out.print(f"  {label + ':':16} {shown(value)}", highlight=False)
     letters = Table(title="Letters", title_justify="left")
     for column in ("File", "SHA-256", "Delivery", "Attempts", "Last error"):
         letters.add_column(column)
     for letter in letters_of(session, case):
         letters.add_row(
             letter.filename,
-            letter.sha256[:16] + "…",
+            f"{letter.sha256[:16]}…" if letter.sha256 else "not yet rendered",
             letter.delivery_state,
             str(letter.attempts),
-            letter.last_error or "",
+            shown(letter.last_error or ""),
         )
     out.print(letters)
     _print_assessment(session, case)
@@ -215,11 +250,11 @@ def _print_case(session: Any, case: Any) -> None:
         details = ", ".join(f"{k}: {v}" for k, v in event.detail.items() if v not in (None, [], ""))
         trail.add_row(
             _local(event.at),
-            names.get(event.actor, event.actor),
+            shown(names.get(event.actor, event.actor)),
             event.role,
             event.action,
             change,
-            details,
+            shown(details),
         )
     out.print(trail)
 
@@ -282,11 +317,12 @@ def _print_assessment(session: Any, case: Any) -> None:
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(shown(cell) for cell in row))
         out.print(table)
     if case.proposed_outcome:
         out.print(
-            f"Proposed outcome: {case.proposed_outcome} — {case.proposal_reason}", highlight=False
+            f"Proposed outcome: {case.proposed_outcome} — {shown(case.proposal_reason)}",
+            highlight=False,
         )
 
 
@@ -313,14 +349,14 @@ def export_letters_command(
     folder: Annotated[Path, typer.Argument(help="Where to write the PDFs.")],
     actor: AsOption = None,
 ) -> None:
-    """Write every rendered letter's PDF, as archived on its case, to FOLDER (case officers)."""
+    """Write every rendered letter's PDF, as archived on its case, to FOLDER (case officers;
+    not the letters of a case in which the reader declared a conflict of interest)."""
     settings = _settings()
     try:
-        with transaction(settings.db_url) as session:
-            open_office(session, settings.file, actor, Role.case_officer, sole_holder_may_omit=True)
+        with reading(settings, actor, OFFICERS) as (session, reader):
             letters = [
                 letter
-                for case in list_cases(session)
+                for case in visible_cases(session, reader)
                 for letter in letters_of(session, case)
                 if letter.pdf is not None
             ]
@@ -343,8 +379,7 @@ def demo_command() -> None:
     from grants import demo
 
     settings = _settings()
-    if _intake(settings, SAMPLES / "applications.json", None, True):
-        raise typer.Exit(1)
+    faults = _intake(settings, SAMPLES / "applications.json", None, True)
     demo.run(settings)
     rows = demo.summary(settings)
     table = Table(title="The call after the demo", title_justify="left")
@@ -360,7 +395,7 @@ def demo_command() -> None:
             row["state"],
         )
     out.print(table)
-    export_letters_command(settings.home / "letters", None)
+    export_letters_command(settings.home / "letters", demo.OFFICER)
     outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
     out.print(
         f"Where to look:\n  letters (PDF): {(settings.home / 'letters').resolve()}\n"
@@ -369,7 +404,10 @@ def demo_command() -> None:
         f"  the committee's list: grants delegation-report --from YYYY-MM-DD --to YYYY-MM-DD",
         highlight=False,
     )
+    with transaction(settings.db_url) as session:
+        if say_undelivered(undelivered(session)) or faults:
+            raise typer.Exit(1)
 
 
-# The assessment and decision commands register themselves on `app`.
-from grants import cli_assessment, cli_decisions, cli_office  # noqa: E402, F401
+# The assessment, decision, records and office commands register themselves on `app`.
+from grants import cli_assessment, cli_decisions, cli_office, cli_records  # noqa: E402, F401

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from grants.cli import AsOption, _fail, _settings, app, out
+from grants.cli import AsOption, _fail, _settings, app, out, say_undelivered
 from grants.embedded import run_flow
 from grants.settings import Settings
 from grants.steps import (
@@ -20,6 +20,7 @@ from grants.steps import (
     REVIEWERS,
     CaseStep,
     Step,
+    not_delivered,
     on_case,
     reading,
     send_follow_up,
@@ -55,7 +56,8 @@ NoteOption = Annotated[
 
 def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> None:
     """Take one person's step through the step layer; print what it did or why it was
-    refused (exit 2, nothing changed); then send the letters it ordered."""
+    refused (exit 2, nothing changed); then send the letters it ordered, and say so and
+    exit 1 if any of them could not be delivered (the step itself stands)."""
     settings = _settings()
     try:
         taken = take_step(settings, actor_email, roles, step)
@@ -67,8 +69,10 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> No
         out.print(
             f"Letters: {sent['created']} made, {sent['sent']} sent; notices: "
             f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
-            "left queued for a retry."
+            "not delivered."
         )
+    if say_undelivered(not_delivered(settings, taken.letters)):
+        raise typer.Exit(1)  # the step is taken; its letters have not arrived
 
 
 def act_on_case(

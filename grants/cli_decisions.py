@@ -11,10 +11,10 @@ from grants.cli import AsOption, _fail, _settings, app, out
 from grants.cli_assessment import CaseArg, act, act_on_case, criterion_pairs, read_file_argument
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
-from grants.steps import DECISION_MAKERS, OFFICERS, PEOPLE
+from grants.steps import DECISION_MAKERS, OFFICERS, reading
+from models.access import visible_cases
 from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
-from models.db import transaction
 from models.decisions import (
     amend,
     delegation_rows,
@@ -25,7 +25,6 @@ from models.decisions import (
     submit_for_decision,
 )
 from models.errors import Refused
-from models.reference_data import open_office
 from models.rules import Rules
 from models.tables import Case, Outcome, Person
 
@@ -158,7 +157,8 @@ def delegation_report_command(
     ),
     actor: AsOption = None,
 ) -> None:
-    """The delegated decisions of a period, for the committee: a PDF and a CSV."""
+    """The delegated decisions of a period, for the committee: a PDF and a CSV (case officers
+    and the decision maker; without the cases the reader declared a conflict of interest in)."""
     try:
         period = (date.fromisoformat(first), date.fromisoformat(last))
     except ValueError:
@@ -167,9 +167,9 @@ def delegation_report_command(
         raise _fail(f"--to {last} is before --from {first}")
     settings = _settings()
     try:
-        with transaction(settings.db_url) as session:
-            open_office(session, settings.file, actor, *PEOPLE)
-            rows = delegation_rows(session, *period)
+        with reading(settings, actor, OFFICERS + DECISION_MAKERS) as (session, reader):
+            visible = {case.case_reference for case in visible_cases(session, reader)}
+            rows = [r for r in delegation_rows(session, *period) if r["case_reference"] in visible]
     except Refused as refusal:
         raise _fail(str(refusal)) from None
     out_dir.mkdir(parents=True, exist_ok=True)

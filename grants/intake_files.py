@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.text import quoted
+
 FIELDS = (
     "submission_id",
     "submitted_at",
@@ -113,6 +115,27 @@ def _fields(raw: dict[str, Any], parent: str = "") -> dict[str, Any]:
     return fields
 
 
+MAX_NESTING = 8  # a form export nests objects two or three deep
+MAX_NAMED = 20  # unknown fields named in the note
+MAX_CSV_FIELD = 2**31 - 1  # the csv module's default (128 KiB) would refuse the whole file
+
+
+def _nesting(data: Any) -> int:
+    """How deep lists and objects go in parsed JSON, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return deepest
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]
+
+
 class UnreadableFile(ValueError):
     """The file as a whole cannot be read; nothing in it is taken in."""
 
@@ -143,15 +166,22 @@ def read_records(path: Path) -> tuple[list[Record], list[str]]:
     else:
         raise UnreadableFile(f"{path}: expected a .json or .csv file, not {suffix or 'no suffix'}")
     unknown = sorted({key for r in records for key in r.fields} - set(FIELDS))
-    notes = [f"unknown field(s) ignored: {', '.join(unknown)}"] if unknown else []
+    named = ", ".join(quoted(key, 40) for key in unknown[:MAX_NAMED])
+    more = f" and {len(unknown) - MAX_NAMED} more" if len(unknown) > MAX_NAMED else ""
+    notes = [f"unknown field(s) ignored: {named}{more}"] if unknown else []
     return records, notes
 
 
 def _json_records(path: Path) -> list[Record]:
+    deep = f"{path}: nested more than {MAX_NESTING} levels deep; not a form export"
     try:
         data = json.loads(_text(path))
-    except json.JSONDecodeError as error:
-        raise UnreadableFile(f"{path}: not valid JSON ({error})") from None
+    except RecursionError:
+        raise UnreadableFile(deep) from None
+    except ValueError as error:  # JSONDecodeError, or a number too long to read
+        raise UnreadableFile(f"{path}: not valid JSON ({_one_line(str(error))})") from None
+    if _nesting(data) > MAX_NESTING:
+        raise UnreadableFile(deep)
     if isinstance(data, dict) and isinstance(data.get("applications"), list):
         data = data["applications"]
     items = data if isinstance(data, list) else [data]
@@ -166,6 +196,16 @@ def _json_records(path: Path) -> list[Record]:
 
 
 def _csv_records(path: Path) -> list[Record]:
+    """The rows of a CSV file; a field of any length is read (validation refuses what is too
+    long, naming the record), and a file the csv module cannot parse is refused whole."""
+    try:
+        return _csv_rows(path)
+    except csv.Error as error:
+        raise UnreadableFile(f"{path}: not a readable CSV file ({_one_line(str(error))})") from None
+
+
+def _csv_rows(path: Path) -> list[Record]:
+    csv.field_size_limit(MAX_CSV_FIELD)
     text = _text(path)
     header = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header.count)

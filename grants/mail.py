@@ -1,16 +1,44 @@
 """Delivery of letters: by SMTP when a server is configured, else as .eml files in the outbox.
 
 Standard library only (see STACK-NOTES.md): smtplib adds neither Date nor Message-ID,
-so both are set here; the Message-ID is derived from the letter, so a copy that ever
-went out twice would still be recognisable as the same message.
+so both are set here. The Message-ID is derived from the item alone (the same on every
+attempt), so a letter sent again after an interrupted run is folded by mail clients.
+Header values never carry a line break: a project title typed with Alt+Enter would
+otherwise make the message impossible to serialise. An internationalised address goes
+out with SMTPUTF8 where the server offers it, and is refused for good where it does not.
 """
 
+import re
 import smtplib
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, getaddresses
 
 from grants.settings import Settings
 from models.tables import utcnow
+
+LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]")
+
+
+class DeliveryFailed(Exception):
+    """Why a message did not go: `permanent` (5xx: do not retry), `timed_out` (the server
+    did not answer: the rest of this run waits for the next)."""
+
+    def __init__(self, reason: str, permanent: bool = False, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+        self.timed_out = timed_out
+
+
+def header_value(text: str) -> str:
+    """One line: line breaks of any kind become a space."""
+    return LINE_BREAKS.sub(" ", text).strip()
+
+
+def message_id(identity: str, sender: str) -> str:
+    """<identity@sender's domain>, the same for the same item on every attempt."""
+    domain = NOT_ATEXT.sub("", sender.rsplit("@", 1)[-1]) or "localhost"
+    return f"<{NOT_ATEXT.sub('-', identity)}@{domain}>"
 
 
 def build_message(
@@ -26,22 +54,37 @@ def build_message(
     `attachments` are (file name, content, MIME type) triples.
     """
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = subject
+    message["From"] = header_value(sender)
+    message["To"] = header_value(recipient)
+    message["Subject"] = header_value(subject)
     message["Date"] = format_datetime(utcnow())
-    domain = sender.rsplit("@", 1)[-1].strip("> ")
-    message["Message-ID"] = make_msgid(idstring=identity, domain=domain)
+    message["Message-ID"] = message_id(identity, sender.strip("> "))
     message.set_content(body)
     for filename, content, mime in attachments:
         maintype, subtype = mime.split("/", 1)
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=header_value(filename)
+        )
     return message
 
 
+def _international(message: EmailMessage) -> bool:
+    """Whether an address itself (not a display name, which RFC 2047 encodes) is non-ASCII."""
+    pairs = getaddresses([str(message["From"]), str(message["To"])])
+    return not all(address.isascii() for _, address in pairs)
+
+
 def deliver(message: EmailMessage, settings: Settings, name: str) -> str:
-    """Send the message; return how it went ("smtp" or "outbox"). Raises on failure."""
-    if settings.smtp_host:
+    """Send the message; return how it went ("smtp" or "outbox"). Raises DeliveryFailed."""
+    if not settings.smtp_host:
+        outbox = settings.outbox_dir
+        outbox.mkdir(parents=True, exist_ok=True)
+        partial = outbox / f".{name}.eml.partial"
+        form = message.policy.clone(utf8=_international(message))
+        partial.write_bytes(message.as_bytes(policy=form))
+        partial.replace(outbox / f"{name}.eml")  # whole file or none
+        return "outbox"
+    try:
         with smtplib.SMTP(
             settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout
         ) as smtp:
@@ -49,11 +92,32 @@ def deliver(message: EmailMessage, settings: Settings, name: str) -> str:
                 smtp.starttls()
             if settings.smtp_username:
                 smtp.login(settings.smtp_username, settings.smtp_password)
-            smtp.send_message(message)
+            smtp.send_message(message)  # SMTPUTF8 by itself for an international address
         return "smtp"
-    outbox = settings.outbox_dir
-    outbox.mkdir(parents=True, exist_ok=True)
-    partial = outbox / f".{name}.eml.partial"
-    partial.write_bytes(message.as_bytes())
-    partial.replace(outbox / f"{name}.eml")  # whole file or none
-    return "outbox"
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()]
+        reason = "; ".join(
+            f"{to}: {code} {_text(text)}" for to, (code, text) in error.recipients.items()
+        )
+        raise DeliveryFailed(
+            f"SMTPRecipientsRefused: {reason}", permanent=min(codes) >= 500
+        ) from error
+    except smtplib.SMTPNotSupportedError as error:
+        raise DeliveryFailed(f"SMTPNotSupportedError: {error}", permanent=True) from error
+    except smtplib.SMTPAuthenticationError as error:  # our settings, not this letter
+        raise DeliveryFailed(f"SMTPAuthenticationError: {error}") from error
+    except smtplib.SMTPResponseException as error:
+        reason = f"{type(error).__name__}: {error.smtp_code} {_text(error.smtp_error)}"
+        raise DeliveryFailed(reason, permanent=error.smtp_code >= 500) from error
+    except (OSError, smtplib.SMTPException) as error:
+        # smtplib reports a reply that never came as a disconnection caused by the timeout
+        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+            reason = (
+                f"TimeoutError: no answer from {settings.smtp_host} in {settings.smtp_timeout} s"
+            )
+            raise DeliveryFailed(reason, timed_out=True) from error
+        raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)

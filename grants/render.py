@@ -1,6 +1,7 @@
 """Letters from Jinja2 templates to PDF/A with WeasyPrint.
 
-Applicant data is escaped by Jinja2's autoescaping (templates end in `.html`), and
+Applicant data is escaped by Jinja2's autoescaping (templates end in `.html`) and
+isolated against bidirectional reordering (`_isolated`, on every inserted value), and
 WeasyPrint may fetch nothing but the project's own files under templates/: an
 applicant who types `<img src="file:///etc/passwd">` gets that text in the letter,
 and even markup that slipped through could not read a file or reach the network.
@@ -23,6 +24,7 @@ from markupsafe import Markup, escape
 
 from grants.settings import TEMPLATES
 from models.tables import STOCKHOLM
+from models.text import isolated
 
 MONTHS = {
     "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
@@ -75,6 +77,14 @@ def breakable_email(address: str) -> Markup:
     return escape(local) + Markup("@<wbr>") + escape(domain)
 
 
+def _isolated(value: Any) -> Any:
+    """Every value a template inserts: text without bidi controls, and right-to-left text
+    isolated, so that no name or title can reverse the letter's own text around it."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return isolated(value)
+    return value
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -83,6 +93,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_isolated,
     )
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
@@ -128,8 +139,15 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     return html.write_pdf(font_config=fonts, pdf_variant="pdf/a-2b", uncompressed_pdf=False)
 
 
-def _render_job(job: tuple[str, dict[str, Any]]) -> bytes:
-    return render_pdf(*job)
+class RenderFailed(str):
+    """Why one letter could not be rendered: returned in its place, so the others go on."""
+
+
+def _render_job(job: tuple[str, dict[str, Any]]) -> "bytes | RenderFailed":
+    try:
+        return render_pdf(*job)
+    except Exception as error:  # one letter's fault must not stop the batch
+        return RenderFailed(f"{type(error).__name__}: {error}")
 
 
 @cache
@@ -144,8 +162,12 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def render_many(jobs: list[tuple[str, dict[str, Any]]], workers: int = 0) -> Iterable[bytes]:
-    """Render letters in order; on every core when there are enough to pay for it."""
+def render_many(
+    jobs: list[tuple[str, dict[str, Any]]], workers: int = 0
+) -> Iterable[bytes | RenderFailed]:
+    """Render letters in order; on every core when there are enough to pay for it.
+
+    A letter that cannot be rendered comes back as RenderFailed, saying why."""
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) < 4 * workers:
         return map(_render_job, jobs)

@@ -1,11 +1,15 @@
 """Settings from the environment (GRANTS_*), and the configuration file they point to."""
 
 import tomllib
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.delivery import RetryPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -26,7 +30,9 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
-    smtp_timeout: float = 30.0
+    smtp_timeout: float = 30.0  # seconds; a claim twice as old was interrupted (resent)
+    retry_delay: float = 300.0  # seconds before the first retry; doubles with each attempt
+    give_up_after: float = 72.0  # hours of temporary failures before a letter is `failed`
     batch_size: int = 500  # applications per intake task and transaction
     render_workers: int = 0  # 0: one per core when there are many letters
     secret_key: str = ""  # signs cookies and applicants' links; default: a file in `home`
@@ -40,6 +46,14 @@ class Settings(BaseSettings):
     def outbox_dir(self) -> Path:
         return (self.outbox or self.home / "outbox").resolve()
 
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            stale_after=timedelta(seconds=2 * self.smtp_timeout),
+            first_delay=timedelta(seconds=self.retry_delay),
+            give_up_after=timedelta(hours=self.give_up_after),
+        )
+
     @cached_property
     def file(self) -> dict[str, Any]:
         """The parsed configuration file: authority, registry, call and people."""
@@ -47,7 +61,77 @@ class Settings(BaseSettings):
             return tomllib.load(handle)
 
 
+REQUIRED_SECTIONS = ("authority", "registry", "call")
+
+
+class SettingError(ValueError):
+    """A setting that cannot be used; the message names it and says why, on one line."""
+
+
 def load() -> Settings:
     settings = Settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def checked() -> Settings:
+    """The settings, each one tried before any work starts: the environment's values, the
+    home folder, the configuration file and the case database. Raises SettingError."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "GRANTS_" + str(first["loc"][0]).upper() if first["loc"] else "GRANTS_*"
+        raise SettingError(f"{name}: {_one_line(first['msg'])}") from None
+    if settings.home.exists() and not settings.home.is_dir():
+        raise SettingError(f"GRANTS_HOME {str(settings.home)!r}: is a file, not a folder")
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingError(f"GRANTS_HOME {str(settings.home)!r}: {error.strerror}") from None
+    _check_config(settings)
+    _check_database(settings)
+    return settings
+
+
+def _check_config(settings: Settings) -> None:
+    where = f"GRANTS_CONFIG {str(settings.config)!r}"
+    try:
+        config = settings.file
+    except OSError as error:
+        raise SettingError(f"{where}: {error.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingError(f"{where}: not valid TOML: {_one_line(str(error))}") from None
+    missing = [name for name in REQUIRED_SECTIONS if not isinstance(config.get(name), dict)]
+    if missing:
+        raise SettingError(f"{where}: no [{'], ['.join(missing)}] section")
+
+
+def _check_database(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from models.db import engine_for
+
+    try:
+        url = make_url(settings.db_url)
+    except ArgumentError:
+        raise SettingError("GRANTS_DATABASE_URL: not a database URL") from None
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.exists():  # made on first write: a refused command leaves no file behind
+            if not path.parent.is_dir():
+                raise SettingError(f"GRANTS_DATABASE_URL {shown}: no folder {str(path.parent)!r}")
+            return
+    try:
+        engine_for(settings.db_url)
+    except NoSuchModuleError as error:
+        raise SettingError(f"GRANTS_DATABASE_URL {shown}: {_one_line(str(error))}") from None
+    except (SQLAlchemyError, OSError, ValueError) as error:
+        reason = _one_line(str(getattr(error, "orig", None) or error))
+        raise SettingError(f"GRANTS_DATABASE_URL {shown}: cannot open it: {reason}") from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]

@@ -11,15 +11,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import event
 from sqlmodel import Session
 
 from grants.settings import Settings
 from models.access import case_for
 from models.cases import find_case
 from models.db import transaction
-from models.delivery import pending
+from models.delivery import pending, undelivered
 from models.reference_data import open_office
-from models.tables import Case, Person, Role
+from models.tables import Case, Letter, Person, Role
 
 T = TypeVar("T")
 Step = Callable[[Session, Settings, Person], T]
@@ -32,10 +33,12 @@ PEOPLE = (Role.case_officer, Role.advisor, Role.decision_maker)
 
 @dataclass(frozen=True)
 class Taken:
-    """What a step returned, and whether it left letters or notices to send."""
+    """What a step returned, whether it left letters or notices to send, and the letters
+    it ordered (to tell afterwards whether they arrived)."""
 
     result: Any
     to_send: int
+    letters: tuple[int, ...] = ()
 
 
 def take_step(
@@ -43,10 +46,23 @@ def take_step(
 ) -> Taken:
     """Take one person's step in one transaction: all of it, or (on `Refused`) none of it."""
     with transaction(settings.db_url) as session:
+        ordered = _letters_ordered(session)
         person = open_office(session, settings.file, actor_email, *roles)[1]
         result = step(session, settings, person)
+        session.flush()
         to_send = pending(session)
-    return Taken(result, to_send)
+    return Taken(result, to_send, tuple(letter.id for letter in ordered))
+
+
+def _letters_ordered(session: Session) -> list[Letter]:
+    """The letters added in this session from now on, filled in as they are written."""
+    ordered: list[Letter] = []
+
+    @event.listens_for(session, "before_flush")
+    def collect(session: Session, _context: Any, _instances: Any) -> None:
+        ordered.extend(item for item in session.new if isinstance(item, Letter))
+
+    return ordered
 
 
 def on_case(case_reference: str, step: CaseStep[T]) -> Step[T]:
@@ -98,3 +114,11 @@ def send_follow_up() -> dict[str, int]:
     from grants.embedded import run_flow
 
     return run_flow(send_letters)
+
+
+def not_delivered(settings: Settings, letter_ids: tuple[int, ...]) -> list[Letter]:
+    """Of these letters, those that have not arrived (after the follow-up was tried)."""
+    if not letter_ids:
+        return []
+    with transaction(settings.db_url) as session:
+        return undelivered(session, list(letter_ids))

@@ -7,7 +7,7 @@ case's details nor act on it, whatever their role and whichever edge they come t
 
 from sqlmodel import Session, select
 
-from models.cases import CaseNotFound, find_case
+from models.cases import CaseNotFound, find_case, list_cases
 from models.reference_data import NotAllowed
 from models.tables import Case, ConflictGround, Person, ReviewTask, Role, TaskStatus
 
@@ -67,3 +67,10 @@ def require_role(person: Person, doing: str, *roles: Role) -> None:
         raise NotAllowed(
             f"{person.name} <{person.email}> is {person.role}; only a {allowed} may {doing}"
         )
+
+
+def visible_cases(session: Session, person: Person) -> list[Case]:
+    """Every case `person` may see, oldest first: all but those they declared a conflict in.
+    Every list, count, export and report starts from here."""
+    hidden = conflicted_case_ids(session, person)
+    return [case for case in list_cases(session) if case.id not in hidden]

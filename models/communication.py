@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from models.access import require_role
 from models.audit import SYSTEM, Actor, move
 from models.decisions import DecisionError, current_draft, latest, send_to_decision_maker
+from models.delivery import hold_deadline, running_deadline
 from models.letters import COMMUNICATION, order_letter
 from models.rules import Rules
 from models.states import CaseState
@@ -106,7 +107,10 @@ def receive_reply(
 
 
 def sweep_communications(session: Session, today: date, rules: Rules) -> int:
-    """Deadlines passed without a reply: the draft goes to the decision maker, once."""
+    """Deadlines passed without a reply: the draft goes to the decision maker, once.
+
+    The deadline runs from the letter's delivery; while it has not arrived, nothing moves
+    and the case officer is told."""
     waiting = session.exec(
         select(Communication)
         .join(Case)
@@ -118,8 +122,18 @@ def sweep_communications(session: Session, today: date, rules: Rules) -> int:
         )
         .with_for_update()
     ).all()
+    expired = 0
     for communication in waiting:
         case = communication.case
+        number, stated = communication.number, communication.deadline
+        deadline = running_deadline(
+            session, case, COMMUNICATION, number, stated, rules.communication_working_days
+        )
+        if deadline is None:
+            hold_deadline(session, case, COMMUNICATION, number, stated)
+            continue
+        if deadline >= today:
+            continue
         communication.expired_at = utcnow()
         session.add(communication)
         draft = latest(session, case)
@@ -133,7 +147,8 @@ def sweep_communications(session: Session, today: date, rules: Rules) -> int:
             version=draft.version,
         )
         send_to_decision_maker(session, draft, rules)
-    return len(waiting)
+        expired += 1
+    return expired
 
 
 def _communications(session: Session, case: Case) -> list[Communication]:

@@ -6,7 +6,7 @@ structure rules come from Bolagsverket's and Bankgirot's published formats.
 
 import re
 
-ORGANISATION_NUMBER = re.compile(r"^(\d{6})-?(\d{4})$")
+ORGANISATION_NUMBER = re.compile(r"([0-9]{6})-?([0-9]{4})")  # ASCII digits only
 WRONG_CHECK_DIGIT = "the check digit (the last digit) does not match"
 
 
@@ -29,7 +29,7 @@ def luhn_valid(digits: str) -> bool:
 
 def organisation_number(value: str) -> str:
     """Return the number as NNNNNN-NNNN, or raise IdentifierError naming the fault."""
-    match = ORGANISATION_NUMBER.match(value.strip())
+    match = ORGANISATION_NUMBER.fullmatch(str(value).strip())
     if not match:
         raise IdentifierError("must be 10 digits written NNNNNN-NNNN")
     digits = match.group(1) + match.group(2)
@@ -55,8 +55,8 @@ def plusgiro(value: str) -> str:
 
 
 def _giro_digits(value: str, lengths: range, shape: str) -> str:
-    digits = re.sub(r"[\s-]", "", value)
-    if not digits.isdigit() or len(digits) not in lengths:
+    digits = re.sub(r"[\s-]", "", str(value))
+    if not re.fullmatch(r"[0-9]+", digits) or len(digits) not in lengths:
         raise IdentifierError(shape)
     if not luhn_valid(digits):
         raise IdentifierError(WRONG_CHECK_DIGIT)

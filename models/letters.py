@@ -61,7 +61,7 @@ def order_letter(
     It goes to the applicant unless `recipient` says otherwise (a draft decision goes to
     the decision maker).
     """
-    key = _key(case, kind, number)
+    key = letter_key(case, kind, number)
     existing = session.exec(select(Letter).where(Letter.letter_key == key)).first()
     if existing:
         return existing
@@ -80,7 +80,7 @@ def new_letter(
     """The letter for a case just created, which cannot have one yet (no look-up needed)."""
     suffix = f"-{number}" if number else ""
     return Letter(
-        letter_key=_key(case, kind, number),
+        letter_key=letter_key(case, kind, number),
         case=case,
         kind=kind,
         language=case.language,
@@ -90,7 +90,8 @@ def new_letter(
     )
 
 
-def _key(case: Case, kind: str, number: int) -> str:
+def letter_key(case: Case, kind: str, number: int = 0) -> str:
+    """The letter's unique key: one letter of a kind (and number) per case."""
     return f"{case.case_reference}/{kind}" + (f"/{number}" if number else "")
 
 

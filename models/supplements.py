@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, Actor, move, record
+from models.delivery import hold_deadline, running_deadline
 from models.documents import ACCEPTED, media_type_of, safe_filename
 from models.errors import Refused
 from models.letters import SUPPLEMENT_REMINDER, SUPPLEMENT_REQUEST, order_letter
@@ -171,14 +172,29 @@ def sweep_supplements(session: Session, today: date, rules: Rules) -> dict[str, 
         )
         .with_for_update()
     ).all()
-    done = {"reminders": 0, "expired": 0}
+    done = {"reminders": 0, "expired": 0, "held": 0}
     for request in waiting:
-        if request.deadline < today:
+        deadline = running_deadline(
+            session,
+            request.case,
+            SUPPLEMENT_REQUEST,
+            request.number,
+            request.deadline,
+            rules.supplement_working_days,
+        )
+        remind_from = subtract_working_days(
+            deadline or request.deadline, rules.supplement_reminder_working_days
+        )
+        if deadline is None:  # the request has not reached the applicant: nothing runs
+            if today >= remind_from:
+                hold_deadline(
+                    session, request.case, SUPPLEMENT_REQUEST, request.number, request.deadline
+                )
+                done["held"] += 1
+        elif deadline < today:
             _expire(session, request, rules, today)
             done["expired"] += 1
-        elif request.reminded_at is None and today >= subtract_working_days(
-            request.deadline, rules.supplement_reminder_working_days
-        ):
+        elif request.reminded_at is None and today >= remind_from:
             request.reminded_at = utcnow()
             session.add(request)
             order_letter(

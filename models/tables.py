@@ -47,8 +47,9 @@ class Language(StrEnum):
 class DeliveryState(StrEnum):
     to_render = "to_render"  # ordered by the domain; its PDF is yet to be made
     queued = "queued"  # waiting to be sent, or to be retried after a failure
-    sending = "sending"  # claimed by one delivery run; never picked up by another
+    sending = "sending"  # claimed by one delivery run; taken again only once it is stale
     sent = "sent"
+    failed = "failed"  # given up: refused for good, cannot be built, or retried too long
 
 
 class Outcome(StrEnum):
@@ -216,6 +217,12 @@ class Delivery(SQLModel):
     last_error: str | None = None
     sent_at: datetime | None = None
     delivered_via: str | None = None
+    # Issue 9, at-least-once delivery: when a run claimed it (a claim older than twice the
+    # SMTP timeout was interrupted), when a temporary failure may be retried, and when the
+    # first failure came (retries end after a configured time).
+    claimed_at: datetime | None = None
+    retry_at: datetime | None = None
+    first_failed_at: datetime | None = None
 
 
 class Letter(Delivery, table=True):
@@ -257,6 +264,10 @@ class AuditEvent(SQLModel, table=True):
     state_before: CaseState | None = None
     state_after: CaseState | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Issue 9, the trail as a hash chain (models.audit): the hash of the event before, and
+    # this event's own hash over that and everything it says.
+    prev_hash: str = ""
+    hash: str = ""
 
     case: Case | None = Relationship()
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
+from models.access import conflicted_case_ids
 from models.states import CaseState
 from models.supplements import open_request
 from models.tables import Case, Communication, Person, ReviewTask, Role, TaskStatus, local_date
@@ -49,16 +50,22 @@ class Task:
 
 
 def open_tasks(session: Session, person: Person, today: date) -> list[Task]:
+    """The person's tasks; a case in which they declared a conflict of interest is not one."""
     tasks = _review_tasks(session, person)
     if person.role is Role.case_officer:
         tasks += _officer_tasks(session, person)
     if person.role is Role.decision_maker:
         waiting = select(Case).where(Case.state == CaseState.awaiting_decision)
         tasks += [_task(case, TaskKind.decide, None) for case in session.exec(waiting)]
+    hidden = {c.case_reference for c in _cases(session, conflicted_case_ids(session, person))}
     return sorted(
-        tasks,
+        (t for t in tasks if t.case_reference not in hidden),
         key=lambda t: (not t.overdue(today), t.due or date.max, t.since, t.case_reference),
     )
+
+
+def _cases(session: Session, ids: set[int]) -> list[Case]:
+    return list(session.exec(select(Case).where(col(Case.id).in_(ids)))) if ids else []
 
 
 def _task(case: Case, kind: TaskKind, due: date | None, since: date | None = None) -> Task:

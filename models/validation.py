@@ -8,13 +8,15 @@ touches the database: intake stores only what passed.
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from models import identifiers
+from models.decisions import _months_after
 from models.tables import Call, Language
+from models.text import quoted
 
 MUNICIPALITIES = (
     "Askersund",
@@ -66,6 +68,7 @@ REQUIRED_TEXTS = ("project_title", "societal_challenge", "description", "target_
 OPTIONAL_TEXTS = ("innovation", "long_term_effects")
 MAX_TITLE = 200
 MAX_TEXT = 20_000
+MAX_DIGITS = 12  # kronor or hours: more is a typing error, and would not fit the database
 
 
 class FieldError(ValueError):
@@ -79,7 +82,7 @@ class Fault:
     reason: str
 
     def __str__(self) -> str:
-        shown = "(missing)" if self.value is None else repr(self.value)
+        shown = "(missing)" if self.value is None else quoted(self.value)
         return f"{self.field} = {shown}: {self.reason}"
 
 
@@ -129,6 +132,8 @@ def parse_amount(value: Any) -> int:
     """Whole kronor from 50000, "50 000", "50 000 kr", "50000,00" or "SEK 50,000"."""
     if isinstance(value, bool):
         raise FieldError("must be a whole number of kronor")
+    if isinstance(value, int | float) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
+        raise FieldError(f"has more than {MAX_DIGITS} digits")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -139,10 +144,12 @@ def parse_amount(value: Any) -> int:
     if not text:
         raise FieldError("is required")
     text = re.sub(r"[,.]00?$", "", text)
-    if re.fullmatch(r"\d{1,3}([,.]\d{3})+", text):
+    if re.fullmatch(r"[0-9]{1,3}([,.][0-9]{3})+", text):
         text = re.sub(r"[,.]", "", text)
-    if not text.isdigit():
+    if not re.fullmatch(r"[0-9]+", text):  # ASCII digits: not "²", "①" or "٣"
         raise FieldError("must be a whole number of kronor, such as 50000 or 50 000 kr")
+    if len(text) > MAX_DIGITS:
+        raise FieldError(f"has more than {MAX_DIGITS} digits")
     return int(text)
 
 
@@ -173,13 +180,18 @@ def parse_date(value: Any) -> date:
 
 
 def parse_email(value: Any) -> str:
+    """The address as it goes on the envelope: the domain in its ASCII (punycode) form, which
+    every server reads; a local part outside ASCII is kept, and sent with SMTPUTF8. What
+    cannot go on an envelope at all (quoted or bracketed parts, line breaks, bidi controls)
+    is refused here rather than failing at delivery."""
     text = _text(value)
     if not text:
         raise FieldError("is required")
     try:
-        return validate_email(text, check_deliverability=False).normalized
+        address = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:
         raise FieldError(f"is not a valid e-mail address ({error})") from None
+    return f"{address.local_part}@{address.ascii_domain}"
 
 
 def parse_municipality(value: Any) -> str:
@@ -249,7 +261,10 @@ class _Checker:
             return parse(value)
         except (FieldError, identifiers.IdentifierError) as error:
             self.faults.append(Fault(name, value, str(error)))
-            return None
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+            # a value no rule foresaw: this record is refused, the others go on
+            self.faults.append(Fault(name, value, f"cannot be read ({type(error).__name__})"))
+        return None
 
     def fault(self, name: str, reason: str) -> None:
         self.faults.append(Fault(name, self.record.get(name), reason))
@@ -366,8 +381,13 @@ def _check_period(
         return
     if end < start:
         check.fault("project_end", f"is before project_start ({start.isoformat()})")
-    elif (end.year - start.year) * 12 + end.month - start.month > call.max_project_months:
-        check.fault("project_end", f"the project may run at most {call.max_project_months} months")
+    elif end >= _months_after(start, call.max_project_months):
+        last = _months_after(start, call.max_project_months) - timedelta(days=1)
+        check.fault(
+            "project_end",
+            f"the project may run at most {call.max_project_months} months, "
+            f"to {last.isoformat()} at the latest",
+        )
     if received is not None and start < received:
         check.fault(
             "project_start",

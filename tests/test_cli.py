@@ -13,6 +13,7 @@ from tests.conftest import SAMPLES
 from tests.helpers import database_dump
 
 runner = CliRunner()
+OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 
 
 def grants(*args: str):
@@ -28,12 +29,12 @@ def test_intake_status_and_history(grants_home: Path) -> None:
     assert "8 application(s) read: 8 registered, 0 already registered, 0 refused" in result.output
     assert "no organisation number yet" in result.output
 
-    listing = grants("status")
+    listing = grants("status", "--as", OFFICER)
     assert listing.exit_code == 0
     assert "8 case(s)" in listing.output and "Skatekollektivet Askersund" in listing.output
     reference = next(w for w in listing.output.split() if w.endswith("RS6"))
 
-    detail = grants("status", reference.lower())
+    detail = grants("status", reference.lower(), "--as", OFFICER)
     assert detail.exit_code == 0, detail.output
     for expected in (
         "Rullbräda i Askersund",
@@ -48,7 +49,7 @@ def test_intake_status_and_history(grants_home: Path) -> None:
     ):
         assert expected in detail.text
 
-    missing = grants("status", "26RS99999")
+    missing = grants("status", "26RS99999", "--as", OFFICER)
     assert missing.exit_code == 2 and "no case with case reference" in missing.output
 
 
@@ -105,6 +106,6 @@ def test_two_intakes_at_once_in_two_processes(
     ]
     outputs = [p.communicate(timeout=300)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
-    listing = grants("status").output
+    listing = grants("status", "--as", OFFICER).output
     references = sorted(w for w in listing.split() if "RS" in w and w[:2].isdigit())
     assert len(references) == 8 and len(set(references)) == 8

@@ -46,6 +46,7 @@ def test_a_failed_delivery_stays_queued_and_is_sent_once_later(
     monkeypatch, grants_home: Path
 ) -> None:
     port = free_port()  # nothing listens here yet
+    monkeypatch.setenv("GRANTS_RETRY_DELAY", "0")  # back-off has its own test
     monkeypatch.setenv("GRANTS_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("GRANTS_SMTP_PORT", str(port))
     report = run_flow(intake, path=str(SAMPLES / "applications.csv"))
