@@ -43,6 +43,17 @@ NoteOption = Annotated[
     list[str] | None,
     typer.Option("--note", help="CRITERION=TEXT: why a requirement is not met or unclear."),
 ]
+IfNoReplyOption = Annotated[
+    OnExpiry | None,
+    typer.Option(help="If the supplement does not come: examine (the default) or dismiss."),
+]
+DismissBecauseOption = Annotated[
+    str,
+    typer.Option(
+        help="With --if-no-reply dismiss: why the gap prevents examining the application "
+        "(FL 20 §); the letter says so. Write it in the case's language."
+    ),
+]
 
 
 def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> None:
@@ -95,9 +106,8 @@ def checklist_command(
     missing: Annotated[
         list[str] | None, typer.Option(help="Anything else the applicant must supplement.")
     ] = None,
-    if_no_reply: Annotated[
-        OnExpiry | None, typer.Option(help="If the supplement does not come (default: config).")
-    ] = None,
+    if_no_reply: IfNoReplyOption = None,
+    dismiss_because: DismissBecauseOption = "",
 ) -> None:
     """The eligibility checklist. Without answers: show the formal checks and any findings."""
     given = {
@@ -121,6 +131,7 @@ def checklist_command(
             date.today(),
             missing or [],
             if_no_reply,
+            dismiss_because,
         )
         return f"{case.case_reference}: checklist recorded; the case is now '{state}'."
 
@@ -146,7 +157,8 @@ def request_supplement_command(
     case_reference: CaseArg,
     missing: Annotated[list[str], typer.Option(help="What the applicant must supplement.")],
     actor: AsOption = None,
-    if_no_reply: Annotated[OnExpiry | None, typer.Option()] = None,
+    if_no_reply: IfNoReplyOption = None,
+    dismiss_because: DismissBecauseOption = "",
 ) -> None:
     """Ask for a supplement during review or before the meeting."""
 
@@ -159,6 +171,7 @@ def request_supplement_command(
             Rules.from_config(settings.file),
             date.today(),
             if_no_reply,
+            dismiss_because,
         )
         return f"{case.case_reference}: supplement requested by {request.deadline.isoformat()}."
 

@@ -20,6 +20,8 @@ from models.communication import communicate, register_reply
 from models.community_talks import register_talk, upcoming_talks
 from models.db import transaction
 from models.decisions import (
+    adverse,
+    communicated,
     latest,
     prepare_draft,
     sign,
@@ -34,7 +36,6 @@ from models.tables import (
     STOCKHOLM,
     Answer,
     Case,
-    Communication,
     ConflictGround,
     Criterion,
     DecisionStatus,
@@ -74,9 +75,17 @@ class Script:
     conflicts: dict[str, tuple[ConflictGround, str]] = field(default_factory=dict)
     other_funding: tuple[str, ...] = ()
     meeting: bool = False
-    communicate: bool = False
-    reasons: dict[Criterion, str] = field(default_factory=dict)
+    reasons: dict[Criterion, str] = field(default_factory=dict)  # the reviewers'
+    # The case officer's own wording of the decision, per requirement (FL 32 §).
+    decision: dict[Criterion, str] = field(default_factory=dict)
+    not_met: tuple[str, ...] = ()
     decisive: str = ""
+    # The applicant's reply to a communication: (text, has comments), or None: no reply.
+    reply: tuple[str, bool] | None = (
+        "Vi har tagit del av underlaget och har inga synpunkter. / Styrelsen",
+        False,
+    )
+    reply_assessment: str = ""
 
 
 SCRIPTS = {
@@ -84,14 +93,15 @@ SCRIPTS = {
     "SI-2026-0102": Script(
         Recommendation.partly_granted,
         40_000,
-        communicate=True,
         conflicts={
             ACTIVA: (
                 ConflictGround.own_organisation,
                 "Stiftelsen Activa är samarbetspartner i projektet.",
             )
         },
-        decisive="Budgeten för inköp av utrustning är högre än projektet behöver.",
+        decisive="Budgeten tar upp 12 000 kr för inköp av utrustning. Rådgivningsgruppen "
+        "bedömer att 7 000 kr räcker, eftersom föreningen kan låna verktyg av kommunens "
+        "fritidsförvaltning; posten sätts därför ned med 5 000 kr.",
     ),
     "SI-2026-0103": Script(
         unclear={
@@ -106,9 +116,28 @@ SCRIPTS = {
         other_funding=(ARVSFONDEN,),
         reasons={
             Criterion.innovative: "Verksamheten finns redan i liknande form i Vivalla "
-            "genom fritidsgården; ansökan visar inte vad som är nytt."
+            "genom fritidsgården; ansökan visar inte vad som är nytt.",
+            Criterion.new_locally: "Fritidsgården i Vivalla har redan kvällsverksamhet "
+            "för killar i samma ålder.",
         },
-        decisive="Projektet uppfyller inte kravet på att vara nyskapande.",
+        decision={
+            Criterion.innovative: "Enligt rådgivningsgruppen bedriver fritidsgården i Vivalla "
+            "redan en liknande verksamhet för killar i samma ålder. Ansökan beskriver inte vad "
+            "projektet gör annorlunda eller vad som ska leva vidare när det är slut.",
+            Criterion.new_locally: "Av samma skäl är projektet inte nytt i Vivalla: en liknande "
+            "verksamhet finns redan där.",
+        },
+        not_met=("innovative", "new_locally"),
+        decisive="Projektet uppfyller inte kraven på att vara nyskapande och nytt lokalt, "
+        "eftersom en liknande verksamhet redan finns i Vivalla.",
+        reply=(
+            "Fritidsgården har öppet två kvällar i veckan för alla åldrar; vårt projekt "
+            "riktar sig till killar 10–13 år och deras föräldrar. / Styrelsen",
+            True,
+        ),
+        reply_assessment="Föreningen framhåller att projektet riktar sig till yngre killar och "
+        "deras föräldrar. Fritidsgårdens verksamhet omfattar enligt kommunen redan "
+        "föräldraträffar för samma åldersgrupp. Synpunkterna ändrar därför inte bedömningen.",
     ),
     "SI-2026-0105": Script(
         conflicts={
@@ -122,9 +151,22 @@ SCRIPTS = {
     "SI-2026-0107": Script(
         Recommendation.partly_granted,
         25_000,
-        decisive="Kostnaden för hyra av lokal är inte motiverad.",
+        decisive="Budgeten tar upp 5 000 kr för hyra av lokal, men kommunens familjecentral "
+        "upplåter lokalen utan kostnad enligt ansökan. Den posten stryks.",
     ),
-    "SI-2026-0108": Script(),
+    "SI-2026-0108": Script(
+        reasons={
+            Criterion.benefit_to_society: "Cricket brings together newly arrived young people "
+            "and long-time residents of Karlskoga.",
+            Criterion.innovative: "Coaching training for the young players makes the club "
+            "able to carry on after the project.",
+            Criterion.new_locally: "There is no cricket club for young people in the "
+            "municipality today.",
+            Criterion.anchored_with_partners: "The municipality and the school have "
+            "confirmed their support.",
+        },
+        reply=None,
+    ),
 }
 
 
@@ -241,43 +283,59 @@ def _meeting(session: Session, case: Case, rules: Rules, script: Script) -> int:
 
 
 def _draft(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    """The officer words the draft, communicates it when it goes against the applicant
+    (FL 25 §), weighs any comments in a new version, and submits it."""
     officer = _person(session, OFFICER)
     case = case_for(session, case.case_reference, officer, lock=True)
     draft = latest(session, case)
     if draft is None or draft.status is not DecisionStatus.draft:
-        prepare_draft(session, case, officer, rules, decisive=script.decisive)
-        return 1
-    communicated = session.exec(select(Communication).where(Communication.case_id == case.id))
-    if script.communicate and communicated.first() is None:
-        communicate(session, case, officer, rules, date.today())
-    elif script.communicate:
-        submit_for_decision(
+        prepare_draft(
             session,
             case,
             officer,
-            "Underlaget har kommunicerats och sökanden har yttrat sig utan invändningar.",
             rules,
+            reasons=_decision_reasons(case, script),
+            decisive=script.decisive,
+            not_met=list(script.not_met),
+        )
+    elif adverse(draft) and not communicated(session, draft):
+        communicate(session, case, officer, rules, date.today())
+    elif script.reply_assessment and not draft.reply_assessment:
+        prepare_draft(
+            session,
+            case,
+            officer,
+            rules,
+            reasons=draft.reasons,
+            decisive=draft.decisive,
+            not_met=[c for c, found in draft.findings.items() if found == "not_met"],
+            reply_assessment=script.reply_assessment,
         )
     else:
-        submit_for_decision(
-            session,
-            case,
-            officer,
-            "Sökanden har tagit del av allt underlag som beslutet grundas på.",
-            rules,
-        )
+        submit_for_decision(session, case, officer, rules)
     return 1
 
 
+def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
+    """The decision's own words per requirement: the script's, or the usual finding."""
+    usual = _FINDINGS_EN if case.language == "en" else _FINDINGS
+    return {c.value: script.decision.get(c, usual[c]) for c in Criterion}
+
+
 def _reply(session: Session, case: Case, rules: Rules, script: Script) -> int:
-    """The applicant answers the communication by e-mail; the officer registers it."""
+    """The applicant answers the communication by e-mail; the officer registers it. With
+    no reply, the case waits for the deadline (the sweep)."""
+    if script.reply is None:
+        return 0
     officer = _person(session, OFFICER)
+    text, has_comments = script.reply
     register_reply(
         session,
         case_for(session, case.case_reference, officer, lock=True),
         officer,
         "yttrande.txt",
-        b"Vi har tagit del av underlaget och har inga synpunkter. / Styrelsen",
+        text.encode(),
+        has_comments,
     )
     return 1
 
@@ -303,6 +361,12 @@ _FINDINGS = {
     "trovärdig.",
     Criterion.new_locally: "Något liknande finns inte i kommunen i dag.",
     Criterion.anchored_with_partners: "Samarbetspartnerna har bekräftat sitt stöd.",
+}
+_FINDINGS_EN = {
+    Criterion.benefit_to_society: "The project meets a clear social challenge in the municipality.",
+    Criterion.innovative: "The approach is new, and the plan for it to carry on is credible.",
+    Criterion.new_locally: "Nothing similar exists in the municipality today.",
+    Criterion.anchored_with_partners: "The partners have confirmed their support.",
 }
 
 

@@ -3,14 +3,11 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.tables import OnExpiry
-
 
 @dataclass(frozen=True)
 class Rules:
     supplement_working_days: int = 10
     supplement_reminder_working_days: int = 3
-    supplement_on_expiry: OnExpiry = OnExpiry.dismiss
     review_working_days: int = 10
     review_quorum: int = 2
     meeting_minutes: int = 90
@@ -24,8 +21,6 @@ class Rules:
     def from_config(cls, config: dict[str, Any]) -> "Rules":
         assessment = dict(config.get("assessment", {}))
         group = config.get("advisory_group", {})
-        if "supplement_on_expiry" in assessment:
-            assessment["supplement_on_expiry"] = OnExpiry(assessment["supplement_on_expiry"])
         return cls(
             **assessment,
             **config.get("decision", {}),

@@ -286,6 +286,7 @@ class SupplementRequest(SQLModel, table=True):
     missing: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     deadline: date
     on_expiry: OnExpiry
+    dismiss_because: str = ""  # the officer's reason the gap would prevent examination
     requested_by: str
     requested_at: datetime = Field(default_factory=utcnow)
     reminded_at: datetime | None = None
@@ -396,8 +397,10 @@ class Decision(SQLModel, table=True):
     outcome: Outcome
     amount: int | None = None  # granted amount; None unless granted or partly granted
     conditions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
-    decisive: str = ""  # the decisive circumstances (FL 32 §)
+    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))  # the wording
+    findings: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))  # Answer
+    decisive: str = ""  # the decisive circumstances (FL 32 §): for a cut, why
+    reply_assessment: str = ""  # what was made of the applicant's comments (FL 25 §)
     other_funding: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     final_report_due: date | None = None
     presenting_officer: str  # föredragande
@@ -419,10 +422,12 @@ class Communication(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     number: int
+    draft_version: int | None = None  # the draft whose content was communicated
     deadline: date
     sent_by: str
     sent_at: datetime = Field(default_factory=utcnow)
     replied_at: datetime | None = None
+    reply_has_comments: bool | None = None  # False: "we have no comments"
     expired_at: datetime | None = None
 
     case: Case = Relationship()

@@ -80,3 +80,13 @@ def subtract_working_days(end: date, count: int) -> date:
         while not is_working_day(day):
             day -= timedelta(days=1)
     return day
+
+
+def applicant_due(day: date) -> date:
+    """The one rule for every date an applicant must act by, and every date we promise:
+    a computed date that falls on a day off moves to the next working day (lag 1930:173).
+
+    Deadlines counted in working days already end on one; dates counted in weeks or
+    months (a final report, an expected decision) go through here.
+    """
+    return next_working_day(day)

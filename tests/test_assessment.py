@@ -482,22 +482,30 @@ def test_from_draft_to_signed_decision_through_the_command_line(
             "RF-SISU Örebro län: idrottslyftet",
         )
     grants("meeting", "skip", ref, "--as", OFFICER, "--reason", "Ansökan är tydlig.")
+    form = grants("draft", ref, "--as", OFFICER)  # the draft form: findings side by side
+    assert "Lena Holm" in form.text and "Inget liknande i Lindesberg." in form.text
+    assert "co-financing" in form.text
+    unworded = grants("draft", ref, "--as", OFFICER, "--decisive", "För hög budget.", ok=False)
+    assert "word the decision's finding on every basic requirement" in unworded.text
     grants(
         "draft",
         ref,
         "--as",
         OFFICER,
+        *REASONS,
         "--decisive",
         "Projektet uppfyller grundkraven; budgeten för material är för hög.",
     )
     before = len(smtp_server.messages)
+    uncommunicated = grants("submit-draft", ref, "--as", OFFICER, ok=False)
+    assert "communicate it first" in uncommunicated.text and "FL 25 §" in uncommunicated.text
     grants(
         "submit-draft",
         ref,
         "--as",
         OFFICER,
         "--no-communication-because",
-        "Sökanden har tagit del av allt underlag.",
+        "Sökanden har själv föreslagit den lägre budgeten vid mötet.",
     )
     [draft_mail] = smtp_server.wait_for(before + 1)[before:]
     assert draft_mail["To"] == DECISION_MAKER

@@ -85,10 +85,23 @@ def to_awaiting_decision(
                 rules,
             )
         skip_meeting(session, case, officer, "Ansökan är tydlig; inget möte behövs.")
-        prepare_draft(session, case, officer, rules)
+        adverse = recommendation is not Recommendation.granted
+        prepare_draft(
+            session,
+            case,
+            officer,
+            rules,
+            reasons=WORDING,
+            decisive="Budgeten för resor är för hög." if adverse else "",
+            not_met=["innovative"] if recommendation is Recommendation.refused else None,
+        )
         if submit:
-            submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.", rules)
+            unnecessary = "Sökanden har själv föreslagit beslutet vid mötet." if adverse else ""
+            submit_for_decision(session, case, officer, rules, unnecessary)
         return case.case_reference
+
+
+WORDING = {c.value: f"Beslutets bedömning av {c.value}." for c in Criterion}
 
 
 @pytest.fixture
@@ -156,13 +169,14 @@ def test_sent_back_drafts_come_back_as_a_new_version(small_budget: None) -> None
         case = case_for(session, ref, officer, lock=True)
         assert case.state == "drafting_decision"
         with pytest.raises(Refused, match="amount = 50000: must be between 20000 and 49999"):
-            prepare_draft(session, case, officer, Rules(), amount=50_000)
+            prepare_draft(session, case, officer, Rules(), amount=50_000, reasons=WORDING)
         second = prepare_draft(
             session,
             case,
             officer,
             Rules(),
             amount=45_000,
+            reasons=WORDING,
             decisive="Budgeten för lokalhyra är för hög.",
         )
         assert (second.version, second.outcome, second.amount) == (2, "partly_granted", 45_000)
@@ -248,9 +262,13 @@ def test_communication_waits_for_the_reply_or_the_deadline(small_budget: None) -
                 b"Hej",
             )
     [letter, _] = letters_of_kind("communication")
-    assert letter.data["proposal"] == {"outcome": "granted", "amount": 35_000}
+    assert letter.data["proposal"] == {
+        "outcome": "granted",
+        "amount": 35_000,
+        "requested_amount": 35_000,
+    }
     titles = [m["title"] for m in letter.data["material"]]
-    assert "Rådgivningsgruppens bedömning: Samhällsnytta" in titles
+    assert "Förslagets bedömning: Samhällsnytta – uppfyllt" in titles
     assert any(t.startswith("Tjänsteanteckning") for t in titles)  # the skipped meeting's note
 
     with transaction(settings.db_url) as session:
@@ -320,7 +338,7 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
 
 
 def test_the_decision_maker_amends_then_signs(small_budget: None) -> None:
-    ref = to_awaiting_decision("SI-2026-0106", Recommendation.granted)
+    ref = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40_000)
     settings = load()
     rules = Rules.from_config(settings.file)
     with transaction(settings.db_url) as session:
@@ -328,25 +346,27 @@ def test_the_decision_maker_amends_then_signs(small_budget: None) -> None:
         case = case_for(session, ref, maker, lock=True)
         with pytest.raises(Refused, match="only a decision_maker may amend"):
             amend(session, case, officer, rules, amount=30_000)
+        with pytest.raises(Refused, match="further against the applicant than what they have seen"):
+            amend(session, case, maker, rules, amount=30_000)
         amended = amend(
             session,
             case,
             maker,
             rules,
             Outcome.partly_granted,
-            30_000,
-            "Kostnaderna för resor är för höga.",
+            45_000,
+            "Kostnaderna för resor är något för höga.",
             ["Redovisa resorna särskilt."],
         )
-        assert (amended.version, amended.amount, amended.prepared_by) == (2, 30_000, DECISION_MAKER)
+        assert (amended.version, amended.amount, amended.prepared_by) == (2, 45_000, DECISION_MAKER)
         assert "Redovisa resorna särskilt." in amended.conditions
         signed = sign(session, case, maker, rules)
-        assert signed.version == 2 and signed.amount == 30_000
+        assert signed.version == 2 and signed.amount == 45_000
     with transaction(settings.db_url) as session:
         statuses = [d.status for d in session.exec(select(Decision).order_by(Decision.version))]
         assert statuses == ["superseded", "signed"]
         [letter] = session.exec(select(Letter).where(Letter.kind == "decision")).all()
-        assert letter.data["amount"] == 30_000 and letter.data["outcome"] == "partly_granted"
+        assert letter.data["amount"] == 45_000 and letter.data["outcome"] == "partly_granted"
 
 
 def test_a_sent_decision_letter_cannot_be_replaced(small_budget: None) -> None:

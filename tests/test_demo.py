@@ -27,16 +27,20 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
         [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
         assert outcome in row and amount in row and state in row, row
     letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
-    assert len(letters) == 35
+    assert len(letters) == 37
     kinds = ("beslut", "mottagningsbekraftelse", "forslag-till-beslut-1")
     assert all(any(name.endswith(f"-{k}.pdf") for name in letters) for k in kinds)
     assert any("begaran-om-komplettering" in n for n in letters)
-    assert any("kommunicering" in n for n in letters)
+    # FL 25 §: every draft against the applicant (RS2, RS4, RS7) was communicated first.
+    assert sorted(n for n in letters if "kommunicering" in n) == [
+        f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7)
+    ]
     assert sum("inbjudan-samhallssamtal" in n for n in letters) == 6
     refusal = " ".join(
         pdf_pages(next((grants_home / "letters").glob("*RS4-beslut.pdf")).read_bytes())
     )
     assert "avslår ansökan" in refusal and "Allmänna arvsfonden" in refusal
+    assert "kommit in med synpunkter" in refusal and "ändrar därför inte bedömningen" in refusal
     english = " ".join(
         pdf_pages(
             (
@@ -46,11 +50,11 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
     )
     assert "Area Manager, Culture and Civil Society" in english
     assert "Development Officer, Civil Society" in english
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 35
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 37
 
     before = database_dump(grants_home)
     again = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
     assert again.exit_code == 0, again.output
     assert "0 registered, 8 already registered" in again.output
     assert database_dump(grants_home) == before
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 35
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 37
