@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from grants import mail, render
 from grants.calendar_invite import calendar_invite
 from grants.settings import Settings, load
+from models import clock
 from models.db import transaction
 from models.delivery import Deliverable, claim, mark_failed, mark_sent, queued_ids
 from models.letters import MEETING_INVITATION, attach_pdf, letter_context, letters_to_render
@@ -137,7 +138,7 @@ def send_letters() -> dict[str, int]:
 
     Started after every step a person takes, and by the sweep.
     """
-    settings, today = load(), date.today()
+    settings, today = load(), clock.today()
     created = render_letters(settings, today)
     notices = deliver_notices(settings)
     return (

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from models.tables import Letter
+from models.tables import Letter, utcnow
 
 
 def _escape(text: str) -> str:
@@ -42,7 +42,7 @@ def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
         "METHOD:REQUEST",
         "BEGIN:VEVENT",
         f"UID:{letter.letter_key.replace('/', '-')}@{domain}",
-        f"DTSTAMP:{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTAMP:{utcnow().strftime('%Y%m%dT%H%M%SZ')}",
         f"DTSTART:{_utc(data['starts_at'])}",
         f"DTEND:{_utc(data['ends_at'])}",
         f"SUMMARY:{_escape(summary)}",

@@ -15,6 +15,7 @@ from grants.intake_files import UnreadableFile, read_records
 from grants.render import format_amount
 from grants.settings import SAMPLES, Settings, load
 from grants.steps import PEOPLE
+from models import clock
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
 from models.cases import assessment_record, letter_counts, letters_of, list_cases
@@ -343,9 +344,11 @@ def demo_command() -> None:
     from grants import demo
 
     settings = _settings()
-    if _intake(settings, SAMPLES / "applications.json", None, True):
-        raise typer.Exit(1)
-    demo.run(settings)
+    with clock.simulated():  # the call's weeks, from the next working morning on
+        clock.move_to(demo.next_morning())
+        if _intake(settings, SAMPLES / "applications.json", None, True):
+            raise typer.Exit(1)
+        demo.run(settings)
     rows = demo.summary(settings)
     table = Table(title="The call after the demo", title_justify="left")
     for column in ("Case", "Organisation", "Outcome", "Amount", "Letters sent", "State"):

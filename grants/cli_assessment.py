@@ -16,6 +16,7 @@ from grants.cli import AsOption, _fail, _settings, app, out
 from grants.embedded import run_flow
 from grants.settings import Settings
 from grants.steps import OFFICERS, REVIEWERS, CaseStep, Step, on_case, send_follow_up, take_step
+from models import clock
 from models.access import case_for
 from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
 from models.db import transaction
@@ -326,9 +327,16 @@ def meeting_book_command(
     starts_at = _meeting_time(at)
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        length = minutes or Rules.from_config(settings.file).meeting_minutes
+        rules = Rules.from_config(settings.file)
         meeting = book_meeting(
-            session, case, officer, starts_at, length, place, datetime.now(STOCKHOLM)
+            session,
+            case,
+            officer,
+            starts_at,
+            minutes or rules.meeting_minutes,
+            place,
+            clock.now(),
+            rules.meeting_hours,
         )
         return f"{case.case_reference}: meeting {meeting.number} booked for {at}, {place}."
 
@@ -348,7 +356,7 @@ def meeting_note_command(
     body = text if text is not None else _read_text(file)
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        document_meeting(session, case, officer, body, datetime.now(STOCKHOLM))
+        document_meeting(session, case, officer, body, clock.now())
         return f"{case.case_reference}: file note recorded; the case is now '{case.state}'."
 
     act_on_case(case_reference, actor, OFFICERS, step)
@@ -380,7 +388,8 @@ def sweep_command() -> None:
         f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} supplement "
         f"deadline(s) passed, {done['review_reminders']} review reminder(s), "
         f"{done['communications_expired']} communication deadline(s) passed, "
-        f"{done['talk_invitations']} Community Talk invitation(s); {done['sent']} letter(s) "
+        f"{done['talk_invitations']} Community Talk invitation(s), {done['delay_notices']} "
+        f"delay notice(s); {done['sent']} letter(s) "
         f"and {done['notices_sent']} notice(s) sent."
     )
 

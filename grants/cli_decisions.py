@@ -1,7 +1,7 @@
 """Commands for the draft decision and the delegated decision."""
 
 import csv
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +14,7 @@ from grants.cli_assessment import CaseArg, act, act_on_case, criterion_pairs, re
 from grants.render import render_pdf
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, PEOPLE
+from models import clock
 from models.checklist import CRITERIA
 from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
@@ -301,16 +302,25 @@ app.add_typer(talk_app, name="talk")
 @talk_app.command("add")
 def talk_add_command(
     held_on: Annotated[str, typer.Option("--date", help="YYYY-MM-DD.")],
-    theme: Annotated[str, typer.Option()],
+    theme: Annotated[str, typer.Option(help="The theme, in Swedish.")],
+    theme_en: Annotated[str, typer.Option(help="The theme, in English.")],
     venue: Annotated[str, typer.Option()],
+    at: Annotated[str, typer.Option("--time", help="Time of day, HH:MM.")] = "14:00",
     actor: AsOption = None,
 ) -> None:
-    """Register a Community Talk; the sweep invites funded projects to it."""
+    """Register a Community Talk (two a year); the sweep invites funded projects to it."""
     day = _date_option("--date", held_on)
+    try:
+        starts = time.fromisoformat(at)
+    except ValueError:
+        raise _fail(f"--time {at!r}: write the time as HH:MM") from None
 
     def step(session: Session, settings: Settings, officer: Person) -> str:
-        talk = register_talk(session, officer, day, theme, venue, date.today())
-        return f"Community Talk on {talk.held_on.isoformat()}: {talk.theme}, {talk.venue}."
+        talk = register_talk(session, officer, day, theme, venue, clock.today(), starts, theme_en)
+        return (
+            f"Community Talk on {talk.held_on.isoformat()} at {talk.starts_at}: "
+            f"{talk.theme}, {talk.venue}."
+        )
 
     act(actor, OFFICERS, step)
 

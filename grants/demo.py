@@ -8,16 +8,18 @@ crash, takes up where it stopped and never does a step twice.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
 from grants.settings import Settings
+from models import clock
 from models.access import case_for
+from models.cases import list_cases
 from models.checklist import Finding, complete_checklist
 from models.communication import communicate, register_reply
-from models.community_talks import register_talk, upcoming_talks
+from models.community_talks import invitation_due, register_talk, upcoming_talks
 from models.db import transaction
 from models.decisions import (
     adverse,
@@ -36,15 +38,20 @@ from models.tables import (
     STOCKHOLM,
     Answer,
     Case,
+    Communication,
     ConflictGround,
     Criterion,
     DecisionStatus,
+    Meeting,
+    MeetingStatus,
     Person,
     Recommendation,
     ReviewTask,
     SupplementRequest,
     TaskStatus,
+    local_time,
 )
+from models.working_days import add_working_days, next_working_day
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 COOMPANION = "johan.ek@coompanion.example.se"
@@ -54,13 +61,21 @@ ARVSFONDEN = (
     "Allmänna arvsfonden: stöd till nya verksamheter för barn och unga; "
     "rådgivarna hjälper gärna till med ansökan."
 )
-TALKS = (
+TALKS = (  # the Partnership's two talks a year
     (
         date(2028, 3, 16),
+        time(14),
         "Skateboard och odling – kan det vara sociala innovationer?",
+        "Skateboarding and growing vegetables – can they be social innovations?",
         "Kulturhuset, Örebro",
     ),
-    (date(2028, 9, 21), "Tillsammans möter vi samhällsutmaningar", "Örebro slott"),
+    (
+        date(2028, 9, 21),
+        time(13, 30),
+        "Tillsammans möter vi samhällsutmaningar",
+        "Meeting society's challenges together",
+        "Örebro slott",
+    ),
 )
 
 
@@ -74,7 +89,7 @@ class Script:
     supplement: str = ""
     conflicts: dict[str, tuple[ConflictGround, str]] = field(default_factory=dict)
     other_funding: tuple[str, ...] = ()
-    meeting: bool = False
+    meeting: time | None = None  # the time of day it is booked for; None: skipped
     reasons: dict[Criterion, str] = field(default_factory=dict)  # the reviewers'
     # The case officer's own wording of the decision, per requirement (FL 32 §).
     decision: dict[Criterion, str] = field(default_factory=dict)
@@ -89,7 +104,7 @@ class Script:
 
 
 SCRIPTS = {
-    "SI-2026-0101": Script(meeting=True),
+    "SI-2026-0101": Script(meeting=time(10)),
     "SI-2026-0102": Script(
         Recommendation.partly_granted,
         40_000,
@@ -147,12 +162,13 @@ SCRIPTS = {
             )
         }
     ),
-    "SI-2026-0106": Script(meeting=True),
+    "SI-2026-0106": Script(meeting=time(13, 30)),
     "SI-2026-0107": Script(
         Recommendation.partly_granted,
         25_000,
         decisive="Budgeten tar upp 5 000 kr för hyra av lokal, men kommunens familjecentral "
         "upplåter lokalen utan kostnad enligt ansökan. Den posten stryks.",
+        reply=None,  # no reply by the deadline: the draft goes on without one
     ),
     "SI-2026-0108": Script(
         reasons={
@@ -171,7 +187,9 @@ SCRIPTS = {
 
 
 def run(settings: Settings) -> None:
-    """Act on every scripted case until only the calendar can move it, then send letters."""
+    """Act on every scripted case until nothing is left for the calendar or the people,
+    on the simulated clock (models.clock) the caller started: a round a working day, and
+    when nobody acts, straight on to when the calendar next moves a case."""
     from flows.assessment import sweep
     from flows.letters import send_letters
     from grants.embedded import run_flow
@@ -179,12 +197,49 @@ def run(settings: Settings) -> None:
     rules = Rules.from_config(settings.file)
     with transaction(settings.db_url) as session:
         _register_talks(session)
-    for _ in range(12):  # each round: people act, letters go, the sweep does what is due
+    for _ in range(MAX_ROUNDS):  # a round: people act, letters go, the sweep does what is due
         acted = sum(_act(settings, rules, submission_id) for submission_id in SCRIPTS)
         run_flow(send_letters)
-        run_flow(sweep)
-        if not acted:
+        swept = run_flow(sweep)
+        if acted or any(swept[k] for k in ("expired", "communications_expired")):
+            clock.move_to(next_morning())  # someone has a step to take tomorrow
+            continue
+        waiting_for = _next_due(settings)
+        if waiting_for is None:
             return
+        clock.move_to(waiting_for)
+
+
+MAX_ROUNDS = 60
+
+
+def next_morning() -> datetime:
+    """09.00 on the next working day: people act once a working day."""
+    day = next_working_day(clock.today() + timedelta(days=1))
+    return datetime.combine(day, time(9), tzinfo=STOCKHOLM)
+
+
+def _next_due(settings: Settings) -> datetime | None:
+    """When the calendar next moves a case on by itself: the morning after a deadline, the
+    end of a booked meeting, the day an invitation to a Community Talk is due."""
+    with transaction(settings.db_url) as session:
+        days = [
+            r.deadline + timedelta(days=1)
+            for r in session.exec(select(SupplementRequest))
+            if r.received_at is None and r.expired_at is None
+        ] + [
+            c.deadline + timedelta(days=1)
+            for c in session.exec(select(Communication))
+            if c.replied_at is None and c.expired_at is None
+        ]
+        days += [invitation_due(case) for case in list_cases(session, CaseState.decided)]
+        moments = [
+            local_time(m.ends_at) + timedelta(minutes=30)
+            for m in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.booked))
+        ]
+    moments += [datetime.combine(next_working_day(d), time(9), tzinfo=STOCKHOLM) for d in days]
+    later = [m for m in moments if m > clock.now()]
+    return min(later) if later else None
 
 
 def _act(settings: Settings, rules: Rules, submission_id: str) -> int:
@@ -209,7 +264,7 @@ def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> in
         c: Finding(Answer.unclear, unclear[c]) if c in unclear else Finding(Answer.met)
         for c in Criterion
     }
-    complete_checklist(session, case, officer, findings, rules, date.today())
+    complete_checklist(session, case, officer, findings, rules, clock.today())
     return 1
 
 
@@ -255,29 +310,38 @@ def _review(session: Session, case: Case, rules: Rules, script: Script) -> int:
 
 
 def _meeting(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    """Book the meeting a few working days ahead, and write the file note once it has been
+    held (the simulated clock gets there); or skip it with a reason."""
     officer = _person(session, OFFICER)
     case = case_for(session, case.case_reference, officer, lock=True)
-    if not script.meeting:
+    if script.meeting is None:
         skip_meeting(session, case, officer, "Ansökan är tydlig och rådgivningsgruppen är enig.")
         return 1
-    starts = datetime.combine(date.today() + timedelta(days=7), time(10), tzinfo=STOCKHOLM)
-    book_meeting(
-        session,
-        case,
-        officer,
-        starts,
-        rules.meeting_minutes,
-        "Regionens hus, Eklundavägen 1, Örebro",
-        datetime.now(UTC),
-    )
-    # The scripted officer writes the file note after the meeting: a week from now.
+    booked = session.exec(
+        select(Meeting).where(Meeting.case_id == case.id, Meeting.status == MeetingStatus.booked)
+    ).first()
+    if booked is None:
+        day = add_working_days(clock.today(), 3)
+        book_meeting(
+            session,
+            case,
+            officer,
+            datetime.combine(day, script.meeting, tzinfo=STOCKHOLM),
+            rules.meeting_minutes,
+            "Regionens hus, Eklundavägen 1, Örebro",
+            clock.now(),
+            rules.meeting_hours,
+        )
+        return 1
+    if local_time(booked.ends_at) > clock.now():
+        return 0  # not held yet
     document_meeting(
         session,
         case,
         officer,
         "Föreningen berättade om hur de unga själva leder "
         "arbetet och om kommunens stöd. Inga nya uppgifter om budgeten.",
-        starts + timedelta(hours=2),
+        clock.now(),
     )
     return 1
 
@@ -299,7 +363,7 @@ def _draft(session: Session, case: Case, rules: Rules, script: Script) -> int:
             not_met=list(script.not_met),
         )
     elif adverse(draft) and not communicated(session, draft):
-        communicate(session, case, officer, rules, date.today())
+        communicate(session, case, officer, rules, clock.today())
     elif script.reply_assessment and not draft.reply_assessment:
         prepare_draft(
             session,
@@ -372,10 +436,11 @@ _FINDINGS_EN = {
 
 def _register_talks(session: Session) -> None:
     officer = _person(session, OFFICER)
-    known = {talk.held_on for talk in upcoming_talks(session, date.today())}
-    for held_on, theme, venue in TALKS:
-        if held_on not in known and held_on > date.today():
-            register_talk(session, officer, held_on, theme, venue, date.today())
+    today = clock.today()
+    known = {talk.held_on for talk in upcoming_talks(session, today)}
+    for held_on, starts_at, theme, theme_en, venue in TALKS:
+        if held_on not in known and held_on > today:
+            register_talk(session, officer, held_on, theme, venue, today, starts_at, theme_en)
 
 
 def summary(settings: Settings) -> list[dict[str, Any]]:

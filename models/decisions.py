@@ -477,8 +477,11 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
             for e in decision.participants
             if e in people
         ],
-        "delegation_point": rules.delegation_point,
-        "guidelines_version": case.call.guidelines_version,
+        "delegation_point": rules.delegation_point_en
+        if case.language == "en"
+        else rules.delegation_point,
+        "guidelines_version": (case.call.guidelines_version_en if case.language == "en" else "")
+        or case.call.guidelines_version,
         "reasons": decision.reasons,
         "findings": decision.findings,
         "co_financing": co_financing(case, decision.amount)

@@ -11,10 +11,12 @@ class Rules:
     review_working_days: int = 10
     review_quorum: int = 2
     meeting_minutes: int = 90
+    meeting_hours: str = "08:00-17:00"  # office hours: meetings start and end within them
     advisory_group: tuple[str, ...] = field(default_factory=tuple)  # reviewers' e-mails
     include_case_officer: bool = True
     communication_working_days: int = 10
     delegation_point: str = "kulturnämndens delegationsordning"
+    delegation_point_en: str = "the Cultural Affairs Committee's delegation rules"
     final_report_months: int = 2
 
     @classmethod

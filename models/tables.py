@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
 
+from models import clock
 from models.states import CaseState
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, by the domain's clock (models.clock): real time outside a simulation."""
+    return clock.now()
 
 
 def local_time(moment: datetime) -> datetime:
@@ -131,6 +133,7 @@ class Call(SQLModel, table=True):
     maximum_grant: int
     closed_months: list[int] = Field(sa_column=Column(JSON, nullable=False))
     guidelines_version: str
+    guidelines_version_en: str = ""  # the same guidelines, named in English letters
     co_financing_hourly_rate: int = 330
     max_project_months: int = 24
     handling_weeks: int = 8  # what the acknowledgement promises
@@ -199,6 +202,8 @@ class Case(SQLModel, table=True):
     target_group: str
     partners: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    expected_decision_on: date | None = None  # promised in the acknowledgement (FL 11 §)
+    delay_notified_at: datetime | None = None  # the one delay notice, when it was ordered
     proposed_outcome: Outcome | None = None  # set when the case goes to a draft decision
     proposal_reason: str | None = None
 
@@ -350,6 +355,7 @@ class Meeting(SQLModel, table=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     place: str = ""
+    participants: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # e-mails
     booked_by: str
     booked_at: datetime = Field(default_factory=utcnow)
 
@@ -440,7 +446,9 @@ class CommunityTalk(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     held_on: date = Field(index=True)
+    starts_at: str = "14:00"  # time of day, Swedish time
     theme: str
+    theme_en: str = ""  # the theme as English letters give it
     venue: str
     registered_by: str
     registered_at: datetime = Field(default_factory=utcnow)

@@ -6,6 +6,8 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from models import clock
+from models.delays import UNDECIDED, is_old
 from models.states import CaseState
 from models.supplements import open_request
 from models.tables import Case, Person, ReviewTask, Role, TaskStatus
@@ -26,7 +28,10 @@ class Task:
     due: date | None
 
 
-def open_tasks(session: Session, person: Person) -> list[Task]:
+def open_tasks(session: Session, person: Person, today: date | None = None) -> list[Task]:
+    """Open review tasks; for a case officer also their cases' next steps and the cases
+    older than six months (FL 12 §)."""
+    today = today or clock.today()
     tasks = [
         Task(
             t.case.case_reference,
@@ -62,4 +67,20 @@ def open_tasks(session: Session, person: Person) -> list[Task]:
                     request.deadline if request else None,
                 )
             )
+        tasks += [
+            Task(
+                case.case_reference,
+                case.project_title,
+                "older than six months: the applicant may ask for a decision, which must then "
+                "come within four weeks (FL 12 §)",
+                case.date_received,
+                None,
+            )
+            for case in session.exec(
+                select(Case).where(
+                    Case.case_officer_id == person.id, col(Case.state).in_(UNDECIDED)
+                )
+            )
+            if is_old(case, today)
+        ]
     return sorted(tasks, key=lambda t: (t.since, t.case_reference))

@@ -6,7 +6,7 @@ conflict of interest in it.
 """
 
 import csv
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from models.tables import (
     Person,
     ReviewTask,
 )
-from models.working_days import add_working_days
+from models.working_days import add_working_days, next_working_day
 from tests.conftest import SAMPLES, Mailbox
 from tests.helpers import database_dump, pdf_pages
 
@@ -194,9 +194,7 @@ def test_supplement_conflict_review_meeting_then_ready_for_the_draft_decision(
     assert the_case().state == "applicant_meeting"
 
     # The meeting: an invitation with a calendar file, then the file note.
-    starts = (datetime.now() + timedelta(days=7)).replace(
-        hour=10, minute=0, second=0, microsecond=0
-    )
+    starts = datetime.combine(next_working_day(date.today() + timedelta(days=7)), time(10))
     grants(
         "meeting",
         "book",
@@ -215,7 +213,7 @@ def test_supplement_conflict_review_meeting_then_ready_for_the_draft_decision(
     invitation_text = " ".join(pdf_pages(attachment(invitation, ".pdf")))
     assert "Lena Holm" in invitation_text and "Johan Ek" not in invitation_text
     early_note = grants("meeting", "note", ref, "--as", OFFICER, "--text", "Vi talade.", ok=False)
-    assert "once it has taken place" in early_note.text
+    assert "once it has been held" in early_note.text
     with transaction(load().db_url) as session:
         case = session.exec(select(Case).where(Case.case_reference == ref)).one()
         officer = session.exec(select(Person).where(Person.email == OFFICER)).one()

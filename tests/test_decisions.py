@@ -2,7 +2,7 @@
 is final, and the call's budget holds, also against two signatures at once."""
 
 import threading
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -307,8 +307,16 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
             register_talk(session, officer, date.today(), "För sent", "Örebro", date.today())
         with pytest.raises(Refused, match="only a case_officer may register"):
             register_talk(session, maker, date(2028, 3, 1), "Tema", "Örebro", date.today())
+        with pytest.raises(Refused, match="in Swedish and in English"):
+            register_talk(session, officer, date(2028, 3, 1), "Tema", "Örebro", date.today())
         register_talk(
-            session, officer, date(2027, 10, 7), "Ungas hälsa", "Örebro slott", date.today()
+            session,
+            officer,
+            date(2027, 10, 7),
+            "Ungas hälsa",
+            "Örebro slott",
+            date.today(),
+            theme_en="Young people's health",
         )
         register_talk(
             session,
@@ -317,11 +325,26 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
             "Skateboard och odling – kan det vara sociala innovationer?",
             "Kulturhuset i Örebro",
             date.today(),
+            time(14),
+            "Skateboarding and growing vegetables – social innovations?",
         )
-    assert [run_flow(sweep)["talk_invitations"] for _ in range(2)] == [1, 0]
+        register_talk(
+            session, officer, date(2028, 9, 21), "Tema", "Örebro", date.today(), time(13), "Theme"
+        )
+        with pytest.raises(Refused, match="2028 already has 2 talks"):
+            register_talk(
+                session, officer, date(2028, 11, 2), "Tema", "Örebro", date.today(), time(13), "T"
+            )
+    # Invited as the project nears its end (31 December 2027), not before, and only once.
+    assert run_flow(sweep, today=date(2027, 12, 2))["talk_invitations"] == 0
+    assert [run_flow(sweep, today=date(2027, 12, 3))["talk_invitations"] for _ in range(2)] == [
+        1,
+        0,
+    ]
     assert state_of(ref) == "reporting"
     text = " ".join(pdf_pages(letter_pdf("community_talk_invitation", ref)))
-    assert "16 mars 2028" in text and "Kulturhuset i Örebro" in text
+    assert "16 mars 2028" in text and "Kulturhuset i Örebro" in text and "kl. 14.00" in text
+    assert "Svara senast 24 februari 2028" in text  # three weeks before, a working day
     assert "7 oktober 2027" not in text  # before the project ends: not that one
 
     with transaction(settings.db_url) as session:

@@ -1,11 +1,12 @@
 """The README's first command: the whole call, twice, as a new user runs it."""
 
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from grants.cli import app
-from tests.helpers import database_dump, pdf_pages
+from tests.helpers import database_dump, pdf_pages, swedish_template_words
 
 EXPECTED = {  # case → (outcome, amount, state)
     "RS1": ("granted", "35 000 kr", "reporting"),
@@ -50,6 +51,12 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
     )
     assert "Area Manager, Culture and Civil Society" in english
     assert "Development Officer, Civil Society" in english
+    swedish = swedish_template_words()
+    for name in sorted(n for n in letters if n.startswith("26RS8")):
+        text = " ".join(pdf_pages((grants_home / "letters" / name).read_bytes()))
+        text = re.sub(r"\S+@\S+|www\.\S+", " ", text)  # addresses are names, not words
+        found = {w.lower() for w in re.findall(r"[A-Za-zÅÄÖåäöÉé]{4,}", text)} & swedish
+        assert not found, f"{name}: Swedish from our templates: {sorted(found)}"
     assert len(list((grants_home / "outbox").glob("*.eml"))) == 37
 
     before = database_dump(grants_home)

@@ -69,12 +69,13 @@ def test_english_on_request(samples_taken_in: Path) -> None:
     assert letter.filename.endswith("-acknowledgement.pdf")
 
 
-def test_letter_is_pdf_a_with_title_and_language(samples_taken_in: Path) -> None:
+def test_letter_is_tagged_pdf_a_with_title_and_language(samples_taken_in: Path) -> None:
     pdf = letter_of("SI-2026-0101").pdf
     reader = PdfReader(io.BytesIO(pdf))
     catalog = reader.trailer["/Root"]
     xmp = catalog["/Metadata"].get_object().get_data()
-    assert b'pdfaid:part="2" pdfaid:conformance="B"' in xmp
+    assert b'pdfaid:part="2" pdfaid:conformance="A"' in xmp  # level A: tagged
+    assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"]
     assert catalog["/Lang"] == "sv"
     assert reader.metadata.title.startswith("Mottagningsbekräftelse")
     assert reader.metadata.author == "Region Örebro län"
