@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from grants import mail, render
-from grants.calendar_invite import calendar_invite
+from grants.calendar_invite import CONTENT_TYPE, calendar_invite
 from grants.settings import Settings, load
 from models import clock
 from models.db import transaction
@@ -72,7 +72,8 @@ def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMes
     subject, body = render.render_text(template, context).split("\n\n", 1)
     attachments = [(letter.filename, letter.pdf, "application/pdf")]
     if letter.kind == MEETING_INVITATION:
-        attachments.append(("inbjudan.ics", calendar_invite(letter, authority), "text/calendar"))
+        name = "inbjudan.ics" if letter.language == "sv" else "invitation.ics"
+        attachments.append((name, calendar_invite(letter, authority), CONTENT_TYPE))
     return mail.build_message(
         authority["mail_from"],
         letter.recipient,

@@ -34,8 +34,12 @@ def build_message(
     message["Message-ID"] = make_msgid(idstring=identity, domain=domain)
     message.set_content(body)
     for filename, content, mime in attachments:
-        maintype, subtype = mime.split("/", 1)
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        kind, *options = (part.strip() for part in mime.split(";"))
+        maintype, subtype = kind.split("/", 1)
+        params = dict(option.split("=", 1) for option in options)
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=filename, params=params
+        )
     return message
 
 

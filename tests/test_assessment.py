@@ -210,6 +210,12 @@ def test_supplement_conflict_review_meeting_then_ready_for_the_draft_decision(
     assert invitation["Subject"].startswith(f"Inbjudan till möte {ref}")
     ics = attachment(invitation, ".ics").decode()
     assert "BEGIN:VEVENT" in ics and "LOCATION:Regionens hus\\, Eklundavägen 1\\, Örebro" in ics
+    [part] = [p for p in invitation.iter_attachments() if p.get_filename() == "inbjudan.ics"]
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_param("method") == "REQUEST" and part.get_param("charset") == "UTF-8"
+    unfolded = ics.replace("\r\n ", "")
+    assert f"ORGANIZER;CN=Maria Lindqvist:mailto:{OFFICER}" in unfolded  # replies reach her
+    assert f"Handläggare: Maria Lindqvist\\, {OFFICER}" in unfolded
     invitation_text = " ".join(pdf_pages(attachment(invitation, ".pdf")))
     assert "Lena Holm" in invitation_text and "Johan Ek" not in invitation_text
     early_note = grants("meeting", "note", ref, "--as", OFFICER, "--text", "Vi talade.", ok=False)
