@@ -335,19 +335,18 @@ def export_letters_command(
 
 @app.command("demo")
 def demo_command() -> None:
-    """The main job: the eight seed projects through the whole path, with scripted people.
-
-    Intake, checklist (one supplement), review (two conflicts of interest), meetings, drafts,
-    one communication before decision, the decisions (one refusal with advice on other
-    funding, two partly granted), letters, and Community Talk invitations.
+    """The main job: the eight seed projects and two more through the whole path, with
+    scripted people on a simulated clock: every outcome (granted, partly granted, refused,
+    dismissed, closed), communication before the adverse ones, letters, Community Talks.
     """
     from grants import demo
 
     settings = _settings()
     with clock.simulated():  # the call's weeks, from the next working morning on
         clock.move_to(demo.next_morning())
-        if _intake(settings, SAMPLES / "applications.json", None, True):
-            raise typer.Exit(1)
+        for export in ("applications.json", "demo_more.json"):
+            if _intake(settings, SAMPLES / export, None, True):
+                raise typer.Exit(1)
         demo.run(settings)
     rows = demo.summary(settings)
     table = Table(title="The call after the demo", title_justify="left")

@@ -34,6 +34,7 @@ from models.errors import Refused
 from models.reference_data import open_office
 from models.rules import Rules
 from models.tables import Case, Criterion, Outcome, Person
+from models.withdrawal import register_withdrawal
 
 OutcomeOption = Annotated[Outcome | None, typer.Option(help="Default: what the reviews say.")]
 AmountOption = Annotated[int | None, typer.Option(help="Kronor granted.")]
@@ -291,6 +292,28 @@ def reply_command(
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         register_reply(session, case, officer, file.name, content, not no_comments)
         return f"{case.case_reference}: reply registered; revise and submit the draft."
+
+    act_on_case(case_reference, actor, OFFICERS, step)
+
+
+@app.command("withdraw")
+def withdraw_command(
+    case_reference: CaseArg,
+    file: Annotated[Path, typer.Argument(help="The applicant's withdrawal (återkallelse).")],
+    reason: Annotated[
+        str, typer.Option(help="What closing the case rests on, in the case's language.")
+    ],
+    actor: AsOption = None,
+) -> None:
+    """The applicant withdraws: the case goes to a draft that closes it (avskrivs)."""
+    content = read_file_argument(file)
+
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
+        register_withdrawal(session, case, officer, file.name, content, reason)
+        return (
+            f"{case.case_reference}: withdrawal registered; prepare the draft (grants draft), "
+            "which closes the case, and submit it."
+        )
 
     act_on_case(case_reference, actor, OFFICERS, step)
 

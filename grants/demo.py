@@ -44,6 +44,7 @@ from models.tables import (
     DecisionStatus,
     Meeting,
     MeetingStatus,
+    OnExpiry,
     Person,
     Recommendation,
     ReviewTask,
@@ -51,6 +52,7 @@ from models.tables import (
     TaskStatus,
     local_time,
 )
+from models.withdrawal import register_withdrawal
 from models.working_days import add_working_days, next_working_day
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
@@ -95,6 +97,9 @@ class Script:
     decision: dict[Criterion, str] = field(default_factory=dict)
     not_met: tuple[str, ...] = ()
     decisive: str = ""
+    # With a reason: the supplement request proposes dismissal if unanswered (FL 20 §).
+    dismiss_because: str = ""
+    withdrawal: str = ""  # the applicant withdraws at once; the decision's reason
     # The applicant's reply to a communication: (text, has comments), or None: no reply.
     reply: tuple[str, bool] | None = (
         "Vi har tagit del av underlaget och har inga synpunkter. / Styrelsen",
@@ -183,6 +188,21 @@ SCRIPTS = {
         },
         reply=None,
     ),
+    "SI-2026-0109": Script(
+        unclear={
+            Criterion.anchored_with_partners: "Skicka ett styrelseprotokoll eller en fullmakt "
+            "som visar att ansökan görs av föreningen. Ansökan är undertecknad av en person som "
+            "inte finns med bland föreningens firmatecknare."
+        },
+        dismiss_because="Utan protokoll eller fullmakt vet vi inte att ansökan kommer från "
+        "föreningen. Då finns det ingen ansökan från föreningen att pröva.",
+        reply=None,
+    ),
+    "SI-2026-0110": Script(
+        withdrawal="Föreningen har skriftligen meddelat att den återkallar ansökan, eftersom "
+        "projektet har fått finansiering från Allmänna arvsfonden. Ärendet avskrivs därför "
+        "utan prövning.",
+    ),
 }
 
 
@@ -258,17 +278,30 @@ def _person(session: Session, email: str) -> Person:
 def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> int:
     officer = _person(session, OFFICER)
     case = case_for(session, case.case_reference, officer, lock=True)
+    if script.withdrawal:
+        register_withdrawal(
+            session, case, officer, "aterkallelse.txt", b"Vi aterkallar ansokan.", script.withdrawal
+        )
+        return 1
     asked = session.exec(select(SupplementRequest).where(SupplementRequest.case_id == case.id))
     unclear = {} if asked.first() else script.unclear
     findings = {
         c: Finding(Answer.unclear, unclear[c]) if c in unclear else Finding(Answer.met)
         for c in Criterion
     }
-    complete_checklist(session, case, officer, findings, rules, clock.today())
+    dismissal = (
+        {"on_expiry": OnExpiry.dismiss, "dismiss_because": script.dismiss_because}
+        if script.dismiss_because
+        else {}
+    )
+    complete_checklist(session, case, officer, findings, rules, clock.today(), **dismissal)
     return 1
 
 
 def _supplement(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    """The applicant sends what was asked for, the next working day; or never does."""
+    if not script.supplement:
+        return 0
     officer = _person(session, OFFICER)
     register_supplement(
         session,

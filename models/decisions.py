@@ -111,6 +111,7 @@ def prepare_draft(
         session, outcome, amount if amount is not None else _amount_of(outcome, case, reviews), case
     )
     found = {c: t.strip() for c, t in (reasons or {}).items() if t.strip()}
+    found = found if outcome in EXAMINED else {}  # not examined: no findings on requirements
     findings = _findings(session, case, outcome, not_met)
     decisive = decisive.strip() or (case.proposal_reason or "")
     _check_coherent(case, outcome, amount, found, findings, decisive)
@@ -261,9 +262,12 @@ def requirement_inputs(session: Session, case: Case) -> dict[str, list[tuple[str
     return rows
 
 
+ADVERSE = (Outcome.refused, Outcome.dismissed, Outcome.partly_granted)
+
+
 def adverse(decision: Decision) -> bool:
     """A draft that refuses, dismisses or grants less than applied for (FL 25 §)."""
-    return decision.outcome is not Outcome.granted
+    return decision.outcome in ADVERSE
 
 
 def communicated(session: Session, decision: Decision) -> bool:
@@ -277,7 +281,7 @@ def communicated(session: Session, decision: Decision) -> bool:
             Decision.case_id == decision.case_id, Decision.version == last.draft_version
         )
     ).one()
-    return decision.outcome is Outcome.granted or (
+    return not adverse(decision) or (
         decision.outcome is seen.outcome and (decision.amount or 0) >= (seen.amount or 0)
     )
 

@@ -515,6 +515,11 @@ def test_from_draft_to_signed_decision_through_the_command_line(
     assert draft_mail["To"] == DECISION_MAKER
     draft_text = " ".join(pdf_pages(attachment(draft_mail, ".pdf")))
     assert "Förslag till beslut" in draft_text and "40 000" in draft_text
+    # A draft is a draft: a proposed amount, nothing to appeal, not addressed to the applicant.
+    assert "Föreslaget belopp 40 000 kr" in draft_text and "Beviljat belopp" not in draft_text
+    assert "laglighetsprövning" not in draft_text and "Att: " not in draft_text
+    mail_text = draft_mail.get_body(("plain",)).get_content()
+    assert "grants " not in mail_text and "--as" not in mail_text and ref in mail_text
 
     for who in (OFFICER, ACTIVA, COOMPANION):
         refused = grants("sign", ref, "--as", who, ok=False)

@@ -17,6 +17,8 @@ EXPECTED = {  # case → (outcome, amount, state)
     "RS6": ("granted", "50 000 kr", "reporting"),
     "RS7": ("partly_granted", "25 000 kr", "reporting"),
     "RS8": ("granted", "25 000 kr", "reporting"),
+    "RS9": ("dismissed", "", "decided"),  # the gap prevented examination: the officer's choice
+    "RS10": ("closed", "", "decided"),  # withdrawn: avskrivs
 }
 
 
@@ -28,13 +30,13 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
         [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
         assert outcome in row and amount in row and state in row, row
     letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
-    assert len(letters) == 37
+    assert len(letters) == 46
     kinds = ("beslut", "mottagningsbekraftelse", "forslag-till-beslut-1")
     assert all(any(name.endswith(f"-{k}.pdf") for name in letters) for k in kinds)
     assert any("begaran-om-komplettering" in n for n in letters)
-    # FL 25 §: every draft against the applicant (RS2, RS4, RS7) was communicated first.
+    # FL 25 §: every draft against the applicant (RS2, RS4, RS7, RS9) was communicated first.
     assert sorted(n for n in letters if "kommunicering" in n) == [
-        f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7)
+        f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)
     ]
     assert sum("inbjudan-samhallssamtal" in n for n in letters) == 6
     refusal = " ".join(
@@ -57,11 +59,11 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
         text = re.sub(r"\S+@\S+|www\.\S+", " ", text)  # addresses are names, not words
         found = {w.lower() for w in re.findall(r"[A-Za-zÅÄÖåäöÉé]{4,}", text)} & swedish
         assert not found, f"{name}: Swedish from our templates: {sorted(found)}"
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 37
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 47  # + RS9's expiry notice
 
     before = database_dump(grants_home)
     again = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
     assert again.exit_code == 0, again.output
     assert "0 registered, 8 already registered" in again.output
     assert database_dump(grants_home) == before
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 37
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 47

@@ -195,3 +195,23 @@ def test_a_dismissal_rests_on_the_officers_stated_reason() -> None:
     text = " ".join(pdf_pages(letter_pdf("decision", ref)))
     assert "Region Örebro län avvisar ansökan" in text and because in text
     assert "Skicka budgeten." in text and "Kompletteringen har inte kommit in" in text
+
+
+def test_a_withdrawn_application_is_closed_by_a_decision_without_communication() -> None:
+    from models.withdrawal import register_withdrawal
+
+    rules = Rules.from_config(load().file)
+    ref = _checklist_unclear("SI-2026-0105")  # waiting for a supplement
+    because = "Föreningen har återkallat ansökan. Ärendet avskrivs därför utan prövning."
+    with pytest.raises(Refused, match="reason = ''"):
+        _step(ref, OFFICER, lambda s, c, p: register_withdrawal(s, c, p, "a.txt", b"Nej", " "))
+    _step(ref, OFFICER, lambda s, c, p: register_withdrawal(s, c, p, "a.txt", b"Nej", because))
+    _step(ref, OFFICER, lambda s, c, p: prepare_draft(s, c, p, rules))
+    _step(ref, OFFICER, lambda s, c, p: submit_for_decision(s, c, p, rules))  # against no one
+    _step(ref, DECISION_MAKER, lambda s, c, p: sign(s, c, p, rules))
+    run_flow(send_letters)
+    text = " ".join(pdf_pages(letter_pdf("decision", ref)))
+    assert "Region Örebro län avskriver ärendet" in text and because in text
+    assert "Bedömning av grundkraven" not in text
+    with pytest.raises(Refused, match="only an undecided application"):
+        _step(ref, OFFICER, lambda s, c, p: register_withdrawal(s, c, p, "a.txt", b"x", "Igen"))
