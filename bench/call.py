@@ -59,6 +59,7 @@ from models.tables import (
     Person,
     Recommendation,
 )
+from models.working_days import add_working_days
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # bench/intake.py: the generator, the stage helpers and the memory watcher (not a package).
@@ -183,16 +184,23 @@ def assess_case(
         declare_conflict(session, case, reviewer, ConflictGround.none, "", rules)
         submit_review(session, case, reviewer, recommendation, amount, reasons, other, "", rules)
     if rng.random() < 0.1:
-        now = datetime.now(STOCKHOLM).replace(second=0, microsecond=0)
-        starts = now + timedelta(days=7)
-        place = "Regionens hus, Örebro"
+        # One meeting a slot: the officer is never in two at once (a slot is 2 hours).
+        now = datetime.now(STOCKHOLM)
+        slot = case.id
+        day = add_working_days(now.date(), 5 + slot // 4)
+        starts = datetime(day.year, day.month, day.day, 8 + 2 * (slot % 4), tzinfo=STOCKHOLM)
+        place = f"Regionens hus, Örebro, rum {slot}"
         book_meeting(session, case, officer, starts, rules.meeting_minutes, place, now)
         text = "Sökanden berättade om projektets förebilder."
         document_meeting(session, case, officer, text, starts + timedelta(hours=2))
     else:
         skip_meeting(session, case, officer, "Ansökan är tydlig; inget möte behövs.")
-    prepare_draft(session, case, officer, rules)
-    submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.", rules)
+    wording = {c.value: f"{c.value}: uppfyllt." for c in Criterion}
+    adverse = recommendation is not Recommendation.granted
+    decisive = "Budgeten är för hög." if adverse else ""
+    prepare_draft(session, case, officer, rules, reasons=wording, decisive=decisive)
+    unnecessary = "Sökanden har själv föreslagit beslutet vid mötet." if adverse else ""
+    submit_for_decision(session, case, officer, rules, unnecessary)
     sign(session, case_for(session, reference, maker, lock=True), maker, rules)
 
 

@@ -13,9 +13,11 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.letters import send_letters
 from grants.settings import Settings, load
+from models import clock
 from models.communication import sweep_communications
 from models.community_talks import invite_to_talks
 from models.db import transaction
+from models.delays import notify_delays
 from models.integrity import tell_officers, verify
 from models.reviews import remind_overdue
 from models.rules import Rules
@@ -31,6 +33,7 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
         done["review_reminders"] = remind_overdue(session, today)
         done["communications_expired"] = sweep_communications(session, today, rules)
         done["talk_invitations"] = invite_to_talks(session, today)
+        done["delay_notices"] = notify_delays(session, today)
     return done
 
 
@@ -50,7 +53,7 @@ def sweep(today: date | None = None) -> dict[str, int]:
     """The scheduled sweep: move on what the calendar made due, check the records, then send
     what that ordered."""
     settings = load()
-    done = sweep_cases(settings, today or date.today())
+    done = sweep_cases(settings, today or clock.today())
     done["integrity_mismatches"] = verify_records(settings)
     get_run_logger().info("sweep: %s", done)
     return done | send_letters()

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from flows.letters import deliver_letters, render_letters
 from grants.intake_files import Record, read_records
 from grants.settings import Settings, load
+from models import clock
 from models.db import transaction
 from models.intake import register_applications
 from models.reference_data import open_office
@@ -84,7 +85,7 @@ def intake(path: str, actor_email: str | None = None, send_letters: bool = True)
     """Register every valid application in the file, and acknowledge each new case."""
     logger = get_run_logger()
     settings = load()
-    today = date.today()
+    today = clock.today()
     records, notes = read_records(Path(path))
     for note in notes:
         logger.warning("%s: %s", path, note)

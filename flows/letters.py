@@ -15,9 +15,10 @@ from prefect.cache_policies import NO_CACHE
 
 from grants import mail, render
 from grants.applicant_links import letter_link
-from grants.calendar_invite import calendar_invite
+from grants.calendar_invite import CONTENT_TYPE, calendar_invite
 from grants.settings import Settings, load
 from grants.web.office import base_url
+from models import clock
 from models.db import transaction
 from models.delivery import Deliverable, claim, due_ids, give_up, mark_failed, mark_sent
 from models.letters import MEETING_INVITATION, attach_pdf, letter_context, letters_to_render
@@ -77,7 +78,8 @@ def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMes
     subject, body = render.render_text(template, context).split("\n\n", 1)
     attachments = [(letter.filename, letter.pdf, "application/pdf")]
     if letter.kind == MEETING_INVITATION:
-        attachments.append(("inbjudan.ics", calendar_invite(letter, authority), "text/calendar"))
+        name = "inbjudan.ics" if letter.language == "sv" else "invitation.ics"
+        attachments.append((name, calendar_invite(letter, authority), CONTENT_TYPE))
     return mail.build_message(
         authority["mail_from"],
         letter.recipient,
@@ -162,7 +164,7 @@ def send_letters() -> dict[str, int]:
 
     Started after every step a person takes, and by the sweep.
     """
-    settings, today = load(), date.today()
+    settings, today = load(), clock.today()
     created = render_letters(settings, today)
     notices = deliver_notices(settings)
     return (

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from grants.mail import LINE_BREAKS
-from models.tables import Letter
+from models.tables import Letter, utcnow
 
 
 def _escape(text: str) -> str:
@@ -31,15 +31,24 @@ def _utc(value: str) -> str:
     return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+CONTENT_TYPE = "text/calendar; method=REQUEST; charset=UTF-8"  # what mail clients act on
+
+
 def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
-    """One VEVENT: the meeting's time and place, organised by the authority."""
+    """One VEVENT: the meeting's time and place, organised by the case officer, so that a
+    reply (RSVP) reaches the person who booked it; their contact is in the description."""
     case = letter.case
     data = letter.data
+    officer = case.case_officer
     domain = authority["email"].rsplit("@", 1)[-1]
     swedish = letter.language == "sv"
     summary = ("Möte om ansökan " if swedish else "Meeting about application ") + (
         f"{case.case_reference} – {case.project_title}"
     )
+    contact = ("Handläggare" if swedish else "Case officer") + (
+        f": {officer.name}, {officer.email}, {authority['phone']}"
+    )
+    description = f"{case.case_reference} · {authority['name']}\n{contact}"
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -47,13 +56,13 @@ def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
         "METHOD:REQUEST",
         "BEGIN:VEVENT",
         f"UID:{letter.letter_key.replace('/', '-')}@{domain}",
-        f"DTSTAMP:{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTAMP:{utcnow().strftime('%Y%m%dT%H%M%SZ')}",
         f"DTSTART:{_utc(data['starts_at'])}",
         f"DTEND:{_utc(data['ends_at'])}",
         f"SUMMARY:{_escape(summary)}",
         f"LOCATION:{_escape(data['place'])}",
-        f"DESCRIPTION:{_escape(case.case_reference + ' · ' + authority['name'])}",
-        f"ORGANIZER;CN={_escape(authority['name'])}:mailto:{authority['email']}",
+        f"DESCRIPTION:{_escape(description)}",
+        f"ORGANIZER;CN={_escape(officer.name)}:mailto:{officer.email}",
         f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:{letter.recipient}",
         "STATUS:CONFIRMED",
         "END:VEVENT",

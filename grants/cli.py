@@ -17,6 +17,7 @@ from grants.intake_files import UnreadableFile, read_records
 from grants.render import format_amount
 from grants.settings import SAMPLES, SettingError, Settings, checked
 from grants.steps import OFFICERS, reading
+from models import clock
 from models.access import case_for, visible_cases
 from models.audit import history
 from models.cases import assessment_record, letter_counts, letters_of
@@ -370,17 +371,20 @@ def export_letters_command(
 
 @app.command("demo")
 def demo_command() -> None:
-    """The main job: the eight seed projects through the whole path, with scripted people.
-
-    Intake, checklist (one supplement), review (two conflicts of interest), meetings, drafts,
-    one communication before decision, the decisions (one refusal with advice on other
-    funding, two partly granted), letters, and Community Talk invitations.
+    """The main job: the eight seed projects and two more through the whole path, with
+    scripted people on a simulated clock: every outcome (granted, partly granted, refused,
+    dismissed, closed), communication before the adverse ones, letters, Community Talks.
     """
     from grants import demo
 
     settings = _settings()
-    faults = _intake(settings, SAMPLES / "applications.json", None, True)
-    demo.run(settings)
+    with clock.simulated():  # the call's weeks, from the next working morning on
+        clock.move_to(demo.next_morning())
+        faults = sum(
+            _intake(settings, SAMPLES / export, None, True)
+            for export in ("applications.json", "demo_more.json")
+        )
+        demo.run(settings)
     rows = demo.summary(settings)
     table = Table(title="The call after the demo", title_justify="left")
     for column in ("Case", "Organisation", "Outcome", "Amount", "Letters sent", "State"):

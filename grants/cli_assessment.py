@@ -26,6 +26,7 @@ from grants.steps import (
     send_follow_up,
     take_step,
 )
+from models import clock
 from models.access import case_for
 from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
 from models.errors import Refused
@@ -51,6 +52,17 @@ CaseArg = Annotated[str, typer.Argument(help="Case reference, e.g. 26RS12.")]
 NoteOption = Annotated[
     list[str] | None,
     typer.Option("--note", help="CRITERION=TEXT: why a requirement is not met or unclear."),
+]
+IfNoReplyOption = Annotated[
+    OnExpiry | None,
+    typer.Option(help="If the supplement does not come: examine (the default) or dismiss."),
+]
+DismissBecauseOption = Annotated[
+    str,
+    typer.Option(
+        help="With --if-no-reply dismiss: why the gap prevents examining the application "
+        "(FL 20 §); the letter says so. Write it in the case's language."
+    ),
 ]
 
 
@@ -107,9 +119,8 @@ def checklist_command(
     missing: Annotated[
         list[str] | None, typer.Option(help="Anything else the applicant must supplement.")
     ] = None,
-    if_no_reply: Annotated[
-        OnExpiry | None, typer.Option(help="If the supplement does not come (default: config).")
-    ] = None,
+    if_no_reply: IfNoReplyOption = None,
+    dismiss_because: DismissBecauseOption = "",
 ) -> None:
     """The eligibility checklist. Without answers: show the formal checks and any findings."""
     given = {
@@ -133,6 +144,7 @@ def checklist_command(
             date.today(),
             missing or [],
             if_no_reply,
+            dismiss_because,
         )
         return f"{case.case_reference}: checklist recorded; the case is now '{state}'."
 
@@ -158,7 +170,8 @@ def request_supplement_command(
     case_reference: CaseArg,
     missing: Annotated[list[str], typer.Option(help="What the applicant must supplement.")],
     actor: AsOption = None,
-    if_no_reply: Annotated[OnExpiry | None, typer.Option()] = None,
+    if_no_reply: IfNoReplyOption = None,
+    dismiss_because: DismissBecauseOption = "",
 ) -> None:
     """Ask for a supplement during review or before the meeting."""
 
@@ -171,6 +184,7 @@ def request_supplement_command(
             Rules.from_config(settings.file),
             date.today(),
             if_no_reply,
+            dismiss_because,
         )
         return f"{case.case_reference}: supplement requested by {request.deadline.isoformat()}."
 
@@ -205,6 +219,8 @@ TASK_COMMANDS = {
     TaskKind.draft: "draft decision (grants draft, grants communicate, grants submit-draft)",
     TaskKind.await_reply: "waiting for the applicant's reply (grants reply when it comes)",
     TaskKind.decide: "decide the draft (grants sign, grants amend, grants send-back)",
+    TaskKind.old_case: "older than six months: the applicant may ask for a decision, which "
+    "must then come within four weeks (FL 12 §)",
 }
 
 
@@ -340,9 +356,16 @@ def meeting_book_command(
     starts_at = _meeting_time(at)
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        length = minutes or Rules.from_config(settings.file).meeting_minutes
+        rules = Rules.from_config(settings.file)
         meeting = book_meeting(
-            session, case, officer, starts_at, length, place, datetime.now(STOCKHOLM)
+            session,
+            case,
+            officer,
+            starts_at,
+            minutes or rules.meeting_minutes,
+            place,
+            clock.now(),
+            rules.meeting_hours,
         )
         return f"{case.case_reference}: meeting {meeting.number} booked for {at}, {place}."
 
@@ -362,7 +385,7 @@ def meeting_note_command(
     body = text if text is not None else _read_text(file)
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        document_meeting(session, case, officer, body, datetime.now(STOCKHOLM))
+        document_meeting(session, case, officer, body, clock.now())
         return f"{case.case_reference}: file note recorded; the case is now '{case.state}'."
 
     act_on_case(case_reference, actor, OFFICERS, step)
@@ -394,7 +417,8 @@ def sweep_command() -> None:
         f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} supplement "
         f"deadline(s) passed, {done['review_reminders']} review reminder(s), "
         f"{done['communications_expired']} communication deadline(s) passed, "
-        f"{done['talk_invitations']} Community Talk invitation(s); {done['sent']} letter(s) "
+        f"{done['talk_invitations']} Community Talk invitation(s), {done['delay_notices']} "
+        f"delay notice(s); {done['sent']} letter(s) "
         f"and {done['notices_sent']} notice(s) sent."
     )
 

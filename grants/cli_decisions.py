@@ -1,10 +1,11 @@
 """Commands for the draft decision and the delegated decision."""
 
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 from sqlmodel import Session
 
 from grants.cli import AsOption, _fail, _settings, app, out
@@ -12,21 +13,26 @@ from grants.cli_assessment import CaseArg, act, act_on_case, criterion_pairs, re
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
+from models import clock
 from models.access import visible_cases
+from models.checklist import CRITERIA
 from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
 from models.decisions import (
     amend,
+    co_financing,
     delegation_rows,
     prepare_draft,
     remaining_budget,
+    requirement_inputs,
     send_back,
     sign,
     submit_for_decision,
 )
 from models.errors import Refused
 from models.rules import Rules
-from models.tables import Case, Outcome, Person
+from models.tables import Case, Criterion, Outcome, Person
+from models.withdrawal import register_withdrawal
 
 OutcomeOption = Annotated[Outcome | None, typer.Option(help="Default: what the reviews say.")]
 AmountOption = Annotated[int | None, typer.Option(help="Kronor granted.")]
@@ -42,15 +48,32 @@ def draft_command(
     outcome: OutcomeOption = None,
     amount: AmountOption = None,
     reason: Annotated[
-        list[str] | None, typer.Option(help="CRITERION=TEXT: a finding, instead of the reviews'.")
+        list[str] | None,
+        typer.Option(
+            help="CRITERION=TEXT, once per basic requirement: the decision's own finding, in "
+            "the case's language (the reviews are input, not the text)."
+        ),
     ] = None,
-    decisive: Annotated[str, typer.Option(help="What was decisive (FL 32 §).")] = "",
+    not_met: Annotated[
+        list[str] | None,
+        typer.Option(help="A requirement the draft finds not met (default: the checklist's)."),
+    ] = None,
+    decisive: Annotated[
+        str, typer.Option(help="What was decisive (FL 32 §); for a cut, what it rests on.")
+    ] = "",
+    reply_assessment: Annotated[
+        str, typer.Option(help="What was made of the applicant's comments (FL 25 §).")
+    ] = "",
     condition: ConditionOption = None,
 ) -> None:
-    """Prepare the draft decision from the reviews, with your changes (a new version)."""
+    """Prepare the draft decision in its own words (a new version). Without options: the
+    draft form, each requirement's findings from the checklist and the reviews side by side."""
     reasons = {c.value: text for c, text in criterion_pairs(reason, "--reason").items()}
+    showing = not (reason or outcome or amount or decisive or not_met or condition)
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
+        if showing:
+            return _show_draft_form(session, case)
         draft = prepare_draft(
             session,
             case,
@@ -61,6 +84,8 @@ def draft_command(
             reasons,
             decisive,
             condition or [],
+            not_met,
+            reply_assessment,
         )
         amount_text = f" {draft.amount} kr" if draft.amount else ""
         return (
@@ -71,19 +96,47 @@ def draft_command(
     act_on_case(case_reference, actor, OFFICERS, step)
 
 
+def _show_draft_form(session: Session, case: Case) -> str:
+    table = Table(
+        title=f"{case.case_reference} {case.project_title}: findings to word the decision from",
+        title_justify="left",
+    )
+    for column in ("Requirement", "Who", "Finding"):
+        table.add_column(column, overflow="fold")
+    for criterion, rows in requirement_inputs(session, case).items():
+        for number, (who, text) in enumerate(rows):
+            table.add_row(CRITERIA[Criterion(criterion)] if number == 0 else "", who, text)
+    found = co_financing(case, None)
+    table.add_row(
+        "co-financing",
+        "intake",
+        f"{found['cash']} kr + {found['hours']} h × {found['rate']} kr = {found['total']} kr",
+    )
+    out.print(table)
+    language = "English" if case.language == "en" else "Swedish"
+    return (
+        f"State: {case.state}. Write the decision's findings in {language}: grants draft "
+        f"{case.case_reference} --reason CRITERION=TEXT … [--not-met CRITERION] [--decisive …]"
+    )
+
+
 @app.command("submit-draft")
 def submit_draft_command(
     case_reference: CaseArg,
-    no_communication_because: Annotated[
-        str, typer.Option(help="Why the applicant need not see more before the decision.")
-    ],
     actor: AsOption = None,
+    no_communication_because: Annotated[
+        str,
+        typer.Option(
+            help="For a draft against the applicant that was not communicated: why that is "
+            "obviously unnecessary (FL 25 §). Goes into the file."
+        ),
+    ] = "",
 ) -> None:
     """Send the draft to the decision maker (a PDF by e-mail)."""
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         draft = submit_for_decision(
-            session, case, officer, no_communication_because, Rules.from_config(settings.file)
+            session, case, officer, Rules.from_config(settings.file), no_communication_because
         )
         return f"{case.case_reference}: draft version {draft.version} is with the decision maker."
 
@@ -195,13 +248,38 @@ def reply_command(
     case_reference: CaseArg,
     file: Annotated[Path, typer.Argument(help="The applicant's reply.")],
     actor: AsOption = None,
+    no_comments: Annotated[
+        bool, typer.Option(help="The applicant says they have no comments.")
+    ] = False,
 ) -> None:
     """Register the applicant's reply to a communication; the draft is looked at again."""
     content = read_file_argument(file)
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        register_reply(session, case, officer, file.name, content)
+        register_reply(session, case, officer, file.name, content, not no_comments)
         return f"{case.case_reference}: reply registered; revise and submit the draft."
+
+    act_on_case(case_reference, actor, OFFICERS, step)
+
+
+@app.command("withdraw")
+def withdraw_command(
+    case_reference: CaseArg,
+    file: Annotated[Path, typer.Argument(help="The applicant's withdrawal (återkallelse).")],
+    reason: Annotated[
+        str, typer.Option(help="What closing the case rests on, in the case's language.")
+    ],
+    actor: AsOption = None,
+) -> None:
+    """The applicant withdraws: the case goes to a draft that closes it (avskrivs)."""
+    content = read_file_argument(file)
+
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
+        register_withdrawal(session, case, officer, file.name, content, reason)
+        return (
+            f"{case.case_reference}: withdrawal registered; prepare the draft (grants draft), "
+            "which closes the case, and submit it."
+        )
 
     act_on_case(case_reference, actor, OFFICERS, step)
 
@@ -213,16 +291,25 @@ app.add_typer(talk_app, name="talk")
 @talk_app.command("add")
 def talk_add_command(
     held_on: Annotated[str, typer.Option("--date", help="YYYY-MM-DD.")],
-    theme: Annotated[str, typer.Option()],
+    theme: Annotated[str, typer.Option(help="The theme, in Swedish.")],
+    theme_en: Annotated[str, typer.Option(help="The theme, in English.")],
     venue: Annotated[str, typer.Option()],
+    at: Annotated[str, typer.Option("--time", help="Time of day, HH:MM.")] = "14:00",
     actor: AsOption = None,
 ) -> None:
-    """Register a Community Talk; the sweep invites funded projects to it."""
+    """Register a Community Talk (two a year); the sweep invites funded projects to it."""
     day = _date_option("--date", held_on)
+    try:
+        starts = time.fromisoformat(at)
+    except ValueError:
+        raise _fail(f"--time {at!r}: write the time as HH:MM") from None
 
     def step(session: Session, settings: Settings, officer: Person) -> str:
-        talk = register_talk(session, officer, day, theme, venue, date.today())
-        return f"Community Talk on {talk.held_on.isoformat()}: {talk.theme}, {talk.venue}."
+        talk = register_talk(session, officer, day, theme, venue, clock.today(), starts, theme_en)
+        return (
+            f"Community Talk on {talk.held_on.isoformat()} at {talk.starts_at}: "
+            f"{talk.theme}, {talk.venue}."
+        )
 
     act(actor, OFFICERS, step)
 

@@ -8,18 +8,22 @@ crash, takes up where it stopped and never does a step twice.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
 from grants.settings import Settings
+from models import clock
 from models.access import case_for
+from models.cases import list_cases
 from models.checklist import Finding, complete_checklist
 from models.communication import communicate, register_reply
-from models.community_talks import register_talk, upcoming_talks
+from models.community_talks import invitation_due, register_talk, upcoming_talks
 from models.db import transaction
 from models.decisions import (
+    adverse,
+    communicated,
     latest,
     prepare_draft,
     sign,
@@ -38,12 +42,18 @@ from models.tables import (
     ConflictGround,
     Criterion,
     DecisionStatus,
+    Meeting,
+    MeetingStatus,
+    OnExpiry,
     Person,
     Recommendation,
     ReviewTask,
     SupplementRequest,
     TaskStatus,
+    local_time,
 )
+from models.withdrawal import register_withdrawal
+from models.working_days import add_working_days, next_working_day
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 COOMPANION = "johan.ek@coompanion.example.se"
@@ -53,13 +63,21 @@ ARVSFONDEN = (
     "Allmänna arvsfonden: stöd till nya verksamheter för barn och unga; "
     "rådgivarna hjälper gärna till med ansökan."
 )
-TALKS = (
+TALKS = (  # the Partnership's two talks a year
     (
         date(2028, 3, 16),
+        time(14),
         "Skateboard och odling – kan det vara sociala innovationer?",
+        "Skateboarding and growing vegetables – can they be social innovations?",
         "Kulturhuset, Örebro",
     ),
-    (date(2028, 9, 21), "Tillsammans möter vi samhällsutmaningar", "Örebro slott"),
+    (
+        date(2028, 9, 21),
+        time(13, 30),
+        "Tillsammans möter vi samhällsutmaningar",
+        "Meeting society's challenges together",
+        "Örebro slott",
+    ),
 )
 
 
@@ -73,25 +91,37 @@ class Script:
     supplement: str = ""
     conflicts: dict[str, tuple[ConflictGround, str]] = field(default_factory=dict)
     other_funding: tuple[str, ...] = ()
-    meeting: bool = False
-    communicate: bool = False
-    reasons: dict[Criterion, str] = field(default_factory=dict)
+    meeting: time | None = None  # the time of day it is booked for; None: skipped
+    reasons: dict[Criterion, str] = field(default_factory=dict)  # the reviewers'
+    # The case officer's own wording of the decision, per requirement (FL 32 §).
+    decision: dict[Criterion, str] = field(default_factory=dict)
+    not_met: tuple[str, ...] = ()
     decisive: str = ""
+    # With a reason: the supplement request proposes dismissal if unanswered (FL 20 §).
+    dismiss_because: str = ""
+    withdrawal: str = ""  # the applicant withdraws at once; the decision's reason
+    # The applicant's reply to a communication: (text, has comments), or None: no reply.
+    reply: tuple[str, bool] | None = (
+        "Vi har tagit del av underlaget och har inga synpunkter. / Styrelsen",
+        False,
+    )
+    reply_assessment: str = ""
 
 
 SCRIPTS = {
-    "SI-2026-0101": Script(meeting=True),
+    "SI-2026-0101": Script(meeting=time(10)),
     "SI-2026-0102": Script(
         Recommendation.partly_granted,
         40_000,
-        communicate=True,
         conflicts={
             ACTIVA: (
                 ConflictGround.own_organisation,
                 "Stiftelsen Activa är samarbetspartner i projektet.",
             )
         },
-        decisive="Budgeten för inköp av utrustning är högre än projektet behöver.",
+        decisive="Budgeten tar upp 12 000 kr för inköp av utrustning. Rådgivningsgruppen "
+        "bedömer att 7 000 kr räcker, eftersom föreningen kan låna verktyg av kommunens "
+        "fritidsförvaltning; posten sätts därför ned med 5 000 kr.",
     ),
     "SI-2026-0103": Script(
         unclear={
@@ -106,9 +136,28 @@ SCRIPTS = {
         other_funding=(ARVSFONDEN,),
         reasons={
             Criterion.innovative: "Verksamheten finns redan i liknande form i Vivalla "
-            "genom fritidsgården; ansökan visar inte vad som är nytt."
+            "genom fritidsgården; ansökan visar inte vad som är nytt.",
+            Criterion.new_locally: "Fritidsgården i Vivalla har redan kvällsverksamhet "
+            "för killar i samma ålder.",
         },
-        decisive="Projektet uppfyller inte kravet på att vara nyskapande.",
+        decision={
+            Criterion.innovative: "Enligt rådgivningsgruppen bedriver fritidsgården i Vivalla "
+            "redan en liknande verksamhet för killar i samma ålder. Ansökan beskriver inte vad "
+            "projektet gör annorlunda eller vad som ska leva vidare när det är slut.",
+            Criterion.new_locally: "Av samma skäl är projektet inte nytt i Vivalla: en liknande "
+            "verksamhet finns redan där.",
+        },
+        not_met=("innovative", "new_locally"),
+        decisive="Projektet uppfyller inte kraven på att vara nyskapande och nytt lokalt, "
+        "eftersom en liknande verksamhet redan finns i Vivalla.",
+        reply=(
+            "Fritidsgården har öppet två kvällar i veckan för alla åldrar; vårt projekt "
+            "riktar sig till killar 10–13 år och deras föräldrar. / Styrelsen",
+            True,
+        ),
+        reply_assessment="Föreningen framhåller att projektet riktar sig till yngre killar och "
+        "deras föräldrar. Fritidsgårdens verksamhet omfattar enligt kommunen redan "
+        "föräldraträffar för samma åldersgrupp. Synpunkterna ändrar därför inte bedömningen.",
     ),
     "SI-2026-0105": Script(
         conflicts={
@@ -118,18 +167,49 @@ SCRIPTS = {
             )
         }
     ),
-    "SI-2026-0106": Script(meeting=True),
+    "SI-2026-0106": Script(meeting=time(13, 30)),
     "SI-2026-0107": Script(
         Recommendation.partly_granted,
         25_000,
-        decisive="Kostnaden för hyra av lokal är inte motiverad.",
+        decisive="Budgeten tar upp 5 000 kr för hyra av lokal, men kommunens familjecentral "
+        "upplåter lokalen utan kostnad enligt ansökan. Den posten stryks.",
+        reply=None,  # no reply by the deadline: the draft goes on without one
     ),
-    "SI-2026-0108": Script(),
+    "SI-2026-0108": Script(
+        reasons={
+            Criterion.benefit_to_society: "Cricket brings together newly arrived young people "
+            "and long-time residents of Karlskoga.",
+            Criterion.innovative: "Coaching training for the young players makes the club "
+            "able to carry on after the project.",
+            Criterion.new_locally: "There is no cricket club for young people in the "
+            "municipality today.",
+            Criterion.anchored_with_partners: "The municipality and the school have "
+            "confirmed their support.",
+        },
+        reply=None,
+    ),
+    "SI-2026-0109": Script(
+        unclear={
+            Criterion.anchored_with_partners: "Skicka ett styrelseprotokoll eller en fullmakt "
+            "som visar att ansökan görs av föreningen. Ansökan är undertecknad av en person som "
+            "inte finns med bland föreningens firmatecknare."
+        },
+        dismiss_because="Utan protokoll eller fullmakt vet vi inte att ansökan kommer från "
+        "föreningen. Då finns det ingen ansökan från föreningen att pröva.",
+        reply=None,
+    ),
+    "SI-2026-0110": Script(
+        withdrawal="Föreningen har skriftligen meddelat att den återkallar ansökan, eftersom "
+        "projektet har fått finansiering från Allmänna arvsfonden. Ärendet avskrivs därför "
+        "utan prövning.",
+    ),
 }
 
 
 def run(settings: Settings) -> None:
-    """Act on every scripted case until only the calendar can move it, then send letters."""
+    """Act on every scripted case until nothing is left for the calendar or the people,
+    on the simulated clock (models.clock) the caller started: a round a working day, and
+    when nobody acts, straight on to when the calendar next moves a case."""
     from flows.assessment import sweep
     from flows.letters import send_letters
     from grants.embedded import run_flow
@@ -137,12 +217,49 @@ def run(settings: Settings) -> None:
     rules = Rules.from_config(settings.file)
     with transaction(settings.db_url) as session:
         _register_talks(session)
-    for _ in range(12):  # each round: people act, letters go, the sweep does what is due
+    for _ in range(MAX_ROUNDS):  # a round: people act, letters go, the sweep does what is due
         acted = sum(_act(settings, rules, submission_id) for submission_id in SCRIPTS)
         run_flow(send_letters)
-        run_flow(sweep)
-        if not acted:
+        swept = run_flow(sweep)
+        if acted or any(swept[k] for k in ("expired", "communications_expired")):
+            clock.move_to(next_morning())  # someone has a step to take tomorrow
+            continue
+        waiting_for = _next_due(settings)
+        if waiting_for is None:
             return
+        clock.move_to(waiting_for)
+
+
+MAX_ROUNDS = 60
+
+
+def next_morning() -> datetime:
+    """09.00 on the next working day: people act once a working day."""
+    day = next_working_day(clock.today() + timedelta(days=1))
+    return datetime.combine(day, time(9), tzinfo=STOCKHOLM)
+
+
+def _next_due(settings: Settings) -> datetime | None:
+    """When the calendar next moves a case on by itself: the morning after a deadline, the
+    end of a booked meeting, the day an invitation to a Community Talk is due."""
+    with transaction(settings.db_url) as session:
+        days = [
+            r.deadline + timedelta(days=1)
+            for r in session.exec(select(SupplementRequest))
+            if r.received_at is None and r.expired_at is None
+        ] + [
+            c.deadline + timedelta(days=1)
+            for c in session.exec(select(Communication))
+            if c.replied_at is None and c.expired_at is None
+        ]
+        days += [invitation_due(case) for case in list_cases(session, CaseState.decided)]
+        moments = [
+            local_time(m.ends_at) + timedelta(minutes=30)
+            for m in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.booked))
+        ]
+    moments += [datetime.combine(next_working_day(d), time(9), tzinfo=STOCKHOLM) for d in days]
+    later = [m for m in moments if m > clock.now()]
+    return min(later) if later else None
 
 
 def _act(settings: Settings, rules: Rules, submission_id: str) -> int:
@@ -161,17 +278,30 @@ def _person(session: Session, email: str) -> Person:
 def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> int:
     officer = _person(session, OFFICER)
     case = case_for(session, case.case_reference, officer, lock=True)
+    if script.withdrawal:
+        register_withdrawal(
+            session, case, officer, "aterkallelse.txt", b"Vi aterkallar ansokan.", script.withdrawal
+        )
+        return 1
     asked = session.exec(select(SupplementRequest).where(SupplementRequest.case_id == case.id))
     unclear = {} if asked.first() else script.unclear
     findings = {
         c: Finding(Answer.unclear, unclear[c]) if c in unclear else Finding(Answer.met)
         for c in Criterion
     }
-    complete_checklist(session, case, officer, findings, rules, date.today())
+    dismissal = (
+        {"on_expiry": OnExpiry.dismiss, "dismiss_because": script.dismiss_because}
+        if script.dismiss_because
+        else {}
+    )
+    complete_checklist(session, case, officer, findings, rules, clock.today(), **dismissal)
     return 1
 
 
 def _supplement(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    """The applicant sends what was asked for, the next working day; or never does."""
+    if not script.supplement:
+        return 0
     officer = _person(session, OFFICER)
     register_supplement(
         session,
@@ -213,71 +343,96 @@ def _review(session: Session, case: Case, rules: Rules, script: Script) -> int:
 
 
 def _meeting(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    """Book the meeting a few working days ahead, and write the file note once it has been
+    held (the simulated clock gets there); or skip it with a reason."""
     officer = _person(session, OFFICER)
     case = case_for(session, case.case_reference, officer, lock=True)
-    if not script.meeting:
+    if script.meeting is None:
         skip_meeting(session, case, officer, "Ansökan är tydlig och rådgivningsgruppen är enig.")
         return 1
-    starts = datetime.combine(date.today() + timedelta(days=7), time(10), tzinfo=STOCKHOLM)
-    book_meeting(
-        session,
-        case,
-        officer,
-        starts,
-        rules.meeting_minutes,
-        "Regionens hus, Eklundavägen 1, Örebro",
-        datetime.now(UTC),
-    )
-    # The scripted officer writes the file note after the meeting: a week from now.
+    booked = session.exec(
+        select(Meeting).where(Meeting.case_id == case.id, Meeting.status == MeetingStatus.booked)
+    ).first()
+    if booked is None:
+        day = add_working_days(clock.today(), 3)
+        book_meeting(
+            session,
+            case,
+            officer,
+            datetime.combine(day, script.meeting, tzinfo=STOCKHOLM),
+            rules.meeting_minutes,
+            "Regionens hus, Eklundavägen 1, Örebro",
+            clock.now(),
+            rules.meeting_hours,
+        )
+        return 1
+    if local_time(booked.ends_at) > clock.now():
+        return 0  # not held yet
     document_meeting(
         session,
         case,
         officer,
         "Föreningen berättade om hur de unga själva leder "
         "arbetet och om kommunens stöd. Inga nya uppgifter om budgeten.",
-        starts + timedelta(hours=2),
+        clock.now(),
     )
     return 1
 
 
 def _draft(session: Session, case: Case, rules: Rules, script: Script) -> int:
+    """The officer words the draft, communicates it when it goes against the applicant
+    (FL 25 §), weighs any comments in a new version, and submits it."""
     officer = _person(session, OFFICER)
     case = case_for(session, case.case_reference, officer, lock=True)
     draft = latest(session, case)
     if draft is None or draft.status is not DecisionStatus.draft:
-        prepare_draft(session, case, officer, rules, decisive=script.decisive)
-        return 1
-    communicated = session.exec(select(Communication).where(Communication.case_id == case.id))
-    if script.communicate and communicated.first() is None:
-        communicate(session, case, officer, rules, date.today())
-    elif script.communicate:
-        submit_for_decision(
+        prepare_draft(
             session,
             case,
             officer,
-            "Underlaget har kommunicerats och sökanden har yttrat sig utan invändningar.",
             rules,
+            reasons=_decision_reasons(case, script),
+            decisive=script.decisive,
+            not_met=list(script.not_met),
+        )
+    elif adverse(draft) and not communicated(session, draft):
+        communicate(session, case, officer, rules, clock.today())
+    elif script.reply_assessment and not draft.reply_assessment:
+        prepare_draft(
+            session,
+            case,
+            officer,
+            rules,
+            reasons=draft.reasons,
+            decisive=draft.decisive,
+            not_met=[c for c, found in draft.findings.items() if found == "not_met"],
+            reply_assessment=script.reply_assessment,
         )
     else:
-        submit_for_decision(
-            session,
-            case,
-            officer,
-            "Sökanden har tagit del av allt underlag som beslutet grundas på.",
-            rules,
-        )
+        submit_for_decision(session, case, officer, rules)
     return 1
 
 
+def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
+    """The decision's own words per requirement: the script's, or the usual finding."""
+    usual = _FINDINGS_EN if case.language == "en" else _FINDINGS
+    return {c.value: script.decision.get(c, usual[c]) for c in Criterion}
+
+
 def _reply(session: Session, case: Case, rules: Rules, script: Script) -> int:
-    """The applicant answers the communication by e-mail; the officer registers it."""
+    """The applicant answers the communication by e-mail; the officer registers it. With
+    no reply, the case waits for the deadline (the sweep)."""
+    if script.reply is None:
+        return 0
     officer = _person(session, OFFICER)
+    text, has_comments = script.reply
     register_reply(
         session,
         case_for(session, case.case_reference, officer, lock=True),
         officer,
         "yttrande.txt",
-        b"Vi har tagit del av underlaget och har inga synpunkter. / Styrelsen",
+        text.encode(),
+        has_comments,
     )
     return 1
 
@@ -304,14 +459,21 @@ _FINDINGS = {
     Criterion.new_locally: "Något liknande finns inte i kommunen i dag.",
     Criterion.anchored_with_partners: "Samarbetspartnerna har bekräftat sitt stöd.",
 }
+_FINDINGS_EN = {
+    Criterion.benefit_to_society: "The project meets a clear social challenge in the municipality.",
+    Criterion.innovative: "The approach is new, and the plan for it to carry on is credible.",
+    Criterion.new_locally: "Nothing similar exists in the municipality today.",
+    Criterion.anchored_with_partners: "The partners have confirmed their support.",
+}
 
 
 def _register_talks(session: Session) -> None:
     officer = _person(session, OFFICER)
-    known = {talk.held_on for talk in upcoming_talks(session, date.today())}
-    for held_on, theme, venue in TALKS:
-        if held_on not in known and held_on > date.today():
-            register_talk(session, officer, held_on, theme, venue, date.today())
+    today = clock.today()
+    known = {talk.held_on for talk in upcoming_talks(session, today)}
+    for held_on, starts_at, theme, theme_en, venue in TALKS:
+        if held_on not in known and held_on > today:
+            register_talk(session, officer, held_on, theme, venue, today, starts_at, theme_en)
 
 
 def summary(settings: Settings) -> list[dict[str, Any]]:

@@ -61,9 +61,15 @@ def build_message(
     message["Message-ID"] = message_id(identity, sender.strip("> "))
     message.set_content(body)
     for filename, content, mime in attachments:
-        maintype, subtype = mime.split("/", 1)
+        kind, *options = (part.strip() for part in mime.split(";"))
+        maintype, subtype = kind.split("/", 1)
+        params = dict(option.split("=", 1) for option in options)
         message.add_attachment(
-            content, maintype=maintype, subtype=subtype, filename=header_value(filename)
+            content,
+            maintype=maintype,
+            subtype=subtype,
+            filename=header_value(filename),
+            params=params,
         )
     return message
 

@@ -128,15 +128,19 @@ def _weasyprint() -> tuple[Any, Any, Any]:
     return HTML, FontConfiguration(), TemplateAssetsOnly()
 
 
+PDF_VARIANT = "pdf/a-2a"  # PDF/A-2 level A: tagged, in reading order, with its language
+
+
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
-    """One letter as PDF/A-2b bytes."""
+    """One letter as a tagged PDF/A-2a: archivable, and read in order by a screen reader
+    (the structure tree, the document language from `<html lang>`, alternative texts)."""
     html_class, fonts, fetcher = _weasyprint()
     html = html_class(
         string=render_text(template, context),
         base_url=(TEMPLATES / template).parent.as_uri() + "/",
         url_fetcher=fetcher,
     )
-    return html.write_pdf(font_config=fonts, pdf_variant="pdf/a-2b", uncompressed_pdf=False)
+    return html.write_pdf(font_config=fonts, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
 
 
 class RenderFailed(str):

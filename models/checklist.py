@@ -91,6 +91,7 @@ def complete_checklist(
     today: date,
     also_missing: list[str] = (),
     on_expiry: OnExpiry | None = None,
+    dismiss_because: str = "",
 ) -> CaseState:
     """Record the officer's findings and move the case as they say; return the new state."""
     if case.state is not CaseState.received:
@@ -141,7 +142,9 @@ def complete_checklist(
     elif unclear or any(text.strip() for text in also_missing):
         missing = [{"criterion": c.value, "text": findings[c].note} for c in unclear]
         missing += [{"criterion": None, "text": text} for text in also_missing if text.strip()]
-        request_supplement(session, case, officer, missing, rules, today, on_expiry)
+        request_supplement(
+            session, case, officer, missing, rules, today, on_expiry, dismiss_because
+        )
     else:
         start_review(
             session, case, rules, today, actor, "checklist_all_met", round=round_, answers=answers

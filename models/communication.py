@@ -11,7 +11,14 @@ from sqlmodel import Session, col, select
 
 from models.access import require_role
 from models.audit import SYSTEM, Actor, move
-from models.decisions import DecisionError, current_draft, latest, send_to_decision_maker
+from models.decisions import (
+    DecisionError,
+    adverse,
+    co_financing,
+    current_draft,
+    latest,
+    send_to_decision_maker,
+)
 from models.delivery import hold_deadline, running_deadline
 from models.letters import COMMUNICATION, order_letter
 from models.rules import Rules
@@ -42,6 +49,7 @@ def communicate(
     communication = Communication(
         case_id=case.id,
         number=number,
+        draft_version=draft.version,
         sent_by=officer.email,
         deadline=add_working_days(today, rules.communication_working_days),
     )
@@ -63,7 +71,13 @@ def communicate(
         {
             "number": number,
             "deadline": communication.deadline.isoformat(),
-            "proposal": {"outcome": draft.outcome.value, "amount": draft.amount},
+            "proposal": {
+                "outcome": draft.outcome.value,
+                "amount": draft.amount,
+                "requested_amount": case.requested_amount,
+            },
+            "against": draft.decisive if adverse(draft) else "",
+            "co_financing": co_financing(case, draft.amount),
             "material": _material(session, case, draft),
         },
         number,
@@ -72,18 +86,31 @@ def communicate(
 
 
 def register_reply(
-    session: Session, case: Case, officer: Person, filename: str, content: bytes
+    session: Session,
+    case: Case,
+    officer: Person,
+    filename: str,
+    content: bytes,
+    has_comments: bool = True,
 ) -> Document:
     """The applicant's reply, sent to the case officer, who registers it."""
     require_role(officer, "register a reply", Role.case_officer)
-    return receive_reply(session, case, Actor.of(officer), filename, content)
+    return receive_reply(session, case, Actor.of(officer), filename, content, has_comments)
 
 
 def receive_reply(
-    session: Session, case: Case, actor: Actor, filename: str, content: bytes
+    session: Session,
+    case: Case,
+    actor: Actor,
+    filename: str,
+    content: bytes,
+    has_comments: bool = True,
 ) -> Document:
     """The applicant's reply: filed, and the case goes back to the draft for a second look.
-    Registered by the case officer, or sent by the applicant through its letter's link."""
+    Registered by the case officer, or sent by the applicant through its letter's link.
+
+    `has_comments` is False when the applicant said they have none; otherwise the next draft
+    must say what was made of the comments, and the decision states both."""
     communication = open_communication(session, case)
     if communication is None:
         raise DecisionError(
@@ -92,6 +119,7 @@ def receive_reply(
         )
     document = file_document(session, case, actor, "communication_reply", filename, content)
     communication.replied_at = utcnow()
+    communication.reply_has_comments = has_comments
     session.add(communication)
     move(
         session,
@@ -100,6 +128,7 @@ def receive_reply(
         actor,
         "communication_reply",
         number=communication.number,
+        has_comments=has_comments,
         file=document.filename,
         sha256=document.sha256,
     )
@@ -185,18 +214,32 @@ CRITERION_NAMES = {
 }
 
 
+FINDING_WORDS = {
+    "sv": {"met": "uppfyllt", "not_met": "inte uppfyllt"},
+    "en": {"met": "met", "not_met": "not met"},
+}
+
+
 def _material(session: Session, case: Case, draft: Decision) -> list[dict[str, str]]:
-    """The advisory group's findings and the file notes, titled in the letter's language."""
+    """The draft's finding on each requirement (met or not, in its own words) and the file
+    notes, titled in the letter's language: the favourable and the unfavourable alike."""
     language = case.language.value
     names = CRITERION_NAMES[language]
-    lead = "Rådgivningsgruppens bedömning" if language == "sv" else "The advisory group's finding"
+    lead = "Förslagets bedömning" if language == "sv" else "The draft's finding"
+    words = FINDING_WORDS[language]
     material = [
-        {"title": f"{lead}: {names[c]}", "text": text}
+        {
+            "title": f"{lead}: {names[c]}"
+            + (f" – {words[draft.findings[c]]}" if c in draft.findings else ""),
+            "text": text,
+        }
         for c, text in draft.reasons.items()
         if c in names and text.strip()
     ]
     note = "Tjänsteanteckning" if language == "sv" else "File note"
-    notes = session.exec(select(FileNote).where(FileNote.case_id == case.id)).all()
+    notes = session.exec(
+        select(FileNote).where(FileNote.case_id == case.id, FileNote.kind != "no_communication")
+    ).all()
     material += [
         {"title": f"{note} {local_date(n.written_at).isoformat()}", "text": n.text} for n in notes
     ]

@@ -1,13 +1,16 @@
 """After a grant: the Community Talk (Samhällssamtal) and the final report (slutrapport).
 
-The sweep invites each funded project to the first talk after its project ends; once the
+The Partnership holds two talks a year. The sweep invites each funded project when its
+project nears its end (`INVITE_BEFORE_END`) to the first talk after the end whose reply-by
+date is still ahead; the letter names the time of day and that reply-by date. Once the
 project has presented and its final report is in, the case is closed.
 """
 
-from datetime import date
+from datetime import date, time, timedelta
 
 from sqlmodel import Session, col, select
 
+from models import clock
 from models.access import require_role
 from models.audit import SYSTEM, Actor, move, record
 from models.decisions import GRANTS, latest
@@ -16,6 +19,11 @@ from models.letters import COMMUNITY_TALK_INVITATION, order_letter
 from models.states import CaseState
 from models.supplements import file_document
 from models.tables import Case, CommunityTalk, Document, Person, Reporting, Role, utcnow
+from models.working_days import applicant_due
+
+TALKS_A_YEAR = 2
+INVITE_BEFORE_END = timedelta(weeks=4)
+REPLY_BEFORE_TALK = timedelta(weeks=3)
 
 
 class ReportingError(Refused, ValueError):
@@ -23,17 +31,44 @@ class ReportingError(Refused, ValueError):
 
 
 def register_talk(
-    session: Session, officer: Person, held_on: date, theme: str, venue: str, today: date
+    session: Session,
+    officer: Person,
+    held_on: date,
+    theme: str,
+    venue: str,
+    today: date,
+    starts_at: time = time(14),
+    theme_en: str = "",
 ) -> CommunityTalk:
+    """A coming talk: its day and time, its theme in Swedish and English, its venue."""
     require_role(officer, "register a Community Talk", Role.case_officer)
     if held_on <= today:
         raise ReportingError(
             f"date = {held_on.isoformat()}: a talk is registered before it is held"
         )
-    if not theme.strip() or not venue.strip():
-        raise ReportingError("theme and venue are both needed: what the talk is about, and where")
+    if not theme.strip() or not theme_en.strip() or not venue.strip():
+        raise ReportingError(
+            "theme, theme_en and venue are all needed: what the talk is about, in Swedish and "
+            "in English (letters go out in both), and where"
+        )
+    same_year = session.exec(
+        select(CommunityTalk).where(
+            col(CommunityTalk.held_on) >= date(held_on.year, 1, 1),
+            col(CommunityTalk.held_on) <= date(held_on.year, 12, 31),
+        )
+    ).all()
+    if len(same_year) >= TALKS_A_YEAR:
+        raise ReportingError(
+            f"date = {held_on.isoformat()}: {held_on.year} already has {len(same_year)} talks; "
+            f"the Partnership holds {TALKS_A_YEAR} a year"
+        )
     talk = CommunityTalk(
-        held_on=held_on, theme=theme.strip(), venue=venue.strip(), registered_by=officer.email
+        held_on=held_on,
+        starts_at=starts_at.strftime("%H:%M"),
+        theme=theme.strip(),
+        theme_en=theme_en.strip(),
+        venue=venue.strip(),
+        registered_by=officer.email,
     )
     session.add(talk)
     return talk
@@ -44,9 +79,20 @@ def upcoming_talks(session: Session, today: date) -> list[CommunityTalk]:
     return list(session.exec(query.order_by(col(CommunityTalk.held_on))))
 
 
+def invitation_due(case: Case) -> date:
+    """When a funded project is invited: as it nears its end, never before."""
+    return case.project_end - INVITE_BEFORE_END
+
+
+def reply_by(talk: CommunityTalk) -> date:
+    """The last day to say who presents: a working day, three weeks before the talk."""
+    return applicant_due(talk.held_on - REPLY_BEFORE_TALK)
+
+
 def invite_to_talks(session: Session, today: date) -> int:
-    """Each decided grant without an invitation goes to the first talk after its project's end."""
-    talks = upcoming_talks(session, today)
+    """Each decided grant nearing its end, not yet invited, goes to the first talk after the
+    project's end that still leaves time to reply."""
+    talks = [t for t in upcoming_talks(session, today) if reply_by(t) > today]
     funded = session.exec(
         select(Case).where(Case.state == CaseState.decided).with_for_update()
     ).all()
@@ -55,6 +101,8 @@ def invite_to_talks(session: Session, today: date) -> int:
         decision = latest(session, case)
         talk = next((t for t in talks if t.held_on > case.project_end), None)
         if decision is None or decision.outcome not in GRANTS or talk is None:
+            continue
+        if today < invitation_due(case):
             continue
         session.add(
             Reporting(
@@ -79,8 +127,10 @@ def invite_to_talks(session: Session, today: date) -> int:
             {
                 "talk": {
                     "held_on": talk.held_on.isoformat(),
-                    "theme": talk.theme,
+                    "starts_at": talk.starts_at,
+                    "theme": talk.theme if case.language == "sv" else talk.theme_en,
                     "venue": talk.venue,
+                    "reply_by": reply_by(talk).isoformat(),
                 },
                 "final_report_due": decision.final_report_due.isoformat()
                 if decision.final_report_due
@@ -95,7 +145,7 @@ def invite_to_talks(session: Session, today: date) -> int:
 def record_presentation(session: Session, case: Case, officer: Person, on: date) -> Reporting:
     """The project presented at its talk; the case closes if the final report is in too."""
     reporting = _reporting(session, case, officer)
-    if on > date.today():
+    if on > clock.today():
         raise ReportingError(f"on = {on.isoformat()}: a presentation is recorded once held")
     reporting.presented_on = on
     session.add(reporting)

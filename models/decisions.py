@@ -6,7 +6,6 @@ signed decision is final — the database refuses any change to it — and a gra
 take the call past its budget, also when two decisions are signed at the same moment.
 """
 
-import calendar
 from collections import Counter
 from datetime import date
 from statistics import median
@@ -17,25 +16,32 @@ from sqlmodel import Session, col, select
 
 from models.access import require_role
 from models.audit import Actor, move, record
+from models.checklist import latest_findings
 from models.errors import Refused
 from models.letters import DECISION, DRAFT_DECISION, order_letter
 from models.reviews import tasks_of
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
+    Answer,
     Call,
     Case,
+    Communication,
     Criterion,
     Decision,
     DecisionStatus,
+    FileNote,
+    OnExpiry,
     Outcome,
     Person,
     Recommendation,
     Role,
+    SupplementRequest,
     TaskStatus,
     local_date,
     utcnow,
 )
+from models.working_days import applicant_due, months_after
 
 GRANTS = (Outcome.granted, Outcome.partly_granted)
 STANDARD_CONDITIONS = (
@@ -81,9 +87,17 @@ def prepare_draft(
     reasons: dict[str, str] | None = None,
     decisive: str = "",
     extra_conditions: list[str] = (),
+    not_met: list[str] | None = None,
+    reply_assessment: str = "",
 ) -> Decision:
-    """The draft from the reviews (or the proposal the checklist or a deadline made),
-    with the officer's changes; a new version each time it is prepared."""
+    """The draft, in the decision's own words: a new version each time it is prepared.
+
+    The reviews and the checklist are the officer's input (`requirement_inputs` shows them
+    side by side), not the decision's text: the officer words the finding on every basic
+    requirement, so that the reasons hold together (FL 32 §). A grant needs every
+    requirement met and enough co-financing; a cut or a refusal needs what was decisive;
+    after the applicant commented on a communication, the draft says what was made of it.
+    """
     require_role(officer, "prepare a draft decision", Role.case_officer)
     if case.state is not CaseState.drafting_decision:
         raise DecisionError(
@@ -95,15 +109,18 @@ def prepare_draft(
     amount = _checked_amount(
         session, outcome, amount if amount is not None else _amount_of(outcome, case, reviews), case
     )
-    found = _reasons_of(reviews) | (reasons or {})
-    if outcome in (Outcome.granted, Outcome.partly_granted, Outcome.refused):
-        missing = [c.value for c in Criterion if not found.get(c.value, "").strip()]
-        if missing:
-            raise DecisionError(
-                f"reasons: a finding on every basic requirement is needed "
-                f"(FL 32 §); missing: {', '.join(missing)}"
-            )
+    found = {c: t.strip() for c, t in (reasons or {}).items() if t.strip()}
+    found = found if outcome in EXAMINED else {}  # not examined: no findings on requirements
+    findings = _findings(session, case, outcome, not_met)
+    decisive = decisive.strip() or (case.proposal_reason or "")
+    _check_coherent(case, outcome, amount, found, findings, decisive)
     previous = latest(session, case)
+    reply_assessment = reply_assessment.strip() or (previous.reply_assessment if previous else "")
+    if _commented(session, case) and not reply_assessment:
+        raise DecisionError(
+            "reply_assessment = '': the applicant commented on the communication; say what "
+            "was made of the comments (FL 25 §), the decision states it"
+        )
     if previous is not None and previous.status is DecisionStatus.draft:
         previous.status = DecisionStatus.superseded
         session.add(previous)
@@ -115,11 +132,11 @@ def prepare_draft(
         conditions=(list(STANDARD_CONDITIONS) if outcome in GRANTS else [])
         + [c.strip() for c in extra_conditions if c.strip()],
         reasons=found,
-        decisive=decisive.strip() or (case.proposal_reason or ""),
+        findings=findings,
+        decisive=decisive,
+        reply_assessment=reply_assessment,
         other_funding=sorted({f for t in reviews for f in t.other_funding}),
-        final_report_due=_months_after(case.project_end, rules.final_report_months)
-        if outcome in GRANTS
-        else None,
+        final_report_due=_final_report_due(case, outcome, rules),
         presenting_officer=officer.email,
         participants=[t.reviewer.email for t in reviews if t.reviewer.email != officer.email],
         prepared_by=officer.email,
@@ -137,16 +154,158 @@ def prepare_draft(
     return draft
 
 
+EXAMINED = (Outcome.granted, Outcome.partly_granted, Outcome.refused)
+
+
+def co_financing(case: Case, amount: int | None) -> dict[str, Any]:
+    """The co-financing finding: cash plus hours at the call's rate, against the grant (or,
+    where nothing is granted, the amount applied for)."""
+    rate = case.call.co_financing_hourly_rate
+    hours_value = case.co_financing_hours * rate
+    total = case.co_financing_cash + hours_value
+    compared_with = amount if amount is not None else case.requested_amount
+    return {
+        "cash": case.co_financing_cash,
+        "hours": case.co_financing_hours,
+        "rate": rate,
+        "hours_value": hours_value,
+        "total": total,
+        "compared_with": compared_with,
+        "met": total >= compared_with,
+    }
+
+
+def _findings(
+    session: Session, case: Case, outcome: Outcome, not_met: list[str] | None
+) -> dict[str, str]:
+    """Met or not met per requirement: as the officer says, else as the checklist found."""
+    if outcome not in EXAMINED:
+        return {}
+    if not_met is None:
+        checklist = latest_findings(session, case)
+        not_met = [c.value for c, a in checklist.items() if a.answer is Answer.not_met]
+    unknown = [c for c in not_met if c not in Criterion.__members__]
+    if unknown:
+        raise DecisionError(f"not_met = {', '.join(unknown)}: not a basic requirement")
+    return {
+        c.value: (Answer.not_met if c.value in not_met else Answer.met).value for c in Criterion
+    }
+
+
+def _check_coherent(
+    case: Case,
+    outcome: Outcome,
+    amount: int | None,
+    reasons: dict[str, str],
+    findings: dict[str, str],
+    decisive: str,
+) -> None:
+    """FL 32 §: reasons for every requirement, and an outcome they can carry."""
+    if outcome in EXAMINED:
+        missing = [c.value for c in Criterion if not reasons.get(c.value)]
+        if missing:
+            raise DecisionError(
+                "reasons: word the decision's finding on every basic requirement (FL 32 §); "
+                f"missing: {', '.join(missing)}. The reviews are input, not the decision's text"
+            )
+    failed = [c for c, answer in findings.items() if answer == Answer.not_met]
+    if outcome in GRANTS and failed:
+        raise DecisionError(
+            f"outcome = {outcome}: a grant needs every basic requirement met; not met: "
+            f"{', '.join(failed)}"
+        )
+    if outcome in GRANTS and not co_financing(case, amount)["met"]:
+        found = co_financing(case, amount)
+        raise DecisionError(
+            f"co-financing {found['total']} kr is less than the {amount} kr granted; "
+            "the guidelines ask for at least as much"
+        )
+    if outcome is not Outcome.granted and not decisive:
+        what = "what the cut rests on" if outcome is Outcome.partly_granted else "why"
+        raise DecisionError(f"decisive = '': a draft that is '{outcome}' must say {what} (FL 32 §)")
+
+
+def _commented(session: Session, case: Case) -> bool:
+    """Whether the applicant's latest reply to a communication held comments."""
+    last = last_communication(session, case)
+    return last is not None and bool(last.reply_has_comments)
+
+
+def last_communication(session: Session, case: Case) -> Communication | None:
+    query = select(Communication).where(Communication.case_id == case.id)
+    return session.exec(query.order_by(col(Communication.number).desc())).first()
+
+
+def _final_report_due(case: Case, outcome: Outcome, rules: Rules) -> date | None:
+    if outcome not in GRANTS:
+        return None
+    return final_report_due(case.project_end, rules.final_report_months)
+
+
+def final_report_due(project_end: date, months: int) -> date:
+    """The final report's due date: `months` after the project's end, on a working day."""
+    return applicant_due(months_after(project_end, months))
+
+
+def requirement_inputs(session: Session, case: Case) -> dict[str, list[tuple[str, str]]]:
+    """Per requirement, what the checklist and each reviewer found, side by side: the input
+    from which the officer words the decision."""
+    checklist = latest_findings(session, case)
+    reviews = [t for t in tasks_of(session, case) if t.status is TaskStatus.submitted]
+    rows: dict[str, list[tuple[str, str]]] = {}
+    for criterion in Criterion:
+        found = checklist.get(criterion)
+        rows[criterion.value] = [
+            ("checklist", f"{found.answer}: {found.note}".rstrip(": ") if found else "—")
+        ] + [(t.reviewer.name, t.reasons.get(criterion.value, "")) for t in reviews]
+    return rows
+
+
+ADVERSE = (Outcome.refused, Outcome.dismissed, Outcome.partly_granted)
+
+
+def adverse(decision: Decision) -> bool:
+    """A draft that refuses, dismisses or grants less than applied for (FL 25 §)."""
+    return decision.outcome in ADVERSE
+
+
+def communicated(session: Session, decision: Decision) -> bool:
+    """Whether the applicant has seen this draft's content, or a less favourable one."""
+    query = select(Communication).where(Communication.case_id == decision.case_id)
+    last = session.exec(query.order_by(col(Communication.number).desc())).first()
+    if last is None or last.draft_version is None:
+        return False
+    seen = session.exec(
+        select(Decision).where(
+            Decision.case_id == decision.case_id, Decision.version == last.draft_version
+        )
+    ).one()
+    return not adverse(decision) or (
+        decision.outcome is seen.outcome and (decision.amount or 0) >= (seen.amount or 0)
+    )
+
+
 def submit_for_decision(
-    session: Session, case: Case, officer: Person, why_no_communication: str, rules: Rules
+    session: Session, case: Case, officer: Person, rules: Rules, why_no_communication: str = ""
 ) -> Decision:
-    """Send the draft to the decision maker, recording why communication (FL 25 §) is not
-    needed: the applicant has seen all the material the decision rests on."""
+    """Send the draft to the decision maker.
+
+    FL 25 §: a draft that goes against the applicant (refused, dismissed, less than applied
+    for) goes only after the applicant has seen it and could reply, unless the officer
+    records why that is obviously unnecessary; the reason goes into the file as a note.
+    """
     require_role(officer, "submit a draft decision", Role.case_officer)
     draft = current_draft(session, case, CaseState.drafting_decision)
-    if not why_no_communication.strip():
+    reason = why_no_communication.strip()
+    if adverse(draft) and not communicated(session, draft) and not reason:
         raise DecisionError(
-            "reason = '': say why no communication before decision is needed (FL 25 §)"
+            f"case {case.case_reference}: the draft is '{draft.outcome}' and the applicant "
+            "has not seen it; communicate it first (grants communicate), or record why that "
+            "is obviously unnecessary (FL 25 §)"
+        )
+    if reason:
+        session.add(
+            FileNote(case_id=case.id, kind="no_communication", text=reason, author=officer.email)
         )
     move(
         session,
@@ -155,7 +314,8 @@ def submit_for_decision(
         Actor.of(officer),
         "draft_submitted",
         version=draft.version,
-        no_communication_because=why_no_communication.strip(),
+        communicated=communicated(session, draft),
+        no_communication_because=reason,
     )
     send_to_decision_maker(session, draft, rules)
     return draft
@@ -212,6 +372,10 @@ def amend(
     outcome = outcome or current.outcome
     if amount is None and outcome is current.outcome:
         amount = current.amount
+    amount = _checked_amount(session, outcome, amount, case)
+    decisive = decisive.strip() or current.decisive
+    findings = current.findings or _findings(session, case, outcome, None)
+    _check_coherent(case, outcome, amount, current.reasons, findings, decisive)
     extras = [c for c in current.conditions if c not in STANDARD_CONDITIONS]
     amended = Decision(
         **current.model_dump(
@@ -223,6 +387,7 @@ def amend(
                 "amount",
                 "conditions",
                 "decisive",
+                "findings",
                 "final_report_due",
                 "prepared_by",
                 "prepared_at",
@@ -231,16 +396,20 @@ def amend(
         ),
         version=current.version + 1,
         outcome=outcome,
-        amount=_checked_amount(session, outcome, amount, case),
+        amount=amount,
         conditions=(list(STANDARD_CONDITIONS) if outcome in GRANTS else [])
         + extras
         + [c.strip() for c in extra_conditions if c.strip()],
-        decisive=decisive.strip() or current.decisive,
-        final_report_due=_months_after(case.project_end, rules.final_report_months)
-        if outcome in GRANTS
-        else None,
+        decisive=decisive,
+        findings=findings,
+        final_report_due=_final_report_due(case, outcome, rules),
         prepared_by=person.email,
     )
+    if adverse(amended) and not communicated(session, amended) and _more_adverse(amended, current):
+        raise DecisionError(
+            f"case {case.case_reference}: the amended draft goes further against the applicant "
+            "than what they have seen; send it back so that it can be communicated (FL 25 §)"
+        )
     current.status = DecisionStatus.superseded
     session.add(current)
     session.add(amended)
@@ -256,6 +425,12 @@ def amend(
     session.flush()
     send_to_decision_maker(session, amended, rules)  # the version to sign, as a PDF too
     return amended
+
+
+def _more_adverse(new: Decision, old: Decision) -> bool:
+    if new.outcome is old.outcome:
+        return (new.amount or 0) < (old.amount or 0)
+    return old.outcome is Outcome.granted or new.outcome is not Outcome.partly_granted
 
 
 def send_back(session: Session, case: Case, person: Person, comment: str) -> Decision:
@@ -307,10 +482,19 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
             for e in decision.participants
             if e in people
         ],
-        "delegation_point": rules.delegation_point,
-        "guidelines_version": case.call.guidelines_version,
+        "delegation_point": rules.delegation_point_en
+        if case.language == "en"
+        else rules.delegation_point,
+        "guidelines_version": (case.call.guidelines_version_en if case.language == "en" else "")
+        or case.call.guidelines_version,
         "reasons": decision.reasons,
+        "findings": decision.findings,
+        "co_financing": co_financing(case, decision.amount)
+        if decision.outcome in EXAMINED
+        else None,
         "decisive": decision.decisive,
+        "communication": _communication_account(session, decision),
+        "supplement": _gap(session, case) if decision.outcome is Outcome.dismissed else None,
         "conditions": [
             {"code": c, "text": ""} if c in STANDARD_CONDITIONS else {"code": None, "text": c}
             for c in decision.conditions
@@ -320,6 +504,45 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         else None,
         "payment": {"account": account},
         "other_funding": decision.other_funding,
+    }
+
+
+def _communication_account(session: Session, decision: Decision) -> dict[str, Any] | None:
+    """What the decision says about the communication (FL 25 §): when the applicant was
+    heard, what they answered (or that no answer came), and what was made of it."""
+    last = last_communication(session, decision.case)
+    if last is None:
+        return None
+    if last.replied_at is None:
+        reply = "none"
+    else:
+        reply = "comments" if last.reply_has_comments else "no_comments"
+    return {
+        "sent_on": local_date(last.sent_at).isoformat(),
+        "deadline": last.deadline.isoformat(),
+        "reply": reply,
+        "replied_on": local_date(last.replied_at).isoformat() if last.replied_at else None,
+        "assessment": decision.reply_assessment,
+    }
+
+
+def _gap(session: Session, case: Case) -> dict[str, Any] | None:
+    """The unanswered request whose gap a dismissal rests on (FL 20 §)."""
+    request = session.exec(
+        select(SupplementRequest)
+        .where(
+            SupplementRequest.case_id == case.id,
+            SupplementRequest.on_expiry == OnExpiry.dismiss,
+            col(SupplementRequest.expired_at).is_not(None),
+        )
+        .order_by(col(SupplementRequest.number).desc())
+    ).first()
+    if request is None:
+        return None
+    return {
+        "requested_on": local_date(request.requested_at).isoformat(),
+        "deadline": request.deadline.isoformat(),
+        "missing": [m["text"] for m in request.missing],
     }
 
 
@@ -407,26 +630,10 @@ def _checked_amount(
 
 
 def draft_reasons(session: Session, case: Case) -> dict[str, str]:
-    """The findings a new draft starts from: the latest version's, else the reviews'."""
+    """The decision's wording a new version starts from: the latest version's. The first
+    version is worded by the officer from the findings (`requirement_inputs`)."""
     previous = latest(session, case)
-    if previous is not None:
-        return dict(previous.reasons)
-    return _reasons_of([t for t in tasks_of(session, case) if t.status is TaskStatus.submitted])
-
-
-def _reasons_of(reviews: list) -> dict[str, str]:
-    """Each requirement's findings from the reviews, one sentence per reviewer."""
-    return {
-        c.value: " ".join(dict.fromkeys(t.reasons.get(c.value, "") for t in reviews)).strip()
-        for c in Criterion
-    }
-
-
-def _months_after(day: date, months: int) -> date:
-    """The same day `months` later, or that month's last day if it is shorter."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return dict(previous.reasons) if previous is not None else {}
 
 
 def delegation_rows(session: Session, first: date, last: date) -> list[dict[str, Any]]:

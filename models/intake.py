@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.audit import Actor
+from models.delays import expected_decision
 from models.letters import ACKNOWLEDGEMENT, new_letter
 from models.states import CaseState
 from models.tables import AuditEvent, Call, Case, CaseReferenceCounter, Organisation, Person
@@ -156,6 +157,7 @@ def register_applications(
             state=CaseState.received,
             submission_id=application.submission_id,
             date_received=application.date_received,
+            expected_decision_on=expected_decision(call, application.date_received, today),
             language=application.language,
             warnings=application.warnings,
             **application.project,

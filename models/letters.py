@@ -24,6 +24,7 @@ DRAFT_DECISION = "draft_decision"
 DECISION = "decision"
 COMMUNICATION = "communication"
 COMMUNITY_TALK_INVITATION = "community_talk_invitation"
+DELAY_NOTICE = "delay_notice"
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
@@ -43,6 +44,8 @@ FILENAMES = {
     (COMMUNICATION, "en"): "communication",
     (COMMUNITY_TALK_INVITATION, "sv"): "inbjudan-samhallssamtal",
     (COMMUNITY_TALK_INVITATION, "en"): "community-talk-invitation",
+    (DELAY_NOTICE, "sv"): "besked-om-forsening",
+    (DELAY_NOTICE, "en"): "notice-of-delay",
 }
 
 

@@ -1,7 +1,12 @@
 """The applicant meeting: booked with an invitation, documented with a file note (FL 27 §),
-or skipped with a recorded reason."""
+or skipped with a recorded reason.
 
-from datetime import datetime, timedelta
+A meeting is held on a working day within office hours (the configuration's
+`meeting_hours`), and neither its room nor its people are booked twice at overlapping
+times. Its file note is written after it was held, dated when it was written.
+"""
+
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -11,7 +16,17 @@ from models.errors import Refused
 from models.letters import MEETING_INVITATION, order_letter
 from models.reviews import tasks_of
 from models.states import CaseState
-from models.tables import Case, FileNote, Meeting, MeetingStatus, Person, TaskStatus
+from models.tables import (
+    STOCKHOLM,
+    Case,
+    FileNote,
+    Meeting,
+    MeetingStatus,
+    Person,
+    TaskStatus,
+    local_time,
+)
+from models.working_days import is_working_day
 
 
 class MeetingError(Refused, ValueError):
@@ -26,6 +41,7 @@ def book_meeting(
     minutes: int,
     place: str,
     now: datetime,
+    office_hours: str = "08:00-17:00",
 ) -> Meeting:
     """Book (or rebook) the meeting and order the invitation letter with its calendar file."""
     _require_meeting_step(case)
@@ -37,6 +53,10 @@ def book_meeting(
         raise MeetingError(f"minutes = {minutes}: a meeting lasts 15 to 480 minutes")
     if not place.strip():
         raise MeetingError("place = '': say where the meeting is, or how to join it")
+    ends_at = starts_at + timedelta(minutes=minutes)
+    _within_office_hours(starts_at, ends_at, office_hours)
+    people = _participants(session, case, officer)
+    _free(session, case, starts_at, ends_at, place.strip(), [p.email for p in people])
     earlier = _meetings(session, case)
     for meeting in earlier:
         if meeting.status is MeetingStatus.booked:
@@ -46,19 +66,14 @@ def book_meeting(
         case_id=case.id,
         number=len(earlier) + 1,
         status=MeetingStatus.booked,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=minutes),
+        starts_at=starts_at.astimezone(UTC),
+        ends_at=ends_at.astimezone(UTC),
         place=place.strip(),
+        participants=[p.email for p in people],
         booked_by=officer.email,
     )
     session.add(meeting)
-    participants = [
-        {"name": t.reviewer.name, "organisation": t.reviewer.organisation}
-        for t in tasks_of(session, case)
-        if t.status is TaskStatus.submitted
-    ]
-    if officer.name not in {p["name"] for p in participants}:
-        participants.append({"name": officer.name, "organisation": officer.organisation})
+    participants = [{"name": p.name, "organisation": p.organisation} for p in people]
     record(
         session,
         case,
@@ -75,7 +90,7 @@ def book_meeting(
         {
             "number": meeting.number,
             "starts_at": starts_at.isoformat(),
-            "ends_at": meeting.ends_at.isoformat(),
+            "ends_at": ends_at.isoformat(),
             "place": meeting.place,
             "participants": participants,
         },
@@ -98,15 +113,22 @@ def document_meeting(
             "skip it with a reason"
         )
     meeting = held[-1]
-    if meeting.starts_at.replace(tzinfo=meeting.starts_at.tzinfo or now.tzinfo) > now:
+    if local_time(meeting.ends_at) > now:
         raise MeetingError(
-            f"the meeting starts {meeting.starts_at.isoformat()}; document it "
-            "once it has taken place"
+            f"the meeting ends {local_time(meeting.ends_at):%Y-%m-%d %H:%M}; document it "
+            "once it has been held"
         )
     meeting.status = MeetingStatus.held
     session.add(meeting)
     return _on_to_draft(
-        session, case, officer, "meeting_note", text, "meeting_documented", number=meeting.number
+        session,
+        case,
+        officer,
+        "meeting_note",
+        text,
+        "meeting_documented",
+        now,
+        number=meeting.number,
     )
 
 
@@ -116,18 +138,85 @@ def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> 
     if not reason.strip():
         raise MeetingError("reason = '': say why no meeting is needed")
     return _on_to_draft(
-        session, case, officer, "meeting_skipped", reason, "meeting_skipped", reason=reason.strip()
+        session,
+        case,
+        officer,
+        "meeting_skipped",
+        reason,
+        "meeting_skipped",
+        None,
+        reason=reason.strip(),
     )
 
 
 def _on_to_draft(
-    session: Session, case: Case, officer: Person, kind: str, text: str, action: str, **detail: Any
+    session: Session,
+    case: Case,
+    officer: Person,
+    kind: str,
+    text: str,
+    action: str,
+    written_at: datetime | None,
+    **detail: Any,
 ) -> FileNote:
-    """File the note and move the case on to the draft decision."""
+    """File the note, dated when it is written, and move the case on to the draft decision."""
     note = FileNote(case_id=case.id, kind=kind, text=text.strip(), author=officer.email)
+    if written_at is not None:
+        note.written_at = written_at
     session.add(note)
     move(session, case, CaseState.drafting_decision, Actor.of(officer), action, **detail)
     return note
+
+
+def _within_office_hours(starts_at: datetime, ends_at: datetime, office_hours: str) -> None:
+    """On a working day, starting and ending within office hours (Swedish time)."""
+    start, end = starts_at.astimezone(STOCKHOLM), ends_at.astimezone(STOCKHOLM)
+    if not is_working_day(start.date()):
+        raise MeetingError(
+            f"at = {start:%Y-%m-%d %H:%M}: {start:%A} {start:%Y-%m-%d} is not a working day; "
+            "meetings with applicants are held on working days"
+        )
+    opens, closes = (time.fromisoformat(t.strip()) for t in office_hours.split("-"))
+    if start.time() < opens or end.date() != start.date() or end.time() > closes:
+        raise MeetingError(
+            f"at = {start:%Y-%m-%d %H:%M}: the meeting ({start:%H:%M}–{end:%H:%M}) must be "
+            f"within office hours, {opens:%H:%M}–{closes:%H:%M}"
+        )
+
+
+def _participants(session: Session, case: Case, officer: Person) -> list[Person]:
+    """Who takes part for the authority: the reviewers who reviewed, and the officer."""
+    people = [t.reviewer for t in tasks_of(session, case) if t.status is TaskStatus.submitted]
+    return people + ([officer] if officer not in people else [])
+
+
+def _free(
+    session: Session,
+    case: Case,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    people: list[str],
+) -> None:
+    """Refuse a booking that puts a room or a person in two meetings at once."""
+    others = session.exec(
+        select(Meeting).where(
+            Meeting.case_id != case.id,
+            col(Meeting.status).in_([MeetingStatus.booked, MeetingStatus.held]),
+        )
+    )
+    for other in others:
+        if not (local_time(other.starts_at) < ends_at and starts_at < local_time(other.ends_at)):
+            continue
+        shared = sorted(set(other.participants) & set(people))
+        when = f"{local_time(other.starts_at):%Y-%m-%d %H:%M}–{local_time(other.ends_at):%H:%M}"
+        if other.place.casefold() == place.casefold():
+            raise MeetingError(f"place = {place!r}: already booked {when} for another meeting")
+        if shared:
+            raise MeetingError(
+                f"at = {starts_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}: {', '.join(shared)} "
+                f"already in another meeting {when}"
+            )
 
 
 def _require_meeting_step(case: Case) -> None:

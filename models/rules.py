@@ -3,29 +3,26 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.tables import OnExpiry
-
 
 @dataclass(frozen=True)
 class Rules:
     supplement_working_days: int = 10
     supplement_reminder_working_days: int = 3
-    supplement_on_expiry: OnExpiry = OnExpiry.dismiss
     review_working_days: int = 10
     review_quorum: int = 2
     meeting_minutes: int = 90
+    meeting_hours: str = "08:00-17:00"  # office hours: meetings start and end within them
     advisory_group: tuple[str, ...] = field(default_factory=tuple)  # reviewers' e-mails
     include_case_officer: bool = True
     communication_working_days: int = 10
     delegation_point: str = "kulturnämndens delegationsordning"
+    delegation_point_en: str = "the Cultural Affairs Committee's delegation rules"
     final_report_months: int = 2
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Rules":
         assessment = dict(config.get("assessment", {}))
         group = config.get("advisory_group", {})
-        if "supplement_on_expiry" in assessment:
-            assessment["supplement_on_expiry"] = OnExpiry(assessment["supplement_on_expiry"])
         return cls(
             **assessment,
             **config.get("decision", {}),

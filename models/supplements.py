@@ -1,8 +1,11 @@
 """Requests for supplement (komplettering): what is missing, the deadline, and what then.
 
 The deadline is counted in Swedish working days. Before it, one reminder; after it, the
-case moves on once, as the request said: examined as it stands, or proposed for dismissal
-(Förvaltningslagen 20 §).
+case moves on once, as the request said. By default it is examined as it stands: a missing
+piece that bears on a requirement is a matter for the assessment, not a bar to it. Only
+where the gap prevents examination at all may the officer choose, for that request and
+with the reason stated in the letter, that the application is proposed for dismissal
+(avvisning, Förvaltningslagen 20 §).
 """
 
 import hashlib
@@ -38,19 +41,30 @@ def request_supplement(
     rules: Rules,
     today: date,
     on_expiry: OnExpiry | None = None,
+    dismiss_because: str = "",
 ) -> SupplementRequest:
     """Ask the applicant for what is missing; the case waits until it comes or the deadline."""
     check_transition(case.case_reference, case.state, CaseState.awaiting_supplement)
     items = [m for m in missing if m.get("text", "").strip()]
     if not items:
         raise SupplementError("missing: say what the applicant must supplement")
+    on_expiry = on_expiry or OnExpiry.examine
+    if on_expiry is OnExpiry.dismiss and not dismiss_because.strip():
+        raise SupplementError(
+            "dismiss_because = '': dismissal is only for a gap that prevents examining the "
+            "application at all (FL 20 §); say why this one does, or let the case be "
+            "examined as it stands"
+        )
+    if on_expiry is OnExpiry.examine and dismiss_because.strip():
+        raise SupplementError("dismiss_because: given, but the request is to examine as it stands")
     number = len(_requests(session, case)) + 1
     request = SupplementRequest(
         case_id=case.id,
         number=number,
         missing=items,
         deadline=add_working_days(today, rules.supplement_working_days),
-        on_expiry=on_expiry or rules.supplement_on_expiry,
+        on_expiry=on_expiry,
+        dismiss_because=dismiss_because.strip(),
         requested_by=officer.email,
     )
     session.add(request)
@@ -218,9 +232,7 @@ def _expire(session: Session, request: SupplementRequest, rules: Rules, today: d
         )
     else:
         case.proposed_outcome = Outcome.dismissed
-        case.proposal_reason = (
-            f"Begärd komplettering har inte kommit in senast {request.deadline.isoformat()}."
-        )
+        case.proposal_reason = request.dismiss_because
         move(
             session,
             case,
@@ -253,4 +265,5 @@ def _letter_data(request: SupplementRequest) -> dict[str, Any]:
         "deadline": request.deadline.isoformat(),
         "missing": request.missing,
         "on_expiry": request.on_expiry.value,
+        "dismiss_because": request.dismiss_because,
     }

@@ -12,13 +12,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
 from sqlmodel import Field, Relationship, SQLModel
 
+from models import clock
 from models.states import CaseState
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, by the domain's clock (models.clock): real time outside a simulation."""
+    return clock.now()
 
 
 def local_time(moment: datetime) -> datetime:
@@ -133,6 +135,7 @@ class Call(SQLModel, table=True):
     maximum_grant: int
     closed_months: list[int] = Field(sa_column=Column(JSON, nullable=False))
     guidelines_version: str
+    guidelines_version_en: str = ""  # the same guidelines, named in English letters
     co_financing_hourly_rate: int = 330
     max_project_months: int = 24
     handling_weeks: int = 8  # what the acknowledgement promises
@@ -201,6 +204,8 @@ class Case(SQLModel, table=True):
     target_group: str
     partners: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    expected_decision_on: date | None = None  # promised in the acknowledgement (FL 11 §)
+    delay_notified_at: datetime | None = None  # the one delay notice, when it was ordered
     proposed_outcome: Outcome | None = None  # set when the case goes to a draft decision
     proposal_reason: str | None = None
 
@@ -298,6 +303,7 @@ class SupplementRequest(SQLModel, table=True):
     missing: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     deadline: date
     on_expiry: OnExpiry
+    dismiss_because: str = ""  # the officer's reason the gap would prevent examination
     requested_by: str
     requested_at: datetime = Field(default_factory=utcnow)
     reminded_at: datetime | None = None
@@ -362,6 +368,7 @@ class Meeting(SQLModel, table=True):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     place: str = ""
+    participants: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # e-mails
     booked_by: str
     booked_at: datetime = Field(default_factory=utcnow)
 
@@ -409,8 +416,10 @@ class Decision(SQLModel, table=True):
     outcome: Outcome
     amount: int | None = None  # granted amount; None unless granted or partly granted
     conditions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
-    decisive: str = ""  # the decisive circumstances (FL 32 §)
+    reasons: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))  # the wording
+    findings: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))  # Answer
+    decisive: str = ""  # the decisive circumstances (FL 32 §): for a cut, why
+    reply_assessment: str = ""  # what was made of the applicant's comments (FL 25 §)
     other_funding: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     final_report_due: date | None = None
     presenting_officer: str  # föredragande
@@ -432,10 +441,12 @@ class Communication(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="cases.id", index=True)
     number: int
+    draft_version: int | None = None  # the draft whose content was communicated
     deadline: date
     sent_by: str
     sent_at: datetime = Field(default_factory=utcnow)
     replied_at: datetime | None = None
+    reply_has_comments: bool | None = None  # False: "we have no comments"
     expired_at: datetime | None = None
 
     case: Case = Relationship()
@@ -448,7 +459,9 @@ class CommunityTalk(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     held_on: date = Field(index=True)
+    starts_at: str = "14:00"  # time of day, Swedish time
     theme: str
+    theme_en: str = ""  # the theme as English letters give it
     venue: str
     registered_by: str
     registered_at: datetime = Field(default_factory=utcnow)

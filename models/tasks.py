@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from models.access import conflicted_case_ids
+from models.delays import UNDECIDED, is_old
 from models.states import CaseState
 from models.supplements import open_request
 from models.tables import Case, Communication, Person, ReviewTask, Role, TaskStatus, local_date
@@ -26,6 +27,7 @@ class TaskKind(StrEnum):
     draft = "draft"
     await_reply = "await_reply"  # communication before decision: the applicant's reply
     decide = "decide"
+    old_case = "old_case"  # FL 12 §: undecided six months; the applicant may ask for a decision
 
 
 OFFICER_STEPS = {
@@ -53,7 +55,7 @@ def open_tasks(session: Session, person: Person, today: date) -> list[Task]:
     """The person's tasks; a case in which they declared a conflict of interest is not one."""
     tasks = _review_tasks(session, person)
     if person.role is Role.case_officer:
-        tasks += _officer_tasks(session, person)
+        tasks += _officer_tasks(session, person, today)
     if person.role is Role.decision_maker:
         waiting = select(Case).where(Case.state == CaseState.awaiting_decision)
         tasks += [_task(case, TaskKind.decide, None) for case in session.exec(waiting)]
@@ -99,12 +101,21 @@ def _review_tasks(session: Session, person: Person) -> list[Task]:
     ]
 
 
-def _officer_tasks(session: Session, person: Person) -> list[Task]:
+def _officer_tasks(session: Session, person: Person, today: date) -> list[Task]:
+    """The next step of each of the officer's cases, and the cases undecided six months."""
     query = select(Case).where(
         Case.case_officer_id == person.id, col(Case.state).in_(list(OFFICER_STEPS))
     )
-    return [
+    tasks = [
         _task(case, OFFICER_STEPS[case.state], _due(session, case)) for case in session.exec(query)
+    ]
+    undecided = select(Case).where(
+        Case.case_officer_id == person.id, col(Case.state).in_(UNDECIDED)
+    )
+    return tasks + [
+        _task(case, TaskKind.old_case, None, case.date_received)
+        for case in session.exec(undecided)
+        if is_old(case, today)
     ]
 
 

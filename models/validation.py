@@ -14,9 +14,9 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from models import identifiers
-from models.decisions import _months_after
 from models.tables import Call, Language
 from models.text import quoted
+from models.working_days import months_after
 
 MUNICIPALITIES = (
     "Askersund",
@@ -381,8 +381,8 @@ def _check_period(
         return
     if end < start:
         check.fault("project_end", f"is before project_start ({start.isoformat()})")
-    elif end >= _months_after(start, call.max_project_months):
-        last = _months_after(start, call.max_project_months) - timedelta(days=1)
+    elif end >= months_after(start, call.max_project_months):
+        last = months_after(start, call.max_project_months) - timedelta(days=1)
         check.fault(
             "project_end",
             f"the project may run at most {call.max_project_months} months, "

@@ -5,6 +5,7 @@ a Sunday, a public holiday, Midsummer Eve, Christmas Eve or New Year's Eve moves
 next working day. The same days are skipped when counting working days.
 """
 
+import calendar
 from datetime import date, timedelta
 from functools import cache
 
@@ -80,3 +81,20 @@ def subtract_working_days(end: date, count: int) -> date:
         while not is_working_day(day):
             day -= timedelta(days=1)
     return day
+
+
+def applicant_due(day: date) -> date:
+    """The one rule for every date an applicant must act by, and every date we promise:
+    a computed date that falls on a day off moves to the next working day (lag 1930:173).
+
+    Deadlines counted in working days already end on one; dates counted in weeks or
+    months (a final report, an expected decision) go through here.
+    """
+    return next_working_day(day)
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` later, or that month's last day if it is shorter."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -21,3 +21,30 @@ def database_dump(home: Path) -> list[str]:
         return []
     with sqlite3.connect(path) as connection:
         return list(connection.iterdump())
+
+
+def swedish_template_words() -> set[str]:
+    """Words of our own Swedish letter templates and of the configuration's Swedish texts
+    that no English template or English configuration text uses: in an English letter, each
+    is a piece of Swedish that slipped through."""
+    import tomllib
+
+    from grants.settings import PROJECT_ROOT, TEMPLATES
+
+    def words(text: str) -> set[str]:
+        text = re.sub(r"\{[{%#].*?[}%#]\}", " ", text, flags=re.S)  # Jinja
+        text = re.sub(r"<[^>]+>", " ", text)  # HTML tags
+        return {w.lower() for w in re.findall(r"[A-Za-zÅÄÖåäöÉé]{4,}", text)}
+
+    def texts(language: str) -> str:
+        files = list(TEMPLATES.glob(f"*/*.{language}.*"))
+        return " ".join(path.read_text(encoding="utf-8") for path in files)
+
+    config = tomllib.loads((PROJECT_ROOT / "config" / "grants.toml").read_text("utf-8"))
+    swedish = [config["authority"]["unit"], config["decision"]["delegation_point"]]
+    swedish += [p["title"] for p in config["people"]]
+    english = [config["authority"]["unit_en"], config["decision"]["delegation_point_en"]]
+    english += [p["title_en"] for p in config["people"]]
+    return (words(texts("sv")) | words(" ".join(swedish))) - words(
+        texts("en") + " " + " ".join(english)
+    )

@@ -6,7 +6,7 @@ conflict of interest in it.
 """
 
 import csv
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from models.tables import (
     Person,
     ReviewTask,
 )
-from models.working_days import add_working_days
+from models.working_days import add_working_days, next_working_day
 from tests.conftest import SAMPLES, Mailbox
 from tests.helpers import database_dump, pdf_pages
 
@@ -194,9 +194,7 @@ def test_supplement_conflict_review_meeting_then_ready_for_the_draft_decision(
     assert the_case().state == "applicant_meeting"
 
     # The meeting: an invitation with a calendar file, then the file note.
-    starts = (datetime.now() + timedelta(days=7)).replace(
-        hour=10, minute=0, second=0, microsecond=0
-    )
+    starts = datetime.combine(next_working_day(date.today() + timedelta(days=7)), time(10))
     grants(
         "meeting",
         "book",
@@ -212,10 +210,16 @@ def test_supplement_conflict_review_meeting_then_ready_for_the_draft_decision(
     assert invitation["Subject"].startswith(f"Inbjudan till möte {ref}")
     ics = attachment(invitation, ".ics").decode()
     assert "BEGIN:VEVENT" in ics and "LOCATION:Regionens hus\\, Eklundavägen 1\\, Örebro" in ics
+    [part] = [p for p in invitation.iter_attachments() if p.get_filename() == "inbjudan.ics"]
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_param("method") == "REQUEST" and part.get_param("charset") == "UTF-8"
+    unfolded = ics.replace("\r\n ", "")
+    assert f"ORGANIZER;CN=Maria Lindqvist:mailto:{OFFICER}" in unfolded  # replies reach her
+    assert f"Handläggare: Maria Lindqvist\\, {OFFICER}" in unfolded
     invitation_text = " ".join(pdf_pages(attachment(invitation, ".pdf")))
     assert "Lena Holm" in invitation_text and "Johan Ek" not in invitation_text
     early_note = grants("meeting", "note", ref, "--as", OFFICER, "--text", "Vi talade.", ok=False)
-    assert "once it has taken place" in early_note.text
+    assert "once it has been held" in early_note.text
     with transaction(load().db_url) as session:
         case = session.exec(select(Case).where(Case.case_reference == ref)).one()
         officer = session.exec(select(Person).where(Person.email == OFFICER)).one()
@@ -482,27 +486,40 @@ def test_from_draft_to_signed_decision_through_the_command_line(
             "RF-SISU Örebro län: idrottslyftet",
         )
     grants("meeting", "skip", ref, "--as", OFFICER, "--reason", "Ansökan är tydlig.")
+    form = grants("draft", ref, "--as", OFFICER)  # the draft form: findings side by side
+    assert "Lena Holm" in form.text and "Inget liknande i Lindesberg." in form.text
+    assert "co-financing" in form.text
+    unworded = grants("draft", ref, "--as", OFFICER, "--decisive", "För hög budget.", ok=False)
+    assert "word the decision's finding on every basic requirement" in unworded.text
     grants(
         "draft",
         ref,
         "--as",
         OFFICER,
+        *REASONS,
         "--decisive",
         "Projektet uppfyller grundkraven; budgeten för material är för hög.",
     )
     before = len(smtp_server.messages)
+    uncommunicated = grants("submit-draft", ref, "--as", OFFICER, ok=False)
+    assert "communicate it first" in uncommunicated.text and "FL 25 §" in uncommunicated.text
     grants(
         "submit-draft",
         ref,
         "--as",
         OFFICER,
         "--no-communication-because",
-        "Sökanden har tagit del av allt underlag.",
+        "Sökanden har själv föreslagit den lägre budgeten vid mötet.",
     )
     [draft_mail] = smtp_server.wait_for(before + 1)[before:]
     assert draft_mail["To"] == DECISION_MAKER
     draft_text = " ".join(pdf_pages(attachment(draft_mail, ".pdf")))
     assert "Förslag till beslut" in draft_text and "40 000" in draft_text
+    # A draft is a draft: a proposed amount, nothing to appeal, not addressed to the applicant.
+    assert "Föreslaget belopp 40 000 kr" in draft_text and "Beviljat belopp" not in draft_text
+    assert "laglighetsprövning" not in draft_text and "Att: " not in draft_text
+    mail_text = draft_mail.get_body(("plain",)).get_content()
+    assert "grants " not in mail_text and "--as" not in mail_text and ref in mail_text
 
     for who in (OFFICER, ACTIVA, COOMPANION):
         refused = grants("sign", ref, "--as", who, ok=False)

@@ -2,7 +2,7 @@
 is final, and the call's budget holds, also against two signatures at once."""
 
 import threading
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -85,10 +85,23 @@ def to_awaiting_decision(
                 rules,
             )
         skip_meeting(session, case, officer, "Ansökan är tydlig; inget möte behövs.")
-        prepare_draft(session, case, officer, rules)
+        adverse = recommendation is not Recommendation.granted
+        prepare_draft(
+            session,
+            case,
+            officer,
+            rules,
+            reasons=WORDING,
+            decisive="Budgeten för resor är för hög." if adverse else "",
+            not_met=["innovative"] if recommendation is Recommendation.refused else None,
+        )
         if submit:
-            submit_for_decision(session, case, officer, "Sökanden har sett allt underlag.", rules)
+            unnecessary = "Sökanden har själv föreslagit beslutet vid mötet." if adverse else ""
+            submit_for_decision(session, case, officer, rules, unnecessary)
         return case.case_reference
+
+
+WORDING = {c.value: f"Beslutets bedömning av {c.value}." for c in Criterion}
 
 
 @pytest.fixture
@@ -156,13 +169,14 @@ def test_sent_back_drafts_come_back_as_a_new_version(small_budget: None) -> None
         case = case_for(session, ref, officer, lock=True)
         assert case.state == "drafting_decision"
         with pytest.raises(Refused, match="amount = 50000: must be between 20000 and 49999"):
-            prepare_draft(session, case, officer, Rules(), amount=50_000)
+            prepare_draft(session, case, officer, Rules(), amount=50_000, reasons=WORDING)
         second = prepare_draft(
             session,
             case,
             officer,
             Rules(),
             amount=45_000,
+            reasons=WORDING,
             decisive="Budgeten för lokalhyra är för hög.",
         )
         assert (second.version, second.outcome, second.amount) == (2, "partly_granted", 45_000)
@@ -248,9 +262,13 @@ def test_communication_waits_for_the_reply_or_the_deadline(small_budget: None) -
                 b"Hej",
             )
     [letter, _] = letters_of_kind("communication")
-    assert letter.data["proposal"] == {"outcome": "granted", "amount": 35_000}
+    assert letter.data["proposal"] == {
+        "outcome": "granted",
+        "amount": 35_000,
+        "requested_amount": 35_000,
+    }
     titles = [m["title"] for m in letter.data["material"]]
-    assert "Rådgivningsgruppens bedömning: Samhällsnytta" in titles
+    assert "Förslagets bedömning: Samhällsnytta – uppfyllt" in titles
     assert any(t.startswith("Tjänsteanteckning") for t in titles)  # the skipped meeting's note
 
     with transaction(settings.db_url) as session:
@@ -289,8 +307,16 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
             register_talk(session, officer, date.today(), "För sent", "Örebro", date.today())
         with pytest.raises(Refused, match="only a case_officer may register"):
             register_talk(session, maker, date(2028, 3, 1), "Tema", "Örebro", date.today())
+        with pytest.raises(Refused, match="in Swedish and in English"):
+            register_talk(session, officer, date(2028, 3, 1), "Tema", "Örebro", date.today())
         register_talk(
-            session, officer, date(2027, 10, 7), "Ungas hälsa", "Örebro slott", date.today()
+            session,
+            officer,
+            date(2027, 10, 7),
+            "Ungas hälsa",
+            "Örebro slott",
+            date.today(),
+            theme_en="Young people's health",
         )
         register_talk(
             session,
@@ -299,11 +325,26 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
             "Skateboard och odling – kan det vara sociala innovationer?",
             "Kulturhuset i Örebro",
             date.today(),
+            time(14),
+            "Skateboarding and growing vegetables – social innovations?",
         )
-    assert [run_flow(sweep)["talk_invitations"] for _ in range(2)] == [1, 0]
+        register_talk(
+            session, officer, date(2028, 9, 21), "Tema", "Örebro", date.today(), time(13), "Theme"
+        )
+        with pytest.raises(Refused, match="2028 already has 2 talks"):
+            register_talk(
+                session, officer, date(2028, 11, 2), "Tema", "Örebro", date.today(), time(13), "T"
+            )
+    # Invited as the project nears its end (31 December 2027), not before, and only once.
+    assert run_flow(sweep, today=date(2027, 12, 2))["talk_invitations"] == 0
+    assert [run_flow(sweep, today=date(2027, 12, 3))["talk_invitations"] for _ in range(2)] == [
+        1,
+        0,
+    ]
     assert state_of(ref) == "reporting"
     text = " ".join(pdf_pages(letter_pdf("community_talk_invitation", ref)))
-    assert "16 mars 2028" in text and "Kulturhuset i Örebro" in text
+    assert "16 mars 2028" in text and "Kulturhuset i Örebro" in text and "kl. 14.00" in text
+    assert "Svara senast 24 februari 2028" in text  # three weeks before, a working day
     assert "7 oktober 2027" not in text  # before the project ends: not that one
 
     with transaction(settings.db_url) as session:
@@ -320,7 +361,7 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
 
 
 def test_the_decision_maker_amends_then_signs(small_budget: None) -> None:
-    ref = to_awaiting_decision("SI-2026-0106", Recommendation.granted)
+    ref = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40_000)
     settings = load()
     rules = Rules.from_config(settings.file)
     with transaction(settings.db_url) as session:
@@ -328,25 +369,27 @@ def test_the_decision_maker_amends_then_signs(small_budget: None) -> None:
         case = case_for(session, ref, maker, lock=True)
         with pytest.raises(Refused, match="only a decision_maker may amend"):
             amend(session, case, officer, rules, amount=30_000)
+        with pytest.raises(Refused, match="further against the applicant than what they have seen"):
+            amend(session, case, maker, rules, amount=30_000)
         amended = amend(
             session,
             case,
             maker,
             rules,
             Outcome.partly_granted,
-            30_000,
-            "Kostnaderna för resor är för höga.",
+            45_000,
+            "Kostnaderna för resor är något för höga.",
             ["Redovisa resorna särskilt."],
         )
-        assert (amended.version, amended.amount, amended.prepared_by) == (2, 30_000, DECISION_MAKER)
+        assert (amended.version, amended.amount, amended.prepared_by) == (2, 45_000, DECISION_MAKER)
         assert "Redovisa resorna särskilt." in amended.conditions
         signed = sign(session, case, maker, rules)
-        assert signed.version == 2 and signed.amount == 30_000
+        assert signed.version == 2 and signed.amount == 45_000
     with transaction(settings.db_url) as session:
         statuses = [d.status for d in session.exec(select(Decision).order_by(Decision.version))]
         assert statuses == ["superseded", "signed"]
         [letter] = session.exec(select(Letter).where(Letter.kind == "decision")).all()
-        assert letter.data["amount"] == 30_000 and letter.data["outcome"] == "partly_granted"
+        assert letter.data["amount"] == 45_000 and letter.data["outcome"] == "partly_granted"
 
 
 def test_a_sent_decision_letter_cannot_be_replaced(small_budget: None) -> None:

@@ -1,11 +1,12 @@
 """The README's first command: the whole call, twice, as a new user runs it."""
 
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from grants.cli import app
-from tests.helpers import database_dump, pdf_pages
+from tests.helpers import database_dump, pdf_pages, swedish_template_words
 
 EXPECTED = {  # case → (outcome, amount, state)
     "RS1": ("granted", "35 000 kr", "reporting"),
@@ -16,6 +17,8 @@ EXPECTED = {  # case → (outcome, amount, state)
     "RS6": ("granted", "50 000 kr", "reporting"),
     "RS7": ("partly_granted", "25 000 kr", "reporting"),
     "RS8": ("granted", "25 000 kr", "reporting"),
+    "RS9": ("dismissed", "", "decided"),  # the gap prevented examination: the officer's choice
+    "RS10": ("closed", "", "decided"),  # withdrawn: avskrivs
 }
 
 
@@ -27,16 +30,20 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
         [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
         assert outcome in row and amount in row and state in row, row
     letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
-    assert len(letters) == 35
+    assert len(letters) == 46
     kinds = ("beslut", "mottagningsbekraftelse", "forslag-till-beslut-1")
     assert all(any(name.endswith(f"-{k}.pdf") for name in letters) for k in kinds)
     assert any("begaran-om-komplettering" in n for n in letters)
-    assert any("kommunicering" in n for n in letters)
+    # FL 25 §: every draft against the applicant (RS2, RS4, RS7, RS9) was communicated first.
+    assert sorted(n for n in letters if "kommunicering" in n) == [
+        f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)
+    ]
     assert sum("inbjudan-samhallssamtal" in n for n in letters) == 6
     refusal = " ".join(
         pdf_pages(next((grants_home / "letters").glob("*RS4-beslut.pdf")).read_bytes())
     )
     assert "avslår ansökan" in refusal and "Allmänna arvsfonden" in refusal
+    assert "kommit in med synpunkter" in refusal and "ändrar därför inte bedömningen" in refusal
     english = " ".join(
         pdf_pages(
             (
@@ -46,11 +53,17 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
     )
     assert "Area Manager, Culture and Civil Society" in english
     assert "Development Officer, Civil Society" in english
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 35
+    swedish = swedish_template_words()
+    for name in sorted(n for n in letters if n.startswith("26RS8")):
+        text = " ".join(pdf_pages((grants_home / "letters" / name).read_bytes()))
+        text = re.sub(r"\S+@\S+|www\.\S+", " ", text)  # addresses are names, not words
+        found = {w.lower() for w in re.findall(r"[A-Za-zÅÄÖåäöÉé]{4,}", text)} & swedish
+        assert not found, f"{name}: Swedish from our templates: {sorted(found)}"
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 47  # + RS9's expiry notice
 
     before = database_dump(grants_home)
     again = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
     assert again.exit_code == 0, again.output
     assert "0 registered, 8 already registered" in again.output
     assert database_dump(grants_home) == before
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 35
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 47

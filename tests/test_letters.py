@@ -46,6 +46,7 @@ def test_swedish_acknowledgement_reads_right(samples_taken_in: Path) -> None:
         assert f"Sida {number} av {len(pages)}" in page
         assert "Region Örebro län" in page
     assert "Mottagningsbekräftelse" in text
+    assert "Partnerskapet för sociala innovationer" in text
     assert "Vi har tagit emot er ansökan" in text
     assert "den 29 september 2026 tagit emot er ansökan" in text
     assert f"Datum {TODAY}" in text
@@ -56,6 +57,17 @@ def test_swedish_acknowledgement_reads_right(samples_taken_in: Path) -> None:
     assert "på delegation från kulturnämnden" in text
     assert letter.filename == f"{reference}-mottagningsbekraftelse.pdf"
     assert letter.sha256 == hashlib.sha256(letter.pdf).hexdigest()
+
+
+def test_a_short_letter_is_one_page_and_the_side_column_keeps_addresses_whole(
+    samples_taken_in: Path,
+) -> None:
+    for submission_id in ("SI-2026-0101", "SI-2026-0108"):  # no warnings: a short letter
+        pages = pdf_pages(letter_of(submission_id).pdf)
+        assert len(pages) == 1, submission_id
+        assert "Maria Lindqvist maria.lindqvist@regionorebrolan.example.se" in pages[0]
+        # The footer's separators join items on one line; none ends a line.
+        assert "019-602 10 00 sociala.innovationer@" in pages[0]
 
 
 def test_english_on_request(samples_taken_in: Path) -> None:
@@ -69,12 +81,13 @@ def test_english_on_request(samples_taken_in: Path) -> None:
     assert letter.filename.endswith("-acknowledgement.pdf")
 
 
-def test_letter_is_pdf_a_with_title_and_language(samples_taken_in: Path) -> None:
+def test_letter_is_tagged_pdf_a_with_title_and_language(samples_taken_in: Path) -> None:
     pdf = letter_of("SI-2026-0101").pdf
     reader = PdfReader(io.BytesIO(pdf))
     catalog = reader.trailer["/Root"]
     xmp = catalog["/Metadata"].get_object().get_data()
-    assert b'pdfaid:part="2" pdfaid:conformance="B"' in xmp
+    assert b'pdfaid:part="2" pdfaid:conformance="A"' in xmp  # level A: tagged
+    assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"]
     assert catalog["/Lang"] == "sv"
     assert reader.metadata.title.startswith("Mottagningsbekräftelse")
     assert reader.metadata.author == "Region Örebro län"

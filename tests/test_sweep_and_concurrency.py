@@ -15,6 +15,7 @@ from grants.settings import load
 from models.access import case_for
 from models.checklist import Finding, complete_checklist
 from models.db import transaction
+from models.errors import Refused
 from models.reference_data import open_office
 from models.reviews import declare_conflict, submit_review
 from models.rules import Rules
@@ -39,8 +40,9 @@ OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 REASONS = {criterion: "Väl beskrivet." for criterion in Criterion}
 
 
-def checklist(submission_id: str, **answers: Answer) -> str:
-    """Complete the checklist of one sample case (all met unless said); its reference."""
+def checklist(submission_id: str, dismiss_because: str = "", **answers: Answer) -> str:
+    """Complete the checklist of one sample case (all met unless said); its reference.
+    With `dismiss_because`, the supplement request proposes dismissal if unanswered."""
     settings = load()
     with transaction(settings.db_url) as session:
         _, officer = open_office(session, settings.file, OFFICER, Role.case_officer)
@@ -49,7 +51,14 @@ def checklist(submission_id: str, **answers: Answer) -> str:
             c: Finding(answers.get(c.value, Answer.met), "Oklart: beskriv mer.") for c in Criterion
         }
         complete_checklist(
-            session, case, officer, findings, Rules.from_config(settings.file), date.today()
+            session,
+            case,
+            officer,
+            findings,
+            Rules.from_config(settings.file),
+            date.today(),
+            on_expiry=OnExpiry.dismiss if dismiss_because else None,
+            dismiss_because=dismiss_because,
         )
         return case.case_reference
 
@@ -69,7 +78,11 @@ def samples(grants_home: Path) -> Path:
 
 
 def test_supplement_reminder_and_deadline_happen_once(samples: Path) -> None:
-    ref = checklist("SI-2026-0103", anchored_with_partners=Answer.unclear)
+    ref = checklist(
+        "SI-2026-0103",
+        "Utan lokal kan ansökan inte prövas: hela projektet är utlåning från lokalen.",
+        anchored_with_partners=Answer.unclear,
+    )
     deadline = add_working_days(date.today(), Rules().supplement_working_days)
     before_reminder = subtract_working_days(deadline, 4)
     assert run_flow(sweep, today=before_reminder)["reminders"] == 0
@@ -100,22 +113,26 @@ def test_supplement_reminder_and_deadline_happen_once(samples: Path) -> None:
     assert count(Notice, kind="supplement_expired") == 1
 
 
-def test_examined_as_it_stands_when_the_request_says_so(samples: Path) -> None:
+def test_examined_as_it_stands_by_default_dismissal_only_with_a_reason(samples: Path) -> None:
+    """FL 20 §: dismissal is the officer's explicit choice for a gap that prevents examination,
+    with its reason; without it an unanswered request leads to examination as it stands."""
     settings = load()
+    rules = Rules.from_config(settings.file)
+    findings = {c: Finding(Answer.met) for c in Criterion}
+    findings[Criterion.new_locally] = Finding(Answer.unclear, "Finns liknande i Askersund?")
+    with (
+        pytest.raises(Refused, match="only for a gap that prevents examining"),
+        transaction(settings.db_url) as session,
+    ):
+        _, officer = open_office(session, settings.file, OFFICER, Role.case_officer)
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0106")).one()
+        complete_checklist(
+            session, case, officer, findings, rules, date.today(), on_expiry=OnExpiry.dismiss
+        )
     with transaction(settings.db_url) as session:
         _, officer = open_office(session, settings.file, OFFICER, Role.case_officer)
         case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0106")).one()
-        findings = {c: Finding(Answer.met) for c in Criterion}
-        findings[Criterion.new_locally] = Finding(Answer.unclear, "Finns liknande i Askersund?")
-        complete_checklist(
-            session,
-            case,
-            officer,
-            findings,
-            Rules.from_config(settings.file),
-            date.today(),
-            on_expiry=OnExpiry.examine,
-        )
+        complete_checklist(session, case, officer, findings, rules, date.today())
         deadline = add_working_days(date.today(), 10)
     run_flow(sweep, today=deadline + timedelta(days=1))
     run_flow(sweep, today=deadline + timedelta(days=2))

@@ -60,3 +60,28 @@ def test_no_deadline_ever_falls_on_a_day_off() -> None:
 
 def test_reminder_day_counts_back() -> None:
     assert subtract_working_days(date(2027, 1, 8), 3) == date(2027, 1, 4)
+
+
+def test_every_date_an_applicant_must_act_by_is_a_working_day() -> None:
+    """One rule for every computed due date, checked against an independent calendar (the
+    `holidays` package) for every possible project end and request day over seven years."""
+    import holidays
+
+    from models.decisions import final_report_due
+    from models.working_days import applicant_due
+
+    oracle = holidays.SE(years=range(2026, 2036), categories=("public", "de_facto"))
+
+    def working(day: date) -> bool:
+        return day.weekday() < 5 and day not in oracle
+
+    day = date(2026, 1, 1)
+    while day < date(2033, 1, 1):
+        assert working(final_report_due(day, 2)), day
+        assert working(add_working_days(day, 10)), day
+        assert working(applicant_due(day)), day
+        assert applicant_due(day) == day or not working(day)
+        day += timedelta(days=1)
+    # The demo's Kumla project ends 29 February 2028: its report was due on Saturday 29 April.
+    assert final_report_due(date(2028, 2, 29), 2) == date(2028, 5, 2)
+    assert final_report_due(date(2027, 10, 31), 2) == date(2028, 1, 3)  # not New Year's Eve

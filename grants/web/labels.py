@@ -110,6 +110,10 @@ LABELS[TaskKind] = {
     TaskKind.draft: N_("Draft decision"),
     TaskKind.await_reply: N_("Waiting for the applicant's reply"),
     TaskKind.decide: N_("Decide the draft"),
+    TaskKind.old_case: N_(
+        "Undecided for six months: the applicant may ask for a decision, which must then "
+        "come within four weeks (FL 12 §)"
+    ),
 }
 
 

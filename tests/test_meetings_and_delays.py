@@ -1,0 +1,169 @@
+"""Meetings on working days in office hours, never a room or a person twice at once, noted
+after they were held; a concrete expected decision date, one delay notice (FL 11 §), and
+cases older than six months on the officer's list (FL 12 §)."""
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from flows.assessment import sweep
+from flows.intake import intake
+from flows.letters import send_letters
+from grants.embedded import run_flow
+from grants.settings import load
+from models import clock
+from models.access import case_for
+from models.checklist import Finding, complete_checklist
+from models.db import transaction
+from models.errors import Refused
+from models.meetings import book_meeting, document_meeting
+from models.reviews import declare_conflict, submit_review
+from models.rules import Rules
+from models.tables import (
+    STOCKHOLM,
+    Answer,
+    Case,
+    ConflictGround,
+    Criterion,
+    FileNote,
+    Letter,
+    Person,
+    Recommendation,
+    local_time,
+)
+from models.tasks import open_tasks
+from tests.conftest import SAMPLES
+from tests.helpers import pdf_pages
+
+OFFICER = "maria.lindqvist@regionorebrolan.example.se"
+ACTIVA = "lena.holm@activa.example.se"
+MONDAY = date(2027, 1, 11)  # a working day, comfortably in the future
+PLACE = "Regionens hus, Eklundavägen 1, Örebro"
+
+
+@pytest.fixture
+def samples(grants_home: Path) -> Path:
+    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    return grants_home
+
+
+def person(session, email: str) -> Person:
+    return session.exec(select(Person).where(Person.email == email)).one()
+
+
+def to_meeting(submission_id: str) -> str:
+    """Checklist and two reviews: the case is ready for its applicant meeting."""
+    settings = load()
+    rules = Rules.from_config(settings.file)
+    with transaction(settings.db_url) as session:
+        officer = person(session, OFFICER)
+        case = session.exec(select(Case).where(Case.submission_id == submission_id)).one()
+        met = {c: Finding(Answer.met) for c in Criterion}
+        complete_checklist(session, case, officer, met, rules, date.today())
+        for email in (ACTIVA, OFFICER):
+            reviewer = person(session, email)
+            declare_conflict(session, case, reviewer, ConflictGround.none, "", rules)
+            reasons = {c: "Uppfyllt." for c in Criterion}
+            submit_review(
+                session, case, reviewer, Recommendation.granted, None, reasons, [], "", rules
+            )
+        assert case.state == "applicant_meeting"
+        return case.case_reference
+
+
+def book(ref: str, starts: datetime, place: str = PLACE, minutes: int = 90) -> None:
+    settings = load()
+    with transaction(settings.db_url) as session:
+        officer = person(session, OFFICER)
+        case = case_for(session, ref, officer, lock=True)
+        now = datetime(2026, 12, 1, 9, tzinfo=STOCKHOLM)
+        book_meeting(session, case, officer, starts, minutes, place, now, "08:00-17:00")
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=STOCKHOLM)
+
+
+def test_meetings_on_working_days_in_office_hours_never_twice_at_once(samples: Path) -> None:
+    first, second = to_meeting("SI-2026-0101"), to_meeting("SI-2026-0106")
+    for starts, why in (
+        (at(date(2027, 1, 10), 10), "is not a working day"),  # a Sunday
+        (at(date(2027, 1, 6), 10), "is not a working day"),  # Epiphany
+        (at(MONDAY, 7, 30), "within office hours, 08:00–17:00"),
+        (at(MONDAY, 16), "within office hours, 08:00–17:00"),  # ends 17:30
+    ):
+        with pytest.raises(Refused, match=why):
+            book(first, starts)
+    book(first, at(MONDAY, 10))
+    with pytest.raises(Refused, match="already booked 2027-01-11 10:00–11:30"):
+        book(second, at(MONDAY, 11), place=PLACE.upper())  # the same room, overlapping
+    with pytest.raises(Refused, match=f"{OFFICER}.*already in another meeting"):
+        book(second, at(MONDAY, 9), place="Teams")  # the same officer, overlapping
+    book(second, at(MONDAY, 11, 30))  # back to back is fine
+    book(first, at(MONDAY, 13))  # rebooking one's own meeting frees its old slot
+    book(second, at(MONDAY, 14, 30))
+
+
+def test_the_file_note_is_written_after_the_meeting(samples: Path) -> None:
+    ref = to_meeting("SI-2026-0101")
+    book(ref, at(MONDAY, 10))
+    settings = load()
+    for now, ok in ((at(MONDAY, 11), False), (at(MONDAY, 11, 45), True)):
+        with transaction(settings.db_url) as session:
+            officer = person(session, OFFICER)
+            case = case_for(session, ref, officer, lock=True)
+            if not ok:
+                with pytest.raises(Refused, match="once it has been held"):
+                    document_meeting(session, case, officer, "Vi talade.", now)
+                continue
+            note = document_meeting(session, case, officer, "Vi talade.", now)
+    with transaction(settings.db_url) as session:
+        [written] = session.exec(select(FileNote.written_at).where(FileNote.id == note.id)).all()
+        assert local_time(written) == at(MONDAY, 11, 45)
+
+
+def test_the_demo_clock_dates_every_record_after_what_it_records() -> None:
+    with clock.simulated():
+        clock.move_to(datetime(2030, 5, 6, 9, tzinfo=STOCKHOLM))
+        assert clock.today() == date(2030, 5, 6)
+        clock.move_to(datetime(2030, 5, 1, tzinfo=STOCKHOLM))  # never back
+        assert clock.today() == date(2030, 5, 6)
+    assert clock.today() == datetime.now(STOCKHOLM).date()
+
+
+def test_a_concrete_decision_date_one_delay_notice_and_the_six_month_flag(samples: Path) -> None:
+    run_flow(send_letters)
+    settings = load()
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0101")).one()
+        promised = case.expected_decision_on
+        # Received 24 August 2026: eight weeks had passed before it was registered, so the
+        # promise is four weeks from registration, on a working day.
+        assert promised >= date.today() + timedelta(weeks=4)
+        assert promised.weekday() < 5
+        ack = session.exec(
+            select(Letter).where(Letter.case_id == case.id, Letter.kind == "acknowledgement")
+        ).one()
+        officer = person(session, OFFICER)
+        assert [t.case_reference for t in open_tasks(session, officer) if "six" in t.what] == []
+    text = " ".join(pdf_pages(ack.pdf))
+    assert "Vi räknar med att ni får beslut senast den" in text and "veckor" not in text
+
+    later = promised + timedelta(days=1)
+    counts = [run_flow(sweep, today=later)["delay_notices"] for _ in range(2)]
+    assert counts[0] >= 1 and counts[1] == 0  # one notice per case past its date, once
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0101")).one()
+        notice = session.exec(
+            select(Letter).where(Letter.case_id == case.id, Letter.kind == "delay_notice")
+        ).one()
+        assert case.expected_decision_on > later
+        officer = person(session, OFFICER)
+        old = open_tasks(session, officer, today=date(2027, 2, 24))
+        assert [t.case_reference for t in old if "six months" in t.what] == [case.case_reference]
+    text = " ".join(pdf_pages(notice.pdf))
+    assert "Beslutet om er ansökan dröjer" in text and "11 § förvaltningslagen" in text
+    assert "Vi har ännu inte hunnit gå igenom ansökan" in text
+    assert "24 februari 2027" in text  # six months after receipt: may ask for a decision
