@@ -51,7 +51,11 @@ from models.tasks import TaskKind, open_tasks
 CaseArg = Annotated[str, typer.Argument(help="Case reference, e.g. 26RS12.")]
 NoteOption = Annotated[
     list[str] | None,
-    typer.Option("--note", help="CRITERION=TEXT: why a requirement is not met or unclear."),
+    typer.Option(
+        "--note",
+        help="CRITERION=TEXT: why a requirement is not met or unclear. It goes to the "
+        "applicant: write it in the case's language.",
+    ),
 ]
 IfNoReplyOption = Annotated[
     OnExpiry | None,
@@ -117,7 +121,8 @@ def checklist_command(
     anchored_with_partners: Annotated[Answer | None, typer.Option()] = None,
     note: NoteOption = None,
     missing: Annotated[
-        list[str] | None, typer.Option(help="Anything else the applicant must supplement.")
+        list[str] | None,
+        typer.Option(help="Anything else the applicant must supplement, in the case's language."),
     ] = None,
     if_no_reply: IfNoReplyOption = None,
     dismiss_because: DismissBecauseOption = "",
@@ -162,13 +167,17 @@ def _show_checklist(session: Session, case: Case) -> str:
         found = findings.get(criterion)
         table.add_row(label, found.answer if found else "—", found.note if found else "")
     out.print(table)
-    return f"State: {case.state}."
+    language = "English" if case.language == "en" else "Swedish"
+    return f"State: {case.state}. Letters to this applicant are in {language}: write notes so."
 
 
 @app.command("request-supplement")
 def request_supplement_command(
     case_reference: CaseArg,
-    missing: Annotated[list[str], typer.Option(help="What the applicant must supplement.")],
+    missing: Annotated[
+        list[str],
+        typer.Option(help="What the applicant must supplement, in the case's language."),
+    ],
     actor: AsOption = None,
     if_no_reply: IfNoReplyOption = None,
     dismiss_because: DismissBecauseOption = "",
@@ -286,7 +295,10 @@ def review_command(
     amount: Annotated[int | None, typer.Option(help="Proposed amount (partly_granted).")] = None,
     reason: Annotated[
         list[str] | None,
-        typer.Option(help="CRITERION=TEXT, once for each of the four basic requirements."),
+        typer.Option(
+            help="CRITERION=TEXT, once for each of the four basic requirements, in the case's "
+            "language (the applicant may read it)."
+        ),
     ] = None,
     other_funding: Annotated[
         list[str] | None, typer.Option(help="Other sources of funding to suggest.")
@@ -376,7 +388,10 @@ def meeting_book_command(
 def meeting_note_command(
     case_reference: CaseArg,
     actor: AsOption = None,
-    text: Annotated[str | None, typer.Option(help="What was said.")] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(help="What was said, in the case's language (the applicant may read it)."),
+    ] = None,
     file: Annotated[Path | None, typer.Option(help="… or a text file with it.")] = None,
 ) -> None:
     """Document the meeting as a file note; the case goes on to the draft decision."""
