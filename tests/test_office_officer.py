@@ -36,6 +36,7 @@ from models.tables import (
     Recommendation,
     utcnow,
 )
+from models.working_days import next_working_day
 from tests.conftest import SAMPLES
 from tests.helpers import database_dump, pdf_pages
 from tests.office import form_token, post, sign_in
@@ -142,8 +143,8 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     reviewed_by_activa_and_the_officer(ref)
     assert the_case().state == "applicant_meeting"
 
-    # The meeting: booked in Swedish time, the invitation goes out.
-    day = date.today() + timedelta(days=7)
+    # The meeting: booked in Swedish time on a working day, the invitation goes out.
+    day = next_working_day(date.today() + timedelta(days=7))
     booking = {"meeting_date": day.isoformat(), "meeting_time": "10:00"}
     booking |= {"meeting_place": "Regionens hus, Eklundavägen 1, Örebro", "meeting_minutes": "60"}
     assert post(office, f"/cases/{ref}/meeting/book", booking).status_code == 200
@@ -156,19 +157,22 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     # A file note before the meeting is refused; once it is held, it is recorded.
     before = database_dump(load().home)
     early = post(office, f"/cases/{ref}/meeting/note", {"meeting_note": "Vi talade om odling."})
-    assert early.status_code == 409 and "once it has taken place" in early.text
+    assert early.status_code == 409 and "once it has been held" in early.text
     assert "Vi talade om odling." in early.text  # what was typed is kept
     assert database_dump(load().home) == before
     with transaction(load().db_url) as session:  # time passes: the meeting was yesterday
         meeting = session.exec(select(Meeting)).one()
         meeting.starts_at = utcnow() - timedelta(days=1)
+        meeting.ends_at = meeting.starts_at + timedelta(minutes=60)
         session.add(meeting)
     assert post(office, f"/cases/{ref}/meeting/note", {"meeting_note": "Vi talade om odling."})
     assert the_case().state == "drafting_decision"
 
-    # The draft: its findings come from the reviews.
+    # The draft: the reviews' findings are shown beside each requirement, as input; the
+    # officer words the decision's own finding.
     page = office.get(f"/cases/{ref}")
     assert "benefit_to_society: bedömt av Lena Holm." in page.text
+    assert ">benefit_to_society: bedömt av Lena Holm.</textarea>" not in page.text
     draft = {f"draft_reason_{c.value}": f"{c.value}: uppfyllt." for c in Criterion}
     draft |= {"draft_outcome": "partly_granted", "draft_amount": "40 000"}
     draft |= {"draft_decisive": "Budgeten för material är för hög."}
@@ -186,10 +190,15 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     page = office.get(f"/cases/{ref}")
     assert the_case().state == "drafting_decision"
     assert ">Materialbudgeten sänks till 10 000 kronor.</textarea>" in page.text  # kept
-    assert "Varför ytterligare kommunicering inte behövs" in page.text
-    assert post(office, f"/cases/{ref}/draft", draft).status_code == 200
-    why = {"no_communication_because": "Sökanden har svarat och godtar beloppet."}
-    done = post(office, f"/cases/{ref}/submit-draft", why)
+    assert 'id="draft-reply-assessment"' in page.text  # the reply held comments
+    before = database_dump(load().home)
+    unassessed = post(office, f"/cases/{ref}/draft", draft)
+    assert unassessed.status_code == 409 and "what was made of the comments" in unassessed.text
+    assert database_dump(load().home) == before
+    assessed = draft | {"draft_reply_assessment": "Sökanden godtar beloppet."}
+    assert post(office, f"/cases/{ref}/draft", assessed).status_code == 200
+    # The applicant has seen this draft: no reason for not communicating is needed.
+    done = post(office, f"/cases/{ref}/submit-draft", {"no_communication_because": ""})
     assert done.status_code == 200 and the_case().state == "awaiting_decision"
     sent(office)
     [to_decide] = outbox(f"Förslag till beslut {ref}")
@@ -417,9 +426,19 @@ def test_community_talks_and_a_funded_projects_reporting(office) -> None:
     assert 'value="2020-05-01"' in past.text
     assert database_dump(settings.home) == before
     talk = {"talk_date": "2028-09-01", "talk_theme": "Unga och idrott", "talk_venue": "Conventum"}
-    done = post(office, "/talks", talk)
-    assert done.url.path == "/talks" and "Unga och idrott" in done.text
-    run_flow(sweep)
+    talk |= {"talk_time": "13:30"}
+    # Letters go out in both languages: without the English theme, nothing is registered.
+    no_english = post(office, "/talks", talk)
+    assert no_english.status_code == 409 and "in Swedish and in English" in no_english.text
+    assert 'value="Unga och idrott"' in no_english.text and 'value="13:30"' in no_english.text
+    bad_time = post(office, "/talks", talk | {"talk_theme_en": "Sport", "talk_time": "halv två"})
+    assert bad_time.status_code == 409 and "TT:MM" in bad_time.text
+    assert database_dump(settings.home) == before
+    done = post(office, "/talks", talk | {"talk_theme_en": "Young people and sport"})
+    assert done.url.path == "/talks" and "Samhällssamtalet den" in page_text(done)
+    assert "Unga och idrott" in done.text and "Young people and sport" in done.text
+    assert "13:30" in done.text
+    run_flow(sweep, today=date(2028, 6, 5))  # the project ends 30 June 2028: invited now
     assert the_case("SI-2026-0106").state == "reporting"
     assert 'id="presented-on"' in office.get(f"/cases/{ref}").text
     yesterday = (date.today() - timedelta(days=1)).isoformat()
@@ -455,8 +474,11 @@ def test_the_officers_pages_in_a_browser_meet_wcag_21_aa(live_office, browser_pa
 
     page.goto(f"{base}/cases/{drafting}")
     assert accessibility_violations(page) == []
-    page.get_by_role("button", name="Lämna förslaget").click()  # the browser asks for the reason
+    # Less than applied for and not communicated: refused (FL 25 §), the reason shown.
+    page.get_by_role("button", name="Lämna förslaget").click()
+    page.get_by_role("alert").filter(has_text="communicate it first").wait_for()
     assert the_case("SI-2026-0106").state == "drafting_decision"
+    assert accessibility_violations(page) == []
 
     page.goto(f"{base}/intake")
     page.get_by_label("Formulärexport (.json eller .csv)").set_input_files(

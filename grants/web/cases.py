@@ -20,7 +20,17 @@ from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
 from models.cases import CaseNotFound, assessment_record, letters_of, search_cases
 from models.checklist import formal_checks, latest_findings
-from models.decisions import STANDARD_CONDITIONS, draft_reasons, remaining_budget
+from models.decisions import (
+    STANDARD_CONDITIONS,
+    co_financing,
+    draft_reasons,
+    last_communication,
+    latest,
+    remaining_budget,
+    requirement_inputs,
+)
+from models.delays import UNDECIDED
+from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
     Answer,
@@ -59,9 +69,9 @@ def case_list(
     )
 
 
-def case_page_context(session: Session, case: Case, reader: Person) -> dict:
+def case_page_context(session: Session, case: Case, reader: Person, rules: Rules) -> dict:
     """Everything the case page shows: the application, the assessment, the decision,
-    the letters and documents, and the history."""
+    the letters and documents, and the history; and what the officer's forms offer."""
     record = assessment_record(session, case)
     decisions = list(
         session.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.version))
@@ -93,6 +103,24 @@ def case_page_context(session: Session, case: Case, reader: Person) -> dict:
         "answers": list(Answer),
         "outcomes": list(Outcome),
         "on_expiry": list(OnExpiry),
+        "meeting_hours": rules.meeting_hours,
+        "undecided": UNDECIDED,  # an application that can still be withdrawn
+    } | _draft_inputs(session, case)
+
+
+def _draft_inputs(session: Session, case: Case) -> dict:
+    """What the draft form shows beside the officer's wording: each requirement's findings
+    from the checklist and the reviews, the co-financing finding, the latest version's
+    met / not met, and whether the applicant's reply to a communication needs assessing."""
+    if case.state is not CaseState.drafting_decision:
+        return {}
+    previous = latest(session, case)
+    replied = last_communication(session, case)
+    return {
+        "requirement_inputs": requirement_inputs(session, case),
+        "co_financing": co_financing(case, previous.amount if previous else None),
+        "previous_findings": previous.findings if previous else {},
+        "reply_to_assess": replied is not None and bool(replied.reply_has_comments),
     }
 
 
@@ -106,7 +134,7 @@ def case_page(
 ):
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         case = case_to_read(session, case_reference, reader)
-        context = case_page_context(session, case, reader)
+        context = case_page_context(session, case, reader, Rules.from_config(office.settings.file))
         shown = next((x for x in context["letters"] if x.id == letter), None)
         # Rendered in the session: the page follows the case's relations as it goes.
         return render(request, "case.html", context | {"shown_letter": shown})

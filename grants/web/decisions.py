@@ -36,7 +36,7 @@ from models.decisions import (
 from models.letters import DRAFT_DECISION
 from models.rules import Rules
 from models.states import CaseState
-from models.tables import Case, Communication, Criterion, Outcome, Person
+from models.tables import Answer, Case, Communication, Criterion, Outcome, Person
 
 router = APIRouter()
 T = TypeVar("T")
@@ -240,6 +240,8 @@ def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any
         "presenting_officer": people.get(draft.presenting_officer) if draft else None,
         "participants": [people[e] for e in draft.participants if e in people] if draft else [],
         "criteria": list(Criterion),
+        # met or not met per requirement, as the draft finds (FL 32 §)
+        "findings": {c: Answer(a) for c, a in draft.findings.items()} if draft else {},
         # (standard, text): a standard condition's text is translated where it is shown.
         "conditions": [(c in STANDARD_CONDITIONS, CONDITIONS.get(c, c)) for c in draft.conditions]
         if draft

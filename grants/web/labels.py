@@ -175,6 +175,8 @@ ACTIONS = {
     "invited_to_community_talk": N_("Invited to a Community Talk"),
     "final_report_registered": N_("Final report registered"),
     "case_closed": N_("Case closed"),
+    "application_withdrawn": N_("The applicant withdrew the application"),
+    "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
 }
 
 

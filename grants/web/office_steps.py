@@ -27,6 +27,7 @@ from grants.web.i18n import _
 from grants.web.labels import label
 from grants.web.office import Office
 from grants.web.pages import notice, render
+from models import clock
 from models.access import ConflictOfInterest, case_to_read
 from models.cases import CaseNotFound
 from models.checklist import Finding, complete_checklist
@@ -39,7 +40,17 @@ from models.reference_data import NotAllowed, acting_person
 from models.reviews import assign_reviewer
 from models.rules import Rules
 from models.supplements import MAX_DOCUMENT_BYTES, register_supplement, request_supplement
-from models.tables import STOCKHOLM, Answer, Case, Criterion, OnExpiry, Outcome, Person
+from models.tables import (
+    STOCKHOLM,
+    Answer,
+    Case,
+    Criterion,
+    OnExpiry,
+    Outcome,
+    Person,
+    local_time,
+)
+from models.withdrawal import register_withdrawal
 
 router = APIRouter(prefix="/cases/{case_reference}")
 
@@ -111,7 +122,8 @@ class StepOnCase:
         try:
             with reading(self.office.settings, self.person.email, OFFICERS) as (session, reader):
                 case = case_to_read(session, self.case_reference, reader)
-                page = case_page_context(session, case, reader) | again
+                rules_now = rules(self.office.settings)
+                page = case_page_context(session, case, reader, rules_now) | again
                 return render(self.request, "case.html", page, status)
         except NotAllowed:
             raise refusal from None
@@ -131,7 +143,8 @@ def rules(settings: Settings) -> Rules:
 
 
 def _on_expiry(code: str) -> OnExpiry | None:
-    """What if no supplement comes: the officer's choice, else (None) the call's rules."""
+    """What if no supplement comes: the officer's choice; else (None) the domain's default,
+    to examine the application as it stands."""
     return OnExpiry(code) if code in OnExpiry.__members__ else None
 
 
@@ -151,9 +164,10 @@ def checklist(at: OnCase) -> Response:
             officer,
             findings,
             rules(settings),
-            date.today(),
+            clock.today(),
             lines(at.form.text("checklist_missing")),
             _on_expiry(at.form.text("checklist_if_no_reply")),
+            at.form.text("checklist_dismiss_because"),
         )
 
     return at.take(
@@ -175,8 +189,9 @@ def supplement_request(at: OnCase) -> Response:
             officer,
             [{"criterion": None, "text": m} for m in lines(at.form.text("request_missing"))],
             rules(settings),
-            date.today(),
+            clock.today(),
             _on_expiry(at.form.text("request_if_no_reply")),
+            at.form.text("request_dismiss_because"),
         )
 
     return at.take(
@@ -210,7 +225,7 @@ def reviewer(at: OnCase) -> Response:
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
         chosen = acting_person(session, at.form.text("reviewer") or "-", *REVIEWERS)
-        return assign_reviewer(session, case, officer, chosen, rules(settings), date.today())
+        return assign_reviewer(session, case, officer, chosen, rules(settings), clock.today())
 
     return at.take(
         step,
@@ -244,17 +259,23 @@ def meeting_book(at: OnCase) -> Response:
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
         starts_at = _meeting_start(at.form.text("meeting_date"), at.form.text("meeting_time"))
-        length = _minutes(at.form.text("meeting_minutes"), rules(settings).meeting_minutes)
-        place = at.form.text("meeting_place")
+        office_rules = rules(settings)
         return book_meeting(
-            session, case, officer, starts_at, length, place, datetime.now(STOCKHOLM)
+            session,
+            case,
+            officer,
+            starts_at,
+            _minutes(at.form.text("meeting_minutes"), office_rules.meeting_minutes),
+            at.form.text("meeting_place"),
+            clock.now(),
+            office_rules.meeting_hours,
         )
 
     return at.take(
         step,
         lambda m: (
             _("Meeting booked for %(at)s, %(place)s. The invitation is on its way.")
-            % {"at": m.starts_at.strftime("%Y-%m-%d %H:%M"), "place": m.place}
+            % {"at": local_time(m.starts_at).strftime("%Y-%m-%d %H:%M"), "place": m.place}
         ),
     )
 
@@ -265,7 +286,7 @@ def meeting_note(at: OnCase) -> Response:
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
         text = at.form.text("meeting_note")
-        return document_meeting(session, case, officer, text, datetime.now(STOCKHOLM))
+        return document_meeting(session, case, officer, text, clock.now())
 
     return at.take(
         step,
@@ -288,7 +309,8 @@ def meeting_skip(at: OnCase) -> Response:
 
 @router.post("/draft")
 def draft(at: OnCase) -> Response:
-    """The draft decision: a new version from the reviews with the officer's changes."""
+    """The draft decision in its own words: a new version, worded by the officer from the
+    checklist's and the reviewers' findings, which the form shows beside each requirement."""
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
         outcome = at.form.text("draft_outcome")
@@ -302,6 +324,8 @@ def draft(at: OnCase) -> Response:
             {c.value: at.form.text(f"draft_reason_{c.value}") for c in Criterion},
             at.form.text("draft_decisive"),
             lines(at.form.text("draft_conditions")),
+            [c.value for c in Criterion if at.form.text(f"draft_not_met_{c.value}")],
+            at.form.text("draft_reply_assessment"),
         )
 
     return at.take(
@@ -318,7 +342,7 @@ def communicate_draft(at: OnCase) -> Response:
     """FL 25 §: the applicant gets the material the draft rests on, with a reply deadline."""
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
-        return communicate(session, case, officer, rules(settings), date.today())
+        return communicate(session, case, officer, rules(settings), clock.today())
 
     return at.take(
         step,
@@ -333,9 +357,10 @@ def communicate_draft(at: OnCase) -> Response:
 def reply(at: OnCase) -> Response:
     """The applicant's reply to a communication; the draft is looked at again."""
     filename, content = at.form.file("reply_file")
+    has_comments = not at.form.text("reply_no_comments")
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
-        return register_reply(session, case, officer, filename, content)
+        return register_reply(session, case, officer, filename, content, has_comments)
 
     return at.take(
         step,
@@ -347,16 +372,37 @@ def reply(at: OnCase) -> Response:
 
 @router.post("/submit-draft")
 def submit_draft(at: OnCase) -> Response:
-    """The draft to the decision maker, with why no communication is needed."""
+    """The draft to the decision maker. A draft against the applicant that was not
+    communicated needs why that is obviously unnecessary (FL 25 §); the domain says when."""
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
         why = at.form.text("no_communication_because")
-        return submit_for_decision(session, case, officer, why, rules(settings))
+        return submit_for_decision(session, case, officer, rules(settings), why)
 
     return at.take(
         step,
         lambda d: (
             _("Draft version %(version)s is with the decision maker.") % {"version": d.version}
+        ),
+    )
+
+
+@router.post("/withdrawal")
+def withdrawal(at: OnCase) -> Response:
+    """The applicant withdraws the application: the withdrawal is filed and the case goes to
+    a draft that closes it (avskrivs), as `grants withdraw` does."""
+    filename, content = at.form.file("withdrawal_file")
+
+    def step(session: Session, settings: Settings, officer: Person, case: Case) -> Any:
+        return register_withdrawal(
+            session, case, officer, filename, content, at.form.text("withdrawal_reason")
+        )
+
+    return at.take(
+        step,
+        lambda d: (
+            _("Withdrawal %(file)s registered; prepare the draft that closes the case.")
+            % {"file": d.filename}
         ),
     )
 

@@ -7,7 +7,7 @@ which the reader declared a conflict of interest is left out of every list here.
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,13 +26,14 @@ from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, render
+from models import clock
 from models.access import conflicted_case_ids
 from models.community_talks import register_talk, upcoming_talks
 from models.decisions import delegation_rows
 from models.delivery import undelivered
 from models.errors import Refused
 from models.reference_data import NotAllowed
-from models.tables import STOCKHOLM, Case, Outcome, Person
+from models.tables import Case, Outcome, Person
 from models.validation import WARNINGS
 
 router = APIRouter()
@@ -42,7 +43,7 @@ REPORT_TYPES = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8"}
 
 
 def _today() -> date:
-    return datetime.now(STOCKHOLM).date()
+    return clock.today()
 
 
 @router.get("/intake")
@@ -123,15 +124,27 @@ def _talks(
 
 @router.post("/talks")
 def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: PostedDep):
-    """Register a Community Talk; the sweep invites funded projects to it."""
+    """Register a Community Talk (two a year): its day and time, its theme in Swedish and
+    English (letters go out in both), its venue; the sweep invites funded projects to it."""
 
     def step(session: Session, settings: Settings, officer: Person) -> Any:
         try:
             held_on = date.fromisoformat(form.text("talk_date"))
         except ValueError:
             raise UnreadableForm(_("Give the date as YYYY-MM-DD.")) from None
+        try:
+            starts_at = time.fromisoformat(form.text("talk_time") or "14:00")
+        except ValueError:
+            raise UnreadableForm(_("Give the time of day as HH:MM, for example 14:00.")) from None
         return register_talk(
-            session, officer, held_on, form.text("talk_theme"), form.text("talk_venue"), _today()
+            session,
+            officer,
+            held_on,
+            form.text("talk_theme"),
+            form.text("talk_venue"),
+            _today(),
+            starts_at,
+            form.text("talk_theme_en"),
         )
 
     try:

@@ -8,7 +8,6 @@ layer, exactly as `grants declare` and `grants review` do.
 """
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
@@ -22,6 +21,7 @@ from grants.web.form_values import amount, choice, lines, refusal_status, take_o
 from grants.web.i18n import N_, _
 from grants.web.office import Office
 from grants.web.pages import render
+from models import clock
 from models.access import case_to_read, review_task
 from models.cases import CaseNotFound
 from models.checklist import latest_findings
@@ -47,7 +47,7 @@ Text = Annotated[str, Form(max_length=20_000)]
 
 @router.get("/reviews")
 def my_reviews(request: Request, office: OfficeDep, person: CurrentPerson):
-    today = date.today()
+    today = clock.today()
     with reading(office.settings, person.email, REVIEWERS) as (session, reader):
         tasks = [t for t in open_tasks(session, reader, today) if t.kind in REVIEW_KINDS]
     return render(request, "reviews.html", {"person": reader, "tasks": tasks, "today": today})

@@ -1,13 +1,12 @@
 """Mina uppgifter: what waits for the person signed in, overdue first."""
 
-from datetime import date
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from grants.steps import reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.pages import render
+from models import clock
 from models.tasks import TaskKind, open_tasks
 
 router = APIRouter()
@@ -25,7 +24,7 @@ def home() -> RedirectResponse:
 
 @router.get("/tasks")
 def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
-    today = date.today()
+    today = clock.today()
     with reading(office.settings, person.email) as (session, reader):
         tasks = open_tasks(session, reader, today)
     links = [f"{TASK_PAGES.get(task.kind, '/cases')}/{task.case_reference}" for task in tasks]
