@@ -26,8 +26,9 @@ from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.settings import load
 from models.db import transaction
+from models.notices import order_notice
 from models.rules import Rules
-from models.tables import Answer, Case, Letter, Notice
+from models.tables import Answer, Case, Letter, Notice, Person
 from models.working_days import add_working_days
 from tests.conftest import SAMPLES, Mailbox, free_port
 from tests.test_cli import grants
@@ -164,6 +165,30 @@ def test_after_the_first_timeout_the_rest_wait_for_the_next_run(monkeypatch) -> 
     assert "TimeoutError" in letters()[0].last_error
     assert all(x.delivery_state == "queued" for x in letters())
     assert took < 15
+
+
+def test_a_timeout_on_a_notice_holds_the_letters_of_the_run_too(monkeypatch) -> None:
+    run_flow(intake, path=str(SAMPLES / "applications.csv"))  # to the outbox
+    with transaction(load().db_url) as session:
+        officer = session.exec(select(Person).where(Person.role == "case_officer")).first()
+        case = session.exec(select(Case)).first()
+        order_notice(session, "test/1", "supplement_expired", officer, case,
+                     case_reference=case.case_reference, project_title="x", deadline="2026-12-01",
+                     state="in_review")  # fmt: skip
+        session.exec(update(Letter).values(delivery_state="queued"))
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    monkeypatch.setenv("GRANTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GRANTS_SMTP_PORT", str(silent.getsockname()[1]))
+    monkeypatch.setenv("GRANTS_SMTP_TIMEOUT", "1")
+    try:
+        report = run_flow(send_letters)
+    finally:
+        silent.close()
+    assert (report["notices_failed"], report["failed"], report["sent"]) == (1, 3, 0)
+    assert [n.attempts for n in notices()] == [1]
+    assert [x.attempts for x in letters()] == [1, 1, 1]  # from the outbox run, not this one
 
 
 def test_a_line_break_in_a_title_blocks_nothing(smtp_server: Mailbox, tmp_path: Path) -> None:

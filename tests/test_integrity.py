@@ -144,3 +144,13 @@ def test_a_bad_setting_is_one_line_naming_it(
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and name in lines[0] and says in lines[0], result.output
         assert "Traceback" not in result.output and "secret" not in result.output
+
+
+def test_the_chain_holds_on_postgresql_in_swedish_time(on_postgres: str, monkeypatch) -> None:
+    """PostgreSQL in the office's own time zone returns the times that were hashed."""
+    monkeypatch.setenv(
+        "GRANTS_DATABASE_URL", on_postgres + "?options=-c%20timezone%3DEurope/Stockholm"
+    )
+    run_flow(intake, path=str(SAMPLES / "applications.csv"))
+    code, output = verify()
+    assert code == 0, output
