@@ -370,7 +370,8 @@ def meeting_skip_command(
 
 @app.command("sweep")
 def sweep_command() -> None:
-    """Do what the calendar made due: supplement reminders and deadlines, overdue reviews."""
+    """Do what the calendar made due: supplement reminders and deadlines, overdue reviews;
+    and check the records (as grants verify does)."""
     _settings()
     from flows.assessment import sweep
 
@@ -379,8 +380,10 @@ def sweep_command() -> None:
         f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} supplement "
         f"deadline(s) passed, {done['review_reminders']} review reminder(s), "
         f"{done['communications_expired']} communication deadline(s) passed, "
-        f"{done['talk_invitations']} Community Talk invitation(s); {done['sent']} letter(s) "
-        f"and {done['notices_sent']} notice(s) sent."
+        f"{done['talk_invitations']} Community Talk invitation(s), {done['held']} deadline(s) "
+        f"held for a letter not delivered, {done['integrity_mismatches']} integrity "
+        f"mismatch(es) (grants verify); {done['sent']} letter(s) and {done['notices_sent']} "
+        f"notice(s) sent, {done['failed']} letter(s) not delivered (grants undelivered)."
     )
 
 

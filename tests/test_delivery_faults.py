@@ -312,3 +312,48 @@ def test_with_every_letter_delivered_the_commands_succeed(smtp_server: Mailbox) 
     assert grants("intake", str(SAMPLES / "applications.csv")).exit_code == 0
     listing = grants("undelivered", "--as", OFFICER)
     assert listing.exit_code == 0 and "0 letter(s) not delivered" in listing.output
+
+
+def test_the_calendar_file_carries_no_bare_line_break() -> None:
+    from types import SimpleNamespace
+
+    from grants.calendar_invite import calendar_invite
+
+    letter = SimpleNamespace(
+        case=SimpleNamespace(case_reference="26RS1", project_title="Rad ett\rrad två\u2028tre"),
+        data={
+            "starts_at": "2026-12-03T10:00:00+01:00",
+            "ends_at": "2026-12-03T11:30:00+01:00",
+            "place": "Regionens hus\r\nRum 3",
+        },
+        letter_key="26RS1/meeting_invitation",
+        language="sv",
+        recipient="info@example.se",
+    )
+    ics = calendar_invite(letter, {"name": "Region Örebro län", "email": "a@example.se"})
+    lines = ics.split(b"\r\n")
+    assert all(b"\r" not in line and b"\n" not in line for line in lines)
+    assert b"LOCATION:Regionens hus\\nRum 3" in ics
+
+
+class RefusesOne(Mailbox):
+    """Every address is taken but one, which is refused for good."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_the_demo_says_so_when_a_letter_could_not_be_delivered(monkeypatch) -> None:
+    with smtp(RefusesOne("styrelsen@skatekollektivet.example.org"), monkeypatch):
+        result = grants("demo")
+    assert result.exit_code == 1, result.output
+    assert "Where to look" in result.output
+    assert "RS6-mottagningsbekraftelse.pdf" in result.output
+    assert "could not be delivered" in result.output
