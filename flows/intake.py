@@ -24,6 +24,7 @@ from models.db import transaction
 from models.intake import register_applications
 from models.reference_data import open_office
 from models.tables import Call, Person, Role
+from models.text import clipped
 from models.validation import InvalidApplication, ValidApplication, validate_application
 
 
@@ -54,8 +55,8 @@ def _register_batch(
         for record in records:
             result = {
                 "record": record.label,
-                "submission_id": record.fields.get("submission_id"),
-                "organisation": record.fields.get("organisation_name"),
+                "submission_id": clipped(record.fields.get("submission_id")),
+                "organisation": clipped(record.fields.get("organisation_name")),
             }
             try:
                 valid.append((len(results), validate_application(record.fields, call, today)))

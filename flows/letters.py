@@ -60,14 +60,19 @@ def render_letters(settings: Settings, today: date) -> int:
 
 
 @task(cache_policy=NO_CACHE)
-def deliver_letters(settings: Settings, today: date) -> dict[str, int]:
-    """Send every letter that is due (models.delivery says when); return what became of them."""
-    return _deliver(settings, Letter, lambda letter: _letter_message(letter, settings, today))
+def deliver_letters(settings: Settings, today: date, server_silent: bool = False) -> dict[str, int]:
+    """Send every letter that is due (models.delivery says when); return what became of them.
+
+    `server_silent`: the server already timed out in this run; the letters wait for the next.
+    """
+    return _deliver(
+        settings, Letter, lambda letter: _letter_message(letter, settings, today), server_silent
+    )[0]
 
 
 @task(cache_policy=NO_CACHE)
-def deliver_notices(settings: Settings) -> dict[str, int]:
-    """Send every queued notice to staff once, like letters."""
+def deliver_notices(settings: Settings) -> tuple[dict[str, int], bool]:
+    """Send every queued notice to staff, like letters; and whether the server timed out."""
     return _deliver(settings, Notice, lambda notice: _notice_message(notice, settings))
 
 
@@ -101,19 +106,26 @@ def _notice_message(notice: Notice, settings: Settings) -> EmailMessage:
 
 
 def _deliver(
-    settings: Settings, model: type[Deliverable], compose: Callable[[Any], EmailMessage]
-) -> dict[str, int]:
+    settings: Settings,
+    model: type[Deliverable],
+    compose: Callable[[Any], EmailMessage],
+    server_silent: bool = False,
+) -> tuple[dict[str, int], bool]:
     """Send what is due, one item at a time: each outcome is committed before the next.
 
     An item that cannot be built or is refused for good is set aside; a temporary failure
     waits for a retry; once the server has not answered in time, the rest wait for the
-    next run rather than each costing the full timeout.
+    next run rather than each costing the full timeout. Returns the counts, and whether the
+    server timed out.
     """
     logger = get_run_logger()
     policy = settings.retry_policy
     with transaction(settings.db_url) as session:
         due = due_ids(session, model, policy)
     counts = {"sent": 0, "failed": 0}
+    if server_silent:
+        counts["failed"] = len(due)
+        return counts, True
     for position, item_id in enumerate(due):
         with transaction(settings.db_url) as session:
             item = claim(session, model, item_id, policy)
@@ -143,6 +155,7 @@ def _deliver(
                 waiting = len(due) - position - 1
                 logger.warning("%d more wait for the next run: the server does not answer", waiting)
                 counts["failed"] += waiting
+                server_silent = True
                 break
             continue
         with transaction(settings.db_url) as session:
@@ -155,7 +168,7 @@ def _deliver(
             counts["sent"],
             counts["failed"],
         )
-    return counts
+    return counts, server_silent
 
 
 @flow(name="send-letters")
@@ -166,10 +179,10 @@ def send_letters() -> dict[str, int]:
     """
     settings, today = load(), clock.today()
     created = render_letters(settings, today)
-    notices = deliver_notices(settings)
+    notices, server_silent = deliver_notices(settings)
     return (
         {"created": created}
-        | deliver_letters(settings, today)
+        | deliver_letters(settings, today, server_silent)
         | {
             "notices_sent": notices["sent"],
             "notices_failed": notices["failed"],

@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
+from grants.processes import guard_process_tree
 from grants.render import format_amount
 from grants.settings import SAMPLES, SettingError, Settings, checked
 from grants.steps import OFFICERS, reading
@@ -29,7 +30,17 @@ from models.tables import DeliveryState, Letter, Person, Role, local_time
 from models.text import isolated
 from models.validation import WARNINGS
 
-app = typer.Typer(
+
+class _Program(typer.Typer):
+    """The `grants` program. Run as a program (not invoked by a test's runner), what it
+    starts dies with it, however it ends (grants.processes)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        guard_process_tree()
+        return super().__call__(*args, **kwargs)
+
+
+app = _Program(
     help="Grant processing for Region Örebro län's call for social innovation.",
     no_args_is_help=True,
     add_completion=False,

@@ -423,7 +423,8 @@ def meeting_skip_command(
 
 @app.command("sweep")
 def sweep_command() -> None:
-    """Do what the calendar made due: supplement reminders and deadlines, overdue reviews."""
+    """Do what the calendar made due: supplement reminders and deadlines, overdue reviews;
+    and check the records (as grants verify does)."""
     _settings()
     from flows.assessment import sweep
 
@@ -433,8 +434,10 @@ def sweep_command() -> None:
         f"deadline(s) passed, {done['review_reminders']} review reminder(s), "
         f"{done['communications_expired']} communication deadline(s) passed, "
         f"{done['talk_invitations']} Community Talk invitation(s), {done['delay_notices']} "
-        f"delay notice(s); {done['sent']} letter(s) "
-        f"and {done['notices_sent']} notice(s) sent."
+        f"delay notice(s), {done['held']} deadline(s) held for a letter not delivered, "
+        f"{done['integrity_mismatches']} integrity mismatch(es) (grants verify); "
+        f"{done['sent']} letter(s) and {done['notices_sent']} notice(s) sent, "
+        f"{done['failed']} letter(s) not delivered (grants undelivered)."
     )
 
 

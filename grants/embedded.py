@@ -3,8 +3,10 @@
 Must run before `prefect` is imported, since Prefect reads its settings at import.
 """
 
+import fcntl
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from grants.settings import Settings
@@ -31,5 +33,28 @@ def run_flow(flow: Callable[..., Any], **parameters: Any) -> Any:
         return flow(**parameters)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+    _start_temporary_server()
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow(**parameters)
+
+
+def _start_temporary_server() -> None:
+    """Start Prefect's temporary server now, one command at a time per PREFECT_HOME.
+
+    Two first commands at once on a fresh home would both migrate its new database, and
+    one would fail; under a file lock the second waits until the first server answers
+    (its database migrated), then starts its own on a database that is ready.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME
+
+    if PREFECT_API_URL.value():  # a server is named (as in the tests' harness)
+        return
+    server = SubprocessASGIServer()
+    if server.running:
+        return
+    home = Path(PREFECT_HOME.value())
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".grants-server-start.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server.start()

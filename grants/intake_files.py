@@ -151,7 +151,11 @@ def _text(path: Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return data.decode("cp1252")  # Excel's "CSV (semicolon separated)" on Swedish Windows
+    except UnicodeDecodeError:
+        raise UnreadableFile(f"{path}: neither UTF-8 nor Windows-1252 text") from None
 
 
 def read_records(path: Path) -> tuple[list[Record], list[str]]:

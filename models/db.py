@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, SQLModel, create_engine
 
 import models.sign_in
 import models.tables  # noqa: F401
+
+SCHEMA_LOCK = 0x6772616E7473_01  # a PostgreSQL advisory lock: creating the schema
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -40,7 +42,12 @@ def engine_for(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two first commands at once on a fresh database would both CREATE TYPE; DDL is
+            # transactional here, so the second waits for the first and then finds it all.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        SQLModel.metadata.create_all(connection)
     return engine
 
 

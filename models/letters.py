@@ -1,9 +1,10 @@
 """Letters as records of the case: ordered, rendered, delivered.
 
 A letter is ordered once — its key is unique — in the transaction of the step that calls
-for it. Rendering fills in its PDF and SHA-256 once. Delivery happens at most once: a
-delivery run claims it (queued → sending) in its own transaction before sending, so two
-runs can never both send it, and a failure returns it to the queue.
+for it. Rendering fills in its PDF and SHA-256 once. Delivery is at least once, with a
+stable Message-ID (models.delivery): a delivery run claims it (queued → sending) in its own
+transaction before sending, so two runs never both send it, a temporary failure returns it
+to the queue, and a run that died mid-send leaves it to be sent again.
 """
 
 import hashlib

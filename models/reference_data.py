@@ -4,17 +4,21 @@ The configuration is the source of truth for these: a region edits the file (a n
 budget, a new advisor) and the next command picks it up.
 """
 
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.errors import Refused
 from models.tables import Call, Person, Role
 
+T = TypeVar("T", Call, Person)
+
 
 def sync_call(session: Session, values: dict[str, Any]) -> Call:
     """Create or update the call identified by `values["code"]`."""
-    call = session.exec(select(Call).where(Call.code == values["code"])).first() or Call(**values)
+    query = select(Call).where(Call.code == values["code"])
+    call = session.exec(query).first() or _created_once(session, Call(**values), query)
     for name, value in values.items():
         setattr(call, name, value)
     session.add(call)
@@ -30,7 +34,9 @@ def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
         role = Role(values["role"])
         if role in (Role.system, Role.applicant):
             raise ValueError(f"person {values['email']}: role '{role}' is not for people")
-        person = known.get(values["email"]) or Person(**values)
+        person = known.get(values["email"]) or _created_once(
+            session, Person(**values), select(Person).where(Person.email == values["email"])
+        )
         for name, value in values.items():
             setattr(person, name, value)
         session.add(person)
@@ -42,6 +48,17 @@ def sync(session: Session, config: dict[str, Any]) -> Call:
     call = sync_call(session, config["call"])
     sync_people(session, config.get("people", []))
     return call
+
+
+def _created_once(session: Session, new: T, query: Any) -> T:
+    """Insert `new`; if another command inserted the same row first (two first commands on a
+    fresh database), take theirs instead of failing."""
+    try:
+        with session.begin_nested():
+            session.add(new)
+        return new
+    except IntegrityError:
+        return session.exec(query).one()
 
 
 class NotAllowed(Refused, PermissionError):

@@ -37,3 +37,12 @@ def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit]!r}… ({len(text)} characters)"
+
+
+def clipped(value: object, limit: int = QUOTE_LIMIT) -> str | None:
+    """A value from a file as a short label (a record's id or name in a report): text of at
+    most `limit` characters, cut with an ellipsis; None when there is none."""
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

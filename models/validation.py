@@ -69,6 +69,7 @@ OPTIONAL_TEXTS = ("innovation", "long_term_effects")
 MAX_TITLE = 200
 MAX_TEXT = 20_000
 MAX_DIGITS = 12  # kronor or hours: more is a typing error, and would not fit the database
+FIRST_YEAR, LAST_YEAR = 1900, 2199  # dates outside are typing errors (and overflow date sums)
 
 
 class FieldError(ValueError):
@@ -121,6 +122,14 @@ def _required(value: Any, limit: int = MAX_TEXT) -> str:
     return text
 
 
+def _id(value: Any) -> str:
+    """An identifier from the form (its submission id): short text."""
+    text = _text(value)
+    if len(text) > MAX_TITLE:
+        raise FieldError(f"is {len(text)} characters long; at most {MAX_TITLE} are allowed")
+    return text
+
+
 def _optional(value: Any) -> str:
     text = _text(value)
     if len(text) > MAX_TEXT:
@@ -134,6 +143,8 @@ def parse_amount(value: Any) -> int:
         raise FieldError("must be a whole number of kronor")
     if isinstance(value, int | float) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
         raise FieldError(f"has more than {MAX_DIGITS} digits")
+    if isinstance(value, int | float) and value < 0:
+        raise FieldError("must not be negative")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -172,11 +183,13 @@ def parse_date(value: Any) -> date:
     if not text:
         raise FieldError("is required")
     try:
-        if "T" in text or " " in text:
-            return datetime.fromisoformat(text).date()
-        return date.fromisoformat(text)
+        timestamp = "T" in text or " " in text
+        day = datetime.fromisoformat(text).date() if timestamp else date.fromisoformat(text)
     except ValueError:
         raise FieldError("is not a date written YYYY-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FieldError(f"lies outside the years {FIRST_YEAR}–{LAST_YEAR}")
+    return day
 
 
 def parse_email(value: Any) -> str:
@@ -275,6 +288,7 @@ def validate_application(record: dict[str, Any], call: Call, today: date) -> Val
     check = _Checker(record)
     warnings: list[str] = []
 
+    submission_id = check.take("submission_id", _id)
     received = check.take("submitted_at", lambda v: today if _text(v) == "" else parse_date(v))
     language = check.take("language", parse_language)
     legal_form = check.take("legal_form", parse_legal_form)
@@ -342,7 +356,7 @@ def validate_application(record: dict[str, Any], call: Call, today: date) -> Val
     if check.faults:
         raise InvalidApplication(check.faults)
     return ValidApplication(
-        submission_id=_text(record.get("submission_id")) or None,
+        submission_id=submission_id or None,
         date_received=received,
         language=language,
         organisation=organisation,

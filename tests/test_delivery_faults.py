@@ -26,8 +26,9 @@ from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.settings import load
 from models.db import transaction
+from models.notices import order_notice
 from models.rules import Rules
-from models.tables import Answer, Case, Letter, Notice
+from models.tables import Answer, Case, Letter, Notice, Person
 from models.working_days import add_working_days
 from tests.conftest import SAMPLES, Mailbox, free_port
 from tests.test_cli import grants
@@ -166,6 +167,30 @@ def test_after_the_first_timeout_the_rest_wait_for_the_next_run(monkeypatch) -> 
     assert took < 15
 
 
+def test_a_timeout_on_a_notice_holds_the_letters_of_the_run_too(monkeypatch) -> None:
+    run_flow(intake, path=str(SAMPLES / "applications.csv"))  # to the outbox
+    with transaction(load().db_url) as session:
+        officer = session.exec(select(Person).where(Person.role == "case_officer")).first()
+        case = session.exec(select(Case)).first()
+        order_notice(session, "test/1", "supplement_expired", officer, case,
+                     case_reference=case.case_reference, project_title="x", deadline="2026-12-01",
+                     state="in_review")  # fmt: skip
+        session.exec(update(Letter).values(delivery_state="queued"))
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    monkeypatch.setenv("GRANTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GRANTS_SMTP_PORT", str(silent.getsockname()[1]))
+    monkeypatch.setenv("GRANTS_SMTP_TIMEOUT", "1")
+    try:
+        report = run_flow(send_letters)
+    finally:
+        silent.close()
+    assert (report["notices_failed"], report["failed"], report["sent"]) == (1, 3, 0)
+    assert [n.attempts for n in notices()] == [1]
+    assert [x.attempts for x in letters()] == [1, 1, 1]  # from the outbox run, not this one
+
+
 def test_a_line_break_in_a_title_blocks_nothing(smtp_server: Mailbox, tmp_path: Path) -> None:
     records = json.loads((SAMPLES / "applications.json").read_text())[:3]
     records[0]["project_title"] = "Första raden\r\nAndra raden\rTredje"  # Alt+Enter in Excel
@@ -287,3 +312,48 @@ def test_with_every_letter_delivered_the_commands_succeed(smtp_server: Mailbox) 
     assert grants("intake", str(SAMPLES / "applications.csv")).exit_code == 0
     listing = grants("undelivered", "--as", OFFICER)
     assert listing.exit_code == 0 and "0 letter(s) not delivered" in listing.output
+
+
+def test_the_calendar_file_carries_no_bare_line_break() -> None:
+    from types import SimpleNamespace
+
+    from grants.calendar_invite import calendar_invite
+
+    letter = SimpleNamespace(
+        case=SimpleNamespace(case_reference="26RS1", project_title="Rad ett\rrad två\u2028tre"),
+        data={
+            "starts_at": "2026-12-03T10:00:00+01:00",
+            "ends_at": "2026-12-03T11:30:00+01:00",
+            "place": "Regionens hus\r\nRum 3",
+        },
+        letter_key="26RS1/meeting_invitation",
+        language="sv",
+        recipient="info@example.se",
+    )
+    ics = calendar_invite(letter, {"name": "Region Örebro län", "email": "a@example.se"})
+    lines = ics.split(b"\r\n")
+    assert all(b"\r" not in line and b"\n" not in line for line in lines)
+    assert b"LOCATION:Regionens hus\\nRum 3" in ics
+
+
+class RefusesOne(Mailbox):
+    """Every address is taken but one, which is refused for good."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_the_demo_says_so_when_a_letter_could_not_be_delivered(monkeypatch) -> None:
+    with smtp(RefusesOne("styrelsen@skatekollektivet.example.org"), monkeypatch):
+        result = grants("demo")
+    assert result.exit_code == 1, result.output
+    assert "Where to look" in result.output
+    assert "RS6-mottagningsbekraftelse.pdf" in result.output
+    assert "could not be delivered" in result.output

@@ -176,3 +176,29 @@ def test_parse_amount_still_reads_what_people_write() -> None:
         50_000,
         35_000,
     ]
+
+
+def test_odd_values_anywhere_refuse_only_their_record(tmp_path: Path) -> None:
+    path = records(
+        tmp_path,
+        "odder.json",
+        [
+            {"project_start": "9999-12-01", "project_end": "9999-12-31"},
+            {"co_financing_cash": -100, "co_financing_hours": 1000},
+            {"submission_id": "S" * 1_000_000},
+            {"organisation_name": {"nested": ["x"] * 3}, "submitted_at": "T"},
+            {},
+        ],
+    )
+    result = grants("intake", str(path), "--no-letters")
+    assert result.exit_code == 1, result.output
+    assert "1 registered" in result.output and "4 refused" in result.output
+    assert "lies outside the years" in result.output and "must not be negative" in result.output
+    assert len(result.output) < 5_000
+
+
+def test_a_file_in_no_known_encoding_is_refused_whole(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes((SAMPLES / "applications.csv").read_bytes() + b"\x81\x8d\x8f\x90\x9d\n")
+    result = grants("intake", str(path))
+    assert result.exit_code == 2 and "neither UTF-8 nor Windows-1252" in result.output

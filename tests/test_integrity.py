@@ -103,7 +103,8 @@ def test_the_sweep_tells_the_officer_of_a_mismatch(decided: Path) -> None:
     with database(decided) as db:
         db.execute("UPDATE decisions SET amount = 1 WHERE status = 'signed'")
     run_flow(sweep)
-    run_flow(sweep)
+    again = grants("sweep")
+    assert again.exit_code == 0 and "2 integrity mismatch(es)" in again.output, again.output
     with transaction(load().db_url) as session:
         told = session.exec(select(Notice).where(Notice.kind == "integrity_mismatch")).all()
     assert len(told) == 1 and told[0].recipient == OFFICER
@@ -144,3 +145,13 @@ def test_a_bad_setting_is_one_line_naming_it(
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and name in lines[0] and says in lines[0], result.output
         assert "Traceback" not in result.output and "secret" not in result.output
+
+
+def test_the_chain_holds_on_postgresql_in_swedish_time(on_postgres: str, monkeypatch) -> None:
+    """PostgreSQL in the office's own time zone returns the times that were hashed."""
+    monkeypatch.setenv(
+        "GRANTS_DATABASE_URL", on_postgres + "?options=-c%20timezone%3DEurope/Stockholm"
+    )
+    run_flow(intake, path=str(SAMPLES / "applications.csv"))
+    code, output = verify()
+    assert code == 0, output
