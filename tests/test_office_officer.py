@@ -263,6 +263,7 @@ OFFICER_STEPS = (
     "communicate",
     "reply",
     "submit-draft",
+    "withdrawal",
     "presentation",
     "final-report",
 )

@@ -348,9 +348,10 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
     assert karin.get(frame).headers["content-type"] == "application/pdf"
     assert "Left in the call now" in page and "SEK 600,000" in page
     assert "Left after this grant" in page and "SEK 550,000" in page
-    assert "Sökanden har sett allt underlag." in page  # why it was not communicated
+    assert "Not communicated." in page  # granted as applied for: nothing against them
     assert "Maria Lindqvist" in page  # the presenting officer
-    assert "benefit_to_society: uppfyllt." in page
+    assert "Beslutets bedömning av benefit_to_society." in page  # the draft's own wording
+    assert page.count("<td>Met</td>") == 4  # met, per requirement
 
     # Nobody but the decision maker signs: the case officer and an advisor are refused.
     for email in (OFFICER, ACTIVA):
@@ -400,13 +401,16 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
 
 
 def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_home: Path):
-    refs = awaiting_decision("SI-2026-0106", "SI-2026-0101")
-    ref, other = refs["SI-2026-0106"], refs["SI-2026-0101"]
+    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    ref = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40_000)
+    other = to_awaiting_decision("SI-2026-0101", Recommendation.granted)
     karin = person_in_office(office, DECISION_MAKER)
+    page = text(karin.get(f"/decisions/{ref}"))
+    assert "Sökanden har själv föreslagit beslutet vid mötet." in page  # why not communicated
 
     amended = {
         "outcome": "partly_granted",
-        "granted_amount": "30 000",
+        "granted_amount": "45 000",
         "decisive": "Kostnaderna för resor är för höga.",
         "conditions": "Redovisa resorna särskilt.",
     }
@@ -417,18 +421,25 @@ def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_hom
     )
     assert "must be between 20000 and 49999" in too_much and 'value="60 000"' in too_much
     assert "Kostnaderna för resor är för höga." in too_much
+    # Less than the applicant has seen (FL 25 §): it goes back to be communicated instead.
+    further = refused_unchanged(
+        grants_home,
+        409,
+        lambda: post(karin, f"/decisions/{ref}/amend", amended | {"granted_amount": "30 000"}),
+    )
+    assert "goes further against the applicant than what they have seen" in further
 
     page = text(post(karin, f"/decisions/{ref}/amend", amended))
     assert "Version 2 of the draft is ready to sign" in page
-    assert "Redovisa resorna särskilt." in page and "SEK 30,000" in page
-    assert "SEK 570,000" in page  # left after this grant
+    assert "Redovisa resorna särskilt." in page and "SEK 45,000" in page
+    assert "SEK 555,000" in page  # left after this grant
     with transaction(load().db_url) as session:
         versions = session.exec(select(Decision).join(Case).where(Case.case_reference == ref))
         assert [(d.version, d.status, d.amount) for d in versions] == [
-            (1, "superseded", 50_000),
-            (2, "draft", 30_000),
+            (1, "superseded", 40_000),
+            (2, "draft", 45_000),
         ]
-    assert "SEK 30,000" in text(karin.get(f"/decisions/{ref}/sign"))
+    assert "SEK 45,000" in text(karin.get(f"/decisions/{ref}/sign"))
 
     # Sending back needs a comment; with one, the draft goes back to the case officer.
     empty = refused_unchanged(
