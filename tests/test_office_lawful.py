@@ -230,9 +230,8 @@ def test_the_draft_is_worded_beside_the_findings(office, registered: str) -> Non
 def test_an_english_case_asks_for_english_wording(office, registered: str) -> None:
     ref = drafting(KARLSKOGA, Recommendation.granted, None)
     page = page_text(office.get(f"/cases/{ref}"))
-    assert "Sökanden har bett om engelska" in page
-    withdrawal = page_text(office.get(f"/cases/{ref}"))
-    assert "skriv det på engelska" in withdrawal
+    assert "Sökanden har bett om engelska" in page  # above the draft's wording
+    assert "skriv det på engelska" in page  # what closing the case would rest on
 
 
 def test_submitting_needs_a_reason_only_for_an_uncommunicated_adverse_draft(
@@ -341,3 +340,14 @@ def test_a_decided_case_cannot_be_withdrawn(office, registered: str) -> None:
         "only an undecided application can be withdrawn",
         files=WITHDRAWAL,
     )
+
+
+def test_a_case_undecided_six_months_is_on_my_tasks(office, registered: str) -> None:
+    ref = registered
+    with transaction(load().db_url) as session:  # received seven months ago
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        case.date_received = date.today() - timedelta(days=214)
+        session.add(case)
+    tasks = page_text(office.get("/tasks"))
+    assert "Oavgjort i sex månader: sökanden får begära att ärendet avgörs" in tasks
+    assert tasks.count(f'<a href="/cases/{ref}">{ref}</a>') == 2  # the checklist, and FL 12 §
