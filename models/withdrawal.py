@@ -32,9 +32,9 @@ def register_withdrawal(
         )
     if not reason.strip():
         raise DecisionError("reason = '': say what the decision to close the case rests on")
-    document = file_document(session, case, officer, "withdrawal", filename, content)
+    document = file_document(session, case, Actor.of(officer), "withdrawal", filename, content)
     case.proposed_outcome, case.proposal_reason = Outcome.closed, reason.strip()
-    detail = {"file": filename, "sha256": document.sha256}
+    detail = {"file": document.filename, "sha256": document.sha256}
     if case.state is CaseState.drafting_decision:
         record(session, case, Actor.of(officer), "application_withdrawn", **detail)
     else:

@@ -111,6 +111,7 @@ def test_a_cut_says_what_was_cut_and_why_and_no_reply_is_stated() -> None:
     rules = Rules.from_config(load().file)
     ref = to_awaiting_decision("SI-2026-0107", Recommendation.partly_granted, 25_000, submit=False)
     _step(ref, OFFICER, lambda s, c, p: communicate(s, c, p, rules, date.today()))
+    run_flow(send_letters)  # the reply time runs from the letter's delivery
     deadline = add_working_days(date.today(), rules.communication_working_days)
     run_flow(sweep, today=deadline + timedelta(days=1))  # the draft goes on by itself
     _step(ref, DECISION_MAKER, lambda s, c, p: sign(s, c, p, rules))
