@@ -352,6 +352,8 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
     assert "Maria Lindqvist" in page  # the presenting officer
     assert "Beslutets bedömning av benefit_to_society." in page  # the draft's own wording
     assert page.count("<td>Met</td>") == 4  # met, per requirement
+    assert "SEK 10,000 in cash + 130 hours × SEK 330 = SEK 52,900, against SEK 50,000" in page
+    assert "enough (at least as much as the grant)" in page
 
     # Nobody but the decision maker signs: the case officer and an advisor are refused.
     for email in (OFFICER, ACTIVA):

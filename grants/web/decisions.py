@@ -27,6 +27,7 @@ from models.cases import letters_of, search_cases
 from models.decisions import (
     STANDARD_CONDITIONS,
     amend,
+    co_financing,
     current_draft,
     latest,
     remaining_budget,
@@ -248,6 +249,7 @@ def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any
         else [],
         "communications": list(communications),
         "not_communicated_because": _why_not_communicated(session, case),
+        "co_financing": co_financing(case, draft.amount) if draft else None,
         "budget_left": left,
         "left_after": left - (draft.amount or 0) if draft else left,
         "outcomes": DECIDABLE,
