@@ -175,9 +175,9 @@ def test_an_advisor_reviews_and_the_decision_maker_signs_in_the_browser(
     grants("review", ref, "--as", COOMPANION, "--recommend", "granted",
            *[f"--reason={c}=Uppfyllt." for c in CRITERIA])  # fmt: skip
     grants("meeting", "skip", ref, "--as", OFFICER, "--reason", "Ansökan är tydlig.")
-    grants("draft", ref, "--as", OFFICER)
-    grants("submit-draft", ref, "--as", OFFICER, "--no-communication-because",
-           "Ansökan beviljas i sin helhet; inget talar emot sökanden.")  # fmt: skip
+    grants("draft", ref, "--as", OFFICER,
+           *[f"--reason={c}=Beslutet: {c} är uppfyllt." for c in CRITERIA])  # fmt: skip
+    grants("submit-draft", ref, "--as", OFFICER)  # granted in full: nothing against them
 
     maker = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
     page = maker.new_page()

@@ -295,13 +295,6 @@ def test_a_withdrawal_without_its_reason_is_refused(office, registered: str) -> 
     assert 'id="withdrawal-reason"' in typed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="models.withdrawal.register_withdrawal passes the officer (a Person) where "
-    "models.supplements.file_document now takes an Actor since the issue-9/10 merge; "
-    "`grants withdraw` fails the same way (tests/test_lawful_decisions.py)",
-)
 def test_a_withdrawal_takes_the_case_to_a_draft_that_closes_it(office, registered: str) -> None:
     ref = registered
     reason = "Sökanden har återkallat ansökan."
