@@ -228,6 +228,8 @@ def test_the_draft_is_worded_beside_the_findings(office, registered: str) -> Non
 
 
 def test_an_english_case_asks_for_english_wording(office, registered: str) -> None:
+    received = page_text(office.get(f"/cases/{the_case(KARLSKOGA).case_reference}"))
+    assert "skriv det som sökanden läser" in received  # the checklist's notes reach them
     ref = drafting(KARLSKOGA, Recommendation.granted, None)
     page = page_text(office.get(f"/cases/{ref}"))
     assert "Sökanden har bett om engelska" in page  # above the draft's wording
