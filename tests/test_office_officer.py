@@ -196,7 +196,11 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     assert unassessed.status_code == 409 and "what was made of the comments" in unassessed.text
     assert database_dump(load().home) == before
     assessed = draft | {"draft_reply_assessment": "Sökanden godtar beloppet."}
-    assert post(office, f"/cases/{ref}/draft", assessed).status_code == 200
+    shown = post(office, f"/cases/{ref}/draft", assessed)
+    assert shown.status_code == 200
+    # The case page states the latest version's findings in the decision's words.
+    assert "Bedömningarna i version 2, med beslutets ord" in shown.text
+    assert "innovative: uppfyllt." in shown.text and "Sökanden godtar beloppet." in shown.text
     # The applicant has seen this draft: no reason for not communicating is needed.
     done = post(office, f"/cases/{ref}/submit-draft", {"no_communication_because": ""})
     assert done.status_code == 200 and the_case().state == "awaiting_decision"

@@ -13,9 +13,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from grants.steps import CaseStep, take_case_step
-from grants.web.i18n import _, language
+from grants.web.i18n import _
 from grants.web.office import Office
-from grants.web.pages import notice, page_language
+from grants.web.pages import notice
 from models.access import ConflictOfInterest
 from models.cases import CaseNotFound
 from models.errors import Refused
@@ -35,7 +35,7 @@ def amount(text: str) -> int | None:
     digits = text.replace("\u00a0", "").replace(" ", "").removesuffix("kr").strip()
     if not digits:
         return None
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):  # "35000²" and "٣٥٠٠٠" are no amounts
         raise UnreadableForm(_("Write the amount in whole kronor, for example 40 000."))
     return int(digits)
 
@@ -67,14 +67,13 @@ def take_or_show_again(
     where `done` says (303), starting the letters it ordered; or, refused, show the page
     again with why and what was typed (`show_again`: the step layer changed nothing). A
     case that does not exist for the person answers as none (404), whatever was posted."""
-    with language(page_language(request)):  # what the step and the notice say
-        try:
-            taken = take_case_step(office.settings, case_reference, person.email, roles, step)
-        except (CaseNotFound, ConflictOfInterest):
-            raise
-        except (Refused, UnreadableForm) as refusal:
-            return show_again(refusal)
-        message, target = done(taken.result)
+    try:
+        taken = take_case_step(office.settings, case_reference, person.email, roles, step)
+    except (CaseNotFound, ConflictOfInterest):
+        raise
+    except (Refused, UnreadableForm) as refusal:
+        return show_again(refusal)
+    message, target = done(taken.result)
     if taken.to_send:
         office.follow_up.poke()
     notice(request, message)

@@ -19,22 +19,27 @@ from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
 from grants.settings import Settings
-from grants.steps import OFFICERS, REVIEWERS, reading, take_case_step
+from grants.steps import OFFICERS, REVIEWERS, reading
 from grants.web.cases import case_page_context
 from grants.web.deps import CurrentPerson, OfficeDep
-from grants.web.form_values import UnreadableForm, amount, choice, lines
+from grants.web.form_values import (
+    UnreadableForm,
+    amount,
+    choice,
+    lines,
+    refusal_status,
+    take_or_show_again,
+)
 from grants.web.i18n import _
 from grants.web.labels import label
 from grants.web.office import Office
-from grants.web.pages import notice, render
+from grants.web.pages import render
 from models import clock
-from models.access import ConflictOfInterest, case_to_read
-from models.cases import CaseNotFound
+from models.access import case_to_read
 from models.checklist import Finding, complete_checklist
 from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report
 from models.decisions import prepare_draft, submit_for_decision
-from models.errors import Refused
 from models.meetings import book_meeting, document_meeting, skip_meeting
 from models.reference_data import NotAllowed, acting_person
 from models.reviews import assign_reviewer
@@ -101,23 +106,21 @@ class StepOnCase:
 
     def take(self, step: Step, done: Callable[[Any], str]) -> Response:
         """Take the step; on success a notice and back to the case page (303)."""
-        try:
-            taken = take_case_step(
-                self.office.settings, self.case_reference, self.person.email, OFFICERS, step
-            )
-        except (CaseNotFound, ConflictOfInterest):
-            raise
-        except (Refused, UnreadableForm) as refusal:
-            return self.refused(refusal)
-        notice(self.request, done(taken.result))
-        if taken.to_send:
-            self.office.follow_up.poke()
-        return RedirectResponse(f"/cases/{self.case_reference}#steps", 303)
+        return take_or_show_again(
+            self.request,
+            self.office,
+            self.person,
+            self.case_reference,
+            OFFICERS,
+            step,
+            self.refused,
+            lambda result: (done(result), f"/cases/{self.case_reference}#steps"),
+        )
 
     def refused(self, refusal: Exception) -> Response:
         """The case page again, with why and with what was typed. Someone who may not act
         as a case officer gets the refusal alone (403) and sees nothing of the case."""
-        status = 403 if isinstance(refusal, NotAllowed) else 409
+        status = refusal_status(refusal)
         again = {"shown_letter": None, "error": str(refusal), "form": self.form.values()}
         try:
             with reading(self.office.settings, self.person.email, OFFICERS) as (session, reader):

@@ -23,7 +23,7 @@ from grants.web.i18n import (
     ngettext,
 )
 from grants.web.labels import action_label, label
-from models.tables import local_time
+from models.tables import Answer, Criterion, local_time
 
 
 def csrf_token(request: Request) -> str:
@@ -57,6 +57,8 @@ def environment() -> Environment:
     env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["label"] = label
     env.filters["action"] = action_label
+    env.filters["criterion"] = lambda code: label(Criterion(code)) if code else ""
+    env.filters["answer"] = lambda code: label(Answer(code)) if code else ""
     env.filters["when"] = _when
     env.filters["date"] = lambda d: format_date(d, current_language()) if d else ""
     env.filters["datetime"] = lambda d: format_datetime(d, current_language()) if d else ""
