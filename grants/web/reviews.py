@@ -21,6 +21,7 @@ from grants.web.form_values import amount, choice, lines, refusal_status, take_o
 from grants.web.i18n import N_, _
 from grants.web.office import Office
 from grants.web.pages import render
+from grants.web.tasks import with_links
 from models import clock
 from models.access import case_to_read, review_task
 from models.cases import CaseNotFound
@@ -50,7 +51,9 @@ def my_reviews(request: Request, office: OfficeDep, person: CurrentPerson):
     today = clock.today()
     with reading(office.settings, person.email, REVIEWERS) as (session, reader):
         tasks = [t for t in open_tasks(session, reader, today) if t.kind in REVIEW_KINDS]
-    return render(request, "reviews.html", {"person": reader, "tasks": tasks, "today": today})
+    return render(
+        request, "reviews.html", {"person": reader, "tasks": with_links(tasks), "today": today}
+    )
 
 
 @router.get("/reviews/{case_reference}")

@@ -7,7 +7,7 @@ from grants.steps import reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.pages import render
 from models import clock
-from models.tasks import TaskKind, open_tasks
+from models.tasks import Task, TaskKind, open_tasks
 
 router = APIRouter()
 TASK_PAGES = {
@@ -15,6 +15,11 @@ TASK_PAGES = {
     TaskKind.review: "/reviews",
     TaskKind.decide: "/decisions",
 }
+
+
+def with_links(tasks: list[Task]) -> list[tuple[Task, str]]:
+    """Each task with the page where it is done."""
+    return [(t, f"{TASK_PAGES.get(t.kind, '/cases')}/{t.case_reference}") for t in tasks]
 
 
 @router.get("/")
@@ -27,9 +32,6 @@ def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
     today = clock.today()
     with reading(office.settings, person.email) as (session, reader):
         tasks = open_tasks(session, reader, today)
-    links = [f"{TASK_PAGES.get(task.kind, '/cases')}/{task.case_reference}" for task in tasks]
     return render(
-        request,
-        "tasks.html",
-        {"person": reader, "tasks": list(zip(tasks, links, strict=True)), "today": today},
+        request, "tasks.html", {"person": reader, "tasks": with_links(tasks), "today": today}
     )
