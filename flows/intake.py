@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 from sqlalchemy.exc import IntegrityError
 
-from flows.letters import deliver_letters, render_letters
+from flows.letters import send_due
 from grants.intake_files import Record, read_records
 from grants.settings import Settings, load
 from models import clock
@@ -106,7 +106,7 @@ def intake(path: str, actor_email: str | None = None, send_letters: bool = True)
         logger.info("%d of %d applications checked", len(results), total)
 
     letters = {"created": 0, "sent": 0, "failed": 0}
-    if send_letters:
-        letters["created"] = render_letters(settings, today)
-        letters |= deliver_letters(settings, today)
+    if send_letters:  # and any notice that was waiting; the report is of the letters
+        sent = send_due(settings, today)
+        letters = {key: count for key, count in sent.items() if not key.startswith("notices")}
     return {"file": path, "notes": notes, "results": results, "letters": letters}

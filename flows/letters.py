@@ -3,8 +3,16 @@
 Both steps work from the database, not from what the calling flow remembers, so a
 rerun after a crash picks up exactly what is left: cases still without the letter,
 letters still queued.
+
+Rendering goes in chunks that any run claims (models.letters.claim_to_render). In server
+mode a batch larger than one chunk is handed to the work pool: one `send-letters` run per
+worker online, so every machine renders its share; a chunk whose run died is taken over
+by the others once its lease is out, and each letter is still sent once (models.delivery).
 """
 
+import os
+import socket
+import time
 from collections.abc import Callable
 from datetime import date
 from email.message import EmailMessage
@@ -21,22 +29,41 @@ from grants.web.office import base_url
 from models import clock
 from models.db import transaction
 from models.delivery import Deliverable, claim, due_ids, give_up, mark_failed, mark_sent
-from models.letters import MEETING_INVITATION, attach_pdf, letter_context, letters_to_render
+from models.letters import (
+    MEETING_INVITATION,
+    attach_pdf,
+    claim_to_render,
+    letter_context,
+    rendering_elsewhere,
+    waiting_to_render,
+)
 from models.tables import Letter, Notice
 
-RENDER_BATCH = 200
+CHUNK_PER_CORE = 32  # letters a run claims per rendering core: seconds of work, well in the lease
+POOL = "grants"
+SEND_LETTERS = "send-letters/send-letters"
+
+
+def renderer() -> str:
+    """Who renders here: the `grants worker`'s name, else this machine's."""
+    return os.environ.get("GRANTS_WORKER_NAME") or socket.gethostname()
+
+
+def chunk_size(settings: Settings) -> int:
+    return CHUNK_PER_CORE * (settings.render_workers or os.cpu_count() or 1)
 
 
 @task(cache_policy=NO_CACHE)
 def render_letters(settings: Settings, today: date) -> int:
-    """Render every ordered letter that has no PDF yet; return how many were made."""
+    """Render ordered letters chunk by chunk until none is left, also none that another run
+    was rendering and left (it died); return how many this run made."""
     logger = get_run_logger()
     authority = settings.file["authority"]
     created = 0
     while True:
-        # Read, render, store: rendering takes seconds, so it holds no transaction open.
+        # Claim, render, store: rendering takes seconds, so it holds no transaction open.
         with transaction(settings.db_url) as session:
-            letters = letters_to_render(session, limit=RENDER_BATCH)
+            letters = claim_to_render(session, chunk_size(settings))
             jobs = [
                 (
                     f"letters/{letter.kind}.{letter.language}.html",
@@ -45,8 +72,12 @@ def render_letters(settings: Settings, today: date) -> int:
                 for letter in letters
             ]
             ids = [letter.id for letter in letters]
+            others = 0 if ids else rendering_elsewhere(session)
         if not ids:
-            return created
+            if not others:
+                return created
+            time.sleep(0.5)  # the rest is in other runs' hands: wait for them, or their lease
+            continue
         pdfs = render.render_many(jobs, settings.render_workers)
         with transaction(settings.db_url) as session:
             for letter_id, pdf in zip(ids, pdfs, strict=True):
@@ -54,7 +85,7 @@ def render_letters(settings: Settings, today: date) -> int:
                     give_up(session, session.get(Letter, letter_id), f"cannot be rendered: {pdf}")
                     logger.warning("letter %s set aside: %s", letter_id, pdf)
                 else:
-                    attach_pdf(session, letter_id, pdf)
+                    attach_pdf(session, letter_id, pdf, renderer())
                     created += 1
         logger.info("%d letter(s) rendered and registered", created)
 
@@ -171,13 +202,14 @@ def _deliver(
     return counts, server_silent
 
 
-@flow(name="send-letters")
-def send_letters() -> dict[str, int]:
-    """Render what the domain ordered and deliver what is queued, retries included.
-
-    Started after every step a person takes, and by the sweep.
-    """
-    settings, today = load(), clock.today()
+def send_due(settings: Settings, today: date, helping: bool = False) -> dict[str, int]:
+    """Render what the domain ordered and deliver what is queued, retries included; or, for
+    a batch larger than one chunk in server mode, hand it to every worker of the pool."""
+    helpers = 0 if helping else ask_the_pool(settings)
+    if helpers:
+        get_run_logger().info("%d worker(s) of the pool render and send the batch", helpers)
+        none = {"created": 0, "sent": 0, "failed": 0, "notices_sent": 0, "notices_failed": 0}
+        return none | {"workers": helpers}
     created = render_letters(settings, today)
     notices, server_silent = deliver_notices(settings)
     return (
@@ -188,3 +220,53 @@ def send_letters() -> dict[str, int]:
             "notices_failed": notices["failed"],
         }
     )
+
+
+def ask_the_pool(settings: Settings) -> int:
+    """Start one `send-letters` run per worker online on the pool when more than one chunk
+    waits; return how many were started (none in embedded mode, where there is no pool).
+
+    The idempotency keys name the first letter waiting, so two runs that see the same batch
+    start its helpers once."""
+    if not os.environ.get("PREFECT_API_URL"):
+        return 0
+    with transaction(settings.db_url) as session:
+        waiting = waiting_to_render(session, chunk_size(settings) + 1)
+    if len(waiting) <= chunk_size(settings):
+        return 0
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.objects import WorkerStatus
+    from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        with get_client(sync_client=True) as client:
+            workers = client.read_workers_for_work_pool(POOL)
+        online = [worker for worker in workers if worker.status == WorkerStatus.ONLINE]
+        for number in range(len(online)):
+            run_deployment(
+                SEND_LETTERS,
+                parameters={"helping": True},
+                timeout=0,
+                idempotency_key=f"render-from-letter-{waiting[0]}-{number}",
+            )
+    except ObjectNotFound:  # no pool or no deployment: this run renders it all
+        return 0
+    return len(online)
+
+
+@flow(name="send-letters")
+def send_letters(helping: bool = False) -> dict[str, int]:
+    """Render what the domain ordered and deliver what is queued, retries included.
+
+    Started after every step a person takes, on a schedule, and by the sweep; `helping`:
+    started by another run to take a share of a large batch.
+    """
+    return send_due(load(), clock.today(), helping)
+
+
+@task(name="follow-up", cache_policy=NO_CACHE)
+def follow_up() -> dict[str, int]:
+    """What a person's step ordered, sent by a task worker (`grants worker`) in server mode:
+    picked up in a fraction of a second, where a deployment run takes seconds to start."""
+    return send_due(load(), clock.today())

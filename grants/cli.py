@@ -141,11 +141,16 @@ def _print_report(report: dict[str, Any]) -> int:
         for code in result["warnings"]:
             out.print(f"[yellow]Warning[/] {result['case_reference']}: {WARNINGS[code]}")
     letters = report["letters"]
+    said = (
+        f"handed to {letters['workers']} worker(s) of the pool"
+        if letters.get("workers")
+        else f"{letters['created']} created, {letters['sent']} delivered, "
+        f"{letters['failed']} left queued for a retry"
+    )
     out.print(
         f"{len(results)} application(s) read: {len(by_status.get('registered', []))} registered, "
         f"{len(by_status.get('already registered', []))} already registered, "
-        f"{len(by_status.get('refused', []))} refused. Letters: {letters['created']} created, "
-        f"{letters['sent']} delivered, {letters['failed']} left queued for a retry.",
+        f"{len(by_status.get('refused', []))} refused. Letters: {said}.",
         highlight=False,
     )
     return len(by_status.get("refused", []))
@@ -349,6 +354,9 @@ def deliver_command() -> None:
     from flows.letters import send_letters
 
     counts = run_flow(send_letters)
+    if counts.get("workers"):
+        out.print(f"A large batch: {counts['workers']} worker(s) of the pool render and send it.")
+        return
     out.print(
         f"{counts['created']} letter(s) rendered, {counts['sent']} delivered, "
         f"{counts['failed']} still queued."
@@ -425,4 +433,10 @@ def demo_command() -> None:
 
 
 # The assessment, decision, records and office commands register themselves on `app`.
-from grants import cli_assessment, cli_decisions, cli_office, cli_records  # noqa: E402, F401
+from grants import (  # noqa: E402, F401
+    cli_assessment,
+    cli_decisions,
+    cli_office,
+    cli_records,
+    cli_worker,
+)

@@ -29,6 +29,7 @@ from grants.steps import (
 from models import clock
 from models.access import case_for
 from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
+from models.delivery import on_the_way
 from models.errors import Refused
 from models.meetings import book_meeting, document_meeting, skip_meeting
 from models.reference_data import acting_person
@@ -70,6 +71,9 @@ DismissBecauseOption = Annotated[
 ]
 
 
+HANDED_OVER_WAIT = 30.0  # seconds to wait for the office or a worker to send the letters
+
+
 def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> None:
     """Take one person's step through the step layer; print what it did or why it was
     refused (exit 2, nothing changed); then send the letters it ordered, and say so and
@@ -80,14 +84,27 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> No
     except Refused as refusal:
         raise _fail(str(refusal)) from None
     out.print(taken.result, highlight=False)
+    wait = 0.0
     if taken.to_send:
-        sent = send_follow_up()
+        sent = send_follow_up(settings)
+        if isinstance(sent, str):
+            out.print(f"Letters: handed to {sent} to make and send.", highlight=False)
+            wait = HANDED_OVER_WAIT
+        else:
+            out.print(
+                f"Letters: {sent['created']} made, {sent['sent']} sent; notices: "
+                f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
+                "not delivered."
+            )
+    letters = not_delivered(settings, taken.letters, wait)
+    on_their_way = [letter for letter in letters if on_the_way(letter)]
+    if on_their_way:
         out.print(
-            f"Letters: {sent['created']} made, {sent['sent']} sent; notices: "
-            f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
-            "not delivered."
+            f"{len(on_their_way)} letter(s) still on their way; `grants status` shows when "
+            "they are sent.",
+            highlight=False,
         )
-    if say_undelivered(not_delivered(settings, taken.letters)):
+    if say_undelivered([letter for letter in letters if not on_the_way(letter)]):
         raise typer.Exit(1)  # the step is taken; its letters have not arrived
 
 

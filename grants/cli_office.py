@@ -1,10 +1,12 @@
 """`grants serve`: the office, one long-running process; and sign-in links from the shell."""
 
+import threading
 from typing import Annotated
 
 import typer
 
 from grants.cli import _fail, _settings, app, out
+from grants.embedded import keep_warm
 from grants.settings import Settings
 from grants.web.office import Office
 from models.db import transaction
@@ -33,7 +35,13 @@ def serve_command(
         for email, link in _links(settings, office).items():
             out.print(f"  {email}: {link}", highlight=False)
     out.print(f"The office: {office.base_url}/ (listening on {host}:{port})", highlight=False)
-    office.follow_up.poke()  # warm the flows, and send anything left queued
+    # Warm the flows, take other commands' pokes, and send anything left queued: in the
+    # background, so the pages answer while Prefect's temporary server starts.
+    threading.Thread(
+        target=lambda: (keep_warm(settings, office.follow_up.poke), office.follow_up.poke()),
+        name="keep-warm",
+        daemon=True,
+    ).start()
     uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
 
 

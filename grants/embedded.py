@@ -1,15 +1,29 @@
-"""Prefect for one machine: the ephemeral API unless PREFECT_API_URL names a server.
+"""Prefect for one machine: the office's warm flows, else a temporary server; or, in server
+mode, the Prefect server that PREFECT_API_URL names and its workers.
 
-Must run before `prefect` is imported, since Prefect reads its settings at import.
+`configure_prefect` must run before `prefect` is imported, since Prefect reads its settings
+at import.
+
+A `grants serve` keeps the flows warm for its whole life and says so in the home it serves:
+its temporary server's address (`office-api.json` in PREFECT_HOME, with its process id), and
+a local socket named after the home on which a poke makes it send what steps ordered. A
+command run meanwhile pokes it or borrows its server instead of starting one (5–15 s).
 """
 
+import contextlib
 import fcntl
+import hashlib
+import json
 import os
+import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from grants.settings import Settings
+
+OFFICE_API = "office-api.json"
 
 
 def configure_prefect(settings: Settings) -> None:
@@ -23,38 +37,117 @@ def configure_prefect(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+def server_mode() -> bool:
+    """Whether the operator named a Prefect server (PREFECT_API_URL): then flows are
+    deployments on its work pool, and people's steps are followed up by task workers."""
+    return bool(os.environ.get("PREFECT_API_URL"))
+
+
 def run_flow(flow: Callable[..., Any], **parameters: Any) -> Any:
-    """Run a flow in this process.
+    """Run a flow in this process: against the named server, else the office's warm one,
+    else a temporary server started now.
 
-    Embedded, the flow heartbeat only costs a second per run (its thread is joined at the
-    end) and nobody watches for crashed runs; against a real server it stays on.
+    Off a real server, the flow heartbeat only costs a second per run (its thread is joined
+    at the end) and nobody watches for crashed runs; against a real server it stays on.
     """
-    if os.environ.get("PREFECT_API_URL"):
+    if server_mode():
         return flow(**parameters)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
 
-    _start_temporary_server()
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    url = PREFECT_API_URL.value() or _office_api() or _start_temporary_server()
+    with temporary_settings({PREFECT_API_URL: url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         return flow(**parameters)
 
 
-def _start_temporary_server() -> None:
-    """Start Prefect's temporary server now, one command at a time per PREFECT_HOME.
+def _start_temporary_server() -> str:
+    """Start Prefect's temporary server now, one command at a time per PREFECT_HOME; return
+    its API address.
 
     Two first commands at once on a fresh home would both migrate its new database, and
     one would fail; under a file lock the second waits until the first server answers
     (its database migrated), then starts its own on a database that is ready.
     """
     from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME
 
-    if PREFECT_API_URL.value():  # a server is named (as in the tests' harness)
-        return
     server = SubprocessASGIServer()
-    if server.running:
+    if not server.running:
+        home = _prefect_home()
+        home.mkdir(parents=True, exist_ok=True)
+        with (home / ".grants-server-start.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            server.start()
+    return server.api_url
+
+
+def _prefect_home() -> Path:
+    from prefect.settings import PREFECT_HOME
+
+    return Path(PREFECT_HOME.value())
+
+
+def keep_warm(settings: Settings, poke: Callable[[], None]) -> None:
+    """For the office's whole life: start its temporary server (unless a server is named),
+    tell other commands on this home where it is, and listen for their pokes."""
+    _listen(settings, poke)
+    if server_mode():
         return
-    home = Path(PREFECT_HOME.value())
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / ".grants-server-start.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        server.start()
+    url = _start_temporary_server()
+    path = _prefect_home() / OFFICE_API
+    partial = path.with_name(f".{OFFICE_API}.{os.getpid()}")
+    partial.write_text(json.dumps({"pid": os.getpid(), "url": url}))
+    partial.replace(path)
+
+
+def _office_api() -> str | None:
+    """The API address of a `grants serve` running on this home, if one answers."""
+    import httpx
+
+    try:
+        office = json.loads((_prefect_home() / OFFICE_API).read_text())
+        os.kill(office["pid"], 0)
+        httpx.get(f"{office['url']}/health", timeout=2).raise_for_status()
+    except (OSError, ValueError, KeyError, httpx.HTTPError):
+        return None
+    return office["url"]
+
+
+def _socket_name(settings: Settings) -> bytes:
+    """A Linux abstract socket, one per home: no file to leave behind or to outgrow a path's
+    length. Any local user may poke; a poke only makes the office send what is due."""
+    digest = hashlib.sha256(str(settings.home.resolve()).encode()).hexdigest()[:24]
+    return b"\0grants-office-" + digest.encode()
+
+
+def _listen(settings: Settings, poke: Callable[[], None]) -> None:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(_socket_name(settings))
+    except OSError:  # another office serves this home and takes the pokes
+        listener.close()
+        return
+    listener.listen(16)
+
+    def accept() -> None:
+        while True:
+            connection = listener.accept()[0]
+            with connection:
+                poke()
+                with contextlib.suppress(OSError):
+                    connection.sendall(b"ok")
+
+    threading.Thread(target=accept, name="office-pokes", daemon=True).start()
+
+
+def poke_office(settings: Settings) -> bool:
+    """Ask a `grants serve` on this home to send what the steps ordered; whether one took it."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(5)
+        try:
+            connection.connect(_socket_name(settings))
+            return connection.recv(2) == b"ok"
+        except OSError:
+            return False

@@ -6,6 +6,7 @@ the follow-up started. The domain refuses what the law or the state machine does
 ordered are sent only after its transaction committed. Neither edge holds rules of its own.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from grants.settings import Settings
 from models.access import case_for
 from models.cases import find_case
 from models.db import transaction
-from models.delivery import pending, undelivered
+from models.delivery import on_the_way, pending, undelivered
 from models.reference_data import open_office
 from models.tables import Case, Letter, Person, Role
 
@@ -108,17 +109,34 @@ def reading(
         yield session, open_office(session, settings.file, actor_email, *roles)[1]
 
 
-def send_follow_up() -> dict[str, int]:
-    """Render and deliver what the committed steps ordered (the send-letters flow)."""
+def send_follow_up(settings: Settings, hand_over: bool = True) -> dict[str, int] | str:
+    """Have what the committed steps ordered rendered and delivered, as soon as can be:
+    by a task worker in server mode, by a `grants serve` on this home (its flows are warm;
+    not with `hand_over` False, as the office itself asks), else by the send-letters flow
+    here. Returns what the flow did, or who has the work."""
+    from grants.embedded import poke_office, run_flow, server_mode
+
+    if server_mode():
+        from flows.letters import follow_up
+
+        follow_up.delay()
+        return "the workers"
+    if hand_over and poke_office(settings):
+        return "the office"
     from flows.letters import send_letters
-    from grants.embedded import run_flow
 
     return run_flow(send_letters)
 
 
-def not_delivered(settings: Settings, letter_ids: tuple[int, ...]) -> list[Letter]:
-    """Of these letters, those that have not arrived (after the follow-up was tried)."""
+def not_delivered(settings: Settings, letter_ids: tuple[int, ...], wait: float = 0) -> list[Letter]:
+    """Of these letters, those that have not arrived; waiting up to `wait` seconds while
+    any is still on its way (rendered and sent by the office or a worker)."""
     if not letter_ids:
         return []
-    with transaction(settings.db_url) as session:
-        return undelivered(session, list(letter_ids))
+    deadline = time.monotonic() + wait
+    while True:
+        with transaction(settings.db_url) as session:
+            letters = undelivered(session, list(letter_ids))
+        if not any(on_the_way(letter) for letter in letters) or time.monotonic() > deadline:
+            return letters
+        time.sleep(0.1)

@@ -141,6 +141,13 @@ def pending(session: Session) -> int:
     )
 
 
+def on_the_way(item: Deliverable) -> bool:
+    """Still being made or sent: neither sent nor given up, nor waiting for a retry."""
+    if item.delivery_state == DeliveryState.queued:
+        return not item.attempts
+    return item.delivery_state in (DeliveryState.to_render, DeliveryState.sending)
+
+
 def undelivered(
     session: Session,
     letter_ids: list[int] | None = None,

@@ -5,17 +5,22 @@ for it. Rendering fills in its PDF and SHA-256 once. Delivery is at least once, 
 stable Message-ID (models.delivery): a delivery run claims it (queued → sending) in its own
 transaction before sending, so two runs never both send it, a temporary failure returns it
 to the queue, and a run that died mid-send leaves it to be sent again.
+
+Rendering is shared the same way: a run claims a chunk of ordered letters (`claimed_at`)
+before rendering them, so any number of runs, on any number of machines, render a large
+batch together; a chunk whose run died is free again after `RENDER_LEASE`.
 """
 
 import hashlib
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
-from models.tables import Case, DeliveryState, Letter
+from models.tables import Case, DeliveryState, Letter, utcnow
 
 ACKNOWLEDGEMENT = "acknowledgement"
 SUPPLEMENT_REQUEST = "supplement_request"
@@ -99,20 +104,66 @@ def letter_key(case: Case, kind: str, number: int = 0) -> str:
     return f"{case.case_reference}/{kind}" + (f"/{number}" if number else "")
 
 
-def letters_to_render(session: Session, limit: int | None = None) -> list[Letter]:
-    """Ordered letters without a PDF, oldest first, with what their templates need loaded."""
-    query = (
-        select(Letter)
-        .where(Letter.delivery_state == DeliveryState.to_render)
-        .order_by(col(Letter.id))
-        .limit(limit)
-        .options(
-            selectinload(Letter.case).selectinload(Case.organisation),
-            selectinload(Letter.case).selectinload(Case.call),
-            selectinload(Letter.case).selectinload(Case.case_officer),
+RENDER_LEASE = timedelta(seconds=30)  # a chunk renders in seconds; a dead run's is freed
+
+
+def waiting_to_render(session: Session, limit: int) -> list[int]:
+    """The first `limit` ordered letters without a PDF, oldest first (claimed or not)."""
+    return list(
+        session.exec(
+            select(Letter.id)
+            .where(Letter.delivery_state == DeliveryState.to_render)
+            .order_by(col(Letter.id))
+            .limit(limit)
         )
     )
-    return list(session.exec(query))
+
+
+def claim_to_render(session: Session, limit: int) -> list[Letter]:
+    """Take the next chunk of ordered letters for this run to render: oldest first, none
+    that another run took less than `RENDER_LEASE` ago. Rows taken by a concurrent claim
+    are skipped on PostgreSQL; on SQLite claims take turns (models.db begins immediately)."""
+    now = utcnow()
+    ids = list(
+        session.exec(
+            select(Letter.id)
+            .where(Letter.delivery_state == DeliveryState.to_render, _free_to_render(now))
+            .order_by(col(Letter.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return []
+    session.exec(update(Letter).where(col(Letter.id).in_(ids)).values(claimed_at=now))
+    return _loaded(session, select(Letter).where(col(Letter.id).in_(ids)).order_by(col(Letter.id)))
+
+
+def rendering_elsewhere(session: Session) -> int:
+    """Ordered letters that other runs are rendering now (claimed within the lease)."""
+    return session.exec(
+        select(func.count())
+        .select_from(Letter)
+        .where(Letter.delivery_state == DeliveryState.to_render)
+        .where(~_free_to_render(utcnow()))
+    ).one()
+
+
+def _free_to_render(now: Any) -> Any:
+    return or_(col(Letter.claimed_at).is_(None), col(Letter.claimed_at) < now - RENDER_LEASE)
+
+
+def _loaded(session: Session, query: Any) -> list[Letter]:
+    """The query's letters with the case, organisation, call and officer their templates use."""
+    return list(
+        session.exec(
+            query.options(
+                selectinload(Letter.case).selectinload(Case.organisation),
+                selectinload(Letter.case).selectinload(Case.call),
+                selectinload(Letter.case).selectinload(Case.case_officer),
+            )
+        )
+    )
 
 
 def letter_context(
@@ -141,8 +192,11 @@ def letter_context(
     }
 
 
-def attach_pdf(session: Session, letter_id: int, pdf: bytes, actor: Actor = SYSTEM) -> None:
-    """Give an ordered letter its PDF, once; it is then queued for delivery."""
+def attach_pdf(
+    session: Session, letter_id: int, pdf: bytes, rendered_by: str, actor: Actor = SYSTEM
+) -> None:
+    """Give an ordered letter its PDF, once; it is then queued for delivery. `rendered_by`:
+    the machine or worker that made it, for whoever traces a batch over several."""
     letter = session.get(Letter, letter_id)
     if letter is None or letter.delivery_state != DeliveryState.to_render:
         return  # another run rendered it first
@@ -150,4 +204,12 @@ def attach_pdf(session: Session, letter_id: int, pdf: bytes, actor: Actor = SYST
     letter.sha256 = hashlib.sha256(pdf).hexdigest()
     letter.delivery_state = DeliveryState.queued
     session.add(letter)
-    record(session, letter.case, actor, "letter_created", kind=letter.kind, sha256=letter.sha256)
+    record(
+        session,
+        letter.case,
+        actor,
+        "letter_created",
+        kind=letter.kind,
+        sha256=letter.sha256,
+        rendered_by=rendered_by,
+    )

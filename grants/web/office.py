@@ -113,7 +113,7 @@ class Office:
             applicant_link_days=applicant_link_days(settings),
             oidc=oidc,
             secret=secret_key(settings),
-            follow_up=follow_up or FollowUp(send_follow_up),
+            follow_up=follow_up or FollowUp(lambda: send_follow_up(settings, hand_over=False)),
         )
 
     @property

@@ -1,0 +1,169 @@
+"""Server mode for real, as a region runs it: `prefect server start` on its own PostgreSQL
+database, the work pool `grants`, the deployments of prefect.yaml, and `grants worker`s
+started with Popen and stopped by process id. Used by the server-mode tests and by
+`bench/action.py --server`.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.postgres import create_database
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+QUIET = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_UI_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+@dataclass
+class PrefectServer:
+    """A running Prefect server and the workers started on it."""
+
+    api_url: str
+    home: Path
+    environment: dict[str, str]
+    workers: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a process in server mode: this server, plus `extra`."""
+        return self.environment | {"PREFECT_API_URL": self.api_url} | extra
+
+    def prefect(self, *arguments: str) -> None:
+        subprocess.run(
+            [str(BIN / "prefect"), *arguments],
+            env=self.env(GRANTS_CHECKOUT=str(ROOT)),
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    def start_worker(self, name: str, grants_env: dict[str, str]) -> subprocess.Popen:
+        """A `grants worker`, its output in the server's folder."""
+        log = (self.home / f"worker-{name}.log").open("ab")
+        worker = subprocess.Popen(
+            [str(BIN / "grants"), "worker", "--name", name],
+            env=self.env(**grants_env, PREFECT_WORKER_QUERY_SECONDS="1"),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.workers[name] = worker
+        return worker
+
+    def wait_for_workers(self, *names: str, timeout: float = 90) -> None:
+        """Until each named worker polls the pool and serves follow-ups."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            online = {
+                worker["name"]
+                for worker in httpx.post(
+                    f"{self.api_url}/work_pools/grants/workers/filter", json={}, timeout=10
+                ).json()
+                if worker["status"] == "ONLINE"
+            }
+            if set(names) <= online and self._task_workers() >= len(names):
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"workers {names} not online; logs in {self.home}")
+
+    def _task_workers(self) -> int:
+        response = httpx.post(f"{self.api_url}/task_workers/filter", json={}, timeout=10)
+        return len(response.json()) if response.status_code == 200 else 0
+
+    def kill_worker(self, name: str) -> None:
+        """As a machine that dies: the worker and every process it started, at once."""
+        worker = self.workers.pop(name)
+        worker.kill()
+        _kill_marked(name)
+        worker.wait()
+
+    def stop_workers(self) -> None:
+        """By process id, as systemd stops them; then whatever runs they left behind."""
+        for name in list(self.workers):
+            stop(self.workers.pop(name))
+            _kill_marked(name)
+
+
+def _kill_marked(worker: str) -> None:
+    """SIGKILL every process the worker started: its runs and their renderers inherit the
+    GRANTS_WORKER_NAME it set (its own /proc environ is the one it started with)."""
+    mark = f"GRANTS_WORKER_NAME={worker}".encode()
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and mark in (proc / "environ").read_bytes().split(b"\0"):
+                os.kill(int(proc.name), signal.SIGKILL)
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM by process id, then SIGKILL if it has not gone within 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def prefect_server(postgres_base_url: str, home: Path, port: int) -> Iterator[PrefectServer]:
+    """`prefect server start` on a new PostgreSQL database, the pool and the deployments."""
+    name = f"prefect_{uuid.uuid4().hex[:8]}"
+    database = create_database(postgres_base_url, name).replace("+psycopg", "+asyncpg")
+    home.mkdir(parents=True, exist_ok=True)
+    environment = (
+        {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("PREFECT_", "GRANTS_"))
+        }
+        | QUIET
+        | {"PREFECT_HOME": str(home / "prefect")}
+    )
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment | {"PREFECT_API_DATABASE_CONNECTION_URL": database},
+        cwd=home,
+        stdout=(home / "server.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    running = PrefectServer(f"http://127.0.0.1:{port}/api", home, environment)
+    try:
+        _wait_for_health(running.api_url, server, timeout=120)
+        running.prefect("work-pool", "create", "grants", "--type", "process", "--overwrite")
+        running.prefect("--no-prompt", "deploy", "--all")
+        yield running
+    finally:
+        running.stop_workers()
+        stop(server)
+
+
+def _wait_for_health(api_url: str, server: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"prefect server start exited with {server.returncode}")
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"the Prefect server at {api_url} did not answer in {timeout} s")
