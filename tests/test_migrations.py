@@ -190,6 +190,33 @@ def enumeration_types(url: str) -> dict[str, list[str]]:
         engine.dispose()
 
 
+def test_grants_and_prefect_share_a_postgresql_database(on_postgres: str, tmp_path: Path) -> None:
+    """Prefect's server on the same database: each keeps its own tables and version."""
+    prefect = subprocess.run(
+        [sys.executable, "-m", "prefect", "server", "database", "upgrade", "-y"],
+        env=os.environ
+        | {
+            "PREFECT_HOME": str(tmp_path / "prefect-home"),
+            "PREFECT_API_DATABASE_CONNECTION_URL": on_postgres.replace("+psycopg", "+asyncpg"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert prefect.returncode == 0, prefect.stdout + prefect.stderr
+    prefects_version = table_rows(on_postgres, {"alembic_version": ["version_num"]})
+
+    listing = CliRunner().invoke(app, ["status", "--as", OFFICER])
+
+    assert listing.exit_code == 0, listing.output
+    assert versions(on_postgres) == HEADS
+    assert table_rows(on_postgres, {"alembic_version": ["version_num"]}) == prefects_version
+    check = alembic("check")  # Prefect's tables are none of its business
+    assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout, (
+        check.stdout + check.stderr
+    )
+
+
 def test_every_revision_can_be_undone_and_done_again(database: str) -> None:
     assert alembic("upgrade", "head").returncode == 0
     undone = alembic("downgrade", "base")
