@@ -3,28 +3,28 @@
 SQLite gets two adjustments so that concurrent intakes are safe: WAL, a busy timeout,
 and `BEGIN IMMEDIATE`, so a transaction takes the write lock when it starts instead of
 failing half-way when it first writes.
+
+The schema is Alembic's (models.schema): the first use of a database in a process brings
+it to the newest revision.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Engine, event, text
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import Engine, NullPool, event
+from sqlmodel import Session, create_engine
 
-import models.sign_in
-import models.tables  # noqa: F401
-
-SCHEMA_LOCK = 0x6772616E7473_01  # a PostgreSQL advisory lock: creating the schema
+from models.schema import upgrade
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, foreign_keys: bool) -> None:
     dbapi_connection.isolation_level = None  # let us issue BEGIN ourselves
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=60000")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -33,22 +33,29 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def new_engine(url: str, *, migrating: bool = False) -> Engine:
+    """An engine with the settings above. One for migrating keeps no connection open after
+    use and, on SQLite, does not enforce foreign keys: a migration in batch mode recreates a
+    table that others refer to, which enforcement refuses (and SQLite cannot switch it off
+    inside the migration's transaction)."""
+    pool: dict[str, Any] = {"poolclass": NullPool} if migrating else {}
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True, **pool)
+    engine = create_engine(url, connect_args={"timeout": 60}, **pool)
+    event.listen(engine, "connect", partial(_sqlite_pragmas, foreign_keys=not migrating))
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
 @cache
 def engine_for(url: str) -> Engine:
-    """One engine per database URL and process; tables are created on first use."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 60})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Two first commands at once on a fresh database would both CREATE TYPE; DDL is
-            # transactional here, so the second waits for the first and then finds it all.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-        SQLModel.metadata.create_all(connection)
-    return engine
+    """One engine per database URL and process; the schema is upgraded on first use."""
+    migrating = new_engine(url, migrating=True)
+    try:
+        upgrade(migrating)
+    finally:
+        migrating.dispose()
+    return new_engine(url)
 
 
 @contextmanager
