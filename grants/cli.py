@@ -48,6 +48,26 @@ app = _Program(
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
 out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 150)
 err = Console(stderr=True)
+_verbose = False  # this command's --verbose
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            envvar="GRANTS_VERBOSE",
+            help="Show Prefect's run logs on the console too (they always go to "
+            "GRANTS_HOME/logs/grants.log).",
+        ),
+    ] = False,
+) -> None:
+    """Options for every command, given before its name: grants --verbose demo."""
+    global _verbose
+    _verbose = verbose
+
 
 AsOption = Annotated[
     str | None,
@@ -62,7 +82,7 @@ def _settings() -> Settings:
         settings = checked()
     except SettingError as error:
         raise _fail(str(error)) from None
-    configure_prefect(settings)
+    configure_prefect(settings, _verbose)
     return settings
 
 
