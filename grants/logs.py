@@ -1,25 +1,48 @@
 """Where Prefect's run logs go: a file under GRANTS_HOME, the console only with --verbose.
 
 Prefect configures Python's logging from a logging.yml when it is imported; ours
-(config/logging.yml) sends every record of the `prefect` loggers to GRANTS_HOME/logs/
+(config/logging.yml) sends every record of Prefect's loggers to GRANTS_HOME/logs/
 grants.log and keeps only errors on the console, so a person reads what the command says
 itself (its reports, refusals, letters not delivered). The flow and task run loggers still
 send to Prefect's API, which is its UI in server mode. What the command starts (Prefect's
 temporary server, render workers) inherits the environment and logs to the same file.
+
+Prefect's server process imports this module too (the log file's handler): it imports
+nothing but the standard library.
 """
 
+import logging
 import os
 import sys
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import IO
 
-from grants.settings import PROJECT_ROOT
-
-LOGGING_YML = PROJECT_ROOT / "config" / "logging.yml"
+LOGGING_YML = Path(__file__).resolve().parent.parent / "config" / "logging.yml"
 
 
 def log_file(home: Path) -> Path:
     """The file Prefect's run logs are appended to (rotated at 10 MB, five kept)."""
     return (home / "logs" / "grants.log").resolve()
+
+
+class SharedLogFile(RotatingFileHandler):
+    """One log file that several processes append to (each command, the office, Prefect's
+    temporary server), rotated by size; a process whose file another has rotated reopens
+    the new one rather than going on writing into the old."""
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        if self.stream is not None and not _same_file(self.baseFilename, self.stream):
+            self.stream.close()
+            self.stream = self._open()
+        return bool(super().shouldRollover(record))
+
+
+def _same_file(path: str, stream: IO[str]) -> bool:
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(stream.fileno()))
+    except FileNotFoundError:
+        return False
 
 
 def configure_logging(home: Path, verbose: bool) -> None:
@@ -38,5 +61,5 @@ def configure_logging(home: Path, verbose: bool) -> None:
     path = log_file(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_FILE_FILENAME", str(path))
-    handlers = "console,file" if verbose else "errors,file"
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_HANDLERS", handlers)
+    if verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_PREFECT_CONSOLE_LEVEL", "NOTSET")

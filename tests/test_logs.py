@@ -3,6 +3,7 @@
 Run as a person runs `grants`: a new process, where Prefect configures its logging at import.
 """
 
+import logging
 import os
 import re
 import subprocess
@@ -70,3 +71,24 @@ def _logs_of_run(name: str) -> list[str]:
         )
         logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
     return [entry.message for entry in logs]
+
+
+def test_a_log_file_rotated_by_one_process_is_reopened_by_the_others(tmp_path: Path) -> None:
+    """The office runs for weeks while commands come and go, all appending to one file:
+    after one of them rotates it, the others write to the new file, not the old one."""
+    from grants.logs import SharedLogFile
+
+    path = tmp_path / "grants.log"
+    office, command = (
+        SharedLogFile(str(path), maxBytes=200, backupCount=2, encoding="utf-8") for _ in (1, 2)
+    )
+    record = logging.LogRecord("prefect", logging.INFO, __file__, 1, "x" * 150, None, None)
+    try:
+        office.emit(record)
+        command.emit(record)  # over 200 bytes: the command rotates the file
+        office.emit(logging.LogRecord("prefect", logging.INFO, __file__, 1, "after", None, None))
+    finally:
+        office.close()
+        command.close()
+    assert path.read_text(encoding="utf-8").splitlines() == ["x" * 150, "after"]
+    assert Path(f"{path}.1").read_text(encoding="utf-8").splitlines() == ["x" * 150]
