@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from grants.embedded import configure_prefect, run_flow
 from grants.intake_files import UnreadableFile, read_records
+from grants.logs import log_file
 from grants.processes import guard_process_tree
 from grants.render import format_amount
 from grants.settings import SAMPLES, SettingError, Settings, checked
@@ -48,6 +49,26 @@ app = _Program(
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
 out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 150)
 err = Console(stderr=True)
+_verbose = False  # this command's --verbose
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            envvar="GRANTS_VERBOSE",
+            help="Show Prefect's run logs on the console too (they always go to "
+            "GRANTS_HOME/logs/grants.log).",
+        ),
+    ] = False,
+) -> None:
+    """Options for every command, given before its name: grants --verbose demo."""
+    global _verbose
+    _verbose = verbose
+
 
 AsOption = Annotated[
     str | None,
@@ -62,7 +83,7 @@ def _settings() -> Settings:
         settings = checked()
     except SettingError as error:
         raise _fail(str(error)) from None
-    configure_prefect(settings)
+    configure_prefect(settings, _verbose)
     return settings
 
 
@@ -395,15 +416,18 @@ def demo_command() -> None:
     dismissed, closed), communication before the adverse ones, letters, Community Talks.
     """
     from grants import demo
+    from grants.progress import CallProgress
 
     settings = _settings()
-    with clock.simulated():  # the call's weeks, from the next working morning on
+    exports = ("applications.json", "demo_more.json")
+    faults = 0
+    # The call's weeks, from the next working morning on, its stages shown as they go.
+    with clock.simulated(), CallProgress(out, len(exports), _verbose) as progress:
         clock.move_to(demo.next_morning())
-        faults = sum(
-            _intake(settings, SAMPLES / export, None, True)
-            for export in ("applications.json", "demo_more.json")
-        )
-        demo.run(settings)
+        for export in exports:
+            faults += _intake(settings, SAMPLES / export, None, True)
+            progress.intake_done()
+        demo.run(settings, progress.round)
     rows = demo.summary(settings)
     table = Table(title="The call after the demo", title_justify="left")
     for column in ("Case", "Organisation", "Outcome", "Amount", "Letters sent", "State"):
@@ -423,6 +447,7 @@ def demo_command() -> None:
     out.print(
         f"Where to look:\n  letters (PDF): {(settings.home / 'letters').resolve()}\n"
         f"  e-mail: {outbox}\n  case database: {settings.db_url}\n"
+        f"  Prefect's run logs: {log_file(settings.home)}\n"
         f"  one case in full: grants status {rows[0]['case'] if rows else 'CASE'}\n"
         f"  the committee's list: grants delegation-report --from YYYY-MM-DD --to YYYY-MM-DD",
         highlight=False,

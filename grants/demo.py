@@ -7,6 +7,7 @@ Because every step is chosen by the case's state, running the demo again, or aft
 crash, takes up where it stopped and never does a step twice.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -206,10 +207,23 @@ SCRIPTS = {
 }
 
 
-def run(settings: Settings) -> None:
+@dataclass(frozen=True)
+class Round:
+    """What one round of the demo did: for the person watching it run."""
+
+    number: int
+    day: date  # on the simulated clock
+    steps: int  # taken by the scripted people
+    letters: int  # sent, by the steps' follow-up and by the sweep
+    decided: int  # cases with nothing left to decide (decided, reporting or closed)
+    cases: int
+
+
+def run(settings: Settings, report: Callable[[Round], object]) -> None:
     """Act on every scripted case until nothing is left for the calendar or the people,
     on the simulated clock (models.clock) the caller started: a round a working day, and
-    when nobody acts, straight on to when the calendar next moves a case."""
+    when nobody acts, straight on to when the calendar next moves a case. Each round is
+    reported as it ends."""
     from flows.assessment import sweep
     from flows.letters import send_letters
     from grants.embedded import run_flow
@@ -217,10 +231,12 @@ def run(settings: Settings) -> None:
     rules = Rules.from_config(settings.file)
     with transaction(settings.db_url) as session:
         _register_talks(session)
-    for _ in range(MAX_ROUNDS):  # a round: people act, letters go, the sweep does what is due
+    for number in range(1, MAX_ROUNDS + 1):  # people act, letters go, the sweep does what is due
+        day = clock.today()
         acted = sum(_act(settings, rules, submission_id) for submission_id in SCRIPTS)
-        run_flow(send_letters)
+        sent = run_flow(send_letters)["sent"]
         swept = run_flow(sweep)
+        report(Round(number, day, acted, sent + swept["sent"], *_decided(settings)))
         if acted or any(swept[k] for k in ("expired", "communications_expired")):
             clock.move_to(next_morning())  # someone has a step to take tomorrow
             continue
@@ -237,6 +253,16 @@ def next_morning() -> datetime:
     """09.00 on the next working day: people act once a working day."""
     day = next_working_day(clock.today() + timedelta(days=1))
     return datetime.combine(day, time(9), tzinfo=STOCKHOLM)
+
+
+DECIDED = (CaseState.decided, CaseState.reporting, CaseState.closed)
+
+
+def _decided(settings: Settings) -> tuple[int, int]:
+    """How many cases are decided (or closed), of how many."""
+    with transaction(settings.db_url) as session:
+        states = [case.state for case in list_cases(session)]
+    return sum(state in DECIDED for state in states), len(states)
 
 
 def _next_due(settings: Settings) -> datetime | None:

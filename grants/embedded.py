@@ -21,13 +21,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from grants.logs import configure_logging
 from grants.settings import Settings
 
 OFFICE_API = "office-api.json"
 
 
-def configure_prefect(settings: Settings) -> None:
-    """Keep Prefect's files beside the case database and keep it offline and quiet."""
+def configure_prefect(settings: Settings, verbose: bool = False) -> None:
+    """Keep Prefect's files beside the case database and keep it offline and quiet: its
+    run logs go to a file in `home`, and to the console too only when `verbose`."""
+    configure_logging(settings.home, verbose)
     os.environ.setdefault("PREFECT_HOME", str((settings.home / "prefect").resolve()))
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -26,6 +26,16 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
     result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     text = result.output.replace("\u00a0", " ")
+    # Not on a terminal: the stages in plain lines, no live display's control codes.
+    assert "\x1b" not in text
+    assert "The call, on the simulated clock from " in text
+    # The letters after the ten acknowledgements, by people's steps and the sweep.
+    assert re.search(
+        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 36 letters "
+        r"sent; 10 of 10 cases decided\.",
+        text,
+    ), text
+    assert f"Prefect's run logs: {grants_home.resolve() / 'logs' / 'grants.log'}" in text
     for suffix, (outcome, amount, state) in EXPECTED.items():
         [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
         assert outcome in row and amount in row and state in row, row
@@ -65,5 +75,6 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
     again = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
     assert again.exit_code == 0, again.output
     assert "0 registered, 8 already registered" in again.output
+    assert "0 steps taken by people, 0 letters sent; 10 of 10 cases decided." in again.output
     assert database_dump(grants_home) == before
     assert len(list((grants_home / "outbox").glob("*.eml"))) == 47

@@ -1,0 +1,65 @@
+"""Where Prefect's run logs go: a file under GRANTS_HOME, the console only with --verbose.
+
+Prefect configures Python's logging from a logging.yml when it is imported; ours
+(config/logging.yml) sends every record of Prefect's loggers to GRANTS_HOME/logs/
+grants.log and keeps only errors on the console, so a person reads what the command says
+itself (its reports, refusals, letters not delivered). The flow and task run loggers still
+send to Prefect's API, which is its UI in server mode. What the command starts (Prefect's
+temporary server, render workers) inherits the environment and logs to the same file.
+
+Prefect's server process imports this module too (the log file's handler): it imports
+nothing but the standard library.
+"""
+
+import logging
+import os
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import IO
+
+LOGGING_YML = Path(__file__).resolve().parent.parent / "config" / "logging.yml"
+
+
+def log_file(home: Path) -> Path:
+    """The file Prefect's run logs are appended to (rotated at 10 MB, five kept)."""
+    return (home / "logs" / "grants.log").resolve()
+
+
+class SharedLogFile(RotatingFileHandler):
+    """One log file that several processes append to (each command, the office, Prefect's
+    temporary server), rotated by size; a process whose file another has rotated reopens
+    the new one rather than going on writing into the old."""
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        if self.stream is not None and not _same_file(self.baseFilename, self.stream):
+            self.stream.close()
+            self.stream = self._open()
+        return bool(super().shouldRollover(record))
+
+
+def _same_file(path: str, stream: IO[str]) -> bool:
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(stream.fileno()))
+    except FileNotFoundError:
+        return False
+
+
+def configure_logging(home: Path, verbose: bool) -> None:
+    """Point Prefect at our logging.yml; with `verbose`, its run logs reach the console too.
+
+    Only before Prefect is imported: once it is (a test harness imported it first), it has
+    configured this process's logging and its children's environment is not ours to set.
+    A logging.yml of the person's own (PREFECT_LOGGING_SETTINGS_PATH) is left to them, as
+    is any PREFECT_LOGGING_* item they set.
+    """
+    if "prefect" in sys.modules:
+        return
+    chosen = os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(LOGGING_YML))
+    if Path(chosen) != LOGGING_YML:
+        return
+    path = log_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_FILE_FILENAME", str(path))
+    if verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_PREFECT_CONSOLE_LEVEL", "NOTSET")
