@@ -95,3 +95,54 @@ def test_my_tasks_come_overdue_first_with_their_due_dates(office) -> None:
     assert "2 uppgifter väntar på dig" in page
     english = post(office, "/language", {"language": "en", "next": "/tasks"}).text
     assert "Overdue" in english and f"{late.day} " in english
+
+
+def test_commands_while_the_office_is_up_use_its_warm_flows(grants_home: Path) -> None:
+    """A step taken on the command line is handed to the running office, which sends its
+    letter; a command that runs a flow uses the office's Prefect server, starting none."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env |= {"PREFECT_HOME": str(grants_home / "prefect"), "COLUMNS": "300"}
+    env["PREFECT_LOGGING_LEVEL"] = "INFO"  # the log file says when a server is started
+
+    def command(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "grants", *args], env=env, capture_output=True, text=True
+        )
+
+    assert command("intake", str(SAMPLES / "applications.json"), "--no-letters").returncode == 0
+    office = subprocess.Popen(
+        [str(Path(sys.executable).parent / "grants"), "serve", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        warm = grants_home / "prefect" / "office-api.json"
+        deadline = time.monotonic() + 120
+        while not warm.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        ref = f"{date.today().year % 100:02d}RS1"
+        step = command(
+            "checklist",
+            ref,
+            "--as",
+            OFFICER,
+            *ALL_MET[:4],
+            "--new-locally",
+            "unclear",
+            "--anchored-with-partners",
+            "met",
+            "--note",
+            "new_locally=Beskriv vad som är nytt.",
+        )
+        assert step.returncode == 0, step.stdout + step.stderr
+        assert "handed to the office" in step.stdout and "still on their way" not in step.stdout
+        assert list(load().outbox_dir.glob(f"{ref}-begaran-om-komplettering*.eml"))
+
+        assert command("deliver").returncode == 0
+        log = (grants_home / "logs" / "grants.log").read_text()
+        assert log.count("Starting temporary server") == 1, "only the office started one"
+    finally:
+        office.send_signal(signal.SIGTERM)
+        office.wait(30)
