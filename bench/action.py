@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,9 @@ class Arrivals:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         arrived = time.time()
-        match = re.search(rb"^Message-ID: <([^>]+)>", envelope.content, re.M | re.I)
-        if match:
-            self.at[match.group(1).decode()] = arrived
+        message_id = BytesHeaderParser().parsebytes(envelope.content)["Message-ID"]
+        if message_id:
+            self.at[message_id.strip().strip("<>")] = arrived
         return "250 OK"
 
 
@@ -181,7 +182,7 @@ def _steps(
     link = _grants(env, "sign-in-link", OFFICER).strip()
     token = link.split("token=", 1)[1]
     steps_taken: list[str] = []
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
         page = client.get("/login/link", params={"token": token})
         client.post(
             "/login/link", data={"csrf_token": TOKEN.search(page.text).group(1), "token": token}
