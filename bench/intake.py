@@ -544,11 +544,15 @@ def stage_intake(path: Path, count: int) -> None:
 def stage_letters(path: Path, count: int) -> None:
     """(d) intake with acknowledgement letters, into a database of its own."""
     run_flow, intake = start_prefect()
-    spent = time_tasks(("register_batch", "render_letters", "deliver_letters"))
+    import flows.letters  # the intake flow sends its letters through flows.letters.send_due
+
+    spent = time_tasks(("register_batch",))
+    sending = time_tasks(("render_letters", "deliver_letters"), flows.letters)
     seconds, statuses, letters = run_intake(run_flow, intake, path, letters=True)
     expect(statuses == {"registered": count}, f"intake with letters: {dict(statuses)}")
     expect(letters == {"created": count, "sent": count, "failed": 0}, f"letters: {letters}")
-    RESULT.update({"intake_s": seconds, "letters": letters, "intake_tasks": dict(spent)})
+    tasks = dict(spent) | dict(sending)
+    RESULT.update({"intake_s": seconds, "letters": letters, "intake_tasks": tasks})
     RESULT["peak_after_intake_mb"] = peak_mb()
 
 
