@@ -24,6 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from grants import mail, render
 from grants.applicant_links import letter_link
 from grants.calendar_invite import CONTENT_TYPE, calendar_invite
+from grants.embedded import server_mode
 from grants.settings import Settings, load
 from grants.web.office import base_url
 from models import clock
@@ -224,11 +225,12 @@ def send_due(settings: Settings, today: date, helping: bool = False) -> dict[str
 
 def ask_the_pool(settings: Settings) -> int:
     """Start one `send-letters` run per worker online on the pool when more than one chunk
-    waits; return how many were started (none in embedded mode, where there is no pool).
+    waits; return how many are on it (none in embedded mode, where there is no pool).
 
     The idempotency keys name the first letter waiting, so two runs that see the same batch
-    start its helpers once."""
-    if not os.environ.get("PREFECT_API_URL"):
+    start its helpers once; a key's run that has already ended (it died, say, and left
+    letters) helps no more, and this run renders what is left itself."""
+    if not server_mode():
         return 0
     with transaction(settings.db_url) as session:
         waiting = waiting_to_render(session, chunk_size(settings) + 1)
@@ -243,16 +245,18 @@ def ask_the_pool(settings: Settings) -> int:
         with get_client(sync_client=True) as client:
             workers = client.read_workers_for_work_pool(POOL)
         online = [worker for worker in workers if worker.status == WorkerStatus.ONLINE]
-        for number in range(len(online)):
+        helpers = [
             run_deployment(
                 SEND_LETTERS,
                 parameters={"helping": True},
                 timeout=0,
                 idempotency_key=f"render-from-letter-{waiting[0]}-{number}",
             )
+            for number in range(len(online))
+        ]
     except ObjectNotFound:  # no pool or no deployment: this run renders it all
         return 0
-    return len(online)
+    return sum(1 for run in helpers if run.state is None or not run.state.is_final())
 
 
 @flow(name="send-letters")

@@ -109,3 +109,10 @@ def test_two_intakes_at_once_in_two_processes(
     listing = grants("status", "--as", OFFICER).output
     references = sorted(w for w in listing.split() if "RS" in w and w[:2].isdigit())
     assert len(references) == 8 and len(set(references)) == 8
+
+
+def test_a_worker_needs_a_prefect_server(grants_home: Path, monkeypatch) -> None:
+    """`grants worker` serves a Prefect server; without one named it says so and stops."""
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2 and "PREFECT_API_URL is not set" in result.output
