@@ -19,6 +19,7 @@ from grants.steps import (
     OFFICERS,
     REVIEWERS,
     CaseStep,
+    HandedOver,
     Step,
     not_delivered,
     on_case,
@@ -87,8 +88,14 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> No
     wait = 0.0
     if taken.to_send:
         sent = send_follow_up(settings)
-        if isinstance(sent, str):
-            out.print(f"Letters: handed to {sent} to make and send.", highlight=False)
+        if isinstance(sent, HandedOver) and sent.to is None:
+            out.print(
+                f"Letters: the scheduled send-letters will make and send them ({sent.why}).",
+                highlight=False,
+                soft_wrap=True,
+            )
+        elif isinstance(sent, HandedOver):
+            out.print(f"Letters: handed to {sent.to} to make and send.", highlight=False)
             wait = HANDED_OVER_WAIT
         else:
             out.print(

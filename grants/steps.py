@@ -109,20 +109,32 @@ def reading(
         yield session, open_office(session, settings.file, actor_email, *roles)[1]
 
 
-def send_follow_up(settings: Settings, hand_over: bool = True) -> dict[str, int] | str:
+@dataclass(frozen=True)
+class HandedOver:
+    """The letters a step ordered are made and sent elsewhere: by `to`, or (None) by the
+    scheduled send-letters, as nobody could take them now, for the reason `why`."""
+
+    to: str | None
+    why: str = ""
+
+
+def send_follow_up(settings: Settings, hand_over: bool = True) -> dict[str, int] | HandedOver:
     """Have what the committed steps ordered rendered and delivered, as soon as can be:
     by a task worker in server mode, by a `grants serve` on this home (its flows are warm;
     not with `hand_over` False, as the office itself asks), else by the send-letters flow
-    here. Returns what the flow did, or who has the work."""
+    here. Returns what the flow did here, or who has the work."""
     from grants.embedded import poke_office, run_flow, server_mode
 
     if server_mode():
         from flows.letters import follow_up
 
-        follow_up.delay()
-        return "the workers"
+        try:
+            follow_up.delay()
+        except Exception as error:  # the step stands; what it ordered waits in the database
+            return HandedOver(None, f"the Prefect server did not take it: {error}")
+        return HandedOver("the workers")
     if hand_over and poke_office(settings):
-        return "the office"
+        return HandedOver("the office")
     from flows.letters import send_letters
 
     return run_flow(send_letters)

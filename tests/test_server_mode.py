@@ -15,7 +15,14 @@ from sqlmodel import select
 from flows.intake import intake
 from grants.embedded import run_flow
 from grants.settings import load
-from grants.steps import DECISION_MAKERS, OFFICERS, REVIEWERS, send_follow_up, take_case_step
+from grants.steps import (
+    DECISION_MAKERS,
+    OFFICERS,
+    REVIEWERS,
+    HandedOver,
+    send_follow_up,
+    take_case_step,
+)
 from models.checklist import Finding, complete_checklist
 from models.db import transaction
 from models.decisions import prepare_draft, sign, submit_for_decision
@@ -90,7 +97,7 @@ def step(reference: str, roles, email: str, action) -> None:
     settings = load()
     taken = take_case_step(settings, reference, email, roles, action)
     if taken.to_send:
-        assert send_follow_up(settings) == "the workers"
+        assert send_follow_up(settings) == HandedOver("the workers")
 
 
 def letters() -> list[Letter]:
