@@ -191,6 +191,8 @@ def test_a_case_from_intake_to_signed_decision_with_the_workers(
     with transaction(load().db_url) as session:
         case = session.exec(select(Case).where(Case.case_reference == reference)).one()
         assert case.state == "decided"
+    for worker in ("w1", "w2"):  # as systemctl stop does it: SIGTERM, and they leave
+        assert in_server_mode.stop_worker(worker) == 0
 
 
 def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_other(
