@@ -77,6 +77,14 @@ def latest(session: Session, case: Case) -> Decision | None:
     return session.exec(query.order_by(col(Decision.version).desc())).first()
 
 
+def latest_of(session: Session, case_ids: list[int]) -> dict[int, Decision]:
+    """`latest` of many cases at once (a list page), by case id: one query, not one a case."""
+    if not case_ids:
+        return {}
+    query = select(Decision).where(col(Decision.case_id).in_(case_ids))
+    return {d.case_id: d for d in session.exec(query.order_by(col(Decision.version)))}
+
+
 def prepare_draft(
     session: Session,
     case: Case,

@@ -60,8 +60,7 @@ def case_list(
     chosen = CaseState(state) if state in CaseState.__members__ else None
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         hidden = conflicted_case_ids(session, reader)
-        cases = search_cases(session, chosen, q, hidden)
-        rows = [(case, case.organisation) for case in cases]
+        rows = search_cases(session, chosen, q, hidden)
     return render(
         request,
         "cases.html",

@@ -37,12 +37,11 @@ from models.tables import (
     Recommendation,
     ReviewTask,
 )
-from models.tasks import TaskKind, open_tasks
+from models.tasks import open_review_tasks
 from models.validation import WARNINGS
 
 router = APIRouter()
 T = TypeVar("T")
-REVIEW_KINDS = (TaskKind.declare, TaskKind.review)
 Text = Annotated[str, Form(max_length=20_000)]
 
 
@@ -50,7 +49,7 @@ Text = Annotated[str, Form(max_length=20_000)]
 def my_reviews(request: Request, office: OfficeDep, person: CurrentPerson):
     today = clock.today()
     with reading(office.settings, person.email, REVIEWERS) as (session, reader):
-        tasks = [t for t in open_tasks(session, reader, today) if t.kind in REVIEW_KINDS]
+        tasks = open_review_tasks(session, reader, today)
     return render(
         request, "reviews.html", {"person": reader, "tasks": with_links(tasks), "today": today}
     )
