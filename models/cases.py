@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import Row, func, or_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from models.errors import Refused
@@ -11,6 +12,7 @@ from models.tables import (
     Case,
     ChecklistAnswer,
     DeliveryState,
+    Document,
     FileNote,
     Letter,
     Meeting,
@@ -108,5 +110,17 @@ def assessment_record(session: Session, case: Case) -> dict[str, list[Any]]:
     }
 
 
-def letters_of(session: Session, case: Case) -> list[Letter]:
-    return list(session.exec(select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))
+def letters_of(session: Session, case: Case, pdfs: bool = True) -> list[Letter]:
+    """The case's letters, oldest first; without `pdfs` they come without their PDFs (a
+    page lists them: a letter has its PDF when it has its SHA-256)."""
+    query = select(Letter).where(Letter.case_id == case.id).order_by(col(Letter.id))
+    if not pdfs:
+        query = query.options(defer(Letter.pdf, raiseload=True))
+    return list(session.exec(query))
+
+
+def documents_of(session: Session, case: Case) -> list[Document]:
+    """The documents that came in to the case, oldest first, without their content (a page
+    lists them; the file is read when it is asked for)."""
+    query = select(Document).where(Document.case_id == case.id).order_by(col(Document.id))
+    return list(session.exec(query.options(defer(Document.content, raiseload=True))))

@@ -11,7 +11,7 @@ from datetime import date
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
 from sqlmodel import Session, col, select
 
 from models.access import require_role
@@ -77,12 +77,15 @@ def latest(session: Session, case: Case) -> Decision | None:
     return session.exec(query.order_by(col(Decision.version).desc())).first()
 
 
-def latest_of(session: Session, case_ids: list[int]) -> dict[int, Decision]:
-    """`latest` of many cases at once (a list page), by case id: one query, not one a case."""
+def latest_of(session: Session, case_ids: list[int]) -> dict[int, Row[Any]]:
+    """What a list shows of each case's `latest` version (outcome, amount), by case id:
+    one query for all the cases, not one a case."""
     if not case_ids:
         return {}
-    query = select(Decision).where(col(Decision.case_id).in_(case_ids))
-    return {d.case_id: d for d in session.exec(query.order_by(col(Decision.version)))}
+    query = select(Decision.case_id, Decision.outcome, Decision.amount).where(
+        col(Decision.case_id).in_(case_ids)
+    )
+    return {row.case_id: row for row in session.exec(query.order_by(col(Decision.version)))}
 
 
 def prepare_draft(

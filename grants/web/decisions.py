@@ -226,7 +226,7 @@ def _page(
 def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any]:
     """The draft, its PDF, the facts it rests on, and the call's budget before and after."""
     draft = latest(session, case)
-    pdfs = [x for x in letters_of(session, case) if x.kind == DRAFT_DECISION]
+    pdfs = [x for x in letters_of(session, case, pdfs=False) if x.kind == DRAFT_DECISION]
     people = {p.email: p for p in session.exec(select(Person))}
     left = remaining_budget(session, case.call)
     communications = session.exec(
