@@ -4,7 +4,7 @@
     .venv/bin/python bench/web.py --workdir /tmp/webcall  # keep the call; run again: reused
     .venv/bin/python bench/web.py --postgres              # on a throwaway PostgreSQL server
     .venv/bin/python bench/web.py --postgres postgresql+psycopg://me@host/empty_database
-    .venv/bin/python bench/web.py --cases 200 --users 20 --duration 30
+    .venv/bin/python bench/web.py --cases 200 --users 20 --duration 30 --pause 0.5 1.5
 
 Goal (issue 8): p95 < 100 ms at 50 users on 2 cores, embedded SQLite.
 
@@ -23,17 +23,18 @@ Measured: a real `grants serve` (uvicorn, one process, as `./run serve` starts i
 port of 127.0.0.1, once it is quiet after start-up (its first send-letters run); `--users`
 sessions spread round-robin over the configuration's people (case officer, two advisors,
 decision maker), each signed in as a person does it: the sign-in page, the e-mailed link
-from the outbox, its confirmation. Each user is an httpx client with its own cookies that
-reads, for `--duration` seconds (or `--requests` each), the pages its role has, with a
-pause of 0.5–1.5 × `--think` seconds between them: Mina uppgifter (/tasks, where / leads),
-the case list (all cases, or one state), My reviews, the drafts to decide, and case pages
-taken from the links on those lists (/cases/REF, /reviews/REF, /decisions/REF). The time
-of a request runs from sending it to the last byte of the page. Anything but a 200 is a
-failure, and so is a page that shows a person a case in which they declared a conflict
-of interest (those cases' pages must answer 404: checked for each before the run).
+from the outbox, its confirmation. Each user is an httpx client with its own cookies that,
+for `--duration` seconds (or `--requests` pages), reads the pages its role has, each for
+1 to 5 s (`--pause`; as Locust's own example waits): Mina uppgifter (/tasks, where / leads),
+the case list (all cases, or one state), My reviews, the drafts to decide, and the case
+pages linked from those lists (/cases/REF, /reviews/REF, /decisions/REF). A request's time
+runs from sending it to the last byte of the page. Anything but a 200 is a failure, and so
+is a page that shows a person a case in which they declared a conflict of interest (those
+cases' pages must answer them 404: checked for each before the run).
 
-The client runs on the same cores as the office; the report says how much else the
-machine did meanwhile. Last line: `web: p95 X ms at N users`.
+The client runs on the same cores as the office; the report says how much CPU the office,
+the client and everything else on the machine used meanwhile: rerun on a quiet machine.
+Last line: `web: p95 X ms at N users`.
 """
 
 import argparse
@@ -258,13 +259,19 @@ def tree_cpu(root: int) -> float:
 
 
 class Office:
-    """`grants serve` in a subprocess, as a person starts it; stopped by its process id."""
+    """`grants serve` in a subprocess, as a person starts it; stopped by its process id.
+    With `workers` > 1, uvicorn's own worker processes on the office's application instead
+    (grants serve runs one process: this says what more would give)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"serve-{self.port}.log"
         command = [sys.executable, "-m", "grants", "serve", "--port", str(self.port)]
+        if workers > 1:
+            command = [sys.executable, "-m", "uvicorn", "--factory", "grants.web.app:create_app"]
+            command += ["--port", str(self.port), "--workers", str(workers)]
+            command += ["--log-level", "warning", "--proxy-headers"]
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir
@@ -447,15 +454,20 @@ def choices(who: Who) -> list[tuple[str, list[str], int]]:
 
 
 async def read_pages(
-    user: User, until: float, count: int, think: float, samples: list[Sample], failures: list[str]
+    user: User,
+    until: float,
+    count: int,
+    pause: tuple[float, float],
+    samples: list[Sample],
+    failures: list[str],
 ) -> None:
     """One user's reading: a page, a pause, the next page; until the time or count is up."""
     menu = choices(user.who)
     weights = [weight for _, _, weight in menu]
-    pause, done = user.rng.uniform(0, think), 0  # the first: not all at the same instant
-    while (done < count) if count else (time.monotonic() + pause < until):
-        await asyncio.sleep(pause)
-        pause = user.rng.uniform(0.5, 1.5) * think
+    wait, done = user.rng.uniform(0, pause[1]), 0  # the first: not all at the same instant
+    while (done < count) if count else (time.monotonic() + wait < until):
+        await asyncio.sleep(wait)
+        wait = user.rng.uniform(*pause)
         kind, addresses, _ = user.rng.choices(menu, weights)[0]
         address = user.rng.choice(addresses)
         start = time.perf_counter()
@@ -545,7 +557,7 @@ async def read_all(args: argparse.Namespace, office: Office, users: list[User], 
     until = time.monotonic() + args.duration
     await asyncio.gather(
         *(
-            read_pages(u, until, args.requests, args.think, into.samples, into.failures)
+            read_pages(u, until, args.requests, args.pause, into.samples, into.failures)
             for u in users
         )
     )
@@ -579,17 +591,19 @@ def report(
     made = "reused from the workdir" if call["reused"] else f"made in {call['seconds']:.0f} s"
     states = ", ".join(f"{state} {n}" for state, n in Counter(call["states"]).most_common())
     others = max(0.0, result.machine_cpu_s - result.office_cpu_s - result.own_cpu_s)
+    served = "grants serve, one process"
+    if args.workers > 1:
+        served = f"uvicorn with {args.workers} worker processes (not grants serve)"
     lines = [
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; workdir {args.workdir}",
         f"call: {args.cases} cases ({states}), {call['letters']} letters; {made}",
-        f"office: grants serve, one process, on {database}; answering and quiet after "
-        f"{ready_s:.1f} s",
+        f"office: {served}, on {database}; answering and quiet after {ready_s:.1f} s",
         f"sessions: {args.users}, signed in through e-mailed links in {result.sign_in_s:.1f} s; "
         f"{result.conflicts_checked} cases with a declared conflict of interest answer 404 "
         "to the person who declared it",
         f"reading: {len(times)} requests in {result.wall_s:.1f} s = "
-        f"{len(times) / result.wall_s:.1f} requests/s, pause 0.5–1.5 × {args.think} s between a "
-        f"user's requests; failures: {len(result.failures)}",
+        f"{len(times) / result.wall_s:.1f} requests/s, a user reading each page "
+        f"{args.pause[0]:g}–{args.pause[1]:g} s; failures: {len(result.failures)}",
     ]
     for kind, samples in sorted(by_kind.items(), key=lambda item: -len(item[1])):
         kind_times = sorted(s.seconds for s in samples)
@@ -645,7 +659,7 @@ def main(args: argparse.Namespace) -> None:
         call = prepare_call(args, database_url)
         database = "PostgreSQL" if database_url else "SQLite (embedded)"
         print(f"  starting grants serve on {database} …", flush=True)
-        office = Office(args.workdir)
+        office = Office(args.workdir, args.workers)
         stack.callback(office.stop)
         ready_s = office.wait_ready()
         print(
@@ -669,46 +683,37 @@ def workdir(given: Path | None) -> tuple[Path, bool]:
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=1_000, help="cases in the call (default 1000)")
-    parser.add_argument("--users", type=int, default=50, help="signed-in users (default 50)")
-    parser.add_argument(
-        "--duration", type=float, default=60.0, help="seconds of reading (default 60)"
+    add = parser.add_argument
+    add("--cases", type=int, default=1_000, help="cases in the call (default 1000)")
+    add("--users", type=int, default=50, help="signed-in users (default 50)")
+    add("--duration", type=float, default=60.0, help="seconds of reading (default 60)")
+    add("--requests", type=int, default=0, help="pages per user instead of a duration")
+    add(
+        "--pause",
+        type=float,
+        nargs=2,
+        default=(1.0, 5.0),
+        metavar=("MIN", "MAX"),
+        help="seconds a user reads a page before the next, at random between (default 1 5)",
     )
-    parser.add_argument(
-        "--requests", type=int, default=0, help="pages per user instead of --duration"
-    )
-    parser.add_argument(
-        "--think", type=float, default=1.0, help="mean pause between a user's pages, s (default 1)"
-    )
-    parser.add_argument(
+    add(
         "--postgres",
         nargs="?",
         const="start",
         metavar="URL",
         help="PostgreSQL: an empty database's URL, or none to start a throwaway server",
     )
-    parser.add_argument("--workdir", type=Path, help="kept; a call made there before is reused")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary workdir")
-    parser.add_argument("--seed", type=int, default=2026, help="for the call and the users")
-    for name, kind in (
-        ("--stage", str),
-        ("--result", Path),
-        ("--file", Path),
-        ("--database-url", str),
-    ):
-        parser.add_argument(name, type=kind, help=argparse.SUPPRESS)  # internal: generation
+    add("--workers", type=int, default=1, help="uvicorn processes, not grants serve's one")
+    add("--workdir", type=Path, help="kept; a call made there before is reused")
+    add("--keep", action="store_true", help="keep the temporary workdir")
+    add("--seed", type=int, default=2026, help="for the call and the users")
+    for name, kind in (("--stage", str), ("--result", Path), ("--file", Path)):
+        add(name, type=kind, help=argparse.SUPPRESS)  # internal: the generation stage
     args = parser.parse_args()
-    if (
-        args.cases < 1
-        or args.users < 1
-        or args.duration <= 0
-        or args.requests < 0
-        or args.think < 0
-    ):
-        parser.error(
-            "--cases and --users must be at least 1, --duration above 0, "
-            "--requests and --think not negative"
-        )
+    if min(args.cases, args.users, args.workers) < 1 or args.duration <= 0 or args.requests < 0:
+        parser.error("--cases, --users and --workers: at least 1; --duration: above 0")
+    if not 0 <= args.pause[0] <= args.pause[1]:
+        parser.error(f"--pause {args.pause[0]:g} {args.pause[1]:g}: need 0 <= MIN <= MAX")
     return args
 
 
