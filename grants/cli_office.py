@@ -6,7 +6,7 @@ import typer
 
 from grants.cli import _fail, _settings, app, out
 from grants.settings import Settings
-from grants.web.office import Office
+from grants.web.office import Office, freeze_after_start
 from models.db import transaction
 from models.reference_data import sync
 from models.sign_in import request_link
@@ -34,6 +34,7 @@ def serve_command(
             out.print(f"  {email}: {link}", highlight=False)
     out.print(f"The office: {office.base_url}/ (listening on {host}:{port})", highlight=False)
     office.follow_up.poke()  # warm the flows, and send anything left queued
+    freeze_after_start(office.follow_up)
     uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
