@@ -116,6 +116,9 @@ MIX = {
         "case page": 2,
     },
 }
+# A kept-alive connection is let go after 4 s unused, before uvicorn closes it at 5 s: a
+# request never meets a connection closing under it (one that does anyway is sent again).
+LIMITS = httpx.Limits(keepalive_expiry=4.0)
 LISTS = {"tasks": "/tasks", "cases": "/cases", "reviews": "/reviews", "decisions": "/decisions"}
 LINKED = {"case page": "/cases", "review page": "/reviews", "decision page": "/decisions"}
 CASE_LINK = re.compile(r'href="(/(?:cases|reviews|decisions)/[0-9]{2}[A-Z]+[0-9]+)"')
@@ -535,7 +538,9 @@ async def run(args: argparse.Namespace, office: Office) -> Run:
             User(
                 number,
                 everyone[number % len(everyone)],
-                await stack.enter_async_context(httpx.AsyncClient(base_url=office.url, timeout=60)),
+                await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=office.url, timeout=60, limits=LIMITS)
+                ),
                 random.Random(f"{args.seed}/user/{number}"),
             )
             for number in range(args.users)
