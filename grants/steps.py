@@ -6,6 +6,7 @@ the follow-up started. The domain refuses what the law or the state machine does
 ordered are sent only after its transaction committed. Neither edge holds rules of its own.
 """
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from models.access import case_for
 from models.cases import find_case
 from models.db import transaction
 from models.delivery import on_the_way, pending, undelivered
-from models.reference_data import open_office
+from models.reference_data import acting_person, open_office, sync
 from models.tables import Case, Letter, Person, Role
 
 T = TypeVar("T")
@@ -104,9 +105,24 @@ def reading(
     settings: Settings, actor_email: str | None, roles: tuple[Role, ...] = PEOPLE
 ) -> Iterator[tuple[Session, Person]]:
     """A read by a named person: who reads is checked as for a step, and nothing is written
-    but the configuration's call and people."""
+    but the configuration's call and people, once per process and configuration."""
+    configured(settings)
     with transaction(settings.db_url) as session:
-        yield session, open_office(session, settings.file, actor_email, *roles)[1]
+        yield session, acting_person(session, actor_email, *roles)
+
+
+_configured: set[tuple[str, str]] = set()
+
+
+def configured(settings: Settings) -> None:
+    """The call and people in the database as the configuration has them, in a transaction
+    of its own (a read that fails must not undo it). The office reads many times a second
+    with one configuration: once per database and configuration content is enough."""
+    key = (settings.db_url, json.dumps(settings.file, sort_keys=True, default=str))
+    if key not in _configured:
+        with transaction(settings.db_url) as session:
+            sync(session, settings.file)
+        _configured.add(key)
 
 
 @dataclass(frozen=True)
