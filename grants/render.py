@@ -154,25 +154,32 @@ def _render_job(job: tuple[str, dict[str, Any]]) -> "bytes | RenderFailed":
         return RenderFailed(f"{type(error).__name__}: {error}")
 
 
-@cache
+POOLS: dict[int, ProcessPoolExecutor] = {}  # by size: kept for the life of this process
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes kept for the life of this one, so each pays WeasyPrint's start once.
 
     Spawned, not forked: the parent runs Prefect's threads, which a fork would copy
     mid-flight.
     """
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    atexit.register(pool.shutdown)
-    return pool
+    if workers not in POOLS:
+        POOLS[workers] = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn")
+        )
+        atexit.register(POOLS[workers].shutdown)
+    return POOLS[workers]
 
 
 def render_many(
     jobs: list[tuple[str, dict[str, Any]]], workers: int = 0
 ) -> Iterable[bytes | RenderFailed]:
-    """Render letters in order; on every core when there are enough to pay for it.
+    """Render letters in order; on every core when there are enough to pay for starting the
+    worker processes, or they are running already. Every job is handed out as soon as a
+    worker is free, so no core waits while another finishes a batch.
 
     A letter that cannot be rendered comes back as RenderFailed, saying why."""
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 4 * workers:
+    if workers == 1 or (len(jobs) < 4 * workers and workers not in POOLS):
         return map(_render_job, jobs)
-    return _pool(workers).map(_render_job, jobs, chunksize=4)
+    return _pool(workers).map(_render_job, jobs)
