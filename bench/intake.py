@@ -311,9 +311,9 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def descendants(root: int) -> list[int]:
-    """`root` and every process below it, from the parent ids in /proc/<pid>/stat."""
-    children: dict[int, list[int]] = {}
+def children() -> dict[int, list[int]]:
+    """Every process's children, from the parent ids in /proc/<pid>/stat."""
+    found: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -321,12 +321,18 @@ def descendants(root: int) -> list[int]:
             stat = Path(f"/proc/{entry.name}/stat").read_text()
         except OSError:
             continue  # gone meanwhile
-        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+        found.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every process below it."""
+    below = children()
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
         found.append(pid)
-        todo += children.get(pid, [])
+        todo += below.get(pid, [])
     return found
 
 
@@ -369,6 +375,19 @@ def tree_cpu() -> Counter[str]:
         label = "main process" if pid == os.getpid() else process_label(pid)
         spent[label] += (int(fields[11]) + int(fields[12])) / hertz  # utime + stime
     return spent
+
+
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds so far of a process and every process below it, with those of their
+    children that have ended (once waited for), from /proc."""
+    total = 0.0
+    for pid in descendants(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += sum(int(ticks) for ticks in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class TreePeak(threading.Thread):

@@ -14,7 +14,9 @@ import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, getaddresses
+from typing import Any
 
 from grants.settings import Settings
 from models.tables import utcnow
@@ -31,6 +33,24 @@ class DeliveryFailed(Exception):
         super().__init__(reason)
         self.permanent = permanent
         self.timed_out = timed_out
+
+
+class Policy(EmailPolicy):
+    """The email package's default policy, folding the sender from memory: a display name
+    in encoded words (Region Örebro län) costs the package about a millisecond to fold,
+    more than all other headers together, and it is the same on every message."""
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() != "from":
+            return super().fold_binary(name, value)
+        key = (str(value), self.linesep, self.utf8, self.max_line_length, self.cte_type)
+        if key not in SENDERS:
+            SENDERS[key] = super().fold_binary(name, value)
+        return SENDERS[key]
+
+
+SENDERS: dict[tuple[Any, ...], bytes] = {}  # the authority's address, a form or two
+POLICY = Policy()
 
 
 def header_value(text: str) -> str:
@@ -56,7 +76,7 @@ def build_message(
 
     `attachments` are (file name, content, MIME type) triples.
     """
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = header_value(sender)
     message["To"] = header_value(recipient)
     message["Subject"] = header_value(subject)

@@ -64,6 +64,7 @@ def claim(
         update(model)
         .where(col(model.id) == item_id, _claimable(model, policy, now))
         .values(delivery_state=DeliveryState.sending, attempts=model.attempts + 1, claimed_at=now)
+        .execution_options(synchronize_session=False)  # the session holds no item yet
     ).rowcount
     if not claimed:
         return None
