@@ -4,10 +4,12 @@ Both steps work from the database, not from what the calling flow remembers, so 
 rerun after a crash picks up exactly what is left: cases still without the letter,
 letters still queued.
 
-Rendering goes in chunks that any run claims (models.letters.claim_to_render). In server
-mode a batch larger than one chunk is handed to the work pool: one `send-letters` run per
-worker online, so every machine renders its share; a chunk whose run died is taken over
-by the others once its lease is out, and each letter is still sent once (models.delivery).
+Rendering goes in chunks that any run claims (models.letters.claim_to_render), and each
+chunk is delivered as soon as it is stored, while the render workers are on the next. In
+server mode a batch larger than one chunk is handed to the work pool: one `send-letters`
+run per worker online (but the worker of a run that hands it out: that run takes its own
+share), so every machine renders its share; a chunk whose run died is taken over by the
+others once its lease is out, and each letter is still sent once (models.delivery).
 """
 
 import os
@@ -286,14 +288,20 @@ def _deliver_one(
     return SENT
 
 
-def send_due(settings: Settings, today: date, helping: bool = False) -> dict[str, int]:
+def send_due(
+    settings: Settings, today: date, helping: bool = False, worker: str | None = None
+) -> dict[str, int]:
     """Render what the domain ordered and deliver what is queued, retries included; or, for
-    a batch larger than one chunk in server mode, hand it to every worker of the pool."""
-    helpers = 0 if helping else ask_the_pool(settings)
-    if helpers:
+    a batch larger than one chunk in server mode, hand it to every worker of the pool. A
+    run on one of the pool's workers (`worker`) hands it to the others and takes its own
+    share: it is running already, where a run handed to its worker would start anew."""
+    helpers = 0 if helping else ask_the_pool(settings, worker)
+    if helpers and worker is None:
         get_run_logger().info("%d worker(s) of the pool render and send the batch", helpers)
         none = {"created": 0, "sent": 0, "failed": 0, "notices_sent": 0, "notices_failed": 0}
         return none | {"workers": helpers}
+    if helpers:
+        get_run_logger().info("%d other worker(s) of the pool take a share", helpers)
     made, tried, server_silent = render_letters(settings, today)
     notices, server_silent = deliver_notices(settings, server_silent)
     rest = deliver_letters(settings, today, server_silent, quote(tried))
@@ -306,9 +314,10 @@ def send_due(settings: Settings, today: date, helping: bool = False) -> dict[str
     }
 
 
-def ask_the_pool(settings: Settings) -> int:
-    """Start one `send-letters` run per worker online on the pool when more than one chunk
-    waits; return how many were started (none in embedded mode, where there is no pool).
+def ask_the_pool(settings: Settings, worker: str | None = None) -> int:
+    """Start one `send-letters` run per worker online on the pool, but `worker` (this run's
+    own), when more than one chunk waits; return how many were started (none in embedded
+    mode, where there is no pool).
 
     The idempotency keys name the first letter waiting, so two runs that see the same batch
     start its helpers once."""
@@ -326,7 +335,7 @@ def ask_the_pool(settings: Settings) -> int:
     try:
         with get_client(sync_client=True) as client:
             workers = client.read_workers_for_work_pool(POOL)
-        online = [worker for worker in workers if worker.status == WorkerStatus.ONLINE]
+        online = [w for w in workers if w.status == WorkerStatus.ONLINE and w.name != worker]
         for number in range(len(online)):
             run_deployment(
                 SEND_LETTERS,
@@ -346,7 +355,8 @@ def send_letters(helping: bool = False) -> dict[str, int]:
     Started after every step a person takes, on a schedule, and by the sweep; `helping`:
     started by another run to take a share of a large batch.
     """
-    return send_due(load(), clock.today(), helping)
+    worker = os.environ.get("GRANTS_WORKER_NAME")  # set by `grants worker` for its runs
+    return send_due(load(), clock.today(), helping, worker)
 
 
 @task(name="follow-up", cache_policy=NO_CACHE)
