@@ -311,9 +311,9 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def descendants(root: int) -> list[int]:
-    """`root` and every process below it, from the parent ids in /proc/<pid>/stat."""
-    children: dict[int, list[int]] = {}
+def children() -> dict[int, list[int]]:
+    """Every process's children, from the parent ids in /proc/<pid>/stat."""
+    found: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -321,12 +321,18 @@ def descendants(root: int) -> list[int]:
             stat = Path(f"/proc/{entry.name}/stat").read_text()
         except OSError:
             continue  # gone meanwhile
-        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+        found.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    return found
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every process below it."""
+    below = children()
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
         found.append(pid)
-        todo += children.get(pid, [])
+        todo += below.get(pid, [])
     return found
 
 
@@ -354,6 +360,34 @@ def machine_cpu() -> tuple[float, float]:
     user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
     hertz = os.sysconf("SC_CLK_TCK")
     return (user + nice + system + irq + softirq) / hertz, steal / hertz
+
+
+def tree_cpu() -> Counter[str]:
+    """CPU seconds so far of this process ("main process") and of each kind of process
+    below it (render workers, Prefect's server), from /proc; alive ones only."""
+    spent: Counter[str] = Counter()
+    hertz = os.sysconf("SC_CLK_TCK")
+    for pid in descendants(os.getpid()):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        label = "main process" if pid == os.getpid() else process_label(pid)
+        spent[label] += (int(fields[11]) + int(fields[12])) / hertz  # utime + stime
+    return spent
+
+
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds so far of a process and every process below it, with those of their
+    children that have ended (once waited for), from /proc."""
+    total = 0.0
+    for pid in descendants(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += sum(int(ticks) for ticks in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 class TreePeak(threading.Thread):
@@ -510,6 +544,28 @@ def time_tasks(names: tuple[str, ...], module: ModuleType | None = None) -> dict
     return spent
 
 
+def time_cpu(names: tuple[str, ...], module: ModuleType) -> Counter[str]:
+    """The CPU time of the calling thread spent in some of a module's functions, by name: each
+    function the module calls by name is replaced by a wrapper that adds it up (a thread's
+    CPU time leaves out waiting, for PDFs from the render workers for instance)."""
+    spent: Counter[str] = Counter()
+
+    def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - start
+
+        return call
+
+    for name in names:
+        setattr(module, name, timed(name, getattr(module, name)))
+    return spent
+
+
 def run_intake(
     run_flow: Callable[..., Any], intake: Callable[..., Any], path: Path, letters: bool
 ) -> tuple[float, Counter[str], dict[str, int]]:
@@ -588,18 +644,21 @@ def _warm_worker(job: tuple[str, dict[str, Any]], ready: Any) -> None:
     ready.wait()
 
 
-def _render_share(jobs: list[tuple[str, dict[str, Any]]]) -> tuple[float, float, int]:
-    """Render one worker's share; (start, end, bytes) on the machine-wide monotonic clock."""
+def _render_share(
+    jobs: list[tuple[str, dict[str, Any]]],
+) -> tuple[float, float, int, float]:
+    """Render one worker's share; (start, end, bytes, CPU seconds), the times on the
+    machine-wide monotonic clock."""
     from grants.render import render_pdf
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     size = 0
     for job in jobs:
         pdf = render_pdf(*job)
         if not pdf.startswith(b"%PDF"):
             raise ValueError("WeasyPrint returned something that is not a PDF")
         size += len(pdf)
-    return start, time.perf_counter(), size
+    return start, time.perf_counter(), size, time.process_time() - cpu
 
 
 def stage_raw() -> None:
@@ -618,9 +677,9 @@ def stage_raw() -> None:
         {
             "letters": len(jobs),
             "workers": workers,
-            "render_s": max(end for _, end, _ in shares) - min(start for start, _, _ in shares),
+            "render_s": max(share[1] for share in shares) - min(share[0] for share in shares),
             "cold_s": time.perf_counter() - cold,
-            "pdf_mb": sum(size for _, _, size in shares) / 2**20,
+            "pdf_mb": sum(share[2] for share in shares) / 2**20,
         }
     )
 

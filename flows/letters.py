@@ -4,22 +4,26 @@ Both steps work from the database, not from what the calling flow remembers, so 
 rerun after a crash picks up exactly what is left: cases still without the letter,
 letters still queued.
 
-Rendering goes in chunks that any run claims (models.letters.claim_to_render). In server
-mode a batch larger than one chunk is handed to the work pool: one `send-letters` run per
-worker online, so every machine renders its share; a chunk whose run died is taken over
-by the others once its lease is out, and each letter is still sent once (models.delivery).
+Rendering goes in chunks that any run claims (models.letters.claim_to_render), and each
+chunk is delivered as soon as it is stored, while the render workers are on the next. In
+server mode a batch larger than one chunk is handed to the work pool: one `send-letters`
+run per worker online (but the worker of a run that hands it out: that run takes its own
+share), so every machine renders its share; a chunk whose run died is taken over by the
+others once its lease is out, and each letter is still sent once (models.delivery).
 """
 
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from grants import mail, render
 from grants.applicant_links import letter_link
@@ -32,13 +36,14 @@ from models.db import transaction
 from models.delivery import Deliverable, claim, due_ids, give_up, mark_failed, mark_sent
 from models.letters import (
     MEETING_INVITATION,
-    attach_pdf,
+    attach_pdfs,
     claim_to_render,
     letter_context,
     rendering_elsewhere,
+    renew_claim,
     waiting_to_render,
 )
-from models.tables import Letter, Notice
+from models.tables import DeliveryState, Letter, Notice
 
 CHUNK_PER_CORE = 32  # letters a run claims per rendering core: seconds of work, well in the lease
 POOL = "grants"
@@ -54,58 +59,112 @@ def chunk_size(settings: Settings) -> int:
     return CHUNK_PER_CORE * (settings.render_workers or os.cpu_count() or 1)
 
 
+@dataclass
+class Chunk:
+    """Letters this run claimed, their PDFs on their way (an iterator, in order)."""
+
+    ids: list[int]
+    pdfs: Iterator[bytes | render.RenderFailed]
+
+
 @task(cache_policy=NO_CACHE)
-def render_letters(settings: Settings, today: date) -> int:
+def render_letters(settings: Settings, today: date) -> tuple[dict[str, int], list[int], bool]:
     """Render ordered letters chunk by chunk until none is left, also none that another run
-    was rendering and left (it died); return how many this run made."""
-    logger = get_run_logger()
-    authority = settings.file["authority"]
-    created = 0
+    was rendering and left (it died), and deliver each chunk as soon as it is stored.
+    Return how many this run made, sent and failed to send; the letters it tried to send
+    (the run tries each once); and whether the server timed out (then the letters made
+    afterwards wait for the run's last delivery to count them).
+
+    The next chunk is claimed and handed to the renderers before the one they are on is
+    stored and delivered, so they never wait for this process, and rendering takes seconds,
+    so it holds no transaction open.
+    """
+    counts = {"created": 0, "sent": 0, "failed": 0}
+    tried: list[int] = []
+    rendering: Chunk | None = None
+    server_silent = False
     while True:
-        # Claim, render, store: rendering takes seconds, so it holds no transaction open.
-        with transaction(settings.db_url) as session:
-            letters = claim_to_render(session, chunk_size(settings))
-            jobs = [
-                (
-                    f"letters/{letter.kind}.{letter.language}.html",
-                    letter_context(letter, authority, today, letter_link(settings, letter)),
+        following = _claim_chunk(settings, today)
+        if rendering is not None:
+            stored = _store(settings, rendering, following)
+            counts["created"] += len(stored)
+            if not server_silent:
+                sent, server_silent = _deliver(
+                    settings, Letter, _letters(settings, today), ids=stored
                 )
-                for letter in letters
-            ]
-            ids = [letter.id for letter in letters]
-            others = 0 if ids else rendering_elsewhere(session)
-        if not ids:
-            if not others:
-                return created
+                counts["sent"] += sent["sent"]
+                counts["failed"] += sent["failed"]
+                tried += sent["tried"]
+        elif following is None:
+            with transaction(settings.db_url) as session:
+                if not rendering_elsewhere(session):
+                    return counts, tried, server_silent
             time.sleep(0.5)  # the rest is in other runs' hands: wait for them, or their lease
-            continue
-        pdfs = render.render_many(jobs, settings.render_workers)
-        with transaction(settings.db_url) as session:
-            for letter_id, pdf in zip(ids, pdfs, strict=True):
-                if isinstance(pdf, render.RenderFailed):
-                    give_up(session, session.get(Letter, letter_id), f"cannot be rendered: {pdf}")
-                    logger.warning("letter %s set aside: %s", letter_id, pdf)
-                else:
-                    attach_pdf(session, letter_id, pdf, renderer())
-                    created += 1
-        logger.info("%d letter(s) rendered and registered", created)
+        rendering = following
+
+
+def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
+    """Claim the next chunk and hand it to the renderers; None if none is free."""
+    authority = settings.file["authority"]
+    with transaction(settings.db_url) as session:
+        letters = claim_to_render(session, chunk_size(settings))
+        jobs = [
+            (
+                f"letters/{letter.kind}.{letter.language}.html",
+                letter_context(letter, authority, today, letter_link(settings, letter)),
+            )
+            for letter in letters
+        ]
+    if not jobs:
+        return None
+    ids = [letter.id for letter in letters]
+    return Chunk(ids, iter(render.render_many(jobs, settings.render_workers)))
+
+
+def _store(settings: Settings, chunk: Chunk, following: Chunk | None) -> list[int]:
+    """Wait for the chunk's PDFs and register them on their cases, in one transaction that
+    also renews the claim on the following chunk; return the ids of the letters stored.
+    A letter that could not be rendered is set aside with its reason."""
+    pdfs = dict(zip(chunk.ids, chunk.pdfs, strict=True))  # before the transaction begins
+    failed = {i: pdf for i, pdf in pdfs.items() if isinstance(pdf, render.RenderFailed)}
+    with transaction(settings.db_url) as session:
+        made = {i: pdf for i, pdf in pdfs.items() if i not in failed}
+        stored = attach_pdfs(session, made, renderer())
+        for letter_id, reason in failed.items():
+            letter = session.get(Letter, letter_id)
+            if letter is not None and letter.delivery_state == DeliveryState.to_render:
+                give_up(session, letter, f"cannot be rendered: {reason}")
+                get_run_logger().warning("letter %s set aside: %s", letter_id, reason)
+        renew_claim(session, following.ids if following else [])
+    get_run_logger().info("%d letter(s) rendered and registered", len(stored))
+    return stored
 
 
 @task(cache_policy=NO_CACHE)
-def deliver_letters(settings: Settings, today: date, server_silent: bool = False) -> dict[str, int]:
-    """Send every letter that is due (models.delivery says when); return what became of them.
+def deliver_letters(
+    settings: Settings, today: date, server_silent: bool = False, tried: list[int] | None = None
+) -> dict[str, int]:
+    """Send every letter that is due (models.delivery says when) but those this run `tried`
+    already; return what became of them.
 
     `server_silent`: the server already timed out in this run; the letters wait for the next.
     """
-    return _deliver(
-        settings, Letter, lambda letter: _letter_message(letter, settings, today), server_silent
-    )[0]
+    compose = _letters(settings, today)
+    counts = _deliver(settings, Letter, compose, server_silent, skip=set(tried or ()))[0]
+    return {"sent": counts["sent"], "failed": counts["failed"]}
 
 
 @task(cache_policy=NO_CACHE)
-def deliver_notices(settings: Settings) -> tuple[dict[str, int], bool]:
+def deliver_notices(settings: Settings, server_silent: bool = False) -> tuple[dict[str, int], bool]:
     """Send every queued notice to staff, like letters; and whether the server timed out."""
-    return _deliver(settings, Notice, lambda notice: _notice_message(notice, settings))
+    counts, server_silent = _deliver(
+        settings, Notice, lambda notice: _notice_message(notice, settings), server_silent
+    )
+    return {"sent": counts["sent"], "failed": counts["failed"]}, server_silent
+
+
+def _letters(settings: Settings, today: date) -> Callable[[Letter], EmailMessage]:
+    return lambda letter: _letter_message(letter, settings, today)
 
 
 def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMessage:
@@ -142,58 +201,42 @@ def _deliver(
     model: type[Deliverable],
     compose: Callable[[Any], EmailMessage],
     server_silent: bool = False,
-) -> tuple[dict[str, int], bool]:
-    """Send what is due, one item at a time: each outcome is committed before the next.
+    ids: list[int] | None = None,
+    skip: Collection[int] = (),
+) -> tuple[dict[str, Any], bool]:
+    """Send what is due but the items in `skip`, or the items `ids` (just made), one item at
+    a time: each outcome is committed before the next.
 
     An item that cannot be built or is refused for good is set aside; a temporary failure
     waits for a retry; once the server has not answered in time, the rest wait for the
-    next run rather than each costing the full timeout. Returns the counts, and whether the
-    server timed out.
+    next run rather than each costing the full timeout, and count as not delivered (the
+    rest of `ids` are counted by the run's last delivery, which finds them due). Returns
+    the counts with the ids tried ("tried"), and whether the server timed out.
     """
     logger = get_run_logger()
-    policy = settings.retry_policy
-    with transaction(settings.db_url) as session:
-        due = due_ids(session, model, policy)
-    counts = {"sent": 0, "failed": 0}
+    if ids is None:
+        with transaction(settings.db_url) as session:
+            ids = [i for i in due_ids(session, model, settings.retry_policy) if i not in skip]
+        count_the_rest = True
+    else:
+        count_the_rest = False
+    counts: dict[str, Any] = {"sent": 0, "failed": 0, "tried": []}
     if server_silent:
-        counts["failed"] = len(due)
+        counts["failed"] = len(ids)
         return counts, True
-    for position, item_id in enumerate(due):
-        with transaction(settings.db_url) as session:
-            item = claim(session, model, item_id, policy)
-            if item is None:
-                continue  # another delivery run has it
-            name = getattr(item, "filename", f"{model.__tablename__}-{item_id}")
-            try:
-                message = compose(item)
-                message.as_bytes()  # what cannot be serialised cannot be sent
-            except Exception as error:  # any fault of this one item sets it aside
-                give_up(session, item, f"cannot be built: {type(error).__name__}: {error}")
-                counts["failed"] += 1
-                logger.warning("%s %s set aside: %s", model.__name__, item_id, error)
-                continue
-        try:
-            via = mail.deliver(message, settings, name.removesuffix(".pdf"))
-        except mail.DeliveryFailed as failure:
-            with transaction(settings.db_url) as session:
-                item = session.get(model, item_id)
-                if failure.permanent:
-                    give_up(session, item, str(failure))
-                else:
-                    mark_failed(session, item, str(failure), policy)
-            counts["failed"] += 1
-            logger.warning("%s %s not delivered: %s", model.__name__, item_id, failure)
-            if failure.timed_out:
-                waiting = len(due) - position - 1
-                logger.warning("%d more wait for the next run: the server does not answer", waiting)
-                counts["failed"] += waiting
-                server_silent = True
-                break
-            continue
-        with transaction(settings.db_url) as session:
-            mark_sent(session, session.get(model, item_id), via)
-        counts["sent"] += 1
-    if due:
+    for position, item_id in enumerate(ids):
+        outcome = _deliver_one(settings, model, compose, item_id)
+        if outcome is None:
+            continue  # another delivery run has it
+        counts["tried"].append(item_id)
+        counts["sent" if outcome == SENT else "failed"] += 1
+        if outcome == TIMED_OUT:
+            waiting = len(ids) - position - 1
+            logger.warning("%d more wait for the next run: the server does not answer", waiting)
+            counts["failed"] += waiting if count_the_rest else 0
+            server_silent = True
+            break
+    if ids:
         logger.info(
             "%s: %d delivered, %d not delivered",
             model.__tablename__,
@@ -203,29 +246,79 @@ def _deliver(
     return counts, server_silent
 
 
-def send_due(settings: Settings, today: date, helping: bool = False) -> dict[str, int]:
+SENT, FAILED, TIMED_OUT = "sent", "failed", "timed out"
+
+
+def _deliver_one(
+    settings: Settings,
+    model: type[Deliverable],
+    compose: Callable[[Any], EmailMessage],
+    item_id: int,
+) -> str | None:
+    """Claim the item, build its message, hand it over, record the outcome; return it (SENT,
+    FAILED, TIMED_OUT), or None if another run has the item.
+
+    The message is serialised once, in the claim's transaction: what cannot be serialised
+    cannot be sent, and is set aside at once."""
+    logger = get_run_logger()
+    policy = settings.retry_policy
+    with transaction(settings.db_url) as session:
+        item = claim(session, model, item_id, policy)
+        if item is None:
+            return None
+        try:
+            outgoing = mail.serialise(compose(item), settings)
+        except Exception as error:  # any fault of this one item sets it aside
+            give_up(session, item, f"cannot be built: {type(error).__name__}: {error}")
+            logger.warning("%s %s set aside: %s", model.__name__, item_id, error)
+            return FAILED
+    name = getattr(item, "filename", f"{model.__tablename__}-{item_id}").removesuffix(".pdf")
+    try:
+        via = mail.send(outgoing, settings, name)
+    except mail.DeliveryFailed as failure:
+        with transaction(settings.db_url) as session:
+            item = session.get(model, item_id)
+            if failure.permanent:
+                give_up(session, item, str(failure))
+            else:
+                mark_failed(session, item, str(failure), policy)
+        logger.warning("%s %s not delivered: %s", model.__name__, item_id, failure)
+        return TIMED_OUT if failure.timed_out else FAILED
+    with transaction(settings.db_url) as session:
+        mark_sent(session, item, via)  # as claimed: no other run touches it meanwhile
+    return SENT
+
+
+def send_due(
+    settings: Settings, today: date, helping: bool = False, worker: str | None = None
+) -> dict[str, int]:
     """Render what the domain ordered and deliver what is queued, retries included; or, for
-    a batch larger than one chunk in server mode, hand it to every worker of the pool."""
-    helpers = 0 if helping else ask_the_pool(settings)
-    if helpers:
+    a batch larger than one chunk in server mode, hand it to every worker of the pool. A
+    run on one of the pool's workers (`worker`) hands it to the others and takes its own
+    share: it is running already, where a run handed to its worker would start anew."""
+    helpers = 0 if helping else ask_the_pool(settings, worker)
+    if helpers and worker is None:
         get_run_logger().info("%d worker(s) of the pool render and send the batch", helpers)
         none = {"created": 0, "sent": 0, "failed": 0, "notices_sent": 0, "notices_failed": 0}
         return none | {"workers": helpers}
-    created = render_letters(settings, today)
-    notices, server_silent = deliver_notices(settings)
-    return (
-        {"created": created}
-        | deliver_letters(settings, today, server_silent)
-        | {
-            "notices_sent": notices["sent"],
-            "notices_failed": notices["failed"],
-        }
-    )
+    if helpers:
+        get_run_logger().info("%d other worker(s) of the pool take a share", helpers)
+    made, tried, server_silent = render_letters(settings, today)
+    notices, server_silent = deliver_notices(settings, server_silent)
+    rest = deliver_letters(settings, today, server_silent, quote(tried))
+    return {
+        "created": made["created"],
+        "sent": made["sent"] + rest["sent"],
+        "failed": made["failed"] + rest["failed"],
+        "notices_sent": notices["sent"],
+        "notices_failed": notices["failed"],
+    }
 
 
-def ask_the_pool(settings: Settings) -> int:
-    """Start one `send-letters` run per worker online on the pool when more than one chunk
-    waits; return how many are on it (none in embedded mode, where there is no pool).
+def ask_the_pool(settings: Settings, worker: str | None = None) -> int:
+    """Start one `send-letters` run per worker online on the pool, but `worker` (this run's
+    own), when more than one chunk waits; return how many are on it (none in embedded
+    mode, where there is no pool).
 
     The idempotency keys name the first letter waiting, so two runs that see the same batch
     start its helpers once; a key's run that has already ended (it died, say, and left
@@ -244,7 +337,7 @@ def ask_the_pool(settings: Settings) -> int:
     try:
         with get_client(sync_client=True) as client:
             workers = client.read_workers_for_work_pool(POOL)
-        online = [worker for worker in workers if worker.status == WorkerStatus.ONLINE]
+        online = [w for w in workers if w.status == WorkerStatus.ONLINE and w.name != worker]
         helpers = [
             run_deployment(
                 SEND_LETTERS,
@@ -266,7 +359,8 @@ def send_letters(helping: bool = False) -> dict[str, int]:
     Started after every step a person takes, on a schedule, and by the sweep; `helping`:
     started by another run to take a share of a large batch.
     """
-    return send_due(load(), clock.today(), helping)
+    worker = os.environ.get("GRANTS_WORKER_NAME")  # set by `grants worker` for its runs
+    return send_due(load(), clock.today(), helping, worker)
 
 
 @task(name="follow-up", cache_policy=NO_CACHE)

@@ -12,11 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from grants.embedded import configure_prefect, run_flow
+from grants.embedded import configure_prefect, run_flow, server_mode
 from grants.intake_files import UnreadableFile, read_records
 from grants.logs import log_file
 from grants.processes import guard_process_tree
-from grants.render import format_amount
+from grants.render import format_amount, start_workers
 from grants.settings import SAMPLES, SettingError, Settings, checked
 from grants.steps import OFFICERS, reading
 from models import clock
@@ -26,6 +26,7 @@ from models.cases import assessment_record, letter_counts, letters_of
 from models.db import transaction
 from models.delivery import on_the_way, undelivered
 from models.errors import Refused
+from models.letters import waiting_to_render
 from models.reference_data import open_office
 from models.tables import DeliveryState, Letter, Person, Role, local_time
 from models.text import isolated
@@ -114,11 +115,13 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
     from flows.intake import intake
 
     try:
-        read_records(path)
+        records, _ = read_records(path)
         officer = _check_actor(settings, actor_email, Role.case_officer)
     except (UnreadableFile, Refused) as error:
         raise _fail(str(error)) from None
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
+    if letters:
+        _start_renderers(settings, len(records))
     report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
     refused = _print_report(report)
     if letters:
@@ -129,6 +132,18 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
             missing = [letter for letter in missing if not on_the_way(letter)]
         refused += say_undelivered(missing)
     return refused
+
+
+def _start_renderers(settings: Settings, letters: int | None = None) -> None:
+    """Start the render workers now, while Prefect starts (seconds), when a batch is to be
+    rendered here: `letters` about to be ordered, else those waiting in the database. In
+    server mode the pool's workers render a batch."""
+    if server_mode():
+        return
+    if letters is None:
+        with transaction(settings.db_url) as session:
+            letters = len(waiting_to_render(session, 100))  # enough to tell a batch
+    start_workers(letters, settings.render_workers)
 
 
 def say_undelivered(letters: list[Letter]) -> int:
@@ -374,7 +389,7 @@ def _local(moment: Any) -> str:
 @app.command("deliver")
 def deliver_command() -> None:
     """Render any letter still without its PDF and send every queued one (retries included)."""
-    _settings()
+    _start_renderers(_settings())
     from flows.letters import send_letters
 
     counts = run_flow(send_letters)

@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -147,6 +148,21 @@ class RenderFailed(str):
     """Why one letter could not be rendered: returned in its place, so the others go on."""
 
 
+WARM_UP = '<html lang="sv"><link rel="stylesheet" href="letter.css"><p>Mottagningsbekräftelse</p>'
+
+
+def _warm_up() -> None:
+    """What a process's first letter costs beyond the others, paid up front: WeasyPrint
+    imported, the letters' stylesheet and fonts loaded (a second or two in all). Should it
+    fail, the letters' own rendering says why, letter by letter."""
+    with suppress(Exception):
+        html_class, fonts, fetcher = _weasyprint()
+        html = html_class(
+            string=WARM_UP, base_url=(TEMPLATES / "letters").as_uri() + "/", url_fetcher=fetcher
+        )
+        html.write_pdf(font_config=fonts, pdf_variant=PDF_VARIANT)
+
+
 def _render_job(job: tuple[str, dict[str, Any]]) -> "bytes | RenderFailed":
     try:
         return render_pdf(*job)
@@ -154,25 +170,48 @@ def _render_job(job: tuple[str, dict[str, Any]]) -> "bytes | RenderFailed":
         return RenderFailed(f"{type(error).__name__}: {error}")
 
 
-@cache
+POOLS: dict[int, ProcessPoolExecutor] = {}  # by size: kept for the life of this process
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes kept for the life of this one, so each pays WeasyPrint's start once.
 
     Spawned, not forked: the parent runs Prefect's threads, which a fork would copy
     mid-flight.
     """
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    atexit.register(pool.shutdown)
-    return pool
+    if workers not in POOLS:
+        spawn = multiprocessing.get_context("spawn")
+        POOLS[workers] = ProcessPoolExecutor(workers, mp_context=spawn, initializer=_warm_up)
+        atexit.register(POOLS[workers].shutdown)
+    return POOLS[workers]
+
+
+def on_every_core(letters: int, workers: int = 0) -> bool:
+    """Whether `letters` are enough to pay for starting a worker process per core."""
+    workers = workers or os.cpu_count() or 1
+    return workers > 1 and letters >= 4 * workers
+
+
+def start_workers(letters: int, workers: int = 0) -> None:
+    """Start the render workers now, in the background, if `letters` will be rendered on
+    every core: a command that is about to start Prefect (seconds) calls this first, so
+    that the workers' own start-up is over when the first letters come."""
+    workers = workers or os.cpu_count() or 1
+    if on_every_core(letters, workers):
+        pool = _pool(workers)
+        for _ in range(workers):
+            pool.submit(os.getpid)  # a process is spawned for each job while none is idle
 
 
 def render_many(
     jobs: list[tuple[str, dict[str, Any]]], workers: int = 0
 ) -> Iterable[bytes | RenderFailed]:
-    """Render letters in order; on every core when there are enough to pay for it.
+    """Render letters in order; on every core when there are enough to pay for starting the
+    worker processes, or they are running already. Every job is handed out as soon as a
+    worker is free, so no core waits while another finishes a batch.
 
     A letter that cannot be rendered comes back as RenderFailed, saying why."""
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 4 * workers:
-        return map(_render_job, jobs)
-    return _pool(workers).map(_render_job, jobs, chunksize=4)
+    if workers in POOLS or on_every_core(len(jobs), workers):
+        return _pool(workers).map(_render_job, jobs)
+    return map(_render_job, jobs)

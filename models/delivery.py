@@ -21,7 +21,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, record
-from models.letters import letter_key
+from models.letters import WITH_CONTEXT, letter_key
 from models.notices import order_notice
 from models.tables import Case, DeliveryState, Letter, Notice, local_date, utcnow
 from models.working_days import add_working_days
@@ -57,14 +57,18 @@ def due_ids(session: Session, model: type[Deliverable], policy: RetryPolicy) -> 
 def claim(
     session: Session, model: type[Deliverable], item_id: int, policy: RetryPolicy
 ) -> Deliverable | None:
-    """Take an item for this delivery run, or None if another run has it (or sent it)."""
+    """Take an item for this delivery run, or None if another run has it (or sent it); a
+    letter comes with what its message says (models.letters.WITH_CONTEXT)."""
     now = utcnow()
     claimed = session.exec(
         update(model)
         .where(col(model.id) == item_id, _claimable(model, policy, now))
         .values(delivery_state=DeliveryState.sending, attempts=model.attempts + 1, claimed_at=now)
+        .execution_options(synchronize_session=False)  # the session holds no item yet
     ).rowcount
-    return session.get(model, item_id) if claimed else None
+    if not claimed:
+        return None
+    return session.get(model, item_id, options=WITH_CONTEXT if model is Letter else ())
 
 
 def mark_sent(session: Session, item: Deliverable, via: str) -> None:

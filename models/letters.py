@@ -8,7 +8,9 @@ to the queue, and a run that died mid-send leaves it to be sent again.
 
 Rendering is shared the same way: a run claims a chunk of ordered letters (`claimed_at`)
 before rendering them, so any number of runs, on any number of machines, render a large
-batch together; a chunk whose run died is free again after `RENDER_LEASE`.
+batch together; a chunk whose run died is free again after `RENDER_LEASE`. A run that
+claims its next chunk before the current one is done renews that claim (`renew_claim`)
+when it stores the current one, so the lease covers one chunk's rendering, not two.
 """
 
 import hashlib
@@ -16,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
@@ -139,6 +141,13 @@ def claim_to_render(session: Session, limit: int) -> list[Letter]:
     return _loaded(session, select(Letter).where(col(Letter.id).in_(ids)).order_by(col(Letter.id)))
 
 
+def renew_claim(session: Session, ids: list[int]) -> None:
+    """Start the lease of letters this run claimed and has not rendered yet anew."""
+    if ids:
+        still = col(Letter.id).in_(ids), Letter.delivery_state == DeliveryState.to_render
+        session.exec(update(Letter).where(*still).values(claimed_at=utcnow()))
+
+
 def rendering_elsewhere(session: Session) -> int:
     """Ordered letters that other runs are rendering now (claimed within the lease)."""
     return session.exec(
@@ -151,6 +160,13 @@ def rendering_elsewhere(session: Session) -> int:
 
 def _free_to_render(now: Any) -> Any:
     return or_(col(Letter.claimed_at).is_(None), col(Letter.claimed_at) < now - RENDER_LEASE)
+
+
+# One letter with the case, organisation, call and officer its templates use, in one query.
+WITH_CONTEXT = tuple(
+    joinedload(Letter.case).joinedload(relation)
+    for relation in (Case.organisation, Case.call, Case.case_officer)
+)
 
 
 def _loaded(session: Session, query: Any) -> list[Letter]:
@@ -192,24 +208,31 @@ def letter_context(
     }
 
 
-def attach_pdf(
-    session: Session, letter_id: int, pdf: bytes, rendered_by: str, actor: Actor = SYSTEM
-) -> None:
-    """Give an ordered letter its PDF, once; it is then queued for delivery. `rendered_by`:
-    the machine or worker that made it, for whoever traces a batch over several."""
-    letter = session.get(Letter, letter_id)
-    if letter is None or letter.delivery_state != DeliveryState.to_render:
-        return  # another run rendered it first
-    letter.pdf = pdf
-    letter.sha256 = hashlib.sha256(pdf).hexdigest()
-    letter.delivery_state = DeliveryState.queued
-    session.add(letter)
-    record(
-        session,
-        letter.case,
-        actor,
-        "letter_created",
-        kind=letter.kind,
-        sha256=letter.sha256,
-        rendered_by=rendered_by,
-    )
+def attach_pdfs(
+    session: Session, pdfs: dict[int, bytes], rendered_by: str, actor: Actor = SYSTEM
+) -> list[int]:
+    """Give ordered letters their PDFs (by letter id), each once; they are then queued for
+    delivery. Return the ids of those given one here, in order (another run may have
+    rendered some first). `rendered_by`: the machine or worker that made them, for
+    whoever traces a batch over several."""
+    query = select(Letter).where(col(Letter.id).in_(pdfs)).order_by(col(Letter.id))
+    attached = []
+    query = query.options(selectinload(Letter.case)).with_for_update()  # one run at a time
+    for letter in session.exec(query):
+        if letter.delivery_state != DeliveryState.to_render:
+            continue  # another run rendered it first
+        letter.pdf = pdfs[letter.id]
+        letter.sha256 = hashlib.sha256(letter.pdf).hexdigest()
+        letter.delivery_state = DeliveryState.queued
+        session.add(letter)
+        record(
+            session,
+            letter.case,
+            actor,
+            "letter_created",
+            kind=letter.kind,
+            sha256=letter.sha256,
+            rendered_by=rendered_by,
+        )
+        attached.append(letter.id)
+    return attached
