@@ -201,7 +201,7 @@ def stage_send() -> None:
         total = len(session.exec(select(Letter.id)).all())
     started, start = datetime.now(UTC), time.perf_counter()
     deadline = time.monotonic() + 30 * 60
-    run_deployment(SEND_LETTERS, timeout=0)
+    run_deployment(SEND_LETTERS, timeout=0, _sync=True)
     while True:
         with transaction(settings.db_url) as session:
             states = Counter(session.exec(select(Letter.delivery_state)))

@@ -343,6 +343,7 @@ def ask_the_pool(settings: Settings, worker: str | None = None) -> int:
                 SEND_LETTERS,
                 parameters={"helping": True},
                 timeout=0,
+                _sync=True,  # a flow may be run from async code: still start them here
                 idempotency_key=f"render-from-letter-{waiting[0]}-{number}",
             )
             for number in range(len(online))

@@ -132,6 +132,7 @@ def test_a_case_from_intake_to_signed_decision_with_the_workers(
         "intake/intake",
         parameters={"path": str(SAMPLES / "applications.json"), "actor_email": OFFICER},
         timeout=180,
+        _sync=True,  # an event loop an earlier test left in this thread must not matter
     )
     assert run.state.is_completed(), run.state
     acknowledgements = all_sent(8, timeout=60)
@@ -207,7 +208,7 @@ def test_a_worker_killed_mid_batch_leaves_the_rest_to_the_other(
         send_letters=False,
     )
 
-    run_deployment("send-letters/send-letters", timeout=0)  # as the schedule starts it
+    run_deployment("send-letters/send-letters", timeout=0, _sync=True)  # as the schedule does
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         by = rendered_by()
