@@ -23,6 +23,13 @@ def database_dump(home: Path) -> list[str]:
         return list(connection.iterdump())
 
 
+def settled_dump(office) -> list[str]:
+    """The case database once the office's background sending has done what earlier steps
+    ordered (it claims and marks letters as it goes): what a refused step must leave as is."""
+    assert office.app.state.office.follow_up.wait_idle(60)
+    return database_dump(office.app.state.office.settings.home)
+
+
 def swedish_template_words() -> set[str]:
     """Words of our own Swedish letter templates and of the configuration's Swedish texts
     that no English template or English configuration text uses: in an English letter, each

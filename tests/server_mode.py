@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,11 +85,24 @@ class PrefectServer:
         response = httpx.post(f"{self.api_url}/task_workers/filter", json={}, timeout=10)
         return len(response.json()) if response.status_code == 200 else 0
 
-    def kill_worker(self, name: str) -> None:
-        """As a machine that dies: the worker and every process it started, at once."""
+    def kill_worker(self, name: str, at: Callable[[], bool] = lambda: True) -> None:
+        """As a machine that dies: the worker and every process it started, at once, at a
+        moment `at()` approves. It is asked while they all stand still (SIGSTOP), so the
+        moment cannot pass before the kill; if it disapproves, they go on for a moment."""
         worker = self.workers.pop(name)
+        deadline = time.monotonic() + 30
+        while True:
+            os.kill(worker.pid, signal.SIGSTOP)
+            _signal_marked(name, signal.SIGSTOP)
+            _signal_marked(name, signal.SIGSTOP)  # and what they started meanwhile
+            if at():
+                break
+            assert time.monotonic() < deadline, f"{name}: no moment to kill it in 30 s"
+            _signal_marked(name, signal.SIGCONT)
+            os.kill(worker.pid, signal.SIGCONT)
+            time.sleep(0.05)
         worker.kill()
-        _kill_marked(name)
+        _signal_marked(name, signal.SIGKILL)
         worker.wait()
 
     def stop_worker(self, name: str) -> int:
@@ -97,7 +110,7 @@ class PrefectServer:
         status: 0 when it stopped by itself within 10 s."""
         worker = self.workers.pop(name)
         stop(worker)
-        _kill_marked(name)
+        _signal_marked(name, signal.SIGKILL)
         return worker.returncode
 
     def stop_workers(self) -> None:
@@ -105,14 +118,14 @@ class PrefectServer:
             self.stop_worker(name)
 
 
-def _kill_marked(worker: str) -> None:
-    """SIGKILL every process the worker started: its runs and their renderers inherit the
+def _signal_marked(worker: str, sig: signal.Signals) -> None:
+    """Signal every process the worker started: its runs and their renderers inherit the
     GRANTS_WORKER_NAME it set (its own /proc environ is the one it started with)."""
     mark = f"GRANTS_WORKER_NAME={worker}".encode()
     for proc in Path("/proc").iterdir():
         try:
             if proc.name.isdigit() and mark in (proc / "environ").read_bytes().split(b"\0"):
-                os.kill(int(proc.name), signal.SIGKILL)
+                os.kill(int(proc.name), sig)
         except OSError:
             continue  # gone meanwhile, or not ours to read
 

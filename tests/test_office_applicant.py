@@ -30,7 +30,7 @@ from models.db import transaction
 from models.rules import Rules
 from models.tables import AuditEvent, Case, Document, Recommendation, Role
 from tests.conftest import SAMPLES, Mailbox
-from tests.helpers import database_dump, pdf_pages
+from tests.helpers import database_dump, pdf_pages, settled_dump
 from tests.office import post
 from tests.test_assessment import OFFICER, attachment, grants
 from tests.test_decisions import person, to_awaiting_decision
@@ -178,7 +178,7 @@ def test_the_applicant_sends_the_supplement_through_the_letters_link(
     assert "komplettering.pdf" in body and filed[0].sha256 in body
 
     # The same link again: refused, and nothing changes.
-    before = database_dump(load().home)
+    before = settled_dump(office)
     again = post(office, path_of(link), {"message": "En sak till."}, follow_redirects=False)
     assert again.status_code == 409
     assert "redan besvarats" in again.text and "Maria Lindqvist" in again.text
@@ -196,7 +196,7 @@ def test_changed_foreign_expired_links_and_hostile_files_are_refused(
     payload_of_other = foreign.rsplit("/", 1)[1].split(".")[0]
     expired = link_for(settings, ref, "supplement", 1, date.today() - timedelta(days=15))
     pdf = small_pdf()
-    before = database_dump(settings.home)
+    before = settled_dump(office)
 
     changed = [
         f"/a/{token[:-2]}{'A' if token[-2] != 'A' else 'B'}{token[-1]}",  # the signature
@@ -247,7 +247,7 @@ def test_changed_foreign_expired_links_and_hostile_files_are_refused(
     # within its days, now says the request is closed.
     run_flow(sweep, today=the_request_deadline(ref) + timedelta(days=1))
     assert the_case(ref).state != "awaiting_supplement"
-    before = database_dump(settings.home)
+    before = settled_dump(office)
     for response in (office.get(path_of(link)), post(office, path_of(link), {"message": "Hej"})):
         assert response.status_code == 409 and "inte längre öppen" in response.text
     assert database_dump(settings.home) == before
@@ -259,7 +259,7 @@ def test_the_page_needs_no_sign_in_but_does_need_the_form_token(
     ref, link = asked
     page = office.get(path_of(link), follow_redirects=False)
     assert page.status_code == 200, "no redirect to /login"
-    before = database_dump(load().home)
+    before = settled_dump(office)
     for data in ({"message": "Hej"}, {"message": "Hej", "csrf_token": "not-the-token"}):
         refused = office.post(path_of(link), data=data, follow_redirects=False)
         assert refused.status_code == 403
@@ -288,7 +288,7 @@ def test_the_applicant_comments_on_a_communication_in_english(smtp_server: Mailb
     page = office.get(path_of(link))
     assert page.status_code == 200 and 'lang="en"' in page.text
     assert "Communication before decision no. 1" in page.text and ref in page.text
-    before = database_dump(settings.home)
+    before = settled_dump(office)
     hostile = post(
         office,
         path_of(link),
@@ -310,7 +310,7 @@ def test_the_applicant_comments_on_a_communication_in_english(smtp_server: Mailb
     assert notice["Subject"] == f"Svaret på kommuniceringen i {ref} har kommit in"
     assert f"http://127.0.0.1:8000/cases/{ref}" in notice.get_body().get_content()
 
-    before = database_dump(settings.home)
+    before = settled_dump(office)
     again = post(office, path_of(link), {"message": "And one more thing."})
     assert again.status_code == 409 and "already been answered" in again.text
     assert database_dump(settings.home) == before

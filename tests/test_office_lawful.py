@@ -30,7 +30,7 @@ from models.tables import (
 )
 from models.working_days import next_working_day
 from tests.conftest import SAMPLES
-from tests.helpers import database_dump, pdf_pages
+from tests.helpers import database_dump, pdf_pages, settled_dump
 from tests.office import post, sign_in
 from tests.test_decisions import to_awaiting_decision
 from tests.test_office_officer import (
@@ -97,7 +97,7 @@ def drafting(submission_id: str, recommendation: Recommendation, amount: int | N
 
 def unchanged_refusal(office, url: str, data: dict, message: str, files=None) -> str:
     """Post a form the domain refuses: 409, its message in an alert, nothing changed."""
-    before = database_dump(load().home)
+    before = settled_dump(office)
     refused = post(office, url, data, files=files)
     assert refused.status_code == 409, refused.text
     text = page_text(refused)

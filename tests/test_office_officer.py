@@ -38,7 +38,7 @@ from models.tables import (
 )
 from models.working_days import next_working_day
 from tests.conftest import SAMPLES
-from tests.helpers import database_dump, pdf_pages
+from tests.helpers import database_dump, pdf_pages, settled_dump
 from tests.office import form_token, post, sign_in
 from tests.test_decisions import to_awaiting_decision
 
@@ -155,7 +155,7 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     assert f"DTSTART:{starts.strftime('%Y%m%dT%H%M%SZ')}" in ics.get_content()
 
     # A file note before the meeting is refused; once it is held, it is recorded.
-    before = database_dump(load().home)
+    before = settled_dump(office)
     early = post(office, f"/cases/{ref}/meeting/note", {"meeting_note": "Vi talade om odling."})
     assert early.status_code == 409 and "once it has been held" in early.text
     assert "Vi talade om odling." in early.text  # what was typed is kept
@@ -191,7 +191,7 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     assert the_case().state == "drafting_decision"
     assert ">Materialbudgeten sänks till 10 000 kronor.</textarea>" in page.text  # kept
     assert 'id="draft-reply-assessment"' in page.text  # the reply held comments
-    before = database_dump(load().home)
+    before = settled_dump(office)
     unassessed = post(office, f"/cases/{ref}/draft", draft)
     assert unassessed.status_code == 409 and "what was made of the comments" in unassessed.text
     assert database_dump(load().home) == before
@@ -213,7 +213,7 @@ def test_a_refused_step_shows_why_keeps_what_was_typed_and_changes_nothing(
     office, registered: str
 ) -> None:
     ref = registered
-    before = database_dump(load().home)
+    before = settled_dump(office)
     typed = ALL_MET | {"benefit_to_society": "not_met", "note_innovative": "Nytt i länet."}
     refused = post(office, f"/cases/{ref}/checklist", typed)
     assert refused.status_code == 409
@@ -247,7 +247,7 @@ def test_a_conflicted_reviewer_cannot_be_brought_back(office, registered: str) -
         )
     page = office.get(f"/cases/{ref}")
     assert 'id="reviewer-email"' not in page.text  # nobody left to add
-    before = database_dump(settings.home)
+    before = settled_dump(office)
     refused = post(office, f"/cases/{ref}/reviewer", {"reviewer": COOMPANION})
     assert refused.status_code == 409 and "cannot be brought back" in refused.text
     maker = post(office, f"/cases/{ref}/reviewer", {"reviewer": DECISION_MAKER})
@@ -279,7 +279,7 @@ def test_only_a_case_officer_takes_an_officer_step(office, who: str) -> None:
     ref = the_case().case_reference
     grants("checklist", ref, "--as", OFFICER, *CLI_ALL_MET)
     sign_in(office, who)
-    before = database_dump(load().home)
+    before = settled_dump(office)
     for step in OFFICER_STEPS:
         response = post(office, f"/cases/{ref}/{step}", ALL_MET | {"reviewer": ACTIVA})
         assert response.status_code == 403, (step, response.status_code)
@@ -300,7 +300,7 @@ def test_without_sign_in_or_form_token_nothing_is_taken(office) -> None:
     grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     ref = the_case().case_reference
     token = form_token(office)
-    before = database_dump(load().home)
+    before = settled_dump(office)
     for step in OFFICER_STEPS:
         response = office.post(
             f"/cases/{ref}/{step}", data={"csrf_token": token} | ALL_MET, follow_redirects=False
@@ -311,7 +311,7 @@ def test_without_sign_in_or_form_token_nothing_is_taken(office) -> None:
         assert response.headers["location"] == f"/login?next={page}"
     assert database_dump(load().home) == before
     sign_in(office, OFFICER)
-    before = database_dump(load().home)
+    before = settled_dump(office)
     for data in ({}, {"csrf_token": "not-the-token"}):
         for url in [f"/cases/{ref}/{step}" for step in OFFICER_STEPS] + ["/talks", "/intake"]:
             response = office.post(url, data=data | ALL_MET)
@@ -348,7 +348,7 @@ def test_intake_upload_shows_the_refusals_and_registers_the_valid_record(office)
     with transaction(load().db_url) as session:
         assert len(session.exec(select(Case)).all()) == 1
 
-    before = database_dump(load().home)
+    before = settled_dump(office)
     for name, content, message in (
         ("trasig.json", b"{inte json", "trasig.json: not valid JSON"),
         ("ansokningar.xlsx", b"PK\x03\x04", "ansokningar.xlsx: expected a .json or .csv file"),
@@ -425,7 +425,7 @@ def test_community_talks_and_a_funded_projects_reporting(office) -> None:
         maker = session.exec(select(Person).where(Person.email == DECISION_MAKER)).one()
         sign(session, case, maker, Rules.from_config(settings.file))
     sign_in(office, OFFICER)
-    before = database_dump(settings.home)
+    before = settled_dump(office)
     past = post(office, "/talks", {"talk_date": "2020-05-01", "talk_theme": "T", "talk_venue": "V"})
     assert past.status_code == 409 and "registered before it is held" in past.text
     assert 'value="2020-05-01"' in past.text
