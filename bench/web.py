@@ -77,7 +77,7 @@ from models.tables import Case, Person, Role  # noqa: E402
 
 with warnings.catch_warnings():  # Starlette's test client, imported beside the helpers,
     warnings.simplefilter("ignore")  # would like httpx2; nothing here uses it
-    from tests.office import TOKEN, sign_in_links
+    from tests.office import TOKEN, sign_in_links, sign_in_mails
 
 GOAL_MS = 100.0
 MARKER = "web-call.json"  # in the workdir: what was generated there, for reuse
@@ -385,7 +385,7 @@ async def sign_in(user: User, outbox: Path, lifetime: float) -> None:
     client, who = user.client, user.who
     await _within_rate_limit(who, lifetime)
     page = await client.get("/login")
-    known = set(sign_in_links(outbox, who.email))
+    known = sign_in_mails(outbox)
     answer = await client.post(
         "/login", data={"csrf_token": TOKEN.search(page.text).group(1), "email": who.email}
     )
@@ -411,10 +411,10 @@ async def _within_rate_limit(who: Who, lifetime: float) -> None:
 
 
 async def _new_link(outbox: Path, email: str, known: set[str]) -> str:
-    """The token of the link e-mailed after `known`, once it is in the outbox."""
+    """The token of the link e-mailed since the outbox held the e-mails `known`."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        new = [link for link in sign_in_links(outbox, email) if link not in known]
+        new = sign_in_links(outbox, email, skip=known)
         if new:
             return new[-1].split("token=", 1)[1].split("&", 1)[0]
         await asyncio.sleep(0.05)

@@ -2,6 +2,7 @@
 link the e-mail brings, post forms with their token, read what the pages say."""
 
 import re
+from collections.abc import Collection
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -26,10 +27,18 @@ def post(client: TestClient, url: str, data: dict | None = None, files=None, **k
     )
 
 
-def sign_in_links(outbox: Path, email: str) -> list[str]:
-    """The sign-in links e-mailed to `email` in the outbox, oldest first."""
+def sign_in_mails(outbox: Path) -> set[str]:
+    """The names of the sign-in e-mails in the outbox."""
+    return {path.name for path in outbox.glob("sign-in-*.eml")}
+
+
+def sign_in_links(outbox: Path, email: str, skip: Collection[str] = ()) -> list[str]:
+    """The sign-in links e-mailed to `email` in the outbox, oldest first; `skip`: names of
+    e-mails not to read again (bench/web.py signs in many times into one outbox)."""
     links = []
     for path in sorted(outbox.glob("sign-in-*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        if path.name in skip:
+            continue
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         if message["To"] == email:
             links += LINK.findall(message.get_body().get_content())
