@@ -518,6 +518,7 @@ def beyond(
 
     extra = sum(cpu.values()) - raw["cpu_s"]
     cores = raw["workers"]
+    bound = raw["cpu_s"] / sum(cpu.values())
     return [
         f"CPU per letter in the flows: render workers {ms(cpu['render worker'])} with their "
         f"start-up (WeasyPrint alone {ms(raw['cpu_s'])}, warm); main process {ms(main)}: "
@@ -527,7 +528,9 @@ def beyond(
         f"{ms(cpu['Prefect server'])}",
         f"beyond WeasyPrint alone: {seconds - raw['seconds']:.1f} s, of which the CPU the flows "
         f"take beyond it, {extra:.1f} CPU-s, is {extra / cores:.1f} s on {cores} cores; the rest "
-        "is cores left idle (waiting for the render workers to start, the last chunk)",
+        "is cores left idle (the last letters) or taken by other work; where CPU is all that "
+        f"counts (an otherwise idle machine), WeasyPrint's CPU over the flows' would make "
+        f"{100 * bound:.0f}%",
     ]
 
 
