@@ -4,8 +4,8 @@ Both steps work from the database, not from what the calling flow remembers, so 
 rerun after a crash picks up exactly what is left: cases still without the letter,
 letters still queued.
 
-Rendering goes in chunks that any run claims (models.letters.claim_to_render), and each
-chunk is delivered as soon as it is stored, while the render workers are on the next. In
+Rendering goes in chunks that any run claims (models.letters.claim_to_render), and letters
+are delivered as soon as they are stored, while the render workers go on. In
 server mode a batch larger than one chunk is handed to the work pool: one `send-letters`
 run per worker online (but the worker of a run that hands it out: that run takes its own
 share), so every machine renders its share; a chunk whose run died is taken over by the
@@ -320,7 +320,7 @@ def _deliver_one(
         logger.warning("%s %s not delivered: %s", model.__name__, item_id, failure)
         return TIMED_OUT if failure.timed_out else FAILED
     with transaction(settings.db_url) as session:
-        mark_sent(session, item, via)  # as claimed: no other run touches it meanwhile
+        mark_sent(session, item, via)  # as claimed: the run's own until its claim is stale
     return SENT
 
 
