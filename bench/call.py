@@ -57,6 +57,7 @@ from grants import render
 from grants.settings import load
 from models.access import case_for
 from models.checklist import Finding, complete_checklist
+from models.communication import communicate
 from models.db import transaction
 from models.decisions import prepare_draft, sign, submit_for_decision
 from models.letters import letter_context, waiting_to_render
@@ -200,7 +201,7 @@ def stage_send() -> None:
         total = len(session.exec(select(Letter.id)).all())
     started, start = datetime.now(UTC), time.perf_counter()
     deadline = time.monotonic() + 30 * 60
-    run_deployment(SEND_LETTERS, timeout=0)
+    run_deployment(SEND_LETTERS, timeout=0, _sync=True)
     while True:
         with transaction(settings.db_url) as session:
             states = Counter(session.exec(select(Letter.delivery_state)))
@@ -238,21 +239,34 @@ def review_choice(
 
 
 def assess_case(
-    session: Session, reference: str, rules: Rules, today: date, rng: random.Random
+    session: Session,
+    reference: str,
+    rules: Rules,
+    today: date,
+    rng: random.Random,
+    until: CaseState = CaseState.decided,
 ) -> None:
-    """One case from the checklist to the signature, each step by its person, through
-    case_for with the row locked as the command line takes it."""
+    """One case from the checklist towards the signature, each step by its person, through
+    case_for with the row locked as the command line takes it. It stops where the case
+    reaches `until` (bench/web.py leaves cases at every stage of the path): in review with
+    none, one or both reviewers' declarations in, drafting with a draft, in communication
+    with the draft sent to the applicant."""
     people = {p.email: p for p in session.exec(select(Person))}
     officer, activa, coompanion, maker = (people[email] for email in PEOPLE)
     case = case_for(session, reference, officer, lock=True)
     met = {c: Finding(Answer.met) for c in Criterion}
-    if rng.random() < 0.1:
+    if rng.random() < 0.1 or until is CaseState.awaiting_supplement:
         unclear = Finding(Answer.unclear, "Beskriv förebilderna.")
         complete_checklist(
             session, case, officer, met | {Criterion.new_locally: unclear}, rules, today
         )
+        if until is CaseState.awaiting_supplement:
+            return
         register_supplement(session, case, officer, "svar.txt", "Förebilder: …".encode())
     complete_checklist(session, case, officer, met, rules, today)
+    declared = rng.randrange(3) if until is CaseState.in_review else 3  # steps taken in review
+    if declared == 0:
+        return
     partner = any(p["name"] == COOMPANION_ORG for p in case.partners)
     ground = ConflictGround.own_organisation if partner else ConflictGround.none
     note = f"{COOMPANION_ORG} är partner i projektet." if partner else ""
@@ -261,10 +275,12 @@ def assess_case(
     )
     recommendation, amount, other = review_choice(rng, case.requested_amount)
     reasons = {c: f"{c.value}: bedömt." for c in Criterion}
-    for reviewer in (activa, officer):
+    for reviewer in (activa, officer)[: declared - 1]:
         case = case_for(session, reference, reviewer)
         declare_conflict(session, case, reviewer, ConflictGround.none, "", rules)
         submit_review(session, case, reviewer, recommendation, amount, reasons, other, "", rules)
+    if until in (CaseState.in_review, CaseState.applicant_meeting):
+        return
     if rng.random() < 0.1:
         # One meeting a slot: the officer is never in two at once (a slot is 2 hours).
         now = datetime.now(STOCKHOLM)
@@ -281,8 +297,15 @@ def assess_case(
     adverse = recommendation is not Recommendation.granted
     decisive = "Budgeten är för hög." if adverse else ""
     prepare_draft(session, case, officer, rules, reasons=wording, decisive=decisive)
+    if until is CaseState.drafting_decision:
+        return
+    if until is CaseState.communication:
+        communicate(session, case, officer, rules, today)
+        return
     unnecessary = "Sökanden har själv föreslagit beslutet vid mötet." if adverse else ""
     submit_for_decision(session, case, officer, rules, unnecessary)
+    if until is CaseState.awaiting_decision:
+        return
     sign(session, case_for(session, reference, maker, lock=True), maker, rules)
 
 

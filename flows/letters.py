@@ -29,6 +29,7 @@ from prefect.utilities.annotations import quote
 from grants import mail, render
 from grants.applicant_links import letter_link
 from grants.calendar_invite import CONTENT_TYPE, calendar_invite
+from grants.embedded import server_mode
 from grants.settings import Settings, load
 from grants.web.office import base_url
 from models import clock
@@ -352,12 +353,13 @@ def send_due(
 
 def ask_the_pool(settings: Settings, worker: str | None = None) -> int:
     """Start one `send-letters` run per worker online on the pool, but `worker` (this run's
-    own), when more than one chunk waits; return how many were started (none in embedded
+    own), when more than one chunk waits; return how many are on it (none in embedded
     mode, where there is no pool).
 
     The idempotency keys name the first letter waiting, so two runs that see the same batch
-    start its helpers once."""
-    if not os.environ.get("PREFECT_API_URL"):
+    start its helpers once; a key's run that has already ended (it died, say, and left
+    letters) helps no more, and this run renders what is left itself."""
+    if not server_mode():
         return 0
     with transaction(settings.db_url) as session:
         waiting = waiting_to_render(session, chunk_size(settings) + 1)
@@ -372,16 +374,19 @@ def ask_the_pool(settings: Settings, worker: str | None = None) -> int:
         with get_client(sync_client=True) as client:
             workers = client.read_workers_for_work_pool(POOL)
         online = [w for w in workers if w.status == WorkerStatus.ONLINE and w.name != worker]
-        for number in range(len(online)):
+        helpers = [
             run_deployment(
                 SEND_LETTERS,
                 parameters={"helping": True},
                 timeout=0,
+                _sync=True,  # a flow may be run from async code: still start them here
                 idempotency_key=f"render-from-letter-{waiting[0]}-{number}",
             )
+            for number in range(len(online))
+        ]
     except ObjectNotFound:  # no pool or no deployment: this run renders it all
         return 0
-    return len(online)
+    return sum(1 for run in helpers if run.state is None or not run.state.is_final())
 
 
 @flow(name="send-letters")

@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from grants.settings import Settings
 from grants.web.office import applicant_link_days, base_url, secret_key
+from models import clock
 from models.applicant import ASKED, COMMUNICATION, SUPPLEMENT
 from models.letters import COMMUNICATION as COMMUNICATION_LETTER
 from models.letters import SUPPLEMENT_REQUEST
@@ -78,7 +79,7 @@ def read(settings: Settings, token: str, today: date | None = None) -> LinkClaim
         raise LinkInvalid("not a link of this office") from error
     if claims.kind not in ASKED:
         raise LinkInvalid("not a link of this office")
-    if (today or date.today()) > claims.expires:
+    if (today or clock.today()) > claims.expires:
         raise LinkExpired(claims)
     return claims
 

@@ -24,7 +24,7 @@ from models.access import case_for, visible_cases
 from models.audit import history
 from models.cases import assessment_record, letter_counts, letters_of
 from models.db import transaction
-from models.delivery import undelivered
+from models.delivery import on_the_way, undelivered
 from models.errors import Refused
 from models.letters import waiting_to_render
 from models.reference_data import open_office
@@ -127,7 +127,10 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
     if letters:
         registered = [r["case_reference"] for r in report["results"] if r["status"] == "registered"]
         with transaction(settings.db_url) as session:
-            refused += say_undelivered(undelivered(session, case_references=registered))
+            missing = undelivered(session, case_references=registered)
+        if report["letters"].get("workers"):  # the pool makes and sends them from now on
+            missing = [letter for letter in missing if not on_the_way(letter)]
+        refused += say_undelivered(missing)
     return refused
 
 

@@ -4,7 +4,7 @@ Each checks who acts, takes the step in the domain in one transaction (all of it
 of it), then starts the flow that sends what the step ordered.
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +19,7 @@ from grants.steps import (
     OFFICERS,
     REVIEWERS,
     CaseStep,
+    HandedOver,
     Step,
     not_delivered,
     on_case,
@@ -87,8 +88,14 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> No
     wait = 0.0
     if taken.to_send:
         sent = send_follow_up(settings)
-        if isinstance(sent, str):
-            out.print(f"Letters: handed to {sent} to make and send.", highlight=False)
+        if isinstance(sent, HandedOver) and sent.to is None:
+            out.print(
+                f"Letters: the scheduled send-letters will make and send them ({sent.why}).",
+                highlight=False,
+                soft_wrap=True,
+            )
+        elif isinstance(sent, HandedOver):
+            out.print(f"Letters: handed to {sent.to} to make and send.", highlight=False)
             wait = HANDED_OVER_WAIT
         else:
             out.print(
@@ -163,7 +170,7 @@ def checklist_command(
             officer,
             findings,
             Rules.from_config(settings.file),
-            date.today(),
+            clock.today(),
             missing or [],
             if_no_reply,
             dismiss_because,
@@ -208,7 +215,7 @@ def request_supplement_command(
             officer,
             [{"criterion": None, "text": m} for m in missing],
             Rules.from_config(settings.file),
-            date.today(),
+            clock.today(),
             if_no_reply,
             dismiss_because,
         )
@@ -254,7 +261,7 @@ TASK_COMMANDS = {
 def tasks_command(actor: AsOption = None) -> None:
     """Your open tasks, overdue first, with due dates."""
     settings = _settings()
-    today = date.today()
+    today = clock.today()
     try:
         with reading(settings, actor) as (session, person):
             tasks = open_tasks(session, person, today)
@@ -354,7 +361,7 @@ def assign_reviewer_command(
         person = acting_person(session, reviewer, *REVIEWERS)
         case_for(session, case_reference, person)  # a conflicted person cannot be brought back
         task = assign_reviewer(
-            session, case, officer, person, Rules.from_config(settings.file), date.today()
+            session, case, officer, person, Rules.from_config(settings.file), clock.today()
         )
         return f"{case.case_reference}: {person.name} reviews, due {task.due.isoformat()}."
 

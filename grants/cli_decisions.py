@@ -237,7 +237,7 @@ def communicate_command(case_reference: CaseArg, actor: AsOption = None) -> None
     """FL 25 §: send the applicant the material the draft rests on, with a reply deadline."""
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        sent = communicate(session, case, officer, Rules.from_config(settings.file), date.today())
+        sent = communicate(session, case, officer, Rules.from_config(settings.file), clock.today())
         return f"{case.case_reference}: material sent; reply by {sent.deadline.isoformat()}."
 
     act_on_case(case_reference, actor, OFFICERS, step)

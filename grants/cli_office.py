@@ -8,7 +8,7 @@ import typer
 from grants.cli import _fail, _settings, app, out
 from grants.embedded import keep_warm
 from grants.settings import Settings
-from grants.web.office import Office
+from grants.web.office import Office, freeze_after_start
 from models.db import transaction
 from models.reference_data import sync
 from models.sign_in import request_link
@@ -35,14 +35,17 @@ def serve_command(
         for email, link in _links(settings, office).items():
             out.print(f"  {email}: {link}", highlight=False)
     out.print(f"The office: {office.base_url}/ (listening on {host}:{port})", highlight=False)
-    # Warm the flows, take other commands' pokes, and send anything left queued: in the
-    # background, so the pages answer while Prefect's temporary server starts.
-    threading.Thread(
-        target=lambda: (keep_warm(settings, office.follow_up.poke), office.follow_up.poke()),
-        name="keep-warm",
-        daemon=True,
-    ).start()
+    threading.Thread(target=_warm_up, args=(settings, office), name="warm-up", daemon=True).start()
     uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def _warm_up(settings: Settings, office: Office) -> None:
+    """In the background, so the pages answer while Prefect's temporary server starts: warm
+    the flows, take other commands' pokes, send anything left queued, and then put what
+    start-up made out of the garbage collector's way."""
+    keep_warm(settings, office.follow_up.poke)
+    office.follow_up.poke()
+    freeze_after_start(office.follow_up)
 
 
 @app.command("sign-in-link")

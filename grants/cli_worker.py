@@ -12,7 +12,6 @@ Two Prefect workers in one process, so a region runs one service per machine:
 import asyncio
 import os
 import socket
-import sys
 from typing import Annotated
 
 import typer
@@ -46,11 +45,17 @@ async def _work(name: str, limit: int) -> None:
 
     from flows.letters import POOL, follow_up
 
+    loop, work = asyncio.get_running_loop(), asyncio.current_task()
+
     class FollowUps(TaskWorker):
         def handle_sigterm(self, signum: int, frame: object) -> None:
-            """Stop at once (systemd's stop): Prefect's own handler waits on the event loop
-            it interrupts, and hangs. A follow-up cut short is found by the schedule."""
-            sys.exit(0)
+            """Stop (systemd's stop): both workers are cancelled and leave cleanly. Prefect's
+            own handler waits on the event loop it interrupts, and hangs; a follow-up cut
+            short is found by the scheduled send-letters."""
+            loop.call_soon_threadsafe(work.cancel)
 
-    async with ProcessWorker(work_pool_name=POOL, name=name, limit=limit) as worker:
+    worker = ProcessWorker(work_pool_name=POOL, name=name, limit=limit)
+    try:
         await asyncio.gather(worker.start(), FollowUps(follow_up, limit=2).astart())
+    except asyncio.CancelledError:
+        out.print(f"Worker {name} stopped", highlight=False)

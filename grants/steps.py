@@ -6,6 +6,7 @@ the follow-up started. The domain refuses what the law or the state machine does
 ordered are sent only after its transaction committed. Neither edge holds rules of its own.
 """
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from models.access import case_for
 from models.cases import find_case
 from models.db import transaction
 from models.delivery import on_the_way, pending, undelivered
-from models.reference_data import open_office
+from models.reference_data import acting_person, open_office, sync
 from models.tables import Case, Letter, Person, Role
 
 T = TypeVar("T")
@@ -104,25 +105,52 @@ def reading(
     settings: Settings, actor_email: str | None, roles: tuple[Role, ...] = PEOPLE
 ) -> Iterator[tuple[Session, Person]]:
     """A read by a named person: who reads is checked as for a step, and nothing is written
-    but the configuration's call and people."""
+    but the configuration's call and people, once per process and configuration."""
+    configured(settings)
     with transaction(settings.db_url) as session:
-        yield session, open_office(session, settings.file, actor_email, *roles)[1]
+        yield session, acting_person(session, actor_email, *roles)
 
 
-def send_follow_up(settings: Settings, hand_over: bool = True) -> dict[str, int] | str:
+_configured: set[tuple[str, str]] = set()
+
+
+def configured(settings: Settings) -> None:
+    """The call and people in the database as the configuration has them, in a transaction
+    of its own (a read that fails must not undo it). The office reads many times a second
+    with one configuration: once per database and configuration content is enough."""
+    key = (settings.db_url, json.dumps(settings.file, sort_keys=True, default=str))
+    if key not in _configured:
+        with transaction(settings.db_url) as session:
+            sync(session, settings.file)
+        _configured.add(key)
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """The letters a step ordered are made and sent elsewhere: by `to`, or (None) by the
+    scheduled send-letters, as nobody could take them now, for the reason `why`."""
+
+    to: str | None
+    why: str = ""
+
+
+def send_follow_up(settings: Settings, hand_over: bool = True) -> dict[str, int] | HandedOver:
     """Have what the committed steps ordered rendered and delivered, as soon as can be:
     by a task worker in server mode, by a `grants serve` on this home (its flows are warm;
     not with `hand_over` False, as the office itself asks), else by the send-letters flow
-    here. Returns what the flow did, or who has the work."""
+    here. Returns what the flow did here, or who has the work."""
     from grants.embedded import poke_office, run_flow, server_mode
 
     if server_mode():
         from flows.letters import follow_up
 
-        follow_up.delay()
-        return "the workers"
+        try:
+            follow_up.delay()
+        except Exception as error:  # the step stands; what it ordered waits in the database
+            return HandedOver(None, f"the Prefect server did not take it: {error}")
+        return HandedOver("the workers")
     if hand_over and poke_office(settings):
-        return "the office"
+        return HandedOver("the office")
     from flows.letters import send_letters
 
     return run_flow(send_letters)

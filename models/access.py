@@ -16,14 +16,6 @@ class ConflictOfInterest(NotAllowed):
     """The person declared a conflict of interest in the case: for them it does not exist."""
 
 
-def declared_conflict(session: Session, case: Case, person: Person) -> ConflictGround | None:
-    """The conflict `person` declared on `case`, if any."""
-    task = review_task(session, case, person)
-    if task is None or task.conflict in (None, ConflictGround.none):
-        return None
-    return task.conflict
-
-
 def conflicted_case_ids(session: Session, person: Person) -> set[int]:
     """The cases `person` has declared a conflict in: to be hidden from them in any list."""
     query = select(ReviewTask.case_id).where(
@@ -35,23 +27,31 @@ def conflicted_case_ids(session: Session, person: Person) -> set[int]:
 def case_for(session: Session, case_reference: str, person: Person, lock: bool = False) -> Case:
     """The case, if `person` may see it. `lock` holds its row until the transaction ends,
     so that two people acting on one case at once are taken one after the other."""
-    case = find_case(session, case_reference, lock=lock)
-    ground = declared_conflict(session, case, person)
-    if ground is not None:
-        raise ConflictOfInterest(
-            f"{person.name} <{person.email}> has declared a conflict of interest in case "
-            f"{case.case_reference} ({ground}) and may neither see nor act on it"
-        )
-    return case
+    return case_and_task(session, case_reference, person, lock)[0]
 
 
 def case_to_read(session: Session, case_reference: str, person: Person) -> Case:
     """The case, if `person` may read it: an advisor only a case they review (need to
     know), and nobody a case in which they declared a conflict of interest."""
-    case = case_for(session, case_reference, person)
-    if person.role is Role.advisor and review_task(session, case, person) is None:
+    case, task = case_and_task(session, case_reference, person)
+    if person.role is Role.advisor and task is None:
         raise CaseNotFound(f"no case with case reference {case_reference!r}")
     return case
+
+
+def case_and_task(
+    session: Session, case_reference: str, person: Person, lock: bool = False
+) -> tuple[Case, ReviewTask | None]:
+    """`case_for`, with the person's review task in the case (if any): the one that says
+    whether they declared a conflict, read once."""
+    case = find_case(session, case_reference, lock=lock)
+    task = review_task(session, case, person)
+    if task is not None and task.conflict not in (None, ConflictGround.none):
+        raise ConflictOfInterest(
+            f"{person.name} <{person.email}> has declared a conflict of interest in case "
+            f"{case.case_reference} ({task.conflict}) and may neither see nor act on it"
+        )
+    return case, task
 
 
 def review_task(session: Session, case: Case, person: Person) -> ReviewTask | None:

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Row, func, or_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from models.errors import Refused
@@ -11,6 +12,7 @@ from models.tables import (
     Case,
     ChecklistAnswer,
     DeliveryState,
+    Document,
     FileNote,
     Letter,
     Meeting,
@@ -22,6 +24,17 @@ from models.tables import (
 
 class CaseNotFound(Refused, LookupError):
     pass
+
+
+# What a list of cases shows of each (search_cases).
+LISTED = (
+    Case.id,
+    Case.case_reference,
+    Case.state,
+    Case.date_received,
+    Case.project_title,
+    Case.requested_amount,
+)
 
 
 def find_case(session: Session, case_reference: str, lock: bool = False) -> Case:
@@ -42,10 +55,17 @@ def list_cases(session: Session, state: CaseState | None = None) -> list[Case]:
 
 def search_cases(
     session: Session, state: CaseState | None, text: str, hidden: set[int]
-) -> list[Case]:
+) -> list[Row[Any]]:
     """Cases in `state` (any if None) whose reference, organisation or project title
-    contains `text`, without those in `hidden` (a reader's conflicts of interest)."""
-    query = select(Case).join(Organisation).order_by(col(Case.id))
+    contains `text`, without those in `hidden` (a reader's conflicts of interest).
+
+    For lists of cases: a row of what a list shows of each (LISTED, and `organisation_name`),
+    not whole cases with their texts: a call has a thousand cases."""
+    query = (
+        select(*LISTED, col(Organisation.name).label("organisation_name"))
+        .join(Organisation)
+        .order_by(col(Case.id))
+    )
     if state is not None:
         query = query.where(Case.state == state)
     if text.strip():
@@ -90,5 +110,17 @@ def assessment_record(session: Session, case: Case) -> dict[str, list[Any]]:
     }
 
 
-def letters_of(session: Session, case: Case) -> list[Letter]:
-    return list(session.exec(select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)))
+def letters_of(session: Session, case: Case, pdfs: bool = True) -> list[Letter]:
+    """The case's letters, oldest first; without `pdfs` they come without their PDFs (a
+    page lists them: a letter has its PDF when it has its SHA-256)."""
+    query = select(Letter).where(Letter.case_id == case.id).order_by(col(Letter.id))
+    if not pdfs:
+        query = query.options(defer(Letter.pdf, raiseload=True))
+    return list(session.exec(query))
+
+
+def documents_of(session: Session, case: Case) -> list[Document]:
+    """The documents that came in to the case, oldest first, without their content (a page
+    lists them; the file is read when it is asked for)."""
+    query = select(Document).where(Document.case_id == case.id).order_by(col(Document.id))
+    return list(session.exec(query.options(defer(Document.content, raiseload=True))))

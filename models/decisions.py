@@ -11,7 +11,7 @@ from datetime import date
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
 from sqlmodel import Session, col, select
 
 from models.access import require_role
@@ -75,6 +75,17 @@ def remaining_budget(session: Session, call: Call) -> int:
 def latest(session: Session, case: Case) -> Decision | None:
     query = select(Decision).where(Decision.case_id == case.id)
     return session.exec(query.order_by(col(Decision.version).desc())).first()
+
+
+def latest_of(session: Session, case_ids: list[int]) -> dict[int, Row[Any]]:
+    """What a list shows of each case's `latest` version (outcome, amount), by case id:
+    one query for all the cases, not one a case."""
+    if not case_ids:
+        return {}
+    query = select(Decision.case_id, Decision.outcome, Decision.amount).where(
+        col(Decision.case_id).in_(case_ids)
+    )
+    return {row.case_id: row for row in session.exec(query.order_by(col(Decision.version)))}
 
 
 def prepare_draft(

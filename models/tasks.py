@@ -8,14 +8,24 @@ A task says *what* is due (a step kind and its case); each edge says *how* in it
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from models.access import conflicted_case_ids
 from models.delays import UNDECIDED, is_old
 from models.states import CaseState
-from models.supplements import open_request
-from models.tables import Case, Communication, Person, ReviewTask, Role, TaskStatus, local_date
+from models.tables import (
+    Case,
+    Communication,
+    Person,
+    ReviewTask,
+    Role,
+    SupplementRequest,
+    TaskStatus,
+    local_date,
+)
 
 
 class TaskKind(StrEnum):
@@ -51,26 +61,50 @@ class Task:
         return self.due is not None and self.due < today
 
 
+# What a task shows of its case: the columns alone, not whole cases with their texts (an
+# officer's list holds hundreds of tasks).
+LISTED = (
+    Case.id,
+    Case.case_reference,
+    Case.project_title,
+    Case.registered_at,
+    Case.state,
+    Case.date_received,
+)
+
+
 def open_tasks(session: Session, person: Person, today: date) -> list[Task]:
     """The person's tasks; a case in which they declared a conflict of interest is not one."""
     tasks = _review_tasks(session, person)
     if person.role is Role.case_officer:
         tasks += _officer_tasks(session, person, today)
     if person.role is Role.decision_maker:
-        waiting = select(Case).where(Case.state == CaseState.awaiting_decision)
+        waiting = select(*LISTED).where(Case.state == CaseState.awaiting_decision)
         tasks += [_task(case, TaskKind.decide, None) for case in session.exec(waiting)]
-    hidden = {c.case_reference for c in _cases(session, conflicted_case_ids(session, person))}
+    return _in_order(session, person, tasks, today)
+
+
+def open_review_tasks(session: Session, person: Person, today: date) -> list[Task]:
+    """The person's review tasks alone (declarations and reviews), as `open_tasks` has them."""
+    return _in_order(session, person, _review_tasks(session, person), today)
+
+
+def _in_order(session: Session, person: Person, tasks: list[Task], today: date) -> list[Task]:
+    """Without the cases `person` declared a conflict in; overdue first, then by due date."""
+    ids = conflicted_case_ids(session, person)
+    hidden = (
+        set(session.exec(select(Case.case_reference).where(col(Case.id).in_(ids))))
+        if ids
+        else set()
+    )
     return sorted(
         (t for t in tasks if t.case_reference not in hidden),
         key=lambda t: (not t.overdue(today), t.due or date.max, t.since, t.case_reference),
     )
 
 
-def _cases(session: Session, ids: set[int]) -> list[Case]:
-    return list(session.exec(select(Case).where(col(Case.id).in_(ids)))) if ids else []
-
-
-def _task(case: Case, kind: TaskKind, due: date | None, since: date | None = None) -> Task:
+def _task(case: Row[Any], kind: TaskKind, due: date | None, since: date | None = None) -> Task:
+    """A task on the case of a row of LISTED."""
     return Task(
         case.case_reference,
         case.project_title,
@@ -82,8 +116,8 @@ def _task(case: Case, kind: TaskKind, due: date | None, since: date | None = Non
 
 def _review_tasks(session: Session, person: Person) -> list[Task]:
     query = (
-        select(ReviewTask)
-        .join(Case)
+        select(*LISTED, ReviewTask.conflict, ReviewTask.due, ReviewTask.created_at)
+        .join(ReviewTask)
         .where(
             ReviewTask.reviewer_id == person.id,
             ReviewTask.status == TaskStatus.open,
@@ -92,24 +126,24 @@ def _review_tasks(session: Session, person: Person) -> list[Task]:
     )
     return [
         _task(
-            t.case,
-            TaskKind.declare if t.conflict is None else TaskKind.review,
-            t.due,
-            local_date(t.created_at),
+            row,
+            TaskKind.declare if row.conflict is None else TaskKind.review,
+            row.due,
+            local_date(row.created_at),
         )
-        for t in session.exec(query)
+        for row in session.exec(query)
     ]
 
 
 def _officer_tasks(session: Session, person: Person, today: date) -> list[Task]:
     """The next step of each of the officer's cases, and the cases undecided six months."""
-    query = select(Case).where(
+    query = select(*LISTED).where(
         Case.case_officer_id == person.id, col(Case.state).in_(list(OFFICER_STEPS))
     )
-    tasks = [
-        _task(case, OFFICER_STEPS[case.state], _due(session, case)) for case in session.exec(query)
-    ]
-    undecided = select(Case).where(
+    cases = list(session.exec(query))
+    due = _deadlines(session, [case.id for case in cases])
+    tasks = [_task(case, OFFICER_STEPS[case.state], due.get(case.id)) for case in cases]
+    undecided = select(*LISTED).where(
         Case.case_officer_id == person.id, col(Case.state).in_(UNDECIDED)
     )
     return tasks + [
@@ -119,17 +153,32 @@ def _officer_tasks(session: Session, person: Person, today: date) -> list[Task]:
     ]
 
 
-def _due(session: Session, case: Case) -> date | None:
-    """The deadline the case waits on, where it waits on one."""
-    if case.state is CaseState.awaiting_supplement:
-        request = open_request(session, case)
-        return request.deadline if request else None
-    if case.state is CaseState.communication:
-        waiting = select(Communication).where(
-            Communication.case_id == case.id,
+def _deadlines(session: Session, case_ids: list[int]) -> dict[int, date]:
+    """Per case, the deadline it waits on, where it waits on one: the open request for
+    supplement (the latest) of a case awaiting one, the open communication of a case in
+    communication. Two queries for all the cases, not two a case."""
+    if not case_ids:
+        return {}
+    requests = session.exec(
+        select(SupplementRequest.case_id, SupplementRequest.deadline)
+        .join(Case)
+        .where(
+            col(SupplementRequest.case_id).in_(case_ids),
+            Case.state == CaseState.awaiting_supplement,
+            col(SupplementRequest.received_at).is_(None),
+            col(SupplementRequest.expired_at).is_(None),
+        )
+        .order_by(col(SupplementRequest.number))
+    )
+    communications = session.exec(
+        select(Communication.case_id, Communication.deadline)
+        .join(Case)
+        .where(
+            col(Communication.case_id).in_(case_ids),
+            Case.state == CaseState.communication,
             col(Communication.replied_at).is_(None),
             col(Communication.expired_at).is_(None),
         )
-        communication = session.exec(waiting).first()
-        return communication.deadline if communication else None
-    return None
+        .order_by(col(Communication.id).desc())
+    )
+    return dict(requests.all()) | dict(communications.all())

@@ -14,6 +14,10 @@ import pytest
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# The tests' "today" is Sweden's, as the domain's (models.clock) is: on a machine kept in
+# UTC the two dates differ for an hour or two after midnight in Stockholm.
+os.environ["TZ"] = "Europe/Stockholm"
+time.tzset()
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

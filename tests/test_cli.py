@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -109,3 +110,46 @@ def test_two_intakes_at_once_in_two_processes(
     listing = grants("status", "--as", OFFICER).output
     references = sorted(w for w in listing.split() if "RS" in w and w[:2].isdigit())
     assert len(references) == 8 and len(set(references)) == 8
+
+
+def test_a_worker_needs_a_prefect_server(grants_home: Path, monkeypatch) -> None:
+    """`grants worker` serves a Prefect server; without one named it says so and stops."""
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2 and "PREFECT_API_URL is not set" in result.output
+
+
+UNCLEAR_NEW_LOCALLY = [
+    *("--as", "maria.lindqvist@regionorebrolan.example.se", "--benefit-to-society", "met"),
+    *("--innovative", "met", "--new-locally", "unclear", "--anchored-with-partners", "met"),
+    *("--note", "new_locally=Beskriv vad som är nytt."),
+]
+
+
+def test_a_step_stands_when_the_prefect_server_does_not_answer(grants_home: Path) -> None:
+    """Server mode with the server down: the step is taken, its letter waits in the case
+    database for the scheduled send-letters, and the person is told so (exit 0)."""
+    from sqlmodel import select
+
+    from grants.settings import load
+    from models.db import transaction
+    from models.tables import Letter
+    from tests.conftest import free_port
+
+    intake = CliRunner().invoke(app, ["intake", str(SAMPLES / "applications.json"), "--no-letters"])
+    assert intake.exit_code == 0, intake.output
+    reference = f"{date.today().year % 100:02d}RS1"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env |= {"PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api", "COLUMNS": "300"}
+    step = subprocess.run(
+        [sys.executable, "-m", "grants", "checklist", reference, *UNCLEAR_NEW_LOCALLY],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert step.returncode == 0, step.stdout + step.stderr
+    assert "the scheduled send-letters will make and send them" in step.stdout
+    assert "the Prefect server did not take it" in step.stdout
+    with transaction(load().db_url) as session:
+        [letter] = session.exec(select(Letter).where(Letter.kind == "supplement_request")).all()
+        assert letter.delivery_state == "to_render"

@@ -19,6 +19,7 @@ from sqlmodel import select
 from flows.intake import intake
 from flows.letters import send_letters
 from grants.embedded import run_flow
+from grants.render import format_date
 from grants.settings import load
 from models.audit import Actor
 from models.checklist import Finding, complete_checklist
@@ -338,6 +339,10 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
     listed = text(karin.get("/decisions"))
     assert ref in listed and "1 draft decision waits for your decision" in listed
     assert "Granted" in listed and "SEK 50,000" in listed
+    assert "Skatekollektivet Askersund" in listed  # the applicant
+    assert f"{format_date(date.today(), 'en')} at " in listed  # waiting since
+    in_list = text(karin.get("/cases?state=awaiting_decision"))
+    assert ref in in_list and "Skatekollektivet Askersund" in in_list and "1 case" in in_list
 
     waiting = text(karin.get(f"/decisions/{ref}"))
     assert "The draft's PDF is being made" in waiting and "<iframe" not in waiting

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from grants.embedded import configure_prefect
 from grants.settings import TEMPLATES, Settings, load
+from grants.steps import configured
 from grants.web import (
     applicant,
     auth,
@@ -34,9 +35,8 @@ from grants.web.office import FollowUp, Office
 from grants.web.pages import render
 from models.access import ConflictOfInterest
 from models.cases import CaseNotFound
-from models.db import transaction
 from models.errors import Refused
-from models.reference_data import NotAllowed, sync
+from models.reference_data import NotAllowed
 from models.supplements import MAX_DOCUMENT_BYTES
 
 CONTENT_SECURITY_POLICY = (
@@ -105,8 +105,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     settings = settings or load()
     configure_prefect(settings)
     office = Office.from_settings(settings, follow_up)
-    with transaction(settings.db_url) as session:  # the call and people, as configured now
-        sync(session, settings.file)
+    configured(settings)  # the call and people, as configured now
     app = FastAPI(
         title="grants",
         docs_url=None,

@@ -18,7 +18,13 @@ from grants.web.labels import check_label
 from grants.web.pages import render
 from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
-from models.cases import CaseNotFound, assessment_record, letters_of, search_cases
+from models.cases import (
+    CaseNotFound,
+    assessment_record,
+    documents_of,
+    letters_of,
+    search_cases,
+)
 from models.checklist import formal_checks, latest_findings
 from models.decisions import (
     STANDARD_CONDITIONS,
@@ -60,8 +66,7 @@ def case_list(
     chosen = CaseState(state) if state in CaseState.__members__ else None
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         hidden = conflicted_case_ids(session, reader)
-        cases = search_cases(session, chosen, q, hidden)
-        rows = [(case, case.organisation) for case in cases]
+        rows = search_cases(session, chosen, q, hidden)
     return render(
         request,
         "cases.html",
@@ -76,9 +81,6 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
     decisions = list(
         session.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.version))
     )
-    documents = list(
-        session.exec(select(Document).where(Document.case_id == case.id).order_by(Document.id))
-    )
     people = {p.email: p for p in session.exec(select(Person))}
     return {
         "person": reader,
@@ -90,8 +92,8 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "findings": latest_findings(session, case),
         "record": record,
         "decisions": decisions,
-        "documents": documents,
-        "letters": letters_of(session, case),
+        "documents": documents_of(session, case),
+        "letters": letters_of(session, case, pdfs=False),
         "history": history(session, case),
         "people": people,
         "budget_left": remaining_budget(session, case.call),

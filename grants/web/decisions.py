@@ -12,7 +12,8 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, CaseStep, reading
@@ -30,6 +31,7 @@ from models.decisions import (
     co_financing,
     current_draft,
     latest,
+    latest_of,
     remaining_budget,
     send_back,
     sign,
@@ -37,7 +39,7 @@ from models.decisions import (
 from models.letters import DRAFT_DECISION
 from models.rules import Rules
 from models.states import CaseState
-from models.tables import Answer, Case, Communication, Criterion, Outcome, Person
+from models.tables import Answer, AuditEvent, Case, Communication, Criterion, Outcome, Person
 
 router = APIRouter()
 T = TypeVar("T")
@@ -59,10 +61,9 @@ def drafts_to_decide(request: Request, office: OfficeDep, person: CurrentPerson)
     with reading(office.settings, person.email, DECISION_MAKERS) as (session, reader):
         hidden = conflicted_case_ids(session, reader)
         waiting = search_cases(session, CaseState.awaiting_decision, "", hidden)
-        rows = [
-            (case, case.organisation, latest(session, case), _awaiting_since(session, case))
-            for case in waiting
-        ]
+        ids = [case.id for case in waiting]
+        drafts, since = latest_of(session, ids), _awaiting_since(session, ids)
+        rows = [(case, drafts.get(case.id), since.get(case.id)) for case in waiting]
     return render(request, "decisions.html", {"person": reader, "rows": rows})
 
 
@@ -225,7 +226,7 @@ def _page(
 def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any]:
     """The draft, its PDF, the facts it rests on, and the call's budget before and after."""
     draft = latest(session, case)
-    pdfs = [x for x in letters_of(session, case) if x.kind == DRAFT_DECISION]
+    pdfs = [x for x in letters_of(session, case, pdfs=False) if x.kind == DRAFT_DECISION]
     people = {p.email: p for p in session.exec(select(Person))}
     left = remaining_budget(session, case.call)
     communications = session.exec(
@@ -256,15 +257,19 @@ def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any
     }
 
 
-def _awaiting_since(session: Session, case: Case) -> datetime | None:
-    """When the draft last came to the decision maker."""
-    arrivals = [
-        event.at
-        for event in history(session, case)
-        if event.state_after is CaseState.awaiting_decision
-        and event.state_before is not CaseState.awaiting_decision
-    ]
-    return arrivals[-1] if arrivals else None
+def _awaiting_since(session: Session, case_ids: list[int]) -> dict[int, datetime]:
+    """When each case's draft last came to the decision maker, by case id."""
+    if not case_ids:
+        return {}
+    arrivals = select(AuditEvent.case_id, AuditEvent.at).where(
+        col(AuditEvent.case_id).in_(case_ids),
+        AuditEvent.state_after == CaseState.awaiting_decision,
+        or_(
+            col(AuditEvent.state_before).is_(None),
+            AuditEvent.state_before != CaseState.awaiting_decision,
+        ),
+    )
+    return dict(session.exec(arrivals.order_by(col(AuditEvent.id))).all())
 
 
 def _why_not_communicated(session: Session, case: Case) -> str | None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from grants.settings import Settings
 from grants.steps import REVIEWERS, CaseStep, reading
@@ -23,8 +23,8 @@ from grants.web.office import Office
 from grants.web.pages import render
 from grants.web.tasks import with_links
 from models import clock
-from models.access import case_to_read, review_task
-from models.cases import CaseNotFound
+from models.access import case_and_task
+from models.cases import CaseNotFound, documents_of
 from models.checklist import latest_findings
 from models.reviews import declare_conflict, submit_review
 from models.rules import Rules
@@ -32,17 +32,15 @@ from models.tables import (
     Case,
     ConflictGround,
     Criterion,
-    Document,
     Person,
     Recommendation,
     ReviewTask,
 )
-from models.tasks import TaskKind, open_tasks
+from models.tasks import open_review_tasks
 from models.validation import WARNINGS
 
 router = APIRouter()
 T = TypeVar("T")
-REVIEW_KINDS = (TaskKind.declare, TaskKind.review)
 Text = Annotated[str, Form(max_length=20_000)]
 
 
@@ -50,7 +48,7 @@ Text = Annotated[str, Form(max_length=20_000)]
 def my_reviews(request: Request, office: OfficeDep, person: CurrentPerson):
     today = clock.today()
     with reading(office.settings, person.email, REVIEWERS) as (session, reader):
-        tasks = [t for t in open_tasks(session, reader, today) if t.kind in REVIEW_KINDS]
+        tasks = open_review_tasks(session, reader, today)
     return render(
         request, "reviews.html", {"person": reader, "tasks": with_links(tasks), "today": today}
     )
@@ -177,8 +175,7 @@ def _page(
 ) -> Response:
     """The application beside the task; after a refusal, with why and what was typed."""
     with reading(settings, person.email, REVIEWERS) as (session, reader):
-        case = case_to_read(session, case_reference, reader)
-        task = review_task(session, case, reader)
+        case, task = case_and_task(session, case_reference, reader)
         if task is None:  # a case officer without a review task reads the case page instead
             raise CaseNotFound(f"no review task in case {case_reference!r}")
         context = review_context(session, case, reader, task)
@@ -196,16 +193,13 @@ def review_context(
 ) -> dict[str, Any]:
     """What a reviewer needs: the application, its documents and the checklist's findings,
     and their own task."""
-    documents = session.exec(
-        select(Document).where(Document.case_id == case.id).order_by(Document.id)
-    )
     return {
         "person": reader,
         "case": case,
         "organisation": case.organisation,
         "call": case.call,
         "warnings": [WARNINGS[w] for w in case.warnings],
-        "documents": list(documents),
+        "documents": documents_of(session, case),
         "findings": latest_findings(session, case),
         "task": task,
         "grounds": [g for g in ConflictGround if g is not ConflictGround.none],
