@@ -27,10 +27,10 @@ of stage 4. Beside it: the CPU time per letter of each kind of process during th
 Prefect server on its own database, the pool `grants` with the deployments of prefect.yaml,
 and two `grants worker`s (tests/server_mode.py), all on this machine's cores. Stage 1 takes
 the applications in without letters and stage 2 assesses them; then one `send-letters`
-deployment run, as the schedule starts it, hands the batch to a run on each worker, and the
-figure is from its start until every letter is sent (read from the case database), against
-stage 4. Both workers render on the same cores, so expect no gain over one: the figure says
-what the hand-over costs. Linux only (/proc).
+deployment run, as the schedule starts it, hands a share of the batch to a run on the other
+worker and renders its own, and the figure is from its start until every letter is sent
+(read from the case database), against stage 4. Both workers render on the same cores, so
+expect no gain over one: the figure says what the hand-over costs. Linux only (/proc).
 """
 
 import argparse
@@ -541,6 +541,7 @@ def beyond(
 
     extra = sum(cpu.values()) - raw["cpu_s"]
     cores = raw["workers"]
+    bound = raw["cpu_s"] / sum(cpu.values())
     return [
         f"CPU per letter in the flows: render workers {ms(cpu['render worker'])} with their "
         f"start-up (WeasyPrint alone {ms(raw['cpu_s'])}, warm); main process {ms(main)}: "
@@ -550,7 +551,9 @@ def beyond(
         f"{ms(cpu['Prefect server'])}",
         f"beyond WeasyPrint alone: {seconds - raw['seconds']:.1f} s, of which the CPU the flows "
         f"take beyond it, {extra:.1f} CPU-s, is {extra / cores:.1f} s on {cores} cores; the rest "
-        "is cores left idle (waiting for the render workers to start, the last chunk)",
+        "is cores left idle (the last letters) or taken by other work; where CPU is all that "
+        f"counts (an otherwise idle machine), WeasyPrint's CPU over the flows' would make "
+        f"{100 * bound:.0f}%",
     ]
 
 
@@ -590,8 +593,8 @@ def server_report(
         f"{assess['seconds']:.1f} s; letters ordered: {kinds(assess['ordered'])}",
         f"3 one send-letters deployment run, as the schedule starts it: {made} letters rendered "
         f"and delivered in {seconds:.1f} s; the first stored after {send['first_stored_s']:.1f} s "
-        "(a worker takes the run and starts its process, which hands the batch to a run on "
-        "each worker, which start theirs and their render workers); rendered by "
+        "(a worker takes the run and starts its process and render workers; the run hands a "
+        "share to a run on the other worker, which starts its own); rendered by "
         f"{kinds(send['rendered_by'])}; each letter sent once ({send['sent_events']} "
         "'letter_sent' events)",
         f"  CPU of everything started for it (servers, workers, runs, render workers) during "

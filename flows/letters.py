@@ -4,8 +4,8 @@ Both steps work from the database, not from what the calling flow remembers, so 
 rerun after a crash picks up exactly what is left: cases still without the letter,
 letters still queued.
 
-Rendering goes in chunks that any run claims (models.letters.claim_to_render), and each
-chunk is delivered as soon as it is stored, while the render workers are on the next. In
+Rendering goes in chunks that any run claims (models.letters.claim_to_render), and letters
+are delivered as soon as they are stored, while the render workers go on. In
 server mode a batch larger than one chunk is handed to the work pool: one `send-letters`
 run per worker online (but the worker of a run that hands it out: that run takes its own
 share), so every machine renders its share; a chunk whose run died is taken over by the
@@ -16,9 +16,10 @@ import os
 import socket
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
+from itertools import islice
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -46,6 +47,7 @@ from models.letters import (
 from models.tables import DeliveryState, Letter, Notice
 
 CHUNK_PER_CORE = 32  # letters a run claims per rendering core: seconds of work, well in the lease
+STORE_EVERY = 8  # letters stored (one transaction) and delivered as soon as they are rendered
 POOL = "grants"
 SEND_LETTERS = "send-letters/send-letters"
 
@@ -66,41 +68,77 @@ class Chunk:
     ids: list[int]
     pdfs: Iterator[bytes | render.RenderFailed]
 
+    def in_groups(
+        self, size: int
+    ) -> Iterator[tuple[list[int], dict[int, bytes | render.RenderFailed]]]:
+        """(ids, PDFs by id) of `size` letters at a time, each group once it is rendered."""
+        for start in range(0, len(self.ids), size):
+            ids = self.ids[start : start + size]
+            yield ids, dict(zip(ids, islice(self.pdfs, len(ids)), strict=True))
+
+
+@dataclass
+class Made:
+    """What a run of render_letters made and sent so far; the letters it tried to send (it
+    tries each once); whether the server timed out (the letters made afterwards then wait
+    for the run's last delivery to count them)."""
+
+    created: int = 0
+    sent: int = 0
+    failed: int = 0
+    tried: list[int] = field(default_factory=list)
+    server_silent: bool = False
+
 
 @task(cache_policy=NO_CACHE)
-def render_letters(settings: Settings, today: date) -> tuple[dict[str, int], list[int], bool]:
+def render_letters(settings: Settings, today: date) -> Made:
     """Render ordered letters chunk by chunk until none is left, also none that another run
-    was rendering and left (it died), and deliver each chunk as soon as it is stored.
-    Return how many this run made, sent and failed to send; the letters it tried to send
-    (the run tries each once); and whether the server timed out (then the letters made
-    afterwards wait for the run's last delivery to count them).
+    was rendering and left (it died), and deliver them as soon as they are stored.
 
     The next chunk is claimed and handed to the renderers before the one they are on is
-    stored and delivered, so they never wait for this process, and rendering takes seconds,
-    so it holds no transaction open.
+    stored and delivered, so they never wait for this process; its letters are stored and
+    delivered a few at a time as they come, so little is left to do once the last is
+    rendered. Rendering takes seconds, so it holds no transaction open.
     """
-    counts = {"created": 0, "sent": 0, "failed": 0}
-    tried: list[int] = []
+    made = Made()
     rendering: Chunk | None = None
-    server_silent = False
     while True:
         following = _claim_chunk(settings, today)
         if rendering is not None:
-            stored = _store(settings, rendering, following)
-            counts["created"] += len(stored)
-            if not server_silent:
-                sent, server_silent = _deliver(
-                    settings, Letter, _letters(settings, today), ids=stored
-                )
-                counts["sent"] += sent["sent"]
-                counts["failed"] += sent["failed"]
-                tried += sent["tried"]
+            for ids, pdfs in rendering.in_groups(STORE_EVERY):
+                last = ids[-1] == rendering.ids[-1]
+                renew = following.ids if following and last else []
+                _store_and_deliver(settings, today, pdfs, renew, made)
+            get_run_logger().info(
+                "so far %d letter(s) rendered and registered, %d delivered, %d not delivered",
+                made.created,
+                made.sent,
+                made.failed,
+            )
         elif following is None:
             with transaction(settings.db_url) as session:
                 if not rendering_elsewhere(session):
-                    return counts, tried, server_silent
+                    return made
             time.sleep(0.5)  # the rest is in other runs' hands: wait for them, or their lease
         rendering = following
+
+
+def _store_and_deliver(
+    settings: Settings,
+    today: date,
+    pdfs: dict[int, bytes | render.RenderFailed],
+    renew: list[int],
+    made: Made,
+) -> None:
+    """Store rendered letters, deliver them unless the server went silent, count them."""
+    stored = _store(settings, pdfs, renew)
+    made.created += len(stored)
+    if not made.server_silent:
+        compose = _letters(settings, today)
+        sent, made.server_silent = _deliver(settings, Letter, compose, ids=stored)
+        made.sent += sent["sent"]
+        made.failed += sent["failed"]
+        made.tried += sent["tried"]
 
 
 def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
@@ -121,11 +159,12 @@ def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
     return Chunk(ids, iter(render.render_many(jobs, settings.render_workers)))
 
 
-def _store(settings: Settings, chunk: Chunk, following: Chunk | None) -> list[int]:
-    """Wait for the chunk's PDFs and register them on their cases, in one transaction that
-    also renews the claim on the following chunk; return the ids of the letters stored.
-    A letter that could not be rendered is set aside with its reason."""
-    pdfs = dict(zip(chunk.ids, chunk.pdfs, strict=True))  # before the transaction begins
+def _store(
+    settings: Settings, pdfs: dict[int, bytes | render.RenderFailed], renew: list[int]
+) -> list[int]:
+    """Register rendered PDFs (by letter id) on their cases, in one transaction that also
+    renews the claim on the letters `renew` (claimed, not rendered yet); return the ids of
+    the letters stored. A letter that could not be rendered is set aside with its reason."""
     failed = {i: pdf for i, pdf in pdfs.items() if isinstance(pdf, render.RenderFailed)}
     with transaction(settings.db_url) as session:
         made = {i: pdf for i, pdf in pdfs.items() if i not in failed}
@@ -135,8 +174,7 @@ def _store(settings: Settings, chunk: Chunk, following: Chunk | None) -> list[in
             if letter is not None and letter.delivery_state == DeliveryState.to_render:
                 give_up(session, letter, f"cannot be rendered: {reason}")
                 get_run_logger().warning("letter %s set aside: %s", letter_id, reason)
-        renew_claim(session, following.ids if following else [])
-    get_run_logger().info("%d letter(s) rendered and registered", len(stored))
+        renew_claim(session, renew)
     return stored
 
 
@@ -214,12 +252,10 @@ def _deliver(
     the counts with the ids tried ("tried"), and whether the server timed out.
     """
     logger = get_run_logger()
+    just_made = ids is not None  # render_letters says what became of them, chunk by chunk
     if ids is None:
         with transaction(settings.db_url) as session:
             ids = [i for i in due_ids(session, model, settings.retry_policy) if i not in skip]
-        count_the_rest = True
-    else:
-        count_the_rest = False
     counts: dict[str, Any] = {"sent": 0, "failed": 0, "tried": []}
     if server_silent:
         counts["failed"] = len(ids)
@@ -233,10 +269,10 @@ def _deliver(
         if outcome == TIMED_OUT:
             waiting = len(ids) - position - 1
             logger.warning("%d more wait for the next run: the server does not answer", waiting)
-            counts["failed"] += waiting if count_the_rest else 0
+            counts["failed"] += 0 if just_made else waiting
             server_silent = True
             break
-    if ids:
+    if ids and not just_made:
         logger.info(
             "%s: %d delivered, %d not delivered",
             model.__tablename__,
@@ -285,7 +321,7 @@ def _deliver_one(
         logger.warning("%s %s not delivered: %s", model.__name__, item_id, failure)
         return TIMED_OUT if failure.timed_out else FAILED
     with transaction(settings.db_url) as session:
-        mark_sent(session, item, via)  # as claimed: no other run touches it meanwhile
+        mark_sent(session, item, via)  # as claimed: the run's own until its claim is stale
     return SENT
 
 
@@ -303,13 +339,13 @@ def send_due(
         return none | {"workers": helpers}
     if helpers:
         get_run_logger().info("%d other worker(s) of the pool take a share", helpers)
-    made, tried, server_silent = render_letters(settings, today)
-    notices, server_silent = deliver_notices(settings, server_silent)
-    rest = deliver_letters(settings, today, server_silent, quote(tried))
+    made = render_letters(settings, today)
+    notices, server_silent = deliver_notices(settings, made.server_silent)
+    rest = deliver_letters(settings, today, server_silent, quote(made.tried))
     return {
-        "created": made["created"],
-        "sent": made["sent"] + rest["sent"],
-        "failed": made["failed"] + rest["failed"],
+        "created": made.created,
+        "sent": made.sent + rest["sent"],
+        "failed": made.failed + rest["failed"],
         "notices_sent": notices["sent"],
         "notices_failed": notices["failed"],
     }

@@ -216,9 +216,11 @@ def attach_pdfs(
     rendered some first). `rendered_by`: the machine or worker that made them, for
     whoever traces a batch over several."""
     query = select(Letter).where(col(Letter.id).in_(pdfs)).order_by(col(Letter.id))
+    letters = list(session.exec(query.with_for_update()))  # the letters only, a run at a time
+    cases = {letter.case_id for letter in letters}
+    list(session.exec(select(Case).where(col(Case.id).in_(cases))))  # `letter.case`, at once
     attached = []
-    query = query.options(selectinload(Letter.case)).with_for_update()  # one run at a time
-    for letter in session.exec(query):
+    for letter in letters:
         if letter.delivery_state != DeliveryState.to_render:
             continue  # another run rendered it first
         letter.pdf = pdfs[letter.id]

@@ -12,6 +12,7 @@ from grants.settings import load
 from models.db import transaction
 from models.tables import AuditEvent, Letter
 from tests.conftest import SAMPLES, Mailbox, free_port
+from tests.test_processes import many_applications
 
 
 def letters() -> list[Letter]:
@@ -73,3 +74,18 @@ def test_a_failed_delivery_stays_queued_and_is_sent_once_later(
         controller.stop()
     assert len(mailbox.messages) == 3
     assert all(letter.delivery_state == "sent" and letter.attempts == 2 for letter in letters())
+
+
+def test_a_batchs_first_letters_go_out_while_the_rest_are_rendered(
+    monkeypatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GRANTS_RENDER_WORKERS", "1")  # rendered here, one after the other
+    report = run_flow(intake, path=str(many_applications(tmp_path, 10)))
+    assert report["letters"] == {"created": 10, "sent": 10, "failed": 0}
+    with transaction(load().db_url) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action.startswith("letter_")))
+        at: dict[str, list] = {}
+        for event in events:
+            at.setdefault(event.action, []).append(event.at)
+    assert len(at["letter_created"]) == len(at["letter_sent"]) == 10
+    assert min(at["letter_sent"]) < max(at["letter_created"])
