@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from grants.cli import _fail, _settings, app, out
-from grants.embedded import server_mode
+from grants.embedded import answers, server_mode
 
 
 @app.command("worker")
@@ -33,6 +33,9 @@ def worker_command(
     _settings()
     if not server_mode():
         raise _fail("PREFECT_API_URL is not set: a worker serves a Prefect server (server mode)")
+    api_url = os.environ["PREFECT_API_URL"]
+    if not answers(api_url, timeout=5):  # else it would say it started, and wait in silence
+        raise _fail(f"no Prefect server answers at PREFECT_API_URL={api_url}: start it first")
     name = name or f"grants-{socket.gethostname()}-{os.getpid()}"
     os.environ["GRANTS_WORKER_NAME"] = name  # its deployment runs inherit it (flows.letters)
     out.print(f"Worker {name} on the pool 'grants' and for follow-ups", highlight=False)

@@ -105,17 +105,25 @@ def keep_warm(settings: Settings, poke: Callable[[], None]) -> None:
     partial.replace(path)
 
 
-def _office_api() -> str | None:
-    """The API address of a `grants serve` running on this home, if one answers."""
+def answers(api_url: str, timeout: float = 2) -> bool:
+    """Whether a Prefect server answers at its API address."""
     import httpx
 
     try:
+        httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).raise_for_status()
+    except (httpx.HTTPError, httpx.InvalidURL):
+        return False
+    return True
+
+
+def _office_api() -> str | None:
+    """The API address of a `grants serve` running on this home, if one answers."""
+    try:
         office = json.loads((_prefect_home() / OFFICE_API).read_text())
         os.kill(office["pid"], 0)
-        httpx.get(f"{office['url']}/health", timeout=2).raise_for_status()
-    except (OSError, ValueError, KeyError, httpx.HTTPError):
+    except (OSError, ValueError, KeyError):
         return None
-    return office["url"]
+    return office["url"] if answers(office["url"]) else None
 
 
 def _socket_name(settings: Settings) -> bytes:

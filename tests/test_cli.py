@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from grants.cli import app
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, free_port
 from tests.helpers import database_dump
 
 runner = CliRunner()
@@ -117,6 +117,16 @@ def test_a_worker_needs_a_prefect_server(grants_home: Path, monkeypatch) -> None
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     result = CliRunner().invoke(app, ["worker"])
     assert result.exit_code == 2 and "PREFECT_API_URL is not set" in result.output
+    down = f"http://127.0.0.1:{free_port()}/api"  # nothing listens: a worker would wait unseen
+    worker = subprocess.run(
+        [sys.executable, "-m", "grants", "worker"],
+        env=os.environ | {"PREFECT_API_URL": down},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert worker.returncode == 2, worker.stderr  # systemd's Restart=on-failure tries again
+    assert f"no Prefect server answers at PREFECT_API_URL={down}" in worker.stderr
 
 
 UNCLEAR_NEW_LOCALLY = [
