@@ -3,6 +3,7 @@
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from grants.embedded import configure_prefect, run_flow, server_mode
+from grants.embedded import PrefectUnreachable, configure_prefect, run_flow, server_mode
 from grants.intake_files import UnreadableFile, read_records
 from grants.logs import log_file
 from grants.processes import guard_process_tree
@@ -103,6 +104,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _run_flow(flow: Callable[..., Any], **parameters: Any) -> Any:
+    """run_flow, with a Prefect server that does not answer said in one line (exit 2)."""
+    try:
+        return run_flow(flow, **parameters)
+    except PrefectUnreachable as error:
+        raise _fail(str(error)) from None
+
+
 def _check_actor(settings: Settings, actor_email: str | None, role: Role) -> Person:
     """Refuse an unknown person or a wrong role before any flow starts."""
     with transaction(settings.db_url) as session:
@@ -122,7 +131,7 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
     if letters:
         _start_renderers(settings, len(records))
-    report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
+    report = _run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
     refused = _print_report(report)
     if letters:
         registered = [r["case_reference"] for r in report["results"] if r["status"] == "registered"]
@@ -392,7 +401,7 @@ def deliver_command() -> None:
     _start_renderers(_settings())
     from flows.letters import send_letters
 
-    counts = run_flow(send_letters)
+    counts = _run_flow(send_letters)
     if counts.get("workers"):
         out.print(f"A large batch: {counts['workers']} worker(s) of the pool render and send it.")
         return

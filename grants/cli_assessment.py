@@ -12,8 +12,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from grants.cli import AsOption, _fail, _settings, app, out, say_undelivered
-from grants.embedded import run_flow
+from grants.cli import AsOption, _fail, _run_flow, _settings, app, out, say_undelivered
 from grants.settings import Settings
 from grants.steps import (
     OFFICERS,
@@ -452,7 +451,7 @@ def sweep_command() -> None:
     _settings()
     from flows.assessment import sweep
 
-    done = run_flow(sweep)
+    done = _run_flow(sweep)
     out.print(
         f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} supplement "
         f"deadline(s) passed, {done['review_reminders']} review reminder(s), "

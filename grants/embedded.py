@@ -46,14 +46,25 @@ def server_mode() -> bool:
     return bool(os.environ.get("PREFECT_API_URL"))
 
 
+class PrefectUnreachable(RuntimeError):
+    """Server mode, and the Prefect server does not answer: the flow was not started."""
+
+
 def run_flow(flow: Callable[..., Any], **parameters: Any) -> Any:
     """Run a flow in this process: against the named server, else the office's warm one,
-    else a temporary server started now.
+    else a temporary server started now. Raise PrefectUnreachable, having done nothing,
+    when the named server does not answer (Prefect's own error comes as a traceback).
 
     Off a real server, the flow heartbeat only costs a second per run (its thread is joined
     at the end) and nobody watches for crashed runs; against a real server it stays on.
     """
     if server_mode():
+        api_url = os.environ["PREFECT_API_URL"]
+        if not answers(api_url):
+            raise PrefectUnreachable(
+                f"no Prefect server answers at PREFECT_API_URL={api_url}: nothing was done; "
+                "try again once it is back"
+            )
         return flow(**parameters)
     from prefect.settings import (
         PREFECT_API_URL,

@@ -138,7 +138,8 @@ UNCLEAR_NEW_LOCALLY = [
 
 def test_a_step_stands_when_the_prefect_server_does_not_answer(grants_home: Path) -> None:
     """Server mode with the server down: the step is taken, its letter waits in the case
-    database for the scheduled send-letters, and the person is told so (exit 0)."""
+    database for the scheduled send-letters, and the person is told so (exit 0); a command
+    that runs a flow says it cannot, in one line (exit 2), and changes nothing."""
     from sqlmodel import select
 
     from grants.settings import load
@@ -163,3 +164,18 @@ def test_a_step_stands_when_the_prefect_server_does_not_answer(grants_home: Path
     with transaction(load().db_url) as session:
         [letter] = session.exec(select(Letter).where(Letter.kind == "supplement_request")).all()
         assert letter.delivery_state == "to_render"
+
+    # What runs a flow says in one line that it cannot, and does nothing (no traceback).
+    before = database_dump(grants_home)
+    for command in (["intake", str(SAMPLES / "demo_more.json")], ["deliver"], ["sweep"]):
+        refused = subprocess.run(
+            [sys.executable, "-m", "grants", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "no Prefect server answers at PREFECT_API_URL=http" in refused.stderr
+        assert "Traceback" not in refused.stdout + refused.stderr
+    assert database_dump(grants_home) == before

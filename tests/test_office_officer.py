@@ -37,7 +37,7 @@ from models.tables import (
     utcnow,
 )
 from models.working_days import next_working_day
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, free_port
 from tests.helpers import database_dump, pdf_pages, settled_dump
 from tests.office import form_token, post, sign_in
 from tests.test_decisions import to_awaiting_decision
@@ -358,6 +358,20 @@ def test_intake_upload_shows_the_refusals_and_registers_the_valid_record(office)
         assert "uploads" not in refused.text
     assert database_dump(load().home) == before
     assert len(list((load().home / "uploads").iterdir())) == 2
+
+
+def test_an_upload_while_the_prefect_server_is_away_takes_nothing_in(office, monkeypatch) -> None:
+    """Server mode with its Prefect server down: the officer is told, and nothing is kept."""
+    sign_in(office, OFFICER)
+    before = settled_dump(office)
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    export = (SAMPLES / "applications.json").read_bytes()
+    away = post(office, "/intake", files={"export": ("export.json", export, "application/json")})
+    assert away.status_code == 503
+    assert "Servern som sköter utlysningens automatiska arbete svarar inte" in away.text
+    assert "Inget har tagits emot" in away.text
+    assert database_dump(load().home) == before
+    assert not list((load().home / "uploads").iterdir())
 
 
 def test_the_delegation_report_as_pdf_and_csv(office) -> None:

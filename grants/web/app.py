@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from grants.embedded import configure_prefect
+from grants.embedded import PrefectUnreachable, configure_prefect
 from grants.settings import TEMPLATES, Settings, load
 from grants.steps import configured
 from grants.web import (
@@ -166,3 +166,11 @@ def _handle_refusals(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     def refused(request: Request, error: Exception) -> Response:
         return render(request, "error.html", {"message": str(error)}, 409)
+
+    @app.exception_handler(PrefectUnreachable)
+    def flows_away(request: Request, _error: Exception) -> Response:
+        message = _(
+            "The server that runs the call's automated work does not answer. Nothing was "
+            "taken in; please try again in a while."
+        )
+        return render(request, "error.html", {"message": message}, 503)

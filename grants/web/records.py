@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from grants.embedded import run_flow
+from grants.embedded import PrefectUnreachable, run_flow
 from grants.intake_files import UnreadableFile, read_records
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
@@ -66,7 +66,11 @@ def intake_upload(request: Request, office: OfficeDep, person: CurrentPerson, fo
         return render(request, "intake.html", context, 409)
     from flows.intake import intake
 
-    report = run_flow(intake, path=str(path), actor_email=reader.email, send_letters=False)
+    try:
+        report = run_flow(intake, path=str(path), actor_email=reader.email, send_letters=False)
+    except PrefectUnreachable:
+        path.unlink()  # nothing of it was taken in, so nothing of it is kept
+        raise
     office.follow_up.poke()
     return render(request, "intake.html", {"person": reader, "report": _summary(report, given)})
 
