@@ -479,6 +479,15 @@ def spawn_stage(
     return data
 
 
+def other_work(runs: dict[str, dict[str, Any]]) -> str:
+    """The CPU other work took during each stage, and whether it disturbed the figures."""
+    other = ", ".join(f"{name} {run['other_cpu_s']:.1f} CPU-s" for name, run in runs.items())
+    disturbed = any(run["other_cpu_s"] > 0.1 * run["stage_wall_s"] for run in runs.values())
+    return f"other work on this machine during the stages: {other}" + (
+        " — DISTURBED: more than 10% of a core; run again" if disturbed else ""
+    )
+
+
 def kinds(counts: dict[str, int]) -> str:
     return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items(), key=lambda i: -i[1]))
 
@@ -493,8 +502,6 @@ def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], wall: floa
     path_s = intake["seconds"] + assess["seconds"] + letters["seconds"]
     making_s = intake["seconds"] + letters["seconds"]
     memory = intake_bench.memory_line
-    other = ", ".join(f"{n} {runs[n]['other_cpu_s']:.1f} CPU-s" for n in STAGES)
-    disturbed = any(r["other_cpu_s"] > 0.1 * r["stage_wall_s"] for r in runs.values())
     return [
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; workdir {args.workdir}",
         f"1 intake flow with acknowledgements: {args.count} applications, {intake['letters']} "
@@ -521,8 +528,7 @@ def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], wall: floa
         f"start-ups, WeasyPrint alone); the path itself, stages 1–3: {path_s:.1f} s = "
         f"{made / path_s:.1f} letters/s end to end",
         *beyond(made, making_s, [intake, letters], raw),
-        f"other work on this machine during the stages: {other}"
-        + (" — DISTURBED: more than 10% of a core; run again" if disturbed else ""),
+        other_work(runs),
         headline(made, making_s, raw),
     ]
 
@@ -579,8 +585,6 @@ def server_report(
     cpu = send["servers_cpu_s"] + send["cpu_self_s"] + send["cpu_children_s"]
     ours, alone = made / seconds, raw["letters"] / raw["seconds"]
     cores = raw["workers"]
-    other = ", ".join(f"{n} {runs[n]['other_cpu_s']:.1f} CPU-s" for n in SERVER_STAGES)
-    disturbed = any(r["other_cpu_s"] > 0.1 * r["stage_wall_s"] for r in runs.values())
     return [
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; workdir {args.workdir}",
         f"server mode: PostgreSQL (the case database, Prefect's), `prefect server start`, the "
@@ -606,8 +610,7 @@ def server_report(
         f"letters by kind: {kinds(raw['kinds'])}",
         f"wall time: {wall:.1f} s in all (generating, starting PostgreSQL, Prefect's server and "
         "the workers, four stage processes)",
-        f"other work on this machine during the stages: {other}"
-        + (" — DISTURBED: more than 10% of a core; run again" if disturbed else ""),
+        other_work(runs),
         f"letters through {len(WORKERS)} workers in server mode: {made} in {seconds:.1f} s = "
         f"{ours:.2f} letters/s = {100 * ours / alone:.0f}% of WeasyPrint alone's {alone:.2f} "
         f"letters/s on the same {cores} cores (the workers share them: no gain over one is "
