@@ -21,6 +21,11 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # UTC the two dates differ for an hour or two after midnight in Stockholm.
 os.environ["TZ"] = "Europe/Stockholm"
 time.tzset()
+# pytest-xdist starts its workers with COLUMNS=80 and LINES=24, which a run without workers
+# does not have: the command line's output would wrap at 80 columns there only.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 MadeOnce = Callable[..., None]  # made_once(name, make, config=None); see the fixture
@@ -37,14 +42,29 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield PREFECT_API_URL.value()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Markers from what a test uses: `postgres`, `browser`."""
+    """Markers from what a test uses (`postgres`, `browser`), and pytest-xdist's groups
+    (`./run test` distributes by them): the tests that share a module-scoped fixture (a
+    Prefect server with its workers, a checkout of old grants, a signed call) run on one
+    worker, so that it is made once. The slow tests (and their groups) go first, so that
+    two workers finish together instead of one waiting on a long test handed out last."""
     for item in items:
         parameters = item.callspec.params.values() if hasattr(item, "callspec") else ()
         if "postgres_base_url" in item.fixturenames or "postgresql" in parameters:
             item.add_marker(pytest.mark.postgres)
         if "chromium" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
+        fixtures = item._fixtureinfo.name2fixturedefs.values()  # pytest has no public way
+        if any(definitions[-1].scope == "module" for definitions in fixtures):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    slow = {_group(item) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: _group(item) not in slow)
+
+
+def _group(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("xdist_group")
+    return marker.args[0] if marker else item.nodeid
 
 
 @pytest.fixture(autouse=True)
