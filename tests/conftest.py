@@ -47,8 +47,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test uses (`postgres`, `browser`), and pytest-xdist's groups
     (`./run test` distributes by them): the tests that share a module-scoped fixture (a
     Prefect server with its workers, a checkout of old grants, a signed call) run on one
-    worker, so that it is made once. The slow tests (and their groups) go first, so that
-    two workers finish together instead of one waiting on a long test handed out last."""
+    worker, so that it is made once. Server mode goes first and the other slow tests last:
+    its workers render a batch against timeouts, and a demo beside it on the other worker
+    (a pool of render processes) starved them into failing."""
     for item in items:
         parameters = item.callspec.params.values() if hasattr(item, "callspec") else ()
         if "postgres_base_url" in item.fixturenames or "postgresql" in parameters:
@@ -58,8 +59,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = item._fixtureinfo.name2fixturedefs.values()  # pytest has no public way
         if any(definitions[-1].scope == "module" for definitions in fixtures):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-    slow = {_group(item) for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: _group(item) not in slow)
+    server_mode = {_group(item) for item in items if item.get_closest_marker("server_mode")}
+    slow = {_group(item) for item in items if item.get_closest_marker("slow")} - server_mode
+    items.sort(
+        key=lambda item: 0 if _group(item) in server_mode else 2 if _group(item) in slow else 1
+    )
 
 
 def _group(item: pytest.Item) -> str:
