@@ -48,8 +48,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     (`./run test` distributes by them): the tests that share a module-scoped fixture (a
     Prefect server with its workers, a checkout of old grants, a signed call) run on one
     worker, so that it is made once. Server mode goes first and the other slow tests last:
-    its workers render a batch against timeouts, and a demo beside it on the other worker
-    (a pool of render processes) starved them into failing."""
+    its workers render a batch against a timeout, which they missed once with the demo
+    and its pool of render processes beside them on the other worker."""
     for item in items:
         parameters = item.callspec.params.values() if hasattr(item, "callspec") else ()
         if "postgres_base_url" in item.fixturenames or "postgresql" in parameters:
