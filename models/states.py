@@ -1,7 +1,8 @@
-"""The one state machine of a case: every step of DOMAIN.md's path, and nothing else.
+"""The one state machine of a case: every step of a case's path, from intake to the
+Community Talk, and nothing else.
 
-Flows, the command line and the web all move a case through `models.cases.move`,
-which consults `NEXT` below; no other code may set `Case.state`.
+Flows, the command line and the office all move a case through `models.audit.move`, which
+consults `NEXT` below and records the move in the audit trail; no other code sets `Case.state`.
 """
 
 from enum import StrEnum

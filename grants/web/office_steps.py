@@ -4,8 +4,8 @@ A route reads its form, takes the step through the step layer (who → role → 
 and conflict checked → domain step → commit), then goes back to the case page with a
 notice and starts the letters the step ordered. A refusal shows the case page again with
 why and with what was typed; the step layer has changed nothing. The rules are the
-domain's (`models`), exactly as the command line calls them (`grants.cli_assessment`,
-`grants.cli_decisions`); what is read here is only the shape of what was typed.
+domain's (`models`), exactly as the command line calls them (`grants.cli.assessment`,
+`grants.cli.decisions`); what is read here is only the shape of what was typed.
 """
 
 from collections.abc import Callable

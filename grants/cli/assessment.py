@@ -12,24 +12,27 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from grants.cli import AsOption, _fail, _run_flow, _settings, app, out, say_undelivered
+from grants.cli.common import (
+    AsOption,
+    CaseArg,
+    act_on_case,
+    criterion_pairs,
+    fail,
+    out,
+    read_file_argument,
+    read_text,
+    run_flow,
+    settings_checked,
+)
 from grants.settings import Settings
 from grants.steps import (
     OFFICERS,
     REVIEWERS,
-    CaseStep,
-    HandedOver,
-    Step,
-    not_delivered,
-    on_case,
     reading,
-    send_follow_up,
-    take_step,
 )
 from models import clock
 from models.access import case_for
 from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
-from models.delivery import on_the_way
 from models.errors import Refused
 from models.meetings import book_meeting, document_meeting, skip_meeting
 from models.reference_data import acting_person
@@ -45,11 +48,11 @@ from models.tables import (
     OnExpiry,
     Person,
     Recommendation,
-    Role,
 )
 from models.tasks import TaskKind, open_tasks
 
-CaseArg = Annotated[str, typer.Argument(help="Case reference, e.g. 26RS12.")]
+app = typer.Typer()
+
 NoteOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -69,69 +72,6 @@ DismissBecauseOption = Annotated[
         "(FL 20 §); the letter says so. Write it in the case's language."
     ),
 ]
-
-
-HANDED_OVER_WAIT = 30.0  # seconds to wait for the office or a worker to send the letters
-
-
-def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> None:
-    """Take one person's step through the step layer; print what it did or why it was
-    refused (exit 2, nothing changed); then send the letters it ordered, and say so and
-    exit 1 if any of them could not be delivered (the step itself stands)."""
-    settings = _settings()
-    try:
-        taken = take_step(settings, actor_email, roles, step)
-    except Refused as refusal:
-        raise _fail(str(refusal)) from None
-    out.print(taken.result, highlight=False)
-    wait = 0.0
-    if taken.to_send:
-        sent = send_follow_up(settings)
-        if isinstance(sent, HandedOver) and sent.to is None:
-            out.print(
-                f"Letters: the scheduled send-letters will make and send them ({sent.why}).",
-                highlight=False,
-                soft_wrap=True,
-            )
-        elif isinstance(sent, HandedOver):
-            out.print(f"Letters: handed to {sent.to} to make and send.", highlight=False)
-            wait = HANDED_OVER_WAIT
-        else:
-            out.print(
-                f"Letters: {sent['created']} made, {sent['sent']} sent; notices: "
-                f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
-                "not delivered."
-            )
-    letters = not_delivered(settings, taken.letters, wait)
-    on_their_way = [letter for letter in letters if on_the_way(letter)]
-    if on_their_way:
-        out.print(
-            f"{len(on_their_way)} letter(s) still on their way; `grants status` shows when "
-            "they are sent.",
-            highlight=False,
-        )
-    if say_undelivered([letter for letter in letters if not on_the_way(letter)]):
-        raise typer.Exit(1)  # the step is taken; its letters have not arrived
-
-
-def act_on_case(
-    case_reference: str, actor_email: str | None, roles: tuple[Role, ...], step: CaseStep[str]
-) -> None:
-    act(actor_email, roles, on_case(case_reference, step))
-
-
-def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:
-    """--note benefit_to_society=TEXT … as {criterion: text}; a bad key is refused."""
-    pairs: dict[Criterion, str] = {}
-    for value in values or []:
-        key, sep, text = value.partition("=")
-        if not sep or key.strip() not in Criterion.__members__:
-            raise _fail(
-                f"{option} {value!r}: write CRITERION=TEXT with CRITERION one of "
-                f"{', '.join(Criterion)}"
-            )
-        pairs[Criterion(key.strip())] = text.strip()
-    return pairs
 
 
 @app.command("checklist")
@@ -259,13 +199,13 @@ TASK_COMMANDS = {
 @app.command("tasks")
 def tasks_command(actor: AsOption = None) -> None:
     """Your open tasks, overdue first, with due dates."""
-    settings = _settings()
+    settings = settings_checked()
     today = clock.today()
     try:
         with reading(settings, actor) as (session, person):
             tasks = open_tasks(session, person, today)
     except Refused as refusal:
-        raise _fail(str(refusal)) from None
+        raise fail(str(refusal)) from None
     table = Table(title=f"Open tasks of {person.name} ({person.role})", title_justify="left")
     for column in ("Case", "Project", "To do", "Since", "Due"):
         table.add_column(column, overflow="fold")
@@ -295,7 +235,7 @@ def declare_command(
 ) -> None:
     """The first step of a review task: declare a conflict of interest, or none."""
     if no_conflict == (conflict is not None and conflict is not ConflictGround.none):
-        raise _fail("say either --no-conflict or --conflict GROUND (with --note)")
+        raise fail("say either --no-conflict or --conflict GROUND (with --note)")
     ground = ConflictGround.none if no_conflict else conflict
 
     def step(session: Session, settings: Settings, person: Person, case: Case) -> str:
@@ -375,7 +315,7 @@ def _meeting_time(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace(" kl. ", " ").replace(".", ":"))
     except ValueError:
-        raise _fail(f"--at {value!r}: write the time as YYYY-MM-DD HH:MM") from None
+        raise fail(f"--at {value!r}: write the time as YYYY-MM-DD HH:MM") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=STOCKHOLM)
 
 
@@ -419,8 +359,8 @@ def meeting_note_command(
 ) -> None:
     """Document the meeting as a file note; the case goes on to the draft decision."""
     if (text is None) == (file is None):
-        raise _fail("give the file note as --text TEXT or --file FILE")
-    body = text if text is not None else _read_text(file)
+        raise fail("give the file note as --text TEXT or --file FILE")
+    body = text if text is not None else read_text(file)
 
     def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
         document_meeting(session, case, officer, body, clock.now())
@@ -448,10 +388,10 @@ def meeting_skip_command(
 def sweep_command() -> None:
     """Do what the calendar made due: supplement reminders and deadlines, overdue reviews;
     and check the records (as grants verify does)."""
-    _settings()
+    settings_checked()
     from flows.assessment import sweep
 
-    done = _run_flow(sweep)
+    done = run_flow(sweep)
     out.print(
         f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} supplement "
         f"deadline(s) passed, {done['review_reminders']} review reminder(s), "
@@ -462,17 +402,3 @@ def sweep_command() -> None:
         f"{done['sent']} letter(s) and {done['notices_sent']} notice(s) sent, "
         f"{done['failed']} letter(s) not delivered (grants undelivered)."
     )
-
-
-def read_file_argument(path: Path) -> bytes:
-    """A document someone sent, as bytes; a missing file is refused before anything starts."""
-    if not path.is_file():
-        raise _fail(f"file {str(path)!r}: no such file")
-    return path.read_bytes()
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise _fail(f"file {str(path)!r}: {error}") from None

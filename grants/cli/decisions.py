@@ -8,8 +8,17 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from grants.cli import AsOption, _fail, _settings, app, out
-from grants.cli_assessment import CaseArg, act, act_on_case, criterion_pairs, read_file_argument
+from grants.cli.common import (
+    AsOption,
+    CaseArg,
+    act,
+    act_on_case,
+    criterion_pairs,
+    fail,
+    out,
+    read_file_argument,
+    settings_checked,
+)
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
@@ -33,6 +42,8 @@ from models.errors import Refused
 from models.rules import Rules
 from models.tables import Case, Criterion, Outcome, Person
 from models.withdrawal import register_withdrawal
+
+app = typer.Typer()
 
 OutcomeOption = Annotated[Outcome | None, typer.Option(help="Default: what the reviews say.")]
 AmountOption = Annotated[int | None, typer.Option(help="Kronor granted.")]
@@ -215,16 +226,16 @@ def delegation_report_command(
     try:
         period = (date.fromisoformat(first), date.fromisoformat(last))
     except ValueError:
-        raise _fail(f"--from {first!r} / --to {last!r}: write dates as YYYY-MM-DD") from None
+        raise fail(f"--from {first!r} / --to {last!r}: write dates as YYYY-MM-DD") from None
     if period[1] < period[0]:
-        raise _fail(f"--to {last} is before --from {first}")
-    settings = _settings()
+        raise fail(f"--to {last} is before --from {first}")
+    settings = settings_checked()
     try:
         with reading(settings, actor, OFFICERS + DECISION_MAKERS) as (session, reader):
             visible = {case.case_reference for case in visible_cases(session, reader)}
             rows = [r for r in delegation_rows(session, *period) if r["case_reference"] in visible]
     except Refused as refusal:
-        raise _fail(str(refusal)) from None
+        raise fail(str(refusal)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / delegation_report_name(*period, "")
     stem.with_suffix(".csv").write_bytes(delegation_report_csv(rows))
@@ -302,7 +313,7 @@ def talk_add_command(
     try:
         starts = time.fromisoformat(at)
     except ValueError:
-        raise _fail(f"--time {at!r}: write the time as HH:MM") from None
+        raise fail(f"--time {at!r}: write the time as HH:MM") from None
 
     def step(session: Session, settings: Settings, officer: Person) -> str:
         talk = register_talk(session, officer, day, theme, venue, clock.today(), starts, theme_en)
@@ -350,4 +361,4 @@ def _date_option(option: str, value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"{option} {value!r}: write the date as YYYY-MM-DD") from None
+        raise fail(f"{option} {value!r}: write the date as YYYY-MM-DD") from None
