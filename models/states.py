@@ -55,6 +55,24 @@ class IllegalTransition(Refused, ValueError):
         self.wanted = wanted
 
 
+class StepNotNow(Refused, ValueError):
+    """A step taken in a state it is not taken in; the message names case, state and the
+    states the step is taken in."""
+
+    def __init__(
+        self, case_reference: str, state: CaseState, step: str, states: tuple[CaseState, ...]
+    ) -> None:
+        when = " or ".join(f"'{s}'" for s in states)
+        super().__init__(
+            f"case {case_reference} is '{state}'; the step '{step}' is taken only while it "
+            f"is {when}"
+        )
+        self.case_reference = case_reference
+        self.state = state
+        self.step = step
+        self.states = states
+
+
 def check_transition(case_reference: str, state: CaseState, wanted: CaseState) -> None:
     """Raise IllegalTransition unless `wanted` may follow `state`."""
     if wanted not in NEXT[state]:
