@@ -6,7 +6,6 @@ Only the decision maker decides (Kommunallagen 7 kap. 5 §): the step layer refu
 else before anything is read or written, whatever page they came from.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -16,11 +15,10 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from grants.settings import Settings
-from grants.steps import DECISION_MAKERS, Taken, reading
+from grants.steps import DECISION_MAKERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
-from grants.web.office import Office
 from grants.web.pages import render
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
@@ -87,14 +85,14 @@ def confirm_signing(
 
 @router.post("/decisions/{case_reference}/sign")
 def sign_draft(request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson):
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
         "sign",
         case_reference,
         dict,
-        {},
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal),
         lambda taken: (
             _("The decision is signed. The decision letter is on its way to %(organisation)s.")
             % {"organisation": taken.result.organisation},
@@ -130,14 +128,14 @@ def amend_draft(
         "decisive": decisive,
         "conditions": conditions,
     }
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
         "amend",
         case_reference,
         parameters,
-        form,
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal, form),
         lambda taken: (
             _("Version %(version)d of the draft is ready to sign.")
             % {"version": taken.result.version},
@@ -154,35 +152,17 @@ def send_draft_back(
     person: CurrentPerson,
     comment: Text = "",
 ):
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
         "send_back",
         case_reference,
         lambda: {"comment": comment},
-        {"comment": comment},
+        lambda refusal: _page(
+            request, office.settings, person, case_reference, refusal, {"comment": comment}
+        ),
         lambda _taken: (_("The draft is sent back to the case officer."), "/decisions"),
-    )
-
-
-def _take(
-    request: Request,
-    office: Office,
-    person: Person,
-    name: str,
-    case_reference: str,
-    parameters: Callable[[], dict[str, Any]],
-    form: dict[str, str],
-    done: Callable[[Taken], tuple[str, str]],
-) -> Response:
-    """The decision maker's step; refused, the page again with why and what was typed."""
-
-    def show_again(refusal: Exception) -> Response:
-        return _page(request, office.settings, person, case_reference, refusal, form)
-
-    return take_or_show_again(
-        request, office, person, name, case_reference, parameters, show_again, done
     )
 
 

@@ -7,7 +7,6 @@ exist for them: not listed, not counted, and its address answers as for no case 
 layer, exactly as `grants declare` and `grants review` do.
 """
 
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
@@ -19,7 +18,6 @@ from grants.steps import REVIEWERS, Taken, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
-from grants.web.office import Office
 from grants.web.pages import render
 from grants.web.tasks import with_links
 from models import clock
@@ -85,8 +83,15 @@ def declare(
         return message, "/tasks"
 
     form = {"conflict": conflict, "note": note}
-    return _take(
-        request, office, person, "declare_conflict", case_reference, parameters, form, done
+    return take_or_show_again(
+        request,
+        office,
+        person,
+        "declare_conflict",
+        case_reference,
+        parameters,
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal, form),
+        done,
     )
 
 
@@ -129,35 +134,15 @@ def review(
         "comments": comments,
     } | {f"reason_{c.value}": text for c, text in reasons.items()}
     message = N_("Your review is submitted and is part of the case's record.")
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
         "submit_review",
         case_reference,
         parameters,
-        form,
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal, form),
         lambda _taken: (_(message), f"/reviews/{case_reference}"),
-    )
-
-
-def _take(
-    request: Request,
-    office: Office,
-    person: Person,
-    name: str,
-    case_reference: str,
-    parameters: Callable[[], dict[str, Any]],
-    form: dict[str, str],
-    done: Callable[[Taken], tuple[str, str]],
-) -> Response:
-    """The reviewer's step; refused, the page again with why and what was typed."""
-
-    def show_again(refusal: Exception) -> Response:
-        return _page(request, office.settings, person, case_reference, refusal, form)
-
-    return take_or_show_again(
-        request, office, person, name, case_reference, parameters, show_again, done
     )
 
 
