@@ -28,7 +28,7 @@ from grants.steps import (
 )
 from models import clock
 from models.access import case_for
-from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
+from models.checklist import Finding, complete_checklist, formal_checks, latest_findings
 from models.delivery import on_the_way
 from models.errors import Refused
 from models.meetings import book_meeting, document_meeting, skip_meeting
@@ -48,6 +48,7 @@ from models.tables import (
     Role,
 )
 from models.tasks import TaskKind, open_tasks
+from models.vocabulary import criterion_name
 
 CaseArg = Annotated[str, typer.Argument(help="Case reference, e.g. 26RS12.")]
 NoteOption = Annotated[
@@ -186,7 +187,8 @@ def _show_checklist(session: Session, case: Case) -> str:
     for check, passed, detail in formal_checks(case):
         table.add_row(check, "ok" if passed else "CHECK", detail)
     findings = latest_findings(session, case)
-    for criterion, label in CRITERIA.items():
+    for criterion in Criterion:
+        label = criterion_name(criterion, "en")
         found = findings.get(criterion)
         table.add_row(label, found.answer if found else "—", found.note if found else "")
     out.print(table)

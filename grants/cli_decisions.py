@@ -15,7 +15,6 @@ from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from models import clock
 from models.access import visible_cases
-from models.checklist import CRITERIA
 from models.communication import communicate, register_reply
 from models.community_talks import record_presentation, register_final_report, register_talk
 from models.decisions import (
@@ -31,7 +30,8 @@ from models.decisions import (
 )
 from models.errors import Refused
 from models.rules import Rules
-from models.tables import Case, Criterion, Outcome, Person
+from models.tables import Case, Outcome, Person
+from models.vocabulary import criterion_name
 from models.withdrawal import register_withdrawal
 
 OutcomeOption = Annotated[Outcome | None, typer.Option(help="Default: what the reviews say.")]
@@ -105,7 +105,7 @@ def _show_draft_form(session: Session, case: Case) -> str:
         table.add_column(column, overflow="fold")
     for criterion, rows in requirement_inputs(session, case).items():
         for number, (who, text) in enumerate(rows):
-            table.add_row(CRITERIA[Criterion(criterion)] if number == 0 else "", who, text)
+            table.add_row(criterion_name(criterion, "en") if number == 0 else "", who, text)
     found = co_financing(case, None)
     table.add_row(
         "co-financing",

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
 from models.tables import Case, DeliveryState, Letter, utcnow
+from models.vocabulary import criterion_names, finding_words
 
 ACKNOWLEDGEMENT = "acknowledgement"
 SUPPLEMENT_REQUEST = "supplement_request"
@@ -192,8 +193,9 @@ def letter_context(
     case = letter.case
     officer = case.case_officer
     hours_value = case.co_financing_hours * case.call.co_financing_hourly_rate
+    language = letter.language.value
     return {
-        "language": letter.language.value,
+        "language": language,
         "letter_date": today,
         "authority": authority,
         "case": case.model_dump(),
@@ -205,6 +207,8 @@ def letter_context(
         "warnings": list(case.warnings),
         "letter": letter.data,
         "applicant_link": applicant_link,
+        "criteria": criterion_names(language),
+        "finding_words": finding_words(language),
     }
 
 
