@@ -72,6 +72,24 @@ def format_amount(value: int, language: str = "sv") -> str:
     return f"{value:,}".replace(",", NBSP) + f"{NBSP}kr"
 
 
+def format_kronor(value: int) -> str:
+    """50 000 kronor: an amount written out, as a Swedish decision states it."""
+    return f"{value:,}".replace(",", NBSP) + f"{NBSP}kronor"
+
+
+def format_number(value: int, language: str = "sv") -> str:
+    """10 000 (sv, with a no-break space) or 10,000 (en)."""
+    return f"{value:,}".replace(",", NBSP if language == "sv" else ",")
+
+
+def format_list(items: Iterable[str], language: str = "sv") -> str:
+    """ "A, B och C" (sv) or "A, B and C" (en)."""
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + (" och " if language == "sv" else " and ") + items[-1]
+
+
 def breakable_email(address: str) -> Markup:
     """An e-mail address that may wrap after its @, and nowhere else."""
     local, _, domain = str(address).partition("@")
@@ -101,6 +119,9 @@ def environment() -> Environment:
     env.filters["time"] = format_time
     env.filters["amount"] = format_amount
     env.filters["email"] = breakable_email
+    env.filters["kronor"] = format_kronor
+    env.filters["number"] = format_number
+    env.filters["listing"] = format_list
     return env
 
 

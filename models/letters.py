@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
+from models.decision_letter import decision_letter
 from models.tables import Case, DeliveryState, Letter, utcnow
 from models.vocabulary import criterion_names, finding_words
 
@@ -34,6 +35,7 @@ DECISION = "decision"
 COMMUNICATION = "communication"
 COMMUNITY_TALK_INVITATION = "community_talk_invitation"
 DELAY_NOTICE = "delay_notice"
+DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
@@ -209,6 +211,7 @@ def letter_context(
         "applicant_link": applicant_link,
         "criteria": criterion_names(language),
         "finding_words": finding_words(language),
+        "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
     }
 
 
