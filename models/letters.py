@@ -23,6 +23,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
 from models.decision_letter import decision_letter
+from models.meeting_letter import meeting_letter
 from models.tables import Case, DeliveryState, Letter, utcnow
 from models.vocabulary import criterion_names, finding_words
 
@@ -212,6 +213,7 @@ def letter_context(
         "criteria": criterion_names(language),
         "finding_words": finding_words(language),
         "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
+        "meeting": meeting_letter(letter.data) if letter.kind == MEETING_INVITATION else None,
     }
 
 
