@@ -217,7 +217,7 @@ class AdvisoryGroup(Section):
     include_case_officer: Annotated[bool, Strict()] = DEFAULT_RULES.include_case_officer
 
 
-class Person(Section):
+class PersonSection(Section):
     """Someone who acts in the system; the e-mail is how they sign in and are found."""
 
     name: Text
@@ -228,7 +228,7 @@ class Person(Section):
     title_en: OptionalText | None = None  # in letters to applicants who asked for English
 
 
-class Office(Section):
+class OfficeSection(Section):
     """The web office (`grants serve`)."""
 
     base_url: WebAddress = "http://127.0.0.1:8000"  # where e-mailed links point
@@ -247,6 +247,8 @@ class Oidc(Section):
 
 
 class Auth(Section):
+    """`[auth]`: its only table is `[auth.oidc]`; without it staff sign in by e-mailed link."""
+
     oidc: Oidc | None = None
 
 
@@ -260,8 +262,8 @@ class GrantsConfig(Section):
     assessment: Assessment = Assessment()
     decision: Decision = Decision()
     advisory_group: AdvisoryGroup = AdvisoryGroup()
-    people: list[Person] = []
-    office: Office = Office()
+    people: list[PersonSection] = []
+    office: OfficeSection = OfficeSection()
     auth: Auth = Auth()
 
     @model_validator(mode="after")
@@ -315,6 +317,8 @@ def _config_error(error: ValidationError, raw: dict[str, Any]) -> ConfigError:
     if isinstance(misfit, Misfit):
         loc, value = loc + misfit.key, misfit.value
     key, known = _toml_key(loc, raw)
+    if fault["type"] == "extra_forbidden" and len(loc) == 1 and not isinstance(value, dict):
+        return ConfigError(f"{key}: a key outside every [section]; move it under its section")
     if fault["type"] == "extra_forbidden":
         return ConfigError(f"{key}: {_unknown(loc, known)}")
     if fault["type"] == "missing":
