@@ -1,7 +1,8 @@
 """Flows that follow people's steps: the sweep, and the letters a step ordered.
 
-The people act through the command line (or later the web), which checks and records the
-step in the domain and then starts `send_letters`. The sweep runs on a schedule and does
+People act through the command line or the office; the step layer (`grants.steps`) checks
+and records each step in the domain and then has the letters it ordered sent
+(`send_follow_up`). The sweep runs on a schedule and does
 what time alone makes due: supplement reminders and deadlines, overdue review reminders,
 communication deadlines, and Community Talk invitations for funded projects.
 """

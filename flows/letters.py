@@ -31,7 +31,6 @@ from grants.applicant_links import letter_link
 from grants.calendar_invite import CONTENT_TYPE, calendar_invite
 from grants.embedded import server_mode
 from grants.settings import Settings, load
-from grants.web.office import base_url
 from models import clock
 from models.db import transaction
 from models.delivery import Deliverable, claim, due_ids, give_up, mark_failed, mark_sent
@@ -226,7 +225,7 @@ def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMes
 
 def _notice_message(notice: Notice, settings: Settings) -> EmailMessage:
     authority = settings.file["authority"]
-    context = {"authority": authority, "notice": notice.data, "office_url": base_url(settings)}
+    context = {"authority": authority, "notice": notice.data, "office_url": settings.base_url}
     text = render.render_text(f"email/notice_{notice.kind}.txt", context)
     subject, body = text.split("\n\n", 1)
     return mail.build_message(

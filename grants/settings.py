@@ -1,5 +1,8 @@
 """Settings from the environment (GRANTS_*), and the configuration file they point to."""
 
+import contextlib
+import os
+import secrets
 import tomllib
 from datetime import timedelta
 from functools import cached_property
@@ -59,6 +62,34 @@ class Settings(BaseSettings):
         """The parsed configuration file: authority, registry, call and people."""
         with self.config.open("rb") as handle:
             return tomllib.load(handle)
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the office (`[office] base_url`): e-mailed links point there."""
+        return self.file.get("office", {}).get("base_url", "http://127.0.0.1:8000").rstrip("/")
+
+    @property
+    def applicant_link_days(self) -> int:
+        """How many days after its deadline an applicant's link still opens."""
+        return self.file.get("office", {}).get("applicant_link_days", 14)
+
+    @cached_property
+    def signing_key(self) -> str:
+        """What signs the office's cookies and the applicants' links: GRANTS_SECRET_KEY, else a
+        random key kept in `home` (made once, readable by us only), so links e-mailed by one
+        process open in another on the same home."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".secret_key.{os.getpid()}")
+            partial.touch(mode=0o600)
+            partial.write_text(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):  # two first starts: the first key wins
+                os.link(partial, path)
+            partial.unlink()
+        return path.read_text().strip()
 
 
 REQUIRED_SECTIONS = ("authority", "registry", "call")

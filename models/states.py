@@ -1,7 +1,8 @@
-"""The one state machine of a case: every step of DOMAIN.md's path, and nothing else.
+"""The one state machine of a case: every step of a case's path, from intake to the
+Community Talk, and nothing else.
 
-Flows, the command line and the web all move a case through `models.cases.move`,
-which consults `NEXT` below; no other code may set `Case.state`.
+Flows, the command line and the office all move a case through `models.audit.move`, which
+consults `NEXT` below and records the move in the audit trail; no other code sets `Case.state`.
 """
 
 from enum import StrEnum
@@ -52,6 +53,24 @@ class IllegalTransition(Refused, ValueError):
         self.case_reference = case_reference
         self.state = state
         self.wanted = wanted
+
+
+class StepNotNow(Refused, ValueError):
+    """A step taken in a state it is not taken in; the message names case, state and the
+    states the step is taken in."""
+
+    def __init__(
+        self, case_reference: str, state: CaseState, step: str, states: tuple[CaseState, ...]
+    ) -> None:
+        when = " or ".join(f"'{s}'" for s in states)
+        super().__init__(
+            f"case {case_reference} is '{state}'; the step '{step}' is taken only while it "
+            f"is {when}"
+        )
+        self.case_reference = case_reference
+        self.state = state
+        self.step = step
+        self.states = states
 
 
 def check_transition(case_reference: str, state: CaseState, wanted: CaseState) -> None:

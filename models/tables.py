@@ -1,4 +1,4 @@
-"""The case database: the system of record (ARCHITECTURE.md, principle 1).
+"""The case database: the system of record (if Prefect's own database is lost, no case is).
 
 Amounts are whole kronor (int); times are stored in UTC; texts are stored exactly as
 the applicant wrote them and escaped only when rendered.

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from grants.settings import Settings
-from grants.steps import REVIEWERS, CaseStep, reading
+from grants.steps import REVIEWERS, Taken, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
@@ -26,8 +26,6 @@ from models import clock
 from models.access import case_and_task
 from models.cases import CaseNotFound, documents_of
 from models.checklist import latest_findings
-from models.reviews import declare_conflict, submit_review
-from models.rules import Rules
 from models.tables import (
     Case,
     ConflictGround,
@@ -70,13 +68,12 @@ def declare(
 ):
     """FL 16 §: no conflict, or a ground with what it consists of."""
 
-    def step(session: Session, settings: Settings, reviewer: Person, case: Case) -> ConflictGround:
+    def parameters() -> dict[str, Any]:
         ground = choice(ConflictGround, conflict, _("Say whether you have a conflict of interest."))
-        declare_conflict(session, case, reviewer, ground, note, Rules.from_config(settings.file))
-        return ground
+        return {"ground": ground, "note": note}
 
-    def done(ground: ConflictGround) -> tuple[str, str]:
-        if ground is ConflictGround.none:
+    def done(taken: Taken) -> tuple[str, str]:
+        if taken.result.conflict is ConflictGround.none:
             return _(
                 "No conflict of interest declared. Your review is next."
             ), f"/reviews/{case_reference}"
@@ -88,7 +85,9 @@ def declare(
         return message, "/tasks"
 
     form = {"conflict": conflict, "note": note}
-    return _take(request, office, person, case_reference, step, form, done)
+    return _take(
+        request, office, person, "declare_conflict", case_reference, parameters, form, done
+    )
 
 
 @router.post("/reviews/{case_reference}/review")
@@ -114,19 +113,14 @@ def review(
         Criterion.anchored_with_partners: reason_anchored_with_partners,
     }
 
-    def step(session: Session, settings: Settings, reviewer: Person, case: Case) -> str:
-        submit_review(
-            session,
-            case,
-            reviewer,
-            choice(Recommendation, recommendation, _("Choose a recommendation.")),
-            amount(proposed_amount),
-            reasons,
-            lines(other_funding),
-            comments,
-            Rules.from_config(settings.file),
-        )
-        return case.state
+    def parameters() -> dict[str, Any]:
+        return {
+            "recommendation": choice(Recommendation, recommendation, _("Choose a recommendation.")),
+            "amount": amount(proposed_amount),
+            "reasons": reasons,
+            "other_funding": lines(other_funding),
+            "comments": comments,
+        }
 
     form = {
         "recommendation": recommendation,
@@ -139,10 +133,11 @@ def review(
         request,
         office,
         person,
+        "submit_review",
         case_reference,
-        step,
+        parameters,
         form,
-        lambda _state: (_(message), f"/reviews/{case_reference}"),
+        lambda _taken: (_(message), f"/reviews/{case_reference}"),
     )
 
 
@@ -150,10 +145,11 @@ def _take(
     request: Request,
     office: Office,
     person: Person,
+    name: str,
     case_reference: str,
-    step: CaseStep[T],
+    parameters: Callable[[], dict[str, Any]],
     form: dict[str, str],
-    done: Callable[[T], tuple[str, str]],
+    done: Callable[[Taken], tuple[str, str]],
 ) -> Response:
     """The reviewer's step; refused, the page again with why and what was typed."""
 
@@ -161,7 +157,7 @@ def _take(
         return _page(request, office.settings, person, case_reference, refusal, form)
 
     return take_or_show_again(
-        request, office, person, case_reference, REVIEWERS, step, show_again, done
+        request, office, person, name, case_reference, parameters, show_again, done
     )
 
 

@@ -5,13 +5,19 @@ from typing import Annotated
 
 import typer
 
-from grants.cli import _fail, _settings, app, out
+from grants.cli.common import (
+    fail,
+    out,
+    settings_checked,
+)
 from grants.embedded import keep_warm
 from grants.settings import Settings
 from grants.web.office import Office, freeze_after_start
 from models.db import transaction
 from models.reference_data import sync
 from models.sign_in import request_link
+
+app = typer.Typer()
 
 
 @app.command("serve")
@@ -28,7 +34,7 @@ def serve_command(
 
     from grants.web.app import create_app
 
-    settings = _settings()
+    settings = settings_checked()
     application = create_app(settings)
     office = application.state.office
     if not settings.smtp_host:
@@ -53,11 +59,11 @@ def sign_in_link_command(
     email: Annotated[str, typer.Argument(help="E-mail of a person in the configuration.")],
 ) -> None:
     """Print a one-time sign-in link to the office for EMAIL (for whoever runs the server)."""
-    settings = _settings()
+    settings = settings_checked()
     office = Office.from_settings(settings)
     links = _links(settings, office, email)
     if not links:
-        raise _fail(f"{email!r} is not a person in the configuration")
+        raise fail(f"{email!r} is not a person in the configuration")
     out.print(links[email.strip().lower()], highlight=False)
 
 

@@ -16,8 +16,14 @@ from typing import Annotated
 
 import typer
 
-from grants.cli import _fail, _settings, app, out
+from grants.cli.common import (
+    fail,
+    out,
+    settings_checked,
+)
 from grants.embedded import answers, server_mode
+
+app = typer.Typer()
 
 
 @app.command("worker")
@@ -30,12 +36,12 @@ def worker_command(
     ] = 1,
 ) -> None:
     """Work for a Prefect server (server mode): PREFECT_API_URL must name it."""
-    _settings()
+    settings_checked()
     if not server_mode():
-        raise _fail("PREFECT_API_URL is not set: a worker serves a Prefect server (server mode)")
+        raise fail("PREFECT_API_URL is not set: a worker serves a Prefect server (server mode)")
     api_url = os.environ["PREFECT_API_URL"]
     if not answers(api_url, timeout=5):  # else it would say it started, and wait in silence
-        raise _fail(f"no Prefect server answers at PREFECT_API_URL={api_url}: start it first")
+        raise fail(f"no Prefect server answers at PREFECT_API_URL={api_url}: start it first")
     name = name or f"grants-{socket.gethostname()}-{os.getpid()}"
     os.environ["GRANTS_WORKER_NAME"] = name  # its deployment runs inherit it (flows.letters)
     out.print(f"Worker {name} on the pool 'grants' and for follow-ups", highlight=False)

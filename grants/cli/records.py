@@ -4,13 +4,21 @@ stored is still what was written."""
 import typer
 from rich.table import Table
 
-from grants.cli import AsOption, _fail, _settings, app, out, shown
+from grants.cli.common import (
+    AsOption,
+    fail,
+    out,
+    settings_checked,
+    shown,
+)
 from grants.steps import PEOPLE, reading
 from models.access import visible_cases
 from models.delivery import undelivered
 from models.errors import Refused
 from models.integrity import verify
 from models.tables import Role
+
+app = typer.Typer()
 
 
 @app.command("undelivered")
@@ -19,7 +27,7 @@ def undelivered_command(actor: AsOption = None) -> None:
 
     Exits 0 when there are none, 1 when there are some.
     """
-    settings = _settings()
+    settings = settings_checked()
     try:
         with reading(settings, actor, PEOPLE) as (session, reader):
             visible = {case.id for case in visible_cases(session, reader)}
@@ -36,7 +44,7 @@ def undelivered_command(actor: AsOption = None) -> None:
                 for x in letters
             ]
     except Refused as refusal:
-        raise _fail(str(refusal)) from None
+        raise fail(str(refusal)) from None
     table = Table(title=f"{len(rows)} letter(s) not delivered", title_justify="left")
     for column in ("Case", "Letter", "To", "State", "Attempts", "Last error"):
         table.add_column(column, overflow="fold")
@@ -55,7 +63,7 @@ def verify_command(actor: AsOption = None) -> None:
     For case officers and the decision maker. Exits 0 when intact, 1 when something was
     found changed, 2 when the check cannot run.
     """
-    settings = _settings()
+    settings = settings_checked()
     try:
         with reading(settings, actor, (Role.case_officer, Role.decision_maker)) as (
             session,
@@ -64,7 +72,7 @@ def verify_command(actor: AsOption = None) -> None:
             visible = {case.case_reference for case in visible_cases(session, reader)}
             found = verify(session)
     except Refused as refusal:
-        raise _fail(str(refusal)) from None
+        raise fail(str(refusal)) from None
     shown_to_reader = [m for m in found if m.case_reference in visible | {None}]
     for mismatch in shown_to_reader:
         out.print(f"[bold red]Mismatch:[/] {shown(mismatch)}", highlight=False, soft_wrap=True)

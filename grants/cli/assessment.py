@@ -1,7 +1,8 @@
 """Commands for the people who assess a case: the checklist, supplements, reviews, meetings.
 
-Each checks who acts, takes the step in the domain in one transaction (all of it or none
-of it), then starts the flow that sends what the step ordered.
+Each parses what was typed and takes its declared step by name (`grants.steps`), which
+checks who acts and takes the step in one transaction (all of it or none of it); then the
+letters the step ordered are sent.
 """
 
 from datetime import datetime
@@ -12,30 +13,23 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from grants.cli import AsOption, _fail, _run_flow, _settings, app, out, say_undelivered
-from grants.settings import Settings
-from grants.steps import (
-    OFFICERS,
-    REVIEWERS,
-    CaseStep,
-    HandedOver,
-    Step,
-    not_delivered,
-    on_case,
-    reading,
-    send_follow_up,
-    take_step,
+from grants.cli.common import (
+    AsOption,
+    CaseArg,
+    act,
+    criterion_pairs,
+    fail,
+    out,
+    read_file_argument,
+    read_text,
+    run_flow,
+    settings_checked,
+    show_case,
 )
+from grants.steps import OFFICERS, reading
 from models import clock
-from models.access import case_for
-from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
-from models.delivery import on_the_way
+from models.checklist import CRITERIA, Finding, formal_checks, latest_findings
 from models.errors import Refused
-from models.meetings import book_meeting, document_meeting, skip_meeting
-from models.reference_data import acting_person
-from models.reviews import assign_reviewer, declare_conflict, submit_review
-from models.rules import Rules
-from models.supplements import register_supplement, request_supplement
 from models.tables import (
     STOCKHOLM,
     Answer,
@@ -43,13 +37,12 @@ from models.tables import (
     ConflictGround,
     Criterion,
     OnExpiry,
-    Person,
     Recommendation,
-    Role,
 )
 from models.tasks import TaskKind, open_tasks
 
-CaseArg = Annotated[str, typer.Argument(help="Case reference, e.g. 26RS12.")]
+app = typer.Typer()
+
 NoteOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -69,69 +62,6 @@ DismissBecauseOption = Annotated[
         "(FL 20 §); the letter says so. Write it in the case's language."
     ),
 ]
-
-
-HANDED_OVER_WAIT = 30.0  # seconds to wait for the office or a worker to send the letters
-
-
-def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> None:
-    """Take one person's step through the step layer; print what it did or why it was
-    refused (exit 2, nothing changed); then send the letters it ordered, and say so and
-    exit 1 if any of them could not be delivered (the step itself stands)."""
-    settings = _settings()
-    try:
-        taken = take_step(settings, actor_email, roles, step)
-    except Refused as refusal:
-        raise _fail(str(refusal)) from None
-    out.print(taken.result, highlight=False)
-    wait = 0.0
-    if taken.to_send:
-        sent = send_follow_up(settings)
-        if isinstance(sent, HandedOver) and sent.to is None:
-            out.print(
-                f"Letters: the scheduled send-letters will make and send them ({sent.why}).",
-                highlight=False,
-                soft_wrap=True,
-            )
-        elif isinstance(sent, HandedOver):
-            out.print(f"Letters: handed to {sent.to} to make and send.", highlight=False)
-            wait = HANDED_OVER_WAIT
-        else:
-            out.print(
-                f"Letters: {sent['created']} made, {sent['sent']} sent; notices: "
-                f"{sent['notices_sent']} sent; {sent['failed'] + sent['notices_failed']} "
-                "not delivered."
-            )
-    letters = not_delivered(settings, taken.letters, wait)
-    on_their_way = [letter for letter in letters if on_the_way(letter)]
-    if on_their_way:
-        out.print(
-            f"{len(on_their_way)} letter(s) still on their way; `grants status` shows when "
-            "they are sent.",
-            highlight=False,
-        )
-    if say_undelivered([letter for letter in letters if not on_the_way(letter)]):
-        raise typer.Exit(1)  # the step is taken; its letters have not arrived
-
-
-def act_on_case(
-    case_reference: str, actor_email: str | None, roles: tuple[Role, ...], step: CaseStep[str]
-) -> None:
-    act(actor_email, roles, on_case(case_reference, step))
-
-
-def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:
-    """--note benefit_to_society=TEXT … as {criterion: text}; a bad key is refused."""
-    pairs: dict[Criterion, str] = {}
-    for value in values or []:
-        key, sep, text = value.partition("=")
-        if not sep or key.strip() not in Criterion.__members__:
-            raise _fail(
-                f"{option} {value!r}: write CRITERION=TEXT with CRITERION one of "
-                f"{', '.join(Criterion)}"
-            )
-        pairs[Criterion(key.strip())] = text.strip()
-    return pairs
 
 
 @app.command("checklist")
@@ -157,26 +87,20 @@ def checklist_command(
         Criterion.new_locally: new_locally,
         Criterion.anchored_with_partners: anchored_with_partners,
     }
+    if all(answer is None for answer in given.values()):
+        show_case(case_reference, actor, OFFICERS, _show_checklist)
+        return
     notes = criterion_pairs(note, "--note")
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        if all(answer is None for answer in given.values()):
-            return _show_checklist(session, case)
-        findings = {c: Finding(a, notes.get(c, "")) for c, a in given.items() if a is not None}
-        state = complete_checklist(
-            session,
-            case,
-            officer,
-            findings,
-            Rules.from_config(settings.file),
-            clock.today(),
-            missing or [],
-            if_no_reply,
-            dismiss_because,
-        )
-        return f"{case.case_reference}: checklist recorded; the case is now '{state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "checklist",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: checklist recorded; the case is now '{taken.state}'.",
+        findings={c: Finding(a, notes.get(c, "")) for c, a in given.items() if a is not None},
+        missing=missing or [],
+        if_no_reply=if_no_reply,
+        dismiss_because=dismiss_because,
+    )
 
 
 def _show_checklist(session: Session, case: Case) -> str:
@@ -206,21 +130,17 @@ def request_supplement_command(
     dismiss_because: DismissBecauseOption = "",
 ) -> None:
     """Ask for a supplement during review or before the meeting."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        request = request_supplement(
-            session,
-            case,
-            officer,
-            [{"criterion": None, "text": m} for m in missing],
-            Rules.from_config(settings.file),
-            clock.today(),
-            if_no_reply,
-            dismiss_because,
-        )
-        return f"{case.case_reference}: supplement requested by {request.deadline.isoformat()}."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "request_supplement",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: supplement requested by {taken.result.deadline.isoformat()}."
+        ),
+        missing=missing,
+        if_no_reply=if_no_reply,
+        dismiss_because=dismiss_because,
+    )
 
 
 @app.command("supplement")
@@ -230,16 +150,17 @@ def supplement_command(
     actor: AsOption = None,
 ) -> None:
     """Register a supplement; the case returns to the eligibility checklist."""
-    content = read_file_argument(file)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        document = register_supplement(session, case, officer, file.name, content)
-        return (
-            f"{case.case_reference}: supplement {document.filename} registered "
-            f"(SHA-256 {document.sha256[:16]}…); the checklist is next."
-        )
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "register_supplement",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: supplement {taken.result.filename} registered "
+            f"(SHA-256 {taken.result.sha256[:16]}…); the checklist is next."
+        ),
+        filename=file.name,
+        content=read_file_argument(file),
+    )
 
 
 TASK_COMMANDS = {
@@ -259,13 +180,13 @@ TASK_COMMANDS = {
 @app.command("tasks")
 def tasks_command(actor: AsOption = None) -> None:
     """Your open tasks, overdue first, with due dates."""
-    settings = _settings()
+    settings = settings_checked()
     today = clock.today()
     try:
         with reading(settings, actor) as (session, person):
             tasks = open_tasks(session, person, today)
     except Refused as refusal:
-        raise _fail(str(refusal)) from None
+        raise fail(str(refusal)) from None
     table = Table(title=f"Open tasks of {person.name} ({person.role})", title_justify="left")
     for column in ("Case", "Project", "To do", "Since", "Due"):
         table.add_column(column, overflow="fold")
@@ -295,19 +216,24 @@ def declare_command(
 ) -> None:
     """The first step of a review task: declare a conflict of interest, or none."""
     if no_conflict == (conflict is not None and conflict is not ConflictGround.none):
-        raise _fail("say either --no-conflict or --conflict GROUND (with --note)")
+        raise fail("say either --no-conflict or --conflict GROUND (with --note)")
     ground = ConflictGround.none if no_conflict else conflict
-
-    def step(session: Session, settings: Settings, person: Person, case: Case) -> str:
-        declare_conflict(session, case, person, ground, note, Rules.from_config(settings.file))
-        if ground is ConflictGround.none:
-            return f"{case.case_reference}: no conflict of interest declared; the review is next."
-        return (
-            f"{case.case_reference}: conflict of interest ({ground}) recorded; you are "
-            "removed from the case."
-        )
-
-    act_on_case(case_reference, actor, REVIEWERS, step)
+    removed = (
+        f"{case_reference}: conflict of interest ({ground}) recorded; you are removed from the "
+        "case."
+    )
+    act(
+        "declare_conflict",
+        case_reference,
+        actor,
+        lambda _taken: (
+            f"{case_reference}: no conflict of interest declared; the review is next."
+            if ground is ConflictGround.none
+            else removed
+        ),
+        ground=ground,
+        note=note,
+    )
 
 
 @app.command("review")
@@ -329,23 +255,17 @@ def review_command(
     comments: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Submit a review (after declaring any conflict of interest)."""
-    reasons = criterion_pairs(reason, "--reason")
-
-    def step(session: Session, settings: Settings, person: Person, case: Case) -> str:
-        submit_review(
-            session,
-            case,
-            person,
-            recommend,
-            amount,
-            reasons,
-            other_funding or [],
-            comments,
-            Rules.from_config(settings.file),
-        )
-        return f"{case.case_reference}: review recorded; the case is now '{case.state}'."
-
-    act_on_case(case_reference, actor, REVIEWERS, step)
+    act(
+        "submit_review",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: review recorded; the case is now '{taken.state}'.",
+        recommendation=recommend,
+        amount=amount,
+        reasons=criterion_pairs(reason, "--reason"),
+        other_funding=other_funding or [],
+        comments=comments,
+    )
 
 
 @app.command("assign-reviewer")
@@ -355,16 +275,16 @@ def assign_reviewer_command(
     actor: AsOption = None,
 ) -> None:
     """Add a reviewer to a case (when conflicts of interest left too few)."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        person = acting_person(session, reviewer, *REVIEWERS)
-        case_for(session, case_reference, person)  # a conflicted person cannot be brought back
-        task = assign_reviewer(
-            session, case, officer, person, Rules.from_config(settings.file), clock.today()
-        )
-        return f"{case.case_reference}: {person.name} reviews, due {task.due.isoformat()}."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "assign_reviewer",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: {taken.result.reviewer.name} reviews, due "
+            f"{taken.result.due.isoformat()}."
+        ),
+        reviewer=reviewer,
+    )
 
 
 meeting_app = typer.Typer(help="The meeting with the applicant.", no_args_is_help=True)
@@ -375,7 +295,7 @@ def _meeting_time(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip().replace(" kl. ", " ").replace(".", ":"))
     except ValueError:
-        raise _fail(f"--at {value!r}: write the time as YYYY-MM-DD HH:MM") from None
+        raise fail(f"--at {value!r}: write the time as YYYY-MM-DD HH:MM") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=STOCKHOLM)
 
 
@@ -388,23 +308,15 @@ def meeting_book_command(
     minutes: Annotated[int | None, typer.Option(help="Length (default: config).")] = None,
 ) -> None:
     """Book the meeting: the applicant gets an invitation with a calendar file."""
-    starts_at = _meeting_time(at)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        rules = Rules.from_config(settings.file)
-        meeting = book_meeting(
-            session,
-            case,
-            officer,
-            starts_at,
-            minutes or rules.meeting_minutes,
-            place,
-            clock.now(),
-            rules.meeting_hours,
-        )
-        return f"{case.case_reference}: meeting {meeting.number} booked for {at}, {place}."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "book_meeting",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: meeting {taken.result.number} booked for {at}, {place}.",
+        starts_at=_meeting_time(at),
+        minutes=minutes,
+        place=place,
+    )
 
 
 @meeting_app.command("note")
@@ -419,14 +331,14 @@ def meeting_note_command(
 ) -> None:
     """Document the meeting as a file note; the case goes on to the draft decision."""
     if (text is None) == (file is None):
-        raise _fail("give the file note as --text TEXT or --file FILE")
-    body = text if text is not None else _read_text(file)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        document_meeting(session, case, officer, body, clock.now())
-        return f"{case.case_reference}: file note recorded; the case is now '{case.state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+        raise fail("give the file note as --text TEXT or --file FILE")
+    act(
+        "document_meeting",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: file note recorded; the case is now '{taken.state}'.",
+        text=text if text is not None else read_text(file),
+    )
 
 
 @meeting_app.command("skip")
@@ -436,22 +348,23 @@ def meeting_skip_command(
     actor: AsOption = None,
 ) -> None:
     """Go on without a meeting; the reason goes on record."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        skip_meeting(session, case, officer, reason)
-        return f"{case.case_reference}: meeting skipped; the case is now '{case.state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "skip_meeting",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: meeting skipped; the case is now '{taken.state}'.",
+        reason=reason,
+    )
 
 
 @app.command("sweep")
 def sweep_command() -> None:
     """Do what the calendar made due: supplement reminders and deadlines, overdue reviews;
     and check the records (as grants verify does)."""
-    _settings()
+    settings_checked()
     from flows.assessment import sweep
 
-    done = _run_flow(sweep)
+    done = run_flow(sweep)
     out.print(
         f"Sweep: {done['reminders']} supplement reminder(s), {done['expired']} supplement "
         f"deadline(s) passed, {done['review_reminders']} review reminder(s), "
@@ -462,17 +375,3 @@ def sweep_command() -> None:
         f"{done['sent']} letter(s) and {done['notices_sent']} notice(s) sent, "
         f"{done['failed']} letter(s) not delivered (grants undelivered)."
     )
-
-
-def read_file_argument(path: Path) -> bytes:
-    """A document someone sent, as bytes; a missing file is refused before anything starts."""
-    if not path.is_file():
-        raise _fail(f"file {str(path)!r}: no such file")
-    return path.read_bytes()
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise _fail(f"file {str(path)!r}: {error}") from None

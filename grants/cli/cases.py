@@ -1,115 +1,41 @@
-"""The `grants` command line: parses, checks who acts, calls flows and the domain, prints."""
+"""Commands on the call's cases as a whole: intake, the case list and a case in full,
+delivery, the letters' archive, and the demo."""
 
-import os
-import re
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from grants.embedded import PrefectUnreachable, configure_prefect, run_flow, server_mode
+from grants.cli.common import (
+    AsOption,
+    fail,
+    options,
+    out,
+    run_flow,
+    say_undelivered,
+    settings_checked,
+    shown,
+    start_renderers,
+)
 from grants.intake_files import UnreadableFile, read_records
 from grants.logs import log_file
-from grants.processes import guard_process_tree
-from grants.render import format_amount, start_workers
-from grants.settings import SAMPLES, SettingError, Settings, checked
+from grants.render import format_amount
+from grants.settings import SAMPLES, Settings
 from grants.steps import OFFICERS, reading
 from models import clock
-from models.access import case_for, visible_cases
+from models.access import case_to_read, visible_cases
 from models.audit import history
 from models.cases import assessment_record, letter_counts, letters_of
 from models.db import transaction
 from models.delivery import on_the_way, undelivered
 from models.errors import Refused
-from models.letters import waiting_to_render
 from models.reference_data import open_office
-from models.tables import DeliveryState, Letter, Person, Role, local_time
-from models.text import isolated
+from models.tables import DeliveryState, Person, Role, local_time
 from models.validation import WARNINGS
 
-
-class _Program(typer.Typer):
-    """The `grants` program. Run as a program (not invoked by a test's runner), what it
-    starts dies with it, however it ends (grants.processes)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        guard_process_tree()
-        return super().__call__(*args, **kwargs)
-
-
-app = _Program(
-    help="Grant processing for Region Örebro län's call for social innovation.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-# Piped into a file or another program, keep table rows whole rather than 80 columns wide.
-out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 150)
-err = Console(stderr=True)
-_verbose = False  # this command's --verbose
-
-
-@app.callback()
-def _options(
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            envvar="GRANTS_VERBOSE",
-            help="Show Prefect's run logs on the console too (they always go to "
-            "GRANTS_HOME/logs/grants.log).",
-        ),
-    ] = False,
-) -> None:
-    """Options for every command, given before its name: grants --verbose demo."""
-    global _verbose
-    _verbose = verbose
-
-
-AsOption = Annotated[
-    str | None,
-    typer.Option("--as", envvar="GRANTS_AS", help="E-mail of the registered person acting."),
-]
-
-
-def _settings() -> Settings:
-    """The settings, every one checked before the command does anything: a bad one is a
-    one-line message naming it (exit 2), never a traceback."""
-    try:
-        settings = checked()
-    except SettingError as error:
-        raise _fail(str(error)) from None
-    configure_prefect(settings, _verbose)
-    return settings
-
-
-CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def shown(value: object) -> str:
-    """A value from outside as the terminal should show it: no bidi or control characters,
-    no rich markup, and right-to-left script isolated (FSI … PDI) so it cannot reorder the
-    line around it."""
-    return escape(isolated(CONTROLS.sub(" ", str(value))))
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {shown(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
-def _run_flow(flow: Callable[..., Any], **parameters: Any) -> Any:
-    """run_flow, with a Prefect server that does not answer said in one line (exit 2)."""
-    try:
-        return run_flow(flow, **parameters)
-    except PrefectUnreachable as error:
-        raise _fail(str(error)) from None
+app = typer.Typer()
 
 
 def _check_actor(settings: Settings, actor_email: str | None, role: Role) -> Person:
@@ -127,11 +53,11 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
         records, _ = read_records(path)
         officer = _check_actor(settings, actor_email, Role.case_officer)
     except (UnreadableFile, Refused) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
     if letters:
-        _start_renderers(settings, len(records))
-    report = _run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
+        start_renderers(settings, len(records))
+    report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
     refused = _print_report(report)
     if letters:
         registered = [r["case_reference"] for r in report["results"] if r["status"] == "registered"]
@@ -141,36 +67,6 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
             missing = [letter for letter in missing if not on_the_way(letter)]
         refused += say_undelivered(missing)
     return refused
-
-
-def _start_renderers(settings: Settings, letters: int | None = None) -> None:
-    """Start the render workers now, while Prefect starts (seconds), when a batch is to be
-    rendered here: `letters` about to be ordered, else those waiting in the database. In
-    server mode the pool's workers render a batch."""
-    if server_mode():
-        return
-    if letters is None:
-        with transaction(settings.db_url) as session:
-            letters = len(waiting_to_render(session, 100))  # enough to tell a batch
-    start_workers(letters, settings.render_workers)
-
-
-def say_undelivered(letters: list[Letter]) -> int:
-    """Tell the person which letters they ordered have not arrived; return how many."""
-    for letter in letters:
-        err.print(
-            f"[bold red]Not delivered:[/] {letter.filename} to {shown(letter.recipient)} "
-            f"({letter.delivery_state}, {letter.attempts} attempt(s)): "
-            f"{shown(letter.last_error or 'not tried yet')}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    if letters:
-        err.print(
-            f"{len(letters)} letter(s) could not be delivered; see `grants undelivered`.",
-            highlight=False,
-        )
-    return len(letters)
 
 
 def _print_report(report: dict[str, Any]) -> int:
@@ -219,7 +115,7 @@ def intake_command(
     were refused (the valid ones are registered all the same) or their acknowledgements
     could not be delivered, 2 when nothing could be done.
     """
-    settings = _settings()
+    settings = settings_checked()
     faults = _intake(settings, file, actor, letters)
     raise typer.Exit(1 if faults else 0)
 
@@ -234,15 +130,15 @@ def status_command(
     Who reads must say so (--as); a case in which the reader declared a conflict of
     interest is neither listed nor counted, nor shown.
     """
-    settings = _settings()
+    settings = settings_checked()
     try:
         with reading(settings, actor) as (session, reader):
             if case_reference is None:
                 _print_cases(session, visible_cases(session, reader))
             else:
-                _print_case(session, case_for(session, case_reference, reader))
+                _print_case(session, case_to_read(session, case_reference, reader))
     except Refused as refusal:
-        raise _fail(str(refusal)) from None
+        raise fail(str(refusal)) from None
 
 
 def _print_cases(session: Any, cases: list[Any]) -> None:
@@ -398,10 +294,10 @@ def _local(moment: Any) -> str:
 @app.command("deliver")
 def deliver_command() -> None:
     """Render any letter still without its PDF and send every queued one (retries included)."""
-    _start_renderers(_settings())
+    start_renderers(settings_checked())
     from flows.letters import send_letters
 
-    counts = _run_flow(send_letters)
+    counts = run_flow(send_letters)
     if counts.get("workers"):
         out.print(f"A large batch: {counts['workers']} worker(s) of the pool render and send it.")
         return
@@ -419,7 +315,7 @@ def export_letters_command(
 ) -> None:
     """Write every rendered letter's PDF, as archived on its case, to FOLDER (case officers;
     not the letters of a case in which the reader declared a conflict of interest)."""
-    settings = _settings()
+    settings = settings_checked()
     try:
         with reading(settings, actor, OFFICERS) as (session, reader):
             letters = [
@@ -429,7 +325,7 @@ def export_letters_command(
                 if letter.pdf is not None
             ]
     except Refused as refusal:
-        raise _fail(str(refusal)) from None
+        raise fail(str(refusal)) from None
     folder.mkdir(parents=True, exist_ok=True)
     for letter in letters:
         (folder / letter.filename).write_bytes(letter.pdf)
@@ -443,13 +339,13 @@ def demo_command() -> None:
     dismissed, closed), communication before the adverse ones, letters, Community Talks.
     """
     from grants import demo
-    from grants.progress import CallProgress
+    from grants.cli.progress import CallProgress
 
-    settings = _settings()
+    settings = settings_checked()
     exports = ("applications.json", "demo_more.json")
     faults = 0
     # The call's weeks, from the next working morning on, its stages shown as they go.
-    with clock.simulated(), CallProgress(out, len(exports), _verbose) as progress:
+    with clock.simulated(), CallProgress(out, len(exports), options.verbose) as progress:
         clock.move_to(demo.next_morning())
         for export in exports:
             faults += _intake(settings, SAMPLES / export, None, True)
@@ -482,13 +378,3 @@ def demo_command() -> None:
     with transaction(settings.db_url) as session:
         if say_undelivered(undelivered(session)) or faults:
             raise typer.Exit(1)
-
-
-# The assessment, decision, records and office commands register themselves on `app`.
-from grants import (  # noqa: E402, F401
-    cli_assessment,
-    cli_decisions,
-    cli_office,
-    cli_records,
-    cli_worker,
-)
