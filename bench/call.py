@@ -109,7 +109,7 @@ WORKERS = ("w1", "w2")
 # What the flows' own process does per letter, apart: claiming a chunk and making its
 # letters' contexts, storing rendered PDFs, delivering (building, serialising, sending,
 # recording); timed by the CPU time of the thread that runs them, so waiting is left out.
-PARTS = ("_claim_chunk", "_store", "_deliver_one")
+PARTS = ("_claim_chunk", "_store", "_deliver")
 # The scripted people of config/grants.toml: case officer, two advisors, decision maker.
 PEOPLE = (
     "maria.lindqvist@regionorebrolan.example.se",
@@ -667,7 +667,7 @@ def beyond(
         f"CPU per letter in the flows: render workers {ms(cpu['render worker'])} with their "
         f"start-up (WeasyPrint alone {ms(raw['cpu_s'])}, warm); main process {ms(main)}: "
         f"claiming chunks and making contexts {ms(parts['_claim_chunk'])}, storing PDFs "
-        f"{ms(parts['_store'])}, delivering {ms(parts['_deliver_one'])}, the rest (Prefect, "
+        f"{ms(parts['_store'])}, delivering {ms(parts['_deliver'])}, the rest (Prefect, "
         f"registering) {ms(main - sum(parts.values()))}; Prefect's server "
         f"{ms(cpu['Prefect server'])}",
         f"beyond WeasyPrint alone: {seconds - raw['seconds']:.1f} s, of which the CPU the flows "
