@@ -1,10 +1,11 @@
 """Delivery bookkeeping shared by letters (to applicants) and notices (to staff).
 
 At least once, never lost: a delivery run claims an item (queued → sending, with the time)
-in a transaction of its own before handing it to SMTP, so two runs never both send it at
-once. A claim older than twice the SMTP timeout was interrupted (the run crashed mid-send)
-and may be claimed again: the item goes out again with the same Message-ID, derived from
-the item alone, so a mail client folds a duplicate.
+in a transaction committed before it hands the item to SMTP, so two runs never both send it
+at once; that transaction also records what became of the item the run sent before it. A
+claim older than twice the SMTP timeout was interrupted (the run crashed mid-send, or before
+the next claim recorded the item sent) and may be claimed again: the item goes out again
+with the same Message-ID, derived from the item alone, so a mail client folds a duplicate.
 
 A temporary failure (4xx, network) puts the item back in the queue with its reason, to be
 retried after a delay that doubles with each attempt; after the configured time it is
