@@ -219,16 +219,18 @@ def letter_context(
 
 def attach_pdfs(
     session: Session, pdfs: dict[int, bytes], rendered_by: str, actor: Actor = SYSTEM
-) -> list[int]:
+) -> dict[int, str]:
     """Give ordered letters their PDFs (by letter id), each once; they are then queued for
-    delivery. Return the ids of those given one here, in order (another run may have
-    rendered some first). `rendered_by`: the machine or worker that made them, for
+    delivery. Return the SHA-256 of those given one here by id, in order (another run may
+    have rendered some first). `rendered_by`: the machine or worker that made them, for
     whoever traces a batch over several."""
     query = select(Letter).where(col(Letter.id).in_(pdfs)).order_by(col(Letter.id))
     letters = list(session.exec(query.with_for_update()))  # the letters only, a run at a time
-    cases = {letter.case_id for letter in letters}
-    list(session.exec(select(Case).where(col(Case.id).in_(cases))))  # `letter.case`, at once
-    attached = []
+    # Their cases at once, held here: the session keeps no object nobody refers to, and
+    # `letter.case` would read each again.
+    ids = {letter.case_id for letter in letters}
+    cases = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(ids)))}
+    attached = {}
     for letter in letters:
         if letter.delivery_state != DeliveryState.to_render:
             continue  # another run rendered it first
@@ -238,12 +240,12 @@ def attach_pdfs(
         session.add(letter)
         record(
             session,
-            letter.case,
+            cases[letter.case_id],
             actor,
             "letter_created",
             kind=letter.kind,
             sha256=letter.sha256,
             rendered_by=rendered_by,
         )
-        attached.append(letter.id)
+        attached[letter.id] = letter.sha256
     return attached
