@@ -370,8 +370,8 @@ def letters_after(since: int) -> list[tuple[int, str, str, dict[str, Any]]]:
 
 def stage_raw(since: int) -> None:
     """4. The letters after the letter `since` again (those the flow stage before made), one
-    spawned process per core, timed once all are warm (bench/intake.py's workers); no
-    database, no Prefect."""
+    spawned process per core, each taking the next letter as it frees up, timed once all are
+    warm (bench/intake.py's workers); no database, no Prefect."""
     import multiprocessing
 
     letters = letters_after(since)
@@ -381,11 +381,10 @@ def stage_raw(since: int) -> None:
     ready = context.Barrier(workers)
     cold = time.perf_counter()
     with context.Pool(workers, intake_bench._warm_worker, (jobs[0], ready)) as pool:
-        shares = [jobs[i::workers] for i in range(workers)]
-        spans = pool.map(intake_bench._render_share, shares, chunksize=1)
+        rendered = intake_bench.render_alone(pool, jobs)
     RESULT.update(
-        seconds=max(span[1] for span in spans) - min(span[0] for span in spans),
-        cpu_s=sum(span[3] for span in spans),
+        seconds=rendered["seconds"],
+        cpu_s=rendered["cpu_s"],
         cold_s=time.perf_counter() - cold,
         letters=len(jobs),
         workers=workers,
