@@ -149,7 +149,9 @@ def letter_pdf(case_reference: str, letter_id: int, office: OfficeDep, person: C
         case = case_to_read(session, case_reference, reader)
         letter = session.get(Letter, letter_id)
         if letter is None or letter.case_id != case.id or letter.pdf is None:
-            raise CaseNotFound(f"no letter {letter_id} in case {case.case_reference}")
+            raise CaseNotFound(
+                "case.no_letter", letter_id=letter_id, case_reference=case.case_reference
+            )
     return _file(letter.pdf, letter.filename, "application/pdf")
 
 
@@ -160,7 +162,9 @@ def document_file(case_reference: str, document_id: int, office: OfficeDep, pers
         case = case_to_read(session, case_reference, reader)
         document = session.get(Document, document_id)
         if document is None or document.case_id != case.id:
-            raise CaseNotFound(f"no document {document_id} in case {case.case_reference}")
+            raise CaseNotFound(
+                "case.no_document", document_id=document_id, case_reference=case.case_reference
+            )
     return _file(document.content, document.filename, document.media_type)
 
 

@@ -177,7 +177,7 @@ def _page(
     with reading(settings, person.email, REVIEWERS) as (session, reader):
         case, task = case_and_task(session, case_reference, reader)
         if task is None:  # a case officer without a review task reads the case page instead
-            raise CaseNotFound(f"no review task in case {case_reference!r}")
+            raise CaseNotFound("case.no_review_task", case_reference=case_reference)
         context = review_context(session, case, reader, task)
     error = None if refusal is None else str(refusal)
     return render(
