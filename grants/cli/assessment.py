@@ -24,6 +24,7 @@ from grants.cli.common import (
     run_flow,
     settings_checked,
 )
+from grants.cli.refusals import worded
 from grants.settings import Settings
 from grants.steps import (
     OFFICERS,
@@ -205,7 +206,7 @@ def tasks_command(actor: AsOption = None) -> None:
         with reading(settings, actor) as (session, person):
             tasks = open_tasks(session, person, today)
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     table = Table(title=f"Open tasks of {person.name} ({person.role})", title_justify="left")
     for column in ("Case", "Project", "To do", "Since", "Due"):
         table.add_column(column, overflow="fold")

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from grants.cli.refusals import worded
 from grants.embedded import PrefectUnreachable, configure_prefect, server_mode
 from grants.embedded import run_flow as run_embedded
 from grants.render import start_workers
@@ -128,7 +129,7 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> No
     try:
         taken = take_step(settings, actor_email, roles, step)
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     out.print(taken.result, highlight=False)
     wait = 0.0
     if taken.to_send:
