@@ -26,6 +26,7 @@ from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, render
+from grants.web.refusals import worded
 from models import clock
 from models.access import conflicted_case_ids
 from models.community_talks import register_talk, upcoming_talks
@@ -156,7 +157,7 @@ def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: P
     except NotAllowed:
         raise
     except (Refused, UnreadableForm) as refusal:
-        return _talks(request, office, person, 409, error=str(refusal), form=form.values())
+        return _talks(request, office, person, 409, error=worded(refusal), form=form.values())
     notice(
         request,
         _("Community Talk on %(date)s registered.") % {"date": taken.result.held_on.isoformat()},

@@ -21,6 +21,7 @@ from grants.web.form_values import amount, choice, lines, refusal_status, take_o
 from grants.web.i18n import N_, _
 from grants.web.office import Office
 from grants.web.pages import render
+from grants.web.refusals import worded
 from grants.web.tasks import with_links
 from models import clock
 from models.access import case_and_task
@@ -179,7 +180,7 @@ def _page(
         if task is None:  # a case officer without a review task reads the case page instead
             raise CaseNotFound("case.no_review_task", case_reference=case_reference)
         context = review_context(session, case, reader, task)
-    error = None if refusal is None else str(refusal)
+    error = None if refusal is None else worded(refusal)
     return render(
         request,
         "review.html",
