@@ -110,3 +110,37 @@ def test_a_step_the_person_may_not_take_is_refused_in_their_language(office) -> 
         "Bara den som har rollen Handläggare får göra detta; Karin Sjöberg har rollen "
         "Beslutsfattare."
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "faults"),
+    [
+        (
+            "sv",
+            [
+                "organisation_number = '802467-5213': kontrollsiffran (den sista siffran) "
+                "stämmer inte",
+                "submitted_at = '2026-07-08': utlysningen tar inte emot ansökningar i juli "
+                "och december",
+            ],
+        ),
+        (
+            "en",
+            [
+                "organisation_number = '802467-5213': the check digit (the last digit) does "
+                "not match",
+                "submitted_at = '2026-07-08': the call takes no applications in July and December",
+            ],
+        ),
+    ],
+)
+def test_the_records_refused_at_intake_are_told_in_the_pages_language(
+    office, language: str, faults: list[str]
+) -> None:
+    sign_in(office, OFFICER)
+    post(office, "/language", {"language": language, "next": "/intake"})
+    mistakes = {"export": ("mistakes.json", (SAMPLES / "mistakes.json").read_bytes(), "text/json")}
+    page = html.unescape(post(office, "/intake", files=mistakes).text)
+    told = [" ".join(item.split()) for item in re.findall(r"<li>(.*?)</li>", page, re.S)]
+    for fault in faults:
+        assert fault in told, told

@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 import re
 import string
+from typing import NamedTuple
 
 import pytest
 import typer.main
@@ -50,7 +51,15 @@ def literal_codes(node: ast.expr) -> list[str] | None:
     return None
 
 
-def raised_codes() -> dict[str, list[str]]:
+class Raised(NamedTuple):
+    """One place a refusal is raised: where, and the parameters it is given by name (None
+    when some are passed on as **mapping, so not all are known here)."""
+
+    where: str
+    params: set[str] | None
+
+
+def raised_codes() -> dict[str, list[Raised]]:
     """Every code given to a refusal in the source, with where; a code that is not written
     out as a literal is listed under the empty code."""
     kinds, found = refusal_kinds(), {}
@@ -60,9 +69,13 @@ def raised_codes() -> dict[str, list[str]]:
                 continue
             if node.func.id not in kinds or not node.args:
                 continue
-            where = f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}"
+            names = {k.arg for k in node.keywords}
+            raised = Raised(
+                f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}",
+                None if None in names else names,
+            )
             for code in literal_codes(node.args[0]) or [""]:
-                found.setdefault(code, []).append(where)
+                found.setdefault(code, []).append(raised)
     return found
 
 
@@ -83,11 +96,17 @@ def test_every_refusal_raised_is_a_known_code_and_every_code_is_raised() -> None
     assert len(MESSAGES) > 80
 
 
+def test_every_refusal_is_given_what_its_wordings_name() -> None:
+    for code, places in raised_codes().items():
+        named = fields(MESSAGES[code]) | placeholders(OFFICE_WORDING[code])
+        for where, params in places:
+            assert params is None or named <= params, (code, where, named - params)
+
+
 def test_every_code_has_an_office_wording_in_swedish_and_english() -> None:
     assert set(OFFICE_WORDING) == set(MESSAGES)
     swedish = translations("sv")
     for code, english in OFFICE_WORDING.items():
-        assert placeholders(english) <= fields(MESSAGES[code]), code
         translated = swedish.gettext(english)
         assert translated != english, f"{code} has no Swedish wording: {english!r}"
         assert placeholders(translated) == placeholders(english), code

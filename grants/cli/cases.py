@@ -34,7 +34,7 @@ from models.delivery import on_the_way, undelivered
 from models.errors import Refused
 from models.reference_data import open_office
 from models.tables import DeliveryState, Person, Role, local_time
-from models.validation import WARNINGS
+from models.validation import WARNINGS, Fault
 
 app = typer.Typer()
 
@@ -83,7 +83,7 @@ def _print_report(report: dict[str, Any]) -> int:
         who = result.get("submission_id") or result.get("organisation") or ""
         out.print(f"[red]Refused[/] {shown(result['record'])} {shown(who)}:", highlight=False)
         for fault in result["faults"]:
-            out.print(f"    {shown(fault)}", highlight=False)
+            out.print(f"    {shown(Fault(**fault))}", highlight=False)
     for result in by_status.get("registered", []):
         for code in result["warnings"]:
             out.print(f"[yellow]Warning[/] {result['case_reference']}: {WARNINGS[code]}")

@@ -26,7 +26,7 @@ from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, render
-from grants.web.refusals import worded
+from grants.web.refusals import fault_worded, worded
 from models import clock
 from models.access import conflicted_case_ids
 from models.community_talks import register_talk, upcoming_talks
@@ -109,7 +109,10 @@ def _summary(report: dict[str, Any], given: str) -> dict[str, Any]:
         "read": len(results),
         "registered": by_status.get("registered", []),
         "already": by_status.get("already registered", []),
-        "refused": by_status.get("refused", []),
+        "refused": [
+            r | {"faults": [fault_worded(f) for f in r["faults"]]}
+            for r in by_status.get("refused", [])
+        ],
         "warnings": WARNINGS,
     }
 

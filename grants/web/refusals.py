@@ -10,14 +10,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from grants.render import format_amount, format_date, format_datetime
+from grants.render import MONTHS, format_amount, format_date, format_datetime
 from grants.web.i18n import N_, _, current_language
 from grants.web.labels import LABELS, label
 from models.errors import Refused
 from models.tables import Role
+from models.text import quoted
 
 # Parameters that are amounts in kronor: written as the office writes money.
-AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total"}
+AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total", "cash", "rate"}
 
 WORDING = {
     "state.illegal": N_(
@@ -221,12 +222,64 @@ WORDING = {
         "Case %(case_reference)s is “%(state)s”: reporting is recorded for funded projects "
         "invited to a Community Talk."
     ),
+    "identifier.organisation_number_shape": N_("must be 10 digits written NNNNNN-NNNN"),
+    "identifier.personal_number": N_(
+        "digits 3–4 must be 20 or more (otherwise it is a personal number)"
+    ),
+    "identifier.check_digit": N_("the check digit (the last digit) does not match"),
+    "identifier.bankgiro_shape": N_("must be 7 or 8 digits, written NNN-NNNN or NNNN-NNNN"),
+    "identifier.plusgiro_shape": N_("must be 2 to 8 digits, written NNNNNN-N"),
+    "field.not_text": N_("must be text"),
+    "field.required": N_("is required"),
+    "field.too_long": N_("is %(length)s characters long; at most %(limit)s are allowed"),
+    "field.not_kronor": N_("must be a whole number of kronor"),
+    "field.too_many_digits": N_("has more than %(limit)s digits"),
+    "field.negative": N_("must not be negative"),
+    "field.ore": N_("must be whole kronor, without öre"),
+    "field.not_an_amount": N_("must be a whole number of kronor, such as 50000 or 50 000 kr"),
+    "field.not_hours": N_("must be a whole number of hours"),
+    "field.not_a_date": N_("is not a date written YYYY-MM-DD"),
+    "field.year_out_of_range": N_("lies outside the years %(first)s–%(last)s"),
+    "field.not_an_email": N_("is not a valid e-mail address"),
+    "field.not_a_municipality": N_(
+        "is not a municipality in Örebro county; the call is open to organisations in "
+        "%(municipalities)s"
+    ),
+    "field.not_a_legal_form": N_("is not a legal form of civil society; accepted: %(legal_forms)s"),
+    "field.not_a_language": N_("must be sv (Swedish) or en (English)"),
+    "field.not_partners": N_("must be a list of partners, written “Name: support; …”"),
+    "field.partner_without_name": N_("every partner needs a name"),
+    "field.unreadable": N_("cannot be read"),
+    "field.received_in_the_future": N_("lies in the future (today is %(today)s)"),
+    "field.call_closed": N_("the call takes no applications in %(month_numbers)s"),
+    "field.number_of_another_form": N_(
+        "does not belong to a %(legal_form)s (its numbers start with %(digit)s)"
+    ),
+    "field.number_required": N_("is required for a %(legal_form)s"),
+    "field.amount_out_of_range": N_("must be between %(minimum)s and %(maximum)s in this call"),
+    "field.co_financing": N_(
+        "the co-financing is %(cash)s in cash plus %(hours)s hours × %(rate)s = %(total)s, "
+        "less than the %(amount)s applied for; it must be at least as much"
+    ),
+    "field.end_before_start": N_("is before the project's start (%(start)s)"),
+    "field.project_too_long": N_(
+        "the project may run at most %(months)s months, to %(last)s at the latest"
+    ),
+    "field.start_before_received": N_(
+        "is before the application was received (%(received)s); the grant cannot pay for "
+        "work already done"
+    ),
 }
 
 
 def shown(name: str, value: Any) -> str:
     """One parameter as the office shows it, in the current language."""
     language = current_language()
+    if name == "month_numbers":  # months of the year, as numbers: "July and December"
+        months = [MONTHS[language][number - 1] for number in value]
+        if not months[1:]:
+            return months[0]
+        return _("%(first)s and %(last)s") % {"first": ", ".join(months[:-1]), "last": months[-1]}
     if isinstance(value, list | tuple) and all(isinstance(item, Role) for item in value):
         either = " " + _("or") + " "  # any one of the roles
         return either.join(shown(name, role) for role in value)
@@ -243,10 +296,19 @@ def shown(name: str, value: Any) -> str:
     return str(value)
 
 
+def words(code: str, params: dict[str, Any]) -> str:
+    """A refusal's code and parameters as the office says them, in the current language."""
+    return _(WORDING[code]) % {name: shown(name, value) for name, value in params.items()}
+
+
 def worded(refusal: Exception) -> str:
-    """What the office says of a refusal, in the current language. A form value the office
-    could not read (`UnreadableForm`) was worded by the office already."""
-    if not isinstance(refusal, Refused):
-        return str(refusal)
-    values = {name: shown(name, value) for name, value in refusal.params.items()}
-    return _(WORDING[refusal.code]) % values
+    """What the office says of a refusal. A form value the office could not read
+    (`UnreadableForm`) was worded by the office already."""
+    return words(refusal.code, refusal.params) if isinstance(refusal, Refused) else str(refusal)
+
+
+def fault_worded(fault: dict[str, Any]) -> str:
+    """One field's fault in a refused record of a form export (a `Fault` as the intake
+    report has it): the field as the file names it, the value as it came, and why."""
+    value = _("(missing)") if fault["value"] is None else quoted(fault["value"])
+    return f"{fault['field']} = {value}: {words(fault['code'], fault['params'])}"
