@@ -144,3 +144,13 @@ def test_the_records_refused_at_intake_are_told_in_the_pages_language(
     told = [" ".join(item.split()) for item in re.findall(r"<li>(.*?)</li>", page, re.S)]
     for fault in faults:
         assert fault in told, told
+
+
+def test_what_intake_warns_of_is_said_in_swedish_on_a_swedish_page(office) -> None:
+    sign_in(office, OFFICER)
+    export = (SAMPLES / "applications.json").read_bytes()
+    page = post(office, "/intake", files={"export": ("ansokningar.json", export, "text/json")})
+    warning = "Organisationsnummer saknas ännu: behövs före utbetalning"
+    assert warning in page.text and "needed before payment" not in page.text
+    case = the_case("SI-2026-0104")
+    assert warning in office.get(f"/cases/{case.case_reference}").text

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
-from grants.web.labels import check_label
+from grants.web.labels import check_label, warning_label
 from grants.web.pages import render
 from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
@@ -49,7 +49,6 @@ from models.tables import (
     Outcome,
     Person,
 )
-from models.validation import WARNINGS
 
 router = APIRouter()
 CASE_READERS = OFFICERS + DECISION_MAKERS
@@ -87,7 +86,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "case": case,
         "organisation": case.organisation,
         "call": case.call,
-        "warnings": [WARNINGS[w] for w in case.warnings],
+        "warnings": [warning_label(w) for w in case.warnings],
         "checks": [(check_label(c), ok, detail) for c, ok, detail in formal_checks(case)],
         "findings": latest_findings(session, case),
         "record": record,

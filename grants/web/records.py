@@ -35,7 +35,6 @@ from models.delivery import undelivered
 from models.errors import Refused
 from models.reference_data import NotAllowed
 from models.tables import Case, Outcome, Person
-from models.validation import WARNINGS
 
 router = APIRouter()
 REPORT_READERS = OFFICERS + DECISION_MAKERS
@@ -113,7 +112,6 @@ def _summary(report: dict[str, Any], given: str) -> dict[str, Any]:
             r | {"faults": [fault_worded(f) for f in r["faults"]]}
             for r in by_status.get("refused", [])
         ],
-        "warnings": WARNINGS,
     }
 
 

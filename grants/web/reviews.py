@@ -19,6 +19,7 @@ from grants.steps import REVIEWERS, CaseStep, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
+from grants.web.labels import warning_label
 from grants.web.office import Office
 from grants.web.pages import render
 from grants.web.refusals import worded
@@ -38,7 +39,6 @@ from models.tables import (
     ReviewTask,
 )
 from models.tasks import open_review_tasks
-from models.validation import WARNINGS
 
 router = APIRouter()
 T = TypeVar("T")
@@ -199,7 +199,7 @@ def review_context(
         "case": case,
         "organisation": case.organisation,
         "call": case.call,
-        "warnings": [WARNINGS[w] for w in case.warnings],
+        "warnings": [warning_label(w) for w in case.warnings],
         "documents": documents_of(session, case),
         "findings": latest_findings(session, case),
         "task": task,
