@@ -64,3 +64,12 @@ class Refused(Exception):
             raise TypeError(f"unknown refusal code {code!r}: list it in a `messages`")
         super().__init__(sentence(MESSAGES[code], params))
         self.code, self.params = code, params
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by code and parameters (a flow's result may carry one to another process);
+        the default would call the class with the sentence alone."""
+        return _again, (type(self), self.code, self.params)
+
+
+def _again(kind: type[Refused], code: str, params: dict[str, Any]) -> Refused:
+    return kind(code, **params)

@@ -4,6 +4,7 @@ wording in the office (Swedish and English) and on the command line, and nothing
 
 import ast
 import importlib
+import pickle
 import pkgutil
 import re
 import string
@@ -188,3 +189,10 @@ def test_the_command_line_names_its_own_options_where_the_domain_names_none() ->
 def test_an_unknown_code_is_a_programming_error_not_a_refusal() -> None:
     with pytest.raises(TypeError, match="unknown refusal code"):
         ChecklistError("checklist.no_such_code")
+
+
+def test_a_refusal_survives_being_sent_to_another_process() -> None:
+    refusal = refused("checklist.unanswered", missing=[Criterion.innovative])
+    again = pickle.loads(pickle.dumps(refusal))
+    assert (type(again), again.code, again.params) == (ChecklistError, refusal.code, refusal.params)
+    assert str(again) == "answer every basic requirement; missing: innovative"
