@@ -86,7 +86,15 @@ def require_role(person: Person, doing: str, *roles: Role) -> None:
 
 
 def visible_cases(session: Session, person: Person) -> list[Case]:
-    """Every case `person` may see, oldest first: all but those they declared a conflict in.
-    Every list, count, export and report starts from here."""
+    """Every case `person` may read, oldest first, by the rule `case_to_read` keeps for one
+    case: an advisor only the cases they review (need to know), and nobody a case in which
+    they declared a conflict of interest. Every list, count, export and report, on every
+    edge, starts from here."""
     hidden = conflicted_case_ids(session, person)
-    return [case for case in list_cases(session) if case.id not in hidden]
+    cases = [case for case in list_cases(session) if case.id not in hidden]
+    if person.role is not Role.advisor:
+        return cases
+    reviewing = set(
+        session.exec(select(ReviewTask.case_id).where(ReviewTask.reviewer_id == person.id))
+    )
+    return [case for case in cases if case.id in reviewing]

@@ -54,6 +54,16 @@ class IllegalTransition(Refused, ValueError):
     }
 
 
+class StepNotNow(Refused, ValueError):
+    """A step taken in a state it is not taken in: it names the case, its state, the step
+    and the states the step is taken in."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "state.step_not_now": "case {case_reference} is '{state}'; the step '{step}' is taken "
+        "only while it is {states:or}",
+    }
+
+
 def check_transition(case_reference: str, state: CaseState, wanted: CaseState) -> None:
     """Raise IllegalTransition unless `wanted` may follow `state`."""
     if wanted not in NEXT[state]:

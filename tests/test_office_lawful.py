@@ -283,7 +283,11 @@ def test_a_reply_without_comments_needs_no_assessment(
     assert post(office, f"/cases/{ref}/draft", partly).status_code == 200
     reply = {"reply_file": ("svar.txt", b"Vi har inga synpunkter.", "text/plain")}
     unchanged_refusal(
-        office, f"/cases/{ref}/reply", {}, "väntar inte på svar på någon kommunicering", files=reply
+        office,
+        f"/cases/{ref}/reply",
+        {},
+        "det här steget tas bara när det har status",
+        files=reply,
     )
     assert post(office, f"/cases/{ref}/communicate").status_code == 200
     page = page_text(office.get(f"/cases/{ref}"))
@@ -347,7 +351,7 @@ def test_a_decided_case_cannot_be_withdrawn(office, registered: str) -> None:
         office,
         f"/cases/{ref}/withdrawal",
         {"withdrawal_reason": "Återkallad."},
-        "bara en ansökan som inte är avgjord kan återkallas",
+        "det här steget tas bara när det har status",
         files=WITHDRAWAL,
     )
 

@@ -74,12 +74,15 @@ def database(home: Path) -> list[str]:
     return [row for row in database_dump(home) if "office_sessions" not in row]
 
 
-def refused_unchanged(home: Path, expected_status: int, request) -> str:
-    """Make a request that must be refused; the database must be as before. The page."""
-    before = database(home)
+def refused_unchanged(office: TestClient, expected_status: int, request) -> str:
+    """Make a request that must be refused; the database must be as before (taken once the
+    office's background sending has done what earlier steps ordered). The page."""
+    settled = office.app.state.office
+    assert settled.follow_up.wait_idle(60)
+    before = database(settled.settings.home)
     response = request()
     assert response.status_code == expected_status, response.text
-    assert database(home) == before
+    assert database(settled.settings.home) == before
     return text(response)
 
 
@@ -150,7 +153,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants
 
     # Reviewing before declaring is refused, and changes nothing.
     early = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(lena, f"/reviews/{ref}/review", {"recommendation": "granted"} | REASONS),
     )
@@ -164,7 +167,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants
     # A review without two of its reasons: refused with the message, what was typed kept.
     partial = {k: v for k, v in REASONS.items() if "new_locally" not in k and "anchored" not in k}
     bad = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(
             lena,
@@ -175,7 +178,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants
     assert "Missing: New locally, Anchored with partners." in bad
     assert REASONS["reason_innovative"] in bad and 'value="40 000"' in bad
     too_much = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(
             lena,
@@ -209,7 +212,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants
     assert task.reasons["new_locally"] == "Inget liknande i Lindesberg."
     assert ref not in text(lena.get("/reviews"))  # done: no longer waiting
     again = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(lena, f"/reviews/{ref}/review", {"recommendation": "granted"} | REASONS),
     )
@@ -235,11 +238,11 @@ def test_a_declared_conflict_removes_the_case_from_the_advisor(
 
     # Coompanion is a partner: "no conflict" is refused; a conflict needs its note.
     partner = refused_unchanged(
-        grants_home, 409, lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "none"})
+        office, 409, lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "none"})
     )
     assert "Coompanion Mälardalen" in partner and "is a partner" in partner
     no_note = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "own_organisation"}),
     )
@@ -300,7 +303,7 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
         response = signed_out.get(url, follow_redirects=False)
         assert response.headers["location"] == f"/login?next={url}"
     refused_unchanged(
-        grants_home,
+        office,
         403,
         lambda: signed_out.post(f"/reviews/{ref}/declaration", data={"conflict": "none"}),
     )
@@ -313,7 +316,7 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
     form_token(lena)
     for token in ({}, {"csrf_token": "not-the-token"}):
         refused_unchanged(
-            grants_home,
+            office,
             403,
             lambda token=token: lena.post(
                 f"/reviews/{ref}/declaration", data={"conflict": "none"} | token
@@ -324,7 +327,7 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
     assert karin.get("/reviews").status_code == 403
     assert karin.get(f"/reviews/{ref}").status_code == 403
     refused_unchanged(
-        grants_home, 403, lambda: post(karin, f"/reviews/{ref}/declaration", {"conflict": "none"})
+        office, 403, lambda: post(karin, f"/reviews/{ref}/declaration", {"conflict": "none"})
     )
 
 
@@ -368,7 +371,7 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
         assert other.get(f"/decisions/{ref}").status_code == 403
         assert other.get(f"/decisions/{ref}/sign").status_code == 403
         refused = refused_unchanged(
-            grants_home, 403, lambda other=other: post(other, f"/decisions/{ref}/sign")
+            office, 403, lambda other=other: post(other, f"/decisions/{ref}/sign")
         )
         assert "Only a person with the role Decision maker may do this" in refused
 
@@ -376,10 +379,10 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
     signed_out = TestClient(office.app, base_url="http://127.0.0.1:8000")
     response = signed_out.get(f"/decisions/{ref}", follow_redirects=False)
     assert response.headers["location"] == f"/login?next=/decisions/{ref}"
-    refused_unchanged(grants_home, 403, lambda: signed_out.post(f"/decisions/{ref}/sign"))
+    refused_unchanged(office, 403, lambda: signed_out.post(f"/decisions/{ref}/sign"))
     for token in ({}, {"csrf_token": "forged"}):
         refused_unchanged(
-            grants_home, 403, lambda token=token: karin.post(f"/decisions/{ref}/sign", data=token)
+            office, 403, lambda token=token: karin.post(f"/decisions/{ref}/sign", data=token)
         )
 
     post(karin, "/language", {"language": "sv", "next": "/tasks"})  # the default language
@@ -405,7 +408,7 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
         assert (decision.decided_by, decision.amount) == (DECISION_MAKER, 50_000)
     # Signed is final: a second signature is refused.
     assert "is “Decided”" in refused_unchanged(
-        grants_home, 409, lambda: post(karin, f"/decisions/{ref}/sign")
+        office, 409, lambda: post(karin, f"/decisions/{ref}/sign")
     )
 
 
@@ -424,7 +427,7 @@ def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_hom
         "conditions": "Redovisa resorna särskilt.",
     }
     too_much = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(karin, f"/decisions/{ref}/amend", amended | {"granted_amount": "60 000"}),
     )
@@ -432,7 +435,7 @@ def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_hom
     assert "Kostnaderna för resor är för höga." in too_much
     # Less than the applicant has seen (FL 25 §): it goes back to be communicated instead.
     further = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(karin, f"/decisions/{ref}/amend", amended | {"granted_amount": "30 000"}),
     )
@@ -452,7 +455,7 @@ def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_hom
 
     # Sending back needs a comment; with one, the draft goes back to the case officer.
     empty = refused_unchanged(
-        grants_home, 409, lambda: post(karin, f"/decisions/{other}/send-back", {"comment": " "})
+        office, 409, lambda: post(karin, f"/decisions/{other}/send-back", {"comment": " "})
     )
     assert "Say what the case officer should look at again." in empty
     back = text(post(karin, f"/decisions/{other}/send-back", {"comment": "Motivera beloppet."}))
@@ -463,7 +466,7 @@ def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_hom
     maria = person_in_office(office, OFFICER)  # the case officer may not amend or send back
     for step, data in (("amend", amended), ("send-back", {"comment": "Nej."})):
         refused_unchanged(
-            grants_home,
+            office,
             403,
             lambda step=step, data=data: post(maria, f"/decisions/{ref}/{step}", data),
         )

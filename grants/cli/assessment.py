@@ -1,7 +1,8 @@
 """Commands for the people who assess a case: the checklist, supplements, reviews, meetings.
 
-Each checks who acts, takes the step in the domain in one transaction (all of it or none
-of it), then starts the flow that sends what the step ordered.
+Each parses what was typed and takes its declared step by name (`grants.steps`), which
+checks who acts and takes the step in one transaction (all of it or none of it); then the
+letters the step ordered are sent.
 """
 
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlmodel import Session
 from grants.cli.common import (
     AsOption,
     CaseArg,
-    act_on_case,
+    act,
     criterion_pairs,
     fail,
     out,
@@ -23,23 +24,13 @@ from grants.cli.common import (
     read_text,
     run_flow,
     settings_checked,
+    show_case,
 )
 from grants.cli.refusals import worded
-from grants.settings import Settings
-from grants.steps import (
-    OFFICERS,
-    REVIEWERS,
-    reading,
-)
+from grants.steps import OFFICERS, reading
 from models import clock
-from models.access import case_for
-from models.checklist import CRITERIA, Finding, complete_checklist, formal_checks, latest_findings
+from models.checklist import CRITERIA, Finding, formal_checks, latest_findings
 from models.errors import Refused
-from models.meetings import book_meeting, document_meeting, skip_meeting
-from models.reference_data import acting_person
-from models.reviews import assign_reviewer, declare_conflict, submit_review
-from models.rules import Rules
-from models.supplements import register_supplement, request_supplement
 from models.tables import (
     STOCKHOLM,
     Answer,
@@ -47,7 +38,6 @@ from models.tables import (
     ConflictGround,
     Criterion,
     OnExpiry,
-    Person,
     Recommendation,
 )
 from models.tasks import TaskKind, open_tasks
@@ -98,26 +88,20 @@ def checklist_command(
         Criterion.new_locally: new_locally,
         Criterion.anchored_with_partners: anchored_with_partners,
     }
+    if all(answer is None for answer in given.values()):
+        show_case(case_reference, actor, OFFICERS, _show_checklist)
+        return
     notes = criterion_pairs(note, "--note")
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        if all(answer is None for answer in given.values()):
-            return _show_checklist(session, case)
-        findings = {c: Finding(a, notes.get(c, "")) for c, a in given.items() if a is not None}
-        state = complete_checklist(
-            session,
-            case,
-            officer,
-            findings,
-            Rules.from_config(settings.file),
-            clock.today(),
-            missing or [],
-            if_no_reply,
-            dismiss_because,
-        )
-        return f"{case.case_reference}: checklist recorded; the case is now '{state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "checklist",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: checklist recorded; the case is now '{taken.state}'.",
+        findings={c: Finding(a, notes.get(c, "")) for c, a in given.items() if a is not None},
+        missing=missing or [],
+        if_no_reply=if_no_reply,
+        dismiss_because=dismiss_because,
+    )
 
 
 def _show_checklist(session: Session, case: Case) -> str:
@@ -147,21 +131,17 @@ def request_supplement_command(
     dismiss_because: DismissBecauseOption = "",
 ) -> None:
     """Ask for a supplement during review or before the meeting."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        request = request_supplement(
-            session,
-            case,
-            officer,
-            [{"criterion": None, "text": m} for m in missing],
-            Rules.from_config(settings.file),
-            clock.today(),
-            if_no_reply,
-            dismiss_because,
-        )
-        return f"{case.case_reference}: supplement requested by {request.deadline.isoformat()}."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "request_supplement",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: supplement requested by {taken.result.deadline.isoformat()}."
+        ),
+        missing=missing,
+        if_no_reply=if_no_reply,
+        dismiss_because=dismiss_because,
+    )
 
 
 @app.command("supplement")
@@ -171,16 +151,17 @@ def supplement_command(
     actor: AsOption = None,
 ) -> None:
     """Register a supplement; the case returns to the eligibility checklist."""
-    content = read_file_argument(file)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        document = register_supplement(session, case, officer, file.name, content)
-        return (
-            f"{case.case_reference}: supplement {document.filename} registered "
-            f"(SHA-256 {document.sha256[:16]}…); the checklist is next."
-        )
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "register_supplement",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: supplement {taken.result.filename} registered "
+            f"(SHA-256 {taken.result.sha256[:16]}…); the checklist is next."
+        ),
+        filename=file.name,
+        content=read_file_argument(file),
+    )
 
 
 TASK_COMMANDS = {
@@ -238,17 +219,22 @@ def declare_command(
     if no_conflict == (conflict is not None and conflict is not ConflictGround.none):
         raise fail("say either --no-conflict or --conflict GROUND (with --note)")
     ground = ConflictGround.none if no_conflict else conflict
-
-    def step(session: Session, settings: Settings, person: Person, case: Case) -> str:
-        declare_conflict(session, case, person, ground, note, Rules.from_config(settings.file))
-        if ground is ConflictGround.none:
-            return f"{case.case_reference}: no conflict of interest declared; the review is next."
-        return (
-            f"{case.case_reference}: conflict of interest ({ground}) recorded; you are "
-            "removed from the case."
-        )
-
-    act_on_case(case_reference, actor, REVIEWERS, step)
+    removed = (
+        f"{case_reference}: conflict of interest ({ground}) recorded; you are removed from the "
+        "case."
+    )
+    act(
+        "declare_conflict",
+        case_reference,
+        actor,
+        lambda _taken: (
+            f"{case_reference}: no conflict of interest declared; the review is next."
+            if ground is ConflictGround.none
+            else removed
+        ),
+        ground=ground,
+        note=note,
+    )
 
 
 @app.command("review")
@@ -270,23 +256,17 @@ def review_command(
     comments: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Submit a review (after declaring any conflict of interest)."""
-    reasons = criterion_pairs(reason, "--reason")
-
-    def step(session: Session, settings: Settings, person: Person, case: Case) -> str:
-        submit_review(
-            session,
-            case,
-            person,
-            recommend,
-            amount,
-            reasons,
-            other_funding or [],
-            comments,
-            Rules.from_config(settings.file),
-        )
-        return f"{case.case_reference}: review recorded; the case is now '{case.state}'."
-
-    act_on_case(case_reference, actor, REVIEWERS, step)
+    act(
+        "submit_review",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: review recorded; the case is now '{taken.state}'.",
+        recommendation=recommend,
+        amount=amount,
+        reasons=criterion_pairs(reason, "--reason"),
+        other_funding=other_funding or [],
+        comments=comments,
+    )
 
 
 @app.command("assign-reviewer")
@@ -296,16 +276,16 @@ def assign_reviewer_command(
     actor: AsOption = None,
 ) -> None:
     """Add a reviewer to a case (when conflicts of interest left too few)."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        person = acting_person(session, reviewer, *REVIEWERS)
-        case_for(session, case_reference, person)  # a conflicted person cannot be brought back
-        task = assign_reviewer(
-            session, case, officer, person, Rules.from_config(settings.file), clock.today()
-        )
-        return f"{case.case_reference}: {person.name} reviews, due {task.due.isoformat()}."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "assign_reviewer",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: {taken.result.reviewer.name} reviews, due "
+            f"{taken.result.due.isoformat()}."
+        ),
+        reviewer=reviewer,
+    )
 
 
 meeting_app = typer.Typer(help="The meeting with the applicant.", no_args_is_help=True)
@@ -329,23 +309,15 @@ def meeting_book_command(
     minutes: Annotated[int | None, typer.Option(help="Length (default: config).")] = None,
 ) -> None:
     """Book the meeting: the applicant gets an invitation with a calendar file."""
-    starts_at = _meeting_time(at)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        rules = Rules.from_config(settings.file)
-        meeting = book_meeting(
-            session,
-            case,
-            officer,
-            starts_at,
-            minutes or rules.meeting_minutes,
-            place,
-            clock.now(),
-            rules.meeting_hours,
-        )
-        return f"{case.case_reference}: meeting {meeting.number} booked for {at}, {place}."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "book_meeting",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: meeting {taken.result.number} booked for {at}, {place}.",
+        starts_at=_meeting_time(at),
+        minutes=minutes,
+        place=place,
+    )
 
 
 @meeting_app.command("note")
@@ -361,13 +333,13 @@ def meeting_note_command(
     """Document the meeting as a file note; the case goes on to the draft decision."""
     if (text is None) == (file is None):
         raise fail("give the file note as --text TEXT or --file FILE")
-    body = text if text is not None else read_text(file)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        document_meeting(session, case, officer, body, clock.now())
-        return f"{case.case_reference}: file note recorded; the case is now '{case.state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "document_meeting",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: file note recorded; the case is now '{taken.state}'.",
+        text=text if text is not None else read_text(file),
+    )
 
 
 @meeting_app.command("skip")
@@ -377,12 +349,13 @@ def meeting_skip_command(
     actor: AsOption = None,
 ) -> None:
     """Go on without a meeting; the reason goes on record."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        skip_meeting(session, case, officer, reason)
-        return f"{case.case_reference}: meeting skipped; the case is now '{case.state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "skip_meeting",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: meeting skipped; the case is now '{taken.state}'.",
+        reason=reason,
+    )
 
 
 @app.command("sweep")

@@ -26,7 +26,7 @@ from grants.render import format_amount
 from grants.settings import SAMPLES, Settings
 from grants.steps import OFFICERS, reading
 from models import clock
-from models.access import case_for, visible_cases
+from models.access import case_to_read, visible_cases
 from models.audit import history
 from models.cases import assessment_record, letter_counts, letters_of
 from models.db import transaction
@@ -139,7 +139,7 @@ def status_command(
             if case_reference is None:
                 _print_cases(session, visible_cases(session, reader))
             else:
-                _print_case(session, case_for(session, case_reference, reader))
+                _print_case(session, case_to_read(session, case_reference, reader))
     except Refused as refusal:
         raise fail(worded(refusal)) from None
 

@@ -11,26 +11,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlmodel import Session
 
 from grants.cli.refusals import worded
 from grants.embedded import PrefectUnreachable, configure_prefect, server_mode
 from grants.embedded import run_flow as run_embedded
 from grants.render import start_workers
 from grants.settings import SettingError, Settings, checked
-from grants.steps import (
-    CaseStep,
-    HandedOver,
-    Step,
-    not_delivered,
-    on_case,
-    send_follow_up,
-    take_step,
-)
+from grants.steps import HandedOver, Taken, not_delivered, reading, send_follow_up, take
+from models.access import case_to_read
 from models.db import transaction
 from models.delivery import on_the_way
 from models.errors import Refused
 from models.letters import waiting_to_render
-from models.tables import Criterion, Letter, Role
+from models.tables import Case, Criterion, Letter, Role
 from models.text import isolated
 
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
@@ -121,16 +115,22 @@ def say_undelivered(letters: list[Letter]) -> int:
 HANDED_OVER_WAIT = 30.0  # seconds to wait for the office or a worker to send the letters
 
 
-def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> None:
-    """Take one person's step through the step layer; print what it did or why it was
-    refused (exit 2, nothing changed); then send the letters it ordered, and say so and
-    exit 1 if any of them could not be delivered (the step itself stands)."""
+def act(
+    name: str,
+    case_reference: str | None,
+    actor_email: str | None,
+    said: Callable[[Taken], str],
+    **parameters: Any,
+) -> None:
+    """Take the declared step `name` through the step layer; print what it did (`said`) or
+    why it was refused (exit 2, nothing changed); then send the letters it ordered, and say
+    so and exit 1 if any of them could not be delivered (the step itself stands)."""
     settings = settings_checked()
     try:
-        taken = take_step(settings, actor_email, roles, step)
+        taken = take(settings, name, actor_email, case_reference, **parameters)
     except Refused as refusal:
         raise fail(worded(refusal)) from None
-    out.print(taken.result, highlight=False)
+    out.print(said(taken), highlight=False)
     wait = 0.0
     if taken.to_send:
         sent = send_follow_up(settings)
@@ -161,10 +161,21 @@ def act(actor_email: str | None, roles: tuple[Role, ...], step: Step[str]) -> No
         raise typer.Exit(1)  # the step is taken; its letters have not arrived
 
 
-def act_on_case(
-    case_reference: str, actor_email: str | None, roles: tuple[Role, ...], step: CaseStep[str]
+def show_case(
+    case_reference: str,
+    actor_email: str | None,
+    roles: tuple[Role, ...],
+    shown_as: Callable[[Session, Case], str],
 ) -> None:
-    act(actor_email, roles, on_case(case_reference, step))
+    """Print what `shown_as` makes of a case that a named person with one of `roles` may
+    read (a form's findings, say); refused, one line and exit 2."""
+    settings = settings_checked()
+    try:
+        with reading(settings, actor_email, roles) as (session, reader):
+            case = case_to_read(session, case_reference, reader)
+            out.print(shown_as(session, case), highlight=False)
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
 
 
 def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:

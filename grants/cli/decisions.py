@@ -1,4 +1,5 @@
-"""Commands for the draft decision and the delegated decision."""
+"""Commands for the draft decision, the delegated decision and what follows it; each takes
+its declared step by name (`grants.steps`)."""
 
 from datetime import date, time
 from pathlib import Path
@@ -12,37 +13,25 @@ from grants.cli.common import (
     AsOption,
     CaseArg,
     act,
-    act_on_case,
     criterion_pairs,
     fail,
     out,
     read_file_argument,
     settings_checked,
+    show_case,
 )
 from grants.cli.refusals import worded
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
-from grants.settings import Settings
-from grants.steps import DECISION_MAKERS, OFFICERS, reading
-from models import clock
+from grants.steps import DECISION_MAKERS, OFFICERS, Taken, reading
 from models.access import visible_cases
 from models.checklist import CRITERIA
-from models.communication import communicate, register_reply
-from models.community_talks import record_presentation, register_final_report, register_talk
 from models.decisions import (
-    amend,
     co_financing,
     delegation_rows,
-    prepare_draft,
-    remaining_budget,
     requirement_inputs,
-    send_back,
-    sign,
-    submit_for_decision,
 )
 from models.errors import Refused
-from models.rules import Rules
-from models.tables import Case, Criterion, Outcome, Person
-from models.withdrawal import register_withdrawal
+from models.tables import Case, Criterion, Outcome
 
 app = typer.Typer()
 
@@ -80,32 +69,31 @@ def draft_command(
 ) -> None:
     """Prepare the draft decision in its own words (a new version). Without options: the
     draft form, each requirement's findings from the checklist and the reviews side by side."""
-    reasons = {c.value: text for c, text in criterion_pairs(reason, "--reason").items()}
-    showing = not (reason or outcome or amount or decisive or not_met or condition)
+    if not (reason or outcome or amount or decisive or not_met or condition):
+        show_case(case_reference, actor, OFFICERS, _show_draft_form)
+        return
 
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        if showing:
-            return _show_draft_form(session, case)
-        draft = prepare_draft(
-            session,
-            case,
-            officer,
-            Rules.from_config(settings.file),
-            outcome,
-            amount,
-            reasons,
-            decisive,
-            condition or [],
-            not_met,
-            reply_assessment,
-        )
+    def said(taken: Taken) -> str:
+        draft = taken.result
         amount_text = f" {draft.amount} kr" if draft.amount else ""
         return (
-            f"{case.case_reference}: draft decision version {draft.version}: "
+            f"{case_reference}: draft decision version {draft.version}: "
             f"{draft.outcome}{amount_text}. Next: grants submit-draft."
         )
 
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "prepare_draft",
+        case_reference,
+        actor,
+        said,
+        outcome=outcome,
+        amount=amount,
+        reasons={c.value: text for c, text in criterion_pairs(reason, "--reason").items()},
+        decisive=decisive,
+        conditions=condition or [],
+        not_met=not_met,
+        reply_assessment=reply_assessment,
+    )
 
 
 def _show_draft_form(session: Session, case: Case) -> str:
@@ -145,30 +133,30 @@ def submit_draft_command(
     ] = "",
 ) -> None:
     """Send the draft to the decision maker (a PDF by e-mail)."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        draft = submit_for_decision(
-            session, case, officer, Rules.from_config(settings.file), no_communication_because
-        )
-        return f"{case.case_reference}: draft version {draft.version} is with the decision maker."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "submit_draft",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: draft version {taken.result.version} is with the decision maker."
+        ),
+        no_communication_because=no_communication_because,
+    )
 
 
 @app.command("sign")
 def sign_command(case_reference: CaseArg, actor: AsOption = None) -> None:
     """Decide: sign the draft. Only the decision maker; the decision is then final."""
 
-    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
-        decision = sign(session, case, maker, Rules.from_config(settings.file))
-        left = remaining_budget(session, case.call)
+    def said(taken: Taken) -> str:
+        decision = taken.result.decision
         return (
-            f"{case.case_reference}: decided — {decision.outcome}"
+            f"{case_reference}: decided — {decision.outcome}"
             f"{f' {decision.amount} kr' if decision.amount else ''}. "
-            f"The call has {left} kr left."
+            f"The call has {taken.result.budget_left} kr left."
         )
 
-    act_on_case(case_reference, actor, DECISION_MAKERS, step)
+    act("sign", case_reference, actor, said)
 
 
 @app.command("amend")
@@ -181,21 +169,16 @@ def amend_command(
     condition: ConditionOption = None,
 ) -> None:
     """Change the draft before signing it (a new version)."""
-
-    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
-        draft = amend(
-            session,
-            case,
-            maker,
-            Rules.from_config(settings.file),
-            outcome,
-            amount,
-            decisive,
-            condition or [],
-        )
-        return f"{case.case_reference}: draft version {draft.version} ready to sign."
-
-    act_on_case(case_reference, actor, DECISION_MAKERS, step)
+    act(
+        "amend",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: draft version {taken.result.version} ready to sign.",
+        outcome=outcome,
+        amount=amount,
+        decisive=decisive,
+        conditions=condition or [],
+    )
 
 
 @app.command("send-back")
@@ -205,12 +188,13 @@ def send_back_command(
     actor: AsOption = None,
 ) -> None:
     """Return the draft to the case officer with a comment."""
-
-    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
-        send_back(session, case, maker, comment)
-        return f"{case.case_reference}: draft sent back to the case officer."
-
-    act_on_case(case_reference, actor, DECISION_MAKERS, step)
+    act(
+        "send_back",
+        case_reference,
+        actor,
+        lambda _taken: f"{case_reference}: draft sent back to the case officer.",
+        comment=comment,
+    )
 
 
 @app.command("delegation-report")
@@ -247,12 +231,14 @@ def delegation_report_command(
 @app.command("communicate")
 def communicate_command(case_reference: CaseArg, actor: AsOption = None) -> None:
     """FL 25 §: send the applicant the material the draft rests on, with a reply deadline."""
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        sent = communicate(session, case, officer, Rules.from_config(settings.file), clock.today())
-        return f"{case.case_reference}: material sent; reply by {sent.deadline.isoformat()}."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "communicate",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: material sent; reply by {taken.result.deadline.isoformat()}."
+        ),
+    )
 
 
 @app.command("reply")
@@ -265,13 +251,15 @@ def reply_command(
     ] = False,
 ) -> None:
     """Register the applicant's reply to a communication; the draft is looked at again."""
-    content = read_file_argument(file)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        register_reply(session, case, officer, file.name, content, not no_comments)
-        return f"{case.case_reference}: reply registered; revise and submit the draft."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "register_reply",
+        case_reference,
+        actor,
+        lambda _taken: f"{case_reference}: reply registered; revise and submit the draft.",
+        filename=file.name,
+        content=read_file_argument(file),
+        has_comments=not no_comments,
+    )
 
 
 @app.command("withdraw")
@@ -284,16 +272,18 @@ def withdraw_command(
     actor: AsOption = None,
 ) -> None:
     """The applicant withdraws: the case goes to a draft that closes it (avskrivs)."""
-    content = read_file_argument(file)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        register_withdrawal(session, case, officer, file.name, content, reason)
-        return (
-            f"{case.case_reference}: withdrawal registered; prepare the draft (grants draft), "
+    act(
+        "register_withdrawal",
+        case_reference,
+        actor,
+        lambda _taken: (
+            f"{case_reference}: withdrawal registered; prepare the draft (grants draft), "
             "which closes the case, and submit it."
-        )
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+        ),
+        filename=file.name,
+        content=read_file_argument(file),
+        reason=reason,
+    )
 
 
 talk_app = typer.Typer(help="Community Talks (Samhällssamtal).", no_args_is_help=True)
@@ -315,15 +305,20 @@ def talk_add_command(
         starts = time.fromisoformat(at)
     except ValueError:
         raise fail(f"--time {at!r}: write the time as HH:MM") from None
-
-    def step(session: Session, settings: Settings, officer: Person) -> str:
-        talk = register_talk(session, officer, day, theme, venue, clock.today(), starts, theme_en)
-        return (
-            f"Community Talk on {talk.held_on.isoformat()} at {talk.starts_at}: "
-            f"{talk.theme}, {talk.venue}."
-        )
-
-    act(actor, OFFICERS, step)
+    act(
+        "register_talk",
+        None,
+        actor,
+        lambda taken: (
+            f"Community Talk on {taken.result.held_on.isoformat()} at {taken.result.starts_at}: "
+            f"{taken.result.theme}, {taken.result.venue}."
+        ),
+        held_on=day,
+        theme=theme,
+        venue=venue,
+        starts_at=starts,
+        theme_en=theme_en,
+    )
 
 
 @app.command("presented")
@@ -333,13 +328,13 @@ def presented_command(
     actor: AsOption = None,
 ) -> None:
     """Record that a funded project presented at its Community Talk."""
-    day = _date_option("--on", on)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        record_presentation(session, case, officer, day)
-        return f"{case.case_reference}: presentation recorded; the case is '{case.state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "record_presentation",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: presentation recorded; the case is '{taken.state}'.",
+        on=_date_option("--on", on),
+    )
 
 
 @app.command("final-report")
@@ -349,13 +344,14 @@ def final_report_command(
     actor: AsOption = None,
 ) -> None:
     """Register a funded project's final report."""
-    content = read_file_argument(file)
-
-    def step(session: Session, settings: Settings, officer: Person, case: Case) -> str:
-        register_final_report(session, case, officer, file.name, content)
-        return f"{case.case_reference}: final report registered; the case is '{case.state}'."
-
-    act_on_case(case_reference, actor, OFFICERS, step)
+    act(
+        "register_final_report",
+        case_reference,
+        actor,
+        lambda taken: f"{case_reference}: final report registered; the case is '{taken.state}'.",
+        filename=file.name,
+        content=read_file_argument(file),
+    )
 
 
 def _date_option(option: str, value: str) -> date:

@@ -16,12 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from grants.applicant_links import LinkClaims, LinkExpired, LinkInvalid, read
-from grants.steps import take_applicant_step
+from grants.steps import take_applicant_answer
 from grants.web.deps import OfficeDep
 from grants.web.i18n import LANGUAGES, N_
 from grants.web.office import Office
 from grants.web.pages import render
-from models.applicant import SUPPLEMENT, AnswerRefused, answer, answered_at, asked_request
+from models.applicant import SUPPLEMENT, AnswerRefused, answered_at, asked_request
 from models.applicant import open_to_answer as waiting_request
 from models.cases import CaseNotFound, find_case
 from models.db import transaction
@@ -80,11 +80,10 @@ def send_answer(
         # One byte more than a case file may hold is enough for the domain to refuse it.
         upload = (file.filename or "", file.file.read(MAX_DOCUMENT_BYTES + 1))
 
-    def step(session: Session, locked: Case) -> None:
-        answer(session, locked, claims.kind, claims.number, message, upload)
-
     try:
-        taken = take_applicant_step(office.settings, case.case_reference, step)
+        taken = take_applicant_answer(
+            office.settings, case.case_reference, claims.kind, claims.number, message, upload
+        )
     except Refused as refused:
         if refused.code in NOT_TAKEN:
             problem = NOT_TAKEN[refused.code]

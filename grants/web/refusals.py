@@ -26,6 +26,9 @@ WORDING = {
         "it can go on to: %(allowed)s."
     ),
     "state.closed": N_("Case %(case_reference)s is closed: nothing more can be done in it."),
+    "state.step_not_now": N_(
+        "Case %(case_reference)s is “%(state)s”: this step is taken only while it is %(states)s."
+    ),
     "case.not_found": N_("There is no such case."),
     "case.no_letter": N_("There is no such letter in case %(case_reference)s."),
     "case.no_document": N_("There is no such document in case %(case_reference)s."),
@@ -280,6 +283,9 @@ def shown(name: str, value: Any) -> str:
         if not months[1:]:
             return months[0]
         return _("%(first)s and %(last)s") % {"first": ", ".join(months[:-1]), "last": months[-1]}
+    if name == "states":  # the states a step is taken in: any one of them
+        either = " " + _("or") + " "
+        return either.join(_("“%(state)s”") % {"state": label(state)} for state in value)
     if isinstance(value, list | tuple) and all(isinstance(item, Role) for item in value):
         either = " " + _("or") + " "  # any one of the roles
         return either.join(shown(name, role) for role in value)

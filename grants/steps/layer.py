@@ -1,14 +1,12 @@
-"""The one step layer: every edge (command line, office) takes a person's step through here.
+"""The step layer's machinery: declaring a step, taking it, reading, and the follow-up.
 
-who acts → which role → case locked and conflict checked → domain step → audit → commit →
-the follow-up started. The domain refuses what the law or the state machine does not allow
-(`Refused`); this layer makes sure a refusal changes nothing, and that the letters a step
-ordered are sent only after its transaction committed. Neither edge holds rules of its own.
+See `grants.steps` for the whole of it.
 """
 
+import inspect
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,15 +16,16 @@ from sqlmodel import Session
 
 from grants.settings import Settings
 from models.access import case_for
+from models.applicant import answer
 from models.cases import find_case
 from models.db import transaction
 from models.delivery import on_the_way, pending, undelivered
 from models.reference_data import acting_person, open_office, sync
+from models.rules import Rules
+from models.states import CaseState, StepNotNow
 from models.tables import Case, Letter, Person, Role
 
 T = TypeVar("T")
-Step = Callable[[Session, Settings, Person], T]
-CaseStep = Callable[[Session, Settings, Person, Case], T]
 OFFICERS = (Role.case_officer,)
 REVIEWERS = (Role.advisor, Role.case_officer)
 DECISION_MAKERS = (Role.decision_maker,)
@@ -34,26 +33,103 @@ PEOPLE = (Role.case_officer, Role.advisor, Role.decision_maker)
 
 
 @dataclass(frozen=True)
+class At:
+    """Where a declared step is taken: its transaction, the settings, who acts and (for a
+    step on a case) the case, locked and cleared of any conflict of the person's."""
+
+    session: Session
+    settings: Settings
+    person: Person
+    case: Case
+
+    @property
+    def rules(self) -> Rules:
+        return rules_of(self.settings)
+
+
+@dataclass(frozen=True)
+class DeclaredStep:
+    """A step as the layer knows it: its name, who may take it, the case states it may be
+    taken in (none for a step on no case), and the domain call. The call's keyword-only
+    parameters are the step's parameters; edges pass them by name, parsed and typed."""
+
+    name: str
+    roles: tuple[Role, ...]
+    states: tuple[CaseState, ...]
+    call: Callable[..., Any]
+
+    @property
+    def on_case(self) -> bool:
+        return bool(self.states)
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        signature = inspect.signature(self.call).parameters.values()
+        return tuple(p.name for p in signature if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+    def open_in(self, state: CaseState) -> bool:
+        return state in self.states
+
+
+STEPS: dict[str, DeclaredStep] = {}
+
+
+def declare(
+    name: str, roles: tuple[Role, ...], states: Iterable[CaseState] = ()
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Declare the step `name` once; every edge takes it by that name (`take`)."""
+
+    def register(call: Callable[..., T]) -> Callable[..., T]:
+        if name in STEPS:
+            raise ValueError(f"step {name!r} is declared twice")
+        STEPS[name] = DeclaredStep(name, roles, tuple(states), call)
+        return call
+
+    return register
+
+
+@dataclass(frozen=True)
 class Taken:
-    """What a step returned, whether it left letters or notices to send, and the letters
-    it ordered (to tell afterwards whether they arrived)."""
+    """What a step returned, the case's state after it, whether it left letters or notices
+    to send, and the letters it ordered (to tell afterwards whether they arrived)."""
 
     result: Any
     to_send: int
     letters: tuple[int, ...] = ()
+    state: CaseState | None = None
 
 
-def take_step(
-    settings: Settings, actor_email: str | None, roles: tuple[Role, ...], step: Step[T]
+def take(
+    settings: Settings,
+    name: str,
+    actor_email: str | None,
+    case_reference: str | None = None,
+    **parameters: Any,
 ) -> Taken:
-    """Take one person's step in one transaction: all of it, or (on `Refused`) none of it."""
+    """Take the declared step `name` in one transaction: all of it, or (on `Refused`) none
+    of it. On a case, its row is locked for the transaction (people acting on it at once
+    take turns), and it is refused to anyone who declared a conflict of interest in it and
+    in a state the step is not taken in."""
+    step = STEPS[name]
     with transaction(settings.db_url) as session:
         ordered = _letters_ordered(session)
-        person = open_office(session, settings.file, actor_email, *roles)[1]
-        result = step(session, settings, person)
+        person = open_office(session, settings.file, actor_email, *step.roles)[1]
+        case = None
+        if step.on_case:
+            case = case_for(session, case_reference or "", person, lock=True)
+            if not step.open_in(case.state):
+                raise StepNotNow(
+                    "state.step_not_now",
+                    case_reference=case.case_reference,
+                    state=case.state,
+                    step=name,
+                    states=step.states,
+                )
+        result = step.call(At(session, settings, person, case), **parameters)
         session.flush()
         to_send = pending(session)
-    return Taken(result, to_send, tuple(letter.id for letter in ordered))
+    state = case.state if case is not None else None
+    return Taken(result, to_send, tuple(letter.id for letter in ordered), state)
 
 
 def _letters_ordered(session: Session) -> list[Letter]:
@@ -67,37 +143,33 @@ def _letters_ordered(session: Session) -> list[Letter]:
     return ordered
 
 
-def on_case(case_reference: str, step: CaseStep[T]) -> Step[T]:
-    """A step on one case: its row locked for the transaction (people acting on it at once
-    take turns), and refused to anyone who declared a conflict of interest in it."""
-
-    def locked(session: Session, settings: Settings, person: Person) -> T:
-        case = case_for(session, case_reference, person, lock=True)
-        return step(session, settings, person, case)
-
-    return locked
-
-
-def take_case_step(
+def take_applicant_answer(
     settings: Settings,
     case_reference: str,
-    actor_email: str | None,
-    roles: tuple[Role, ...],
-    step: CaseStep[T],
+    asked: str,
+    number: int,
+    message: str,
+    upload: tuple[str, bytes] | None,
 ) -> Taken:
-    return take_step(settings, actor_email, roles, on_case(case_reference, step))
-
-
-def take_applicant_step(
-    settings: Settings, case_reference: str, step: Callable[[Session, Case], T]
-) -> Taken:
-    """The applicant's step through the link its letter carried: no person signs in (the
-    signed link said which case), but the case is locked and the step all or nothing,
-    as for anyone's."""
+    """The applicant's one step, an answer (a supplement, a reply) through the link its
+    letter carried: no person signs in (the signed link said which case and which request),
+    but the case is locked and the step all or nothing, as for anyone's."""
     with transaction(settings.db_url) as session:
-        result = step(session, find_case(session, case_reference, lock=True))
+        case = find_case(session, case_reference, lock=True)
+        result = answer(session, case, asked, number, message, upload)
         to_send = pending(session)
     return Taken(result, to_send)
+
+
+_rules: dict[str, Rules] = {}
+
+
+def rules_of(settings: Settings) -> Rules:
+    """The call's rules as the configuration has them, made once per configuration."""
+    key = json.dumps(settings.file, sort_keys=True, default=str)
+    if key not in _rules:
+        _rules[key] = Rules.from_config(settings.file)
+    return _rules[key]
 
 
 @contextmanager
