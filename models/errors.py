@@ -33,11 +33,14 @@ def plain(value: Any) -> str:
 
 
 class _Plainly(Formatter):
-    """Fills a template with plain values; `{roles:or}` joins a list with "or", not commas."""
+    """Fills a template with plain values; `{roles:or}` joins a list with "or", not commas,
+    and `{states:'or'}` quotes each one too."""
 
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec == "or":
             return " or ".join(plain(item) for item in value)
+        if format_spec == "'or'":
+            return " or ".join(f"'{plain(item)}'" for item in value)
         return format(plain(value), format_spec)
 
 

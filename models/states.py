@@ -60,7 +60,7 @@ class StepNotNow(Refused, ValueError):
 
     messages: ClassVar[dict[str, str]] = {
         "state.step_not_now": "case {case_reference} is '{state}'; the step '{step}' is taken "
-        "only while it is {states:or}",
+        "only while it is {states:'or'}",
     }
 
 
