@@ -21,14 +21,13 @@ from models.db import transaction
 from models.delays import notify_delays
 from models.integrity import tell_officers, verify
 from models.reviews import remind_overdue
-from models.rules import Rules
 from models.supplements import sweep_supplements
 
 
 @task(cache_policy=NO_CACHE)
 def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
     """Everything due by the calendar, in one transaction: done once however often run."""
-    rules = Rules.from_config(settings.file)
+    rules = settings.rules
     with transaction(settings.db_url) as session:
         done = sweep_supplements(session, today, rules)
         done["review_reminders"] = remind_overdue(session, today)

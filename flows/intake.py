@@ -47,7 +47,7 @@ def register_batch(
 def _register_batch(
     settings: Settings, call_id: int, officer_id: int, records: list[Record], today: date
 ) -> list[dict[str, Any]]:
-    registry = settings.file["registry"]
+    registry = settings.config_file.registry
     with transaction(settings.db_url) as session:
         call = session.get(Call, call_id)
         officer = session.get(Person, officer_id)
@@ -69,9 +69,9 @@ def _register_batch(
             call,
             [a for _, a in valid],
             officer,
-            registry["prefix"],
+            registry.prefix,
             today,
-            registry.get("first_serial", 1),
+            registry.first_serial,
         )
         for (index, application), registration in zip(valid, registrations, strict=True):
             results[index] |= {

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from grants.settings import Settings
-from grants.steps import rules_of, take
+from grants.steps import take
 from models import clock
 from models.cases import list_cases
 from models.checklist import Finding
@@ -296,7 +296,7 @@ def _act(settings: Settings, submission_id: str) -> int:
         if case is None or case.state not in _PLANS:
             return 0
         planned_in, reference = case.state, case.case_reference
-        plan = _PLANS[case.state](session, case, rules_of(settings), SCRIPTS[submission_id])
+        plan = _PLANS[case.state](session, case, settings.rules, SCRIPTS[submission_id])
     for step in plan:
         if take(settings, step.name, step.actor, reference, **step.parameters).state != planned_in:
             break

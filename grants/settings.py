@@ -12,7 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grants.config import ConfigError, GrantsConfig, read_config
 from models.delivery import RetryPolicy
+from models.rules import Rules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -58,20 +60,32 @@ class Settings(BaseSettings):
         )
 
     @cached_property
+    def config_file(self) -> GrantsConfig:
+        """The configuration file, read and checked once (grants.config): the authority,
+        the registry, the call, the rules, the people, the office. `checked()` turns a
+        wrong key or value into a SettingError."""
+        return read_config(self.config)
+
+    @cached_property
     def file(self) -> dict[str, Any]:
-        """The parsed configuration file: authority, registry, call and people."""
-        with self.config.open("rb") as handle:
-            return tomllib.load(handle)
+        """The configuration file as plain values, checked and with its defaults, for the
+        domain's functions that take a mapping (`reference_data.sync`, `open_office`)."""
+        return self.config_file.plain()
+
+    @cached_property
+    def rules(self) -> Rules:
+        """The assessment and decision rules of the configuration, built once."""
+        return Rules.from_config(self.file)
 
     @property
     def base_url(self) -> str:
         """Where people reach the office (`[office] base_url`): e-mailed links point there."""
-        return self.file.get("office", {}).get("base_url", "http://127.0.0.1:8000").rstrip("/")
+        return self.config_file.office.base_url
 
     @property
     def applicant_link_days(self) -> int:
         """How many days after its deadline an applicant's link still opens."""
-        return self.file.get("office", {}).get("applicant_link_days", 14)
+        return self.config_file.office.applicant_link_days
 
     @cached_property
     def signing_key(self) -> str:
@@ -90,9 +104,6 @@ class Settings(BaseSettings):
                 os.link(partial, path)
             partial.unlink()
         return path.read_text().strip()
-
-
-REQUIRED_SECTIONS = ("authority", "registry", "call")
 
 
 class SettingError(ValueError):
@@ -125,17 +136,16 @@ def checked() -> Settings:
     return settings
 
 
-def _check_config(settings: Settings) -> None:
+def _check_config(settings: Settings) -> GrantsConfig:
     where = f"GRANTS_CONFIG {str(settings.config)!r}"
     try:
-        config = settings.file
+        return settings.config_file
     except OSError as error:
         raise SettingError(f"{where}: {error.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingError(f"{where}: not valid TOML: {_one_line(str(error))}") from None
-    missing = [name for name in REQUIRED_SECTIONS if not isinstance(config.get(name), dict)]
-    if missing:
-        raise SettingError(f"{where}: no [{'], ['.join(missing)}] section")
+    except ConfigError as error:
+        raise SettingError(f"{where}: {_one_line(str(error))}") from None
 
 
 def _check_database(settings: Settings) -> None:

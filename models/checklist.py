@@ -19,13 +19,7 @@ from models.states import CaseState
 from models.supplements import request_supplement
 from models.tables import Answer, Case, ChecklistAnswer, Criterion, OnExpiry, Outcome, Person
 from models.validation import LEGAL_FORMS, MUNICIPALITIES
-
-CRITERIA = {
-    Criterion.benefit_to_society: "benefit to society (samhällsnytta)",
-    Criterion.innovative: "innovative, with long-term and sustainable effects",
-    Criterion.new_locally: "new locally, may have role models elsewhere",
-    Criterion.anchored_with_partners: "anchored with partners",
-}
+from models.vocabulary import criterion_name
 
 
 class ChecklistError(Refused, ValueError):
@@ -136,7 +130,9 @@ def complete_checklist(
     unclear = [c for c, f in findings.items() if f.answer is Answer.unclear]
     if not_met:
         case.proposed_outcome = Outcome.refused
-        case.proposal_reason = "; ".join(f"{CRITERIA[c]}: {findings[c].note}" for c in not_met)
+        case.proposal_reason = "; ".join(
+            f"{criterion_name(c, case.language)}: {findings[c].note}" for c in not_met
+        )
         move(
             session,
             case,

@@ -22,7 +22,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
+from models.decision_letter import decision_letter
+from models.meeting_letter import meeting_letter
 from models.tables import Case, DeliveryState, Letter, utcnow
+from models.vocabulary import criterion_names, finding_words
 
 ACKNOWLEDGEMENT = "acknowledgement"
 SUPPLEMENT_REQUEST = "supplement_request"
@@ -33,6 +36,7 @@ DECISION = "decision"
 COMMUNICATION = "communication"
 COMMUNITY_TALK_INVITATION = "community_talk_invitation"
 DELAY_NOTICE = "delay_notice"
+DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
@@ -192,8 +196,9 @@ def letter_context(
     case = letter.case
     officer = case.case_officer
     hours_value = case.co_financing_hours * case.call.co_financing_hourly_rate
+    language = letter.language.value
     return {
-        "language": letter.language.value,
+        "language": language,
         "letter_date": today,
         "authority": authority,
         "case": case.model_dump(),
@@ -205,6 +210,10 @@ def letter_context(
         "warnings": list(case.warnings),
         "letter": letter.data,
         "applicant_link": applicant_link,
+        "criteria": criterion_names(language),
+        "finding_words": finding_words(language),
+        "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
+        "meeting": meeting_letter(letter.data) if letter.kind == MEETING_INVITATION else None,
     }
 
 

@@ -29,7 +29,7 @@ from grants.cli.common import (
 from grants.cli.refusals import worded
 from grants.steps import OFFICERS, reading
 from models import clock
-from models.checklist import CRITERIA, Finding, formal_checks, latest_findings
+from models.checklist import Finding, formal_checks, latest_findings
 from models.errors import Refused
 from models.tables import (
     STOCKHOLM,
@@ -41,6 +41,7 @@ from models.tables import (
     Recommendation,
 )
 from models.tasks import TaskKind, open_tasks
+from models.vocabulary import criterion_name
 
 app = typer.Typer()
 
@@ -111,7 +112,8 @@ def _show_checklist(session: Session, case: Case) -> str:
     for check, passed, detail in formal_checks(case):
         table.add_row(check, "ok" if passed else "CHECK", detail)
     findings = latest_findings(session, case)
-    for criterion, label in CRITERIA.items():
+    for criterion in Criterion:
+        label = criterion_name(criterion, "en")
         found = findings.get(criterion)
         table.add_row(label, found.answer if found else "—", found.note if found else "")
     out.print(table)

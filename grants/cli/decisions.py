@@ -24,14 +24,14 @@ from grants.cli.refusals import worded
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.steps import DECISION_MAKERS, OFFICERS, Taken, reading
 from models.access import visible_cases
-from models.checklist import CRITERIA
 from models.decisions import (
     co_financing,
     delegation_rows,
     requirement_inputs,
 )
 from models.errors import Refused
-from models.tables import Case, Criterion, Outcome
+from models.tables import Case, Outcome
+from models.vocabulary import criterion_name
 
 app = typer.Typer()
 
@@ -105,7 +105,7 @@ def _show_draft_form(session: Session, case: Case) -> str:
         table.add_column(column, overflow="fold")
     for criterion, rows in requirement_inputs(session, case).items():
         for number, (who, text) in enumerate(rows):
-            table.add_row(CRITERIA[Criterion(criterion)] if number == 0 else "", who, text)
+            table.add_row(criterion_name(criterion, "en") if number == 0 else "", who, text)
     found = co_financing(case, None)
     table.add_row(
         "co-financing",

@@ -72,11 +72,10 @@ def _links(settings: Settings, office: Office, only: str | None = None) -> dict[
     links = {}
     with transaction(settings.db_url) as session:
         sync(session, settings.file)
-        for person in settings.file.get("people", []):
-            email = person["email"].strip().lower()
-            if only is not None and email != only.strip().lower():
+        for person in settings.config_file.people:
+            if only is not None and person.email != only.strip().lower():
                 continue
-            made = request_link(session, email, office.sign_in_link_lifetime, "command line")
+            made = request_link(session, person.email, office.sign_in_link_lifetime, "command line")
             if made is not None:
-                links[email] = f"{office.base_url}/login/link?token={made[1]}"
+                links[person.email] = f"{office.base_url}/login/link?token={made[1]}"
     return links

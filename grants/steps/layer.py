@@ -44,7 +44,7 @@ class At:
 
     @property
     def rules(self) -> Rules:
-        return rules_of(self.settings)
+        return self.settings.rules
 
 
 @dataclass(frozen=True)
@@ -159,17 +159,6 @@ def take_applicant_answer(
         result = answer(session, case, asked, number, message, upload)
         to_send = pending(session)
     return Taken(result, to_send)
-
-
-_rules: dict[str, Rules] = {}
-
-
-def rules_of(settings: Settings) -> Rules:
-    """The call's rules as the configuration has them, made once per configuration."""
-    key = json.dumps(settings.file, sort_keys=True, default=str)
-    if key not in _rules:
-        _rules[key] = Rules.from_config(settings.file)
-    return _rules[key]
 
 
 @contextmanager

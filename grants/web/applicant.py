@@ -164,7 +164,7 @@ def _unusable_page(
         "sent_again": sent_again,
         "case": case,
         "officer": case.case_officer if case else None,
-        "authority": office.settings.file["authority"],
+        "authority": office.settings.config_file.authority,
     } | unusable.facts
     language = _language(request, case)
     return render(request, "applicant_closed.html", context, unusable.status, language)

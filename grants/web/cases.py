@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session, select
 
-from grants.steps import DECISION_MAKERS, OFFICERS, reading, rules_of
+from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.labels import check_label, warning_label
 from grants.web.pages import render
@@ -135,7 +135,7 @@ def case_page(
 ):
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         case = case_to_read(session, case_reference, reader)
-        context = case_page_context(session, case, reader, rules_of(office.settings))
+        context = case_page_context(session, case, reader, office.settings.rules)
         shown = next((x for x in context["letters"] if x.id == letter), None)
         # Rendered in the session: the page follows the case's relations as it goes.
         return render(request, "case.html", context | {"shown_letter": shown})

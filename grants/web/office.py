@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from grants.config import Oidc
 from grants.settings import Settings
 from grants.steps import send_follow_up
 
@@ -84,21 +85,21 @@ class Office:
     idle: timedelta
     sign_in_link_lifetime: timedelta
     applicant_link_days: int
-    oidc: dict[str, Any] | None
+    oidc: Oidc | None
     secret: str
     follow_up: FollowUp = field(repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, follow_up: FollowUp | None = None) -> "Office":
-        office = settings.file.get("office", {})
-        oidc = settings.file.get("auth", {}).get("oidc")
+        office = settings.config_file.office
+        oidc = settings.config_file.auth.oidc
         if oidc is not None and settings.oidc_client_secret:
-            oidc = oidc | {"client_secret": settings.oidc_client_secret}
+            oidc = oidc.model_copy(update={"client_secret": settings.oidc_client_secret})
         return cls(
             settings=settings,
             base_url=settings.base_url,
-            idle=timedelta(minutes=office.get("idle_minutes", 30)),
-            sign_in_link_lifetime=timedelta(minutes=office.get("sign_in_link_minutes", 15)),
+            idle=timedelta(minutes=office.idle_minutes),
+            sign_in_link_lifetime=timedelta(minutes=office.sign_in_link_minutes),
             applicant_link_days=settings.applicant_link_days,
             oidc=oidc,
             secret=settings.signing_key,

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from grants.steps import OFFICERS, Taken, reading, rules_of
+from grants.steps import OFFICERS, Taken, reading
 from grants.web.cases import case_page_context
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import (
@@ -121,7 +121,7 @@ class StepOnCase:
         try:
             with reading(self.office.settings, self.person.email, OFFICERS) as (session, reader):
                 case = case_to_read(session, self.case_reference, reader)
-                rules = rules_of(self.office.settings)
+                rules = self.office.settings.rules
                 page = case_page_context(session, case, reader, rules) | again
                 return render(self.request, "case.html", page, status)
         except NotAllowed as not_allowed:  # the role's refusal, whatever else was wrong
