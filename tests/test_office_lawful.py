@@ -216,7 +216,7 @@ def test_the_draft_is_worded_beside_the_findings(office, registered: str) -> Non
         office,
         url,
         refusal | {"draft_reason_innovative": ""},
-        "Saknas: Nyskapande, med långsiktiga",
+        "Saknas: Nyskapande med långsiktiga och hållbara effekter.",
     )
     assert "Beslutet: benefit_to_society är uppfyllt." in typed
     grant = DRAFT_WORDING | {"draft_outcome": "granted", "draft_amount": "35 000"}
@@ -225,7 +225,7 @@ def test_the_draft_is_worded_beside_the_findings(office, registered: str) -> Non
         office,
         url,
         grant,
-        "”Beviljas” kräver att alla grundkrav är uppfyllda; inte uppfyllt: Nyskapande,",
+        "”Beviljas” kräver att alla grundkrav är uppfyllda; inte uppfyllt: Nyskapande med",
     )
     assert 'name="draft_not_met_innovative" value="yes" checked' in kept
 

@@ -14,7 +14,7 @@ from grants.render import MONTHS, format_amount, format_date, format_datetime
 from grants.web.i18n import N_, _, current_language
 from grants.web.labels import LABELS, label
 from models.errors import Refused
-from models.tables import Role
+from models.tables import Criterion, Role
 from models.text import quoted
 
 # Parameters that are amounts in kronor: written as the office writes money.
@@ -291,7 +291,7 @@ def shown(name: str, value: Any) -> str:
         return either.join(shown(name, role) for role in value)
     if isinstance(value, list | tuple):
         return ", ".join(shown(name, item) for item in value)
-    if isinstance(value, StrEnum) and type(value) in LABELS:
+    if isinstance(value, Criterion) or (isinstance(value, StrEnum) and type(value) in LABELS):
         return label(value)
     if isinstance(value, datetime):
         return format_datetime(value, language)
