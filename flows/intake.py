@@ -6,6 +6,7 @@ Batches are coarse tasks, since a task run costs milliseconds and a case microse
 """
 
 from contextlib import suppress
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def _register_batch(
             try:
                 valid.append((len(results), validate_application(record.fields, call, today)))
             except InvalidApplication as refused:
-                result |= {"status": "refused", "faults": [str(f) for f in refused.faults]}
+                result |= {"status": "refused", "faults": [asdict(f) for f in refused.faults]}
             results.append(result)
         registrations = register_applications(
             session,

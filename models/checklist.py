@@ -6,6 +6,7 @@ proposed refusal, for the decision maker to decide.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -22,7 +23,15 @@ from models.vocabulary import criterion_name
 
 
 class ChecklistError(Refused, ValueError):
-    """The checklist as given cannot be recorded; the message names the criterion."""
+    """The checklist as given cannot be recorded; the refusal names the criterion."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "checklist.not_received": "case {case_reference} is '{state}'; the checklist is done "
+        "while it is 'received' (new, or its supplement just came)",
+        "checklist.unanswered": "answer every basic requirement; missing: {missing}",
+        "checklist.note_needed": "{criterion} = {answer}: a note must say why (it goes to "
+        "the applicant or into the proposal)",
+    }
 
 
 @dataclass(frozen=True)
@@ -90,17 +99,15 @@ def complete_checklist(
     """Record the officer's findings and move the case as they say; return the new state."""
     if case.state is not CaseState.received:
         raise ChecklistError(
-            f"case {case.case_reference} is '{case.state}'; the checklist is "
-            "done while it is 'received' (new, or its supplement just came)"
+            "checklist.not_received", case_reference=case.case_reference, state=case.state
         )
-    absent = [c.value for c in Criterion if c not in findings]
+    absent = [c for c in Criterion if c not in findings]
     if absent:
-        raise ChecklistError(f"answer every basic requirement; missing: {', '.join(absent)}")
+        raise ChecklistError("checklist.unanswered", missing=absent)
     for criterion, finding in findings.items():
         if finding.answer is not Answer.met and not finding.note.strip():
             raise ChecklistError(
-                f"{criterion} = {finding.answer}: a note must say why "
-                "(it goes to the applicant or into the proposal)"
+                "checklist.note_needed", criterion=criterion, answer=finding.answer
             )
     last_round = session.exec(
         select(func.max(ChecklistAnswer.round)).where(ChecklistAnswer.case_id == case.id)

@@ -115,8 +115,7 @@ def receive_reply(
     communication = open_communication(session, case)
     if communication is None:
         raise DecisionError(
-            f"case {case.case_reference} is '{case.state}' and waits for no "
-            "reply to a communication"
+            "decision.reply_not_awaited", case_reference=case.case_reference, state=case.state
         )
     document = file_document(session, case, actor, "communication_reply", filename, content)
     communication.replied_at = utcnow()

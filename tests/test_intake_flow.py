@@ -18,7 +18,7 @@ from models.db import transaction
 from models.intake import register_applications
 from models.reference_data import open_office
 from models.tables import AuditEvent, Case, Letter, Organisation, Role
-from models.validation import validate_application
+from models.validation import Fault, validate_application
 from tests.conftest import SAMPLES
 from tests.helpers import database_dump
 
@@ -103,6 +103,11 @@ def test_csv_from_a_spreadsheet(grants_home: Path, tmp_path: Path) -> None:
     assert "Föreningen Digitala seniorer i Laxå" in orgs
 
 
+def said(result: dict) -> list[str]:
+    """A refused record's faults as the command line says them."""
+    return [str(Fault(**fault)) for fault in result["faults"]]
+
+
 def test_mistakes_are_refused_by_record_field_and_value_and_valid_ones_kept(
     grants_home: Path,
 ) -> None:
@@ -114,10 +119,13 @@ def test_mistakes_are_refused_by_record_field_and_value_and_valid_ones_kept(
     assert refused["SI-2026-0901"]["record"] == "record 1"
     assert any(
         f.startswith("organisation_number = '802467-5213': the check digit")
-        for f in refused["SI-2026-0901"]["faults"]
+        for f in said(refused["SI-2026-0901"])
     )
-    assert any(f.startswith("municipality = 'Västerås'") for f in refused["SI-2026-0903"]["faults"])
-    assert any("closed for applications in July" in f for f in refused["SI-2026-0906"]["faults"])
+    assert any(f.startswith("municipality = 'Västerås'") for f in said(refused["SI-2026-0903"]))
+    assert any("closed for applications in July" in f for f in said(refused["SI-2026-0906"]))
+    [closed] = [f for f in refused["SI-2026-0906"]["faults"] if f["field"] == "submitted_at"]
+    assert closed["code"] == "field.call_closed"  # a code and its particulars, for each edge
+    assert closed["params"]["month_numbers"] == [7, 12]
     assert [c.submission_id for c in cases()] == ["SI-2026-0905"]
     with transaction(load().db_url) as session:
         assert len(session.exec(select(Organisation)).all()) == 1
@@ -227,4 +235,4 @@ def test_a_missing_column_is_named(grants_home: Path, tmp_path: Path) -> None:
     path = tmp_path / "no-email.json"
     path.write_text(json.dumps(record))
     [result] = take_in(path)["results"]
-    assert result["faults"] == ["email = (missing): is required"]
+    assert said(result) == ["email = (missing): is required"]

@@ -175,7 +175,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants
             {"recommendation": "partly_granted", "proposed_amount": "40 000"} | partial,
         ),
     )
-    assert "missing: new_locally, anchored_with_partners" in bad
+    assert "Missing: New locally, Anchored with partners." in bad
     assert REASONS["reason_innovative"] in bad and 'value="40 000"' in bad
     too_much = refused_unchanged(
         office,
@@ -186,7 +186,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants
             {"recommendation": "partly_granted", "proposed_amount": "60000"} | REASONS,
         ),
     )
-    assert "must be at least 20000 and less than the 48000 applied for" in too_much
+    assert "must be at least SEK 20,000 and less than the SEK 48,000 applied for" in too_much
 
     done = post(
         lena,
@@ -246,7 +246,8 @@ def test_a_declared_conflict_removes_the_case_from_the_advisor(
         409,
         lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "own_organisation"}),
     )
-    assert "say what the conflict (own_organisation) consists of" in no_note
+    ground = "The matter concerns my own organisation"
+    assert f"Say what the conflict of interest (“{ground}”) consists of." in no_note
     assert 'value="own_organisation" checked' in no_note
 
     declared = post(
@@ -372,7 +373,7 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
         refused = refused_unchanged(
             office, 403, lambda other=other: post(other, f"/decisions/{ref}/sign")
         )
-        assert "only a decision_maker may do this" in refused
+        assert "Only a person with the role Decision maker may do this" in refused
 
     # Signed out: to the sign-in page; a form without its token: refused.
     signed_out = TestClient(office.app, base_url="http://127.0.0.1:8000")
@@ -406,7 +407,7 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
         decision = session.exec(select(Decision).where(Decision.status == "signed")).one()
         assert (decision.decided_by, decision.amount) == (DECISION_MAKER, 50_000)
     # Signed is final: a second signature is refused.
-    assert "'decided'" in refused_unchanged(
+    assert "is “Decided”" in refused_unchanged(
         office, 409, lambda: post(karin, f"/decisions/{ref}/sign")
     )
 
@@ -430,7 +431,7 @@ def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_hom
         409,
         lambda: post(karin, f"/decisions/{ref}/amend", amended | {"granted_amount": "60 000"}),
     )
-    assert "must be between 20000 and 49999" in too_much and 'value="60 000"' in too_much
+    assert "must be between SEK 20,000 and SEK 49,999" in too_much and 'value="60 000"' in too_much
     assert "Kostnaderna för resor är för höga." in too_much
     # Less than the applicant has seen (FL 25 §): it goes back to be communicated instead.
     further = refused_unchanged(
@@ -456,7 +457,7 @@ def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_hom
     empty = refused_unchanged(
         office, 409, lambda: post(karin, f"/decisions/{other}/send-back", {"comment": " "})
     )
-    assert "say what the case officer should look at again" in empty
+    assert "Say what the case officer should look at again." in empty
     back = text(post(karin, f"/decisions/{other}/send-back", {"comment": "Motivera beloppet."}))
     assert "The draft is sent back to the case officer" in back and other not in back
     with transaction(load().db_url) as session:

@@ -26,6 +26,7 @@ from grants.cli.common import (
     settings_checked,
     show_case,
 )
+from grants.cli.refusals import worded
 from grants.steps import OFFICERS, reading
 from models import clock
 from models.checklist import Finding, formal_checks, latest_findings
@@ -188,7 +189,7 @@ def tasks_command(actor: AsOption = None) -> None:
         with reading(settings, actor) as (session, person):
             tasks = open_tasks(session, person, today)
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     table = Table(title=f"Open tasks of {person.name} ({person.role})", title_justify="left")
     for column in ("Case", "Project", "To do", "Since", "Due"):
         table.add_column(column, overflow="fold")

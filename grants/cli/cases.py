@@ -19,6 +19,7 @@ from grants.cli.common import (
     shown,
     start_renderers,
 )
+from grants.cli.refusals import worded
 from grants.intake_files import UnreadableFile, read_records
 from grants.logs import log_file
 from grants.render import format_amount
@@ -33,7 +34,7 @@ from models.delivery import on_the_way, undelivered
 from models.errors import Refused
 from models.reference_data import open_office
 from models.tables import DeliveryState, Person, Role, local_time
-from models.validation import WARNINGS
+from models.validation import WARNINGS, Fault
 
 app = typer.Typer()
 
@@ -52,8 +53,10 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
     try:
         records, _ = read_records(path)
         officer = _check_actor(settings, actor_email, Role.case_officer)
-    except (UnreadableFile, Refused) as error:
+    except UnreadableFile as error:
         raise fail(str(error)) from None
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
     if letters:
         start_renderers(settings, len(records))
@@ -80,7 +83,7 @@ def _print_report(report: dict[str, Any]) -> int:
         who = result.get("submission_id") or result.get("organisation") or ""
         out.print(f"[red]Refused[/] {shown(result['record'])} {shown(who)}:", highlight=False)
         for fault in result["faults"]:
-            out.print(f"    {shown(fault)}", highlight=False)
+            out.print(f"    {shown(Fault(**fault))}", highlight=False)
     for result in by_status.get("registered", []):
         for code in result["warnings"]:
             out.print(f"[yellow]Warning[/] {result['case_reference']}: {WARNINGS[code]}")
@@ -138,7 +141,7 @@ def status_command(
             else:
                 _print_case(session, case_to_read(session, case_reference, reader))
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
 
 
 def _print_cases(session: Any, cases: list[Any]) -> None:
@@ -325,7 +328,7 @@ def export_letters_command(
                 if letter.pdf is not None
             ]
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     folder.mkdir(parents=True, exist_ok=True)
     for letter in letters:
         (folder / letter.filename).write_bytes(letter.pdf)

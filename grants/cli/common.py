@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlmodel import Session
 
+from grants.cli.refusals import worded
 from grants.embedded import PrefectUnreachable, configure_prefect, server_mode
 from grants.embedded import run_flow as run_embedded
 from grants.render import start_workers
@@ -128,7 +129,7 @@ def act(
     try:
         taken = take(settings, name, actor_email, case_reference, **parameters)
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     out.print(said(taken), highlight=False)
     wait = 0.0
     if taken.to_send:
@@ -174,7 +175,7 @@ def show_case(
             case = case_to_read(session, case_reference, reader)
             out.print(shown_as(session, case), highlight=False)
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
 
 
 def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, str]:

@@ -20,6 +20,7 @@ from grants.cli.common import (
     settings_checked,
     show_case,
 )
+from grants.cli.refusals import worded
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.steps import DECISION_MAKERS, OFFICERS, Taken, reading
 from models.access import visible_cases
@@ -219,7 +220,7 @@ def delegation_report_command(
             visible = {case.case_reference for case in visible_cases(session, reader)}
             rows = [r for r in delegation_rows(session, *period) if r["case_reference"] in visible]
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = out_dir / delegation_report_name(*period, "")
     stem.with_suffix(".csv").write_bytes(delegation_report_csv(rows))

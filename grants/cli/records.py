@@ -11,6 +11,7 @@ from grants.cli.common import (
     settings_checked,
     shown,
 )
+from grants.cli.refusals import worded
 from grants.steps import PEOPLE, reading
 from models.access import visible_cases
 from models.delivery import undelivered
@@ -44,7 +45,7 @@ def undelivered_command(actor: AsOption = None) -> None:
                 for x in letters
             ]
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     table = Table(title=f"{len(rows)} letter(s) not delivered", title_justify="left")
     for column in ("Case", "Letter", "To", "State", "Attempts", "Last error"):
         table.add_column(column, overflow="fold")
@@ -72,7 +73,7 @@ def verify_command(actor: AsOption = None) -> None:
             visible = {case.case_reference for case in visible_cases(session, reader)}
             found = verify(session)
     except Refused as refusal:
-        raise fail(str(refusal)) from None
+        raise fail(worded(refusal)) from None
     shown_to_reader = [m for m in found if m.case_reference in visible | {None}]
     for mismatch in shown_to_reader:
         out.print(f"[bold red]Mismatch:[/] {shown(mismatch)}", highlight=False, soft_wrap=True)

@@ -118,7 +118,13 @@ def take(
         if step.on_case:
             case = case_for(session, case_reference or "", person, lock=True)
             if not step.open_in(case.state):
-                raise StepNotNow(case.case_reference, case.state, name, step.states)
+                raise StepNotNow(
+                    "state.step_not_now",
+                    case_reference=case.case_reference,
+                    state=case.state,
+                    step=name,
+                    states=step.states,
+                )
         result = step.call(At(session, settings, person, case), **parameters)
         session.flush()
         to_send = pending(session)

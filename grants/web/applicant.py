@@ -31,12 +31,12 @@ from models.tables import Case, Criterion, local_time
 
 router = APIRouter(prefix="/a/{token}")
 
-# Why what was sent was not taken, in the applicant's words (the domain's reason codes).
+# Why what was sent was not taken, in the applicant's words (the domain's refusal codes).
 NOT_TAKEN = {
-    "nothing": N_("Upload a file or write a message (or both)."),
-    "empty": N_("The file is empty."),
-    "too_large": N_("The file is too large: at most 20 MB is accepted."),
-    "unaccepted_kind": N_(
+    "answer.nothing": N_("Upload a file or write a message (or both)."),
+    "document.empty": N_("The file is empty."),
+    "document.too_large": N_("The file is too large: at most 20 MB is accepted."),
+    "document.unaccepted_kind": N_(
         "The file is of a kind we cannot accept. Send a PDF, an image (PNG, JPEG, GIF or "
         "WebP), an OpenDocument or Word (DOCX) document, or plain text."
     ),
@@ -85,9 +85,8 @@ def send_answer(
             office.settings, case.case_reference, claims.kind, claims.number, message, upload
         )
     except Refused as refused:
-        reason = getattr(refused, "reason", "")
-        if reason in NOT_TAKEN:
-            problem = NOT_TAKEN[reason]
+        if refused.code in NOT_TAKEN:
+            problem = NOT_TAKEN[refused.code]
             return _form_page(request, office, claims, case, problem, message, 422)
         unusable = _moved_on(office, token, case)
         return _unusable_page(request, office, unusable, sent_again=True)
@@ -122,7 +121,7 @@ def _not_waiting(session: Session, case: Case | None, claims: LinkClaims) -> Unu
     try:
         waiting_request(session, case, claims.kind, claims.number)
     except AnswerRefused as refused:
-        if refused.reason != "answered":
+        if refused.code != "answer.answered":
             return Unusable("closed", 409, case)
         asked = asked_request(session, case, claims.kind, claims.number)
         return Unusable("answered", 409, case, answered=local_time(answered_at(asked)))

@@ -20,6 +20,7 @@ from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
 from grants.web.pages import render
+from grants.web.refusals import worded
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
 from models.cases import letters_of, search_cases
@@ -183,7 +184,7 @@ def _page(
         "granted_amount": str(draft.amount) if draft and draft.amount is not None else "",
         "decisive": draft.decisive if draft else "",
     }
-    error = None if refusal is None else str(refusal)
+    error = None if refusal is None else worded(refusal)
     return render(
         request,
         "decision.html",

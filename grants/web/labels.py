@@ -123,6 +123,19 @@ def label(code: StrEnum | None) -> str:
     return _(LABELS[type(code)][code])
 
 
+# What intake let through but the case officer must follow up (models.validation.WARNINGS).
+INTAKE_WARNINGS = {
+    "no_organisation_number": N_("No organisation number yet: needed before payment"),
+    "no_payment_account": N_("No bankgiro or plusgiro: needed before payment"),
+    "no_partners": N_("No partners named (basic requirement 4: anchored with partners)"),
+}
+
+
+def warning_label(code: str) -> str:
+    """An intake warning, by its code on the case, in the current language."""
+    return _(INTAKE_WARNINGS[code])
+
+
 FORMAL_CHECKS = {
     "civil-society organisation": N_("Civil-society organisation"),
     "in Örebro county": N_("In Örebro county"),

@@ -33,6 +33,7 @@ from grants.web.i18n import _
 from grants.web.labels import label
 from grants.web.office import Office
 from grants.web.pages import render
+from grants.web.refusals import worded
 from models.access import case_to_read
 from models.checklist import Finding
 from models.reference_data import NotAllowed
@@ -116,7 +117,7 @@ class StepOnCase:
         """The case page again, with why and with what was typed. Someone who may not act
         as a case officer gets the refusal alone (403) and sees nothing of the case."""
         status = refusal_status(refusal)
-        again = {"shown_letter": None, "error": str(refusal), "form": self.form.values()}
+        again = {"shown_letter": None, "error": worded(refusal), "form": self.form.values()}
         try:
             with reading(self.office.settings, self.person.email, OFFICERS) as (session, reader):
                 case = case_to_read(session, self.case_reference, reader)

@@ -25,6 +25,7 @@ from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, render
+from grants.web.refusals import fault_worded, worded
 from models import clock
 from models.access import conflicted_case_ids
 from models.community_talks import upcoming_talks
@@ -33,7 +34,6 @@ from models.delivery import undelivered
 from models.errors import Refused
 from models.reference_data import NotAllowed
 from models.tables import Case, Outcome, Person
-from models.validation import WARNINGS
 
 router = APIRouter()
 REPORT_READERS = OFFICERS + DECISION_MAKERS
@@ -107,8 +107,10 @@ def _summary(report: dict[str, Any], given: str) -> dict[str, Any]:
         "read": len(results),
         "registered": by_status.get("registered", []),
         "already": by_status.get("already registered", []),
-        "refused": by_status.get("refused", []),
-        "warnings": WARNINGS,
+        "refused": [
+            r | {"faults": [fault_worded(f) for f in r["faults"]]}
+            for r in by_status.get("refused", [])
+        ],
     }
 
 
@@ -144,7 +146,7 @@ def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: P
     except NotAllowed:
         raise
     except (Refused, UnreadableForm) as refusal:
-        return _talks(request, office, person, 409, error=str(refusal), form=form.values())
+        return _talks(request, office, person, 409, error=worded(refusal), form=form.values())
     notice(
         request,
         _("Community Talk on %(date)s registered.") % {"date": taken.result.held_on.isoformat()},

@@ -18,7 +18,9 @@ from grants.steps import REVIEWERS, Taken, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
+from grants.web.labels import warning_label
 from grants.web.pages import render
+from grants.web.refusals import worded
 from grants.web.tasks import with_links
 from models import clock
 from models.access import case_and_task
@@ -33,7 +35,6 @@ from models.tables import (
     ReviewTask,
 )
 from models.tasks import open_review_tasks
-from models.validation import WARNINGS
 
 router = APIRouter()
 T = TypeVar("T")
@@ -158,9 +159,9 @@ def _page(
     with reading(settings, person.email, REVIEWERS) as (session, reader):
         case, task = case_and_task(session, case_reference, reader)
         if task is None:  # a case officer without a review task reads the case page instead
-            raise CaseNotFound(f"no review task in case {case_reference!r}")
+            raise CaseNotFound("case.no_review_task", case_reference=case_reference)
         context = review_context(session, case, reader, task)
-    error = None if refusal is None else str(refusal)
+    error = None if refusal is None else worded(refusal)
     return render(
         request,
         "review.html",
@@ -179,7 +180,7 @@ def review_context(
         "case": case,
         "organisation": case.organisation,
         "call": case.call,
-        "warnings": [WARNINGS[w] for w in case.warnings],
+        "warnings": [warning_label(w) for w in case.warnings],
         "documents": documents_of(session, case),
         "findings": latest_findings(session, case),
         "task": task,
