@@ -5,8 +5,10 @@ registered by the domain (models), letters made and delivered by flows.letters.
 Batches are coarse tasks, since a task run costs milliseconds and a case microseconds.
 """
 
+from collections.abc import Iterator
 from contextlib import suppress
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from prefect.utilities.annotations import quote
 from sqlalchemy.exc import IntegrityError
 
 from flows.letters import send_due
-from grants.intake_files import Record, read_records
+from grants.intake_files import Record, open_export
 from grants.settings import Settings, load
 from models import clock
 from models.db import transaction
@@ -83,23 +85,28 @@ def _register_batch(
 
 @flow(name="intake")
 def intake(path: str, actor_email: str | None = None, send_letters: bool = True) -> dict[str, Any]:
-    """Register every valid application in the file, and acknowledge each new case."""
+    """Register every valid application in the file, and acknowledge each new case.
+
+    The file is read through once to check it whole (nothing of an unreadable file is taken
+    in), then again a batch at a time: memory stays that of one batch, however large the
+    call. A crash leaves whole batches registered; the same file taken in again registers
+    the rest.
+    """
     logger = get_run_logger()
     settings = load()
     today = clock.today()
-    records, notes = read_records(Path(path))
-    for note in notes:
+    export = open_export(Path(path))
+    for note in export.notes:
         logger.warning("%s: %s", path, note)
     with transaction(settings.db_url) as session:
         call, officer = open_office(
             session, settings.file, actor_email, Role.case_officer, sole_holder_may_omit=True
         )
 
-    total = len(records)
+    total = export.count
     progress = create_progress_artifact(0.0, description=f"Intake of {Path(path).name}")
     results: list[dict[str, Any]] = []
-    for start in range(0, total, settings.batch_size):
-        batch = records[start : start + settings.batch_size]
+    for batch in _batches(export.records(), settings.batch_size):
         # quote(): the batch is data for our code; Prefect need not search it for futures.
         results += register_batch(settings, call.id, officer.id, quote(batch), today)
         update_progress_artifact(progress, 100.0 * len(results) / total)
@@ -109,4 +116,9 @@ def intake(path: str, actor_email: str | None = None, send_letters: bool = True)
     if send_letters:  # and any notice that was waiting; the report is of the letters
         sent = send_due(settings, today)
         letters = {key: count for key, count in sent.items() if not key.startswith("notices")}
-    return {"file": path, "notes": notes, "results": results, "letters": letters}
+    return {"file": path, "notes": export.notes, "results": results, "letters": letters}
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while batch := list(islice(records, size)):
+        yield batch

@@ -19,7 +19,7 @@ from grants.cli.common import (
     shown,
     start_renderers,
 )
-from grants.intake_files import UnreadableFile, read_records
+from grants.intake_files import UnreadableFile, open_export
 from grants.logs import log_file
 from grants.render import format_amount
 from grants.settings import SAMPLES, Settings
@@ -50,13 +50,13 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
     from flows.intake import intake
 
     try:
-        records, _ = read_records(path)
+        export = open_export(path)  # counted without holding the file
         officer = _check_actor(settings, actor_email, Role.case_officer)
     except (UnreadableFile, Refused) as error:
         raise fail(str(error)) from None
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
     if letters:
-        start_renderers(settings, len(records))
+        start_renderers(settings, export.count)
     report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
     refused = _print_report(report)
     if letters:
