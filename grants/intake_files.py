@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,6 +45,7 @@ FIELDS = (
     "partners",
 )
 
+KNOWN = frozenset(FIELDS)
 
 # Column names as Swedish forms and spreadsheets tend to write them, after _normalise_key.
 ALIASES = {
@@ -103,16 +105,22 @@ def _normalise_key(key: str) -> str:
     return ALIASES.get(plain, plain)
 
 
+@lru_cache(maxsize=256)  # a file names its ~30 fields again in every record
+def _field_name(raw_key: str, parent: str) -> str:
+    """The field a key names; `parent`: the plain name of the object it is nested in."""
+    plain = _plain(raw_key)
+    nested = f"{parent}_{plain}"
+    return nested if nested in KNOWN else _normalise_key(plain)
+
+
 def _fields(raw: dict[str, Any], parent: str = "") -> dict[str, Any]:
     """Flat fields with normalised names; nested objects ({"project": {"title": …}}) flattened."""
     fields: dict[str, Any] = {}
     for raw_key, value in raw.items():
         if isinstance(value, dict):
             fields |= _fields(value, _plain(str(raw_key)))
-            continue
-        plain = _plain(str(raw_key))
-        key = f"{parent}_{plain}" if f"{parent}_{plain}" in FIELDS else _normalise_key(plain)
-        fields[key] = value
+        else:
+            fields[_field_name(str(raw_key), parent)] = value
     return fields
 
 
@@ -122,7 +130,6 @@ MAX_CSV_FIELD = 2**31 - 1  # the csv module's default (128 KiB) would refuse the
 CHUNK = 2**20  # characters read at a time: the file is never held whole
 MAX_HEADER = 2**16  # characters of a CSV file's first line that tell its delimiter
 NEAR_END = 16  # a JSON value cut off by the end of what was read fails this close to it
-KNOWN = frozenset(FIELDS)
 _TOO_DEEP = f"nested more than {MAX_NESTING} levels deep; not a form export"
 
 
