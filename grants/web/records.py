@@ -96,15 +96,16 @@ def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
 
 
 def _summary(report: dict[str, Any], given: str) -> dict[str, Any]:
-    """The flow's report as the page shows it: counts, refusals, and new cases' warnings."""
-    results = report["results"]
+    """The flow's report as the page shows it: counts, refusals, and new cases' warnings
+    (of a large file, the cases listed are those the report lists; the counts are all)."""
     by_status: dict[str, list[dict[str, Any]]] = {}
-    for result in results:
+    for result in report["results"]:
         by_status.setdefault(result["status"], []).append(result)
     return {
         "file": given,
         "notes": report["notes"],
-        "read": len(results),
+        "read": report["read"],
+        "counts": report["counts"],
         "registered": by_status.get("registered", []),
         "already": by_status.get("already registered", []),
         "refused": by_status.get("refused", []),
