@@ -134,14 +134,16 @@ _TOO_DEEP = f"nested more than {MAX_NESTING} levels deep; not a form export"
 
 
 def _nesting(data: Any) -> int:
-    """How deep lists and objects go in parsed JSON, counted without recursion."""
+    """How deep lists and objects go in parsed JSON, counted without recursion (only lists
+    and objects are stacked: a record's 30 plain values cost a test each)."""
+    if not isinstance(data, dict | list):
+        return 0
     deepest, stack = 0, [(data, 1)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            deepest = max(deepest, depth)
-            items = value.values() if isinstance(value, dict) else value
-            stack.extend((item, depth + 1) for item in items)
+        deepest = max(deepest, depth)
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
     return deepest
 
 
