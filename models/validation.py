@@ -323,6 +323,15 @@ class _Checker:
         self.faults.append(Fault(name, self.record.get(name), error.code, error.params))
 
 
+def submission_id_of(record: dict[str, Any]) -> str | None:
+    """The record's submission id as validate_application reads it; None when it has none
+    or it cannot be read (validation then says why)."""
+    try:
+        return _id(record.get("submission_id")) or None
+    except FieldError:
+        return None
+
+
 def validate_application(record: dict[str, Any], call: Call, today: date) -> ValidApplication:
     """Check one raw record against the call's rules; raise InvalidApplication with all faults."""
     check = _Checker(record)

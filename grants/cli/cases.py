@@ -20,7 +20,7 @@ from grants.cli.common import (
     start_renderers,
 )
 from grants.cli.refusals import worded
-from grants.intake_files import UnreadableFile, read_records
+from grants.intake_files import UnreadableFile, open_export
 from grants.logs import log_file
 from grants.render import format_amount
 from grants.settings import SAMPLES, Settings
@@ -51,7 +51,7 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
     from flows.intake import intake
 
     try:
-        records, _ = read_records(path)
+        export = open_export(path)  # counted without holding the file
         officer = _check_actor(settings, actor_email, Role.case_officer)
     except UnreadableFile as error:
         raise fail(str(error)) from None
@@ -59,13 +59,12 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
         raise fail(worded(refusal)) from None
     out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
     if letters:
-        start_renderers(settings, len(records))
+        start_renderers(settings, export.count)
     report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
     refused = _print_report(report)
     if letters:
-        registered = [r["case_reference"] for r in report["results"] if r["status"] == "registered"]
         with transaction(settings.db_url) as session:
-            missing = undelivered(session, case_references=registered)
+            missing = undelivered(session, case_references=report["new_cases"])
         if report["letters"].get("workers"):  # the pool makes and sends them from now on
             missing = [letter for letter in missing if not on_the_way(letter)]
         refused += say_undelivered(missing)
@@ -73,18 +72,15 @@ def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bo
 
 
 def _print_report(report: dict[str, Any]) -> int:
-    results = report["results"]
-    by_status: dict[str, list[dict[str, Any]]] = {}
-    for result in results:
-        by_status.setdefault(result["status"], []).append(result)
+    results, counts = report["results"], report["counts"]
     for note in report["notes"]:
         out.print(f"[yellow]Note:[/] {shown(note)}", highlight=False)
-    for result in by_status.get("refused", []):
+    for result in (r for r in results if r["status"] == "refused"):
         who = result.get("submission_id") or result.get("organisation") or ""
         out.print(f"[red]Refused[/] {shown(result['record'])} {shown(who)}:", highlight=False)
         for fault in result["faults"]:
             out.print(f"    {shown(Fault(**fault))}", highlight=False)
-    for result in by_status.get("registered", []):
+    for result in (r for r in results if r["status"] == "registered"):
         for code in result["warnings"]:
             out.print(f"[yellow]Warning[/] {result['case_reference']}: {WARNINGS[code]}")
     letters = report["letters"]
@@ -95,12 +91,12 @@ def _print_report(report: dict[str, Any]) -> int:
         f"{letters['failed']} left queued for a retry"
     )
     out.print(
-        f"{len(results)} application(s) read: {len(by_status.get('registered', []))} registered, "
-        f"{len(by_status.get('already registered', []))} already registered, "
-        f"{len(by_status.get('refused', []))} refused. Letters: {said}.",
+        f"{report['read']} application(s) read: {counts.get('registered', 0)} registered, "
+        f"{counts.get('already registered', 0)} already registered, "
+        f"{counts.get('refused', 0)} refused. Letters: {said}.",
         highlight=False,
     )
-    return len(by_status.get("refused", []))
+    return counts.get("refused", 0)
 
 
 @app.command("intake")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from grants.embedded import PrefectUnreachable, run_flow
-from grants.intake_files import UnreadableFile, read_records
+from grants.intake_files import UnreadableFile, open_export
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, reading, take
@@ -88,7 +88,7 @@ def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
     path = folder / f"{uuid.uuid4().hex}{suffix}"
     path.write_bytes(content)
     try:
-        read_records(path)
+        open_export(path)
     except UnreadableFile as error:
         path.unlink()  # nothing in it is taken in, so nothing of it is kept
         raise UnreadableFile(str(error).replace(str(path), given)) from None
@@ -96,15 +96,16 @@ def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
 
 
 def _summary(report: dict[str, Any], given: str) -> dict[str, Any]:
-    """The flow's report as the page shows it: counts, refusals, and new cases' warnings."""
-    results = report["results"]
+    """The flow's report as the page shows it: counts, refusals, and new cases' warnings
+    (of a large file, the cases listed are those the report lists; the counts are all)."""
     by_status: dict[str, list[dict[str, Any]]] = {}
-    for result in results:
+    for result in report["results"]:
         by_status.setdefault(result["status"], []).append(result)
     return {
         "file": given,
         "notes": report["notes"],
-        "read": len(results),
+        "read": report["read"],
+        "counts": report["counts"],
         "registered": by_status.get("registered", []),
         "already": by_status.get("already registered", []),
         "refused": [
