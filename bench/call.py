@@ -1,6 +1,7 @@
 """Call benchmark: a whole call of generated applications through the whole path.
 
     .venv/bin/python bench/call.py                   # 1 000 applications
+    .venv/bin/python bench/call.py --count 300 --repeat 3   # the median of three calls
     .venv/bin/python bench/call.py --count 50 --keep
     .venv/bin/python bench/call.py --server          # the letters through two workers
 
@@ -12,16 +13,22 @@ Stages, each in a process of its own as in bench/intake.py (so that each peak me
 own), sharing one case database; Prefect's temporary server start-up is timed apart, and the
 render workers start during it, as `grants intake` and `grants deliver` start them:
   1. intake of the applications through the `intake` flow, with acknowledgement letters;
+     then WeasyPrint alone (4) on the letters stage 1 made;
   2. assessment in the domain by scripted people, one transaction per case (the letters it
      orders are made in 3): checklist (a tenth first get a request for supplement, and the
      supplement comes), conflict declarations, two reviews, the meeting (skipped, or booked
      and documented), the draft, its submission, the signature;
-  3. the `send-letters` flow once: renders and delivers every letter stage 2 ordered;
-  4. WeasyPrint alone: every letter in the database again, same templates and contexts, in
-     one spawned process per core, warm; no database, no Prefect.
+  3. the `send-letters` flow once: renders and delivers every letter stage 2 ordered; then
+     WeasyPrint alone (4) on the letters stage 3 made;
+  4. WeasyPrint alone: the letters a flow stage just made again, same templates and
+     contexts, in one spawned process per core, warm; no database, no Prefect. It runs
+     right after each flow stage, so that both see the machine in the same state.
 Letters/s through the flows = letters of stages 1 and 3 / (stage 1 + stage 3), against those
-of stage 4. Beside it: the CPU time per letter of each kind of process during the flows
-(render workers, the flows' own process by part, Prefect's server), against WeasyPrint's.
+of stage 4's two runs. A shared machine moves that figure from one call to the next:
+`--repeat N` runs N calls, each on a fresh database, and gives the median of the N figures
+and their spread, each figure from a call's own pair of flows and WeasyPrint alone. Beside
+it: the CPU time per letter of each kind of process during the flows (render workers, the
+flows' own process by part, Prefect's server), against WeasyPrint's.
 
 --server: the same call in server mode, on a PostgreSQL started here (tests/postgres.py): a
 Prefect server on its own database, the pool `grants` with the deployments of prefect.yaml,
@@ -30,7 +37,8 @@ the applications in without letters and stage 2 assesses them; then one `send-le
 deployment run, as the schedule starts it, hands a share of the batch to a run on the other
 worker and renders its own, and the figure is from its start until every letter is sent
 (read from the case database), against stage 4. Both workers render on the same cores, so
-expect no gain over one: the figure says what the hand-over costs. Linux only (/proc).
+expect no gain over one: the figure says what the hand-over costs. It runs once (no
+--repeat). Linux only (/proc).
 """
 
 import argparse
@@ -39,11 +47,12 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -87,13 +96,20 @@ intake_bench = importlib.import_module("intake")
 RESULT = intake_bench.RESULT  # what a stage process reports, written at its exit
 
 GOAL = 0.95  # letters/s through the flows, as a share of WeasyPrint alone's on the same cores
-STAGES = ("intake", "assess", "letters", "raw")
+# (stage, name of its result): WeasyPrint alone right after each flow stage, on its letters.
+STAGES = (
+    ("intake", "intake"),
+    ("raw", "raw after intake"),
+    ("assess", "assess"),
+    ("letters", "letters"),
+    ("raw", "raw after letters"),
+)
 SERVER_STAGES = ("intake-only", "assess", "send", "raw")  # --server
 WORKERS = ("w1", "w2")
 # What the flows' own process does per letter, apart: claiming a chunk and making its
 # letters' contexts, storing rendered PDFs, delivering (building, serialising, sending,
 # recording); timed by the CPU time of the thread that runs them, so waiting is left out.
-PARTS = ("_claim_chunk", "_store", "_deliver_one")
+PARTS = ("_claim_chunk", "_store", "_deliver")
 # The scripted people of config/grants.toml: case officer, two advisors, decision maker.
 PEOPLE = (
     "maria.lindqvist@regionorebrolan.example.se",
@@ -332,16 +348,18 @@ def stage_assess(seed: int) -> None:
 # --- stage 4: WeasyPrint alone ------------------------------------------------------------
 
 
-def all_letters() -> list[tuple[str, str, dict[str, Any]]]:
-    """(kind, template, context) of the letters in the database, as render_letters makes them."""
+def letters_after(since: int) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(id, kind, template, context) of the letters in the database after the letter `since`,
+    as render_letters makes them."""
     settings = load()
     authority, today = settings.file["authority"], date.today()
-    query = select(Letter).order_by(col(Letter.id))
+    query = select(Letter).where(col(Letter.id) > since).order_by(col(Letter.id))
     for relation in (Case.organisation, Case.call, Case.case_officer):
         query = query.options(selectinload(Letter.case).selectinload(relation))
     with transaction(settings.db_url) as session:
         return [
             (
+                letter.id,
                 letter.kind,
                 f"letters/{letter.kind}.{letter.language}.html",
                 letter_context(letter, authority, today),
@@ -350,27 +368,28 @@ def all_letters() -> list[tuple[str, str, dict[str, Any]]]:
         ]
 
 
-def stage_raw() -> None:
-    """4. Every letter again, one spawned process per core, timed once all are warm
-    (bench/intake.py's workers); no database, no Prefect."""
+def stage_raw(since: int) -> None:
+    """4. The letters after the letter `since` again (those the flow stage before made), one
+    spawned process per core, each taking the next letter as it frees up, timed once all are
+    warm (bench/intake.py's workers); no database, no Prefect."""
     import multiprocessing
 
-    letters = all_letters()
-    jobs = [(template, context) for _, template, context in letters]
+    letters = letters_after(since)
+    jobs = [(template, context) for _, _, template, context in letters]
     workers = os.cpu_count() or 1
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(workers)
     cold = time.perf_counter()
     with context.Pool(workers, intake_bench._warm_worker, (jobs[0], ready)) as pool:
-        shares = [jobs[i::workers] for i in range(workers)]
-        spans = pool.map(intake_bench._render_share, shares, chunksize=1)
+        rendered = intake_bench.render_alone(pool, jobs)
     RESULT.update(
-        seconds=max(span[1] for span in spans) - min(span[0] for span in spans),
-        cpu_s=sum(span[3] for span in spans),
+        seconds=rendered["seconds"],
+        cpu_s=rendered["cpu_s"],
         cold_s=time.perf_counter() - cold,
         letters=len(jobs),
         workers=workers,
-        kinds=Counter(kind for kind, _, _ in letters),
+        kinds=Counter(kind for _, kind, _, _ in letters),
+        last_id=letters[-1][0],
     )
 
 
@@ -378,13 +397,13 @@ def run_stage(args: argparse.Namespace) -> None:
     """The entry point of a stage process: the shared case database, the big-budget config."""
     intake_bench.report_at_exit(args.result)  # first: its atexit runs after Prefect's
     if not args.server:  # in server mode the orchestrating process gives the environment
-        intake_bench.stage_environment(args.workdir, "home")
-        os.environ["GRANTS_CONFIG"] = str(args.workdir / "grants.toml")
+        intake_bench.stage_environment(args.workdir, "home")  # the call's own directory
+        os.environ["GRANTS_CONFIG"] = str(args.file.parent / "grants.toml")
     stages = {
         "intake": lambda: stage_intake(args.file, args.count),
         "assess": lambda: stage_assess(args.seed),
         "letters": stage_letters,
-        "raw": stage_raw,
+        "raw": lambda: stage_raw(args.since),
         "intake-only": lambda: stage_intake_only(args.file, args.count),
         "send": stage_send,
     }
@@ -445,15 +464,23 @@ def postmaster(port: int) -> int:
 
 
 def spawn_stage(
-    name: str, args: argparse.Namespace, path: Path, server: Server | None = None
+    name: str,
+    args: argparse.Namespace,
+    path: Path,
+    server: Server | None = None,
+    workdir: Path | None = None,
+    since: int = 0,
 ) -> dict[str, Any]:
-    """Run one stage in a new process of this script; its result, with its tree's peak
-    memory and the CPU time others took on the machine meanwhile (in server mode, others
-    than the servers and workers started here)."""
-    result = args.workdir / f"result-{name}.json"
-    command = [sys.executable, __file__, "--stage", name, "--workdir", str(args.workdir)]
+    """Run one stage in a new process of this script, in `workdir` (the call's; default the
+    benchmark's) and for a raw stage on the letters after the letter `since`; its result,
+    with its tree's peak memory and the CPU time others took on the machine meanwhile (in
+    server mode, others than the servers and workers started here)."""
+    workdir = workdir or args.workdir
+    result = workdir / f"result-{name}-{since}.json"
+    command = [sys.executable, __file__, "--stage", name, "--workdir", str(workdir)]
     command += ["--result", str(result), "--file", str(path), "--count", str(args.count)]
-    command += ["--seed", str(args.seed)] + (["--server"] if server else [])
+    command += ["--seed", str(args.seed), "--since", str(since)]
+    command += ["--server"] if server else []
     print(f"  stage {name} …", flush=True)
     started, machine = time.perf_counter(), intake_bench.machine_cpu()
     own = intake_bench.cpu_seconds(resource.RUSAGE_SELF)
@@ -479,13 +506,44 @@ def spawn_stage(
     return data
 
 
+def run_call(args: argparse.Namespace, path: Path, workdir: Path) -> dict[str, dict[str, Any]]:
+    """One call through STAGES in `workdir` (a database and a Prefect home of its own); the
+    results by name, the two runs of WeasyPrint alone also together as "raw"."""
+    workdir.mkdir(exist_ok=True)
+    runs: dict[str, dict[str, Any]] = {}
+    since = 0
+    for stage, name in STAGES:
+        runs[name] = spawn_stage(stage, args, path, workdir=workdir, since=since)
+        since = runs[name].get("last_id", since)
+    runs["raw"] = both_raw(runs["raw after intake"], runs["raw after letters"])
+    return runs
+
+
+def both_raw(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """WeasyPrint alone's two runs of a call as one: their letters, times and kinds summed,
+    the memory of the larger."""
+    larger = max(first, second, key=lambda run: run["tree_peak_mb"])
+    summed = {key: first[key] + second[key] for key in ("letters", "seconds", "cpu_s", "cold_s")}
+    kinds = Counter(first["kinds"]) + Counter(second["kinds"])
+    return larger | summed | {"kinds": kinds}
+
+
 def other_work(runs: dict[str, dict[str, Any]]) -> str:
     """The CPU other work took during each stage, and whether it disturbed the figures."""
     other = ", ".join(f"{name} {run['other_cpu_s']:.1f} CPU-s" for name, run in runs.items())
-    disturbed = any(run["other_cpu_s"] > 0.1 * run["stage_wall_s"] for run in runs.values())
     return f"other work on this machine during the stages: {other}" + (
-        " — DISTURBED: more than 10% of a core; run again" if disturbed else ""
+        " — DISTURBED: more than 10% of a core; run again" if disturbed(runs) else ""
     )
+
+
+def disturbed(runs: dict[str, dict[str, Any]]) -> bool:
+    """Whether other work took more than a tenth of a core during any of the stages."""
+    return any(run["other_cpu_s"] > 0.1 * run["stage_wall_s"] for run in runs.values())
+
+
+def stages_of(runs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A call's stage processes, without the two runs of WeasyPrint alone taken together."""
+    return {name: runs[name] for _, name in STAGES}
 
 
 def kinds(counts: dict[str, int]) -> str:
@@ -494,7 +552,7 @@ def kinds(counts: dict[str, int]) -> str:
 
 def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], wall: float) -> list[str]:
     """One line per figure, the headline last; the memory lines say what each figure covers."""
-    intake, assess, letters, raw = (runs[name] for name in STAGES)
+    intake, assess, letters, raw = (runs[name] for name in ("intake", "assess", "letters", "raw"))
     made, ordered = letters["letters"], sum(assess["ordered"].values())
     intake_bench.expect(made == ordered, f"assessment: {ordered} letters ordered, {made} made")
     made += intake["letters"]
@@ -521,15 +579,71 @@ def report(args: argparse.Namespace, runs: dict[str, dict[str, Any]], wall: floa
         "  " + memory("stage 3", letters),
         f"4 WeasyPrint alone: the same {raw['letters']} letters in {raw['seconds']:.1f} s = "
         f"{raw['letters'] / raw['seconds']:.1f} letters/s in {raw['workers']} spawned processes, "
-        f"warm (with their start-up {raw['cold_s']:.1f} s)",
-        "  " + memory("stage 4", raw),
+        f"warm (with their start-up {raw['cold_s']:.1f} s), right after stages 1 and 3: "
+        + "; ".join(
+            f"stage {number} {rate(flow):.2f} letters/s = {100 * rate(flow) / rate(alone):.0f}% "
+            f"of the {rate(alone):.2f} letters/s after it"
+            for number, flow, alone in (
+                (1, intake, runs["raw after intake"]),
+                (3, letters, runs["raw after letters"]),
+            )
+        ),
+        "  " + memory("stage 4 (the larger of its two runs)", raw),
         f"letters by kind: {kinds(raw['kinds'])}",
-        f"wall time: {wall:.1f} s in all (generating, four stage processes, two Prefect "
-        f"start-ups, WeasyPrint alone); the path itself, stages 1–3: {path_s:.1f} s = "
+        f"wall time: {wall:.1f} s in all (five stage processes, two Prefect start-ups); the "
+        f"path itself, stages 1–3: {path_s:.1f} s = "
         f"{made / path_s:.1f} letters/s end to end",
         *beyond(made, making_s, [intake, letters], raw),
-        other_work(runs),
+        other_work(stages_of(runs)),
         headline(made, making_s, raw),
+    ]
+
+
+def rate(run: dict[str, Any]) -> float:
+    """A stage's letters per second."""
+    return run["letters"] / run["seconds"]
+
+
+def share(runs: dict[str, dict[str, Any]]) -> tuple[float, float, float]:
+    """A call's letters/s through the flows (stages 1 and 3), WeasyPrint alone's on the same
+    letters, and the first as a share of the second."""
+    flows = (runs["intake"]["letters"] + runs["letters"]["letters"]) / (
+        runs["intake"]["seconds"] + runs["letters"]["seconds"]
+    )
+    alone = rate(runs["raw"])
+    return flows, alone, flows / alone
+
+
+def summary(calls: list[dict[str, dict[str, Any]]]) -> list[str]:
+    """The median of the calls' figures and their spread, the headline last."""
+    figures = [share(runs) for runs in calls]
+    flows, alone, shares = ([figure[i] for figure in figures] for i in range(3))
+    quiet = sum(not disturbed(stages_of(runs)) for runs in calls)
+
+    def spread(values: list[float], show: Callable[[float], str]) -> str:
+        low, middle, high = min(values), statistics.median(values), max(values)
+        return f"median {show(middle)} (from {show(low)} to {show(high)})"
+
+    def per_second(value: float) -> str:
+        return f"{value:.2f}"
+
+    def percent(value: float) -> str:
+        return f"{100 * value:.0f}%"
+
+    others = (
+        f"all {len(calls)} calls undisturbed by other work"
+        if quiet == len(calls)
+        else f"{len(calls) - quiet} of {len(calls)} calls DISTURBED by other work"
+    )
+    met = "met" if statistics.median(shares) >= GOAL else "NOT met"
+    return [
+        f"letters/s through the flows: {spread(flows, per_second)}; WeasyPrint alone, each right "
+        f"after a flow stage: {spread(alone, per_second)}",
+        "the flows as a share of WeasyPrint alone, call by call: "
+        + ", ".join(percent(value) for value in shares)
+        + f"; {others}",
+        f"letters through the flows over {len(calls)} calls: {spread(shares, percent)} of "
+        f"WeasyPrint alone's on the same letters (goal ≥ {100 * GOAL:.0f}%: {met})",
     ]
 
 
@@ -552,7 +666,7 @@ def beyond(
         f"CPU per letter in the flows: render workers {ms(cpu['render worker'])} with their "
         f"start-up (WeasyPrint alone {ms(raw['cpu_s'])}, warm); main process {ms(main)}: "
         f"claiming chunks and making contexts {ms(parts['_claim_chunk'])}, storing PDFs "
-        f"{ms(parts['_store'])}, delivering {ms(parts['_deliver_one'])}, the rest (Prefect, "
+        f"{ms(parts['_store'])}, delivering {ms(parts['_deliver'])}, the rest (Prefect, "
         f"registering) {ms(main - sum(parts.values()))}; Prefect's server "
         f"{ms(cpu['Prefect server'])}",
         f"beyond WeasyPrint alone: {seconds - raw['seconds']:.1f} s, of which the CPU the flows "
@@ -628,11 +742,20 @@ def main(args: argparse.Namespace) -> None:
         if args.server:
             with server_mode(args) as server:
                 runs = {name: spawn_stage(name, args, path, server) for name in SERVER_STAGES}
-        else:
-            runs = {name: spawn_stage(name, args, path) for name in STAGES}
-        wall = time.perf_counter() - started
-        print(f"\n{'—' * 30} report {'—' * 30}")
-        print("\n".join((server_report if args.server else report)(args, runs, wall)))
+            print(f"\n{'—' * 30} report {'—' * 30}")
+            print("\n".join(server_report(args, runs, time.perf_counter() - started)))
+            return
+        calls = []
+        for number in range(1, args.repeat + 1):
+            print(f"call {number} of {args.repeat}", flush=True)
+            began = time.perf_counter()
+            calls.append(run_call(args, path, args.workdir / f"call-{number}"))
+            wall = time.perf_counter() - began
+            print(f"\n{'—' * 30} report, call {number} of {args.repeat} {'—' * 30}")
+            print("\n".join(report(args, calls[-1], wall)), flush=True)
+        if args.repeat > 1:
+            print(f"\n{'—' * 30} {args.repeat} calls {'—' * 30}")
+            print("\n".join(summary(calls)))
     finally:
         if args.keep:
             print(f"kept {args.workdir}")
@@ -647,11 +770,16 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the workdir")
     parser.add_argument("--seed", type=int, default=2026, help="for applications and people")
     parser.add_argument("--server", action="store_true", help="server mode, two workers")
-    for name, kind in (("--stage", str), ("--result", Path), ("--file", Path)):
+    parser.add_argument("--repeat", type=int, default=1, help="calls, for the median (default 1)")
+    for name, kind in (("--stage", str), ("--result", Path), ("--file", Path), ("--since", int)):
         parser.add_argument(name, type=kind, help=argparse.SUPPRESS)  # internal: one stage
     args = parser.parse_args()
     if args.count < 1:
         parser.error("--count must be at least 1")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if args.server and args.repeat > 1:
+        parser.error("--server runs once: --repeat is for the embedded flows")
     return args
 
 

@@ -71,7 +71,6 @@ call_bench = __import__("call")
 from grants.settings import PROJECT_ROOT, load  # noqa: E402
 from models.access import conflicted_case_ids  # noqa: E402
 from models.db import transaction  # noqa: E402
-from models.rules import Rules  # noqa: E402
 from models.states import CaseState  # noqa: E402
 from models.tables import Case, Person, Role  # noqa: E402
 
@@ -150,7 +149,7 @@ def stage_generate(args: argparse.Namespace) -> None:
     _, statuses, _ = intake_bench.run_intake(run_flow, intake, args.file, letters=False)
     intake_bench.expect(statuses == {"registered": args.cases}, f"intake: {dict(statuses)}")
     settings, today = load(), date.today()
-    rules = Rules.from_config(settings.file)
+    rules = settings.rules
     with transaction(settings.db_url) as session:
         references = list(session.exec(select(Case.case_reference).order_by(col(Case.id))))
     plan = planned_stages(references, args.seed)

@@ -1,7 +1,8 @@
 """Flows that follow people's steps: the sweep, and the letters a step ordered.
 
-The people act through the command line (or later the web), which checks and records the
-step in the domain and then starts `send_letters`. The sweep runs on a schedule and does
+People act through the command line or the office; the step layer (`grants.steps`) checks
+and records each step in the domain and then has the letters it ordered sent
+(`send_follow_up`). The sweep runs on a schedule and does
 what time alone makes due: supplement reminders and deadlines, overdue review reminders,
 communication deadlines, and Community Talk invitations for funded projects.
 """
@@ -20,14 +21,13 @@ from models.db import transaction
 from models.delays import notify_delays
 from models.integrity import tell_officers, verify
 from models.reviews import remind_overdue
-from models.rules import Rules
 from models.supplements import sweep_supplements
 
 
 @task(cache_policy=NO_CACHE)
 def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
     """Everything due by the calendar, in one transaction: done once however often run."""
-    rules = Rules.from_config(settings.file)
+    rules = settings.rules
     with transaction(settings.db_url) as session:
         done = sweep_supplements(session, today, rules)
         done["review_reminders"] = remind_overdue(session, today)

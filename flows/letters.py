@@ -16,6 +16,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -25,16 +26,24 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
+from sqlmodel import Session
 
 from grants import mail, render
 from grants.applicant_links import letter_link
 from grants.calendar_invite import CONTENT_TYPE, calendar_invite
 from grants.embedded import server_mode
 from grants.settings import Settings, load
-from grants.web.office import base_url
 from models import clock
 from models.db import transaction
-from models.delivery import Deliverable, claim, due_ids, give_up, mark_failed, mark_sent
+from models.delivery import (
+    Deliverable,
+    claim,
+    due_ids,
+    give_up,
+    mark_failed,
+    mark_sent,
+    take,
+)
 from models.letters import (
     MEETING_INVITATION,
     attach_pdfs,
@@ -63,10 +72,13 @@ def chunk_size(settings: Settings) -> int:
 
 @dataclass
 class Chunk:
-    """Letters this run claimed, their PDFs on their way (an iterator, in order)."""
+    """Letters this run claimed, as claimed (with their cases) and their templates' contexts,
+    by id; their PDFs on their way (an iterator, in order)."""
 
     ids: list[int]
     pdfs: Iterator[bytes | render.RenderFailed]
+    letters: dict[int, Letter]
+    contexts: dict[int, dict[str, Any]]
 
     def in_groups(
         self, size: int
@@ -75,6 +87,17 @@ class Chunk:
         for start in range(0, len(self.ids), size):
             ids = self.ids[start : start + size]
             yield ids, dict(zip(ids, islice(self.pdfs, len(ids)), strict=True))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A letter with what its message is made of: its template's context, its PDF and the
+    PDF's SHA-256 (in the Message-ID)."""
+
+    letter: Letter
+    context: dict[str, Any]
+    pdf: bytes
+    sha256: str
 
 
 @dataclass
@@ -108,7 +131,7 @@ def render_letters(settings: Settings, today: date) -> Made:
             for ids, pdfs in rendering.in_groups(STORE_EVERY):
                 last = ids[-1] == rendering.ids[-1]
                 renew = following.ids if following and last else []
-                _store_and_deliver(settings, today, pdfs, renew, made)
+                _store_and_deliver(settings, rendering, pdfs, renew, made)
             get_run_logger().info(
                 "so far %d letter(s) rendered and registered, %d delivered, %d not delivered",
                 made.created,
@@ -125,20 +148,37 @@ def render_letters(settings: Settings, today: date) -> Made:
 
 def _store_and_deliver(
     settings: Settings,
-    today: date,
+    chunk: Chunk,
     pdfs: dict[int, bytes | render.RenderFailed],
     renew: list[int],
     made: Made,
 ) -> None:
-    """Store rendered letters, deliver them unless the server went silent, count them."""
+    """Store rendered letters, deliver them unless the server went silent, count them.
+
+    Their messages are made of what this run has in hand (the letters as claimed for
+    rendering, their contexts, their PDFs): nothing is read back but whether each is still
+    to be sent."""
     stored = _store(settings, pdfs, renew)
     made.created += len(stored)
-    if not made.server_silent:
-        compose = _letters(settings, today)
-        sent, made.server_silent = _deliver(settings, Letter, compose, ids=stored)
-        made.sent += sent["sent"]
-        made.failed += sent["failed"]
-        made.tried += sent["tried"]
+    if made.server_silent:
+        return
+    rendered = {
+        i: Rendered(chunk.letters[i], chunk.contexts[i], pdf, stored[i])
+        for i, pdf in pdfs.items()
+        if i in stored and isinstance(pdf, bytes)
+    }
+    policy = settings.retry_policy
+
+    def taken(session: Session, letter_id: int) -> Letter | None:
+        return chunk.letters[letter_id] if take(session, Letter, letter_id, policy) else None
+
+    courier = Courier(
+        settings, Letter, lambda letter: _letter_message(rendered[letter.id], settings), taken
+    )
+    sent, made.server_silent = _deliver(courier, ids=list(stored))
+    made.sent += sent["sent"]
+    made.failed += sent["failed"]
+    made.tried += sent["tried"]
 
 
 def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
@@ -156,15 +196,18 @@ def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
     if not jobs:
         return None
     ids = [letter.id for letter in letters]
-    return Chunk(ids, iter(render.render_many(jobs, settings.render_workers)))
+    pdfs = iter(render.render_many(jobs, settings.render_workers))
+    contexts = {i: context for i, (_, context) in zip(ids, jobs, strict=True)}
+    return Chunk(ids, pdfs, dict(zip(ids, letters, strict=True)), contexts)
 
 
 def _store(
     settings: Settings, pdfs: dict[int, bytes | render.RenderFailed], renew: list[int]
-) -> list[int]:
+) -> dict[int, str]:
     """Register rendered PDFs (by letter id) on their cases, in one transaction that also
-    renews the claim on the letters `renew` (claimed, not rendered yet); return the ids of
-    the letters stored. A letter that could not be rendered is set aside with its reason."""
+    renews the claim on the letters `renew` (claimed, not rendered yet); return the SHA-256
+    of the letters stored, by id. A letter that could not be rendered is set aside with its
+    reason."""
     failed = {i: pdf for i, pdf in pdfs.items() if isinstance(pdf, render.RenderFailed)}
     with transaction(settings.db_url) as session:
         made = {i: pdf for i, pdf in pdfs.items() if i not in failed}
@@ -187,30 +230,33 @@ def deliver_letters(
 
     `server_silent`: the server already timed out in this run; the letters wait for the next.
     """
-    compose = _letters(settings, today)
-    counts = _deliver(settings, Letter, compose, server_silent, skip=set(tried or ()))[0]
+    courier = Courier(
+        settings, Letter, lambda letter: _letter_message(_stored(letter, settings, today), settings)
+    )
+    counts = _deliver(courier, server_silent, skip=set(tried or ()))[0]
     return {"sent": counts["sent"], "failed": counts["failed"]}
 
 
 @task(cache_policy=NO_CACHE)
 def deliver_notices(settings: Settings, server_silent: bool = False) -> tuple[dict[str, int], bool]:
     """Send every queued notice to staff, like letters; and whether the server timed out."""
-    counts, server_silent = _deliver(
-        settings, Notice, lambda notice: _notice_message(notice, settings), server_silent
-    )
+    courier = Courier(settings, Notice, lambda notice: _notice_message(notice, settings))
+    counts, server_silent = _deliver(courier, server_silent)
     return {"sent": counts["sent"], "failed": counts["failed"]}, server_silent
 
 
-def _letters(settings: Settings, today: date) -> Callable[[Letter], EmailMessage]:
-    return lambda letter: _letter_message(letter, settings, today)
-
-
-def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMessage:
+def _stored(letter: Letter, settings: Settings, today: date) -> Rendered:
+    """A letter rendered earlier, with what its message is made of."""
     authority = settings.file["authority"]
     context = letter_context(letter, authority, today, letter_link(settings, letter))
+    return Rendered(letter, context, letter.pdf or b"", letter.sha256 or "")
+
+
+def _letter_message(rendered: Rendered, settings: Settings) -> EmailMessage:
+    letter, authority = rendered.letter, settings.file["authority"]
     template = f"email/{letter.kind}.{letter.language}.txt"
-    subject, body = render.render_text(template, context).split("\n\n", 1)
-    attachments = [(letter.filename, letter.pdf, "application/pdf")]
+    subject, body = render.render_text(template, rendered.context).split("\n\n", 1)
+    attachments = [(letter.filename, rendered.pdf, "application/pdf")]
     if letter.kind == MEETING_INVITATION:
         name = "inbjudan.ics" if letter.language == "sv" else "invitation.ics"
         attachments.append((name, calendar_invite(letter, authority), CONTENT_TYPE))
@@ -219,14 +265,14 @@ def _letter_message(letter: Letter, settings: Settings, today: date) -> EmailMes
         letter.recipient,
         subject.strip(),
         body,
-        f"{letter.letter_key}-{letter.sha256[:16]}",
+        f"{letter.letter_key}-{rendered.sha256[:16]}",
         tuple(attachments),
     )
 
 
 def _notice_message(notice: Notice, settings: Settings) -> EmailMessage:
     authority = settings.file["authority"]
-    context = {"authority": authority, "notice": notice.data, "office_url": base_url(settings)}
+    context = {"authority": authority, "notice": notice.data, "office_url": settings.base_url}
     text = render.render_text(f"email/notice_{notice.kind}.txt", context)
     subject, body = text.split("\n\n", 1)
     return mail.build_message(
@@ -234,16 +280,56 @@ def _notice_message(notice: Notice, settings: Settings) -> EmailMessage:
     )
 
 
+@dataclass
+class Courier:
+    """Hands items of one kind (`model`) to the mail server one at a time, each claimed just
+    before it goes (models.delivery): by `taken` if given, else by `claim`, which reads it
+    with what its message says; `compose` makes its message.
+
+    What became of an item that went is recorded in the transaction that claims the next,
+    so each costs one transaction: a crash before that commit leaves it `sending`, as a
+    crash before a transaction of its own would, and it is sent again once its claim is
+    stale, with the same Message-ID (at least once, never lost)."""
+
+    settings: Settings
+    model: type[Deliverable]
+    compose: Callable[[Any], EmailMessage]
+    taken: Callable[[Session, int], Deliverable | None] | None = None
+    went: tuple[Deliverable, str] | None = None  # sent, not recorded yet: (item, how)
+
+    def take(self, session: Session, item_id: int) -> Deliverable | None:
+        """Claim the item for this run: it, or None if another run has it."""
+        if self.taken is not None:
+            return self.taken(session, item_id)
+        return claim(session, self.model, item_id, self.settings.retry_policy)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A transaction that first records the item that went before, if one did."""
+        with transaction(self.settings.db_url) as session:
+            if self.went is not None:
+                mark_sent(session, *self.went)
+            yield session
+        self.went = None
+
+    def close(self) -> None:
+        """Record the last item that went."""
+        if self.went is not None:
+            with self.transaction():
+                pass
+
+
+SENT, FAILED, TIMED_OUT = "sent", "failed", "timed out"
+
+
 def _deliver(
-    settings: Settings,
-    model: type[Deliverable],
-    compose: Callable[[Any], EmailMessage],
+    courier: Courier,
     server_silent: bool = False,
     ids: list[int] | None = None,
     skip: Collection[int] = (),
 ) -> tuple[dict[str, Any], bool]:
     """Send what is due but the items in `skip`, or the items `ids` (just made), one item at
-    a time: each outcome is committed before the next.
+    a time: each outcome is committed before the next item goes (Courier).
 
     An item that cannot be built or is refused for good is set aside; a temporary failure
     waits for a retry; once the server has not answered in time, the rest wait for the
@@ -251,7 +337,7 @@ def _deliver(
     rest of `ids` are counted by the run's last delivery, which finds them due). Returns
     the counts with the ids tried ("tried"), and whether the server timed out.
     """
-    logger = get_run_logger()
+    logger, model, settings = get_run_logger(), courier.model, courier.settings
     just_made = ids is not None  # render_letters says what became of them, chunk by chunk
     if ids is None:
         with transaction(settings.db_url) as session:
@@ -260,18 +346,21 @@ def _deliver(
     if server_silent:
         counts["failed"] = len(ids)
         return counts, True
-    for position, item_id in enumerate(ids):
-        outcome = _deliver_one(settings, model, compose, item_id)
-        if outcome is None:
-            continue  # another delivery run has it
-        counts["tried"].append(item_id)
-        counts["sent" if outcome == SENT else "failed"] += 1
-        if outcome == TIMED_OUT:
-            waiting = len(ids) - position - 1
-            logger.warning("%d more wait for the next run: the server does not answer", waiting)
-            counts["failed"] += 0 if just_made else waiting
-            server_silent = True
-            break
+    try:
+        for position, item_id in enumerate(ids):
+            outcome = _deliver_one(courier, item_id)
+            if outcome is None:
+                continue  # another delivery run has it
+            counts["tried"].append(item_id)
+            counts["sent" if outcome == SENT else "failed"] += 1
+            if outcome == TIMED_OUT:
+                waiting = len(ids) - position - 1
+                logger.warning("%d more wait for the next run: the server does not answer", waiting)
+                counts["failed"] += 0 if just_made else waiting
+                server_silent = True
+                break
+    finally:
+        courier.close()
     if ids and not just_made:
         logger.info(
             "%s: %d delivered, %d not delivered",
@@ -282,46 +371,37 @@ def _deliver(
     return counts, server_silent
 
 
-SENT, FAILED, TIMED_OUT = "sent", "failed", "timed out"
-
-
-def _deliver_one(
-    settings: Settings,
-    model: type[Deliverable],
-    compose: Callable[[Any], EmailMessage],
-    item_id: int,
-) -> str | None:
-    """Claim the item, build its message, hand it over, record the outcome; return it (SENT,
-    FAILED, TIMED_OUT), or None if another run has the item.
+def _deliver_one(courier: Courier, item_id: int) -> str | None:
+    """Claim the item, build its message, hand it over, record the outcome (Courier); return
+    it (SENT, FAILED, TIMED_OUT), or None if another run has the item.
 
     The message is serialised once, in the claim's transaction: what cannot be serialised
     cannot be sent, and is set aside at once."""
-    logger = get_run_logger()
-    policy = settings.retry_policy
-    with transaction(settings.db_url) as session:
-        item = claim(session, model, item_id, policy)
+    logger, model, settings = get_run_logger(), courier.model, courier.settings
+    with courier.transaction() as session:
+        item = courier.take(session, item_id)
         if item is None:
             return None
         try:
-            outgoing = mail.serialise(compose(item), settings)
+            outgoing = mail.serialise(courier.compose(item), settings)
         except Exception as error:  # any fault of this one item sets it aside
-            give_up(session, item, f"cannot be built: {type(error).__name__}: {error}")
+            reason = f"cannot be built: {type(error).__name__}: {error}"
+            give_up(session, session.get(model, item_id), reason)
             logger.warning("%s %s set aside: %s", model.__name__, item_id, error)
             return FAILED
     name = getattr(item, "filename", f"{model.__tablename__}-{item_id}").removesuffix(".pdf")
     try:
         via = mail.send(outgoing, settings, name)
     except mail.DeliveryFailed as failure:
-        with transaction(settings.db_url) as session:
+        with courier.transaction() as session:
             item = session.get(model, item_id)
             if failure.permanent:
                 give_up(session, item, str(failure))
             else:
-                mark_failed(session, item, str(failure), policy)
+                mark_failed(session, item, str(failure), settings.retry_policy)
         logger.warning("%s %s not delivered: %s", model.__name__, item_id, failure)
         return TIMED_OUT if failure.timed_out else FAILED
-    with transaction(settings.db_url) as session:
-        mark_sent(session, item, via)  # as claimed: the run's own until its claim is stale
+    courier.went = (item, via)  # as claimed: the run's own until its claim is stale
     return SENT
 
 

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from grants.settings import Settings
-from grants.web.office import applicant_link_days, base_url, secret_key
 from models import clock
 from models.applicant import ASKED, COMMUNICATION, SUPPLEMENT
 from models.letters import COMMUNICATION as COMMUNICATION_LETTER
@@ -54,7 +53,7 @@ class LinkExpired(LinkRefused):
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key(settings), salt=SALT)
+    return URLSafeSerializer(settings.signing_key, salt=SALT)
 
 
 def link_for(
@@ -64,9 +63,9 @@ def link_for(
     deadline."""
     if isinstance(deadline, str):
         deadline = date.fromisoformat(deadline)
-    expires = deadline + timedelta(days=applicant_link_days(settings))
+    expires = deadline + timedelta(days=settings.applicant_link_days)
     token = _serializer(settings).dumps([case_reference, kind, number, expires.isoformat()])
-    return f"{base_url(settings)}/a/{token}"
+    return f"{settings.base_url}/a/{token}"
 
 
 def read(settings: Settings, token: str, today: date | None = None) -> LinkClaims:

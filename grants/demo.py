@@ -1,7 +1,8 @@
 """`grants demo`: the eight seed projects through the whole path, with scripted people.
 
-Each scripted person looks at a case's state and takes the step it calls for, through the
-same domain functions the command line uses, until nothing is left for people to do;
+Each scripted person looks at a case's state and takes the step it calls for by its name,
+through the step layer as the command line and the office do, until nothing is left for
+people to do;
 the flows send what each step ordered and the sweep does what the calendar makes due.
 Because every step is chosen by the case's state, running the demo again, or after a
 crash, takes up where it stopped and never does a step twice.
@@ -15,26 +16,19 @@ from typing import Any
 from sqlmodel import Session, select
 
 from grants.settings import Settings
+from grants.steps import take
 from models import clock
-from models.access import case_for
 from models.cases import list_cases
-from models.checklist import Finding, complete_checklist
-from models.communication import communicate, register_reply
-from models.community_talks import invitation_due, register_talk, upcoming_talks
+from models.checklist import Finding
+from models.community_talks import invitation_due, upcoming_talks
 from models.db import transaction
 from models.decisions import (
     adverse,
     communicated,
     latest,
-    prepare_draft,
-    sign,
-    submit_for_decision,
 )
-from models.meetings import book_meeting, document_meeting, skip_meeting
-from models.reviews import declare_conflict, submit_review
 from models.rules import Rules
 from models.states import CaseState
-from models.supplements import register_supplement
 from models.tables import (
     STOCKHOLM,
     Answer,
@@ -46,14 +40,12 @@ from models.tables import (
     Meeting,
     MeetingStatus,
     OnExpiry,
-    Person,
     Recommendation,
     ReviewTask,
     SupplementRequest,
     TaskStatus,
     local_time,
 )
-from models.withdrawal import register_withdrawal
 from models.working_days import add_working_days, next_working_day
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
@@ -228,12 +220,10 @@ def run(settings: Settings, report: Callable[[Round], object]) -> None:
     from flows.letters import send_letters
     from grants.embedded import run_flow
 
-    rules = Rules.from_config(settings.file)
-    with transaction(settings.db_url) as session:
-        _register_talks(session)
+    _register_talks(settings)
     for number in range(1, MAX_ROUNDS + 1):  # people act, letters go, the sweep does what is due
         day = clock.today()
-        acted = sum(_act(settings, rules, submission_id) for submission_id in SCRIPTS)
+        acted = sum(_act(settings, submission_id) for submission_id in SCRIPTS)
         sent = run_flow(send_letters)["sent"]
         swept = run_flow(sweep)
         report(Round(number, day, acted, sent + swept["sent"], *_decided(settings)))
@@ -288,27 +278,39 @@ def _next_due(settings: Settings) -> datetime | None:
     return min(later) if later else None
 
 
-def _act(settings: Settings, rules: Rules, submission_id: str) -> int:
-    """One step on one case, in one transaction, by whoever the case's state calls for."""
+@dataclass(frozen=True)
+class Planned:
+    """A step a scripted person takes next, by its declared name (`grants.steps`)."""
+
+    name: str
+    actor: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _act(settings: Settings, submission_id: str) -> int:
+    """The steps the case's state calls for, by whoever it calls for, each through the step
+    layer as a person's would be; taken while the case stays in the state they were planned
+    for (once the quorum is reached, the other reviewers need not act)."""
     with transaction(settings.db_url) as session:
         case = session.exec(select(Case).where(Case.submission_id == submission_id)).first()
-        if case is None:
+        if case is None or case.state not in _PLANS:
             return 0
-        return _STEPS.get(case.state, lambda *_: 0)(session, case, rules, SCRIPTS[submission_id])
+        planned_in, reference = case.state, case.case_reference
+        plan = _PLANS[case.state](session, case, settings.rules, SCRIPTS[submission_id])
+    for step in plan:
+        if take(settings, step.name, step.actor, reference, **step.parameters).state != planned_in:
+            break
+    return 1 if plan else 0
 
 
-def _person(session: Session, email: str) -> Person:
-    return session.exec(select(Person).where(Person.email == email)).one()
-
-
-def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> int:
-    officer = _person(session, OFFICER)
-    case = case_for(session, case.case_reference, officer, lock=True)
+def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     if script.withdrawal:
-        register_withdrawal(
-            session, case, officer, "aterkallelse.txt", b"Vi aterkallar ansokan.", script.withdrawal
-        )
-        return 1
+        withdrawn = {"reason": script.withdrawal, "filename": "aterkallelse.txt"}
+        return [
+            Planned(
+                "register_withdrawal", OFFICER, withdrawn | {"content": b"Vi aterkallar ansokan."}
+            )
+        ]
     asked = session.exec(select(SupplementRequest).where(SupplementRequest.case_id == case.id))
     unclear = {} if asked.first() else script.unclear
     findings = {
@@ -316,127 +318,94 @@ def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> in
         for c in Criterion
     }
     dismissal = (
-        {"on_expiry": OnExpiry.dismiss, "dismiss_because": script.dismiss_because}
+        {"if_no_reply": OnExpiry.dismiss, "dismiss_because": script.dismiss_because}
         if script.dismiss_because
         else {}
     )
-    complete_checklist(session, case, officer, findings, rules, clock.today(), **dismissal)
-    return 1
+    return [Planned("checklist", OFFICER, {"findings": findings, "missing": []} | dismissal)]
 
 
-def _supplement(session: Session, case: Case, rules: Rules, script: Script) -> int:
+def _supplement(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     """The applicant sends what was asked for, the next working day; or never does."""
     if not script.supplement:
-        return 0
-    officer = _person(session, OFFICER)
-    register_supplement(
-        session,
-        case_for(session, case.case_reference, officer, lock=True),
-        officer,
-        "komplettering.txt",
-        script.supplement.encode(),
-    )
-    return 1
+        return []
+    sent = {"filename": "komplettering.txt", "content": script.supplement.encode()}
+    return [Planned("register_supplement", OFFICER, sent)]
 
 
-def _review(session: Session, case: Case, rules: Rules, script: Script) -> int:
+def _review(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     tasks = session.exec(
         select(ReviewTask).where(
             ReviewTask.case_id == case.id, ReviewTask.status == TaskStatus.open
         )
     ).all()
+    plan = []
     for task in tasks:
-        if case.state is not CaseState.in_review:
-            break  # the quorum is reached: the other reviewers need not act
-        reviewer = task.reviewer
-        locked = case_for(session, case.case_reference, reviewer, lock=True)
-        ground, note = script.conflicts.get(reviewer.email, (ConflictGround.none, ""))
-        declare_conflict(session, locked, reviewer, ground, note, rules)
+        reviewer = task.reviewer.email
+        ground, note = script.conflicts.get(reviewer, (ConflictGround.none, ""))
+        plan.append(Planned("declare_conflict", reviewer, {"ground": ground, "note": note}))
         if ground is ConflictGround.none:
-            reasons = {c: script.reasons.get(c, f"{_FINDINGS[c]}") for c in Criterion}
-            submit_review(
-                session,
-                locked,
-                reviewer,
-                script.recommendation,
-                script.amount,
-                reasons,
-                list(script.other_funding),
-                "",
-                rules,
-            )
-    return 1
+            review = {
+                "recommendation": script.recommendation,
+                "amount": script.amount,
+                "reasons": {c: script.reasons.get(c, f"{_FINDINGS[c]}") for c in Criterion},
+                "other_funding": list(script.other_funding),
+                "comments": "",
+            }
+            plan.append(Planned("submit_review", reviewer, review))
+    return plan
 
 
-def _meeting(session: Session, case: Case, rules: Rules, script: Script) -> int:
+def _meeting(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     """Book the meeting a few working days ahead, and write the file note once it has been
     held (the simulated clock gets there); or skip it with a reason."""
-    officer = _person(session, OFFICER)
-    case = case_for(session, case.case_reference, officer, lock=True)
     if script.meeting is None:
-        skip_meeting(session, case, officer, "Ansökan är tydlig och rådgivningsgruppen är enig.")
-        return 1
+        skipped = {"reason": "Ansökan är tydlig och rådgivningsgruppen är enig."}
+        return [Planned("skip_meeting", OFFICER, skipped)]
     booked = session.exec(
         select(Meeting).where(Meeting.case_id == case.id, Meeting.status == MeetingStatus.booked)
     ).first()
     if booked is None:
         day = add_working_days(clock.today(), 3)
-        book_meeting(
-            session,
-            case,
-            officer,
-            datetime.combine(day, script.meeting, tzinfo=STOCKHOLM),
-            rules.meeting_minutes,
-            "Regionens hus, Eklundavägen 1, Örebro",
-            clock.now(),
-            rules.meeting_hours,
-        )
-        return 1
+        meeting = {
+            "starts_at": datetime.combine(day, script.meeting, tzinfo=STOCKHOLM),
+            "minutes": rules.meeting_minutes,
+            "place": "Regionens hus, Eklundavägen 1, Örebro",
+        }
+        return [Planned("book_meeting", OFFICER, meeting)]
     if local_time(booked.ends_at) > clock.now():
-        return 0  # not held yet
-    document_meeting(
-        session,
-        case,
-        officer,
+        return []  # not held yet
+    note = (
         "Föreningen berättade om hur de unga själva leder "
-        "arbetet och om kommunens stöd. Inga nya uppgifter om budgeten.",
-        clock.now(),
+        "arbetet och om kommunens stöd. Inga nya uppgifter om budgeten."
     )
-    return 1
+    return [Planned("document_meeting", OFFICER, {"text": note})]
 
 
-def _draft(session: Session, case: Case, rules: Rules, script: Script) -> int:
+def _draft(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     """The officer words the draft, communicates it when it goes against the applicant
     (FL 25 §), weighs any comments in a new version, and submits it."""
-    officer = _person(session, OFFICER)
-    case = case_for(session, case.case_reference, officer, lock=True)
     draft = latest(session, case)
+    worded = {"outcome": None, "amount": None, "conditions": []}
     if draft is None or draft.status is not DecisionStatus.draft:
-        prepare_draft(
-            session,
-            case,
-            officer,
-            rules,
-            reasons=_decision_reasons(case, script),
-            decisive=script.decisive,
-            not_met=list(script.not_met),
-        )
-    elif adverse(draft) and not communicated(session, draft):
-        communicate(session, case, officer, rules, clock.today())
-    elif script.reply_assessment and not draft.reply_assessment:
-        prepare_draft(
-            session,
-            case,
-            officer,
-            rules,
-            reasons=draft.reasons,
-            decisive=draft.decisive,
-            not_met=[c for c, found in draft.findings.items() if found == "not_met"],
-            reply_assessment=script.reply_assessment,
-        )
-    else:
-        submit_for_decision(session, case, officer, rules)
-    return 1
+        worded |= {
+            "reasons": _decision_reasons(case, script),
+            "decisive": script.decisive,
+            "not_met": list(script.not_met),
+            "reply_assessment": "",
+        }
+        return [Planned("prepare_draft", OFFICER, worded)]
+    if adverse(draft) and not communicated(session, draft):
+        return [Planned("communicate", OFFICER)]
+    if script.reply_assessment and not draft.reply_assessment:
+        worded |= {
+            "reasons": draft.reasons,
+            "decisive": draft.decisive,
+            "not_met": [c for c, found in draft.findings.items() if found == "not_met"],
+            "reply_assessment": script.reply_assessment,
+        }
+        return [Planned("prepare_draft", OFFICER, worded)]
+    return [Planned("submit_draft", OFFICER, {"no_communication_because": ""})]
 
 
 def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
@@ -445,31 +414,21 @@ def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
     return {c.value: script.decision.get(c, usual[c]) for c in Criterion}
 
 
-def _reply(session: Session, case: Case, rules: Rules, script: Script) -> int:
+def _reply(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     """The applicant answers the communication by e-mail; the officer registers it. With
     no reply, the case waits for the deadline (the sweep)."""
     if script.reply is None:
-        return 0
-    officer = _person(session, OFFICER)
+        return []
     text, has_comments = script.reply
-    register_reply(
-        session,
-        case_for(session, case.case_reference, officer, lock=True),
-        officer,
-        "yttrande.txt",
-        text.encode(),
-        has_comments,
-    )
-    return 1
+    replied = {"filename": "yttrande.txt", "content": text.encode(), "has_comments": has_comments}
+    return [Planned("register_reply", OFFICER, replied)]
 
 
-def _sign(session: Session, case: Case, rules: Rules, script: Script) -> int:
-    maker = _person(session, DECISION_MAKER)
-    sign(session, case_for(session, case.case_reference, maker, lock=True), maker, rules)
-    return 1
+def _sign(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
+    return [Planned("sign", DECISION_MAKER)]
 
 
-_STEPS: dict[CaseState, Any] = {
+_PLANS: dict[CaseState, Callable[[Session, Case, Rules, Script], list[Planned]]] = {
     CaseState.received: _checklist,
     CaseState.awaiting_supplement: _supplement,
     CaseState.in_review: _review,
@@ -493,13 +452,14 @@ _FINDINGS_EN = {
 }
 
 
-def _register_talks(session: Session) -> None:
-    officer = _person(session, OFFICER)
+def _register_talks(settings: Settings) -> None:
     today = clock.today()
-    known = {talk.held_on for talk in upcoming_talks(session, today)}
+    with transaction(settings.db_url) as session:
+        known = {talk.held_on for talk in upcoming_talks(session, today)}
     for held_on, starts_at, theme, theme_en, venue in TALKS:
         if held_on not in known and held_on > today:
-            register_talk(session, officer, held_on, theme, venue, today, starts_at, theme_en)
+            talk = {"theme": theme, "theme_en": theme_en, "venue": venue}
+            take(settings, "register_talk", OFFICER, held_on=held_on, starts_at=starts_at, **talk)
 
 
 def summary(settings: Settings) -> list[dict[str, Any]]:

@@ -5,11 +5,13 @@ Only the file's shape is checked here; the fields are validated by the domain
 """
 
 import csv
-import io
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from models.text import quoted
 
@@ -43,6 +45,7 @@ FIELDS = (
     "partners",
 )
 
+KNOWN = frozenset(FIELDS)
 
 # Column names as Swedish forms and spreadsheets tend to write them, after _normalise_key.
 ALIASES = {
@@ -102,33 +105,45 @@ def _normalise_key(key: str) -> str:
     return ALIASES.get(plain, plain)
 
 
+@lru_cache(maxsize=256)  # a file names its ~30 fields again in every record
+def _field_name(raw_key: str, parent: str) -> str:
+    """The field a key names; `parent`: the plain name of the object it is nested in."""
+    plain = _plain(raw_key)
+    nested = f"{parent}_{plain}"
+    return nested if nested in KNOWN else _normalise_key(plain)
+
+
 def _fields(raw: dict[str, Any], parent: str = "") -> dict[str, Any]:
     """Flat fields with normalised names; nested objects ({"project": {"title": …}}) flattened."""
     fields: dict[str, Any] = {}
     for raw_key, value in raw.items():
         if isinstance(value, dict):
             fields |= _fields(value, _plain(str(raw_key)))
-            continue
-        plain = _plain(str(raw_key))
-        key = f"{parent}_{plain}" if f"{parent}_{plain}" in FIELDS else _normalise_key(plain)
-        fields[key] = value
+        else:
+            fields[_field_name(str(raw_key), parent)] = value
     return fields
 
 
 MAX_NESTING = 8  # a form export nests objects two or three deep
 MAX_NAMED = 20  # unknown fields named in the note
 MAX_CSV_FIELD = 2**31 - 1  # the csv module's default (128 KiB) would refuse the whole file
+CHUNK = 2**20  # characters read at a time: the file is never held whole
+MAX_HEADER = 2**16  # characters of a CSV file's first line that tell its delimiter
+NEAR_END = 16  # a JSON value cut off by the end of what was read fails this close to it
+_TOO_DEEP = f"nested more than {MAX_NESTING} levels deep; not a form export"
 
 
 def _nesting(data: Any) -> int:
-    """How deep lists and objects go in parsed JSON, counted without recursion."""
+    """How deep lists and objects go in parsed JSON, counted without recursion (only lists
+    and objects are stacked: a record's 30 plain values cost a test each)."""
+    if not isinstance(data, dict | list):
+        return 0
     deepest, stack = 0, [(data, 1)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            deepest = max(deepest, depth)
-            items = value.values() if isinstance(value, dict) else value
-            stack.extend((item, depth + 1) for item in items)
+        deepest = max(deepest, depth)
+        items = value.values() if isinstance(value, dict) else value
+        stack.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
     return deepest
 
 
@@ -146,85 +161,246 @@ class Record:
     fields: dict[str, Any]
 
 
-def _text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")  # Excel's "CSV (semicolon separated)" on Swedish Windows
-    except UnicodeDecodeError:
-        raise UnreadableFile(f"{path}: neither UTF-8 nor Windows-1252 text") from None
+@dataclass(frozen=True)
+class FormExport:
+    """A form export read through once and found readable as a whole.
+
+    Nothing of it is kept but what it says about itself: a national call's export has
+    100,000 applications, too many to hold at once. `records()` reads it again, one
+    record at a time, for whoever registers them.
+    """
+
+    path: Path
+    encoding: str
+    count: int  # records, blank CSV rows left out
+    notes: list[str]  # about the file as a whole, such as unknown columns
+
+    def records(self) -> Iterator[Record]:
+        """The records in the file's order, read as they are needed."""
+        return _records(self.path, self.encoding)
 
 
-def read_records(path: Path) -> tuple[list[Record], list[str]]:
-    """The file's records and notes about the file as a whole (such as unknown columns)."""
+def open_export(path: Path) -> FormExport:
+    """Check the whole file before anything in it is taken in, keeping none of it.
+
+    Raises UnreadableFile for a file that is not a form export, is in neither UTF-8 nor
+    Windows-1252, or is broken anywhere (a cut-off JSON array, a CSV row with too many
+    values): found here, before the first record is registered, not half-way through.
+    """
     if not path.is_file():
         raise UnreadableFile(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        records = _json_records(path)
-    elif suffix in (".csv", ".txt"):
-        records = _csv_records(path)
-    else:
+    if suffix not in (".json", ".csv", ".txt"):
         raise UnreadableFile(f"{path}: expected a .json or .csv file, not {suffix or 'no suffix'}")
-    unknown = sorted({key for r in records for key in r.fields} - set(FIELDS))
-    named = ", ".join(quoted(key, 40) for key in unknown[:MAX_NAMED])
+    encoding = _encoding(path)
+    count, unknown = 0, set()
+    for record in _records(path, encoding):
+        count += 1
+        unknown.update(record.fields.keys() - KNOWN)
+    return FormExport(path, encoding, count, _unknown_note(unknown))
+
+
+def _unknown_note(unknown: set[str]) -> list[str]:
+    named = ", ".join(quoted(key, 40) for key in sorted(unknown)[:MAX_NAMED])
     more = f" and {len(unknown) - MAX_NAMED} more" if len(unknown) > MAX_NAMED else ""
-    notes = [f"unknown field(s) ignored: {named}{more}"] if unknown else []
-    return records, notes
+    return [f"unknown field(s) ignored: {named}{more}"] if unknown else []
 
 
-def _json_records(path: Path) -> list[Record]:
-    deep = f"{path}: nested more than {MAX_NESTING} levels deep; not a form export"
+def _encoding(path: Path) -> str:
+    """UTF-8 (a byte order mark allowed), else Windows-1252: what Excel's "CSV (semicolon
+    separated)" writes on Swedish Windows. Decided on the whole file, a chunk at a time."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            with path.open(encoding=encoding, newline="") as handle:
+                while handle.read(CHUNK):
+                    pass
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise UnreadableFile(f"{path}: neither UTF-8 nor Windows-1252 text")
+
+
+def _records(path: Path, encoding: str) -> Iterator[Record]:
     try:
-        data = json.loads(_text(path))
-    except RecursionError:
-        raise UnreadableFile(deep) from None
-    except ValueError as error:  # JSONDecodeError, or a number too long to read
-        raise UnreadableFile(f"{path}: not valid JSON ({_one_line(str(error))})") from None
-    if _nesting(data) > MAX_NESTING:
-        raise UnreadableFile(deep)
-    if isinstance(data, dict) and isinstance(data.get("applications"), list):
-        data = data["applications"]
-    items = data if isinstance(data, list) else [data]
-    records = []
-    for number, item in enumerate(items, start=1):
+        with path.open(encoding=encoding, newline="") as handle:
+            if path.suffix.lower() == ".json":
+                yield from _json_records(_JsonText(handle))
+            else:
+                yield from _csv_records(handle)
+    except RecursionError:  # the standard library's reader meets a depth no form has
+        raise UnreadableFile(f"{path}: {_TOO_DEEP}") from None
+    except UnreadableFile as error:
+        raise UnreadableFile(f"{path}: {error}") from None
+
+
+# --- JSON -----------------------------------------------------------------------------------
+#
+# The standard library reads one JSON value from a string (raw_decode); the file's text is
+# held in a window that holds the value being read and grows only while one value needs it.
+# ijson streams too, but its C parser crashes the process on an integer of more than 4,300
+# digits (Python's limit on reading one), and a file that can crash the office is exactly
+# what must be refused cleanly.
+
+_DECODER = json.JSONDecoder()
+_BLANK = re.compile(r"[ \t\n\r]*")
+
+
+class _JsonText:
+    """The file's text through a window: what was read and not yet used."""
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle, self.window, self.at = handle, "", 0
+        self.line, self.column = 1, 1  # where the window starts in the file
+        self.ended = False
+
+    def _more(self) -> bool:
+        """Drop what was used, read at least as much again as is left (so that a long value
+        costs reads in proportion to its length); False at the end of the file."""
+        used = self.window[: self.at]
+        newlines = used.count("\n")
+        self.line += newlines
+        self.column = len(used) - used.rfind("\n") if newlines else self.column + len(used)
+        chunk = self.handle.read(max(CHUNK, len(self.window) - self.at))
+        self.window, self.at = self.window[self.at :] + chunk, 0
+        self.ended = not chunk
+        return not self.ended
+
+    def peek(self) -> str:
+        """The next character that is not white space, not used; "" at the end."""
+        while True:
+            self.at = _BLANK.match(self.window, self.at).end()
+            if self.at < len(self.window):
+                return self.window[self.at]
+            if not self._more():
+                return ""
+
+    def expect(self, allowed: str, what: str) -> str:
+        """Use the next character, one of `allowed`; else the file is not JSON."""
+        char = self.peek()
+        if not char or char not in allowed:
+            raise self.fail(f"Expecting {what}")
+        self.at += 1
+        return char
+
+    def fail(self, message: str) -> UnreadableFile:
+        """The file is not JSON from the next character on."""
+        return self.invalid(json.JSONDecodeError(message, self.window, self.at))
+
+    def value(self) -> Any:
+        """The next JSON value, read further until it is whole."""
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.window, self.at)
+            except json.JSONDecodeError as error:
+                if self.ended or not self._cut_off(error):
+                    raise self.invalid(error) from None
+                self._more()  # and read it again, whole or as far as the file goes
+                continue
+            except ValueError as error:  # a number too long to read: cut off or not
+                raise UnreadableFile(f"not valid JSON ({_one_line(str(error))})") from None
+            if end == len(self.window) and not self.ended:
+                self._more()  # a number may go on: 12 of 1234
+                continue
+            self.at = end
+            return value
+
+    def _cut_off(self, error: json.JSONDecodeError) -> bool:
+        """Whether the value may only be cut off by the window's end, not broken."""
+        return (
+            error.msg.startswith("Unterminated string") or error.pos >= len(self.window) - NEAR_END
+        )
+
+    def invalid(self, error: json.JSONDecodeError) -> UnreadableFile:
+        line = self.line + error.lineno - 1
+        column = error.colno + (self.column - 1 if error.lineno == 1 else 0)
+        return UnreadableFile(f"not valid JSON ({error.msg}: line {line} column {column})")
+
+
+def _json_records(text: _JsonText) -> Iterator[Record]:
+    """The records of a JSON export, each checked for depth and shape as it is read."""
+    for number, (item, depth) in enumerate(_json_items(text), start=1):
+        if _nesting(item) + depth > MAX_NESTING:
+            raise UnreadableFile(_TOO_DEEP)
         if not isinstance(item, dict):
             raise UnreadableFile(
-                f"{path}: record {number} is {type(item).__name__}, not an object of fields"
+                f"record {number} is {type(item).__name__}, not an object of fields"
             )
-        records.append(Record(f"record {number}", _fields(item)))
-    return records
+        yield Record(f"record {number}", _fields(item))
+    if text.peek():
+        raise text.fail("Extra data")
 
 
-def _csv_records(path: Path) -> list[Record]:
+def _json_items(text: _JsonText) -> Iterator[tuple[Any, int]]:
+    """Each application with how deep in the file it stands: an array of them (1), an
+    object {"applications": [...]} (2), or one application alone (0)."""
+    first = text.peek()
+    if first == "[":
+        yield from ((item, 1) for item in _json_array(text))
+    elif first == "{":
+        yield from _json_object(text)
+    else:
+        yield text.value(), 0
+
+
+def _json_array(text: _JsonText) -> Iterator[Any]:
+    text.expect("[", "'['")
+    if text.peek() == "]":
+        text.at += 1
+        return
+    while True:
+        yield text.value()
+        if text.expect(",]", "',' delimiter") == "]":
+            return
+
+
+def _json_object(text: _JsonText) -> Iterator[tuple[Any, int]]:
+    """The items of its "applications" array, read one by one; else the object itself,
+    as one application (which is small)."""
+    text.expect("{", "'{'")
+    fields: dict[str, Any] = {}
+    wrapped = False
+    if text.peek() == "}":
+        text.at += 1
+    else:
+        while True:
+            if text.peek() != '"':
+                raise text.fail("Expecting property name enclosed in double quotes")
+            key = text.value()
+            text.expect(":", "':' delimiter")
+            if key == "applications" and text.peek() == "[":
+                yield from ((item, 2) for item in _json_array(text))
+                wrapped = True
+            else:
+                fields[key] = text.value()
+            if text.expect(",}", "',' delimiter") == "}":
+                break
+    if not wrapped:
+        yield fields, 0
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def _csv_records(handle: TextIO) -> Iterator[Record]:
     """The rows of a CSV file; a field of any length is read (validation refuses what is too
     long, naming the record), and a file the csv module cannot parse is refused whole."""
-    try:
-        return _csv_rows(path)
-    except csv.Error as error:
-        raise UnreadableFile(f"{path}: not a readable CSV file ({_one_line(str(error))})") from None
-
-
-def _csv_rows(path: Path) -> list[Record]:
     csv.field_size_limit(MAX_CSV_FIELD)
-    text = _text(path)
-    header = text.split("\n", 1)[0]
+    header = handle.readline(MAX_HEADER)
+    handle.seek(0)
     delimiter = max((",", ";", "\t"), key=header.count)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    if not reader.fieldnames or not {_normalise_key(n) for n in reader.fieldnames} & set(FIELDS):
-        raise UnreadableFile(
-            f"{path}: the first line must name the columns, for example: {', '.join(FIELDS[:6])} …"
-        )
-    records = []
-    for number, row in enumerate(reader, start=1):
-        if None in row:
+    reader = csv.DictReader(handle, delimiter=delimiter)
+    try:
+        if not reader.fieldnames or not {_normalise_key(n) for n in reader.fieldnames} & KNOWN:
             raise UnreadableFile(
-                f"{path}: line {reader.line_num} has more values than the header has columns"
+                f"the first line must name the columns, for example: {', '.join(FIELDS[:6])} …"
             )
-        if any((value or "").strip() for value in row.values()):
-            fields = _fields(row)
-            records.append(Record(f"record {number} (line {reader.line_num})", fields))
-    return records
+        for number, row in enumerate(reader, start=1):
+            if None in row:
+                raise UnreadableFile(
+                    f"line {reader.line_num} has more values than the header has columns"
+                )
+            if any((value or "").strip() for value in row.values()):
+                yield Record(f"record {number} (line {reader.line_num})", _fields(row))
+    except csv.Error as error:
+        raise UnreadableFile(f"not a readable CSV file ({_one_line(str(error))})") from None

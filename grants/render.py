@@ -20,9 +20,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from grants.catalogs import translations
 from grants.settings import TEMPLATES
 from models.tables import STOCKHOLM
 from models.text import isolated
@@ -72,6 +81,24 @@ def format_amount(value: int, language: str = "sv") -> str:
     return f"{value:,}".replace(",", NBSP) + f"{NBSP}kr"
 
 
+def format_kronor(value: int) -> str:
+    """50 000 kronor: an amount written out, as a Swedish decision states it."""
+    return f"{value:,}".replace(",", NBSP) + f"{NBSP}kronor"
+
+
+def format_number(value: int, language: str = "sv") -> str:
+    """10 000 (sv, with a no-break space) or 10,000 (en)."""
+    return f"{value:,}".replace(",", NBSP if language == "sv" else ",")
+
+
+def format_list(items: Iterable[str], language: str = "sv") -> str:
+    """ "A, B och C" (sv) or "A, B and C" (en)."""
+    items = list(items)
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + (" och " if language == "sv" else " and ") + items[-1]
+
+
 def breakable_email(address: str) -> Markup:
     """An e-mail address that may wrap after its @, and nowhere else."""
     local, _, domain = str(address).partition("@")
@@ -86,6 +113,20 @@ def _isolated(value: Any) -> Any:
     return value
 
 
+LETTERS = "letters"  # the letters' gettext catalog (locale/sv/LC_MESSAGES/letters.po)
+
+
+@pass_context
+def _translated(context: Context, message: str, **values: Any) -> str:
+    """`_("…")` and `{% trans %}` in a letter: the message of the letters' catalog in the
+    letter's language (`language` in its context), its %(name)s filled in with `values`,
+    each isolated and, in HTML, escaped like every other value a letter inserts."""
+    text = translations(LETTERS, context["language"]).gettext(message)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % {name: _isolated(value) for name, value in values.items()}
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -95,17 +136,34 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         finalize=_isolated,
+        extensions=["jinja2.ext.i18n"],
     )
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
     env.filters["time"] = format_time
     env.filters["amount"] = format_amount
     env.filters["email"] = breakable_email
+    env.globals.update(_=_translated, gettext=_translated)  # `{% trans %}` calls gettext
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.filters["kronor"] = format_kronor
+    env.filters["number"] = format_number
+    env.filters["listing"] = format_list
     return env
 
 
+def template_for(name: str) -> Template:
+    """The template `name` ("letters/decision.sv.html"), or, for a letter worded alike in
+    both languages, its one template ("letters/acknowledgement.html"), translated through
+    the letters' catalog. A letter whose sentences are built differently in Swedish and
+    English (the decision, the communication) keeps a template per language."""
+    stem, _, extension = name.rpartition(".")
+    base, dot, language = stem.rpartition(".")
+    shared = f"{base}.{extension}" if dot and language in ("sv", "en") else name
+    return environment().select_template([name, shared])
+
+
 def render_text(template: str, context: dict[str, Any]) -> str:
-    return environment().get_template(template).render(**context)
+    return template_for(template).render(**context)
 
 
 @cache

@@ -11,7 +11,6 @@ from typing import Any
 
 from grants.render import render_pdf
 from grants.settings import Settings
-from models.rules import Rules
 
 REPORT_COLUMNS = (
     "case_reference",
@@ -46,11 +45,11 @@ def delegation_report_pdf(
     return render_pdf(
         "reports/delegation_report.html",
         {
-            "authority": settings.file["authority"],
+            "authority": settings.config_file.authority,
             "first": first,
             "last": last,
             "rows": rows,
             "total": sum(r["amount"] or 0 for r in rows),
-            "delegation_point": Rules.from_config(settings.file).delegation_point,
+            "delegation_point": settings.rules.delegation_point,
         },
     )

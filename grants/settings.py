@@ -1,5 +1,8 @@
 """Settings from the environment (GRANTS_*), and the configuration file they point to."""
 
+import contextlib
+import os
+import secrets
 import tomllib
 from datetime import timedelta
 from functools import cached_property
@@ -9,7 +12,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grants.config import ConfigError, GrantsConfig, read_config
 from models.delivery import RetryPolicy
+from models.rules import Rules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -55,13 +60,50 @@ class Settings(BaseSettings):
         )
 
     @cached_property
+    def config_file(self) -> GrantsConfig:
+        """The configuration file, read and checked once (grants.config): the authority,
+        the registry, the call, the rules, the people, the office. `checked()` turns a
+        wrong key or value into a SettingError."""
+        return read_config(self.config)
+
+    @cached_property
     def file(self) -> dict[str, Any]:
-        """The parsed configuration file: authority, registry, call and people."""
-        with self.config.open("rb") as handle:
-            return tomllib.load(handle)
+        """The configuration file as plain values, checked and with its defaults, for the
+        domain's functions that take a mapping (`reference_data.sync`, `open_office`)."""
+        return self.config_file.plain()
 
+    @cached_property
+    def rules(self) -> Rules:
+        """The assessment and decision rules of the configuration, built once."""
+        return Rules.from_config(self.file)
 
-REQUIRED_SECTIONS = ("authority", "registry", "call")
+    @property
+    def base_url(self) -> str:
+        """Where people reach the office (`[office] base_url`): e-mailed links point there."""
+        return self.config_file.office.base_url
+
+    @property
+    def applicant_link_days(self) -> int:
+        """How many days after its deadline an applicant's link still opens."""
+        return self.config_file.office.applicant_link_days
+
+    @cached_property
+    def signing_key(self) -> str:
+        """What signs the office's cookies and the applicants' links: GRANTS_SECRET_KEY, else a
+        random key kept in `home` (made once, readable by us only), so links e-mailed by one
+        process open in another on the same home."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f".secret_key.{os.getpid()}")
+            partial.touch(mode=0o600)
+            partial.write_text(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):  # two first starts: the first key wins
+                os.link(partial, path)
+            partial.unlink()
+        return path.read_text().strip()
 
 
 class SettingError(ValueError):
@@ -94,17 +136,16 @@ def checked() -> Settings:
     return settings
 
 
-def _check_config(settings: Settings) -> None:
+def _check_config(settings: Settings) -> GrantsConfig:
     where = f"GRANTS_CONFIG {str(settings.config)!r}"
     try:
-        config = settings.file
+        return settings.config_file
     except OSError as error:
         raise SettingError(f"{where}: {error.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingError(f"{where}: not valid TOML: {_one_line(str(error))}") from None
-    missing = [name for name in REQUIRED_SECTIONS if not isinstance(config.get(name), dict)]
-    if missing:
-        raise SettingError(f"{where}: no [{'], ['.join(missing)}] section")
+    except ConfigError as error:
+        raise SettingError(f"{where}: {_one_line(str(error))}") from None
 
 
 def _check_database(settings: Settings) -> None:

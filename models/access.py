@@ -5,6 +5,8 @@ handling of a case. Here that means: once declared, that person can neither read
 case's details nor act on it, whatever their role and whichever edge they come through.
 """
 
+from typing import ClassVar
+
 from sqlmodel import Session, select
 
 from models.cases import CaseNotFound, find_case, list_cases
@@ -14,6 +16,11 @@ from models.tables import Case, ConflictGround, Person, ReviewTask, Role, TaskSt
 
 class ConflictOfInterest(NotAllowed):
     """The person declared a conflict of interest in the case: for them it does not exist."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "access.conflicted": "{name} <{email}> has declared a conflict of interest in case "
+        "{case_reference} ({ground}) and may neither see nor act on it",
+    }
 
 
 def conflicted_case_ids(session: Session, person: Person) -> set[int]:
@@ -35,7 +42,7 @@ def case_to_read(session: Session, case_reference: str, person: Person) -> Case:
     know), and nobody a case in which they declared a conflict of interest."""
     case, task = case_and_task(session, case_reference, person)
     if person.role is Role.advisor and task is None:
-        raise CaseNotFound(f"no case with case reference {case_reference!r}")
+        raise CaseNotFound("case.not_found", case_reference=case_reference)
     return case
 
 
@@ -48,8 +55,11 @@ def case_and_task(
     task = review_task(session, case, person)
     if task is not None and task.conflict not in (None, ConflictGround.none):
         raise ConflictOfInterest(
-            f"{person.name} <{person.email}> has declared a conflict of interest in case "
-            f"{case.case_reference} ({task.conflict}) and may neither see nor act on it"
+            "access.conflicted",
+            name=person.name,
+            email=person.email,
+            case_reference=case.case_reference,
+            ground=task.conflict,
         )
     return case, task
 
@@ -62,15 +72,29 @@ def review_task(session: Session, case: Case, person: Person) -> ReviewTask | No
 
 
 def require_role(person: Person, doing: str, *roles: Role) -> None:
+    """Refuse `person` unless they hold one of `roles`. `doing` names the step in the
+    neutral sentence (logs, the command line); an office page is the step itself."""
     if person.role not in roles:
-        allowed = " or ".join(roles)
         raise NotAllowed(
-            f"{person.name} <{person.email}> is {person.role}; only a {allowed} may {doing}"
+            "access.role_for_step",
+            name=person.name,
+            email=person.email,
+            role=person.role,
+            roles=roles,
+            doing=doing,
         )
 
 
 def visible_cases(session: Session, person: Person) -> list[Case]:
-    """Every case `person` may see, oldest first: all but those they declared a conflict in.
-    Every list, count, export and report starts from here."""
+    """Every case `person` may read, oldest first, by the rule `case_to_read` keeps for one
+    case: an advisor only the cases they review (need to know), and nobody a case in which
+    they declared a conflict of interest. Every list, count, export and report, on every
+    edge, starts from here."""
     hidden = conflicted_case_ids(session, person)
-    return [case for case in list_cases(session) if case.id not in hidden]
+    cases = [case for case in list_cases(session) if case.id not in hidden]
+    if person.role is not Role.advisor:
+        return cases
+    reviewing = set(
+        session.exec(select(ReviewTask.case_id).where(ReviewTask.reviewer_id == person.id))
+    )
+    return [case for case in cases if case.id in reviewing]

@@ -10,6 +10,7 @@ longer waits for, is refused and changes nothing.
 """
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlmodel import Session, select
 
@@ -29,12 +30,15 @@ Request = SupplementRequest | Communication
 
 
 class AnswerRefused(Refused):
-    """The answer cannot be taken; `reason` (answered, closed, nothing) lets the applicant's
-    page say why in the applicant's language."""
+    """The answer cannot be taken: the request is answered, the case waits for no answer
+    to it, or nothing was sent; the applicant's page says which in the applicant's language."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+    messages: ClassVar[dict[str, str]] = {
+        "answer.no_request": "case {case_reference} asked for no {asked} {number}",
+        "answer.answered": "{asked} {number} of case {case_reference} is already answered",
+        "answer.not_waiting": "case {case_reference} waits for no answer to {asked} {number}",
+        "answer.nothing": "nothing was sent: neither a file nor a message",
+    }
 
 
 def asked_request(session: Session, case: Case, asked: str, number: int) -> Request:
@@ -43,7 +47,9 @@ def asked_request(session: Session, case: Case, asked: str, number: int) -> Requ
     query = select(model).where(model.case_id == case.id, model.number == number)
     request = session.exec(query).first() if asked in ASKED else None
     if request is None:
-        raise AnswerRefused("closed", f"case {case.case_reference} asked for no {asked} {number}")
+        raise AnswerRefused(
+            "answer.no_request", case_reference=case.case_reference, asked=asked, number=number
+        )
     return request
 
 
@@ -57,14 +63,14 @@ def open_to_answer(session: Session, case: Case, asked: str, number: int) -> Req
     request = asked_request(session, case, asked, number)
     if answered_at(request) is not None:
         raise AnswerRefused(
-            "answered", f"{asked} {number} of case {case.case_reference} is already answered"
+            "answer.answered", case_reference=case.case_reference, asked=asked, number=number
         )
     waiting = (
         open_request(session, case) if asked == SUPPLEMENT else open_communication(session, case)
     )
     if waiting is None or waiting.id != request.id:
         raise AnswerRefused(
-            "closed", f"case {case.case_reference} waits for no answer to {asked} {number}"
+            "answer.not_waiting", case_reference=case.case_reference, asked=asked, number=number
         )
     return request
 
@@ -84,7 +90,7 @@ def answer(
     if message.strip():
         files.append((MESSAGE_FILENAMES[case.language.value], message.strip().encode()))
     if not files:
-        raise AnswerRefused("nothing", "nothing was sent: neither a file nor a message")
+        raise AnswerRefused("answer.nothing")
     actor = Actor.applicant_of(case)
     receive = receive_supplement if asked == SUPPLEMENT else receive_reply
     documents = [receive(session, case, actor, *files[0])]

@@ -3,7 +3,7 @@
 Every change of a case is written here in the same transaction as the change itself,
 so the trail can never disagree with the case. The trail is a hash chain: each event
 carries the hash of the one before it, so an event edited or removed in the database
-itself is found by `grants verify` (models.integrity).
+itself is found when the chain is verified (models.integrity).
 """
 
 import hashlib

@@ -1,6 +1,6 @@
 """Finding and listing cases."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Row, func, or_
 from sqlalchemy.orm import defer
@@ -23,7 +23,14 @@ from models.tables import (
 
 
 class CaseNotFound(Refused, LookupError):
-    pass
+    """No such case, or none the person may see: the same answer for both."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "case.not_found": "no case with case reference {case_reference!r}",
+        "case.no_letter": "no letter {letter_id} in case {case_reference}",
+        "case.no_document": "no document {document_id} in case {case_reference}",
+        "case.no_review_task": "no review task in case {case_reference!r}",
+    }
 
 
 # What a list of cases shows of each (search_cases).
@@ -42,7 +49,7 @@ def find_case(session: Session, case_reference: str, lock: bool = False) -> Case
     query = select(Case).where(Case.case_reference == reference)
     case = session.exec(query.with_for_update() if lock else query).first()
     if case is None:
-        raise CaseNotFound(f"no case with case reference {case_reference!r}")
+        raise CaseNotFound("case.not_found", case_reference=case_reference)
     return case
 
 

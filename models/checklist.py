@@ -6,6 +6,7 @@ proposed refusal, for the decision maker to decide.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -18,17 +19,19 @@ from models.states import CaseState
 from models.supplements import request_supplement
 from models.tables import Answer, Case, ChecklistAnswer, Criterion, OnExpiry, Outcome, Person
 from models.validation import LEGAL_FORMS, MUNICIPALITIES
-
-CRITERIA = {
-    Criterion.benefit_to_society: "benefit to society (samhällsnytta)",
-    Criterion.innovative: "innovative, with long-term and sustainable effects",
-    Criterion.new_locally: "new locally, may have role models elsewhere",
-    Criterion.anchored_with_partners: "anchored with partners",
-}
+from models.vocabulary import criterion_name
 
 
 class ChecklistError(Refused, ValueError):
-    """The checklist as given cannot be recorded; the message names the criterion."""
+    """The checklist as given cannot be recorded; the refusal names the criterion."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "checklist.not_received": "case {case_reference} is '{state}'; the checklist is done "
+        "while it is 'received' (new, or its supplement just came)",
+        "checklist.unanswered": "answer every basic requirement; missing: {missing}",
+        "checklist.note_needed": "{criterion} = {answer}: a note must say why (it goes to "
+        "the applicant or into the proposal)",
+    }
 
 
 @dataclass(frozen=True)
@@ -96,17 +99,15 @@ def complete_checklist(
     """Record the officer's findings and move the case as they say; return the new state."""
     if case.state is not CaseState.received:
         raise ChecklistError(
-            f"case {case.case_reference} is '{case.state}'; the checklist is "
-            "done while it is 'received' (new, or its supplement just came)"
+            "checklist.not_received", case_reference=case.case_reference, state=case.state
         )
-    absent = [c.value for c in Criterion if c not in findings]
+    absent = [c for c in Criterion if c not in findings]
     if absent:
-        raise ChecklistError(f"answer every basic requirement; missing: {', '.join(absent)}")
+        raise ChecklistError("checklist.unanswered", missing=absent)
     for criterion, finding in findings.items():
         if finding.answer is not Answer.met and not finding.note.strip():
             raise ChecklistError(
-                f"{criterion} = {finding.answer}: a note must say why "
-                "(it goes to the applicant or into the proposal)"
+                "checklist.note_needed", criterion=criterion, answer=finding.answer
             )
     last_round = session.exec(
         select(func.max(ChecklistAnswer.round)).where(ChecklistAnswer.case_id == case.id)
@@ -129,7 +130,9 @@ def complete_checklist(
     unclear = [c for c, f in findings.items() if f.answer is Answer.unclear]
     if not_met:
         case.proposed_outcome = Outcome.refused
-        case.proposal_reason = "; ".join(f"{CRITERIA[c]}: {findings[c].note}" for c in not_met)
+        case.proposal_reason = "; ".join(
+            f"{criterion_name(c, case.language)}: {findings[c].note}" for c in not_met
+        )
         move(
             session,
             case,

@@ -35,6 +35,7 @@ from models.tables import (
     local_date,
     utcnow,
 )
+from models.vocabulary import criterion_names, finding_words
 from models.working_days import add_working_days
 
 
@@ -114,8 +115,7 @@ def receive_reply(
     communication = open_communication(session, case)
     if communication is None:
         raise DecisionError(
-            f"case {case.case_reference} is '{case.state}' and waits for no "
-            "reply to a communication"
+            "decision.reply_not_awaited", case_reference=case.case_reference, state=case.state
         )
     document = file_document(session, case, actor, "communication_reply", filename, content)
     communication.replied_at = utcnow()
@@ -198,35 +198,13 @@ def open_communication(session: Session, case: Case) -> Communication | None:
     )
 
 
-CRITERION_NAMES = {
-    "sv": {
-        "benefit_to_society": "Samhällsnytta",
-        "innovative": "Nyskapande med långsiktiga och hållbara effekter",
-        "new_locally": "Nytt lokalt",
-        "anchored_with_partners": "Förankrat hos samarbetspartner",
-    },
-    "en": {
-        "benefit_to_society": "Benefit to society",
-        "innovative": "Innovative, with long-term and sustainable effects",
-        "new_locally": "New locally",
-        "anchored_with_partners": "Anchored with partners",
-    },
-}
-
-
-FINDING_WORDS = {
-    "sv": {"met": "uppfyllt", "not_met": "inte uppfyllt"},
-    "en": {"met": "met", "not_met": "not met"},
-}
-
-
 def _material(session: Session, case: Case, draft: Decision) -> list[dict[str, str]]:
     """The draft's finding on each requirement (met or not, in its own words) and the file
     notes, titled in the letter's language: the favourable and the unfavourable alike."""
     language = case.language.value
-    names = CRITERION_NAMES[language]
+    names = criterion_names(language)
     lead = "Förslagets bedömning" if language == "sv" else "The draft's finding"
-    words = FINDING_WORDS[language]
+    words = finding_words(language)
     material = [
         {
             "title": f"{lead}: {names[c]}"

@@ -7,6 +7,7 @@ project has presented and its final report is in, the case is closed.
 """
 
 from datetime import date, time, timedelta
+from typing import ClassVar
 
 from sqlmodel import Session, col, select
 
@@ -27,7 +28,19 @@ REPLY_BEFORE_TALK = timedelta(weeks=3)
 
 
 class ReportingError(Refused, ValueError):
-    """The talk or the report cannot be taken as given; the message says why."""
+    """The talk or the report cannot be taken as given; the refusal says why."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "reporting.talk_in_the_past": "date = {held_on}: a talk is registered before it is held",
+        "reporting.talk_texts": "theme, theme_en and venue are all needed: what the talk is "
+        "about, in Swedish and in English (letters go out in both), and where",
+        "reporting.talks_a_year": "date = {held_on}: {year} already has {count} talks; the "
+        "Partnership holds {limit} a year",
+        "reporting.not_held_yet": "on = {on}: a presentation is recorded once held",
+        "reporting.report_registered": "the final report of {case_reference} is already registered",
+        "reporting.not_reporting": "case {case_reference} is '{state}'; reporting is recorded "
+        "for funded projects invited to a Community Talk",
+    }
 
 
 def register_talk(
@@ -43,14 +56,9 @@ def register_talk(
     """A coming talk: its day and time, its theme in Swedish and English, its venue."""
     require_role(officer, "register a Community Talk", Role.case_officer)
     if held_on <= today:
-        raise ReportingError(
-            f"date = {held_on.isoformat()}: a talk is registered before it is held"
-        )
+        raise ReportingError("reporting.talk_in_the_past", held_on=held_on)
     if not theme.strip() or not theme_en.strip() or not venue.strip():
-        raise ReportingError(
-            "theme, theme_en and venue are all needed: what the talk is about, in Swedish and "
-            "in English (letters go out in both), and where"
-        )
+        raise ReportingError("reporting.talk_texts")
     same_year = session.exec(
         select(CommunityTalk).where(
             col(CommunityTalk.held_on) >= date(held_on.year, 1, 1),
@@ -59,8 +67,11 @@ def register_talk(
     ).all()
     if len(same_year) >= TALKS_A_YEAR:
         raise ReportingError(
-            f"date = {held_on.isoformat()}: {held_on.year} already has {len(same_year)} talks; "
-            f"the Partnership holds {TALKS_A_YEAR} a year"
+            "reporting.talks_a_year",
+            held_on=held_on,
+            year=held_on.year,
+            count=len(same_year),
+            limit=TALKS_A_YEAR,
         )
     talk = CommunityTalk(
         held_on=held_on,
@@ -146,7 +157,7 @@ def record_presentation(session: Session, case: Case, officer: Person, on: date)
     """The project presented at its talk; the case closes if the final report is in too."""
     reporting = _reporting(session, case, officer)
     if on > clock.today():
-        raise ReportingError(f"on = {on.isoformat()}: a presentation is recorded once held")
+        raise ReportingError("reporting.not_held_yet", on=on)
     reporting.presented_on = on
     session.add(reporting)
     record(session, case, Actor.of(officer), "presented_at_community_talk", on=on.isoformat())
@@ -160,7 +171,7 @@ def register_final_report(
     """The final report, filed as received; the case closes if the project has presented."""
     reporting = _reporting(session, case, officer)
     if reporting.final_report_received_at is not None:
-        raise ReportingError(f"the final report of {case.case_reference} is already registered")
+        raise ReportingError("reporting.report_registered", case_reference=case.case_reference)
     document = file_document(session, case, Actor.of(officer), "final_report", filename, content)
     reporting.final_report_received_at = utcnow()
     session.add(reporting)
@@ -181,8 +192,7 @@ def _reporting(session: Session, case: Case, officer: Person) -> Reporting:
     reporting = session.exec(select(Reporting).where(Reporting.case_id == case.id)).first()
     if case.state is not CaseState.reporting or reporting is None:
         raise ReportingError(
-            f"case {case.case_reference} is '{case.state}'; reporting is "
-            "recorded for funded projects invited to a Community Talk"
+            "reporting.not_reporting", case_reference=case.case_reference, state=case.state
         )
     return reporting
 

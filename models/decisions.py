@@ -9,7 +9,7 @@ take the call past its budget, also when two decisions are signed at the same mo
 from collections import Counter
 from datetime import date
 from statistics import median
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Row, func
 from sqlmodel import Session, col, select
@@ -55,7 +55,53 @@ STANDARD_CONDITIONS = (
 
 
 class DecisionError(Refused, ValueError):
-    """The draft or the decision cannot be taken as given; the message says why."""
+    """The draft or the decision cannot be taken as given; the refusal says why."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "decision.not_drafting": "case {case_reference} is '{state}'; a draft is prepared "
+        "while it is 'drafting_decision'",
+        "decision.reply_assessment": "reply_assessment = '': the applicant commented on the "
+        "communication; say what was made of the comments (FL 25 §), the decision states it",
+        "decision.unknown_requirement": "not_met = {unknown}: not a basic requirement",
+        "decision.reasons_missing": "reasons: word the decision's finding on every basic "
+        "requirement (FL 32 §); missing: {missing}. The reviews are input, not the decision's "
+        "text",
+        "decision.grant_not_met": "outcome = {outcome}: a grant needs every basic requirement "
+        "met; not met: {not_met}",
+        "decision.co_financing": "co-financing {total} kr is less than the {amount} kr "
+        "granted; the guidelines ask for at least as much",
+        "decision.decisive_cut": "decisive = '': a draft that is '{outcome}' must say what "
+        "the cut rests on (FL 32 §)",
+        "decision.decisive_why": "decisive = '': a draft that is '{outcome}' must say why "
+        "(FL 32 §)",
+        "decision.not_communicated": "case {case_reference}: the draft is '{outcome}' and the "
+        "applicant has not seen it; communicate it first, or record why that is obviously "
+        "unnecessary (FL 25 §)",
+        "decision.amended_further": "case {case_reference}: the amended draft goes further "
+        "against the applicant than what they have seen; send it back so that it can be "
+        "communicated (FL 25 §)",
+        "decision.comment": "comment = '': say what the case officer should look at again",
+        "decision.wrong_state": "case {case_reference} is '{state}'; this step is taken while "
+        "it is '{wanted}'",
+        "decision.no_draft": "case {case_reference} has no draft decision to act on",
+        "decision.no_reviews": "outcome: no reviews to go on; give the outcome",
+        "decision.reviews_ask_supplement": "outcome: the reviews ask for a supplement; request "
+        "it or give the outcome",
+        "decision.over_budget": "amount = {amount}: the call {call} has {left} kr left of its "
+        "budget of {budget} kr",
+        "decision.no_amount": "amount = {amount}: no amount goes with '{outcome}'",
+        "decision.amount_needed": "amount: '{outcome}' needs the amount granted",
+        "decision.amount_out_of_range": "amount = {amount}: must be between {minimum} and "
+        "{maximum} for '{outcome}'",
+        "decision.granted_is_requested": "amount = {amount}: 'granted' is the {requested} "
+        "applied for; use partly_granted",
+        "decision.reply_not_awaited": "case {case_reference} is '{state}' and waits for no "
+        "reply to a communication",
+        "decision.not_undecided": "case {case_reference} is '{state}': only an undecided "
+        "application can be withdrawn",
+        "decision.withdrawal_reason": "reason = '': say what the decision to close the case "
+        "rests on",
+    }
 
 
 def committed(session: Session, call: Call) -> int:
@@ -112,8 +158,7 @@ def prepare_draft(
     require_role(officer, "prepare a draft decision", Role.case_officer)
     if case.state is not CaseState.drafting_decision:
         raise DecisionError(
-            f"case {case.case_reference} is '{case.state}'; a draft is prepared "
-            "while it is 'drafting_decision'"
+            "decision.not_drafting", case_reference=case.case_reference, state=case.state
         )
     reviews = [t for t in tasks_of(session, case) if t.status is TaskStatus.submitted]
     outcome = outcome or case.proposed_outcome or _outcome_of(reviews)
@@ -128,10 +173,7 @@ def prepare_draft(
     previous = latest(session, case)
     reply_assessment = reply_assessment.strip() or (previous.reply_assessment if previous else "")
     if _commented(session, case) and not reply_assessment:
-        raise DecisionError(
-            "reply_assessment = '': the applicant commented on the communication; say what "
-            "was made of the comments (FL 25 §), the decision states it"
-        )
+        raise DecisionError("decision.reply_assessment")
     if previous is not None and previous.status is DecisionStatus.draft:
         previous.status = DecisionStatus.superseded
         session.add(previous)
@@ -197,7 +239,7 @@ def _findings(
         not_met = [c.value for c, a in checklist.items() if a.answer is Answer.not_met]
     unknown = [c for c in not_met if c not in Criterion.__members__]
     if unknown:
-        raise DecisionError(f"not_met = {', '.join(unknown)}: not a basic requirement")
+        raise DecisionError("decision.unknown_requirement", unknown=unknown)
     return {
         c.value: (Answer.not_met if c.value in not_met else Answer.met).value for c in Criterion
     }
@@ -213,27 +255,20 @@ def _check_coherent(
 ) -> None:
     """FL 32 §: reasons for every requirement, and an outcome they can carry."""
     if outcome in EXAMINED:
-        missing = [c.value for c in Criterion if not reasons.get(c.value)]
+        missing = [c for c in Criterion if not reasons.get(c.value)]
         if missing:
-            raise DecisionError(
-                "reasons: word the decision's finding on every basic requirement (FL 32 §); "
-                f"missing: {', '.join(missing)}. The reviews are input, not the decision's text"
-            )
-    failed = [c for c, answer in findings.items() if answer == Answer.not_met]
+            raise DecisionError("decision.reasons_missing", missing=missing)
+    failed = [Criterion(c) for c, answer in findings.items() if answer == Answer.not_met]
     if outcome in GRANTS and failed:
-        raise DecisionError(
-            f"outcome = {outcome}: a grant needs every basic requirement met; not met: "
-            f"{', '.join(failed)}"
-        )
+        raise DecisionError("decision.grant_not_met", outcome=outcome, not_met=failed)
     if outcome in GRANTS and not co_financing(case, amount)["met"]:
         found = co_financing(case, amount)
-        raise DecisionError(
-            f"co-financing {found['total']} kr is less than the {amount} kr granted; "
-            "the guidelines ask for at least as much"
-        )
+        raise DecisionError("decision.co_financing", total=found["total"], amount=amount)
     if outcome is not Outcome.granted and not decisive:
-        what = "what the cut rests on" if outcome is Outcome.partly_granted else "why"
-        raise DecisionError(f"decisive = '': a draft that is '{outcome}' must say {what} (FL 32 §)")
+        cut = outcome is Outcome.partly_granted
+        raise DecisionError(
+            "decision.decisive_cut" if cut else "decision.decisive_why", outcome=outcome
+        )
 
 
 def _commented(session: Session, case: Case) -> bool:
@@ -310,9 +345,7 @@ def submit_for_decision(
     reason = why_no_communication.strip()
     if adverse(draft) and not communicated(session, draft) and not reason:
         raise DecisionError(
-            f"case {case.case_reference}: the draft is '{draft.outcome}' and the applicant "
-            "has not seen it; communicate it first (grants communicate), or record why that "
-            "is obviously unnecessary (FL 25 §)"
+            "decision.not_communicated", case_reference=case.case_reference, outcome=draft.outcome
         )
     if reason:
         session.add(
@@ -417,10 +450,7 @@ def amend(
         prepared_by=person.email,
     )
     if adverse(amended) and not communicated(session, amended) and _more_adverse(amended, current):
-        raise DecisionError(
-            f"case {case.case_reference}: the amended draft goes further against the applicant "
-            "than what they have seen; send it back so that it can be communicated (FL 25 §)"
-        )
+        raise DecisionError("decision.amended_further", case_reference=case.case_reference)
     current.status = DecisionStatus.superseded
     session.add(current)
     session.add(amended)
@@ -449,7 +479,7 @@ def send_back(session: Session, case: Case, person: Person, comment: str) -> Dec
     require_role(person, "send a draft back", Role.decision_maker)
     draft = current_draft(session, case, CaseState.awaiting_decision)
     if not comment.strip():
-        raise DecisionError("comment = '': say what the case officer should look at again")
+        raise DecisionError("decision.comment")
     draft.status, draft.comment = DecisionStatus.sent_back, comment.strip()
     session.add(draft)
     move(
@@ -568,25 +598,25 @@ def _who(person: Person | None, language: str) -> dict[str, str]:
 def current_draft(session: Session, case: Case, state: CaseState) -> Decision:
     if case.state is not state:
         raise DecisionError(
-            f"case {case.case_reference} is '{case.state}'; this step is taken "
-            f"while it is '{state}'"
+            "decision.wrong_state",
+            case_reference=case.case_reference,
+            state=case.state,
+            wanted=state,
         )
     draft = latest(session, case)
     if draft is None or draft.status is not DecisionStatus.draft:
-        raise DecisionError(f"case {case.case_reference} has no draft decision to act on")
+        raise DecisionError("decision.no_draft", case_reference=case.case_reference)
     return draft
 
 
 def _outcome_of(reviews: list) -> Outcome:
     """The recommendation most reviewers gave; a tie goes to the more cautious."""
     if not reviews:
-        raise DecisionError("outcome: no reviews to go on; give --outcome")
+        raise DecisionError("decision.no_reviews")
     order = [Recommendation.refused, Recommendation.partly_granted, Recommendation.granted]
     votes = Counter(t.recommendation for t in reviews if t.recommendation in order)
     if not votes:
-        raise DecisionError(
-            "outcome: the reviews ask for a supplement; request it or give --outcome"
-        )
+        raise DecisionError("decision.reviews_ask_supplement")
     best = max(votes.values())
     return Outcome(next(r for r in order if votes[r] == best).value)
 
@@ -609,8 +639,7 @@ def _within_budget(session: Session, call: Call, amount: int) -> None:
     left = remaining_budget(session, call)
     if amount > left:
         raise DecisionError(
-            f"amount = {amount}: the call {call.code} has {left} kr left of its budget of "
-            f"{call.budget} kr"
+            "decision.over_budget", amount=amount, call=call.code, left=left, budget=call.budget
         )
 
 
@@ -621,20 +650,24 @@ def _checked_amount(
     call = case.call
     if outcome not in GRANTS:
         if amount is not None:
-            raise DecisionError(f"amount = {amount}: no amount goes with '{outcome}'")
+            raise DecisionError("decision.no_amount", amount=amount, outcome=outcome)
         return None
     if amount is None:
-        raise DecisionError(f"amount: '{outcome}' needs the amount granted")
-    top = case.requested_amount - (1 if outcome is Outcome.partly_granted else 0)
-    if not call.minimum_grant <= amount <= min(top, call.maximum_grant):
+        raise DecisionError("decision.amount_needed", outcome=outcome)
+    top = min(
+        case.requested_amount - (1 if outcome is Outcome.partly_granted else 0), call.maximum_grant
+    )
+    if not call.minimum_grant <= amount <= top:
         raise DecisionError(
-            f"amount = {amount}: must be between {call.minimum_grant} and "
-            f"{min(top, call.maximum_grant)} for '{outcome}'"
+            "decision.amount_out_of_range",
+            amount=amount,
+            minimum=call.minimum_grant,
+            maximum=top,
+            outcome=outcome,
         )
     if outcome is Outcome.granted and amount != case.requested_amount:
         raise DecisionError(
-            f"amount = {amount}: 'granted' is the {case.requested_amount} "
-            "applied for; use partly_granted"
+            "decision.granted_is_requested", amount=amount, requested=case.requested_amount
         )
     _within_budget(session, call, amount)
     return amount

@@ -1,10 +1,11 @@
 """Delivery bookkeeping shared by letters (to applicants) and notices (to staff).
 
 At least once, never lost: a delivery run claims an item (queued → sending, with the time)
-in a transaction of its own before handing it to SMTP, so two runs never both send it at
-once. A claim older than twice the SMTP timeout was interrupted (the run crashed mid-send)
-and may be claimed again: the item goes out again with the same Message-ID, derived from
-the item alone, so a mail client folds a duplicate.
+in a transaction committed before it hands the item to SMTP, so two runs never both send it
+at once; that transaction also records what became of the item the run sent before it. A
+claim older than twice the SMTP timeout was interrupted (the run crashed mid-send, or before
+the next claim recorded the item sent) and may be claimed again: the item goes out again
+with the same Message-ID, derived from the item alone, so a mail client folds a duplicate.
 
 A temporary failure (4xx, network) puts the item back in the queue with its reason, to be
 retried after a delay that doubles with each attempt; after the configured time it is
@@ -54,30 +55,49 @@ def due_ids(session: Session, model: type[Deliverable], policy: RetryPolicy) -> 
     return [i for i in session.exec(query.order_by(col(model.id))) if i is not None]
 
 
+def take(session: Session, model: type[Deliverable], item_id: int, policy: RetryPolicy) -> bool:
+    """Take an item for this delivery run (queued → sending, with the time), unless another
+    run has it (or sent it); return whether this run has it now."""
+    now = utcnow()
+    return bool(
+        session.exec(
+            update(model)
+            .where(col(model.id) == item_id, _claimable(model, policy, now))
+            .values(
+                delivery_state=DeliveryState.sending, attempts=model.attempts + 1, claimed_at=now
+            )
+            .execution_options(synchronize_session=False)  # the session holds no item yet
+        ).rowcount
+    )
+
+
 def claim(
     session: Session, model: type[Deliverable], item_id: int, policy: RetryPolicy
 ) -> Deliverable | None:
     """Take an item for this delivery run, or None if another run has it (or sent it); a
     letter comes with what its message says (models.letters.WITH_CONTEXT)."""
-    now = utcnow()
-    claimed = session.exec(
-        update(model)
-        .where(col(model.id) == item_id, _claimable(model, policy, now))
-        .values(delivery_state=DeliveryState.sending, attempts=model.attempts + 1, claimed_at=now)
-        .execution_options(synchronize_session=False)  # the session holds no item yet
-    ).rowcount
-    if not claimed:
+    if not take(session, model, item_id, policy):
         return None
     return session.get(model, item_id, options=WITH_CONTEXT if model is Letter else ())
 
 
 def mark_sent(session: Session, item: Deliverable, via: str) -> None:
-    item.delivery_state = DeliveryState.sent
-    item.sent_at = utcnow()
-    item.delivered_via = via
-    item.last_error = None
-    item.retry_at = None
-    session.add(item)
+    """Record the item as sent. By a statement rather than through the item, which may come
+    from an earlier transaction (the one that claimed it): what else its row says is left as
+    the database has it, and the case's event is written with the case as it is now."""
+    model = type(item)
+    session.exec(
+        update(model)
+        .where(col(model.id) == item.id)
+        .values(
+            delivery_state=DeliveryState.sent,
+            sent_at=utcnow(),
+            delivered_via=via,
+            last_error=None,
+            retry_at=None,
+        )
+        .execution_options(synchronize_session=False)  # the item is not this session's
+    )
     _record(session, item, "sent", to=item.recipient, via=via)
 
 

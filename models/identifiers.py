@@ -5,13 +5,24 @@ structure rules come from Bolagsverket's and Bankgirot's published formats.
 """
 
 import re
+from typing import ClassVar
+
+from models.errors import Refused
 
 ORGANISATION_NUMBER = re.compile(r"([0-9]{6})-?([0-9]{4})")  # ASCII digits only
-WRONG_CHECK_DIGIT = "the check digit (the last digit) does not match"
 
 
-class IdentifierError(ValueError):
-    """The value is not a well-formed identifier; the message says why."""
+class IdentifierError(Refused, ValueError):
+    """The value is not a well-formed identifier; the refusal says why."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "identifier.organisation_number_shape": "must be 10 digits written NNNNNN-NNNN",
+        "identifier.personal_number": "digits 3–4 must be 20 or more (otherwise it is a "
+        "personal number)",
+        "identifier.check_digit": "the check digit (the last digit) does not match",
+        "identifier.bankgiro_shape": "must be 7 or 8 digits, written NNN-NNNN or NNNN-NNNN",
+        "identifier.plusgiro_shape": "must be 2 to 8 digits, written NNNNNN-N",
+    }
 
 
 def luhn_valid(digits: str) -> bool:
@@ -31,33 +42,36 @@ def organisation_number(value: str) -> str:
     """Return the number as NNNNNN-NNNN, or raise IdentifierError naming the fault."""
     match = ORGANISATION_NUMBER.fullmatch(str(value).strip())
     if not match:
-        raise IdentifierError("must be 10 digits written NNNNNN-NNNN")
+        raise IdentifierError("identifier.organisation_number_shape")
     digits = match.group(1) + match.group(2)
     if int(digits[2:4]) < 20:
-        raise IdentifierError("digits 3–4 must be 20 or more (otherwise it is a personal number)")
+        raise IdentifierError("identifier.personal_number")
     if not luhn_valid(digits):
-        raise IdentifierError(WRONG_CHECK_DIGIT)
+        raise IdentifierError("identifier.check_digit")
     return f"{digits[:6]}-{digits[6:]}"
 
 
 def bankgiro(value: str) -> str:
     """Return a bankgiro number as NNN-NNNN or NNNN-NNNN, or raise IdentifierError."""
-    digits = _giro_digits(
-        value, range(7, 9), "must be 7 or 8 digits, written NNN-NNNN or NNNN-NNNN"
-    )
+    digits = _giro_digits(value, range(7, 9))
+    if digits is None:
+        raise IdentifierError("identifier.bankgiro_shape")
     return f"{digits[:-4]}-{digits[-4:]}"
 
 
 def plusgiro(value: str) -> str:
     """Return a plusgiro number as N…N-N (2–8 digits), or raise IdentifierError."""
-    digits = _giro_digits(value, range(2, 9), "must be 2 to 8 digits, written NNNNNN-N")
+    digits = _giro_digits(value, range(2, 9))
+    if digits is None:
+        raise IdentifierError("identifier.plusgiro_shape")
     return f"{digits[:-1]}-{digits[-1]}"
 
 
-def _giro_digits(value: str, lengths: range, shape: str) -> str:
+def _giro_digits(value: str, lengths: range) -> str | None:
+    """The digits of a giro number, None if they are not as many as `lengths` allows."""
     digits = re.sub(r"[\s-]", "", str(value))
     if not re.fullmatch(r"[0-9]+", digits) or len(digits) not in lengths:
-        raise IdentifierError(shape)
+        return None
     if not luhn_valid(digits):
-        raise IdentifierError(WRONG_CHECK_DIGIT)
+        raise IdentifierError("identifier.check_digit")
     return digits

@@ -7,6 +7,7 @@ in twice registers nothing twice, and two intakes at once cannot both register i
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,13 +46,32 @@ class Registration:
 def intake_key(call: Call, application: ValidApplication) -> str:
     """The form's submission id when there is one, else a fingerprint of what was sent."""
     if application.submission_id:
-        return f"{call.code}:submission:{application.submission_id}"
+        return _submission_key(call, application.submission_id)
     content = json.dumps(
         [application.date_received, application.organisation, application.project],
         sort_keys=True,
         default=str,
     )
     return f"{call.code}:sha256:{hashlib.sha256(content.encode()).hexdigest()}"
+
+
+def _submission_key(call: Call, submission_id: str) -> str:
+    return f"{call.code}:submission:{submission_id}"
+
+
+def registered_submissions(
+    session: Session, call: Call, submission_ids: Iterable[str]
+) -> dict[str, str]:
+    """The case reference of each of these submission ids already registered in the call.
+
+    One query for a batch: a file taken in again is known by its submission ids before any
+    record of it is validated, so what is already registered costs a look-up, no more.
+    """
+    keys = {_submission_key(call, submission_id): submission_id for submission_id in submission_ids}
+    found = session.exec(
+        select(Case.intake_key, Case.case_reference).where(col(Case.intake_key).in_(keys))
+    )
+    return {keys[key]: reference for key, reference in found}
 
 
 def allocate_case_references(

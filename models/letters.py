@@ -22,7 +22,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
+from models.decision_letter import decision_letter
+from models.meeting_letter import meeting_letter
 from models.tables import Case, DeliveryState, Letter, utcnow
+from models.vocabulary import criterion_names, finding_words
 
 ACKNOWLEDGEMENT = "acknowledgement"
 SUPPLEMENT_REQUEST = "supplement_request"
@@ -33,6 +36,7 @@ DECISION = "decision"
 COMMUNICATION = "communication"
 COMMUNITY_TALK_INVITATION = "community_talk_invitation"
 DELAY_NOTICE = "delay_notice"
+DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
@@ -192,8 +196,9 @@ def letter_context(
     case = letter.case
     officer = case.case_officer
     hours_value = case.co_financing_hours * case.call.co_financing_hourly_rate
+    language = letter.language.value
     return {
-        "language": letter.language.value,
+        "language": language,
         "letter_date": today,
         "authority": authority,
         "case": case.model_dump(),
@@ -205,21 +210,27 @@ def letter_context(
         "warnings": list(case.warnings),
         "letter": letter.data,
         "applicant_link": applicant_link,
+        "criteria": criterion_names(language),
+        "finding_words": finding_words(language),
+        "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
+        "meeting": meeting_letter(letter.data) if letter.kind == MEETING_INVITATION else None,
     }
 
 
 def attach_pdfs(
     session: Session, pdfs: dict[int, bytes], rendered_by: str, actor: Actor = SYSTEM
-) -> list[int]:
+) -> dict[int, str]:
     """Give ordered letters their PDFs (by letter id), each once; they are then queued for
-    delivery. Return the ids of those given one here, in order (another run may have
-    rendered some first). `rendered_by`: the machine or worker that made them, for
+    delivery. Return the SHA-256 of those given one here by id, in order (another run may
+    have rendered some first). `rendered_by`: the machine or worker that made them, for
     whoever traces a batch over several."""
     query = select(Letter).where(col(Letter.id).in_(pdfs)).order_by(col(Letter.id))
     letters = list(session.exec(query.with_for_update()))  # the letters only, a run at a time
-    cases = {letter.case_id for letter in letters}
-    list(session.exec(select(Case).where(col(Case.id).in_(cases))))  # `letter.case`, at once
-    attached = []
+    # Their cases at once, held here: the session keeps no object nobody refers to, and
+    # `letter.case` would read each again.
+    ids = {letter.case_id for letter in letters}
+    cases = {case.id: case for case in session.exec(select(Case).where(col(Case.id).in_(ids)))}
+    attached = {}
     for letter in letters:
         if letter.delivery_state != DeliveryState.to_render:
             continue  # another run rendered it first
@@ -229,12 +240,12 @@ def attach_pdfs(
         session.add(letter)
         record(
             session,
-            letter.case,
+            cases[letter.case_id],
             actor,
             "letter_created",
             kind=letter.kind,
             sha256=letter.sha256,
             rendered_by=rendered_by,
         )
-        attached.append(letter.id)
+        attached[letter.id] = letter.sha256
     return attached

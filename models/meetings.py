@@ -7,7 +7,7 @@ times. Its file note is written after it was held, dated when it was written.
 """
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlmodel import Session, col, select
 
@@ -30,7 +30,28 @@ from models.working_days import is_working_day
 
 
 class MeetingError(Refused, ValueError):
-    """The meeting step cannot be taken as given; the message names the field and why."""
+    """The meeting step cannot be taken as given; the refusal names the field and why."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "meeting.no_time_zone": "at = {at}: give the time with its time zone",
+        "meeting.in_the_past": "at = {at}: the meeting must be in the future",
+        "meeting.length": "minutes = {minutes}: a meeting lasts 15 to 480 minutes",
+        "meeting.no_place": "place = '': say where the meeting is, or how to join it",
+        "meeting.no_note": "text = '': the file note must say what was said",
+        "meeting.not_booked": "no meeting is booked for {case_reference}; book it first, or "
+        "skip it with a reason",
+        "meeting.not_held": "the meeting ends {ends_at}; document it once it has been held",
+        "meeting.no_reason": "reason = '': say why no meeting is needed",
+        "meeting.not_a_working_day": "at = {at}: {weekday} {day} is not a working day; "
+        "meetings with applicants are held on working days",
+        "meeting.office_hours": "at = {at}: the meeting ({starts}–{ends}) must be within "
+        "office hours, {opens}–{closes}",
+        "meeting.place_booked": "place = {place!r}: already booked {starts}–{ends} for "
+        "another meeting",
+        "meeting.people_booked": "at = {at}: {people} already in another meeting {starts}–{ends}",
+        "meeting.wrong_state": "case {case_reference} is '{state}'; the meeting step comes "
+        "when the review is complete ('applicant_meeting')",
+    }
 
 
 def book_meeting(
@@ -46,13 +67,13 @@ def book_meeting(
     """Book (or rebook) the meeting and order the invitation letter with its calendar file."""
     _require_meeting_step(case)
     if starts_at.tzinfo is None:
-        raise MeetingError(f"at = {starts_at.isoformat()}: give the time with its time zone")
+        raise MeetingError("meeting.no_time_zone", at=starts_at.isoformat())
     if starts_at <= now:
-        raise MeetingError(f"at = {starts_at.isoformat()}: the meeting must be in the future")
+        raise MeetingError("meeting.in_the_past", at=starts_at)
     if not 15 <= minutes <= 480:
-        raise MeetingError(f"minutes = {minutes}: a meeting lasts 15 to 480 minutes")
+        raise MeetingError("meeting.length", minutes=minutes)
     if not place.strip():
-        raise MeetingError("place = '': say where the meeting is, or how to join it")
+        raise MeetingError("meeting.no_place")
     ends_at = starts_at + timedelta(minutes=minutes)
     _within_office_hours(starts_at, ends_at, office_hours)
     people = _participants(session, case, officer)
@@ -105,19 +126,13 @@ def document_meeting(
     """The file note of what was said; the case goes on to the draft decision."""
     _require_meeting_step(case)
     if not text.strip():
-        raise MeetingError("text = '': the file note must say what was said")
+        raise MeetingError("meeting.no_note")
     held = [m for m in _meetings(session, case) if m.status is MeetingStatus.booked]
     if not held:
-        raise MeetingError(
-            f"no meeting is booked for {case.case_reference}; book it first, or "
-            "skip it with a reason"
-        )
+        raise MeetingError("meeting.not_booked", case_reference=case.case_reference)
     meeting = held[-1]
     if local_time(meeting.ends_at) > now:
-        raise MeetingError(
-            f"the meeting ends {local_time(meeting.ends_at):%Y-%m-%d %H:%M}; document it "
-            "once it has been held"
-        )
+        raise MeetingError("meeting.not_held", ends_at=local_time(meeting.ends_at))
     meeting.status = MeetingStatus.held
     session.add(meeting)
     return _on_to_draft(
@@ -136,7 +151,7 @@ def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> 
     """No meeting this time: why goes on record; the case goes on to the draft decision."""
     _require_meeting_step(case)
     if not reason.strip():
-        raise MeetingError("reason = '': say why no meeting is needed")
+        raise MeetingError("meeting.no_reason")
     return _on_to_draft(
         session,
         case,
@@ -173,14 +188,17 @@ def _within_office_hours(starts_at: datetime, ends_at: datetime, office_hours: s
     start, end = starts_at.astimezone(STOCKHOLM), ends_at.astimezone(STOCKHOLM)
     if not is_working_day(start.date()):
         raise MeetingError(
-            f"at = {start:%Y-%m-%d %H:%M}: {start:%A} {start:%Y-%m-%d} is not a working day; "
-            "meetings with applicants are held on working days"
+            "meeting.not_a_working_day", at=start, weekday=f"{start:%A}", day=start.date()
         )
     opens, closes = (time.fromisoformat(t.strip()) for t in office_hours.split("-"))
     if start.time() < opens or end.date() != start.date() or end.time() > closes:
         raise MeetingError(
-            f"at = {start:%Y-%m-%d %H:%M}: the meeting ({start:%H:%M}–{end:%H:%M}) must be "
-            f"within office hours, {opens:%H:%M}–{closes:%H:%M}"
+            "meeting.office_hours",
+            at=start,
+            starts=f"{start:%H:%M}",
+            ends=f"{end:%H:%M}",
+            opens=f"{opens:%H:%M}",
+            closes=f"{closes:%H:%M}",
         )
 
 
@@ -209,21 +227,19 @@ def _free(
         if not (local_time(other.starts_at) < ends_at and starts_at < local_time(other.ends_at)):
             continue
         shared = sorted(set(other.participants) & set(people))
-        when = f"{local_time(other.starts_at):%Y-%m-%d %H:%M}–{local_time(other.ends_at):%H:%M}"
+        when = {"starts": local_time(other.starts_at), "ends": f"{local_time(other.ends_at):%H:%M}"}
         if other.place.casefold() == place.casefold():
-            raise MeetingError(f"place = {place!r}: already booked {when} for another meeting")
+            raise MeetingError("meeting.place_booked", place=place, **when)
         if shared:
             raise MeetingError(
-                f"at = {starts_at.astimezone(STOCKHOLM):%Y-%m-%d %H:%M}: {', '.join(shared)} "
-                f"already in another meeting {when}"
+                "meeting.people_booked", at=starts_at.astimezone(STOCKHOLM), people=shared, **when
             )
 
 
 def _require_meeting_step(case: Case) -> None:
     if case.state is not CaseState.applicant_meeting:
         raise MeetingError(
-            f"case {case.case_reference} is '{case.state}'; the meeting step "
-            "comes when the review is complete ('applicant_meeting')"
+            "meeting.wrong_state", case_reference=case.case_reference, state=case.state
         )
 
 

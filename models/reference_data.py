@@ -4,7 +4,7 @@ The configuration is the source of truth for these: a region edits the file (a n
 budget, a new advisor) and the next command picks it up.
 """
 
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -62,7 +62,17 @@ def _created_once(session: Session, new: T, query: Any) -> T:
 
 
 class NotAllowed(Refused, PermissionError):
-    """The person may not do this; the message says who, what and why."""
+    """The person may not do this; the refusal says who, what and why."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "access.who_acts": "say who acts: the e-mail of a registered person",
+        "access.not_registered": "{email!r} is not a registered person; see the people in "
+        "the configuration file",
+        "access.role": "{name} <{email}> is {role}; only a {roles:or} may do this",
+        "access.role_for_step": "{name} <{email}> is {role}; only a {roles:or} may {doing}",
+        "access.not_a_reviewer": "{name} is {role}; reviewers are advisors or case officers",
+        "access.no_review_task": "{name} <{email}> has no review task for {case_reference}",
+    }
 
 
 def open_office(
@@ -89,15 +99,12 @@ def acting_person(
         holders = list(session.exec(select(Person).where(col(Person.role).in_(roles))))
         if sole_holder_may_omit and len(holders) == 1:
             return holders[0]
-        raise NotAllowed("say who acts: --as EMAIL (or GRANTS_AS) of a registered person")
+        raise NotAllowed("access.who_acts", roles=roles)
     person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
     if person is None:
-        raise NotAllowed(
-            f"{email!r} is not a registered person; see the people in the configuration file"
-        )
+        raise NotAllowed("access.not_registered", email=email)
     if person.role not in roles:
         raise NotAllowed(
-            f"{person.name} <{person.email}> is {person.role}; only a "
-            f"{' or '.join(roles)} may do this"
+            "access.role", name=person.name, email=person.email, role=person.role, roles=roles
         )
     return person

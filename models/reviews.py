@@ -6,7 +6,7 @@ quorum, the case officer is told, once per conflict.
 """
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlmodel import Session, col, select
 
@@ -32,7 +32,36 @@ from models.working_days import add_working_days
 
 
 class ReviewError(Refused, ValueError):
-    """The review cannot be taken as given; the message names the field and why."""
+    """The review cannot be taken as given; the refusal names the field and why."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "review.conflicted_reviewer": "{name} declared a conflict of interest in "
+        "{case_reference} and cannot be brought back (FL 16–18 §§)",
+        "review.has_task": "{name} already has a review task for {case_reference}",
+        "review.declared": "{name} declared '{ground}' for {case_reference} on {declared_on}; "
+        "a declaration is not changed afterwards",
+        "review.own_organisation_applicant": "conflict = 'none': {organisation}, {name}'s own "
+        "organisation, is the applicant in {case_reference}; declare the conflict "
+        "(own_organisation)",
+        "review.own_organisation_partner": "conflict = 'none': {organisation}, {name}'s own "
+        "organisation, is a partner in {case_reference}; declare the conflict "
+        "(own_organisation)",
+        "review.conflict_note": "note = '': say what the conflict ({ground}) consists of",
+        "review.undeclared": "{name} must first declare any conflict of interest for "
+        "{case_reference}",
+        "review.submitted": "{name} submitted a review of {case_reference} on {submitted_on}; "
+        "it is part of the record",
+        "review.reasons_missing": "reasons: give the reasons for every basic requirement; "
+        "missing: {missing}",
+        "review.not_in_review": "case {case_reference} is '{state}': reviews are given while "
+        "it is 'in_review'",
+        "review.no_amount": "amount = {amount}: no amount goes with '{recommendation}'",
+        "review.granted_is_requested": "amount = {amount}: 'granted' is the amount applied for "
+        "({requested}); use partly_granted for less",
+        "review.amount_needed": "amount: 'partly_granted' needs the proposed amount",
+        "review.amount_out_of_range": "amount = {amount}: must be at least {minimum} and less "
+        "than the {requested} applied for",
+    }
 
 
 def reviewers(session: Session, case: Case, rules: Rules) -> list[Person]:
@@ -82,17 +111,14 @@ def assign_reviewer(
     """The case officer adds a reviewer, e.g. when conflicts left too few."""
     _require_review_open(case)
     if reviewer.role not in (Role.advisor, Role.case_officer):
-        raise NotAllowed(
-            f"{reviewer.name} is {reviewer.role}; reviewers are advisors or case officers"
-        )
+        raise NotAllowed("access.not_a_reviewer", name=reviewer.name, role=reviewer.role)
     earlier = next((t for t in tasks_of(session, case) if t.reviewer_id == reviewer.id), None)
     if earlier is not None and earlier.status is TaskStatus.conflicted:
         raise ReviewError(
-            f"{reviewer.name} declared a conflict of interest in {case.case_reference} and "
-            "cannot be brought back (FL 16–18 §§)"
+            "review.conflicted_reviewer", name=reviewer.name, case_reference=case.case_reference
         )
     if earlier is not None:
-        raise ReviewError(f"{reviewer.name} already has a review task for {case.case_reference}")
+        raise ReviewError("review.has_task", name=reviewer.name, case_reference=case.case_reference)
     task = ReviewTask(
         case_id=case.id,
         reviewer_id=reviewer.id,
@@ -122,17 +148,24 @@ def declare_conflict(
     task = _task(session, case, person)
     if task.conflict is not None:
         raise ReviewError(
-            f"{person.name} declared '{task.conflict}' for {case.case_reference} on "
-            f"{task.declared_at:%Y-%m-%d}; a declaration is not changed afterwards"
+            "review.declared",
+            name=person.name,
+            ground=task.conflict,
+            case_reference=case.case_reference,
+            declared_on=task.declared_at.date(),
         )
     involved = _own_organisation_involved(case, person)
     if ground is ConflictGround.none and involved:
         raise ReviewError(
-            f"conflict = 'none': {person.organisation}, {person.name}'s own organisation, is "
-            f"{involved} in {case.case_reference}; declare the conflict (own_organisation)"
+            "review.own_organisation_applicant"
+            if involved == "applicant"
+            else "review.own_organisation_partner",
+            organisation=person.organisation,
+            name=person.name,
+            case_reference=case.case_reference,
         )
     if ground is not ConflictGround.none and not note.strip():
-        raise ReviewError(f"note = '': say what the conflict ({ground}) consists of")
+        raise ReviewError("review.conflict_note", ground=ground)
     task.conflict, task.conflict_note, task.declared_at = ground, note.strip(), utcnow()
     if ground is not ConflictGround.none:
         task.status = TaskStatus.conflicted
@@ -160,21 +193,18 @@ def submit_review(
     """The review itself; the case moves on when it completes the quorum."""
     task = _task(session, case, person)
     if task.conflict is None:
-        raise ReviewError(
-            f"{person.name} must first declare any conflict of interest "
-            f"for {case.case_reference} (grants declare)"
-        )
+        raise ReviewError("review.undeclared", name=person.name, case_reference=case.case_reference)
     if task.status is TaskStatus.submitted:
         raise ReviewError(
-            f"{person.name} submitted a review of {case.case_reference} on "
-            f"{task.submitted_at:%Y-%m-%d}; it is part of the record"
+            "review.submitted",
+            name=person.name,
+            case_reference=case.case_reference,
+            submitted_on=task.submitted_at.date(),
         )
     task.proposed_amount = _checked_amount(recommendation, amount, case, case.call)
-    missing = [c.value for c in Criterion if not reasons.get(c, "").strip()]
+    missing = [c for c in Criterion if not reasons.get(c, "").strip()]
     if missing:
-        raise ReviewError(
-            f"reasons: give the reasons for every basic requirement; missing: {', '.join(missing)}"
-        )
+        raise ReviewError("review.reasons_missing", missing=missing)
     task.recommendation = recommendation
     task.reasons = {c.value: reasons[c].strip() for c in Criterion}
     task.other_funding = [f.strip() for f in other_funding if f.strip()]
@@ -228,8 +258,7 @@ def remind_overdue(session: Session, today: date) -> int:
 def _require_review_open(case: Case) -> None:
     if case.state is not CaseState.in_review:
         raise ReviewError(
-            f"case {case.case_reference} is '{case.state}': reviews are given while it is "
-            "'in_review'"
+            "review.not_in_review", case_reference=case.case_reference, state=case.state
         )
 
 
@@ -240,18 +269,21 @@ def _task(session: Session, case: Case, person: Person) -> ReviewTask:
     ).first()
     if task is None:
         raise NotAllowed(
-            f"{person.name} <{person.email}> has no review task for {case.case_reference}"
+            "access.no_review_task",
+            name=person.name,
+            email=person.email,
+            case_reference=case.case_reference,
         )
     return task
 
 
 def _own_organisation_involved(case: Case, person: Person) -> str | None:
-    """'the applicant' or 'a partner' when the person's organisation is one, else None."""
+    """'applicant' or 'partner' when the person's organisation is one, else None."""
     own = person.organisation.casefold()
     if case.organisation.name.casefold() == own:
-        return "the applicant"
+        return "applicant"
     if any(partner["name"].casefold() == own for partner in case.partners):
-        return "a partner"
+        return "partner"
     return None
 
 
@@ -260,21 +292,22 @@ def _checked_amount(
 ) -> int | None:
     if recommendation in (Recommendation.refused, Recommendation.needs_supplement):
         if amount is not None:
-            raise ReviewError(f"amount = {amount}: no amount goes with '{recommendation}'")
+            raise ReviewError("review.no_amount", amount=amount, recommendation=recommendation)
         return None
     if recommendation is Recommendation.granted:
         if amount not in (None, case.requested_amount):
             raise ReviewError(
-                f"amount = {amount}: 'granted' is the amount applied for "
-                f"({case.requested_amount}); use partly_granted for less"
+                "review.granted_is_requested", amount=amount, requested=case.requested_amount
             )
         return case.requested_amount
     if amount is None:
-        raise ReviewError("amount: 'partly_granted' needs the proposed amount")
+        raise ReviewError("review.amount_needed")
     if not call.minimum_grant <= amount < case.requested_amount:
         raise ReviewError(
-            f"amount = {amount}: must be at least {call.minimum_grant} and less "
-            f"than the {case.requested_amount} applied for"
+            "review.amount_out_of_range",
+            amount=amount,
+            minimum=call.minimum_grant,
+            requested=case.requested_amount,
         )
     return amount
 

@@ -1,6 +1,6 @@
 """The case database's schema: Alembic's migrations (migrations/), applied when grants starts.
 
-A database is upgraded, never recreated (ARCHITECTURE.md, principle 5). The first use of a
+A database is upgraded, never recreated: it holds a public authority's records. The first use of a
 database in a process brings it to the newest revision (models.db.engine_for); one already
 there costs a read of its version row. Two processes starting on a fresh database migrate
 one after the other, under a lock. A database made before migrations (by `create_all`:

@@ -1,10 +1,12 @@
-"""The one state machine of a case: every step of DOMAIN.md's path, and nothing else.
+"""The one state machine of a case: every step of a case's path, from intake to the
+Community Talk, and nothing else.
 
-Flows, the command line and the web all move a case through `models.cases.move`,
-which consults `NEXT` below; no other code may set `Case.state`.
+Flows, the command line and the office all move a case through `models.audit.move`, which
+consults `NEXT` below and records the move in the audit trail; no other code sets `Case.state`.
 """
 
 from enum import StrEnum
+from typing import ClassVar
 
 from models.errors import Refused
 
@@ -41,20 +43,34 @@ NEXT: dict[CaseState, tuple[CaseState, ...]] = {
 
 
 class IllegalTransition(Refused, ValueError):
-    """A step the state machine does not allow; the message names case, state and options."""
+    """A step the state machine does not allow: it names the case, its state and what may
+    follow it (`allowed`: nothing, once the case is closed)."""
 
-    def __init__(self, case_reference: str, state: CaseState, wanted: CaseState) -> None:
-        allowed = ", ".join(NEXT[state]) or "nothing (the case is closed)"
-        super().__init__(
-            f"Case {case_reference} is '{state}' and cannot move to '{wanted}'; "
-            f"allowed next: {allowed}."
-        )
-        self.case_reference = case_reference
-        self.state = state
-        self.wanted = wanted
+    messages: ClassVar[dict[str, str]] = {
+        "state.illegal": "Case {case_reference} is '{state}' and cannot move to '{wanted}'; "
+        "allowed next: {allowed}.",
+        "state.closed": "Case {case_reference} is '{state}' and cannot move to '{wanted}'; "
+        "allowed next: nothing (the case is closed).",
+    }
+
+
+class StepNotNow(Refused, ValueError):
+    """A step taken in a state it is not taken in: it names the case, its state, the step
+    and the states the step is taken in."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "state.step_not_now": "case {case_reference} is '{state}'; the step '{step}' is taken "
+        "only while it is {states:'or'}",
+    }
 
 
 def check_transition(case_reference: str, state: CaseState, wanted: CaseState) -> None:
     """Raise IllegalTransition unless `wanted` may follow `state`."""
     if wanted not in NEXT[state]:
-        raise IllegalTransition(case_reference, state, wanted)
+        raise IllegalTransition(
+            "state.illegal" if NEXT[state] else "state.closed",
+            case_reference=case_reference,
+            state=state,
+            wanted=wanted,
+            allowed=NEXT[state],
+        )

@@ -10,7 +10,7 @@ with the reason stated in the letter, that the application is proposed for dismi
 
 import hashlib
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlmodel import Session, col, select
 
@@ -30,7 +30,17 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 class SupplementError(Refused, ValueError):
-    """The supplement or its request cannot be taken as given; the message says why."""
+    """The supplement or its request cannot be taken as given; the refusal says why."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "supplement.nothing_missing": "missing: say what the applicant must supplement",
+        "supplement.dismissal_unreasoned": "dismiss_because = '': dismissal is only for a gap "
+        "that prevents examining the application at all (FL 20 §); say why this one does, or "
+        "let the case be examined as it stands",
+        "supplement.dismissal_reason_unasked": "dismiss_because: given, but the request is to "
+        "examine as it stands",
+        "supplement.not_awaited": "case {case_reference} is '{state}' and waits for no supplement",
+    }
 
 
 def request_supplement(
@@ -47,16 +57,12 @@ def request_supplement(
     check_transition(case.case_reference, case.state, CaseState.awaiting_supplement)
     items = [m for m in missing if m.get("text", "").strip()]
     if not items:
-        raise SupplementError("missing: say what the applicant must supplement")
+        raise SupplementError("supplement.nothing_missing")
     on_expiry = on_expiry or OnExpiry.examine
     if on_expiry is OnExpiry.dismiss and not dismiss_because.strip():
-        raise SupplementError(
-            "dismiss_because = '': dismissal is only for a gap that prevents examining the "
-            "application at all (FL 20 §); say why this one does, or let the case be "
-            "examined as it stands"
-        )
+        raise SupplementError("supplement.dismissal_unreasoned")
     if on_expiry is OnExpiry.examine and dismiss_because.strip():
-        raise SupplementError("dismiss_because: given, but the request is to examine as it stands")
+        raise SupplementError("supplement.dismissal_reason_unasked")
     number = len(_requests(session, case)) + 1
     request = SupplementRequest(
         case_id=case.id,
@@ -98,7 +104,7 @@ def receive_supplement(
     request = open_request(session, case)
     if request is None:
         raise SupplementError(
-            f"case {case.case_reference} is '{case.state}' and waits for no supplement"
+            "supplement.not_awaited", case_reference=case.case_reference, state=case.state
         )
     document = file_document(session, case, actor, "supplement", filename, content)
     request.received_at = utcnow()
@@ -117,12 +123,14 @@ def receive_supplement(
 
 
 class DocumentRefused(SupplementError):
-    """A file the case cannot take; `reason` (empty, too_large, unaccepted_kind) lets an
-    edge say why in the reader's own language."""
+    """A file the case cannot take: empty, too large, or of no accepted kind."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+    messages: ClassVar[dict[str, str]] = {
+        "document.empty": "file {filename!r} is empty",
+        "document.too_large": "file {filename!r} is {size} bytes; at most {limit} are accepted",
+        "document.unaccepted_kind": "file {filename!r}: its content is of no accepted kind "
+        "({accepted})",
+    }
 
 
 def file_document(
@@ -135,17 +143,14 @@ def file_document(
     """
     filename = safe_filename(filename)
     if not content.strip():
-        raise DocumentRefused("empty", f"file {filename!r} is empty")
+        raise DocumentRefused("document.empty", filename=filename)
     if len(content) > MAX_DOCUMENT_BYTES:
         raise DocumentRefused(
-            "too_large",
-            f"file {filename!r} is {len(content)} bytes; at most {MAX_DOCUMENT_BYTES} are accepted",
+            "document.too_large", filename=filename, size=len(content), limit=MAX_DOCUMENT_BYTES
         )
     media_type = media_type_of(content)
     if media_type is None:
-        raise DocumentRefused(
-            "unaccepted_kind", f"file {filename!r}: its content is of no accepted kind ({ACCEPTED})"
-        )
+        raise DocumentRefused("document.unaccepted_kind", filename=filename, accepted=ACCEPTED)
     document = Document(
         case_id=case.id,
         kind=kind,

@@ -1,4 +1,4 @@
-"""The case database: the system of record (ARCHITECTURE.md, principle 1).
+"""The case database: the system of record (if Prefect's own database is lost, no case is).
 
 Amounts are whole kronor (int); times are stored in UTC; texts are stored exactly as
 the applicant wrote them and escaped only when rendered.
@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event, inspect
 from sqlmodel import Field, Relationship, SQLModel
 
 from models import clock
@@ -523,7 +523,12 @@ def _refuse_letter_change(stored: Any) -> None:
 
 @event.listens_for(Letter, "before_update")
 def _rendered_letters_keep_their_pdf(_mapper: Any, connection: Any, target: Letter) -> None:
-    """Once a letter has its PDF, that PDF is the record (delivery bookkeeping may change)."""
+    """Once a letter has its PDF, that PDF is the record (delivery bookkeeping may change).
+    An update that sets neither the PDF nor its hash cannot change them: it is not read back
+    (the stored row carries the PDF, tens of kilobytes, on every delivery's bookkeeping)."""
+    state = inspect(target)
+    if not (state.attrs.pdf.history.has_changes() or state.attrs.sha256.history.has_changes()):
+        return
     stored = _rendered(connection, target)
     if stored is not None and (target.pdf != stored.pdf or target.sha256 != stored.sha256):
         _refuse_letter_change(stored)

@@ -9,11 +9,12 @@ import calendar
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from email_validator import EmailNotValidError, validate_email
 
 from models import identifiers
+from models.errors import MESSAGES, Refused, sentence
 from models.tables import Call, Language
 from models.text import quoted
 from models.working_days import months_after
@@ -72,15 +73,59 @@ MAX_DIGITS = 12  # kronor or hours: more is a typing error, and would not fit th
 FIRST_YEAR, LAST_YEAR = 1900, 2199  # dates outside are typing errors (and overflow date sums)
 
 
-class FieldError(ValueError):
-    """One field's fault, in words for the person who typed it."""
+class FieldError(Refused, ValueError):
+    """One field's fault: a code and its parameters, for each edge to word for the person
+    who typed it. The field and its value go with it in a `Fault`."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "field.not_text": "must be text",
+        "field.required": "is required",
+        "field.too_long": "is {length} characters long; at most {limit} are allowed",
+        "field.not_kronor": "must be a whole number of kronor",
+        "field.too_many_digits": "has more than {limit} digits",
+        "field.negative": "must not be negative",
+        "field.ore": "must be whole kronor, without öre",
+        "field.not_an_amount": "must be a whole number of kronor, such as 50000 or 50 000 kr",
+        "field.not_hours": "must be a whole number of hours",
+        "field.not_a_date": "is not a date written YYYY-MM-DD",
+        "field.year_out_of_range": "lies outside the years {first}–{last}",
+        "field.not_an_email": "is not a valid e-mail address ({why})",
+        "field.not_a_municipality": "is not a municipality in Örebro county; the call is open "
+        "to organisations in {municipalities}",
+        "field.not_a_legal_form": "is not a legal form of civil society; accepted: {legal_forms}",
+        "field.not_a_language": "must be sv (svenska) or en (English)",
+        "field.not_partners": 'must be a list of {{"name", "support"}} or "Name: support; …"',
+        "field.partner_without_name": "every partner needs a name",
+        "field.unreadable": "cannot be read ({kind})",
+        "field.received_in_the_future": "lies in the future (today is {today})",
+        "field.call_closed": "the call is closed for applications in {months}",
+        "field.number_of_another_form": "does not belong to a {legal_form} (its numbers start "
+        "with {digit})",
+        "field.number_required": "is required for a {legal_form}",
+        "field.amount_out_of_range": "must be between {minimum} and {maximum} kronor in this call",
+        "field.co_financing": "co-financing is {cash} kr in cash plus {hours} h × {rate} kr = "
+        "{total} kr, less than the {amount} kr applied for; it must be at least equal",
+        "field.end_before_start": "is before project_start ({start})",
+        "field.project_too_long": "the project may run at most {months} months, to {last} at "
+        "the latest",
+        "field.start_before_received": "is before the application was received ({received}); "
+        "funds cannot pay for work already done",
+    }
 
 
 @dataclass(frozen=True)
 class Fault:
+    """What is wrong with one field of a record: the field, the value as it came, and why
+    (a refusal's code and its parameters, plain values that survive a flow's report)."""
+
     field: str
     value: Any
-    reason: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return sentence(MESSAGES[self.code], self.params)
 
     def __str__(self) -> str:
         shown = "(missing)" if self.value is None else quoted(self.value)
@@ -109,16 +154,16 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str | int | float):
-        raise FieldError("must be text")
+        raise FieldError("field.not_text")
     return str(value).strip()
 
 
 def _required(value: Any, limit: int = MAX_TEXT) -> str:
     text = _text(value)
     if not text:
-        raise FieldError("is required")
+        raise FieldError("field.required")
     if len(text) > limit:
-        raise FieldError(f"is {len(text)} characters long; at most {limit} are allowed")
+        raise FieldError("field.too_long", length=len(text), limit=limit)
     return text
 
 
@@ -126,41 +171,41 @@ def _id(value: Any) -> str:
     """An identifier from the form (its submission id): short text."""
     text = _text(value)
     if len(text) > MAX_TITLE:
-        raise FieldError(f"is {len(text)} characters long; at most {MAX_TITLE} are allowed")
+        raise FieldError("field.too_long", length=len(text), limit=MAX_TITLE)
     return text
 
 
 def _optional(value: Any) -> str:
     text = _text(value)
     if len(text) > MAX_TEXT:
-        raise FieldError(f"is {len(text)} characters long; at most {MAX_TEXT} are allowed")
+        raise FieldError("field.too_long", length=len(text), limit=MAX_TEXT)
     return text
 
 
 def parse_amount(value: Any) -> int:
     """Whole kronor from 50000, "50 000", "50 000 kr", "50000,00" or "SEK 50,000"."""
     if isinstance(value, bool):
-        raise FieldError("must be a whole number of kronor")
+        raise FieldError("field.not_kronor")
     if isinstance(value, int | float) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
-        raise FieldError(f"has more than {MAX_DIGITS} digits")
+        raise FieldError("field.too_many_digits", limit=MAX_DIGITS)
     if isinstance(value, int | float) and value < 0:
-        raise FieldError("must not be negative")
+        raise FieldError("field.negative")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
-        raise FieldError("must be whole kronor, without öre")
+        raise FieldError("field.ore")
     text = re.sub(r"(?i)\s|kr\.?|sek|:-", "", _text(value).replace("\u00a0", ""))
     if not text:
-        raise FieldError("is required")
+        raise FieldError("field.required")
     text = re.sub(r"[,.]00?$", "", text)
     if re.fullmatch(r"[0-9]{1,3}([,.][0-9]{3})+", text):
         text = re.sub(r"[,.]", "", text)
     if not re.fullmatch(r"[0-9]+", text):  # ASCII digits: not "²", "①" or "٣"
-        raise FieldError("must be a whole number of kronor, such as 50000 or 50 000 kr")
+        raise FieldError("field.not_an_amount")
     if len(text) > MAX_DIGITS:
-        raise FieldError(f"has more than {MAX_DIGITS} digits")
+        raise FieldError("field.too_many_digits", limit=MAX_DIGITS)
     return int(text)
 
 
@@ -170,7 +215,7 @@ def parse_hours(value: Any) -> int:
     try:
         return parse_amount(value)
     except FieldError:
-        raise FieldError("must be a whole number of hours") from None
+        raise FieldError("field.not_hours") from None
 
 
 def parse_date(value: Any) -> date:
@@ -181,14 +226,14 @@ def parse_date(value: Any) -> date:
         return value
     text = _text(value)
     if not text:
-        raise FieldError("is required")
+        raise FieldError("field.required")
     try:
         timestamp = "T" in text or " " in text
         day = datetime.fromisoformat(text).date() if timestamp else date.fromisoformat(text)
     except ValueError:
-        raise FieldError("is not a date written YYYY-MM-DD") from None
+        raise FieldError("field.not_a_date") from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise FieldError(f"lies outside the years {FIRST_YEAR}–{LAST_YEAR}")
+        raise FieldError("field.year_out_of_range", first=FIRST_YEAR, last=LAST_YEAR)
     return day
 
 
@@ -199,11 +244,11 @@ def parse_email(value: Any) -> str:
     is refused here rather than failing at delivery."""
     text = _text(value)
     if not text:
-        raise FieldError("is required")
+        raise FieldError("field.required")
     try:
         address = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:
-        raise FieldError(f"is not a valid e-mail address ({error})") from None
+        raise FieldError("field.not_an_email", why=str(error)) from None
     return f"{address.local_part}@{address.ascii_domain}"
 
 
@@ -212,26 +257,21 @@ def parse_municipality(value: Any) -> str:
     for name in MUNICIPALITIES:
         if name.casefold() == text.casefold():
             return name
-    raise FieldError(
-        "is not a municipality in Örebro county; the call is open to organisations in "
-        + ", ".join(MUNICIPALITIES)
-    )
+    raise FieldError("field.not_a_municipality", municipalities=MUNICIPALITIES)
 
 
 def parse_legal_form(value: Any) -> str:
     text = _required(value).lower()
     text = LEGAL_FORM_ALIASES.get(text, text)
     if text not in LEGAL_FORMS:
-        raise FieldError(
-            "is not a legal form of civil society; accepted: " + ", ".join(LEGAL_FORMS)
-        )
+        raise FieldError("field.not_a_legal_form", legal_forms=list(LEGAL_FORMS))
     return text
 
 
 def parse_language(value: Any) -> Language:
     text = _text(value).lower() or "sv"
     if text not in LANGUAGES:
-        raise FieldError("must be sv (svenska) or en (English)")
+        raise FieldError("field.not_a_language")
     return Language(LANGUAGES[text])
 
 
@@ -248,11 +288,11 @@ def parse_partners(value: Any) -> list[dict[str, str]]:
     elif isinstance(value, list):
         items = value
     else:
-        raise FieldError('must be a list of {"name", "support"} or "Name: support; …"')
+        raise FieldError("field.not_partners")
     partners = []
     for item in items:
         if not isinstance(item, dict) or not _text(item.get("name")):
-            raise FieldError("every partner needs a name")
+            raise FieldError("field.partner_without_name")
         partners.append({"name": _text(item["name"]), "support": _text(item.get("support"))})
     return partners
 
@@ -273,14 +313,23 @@ class _Checker:
         try:
             return parse(value)
         except (FieldError, identifiers.IdentifierError) as error:
-            self.faults.append(Fault(name, value, str(error)))
+            self.faults.append(Fault(name, value, error.code, error.params))
         except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
             # a value no rule foresaw: this record is refused, the others go on
-            self.faults.append(Fault(name, value, f"cannot be read ({type(error).__name__})"))
+            self.fault(name, FieldError("field.unreadable", kind=type(error).__name__))
         return None
 
-    def fault(self, name: str, reason: str) -> None:
-        self.faults.append(Fault(name, self.record.get(name), reason))
+    def fault(self, name: str, error: FieldError) -> None:
+        self.faults.append(Fault(name, self.record.get(name), error.code, error.params))
+
+
+def submission_id_of(record: dict[str, Any]) -> str | None:
+    """The record's submission id as validate_application reads it; None when it has none
+    or it cannot be read (validation then says why)."""
+    try:
+        return _id(record.get("submission_id")) or None
+    except FieldError:
+        return None
 
 
 def validate_application(record: dict[str, Any], call: Call, today: date) -> ValidApplication:
@@ -329,23 +378,33 @@ def validate_application(record: dict[str, Any], call: Call, today: date) -> Val
 
     if received is not None:
         if received > today:
-            check.fault("submitted_at", f"lies in the future (today is {today.isoformat()})")
-        elif received.month in call.closed_months:
             check.fault(
-                "submitted_at",
-                f"the call is closed for applications in {month_names(call.closed_months)}",
+                "submitted_at", FieldError("field.received_in_the_future", today=today.isoformat())
             )
+        elif received.month in call.closed_months:
+            closed = FieldError(
+                "field.call_closed",
+                months=month_names(call.closed_months),
+                month_numbers=sorted(call.closed_months),
+            )
+            check.fault("submitted_at", closed)
     if legal_form and number and number[0] != LEGAL_FORMS[legal_form]:
         check.fault(
             "organisation_number",
-            f"does not belong to a {legal_form} (its numbers start with {LEGAL_FORMS[legal_form]})",
+            FieldError(
+                "field.number_of_another_form",
+                legal_form=legal_form,
+                digit=LEGAL_FORMS[legal_form],
+            ),
         )
     number_faulty = any(f.field == "organisation_number" for f in check.faults)
     if legal_form and number is None and not number_faulty:
         if legal_form == "ideell förening":
             warnings.append("no_organisation_number")
         else:
-            check.fault("organisation_number", f"is required for a {legal_form}")
+            check.fault(
+                "organisation_number", FieldError("field.number_required", legal_form=legal_form)
+            )
     if not organisation["bankgiro"] and not organisation["plusgiro"]:
         warnings.append("no_payment_account")
     _check_amounts(check, call, project)
@@ -372,7 +431,9 @@ def _check_amounts(check: _Checker, call: Call, project: dict[str, Any]) -> None
     if not call.minimum_grant <= amount <= call.maximum_grant:
         check.fault(
             "requested_amount",
-            f"must be between {call.minimum_grant} and {call.maximum_grant} kronor in this call",
+            FieldError(
+                "field.amount_out_of_range", minimum=call.minimum_grant, maximum=call.maximum_grant
+            ),
         )
     cash, hours = project["co_financing_cash"], project["co_financing_hours"]
     if cash is None or hours is None:
@@ -381,9 +442,14 @@ def _check_amounts(check: _Checker, call: Call, project: dict[str, Any]) -> None
     if total < amount:
         check.fault(
             "co_financing_cash",
-            f"co-financing is {cash} kr in cash plus {hours} h × "
-            f"{call.co_financing_hourly_rate} kr = {total} kr, less than the "
-            f"{amount} kr applied for; it must be at least equal",
+            FieldError(
+                "field.co_financing",
+                cash=cash,
+                hours=hours,
+                rate=call.co_financing_hourly_rate,
+                total=total,
+                amount=amount,
+            ),
         )
 
 
@@ -394,17 +460,17 @@ def _check_period(
     if start is None or end is None:
         return
     if end < start:
-        check.fault("project_end", f"is before project_start ({start.isoformat()})")
+        check.fault("project_end", FieldError("field.end_before_start", start=start.isoformat()))
     elif end >= months_after(start, call.max_project_months):
         last = months_after(start, call.max_project_months) - timedelta(days=1)
         check.fault(
             "project_end",
-            f"the project may run at most {call.max_project_months} months, "
-            f"to {last.isoformat()} at the latest",
+            FieldError(
+                "field.project_too_long", months=call.max_project_months, last=last.isoformat()
+            ),
         )
     if received is not None and start < received:
         check.fault(
             "project_start",
-            f"is before the application was received "
-            f"({received.isoformat()}); funds cannot pay for work already done",
+            FieldError("field.start_before_received", received=received.isoformat()),
         )

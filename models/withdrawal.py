@@ -27,11 +27,10 @@ def register_withdrawal(
     require_role(officer, "register a withdrawal", Role.case_officer)
     if case.state not in UNDECIDED:
         raise DecisionError(
-            f"case {case.case_reference} is '{case.state}': only an undecided application "
-            "can be withdrawn"
+            "decision.not_undecided", case_reference=case.case_reference, state=case.state
         )
     if not reason.strip():
-        raise DecisionError("reason = '': say what the decision to close the case rests on")
+        raise DecisionError("decision.withdrawal_reason")
     document = file_document(session, case, Actor.of(officer), "withdrawal", filename, content)
     case.proposed_outcome, case.proposal_reason = Outcome.closed, reason.strip()
     detail = {"file": document.filename, "sha256": document.sha256}

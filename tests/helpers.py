@@ -82,6 +82,8 @@ def swedish_template_words() -> set[str]:
     is a piece of Swedish that slipped through."""
     import tomllib
 
+    from babel.messages.pofile import read_po
+
     from grants.settings import PROJECT_ROOT, TEMPLATES
 
     def words(text: str) -> set[str]:
@@ -90,8 +92,14 @@ def swedish_template_words() -> set[str]:
         return {w.lower() for w in re.findall(r"[A-Za-zÅÄÖåäöÉé]{4,}", text)}
 
     def texts(language: str) -> str:
+        """The templates of one language, and the letters' catalog: its messages are the
+        English of the templates worded alike in both languages, its translations the
+        Swedish."""
         files = list(TEMPLATES.glob(f"*/*.{language}.*"))
-        return " ".join(path.read_text(encoding="utf-8") for path in files)
+        with (PROJECT_ROOT / "locale" / "sv" / "LC_MESSAGES" / "letters.po").open("rb") as po:
+            catalog = [m for m in read_po(po) if m.id]
+        messages = [str(m.string if language == "sv" else m.id) for m in catalog]
+        return " ".join([path.read_text(encoding="utf-8") for path in files] + messages)
 
     config = tomllib.loads((PROJECT_ROOT / "config" / "grants.toml").read_text("utf-8"))
     swedish = [config["authority"]["unit"], config["decision"]["delegation_point"]]

@@ -92,3 +92,31 @@ def test_a_conflicted_officer_sees_nothing_of_the_case(
     assert verified.exit_code == 1 and CONFLICTED not in verified.output
     assert CONFLICTED in grants("verify", "--as", DECISION_MAKER, ok=False).output
     assert CONFLICTED not in grants("tasks", "--as", OFFICER).output
+
+
+def test_an_advisor_reads_only_the_cases_they_review_on_every_edge(decided: Path) -> None:  # noqa: F811
+    """Need to know: the command line lists and shows an advisor exactly the cases the office
+    shows them, those with their review task."""
+    with sqlite3.connect(decided / "grants.db") as db:
+        references = [row[0] for row in db.execute("SELECT case_reference FROM cases")]
+        reviewing = {
+            row[0]
+            for row in db.execute(
+                "SELECT c.case_reference FROM cases c JOIN review_tasks t ON t.case_id = c.id "
+                "JOIN people p ON p.id = t.reviewer_id WHERE p.email = ?",
+                (ACTIVA,),
+            )
+        }
+    others = [reference for reference in references if reference not in reviewing]
+    assert reviewing and others, "the fixture must hold cases on both sides"
+
+    listing = grants("status", "--as", ACTIVA)
+    assert listing.exit_code == 0, listing.output
+    assert f"{len(reviewing)} case(s)" in listing.output
+    assert all(f"{reference} " in listing.output for reference in reviewing)
+    assert not [reference for reference in others if f"{reference} " in listing.output]
+
+    refused = grants("status", others[0], "--as", ACTIVA, ok=False)
+    assert refused.exit_code == 2 and "no case" in refused.output, refused.output
+    shown = grants("status", sorted(reviewing)[0], "--as", ACTIVA)
+    assert shown.exit_code == 0, shown.output

@@ -301,7 +301,7 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
         ),
         "a checklist out of turn": (
             ["checklist", other, "--as", OFFICER, *CLI_ALL_MET],
-            "'in_review'; the checklist is done while it is 'received'",
+            "'in_review'; the step 'checklist' is taken only while it is 'received'",
         ),
         "a note missing": (
             [
@@ -326,7 +326,7 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
         ),
         "a review before the case is in review": (
             ["review", ref, "--as", ACTIVA, "--recommend", "granted", *REASONS],
-            "reviews are given",
+            "the step 'submit_review' is taken only while it is 'in_review'",
         ),
         "a review without declaring": (
             ["review", other, "--as", ACTIVA, "--recommend", "granted", *REASONS],
@@ -334,7 +334,7 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
         ),
         "a supplement nobody asked for": (
             ["supplement", ref, str(SAMPLES / "README.md"), "--as", OFFICER],
-            "waits for no supplement",
+            "the step 'register_supplement' is taken only while it is 'awaiting_supplement'",
         ),
         "a meeting before the review": (
             [
@@ -348,7 +348,7 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
                 "--place",
                 "Örebro",
             ],
-            "the meeting step comes",
+            "the step 'book_meeting' is taken only while it is 'applicant_meeting'",
         ),
         "a bad meeting time": (
             ["meeting", "book", other, "--as", OFFICER, "--at", "tisdag", "--place", "Örebro"],

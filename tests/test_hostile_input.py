@@ -13,6 +13,7 @@ from sqlmodel import select
 from flows.intake import intake
 from flows.letters import send_letters
 from grants.embedded import run_flow
+from grants.intake_files import CHUNK, UnreadableFile, open_export
 from grants.render import render_text
 from grants.settings import load
 from models.db import transaction
@@ -201,3 +202,45 @@ def test_a_file_in_no_known_encoding_is_refused_whole(tmp_path: Path) -> None:
     path.write_bytes((SAMPLES / "applications.csv").read_bytes() + b"\x81\x8d\x8f\x90\x9d\n")
     result = grants("intake", str(path), ok=False)
     assert result.exit_code == 2 and "neither UTF-8 nor Windows-1252" in result.output
+
+
+def test_a_file_of_many_chunks_reads_as_json_reads_it(tmp_path: Path) -> None:
+    """The export is read a chunk at a time: records that straddle chunks, and a value
+    longer than three chunks, come out as the whole file parsed at once would give them."""
+    base = json.loads((SAMPLES / "applications.json").read_text())
+    many = [base[n % len(base)] | {"submission_id": f"SI-{n}"} for n in range(600)]
+    many[300]["description"] = "Å" * (3 * CHUNK + 7)
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps({"applications": many}, ensure_ascii=False, indent=2))
+    assert path.stat().st_size > 4 * CHUNK
+    export = open_export(path)
+    assert export.count == 600 and export.notes == []
+    read = [record.fields for record in export.records()]
+    assert [fields["submission_id"] for fields in read] == [f"SI-{n}" for n in range(600)]
+    assert read == [dict(item) for item in json.loads(path.read_text())["applications"]]
+
+
+def test_a_broken_file_of_many_chunks_is_refused_whole_where_json_says(tmp_path: Path) -> None:
+    """A fault deep in a large export refuses it before its first record is taken in, and
+    is placed at the line and column where json places it."""
+    base = json.loads((SAMPLES / "applications.json").read_text())
+    text = json.dumps(base * 300, ensure_ascii=False, indent=1)
+    for broken in (text[: 2 * CHUNK + 5], text.replace('"Kumla"', '"Kumla" "Hallsberg"', 50)):
+        path = tmp_path / "broken.json"
+        path.write_text(broken)
+        with pytest.raises(ValueError) as expected:
+            json.loads(broken)
+        with pytest.raises(UnreadableFile) as refused:
+            open_export(path)
+        where = f"{expected.value.msg}: line {expected.value.lineno} column {expected.value.colno}"
+        assert where in str(refused.value)
+
+
+def test_a_number_too_long_to_read_refuses_the_file_cleanly(tmp_path: Path) -> None:
+    """Python reads no integer of more than 4,300 digits: the file is refused, the process
+    goes on (a streaming parser in C that crashed on it was turned down for that)."""
+    path = records(tmp_path, "digits.json", [{}, {"requested_amount": "DIGITS"}])
+    path.write_text(path.read_text().replace('"DIGITS"', "1" * 4400))
+    result = grants("intake", str(path), "--no-letters")
+    assert result.exit_code == 2 and "digits.json: not valid JSON" in result.output
+    assert "Traceback" not in result.output

@@ -3,7 +3,12 @@
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -11,16 +16,18 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from flows.intake import intake
+from flows.intake import SHOWN, intake
 from grants.embedded import run_flow
 from grants.settings import load
 from models.db import transaction
 from models.intake import register_applications
+from models.integrity import verify
 from models.reference_data import open_office
 from models.tables import AuditEvent, Case, Letter, Organisation, Role
-from models.validation import validate_application
+from models.validation import Fault, validate_application
 from tests.conftest import SAMPLES
 from tests.helpers import database_dump
+from tests.test_processes import many_applications
 
 YY = f"{date.today().year % 100:02d}"
 
@@ -103,6 +110,11 @@ def test_csv_from_a_spreadsheet(grants_home: Path, tmp_path: Path) -> None:
     assert "Föreningen Digitala seniorer i Laxå" in orgs
 
 
+def said(result: dict) -> list[str]:
+    """A refused record's faults as the command line says them."""
+    return [str(Fault(**fault)) for fault in result["faults"]]
+
+
 def test_mistakes_are_refused_by_record_field_and_value_and_valid_ones_kept(
     grants_home: Path,
 ) -> None:
@@ -114,10 +126,13 @@ def test_mistakes_are_refused_by_record_field_and_value_and_valid_ones_kept(
     assert refused["SI-2026-0901"]["record"] == "record 1"
     assert any(
         f.startswith("organisation_number = '802467-5213': the check digit")
-        for f in refused["SI-2026-0901"]["faults"]
+        for f in said(refused["SI-2026-0901"])
     )
-    assert any(f.startswith("municipality = 'Västerås'") for f in refused["SI-2026-0903"]["faults"])
-    assert any("closed for applications in July" in f for f in refused["SI-2026-0906"]["faults"])
+    assert any(f.startswith("municipality = 'Västerås'") for f in said(refused["SI-2026-0903"]))
+    assert any("closed for applications in July" in f for f in said(refused["SI-2026-0906"]))
+    [closed] = [f for f in refused["SI-2026-0906"]["faults"] if f["field"] == "submitted_at"]
+    assert closed["code"] == "field.call_closed"  # a code and its particulars, for each edge
+    assert closed["params"]["month_numbers"] == [7, 12]
     assert [c.submission_id for c in cases()] == ["SI-2026-0905"]
     with transaction(load().db_url) as session:
         assert len(session.exec(select(Organisation)).all()) == 1
@@ -227,4 +242,85 @@ def test_a_missing_column_is_named(grants_home: Path, tmp_path: Path) -> None:
     path = tmp_path / "no-email.json"
     path.write_text(json.dumps(record))
     [result] = take_in(path)["results"]
-    assert result["faults"] == ["email = (missing): is required"]
+    assert said(result) == ["email = (missing): is required"]
+
+
+def test_a_large_file_is_reported_by_counts_and_what_must_be_read(
+    grants_home: Path, tmp_path: Path
+) -> None:
+    """Past the first SHOWN records, the report lists only what a person must read (refused
+    records, new cases with warnings); every outcome is counted, every new case named."""
+    path = many_applications(tmp_path, SHOWN + 60)
+    records = json.loads(path.read_text())
+    records[-1]["municipality"] = "Västerås"  # refused, past the records listed whatever
+    records[-2]["partners"] = []  # registered with a warning (no_partners)
+    path.write_text(json.dumps(records))
+    report = take_in(path, send_letters=False)
+    assert report["read"] == SHOWN + 60
+    assert report["counts"] == {"registered": SHOWN + 59, "refused": 1}
+    assert len(set(report["new_cases"])) == SHOWN + 59 == len(cases())
+    listed = {r["record"]: r for r in report["results"][SHOWN:]}
+    assert all(r["status"] == "refused" or r["warnings"] for r in listed.values())
+    assert 2 <= len(listed) < 60
+    assert "no_partners" in listed[f"record {SHOWN + 59}"]["warnings"]
+    assert said(listed[f"record {SHOWN + 60}"])[0].startswith("municipality = 'Västerås'")
+
+    again = take_in(path, send_letters=False)
+    assert again["counts"] == {"already registered": SHOWN + 59, "refused": 1}
+    assert again["new_cases"] == [] and len(again["results"]) == SHOWN + 1
+
+
+def test_an_application_already_registered_is_not_judged_again(
+    grants_home: Path, tmp_path: Path
+) -> None:
+    """Known by its submission id, a record already registered is reported with its case,
+    even when the file has been edited since so that it would now be refused."""
+    take_in(SAMPLES / "applications.json", send_letters=False)
+    before = database_dump(grants_home)
+    records = json.loads((SAMPLES / "applications.json").read_text())
+    records[0]["requested_amount"] = "femtiotusen"
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(records))
+    report = take_in(path, send_letters=False)
+    assert report["counts"] == {"already registered": 8}
+    assert report["results"][0]["case_reference"] == f"{YY}RS1"
+    assert database_dump(grants_home) == before
+
+
+def test_killed_half_way_the_same_file_again_registers_the_rest_once(
+    grants_home: Path, tmp_path: Path, prefect_server: str
+) -> None:
+    """kill -9 of `grants intake` while it registers: the batches done stay, none in part;
+    the same file taken in again registers the rest, each once, and the trail verifies."""
+    count, batch = 1_000, 50
+    path = many_applications(tmp_path, count)
+    env = os.environ | {"PREFECT_API_URL": prefect_server, "GRANTS_BATCH_SIZE": str(batch)}
+    command = subprocess.Popen(
+        [sys.executable, "-m", "grants", "intake", "--no-letters", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while command.poll() is None and time.monotonic() < deadline and not registered():
+            time.sleep(0.02)
+        os.kill(command.pid, signal.SIGKILL)
+    finally:
+        command.wait()
+    done = registered()
+    assert 0 < done < count and done % batch == 0, done
+
+    report = take_in(path, send_letters=False)
+    assert report["counts"] == {"already registered": done, "registered": count - done}
+    assert len({c.intake_key for c in cases()}) == count == len(cases())
+    with transaction(load().db_url) as session:
+        assert verify(session) == []
+
+
+def registered() -> int:
+    """Cases in the database, 0 before it exists."""
+    if not (load().home / "grants.db").exists():
+        return 0
+    with transaction(load().db_url) as session:
+        return len(session.exec(select(Case.id)).all())

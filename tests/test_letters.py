@@ -139,3 +139,27 @@ def test_the_emailed_pdf_is_the_archived_one(sample_call_acknowledged: Path) -> 
     assert message["To"] == letter.recipient
     assert message["Subject"].startswith(f"Mottagningsbekräftelse {letter.letter_key[:-16]}")
     assert message["Date"] and message["Message-ID"]
+
+
+def test_every_message_of_the_letters_has_its_swedish() -> None:
+    """A letter worded through the catalog shows no English in a Swedish letter: every
+    message the letter templates use is translated."""
+    from babel.messages.pofile import read_po
+
+    from grants.web.catalog import LETTERS, catalog_path, extracted, missing
+
+    with catalog_path(domain=LETTERS).open("rb") as handle:
+        catalog = read_po(handle, locale="sv")
+    assert extracted(LETTERS).get("Notice of delay") is not None  # the letters are read
+    assert missing(catalog, extracted(LETTERS)) == []
+
+
+def test_a_message_fills_in_applicant_text_escaped_and_isolated() -> None:
+    """What the applicant typed goes into a translated sentence as text, and right-to-left
+    text cannot turn the sentence around it."""
+    template = render.environment().from_string(
+        "{{ _('Dear %(name)s,', name=name) }}", globals={"language": "sv"}
+    )
+    html = template.render(name="<b>\u05d0\u05d1</b>")
+    assert html.startswith("Hej ") and "&lt;b&gt;" in html and "<b>" not in html
+    assert "\u2068" in html  # first-strong isolate around the name

@@ -115,14 +115,14 @@ def test_a_supplement_request_examines_as_it_stands_unless_dismissal_is_reasoned
         office,
         f"/cases/{ref}/checklist",
         unclear | {"checklist_if_no_reply": "dismiss"},
-        "dismissal is only for a gap that prevents examining the application",
+        "Avvisning är bara för en brist som hindrar att ansökan prövas alls (20 § FL)",
     )
     assert 'value="dismiss" checked' in typed and "Projektets budget" in typed
     unchanged_refusal(
         office,
         f"/cases/{ref}/checklist",
         unclear | {"checklist_dismiss_because": "Utan budget kan ansökan inte prövas."},
-        "the request is to examine as it stands",
+        "men begäran är att pröva ärendet i befintligt skick",
     )
 
     because = "Utan budget kan ansökan inte prövas."
@@ -146,7 +146,7 @@ def test_a_supplement_request_examines_as_it_stands_unless_dismissal_is_reasoned
         office,
         f"/cases/{other}/supplement-request",
         {"request_missing": "Intyg", "request_if_no_reply": "dismiss"},
-        "say why this one does",
+        "skriv varför den här gör det",
     )
     asked = post(office, f"/cases/{other}/supplement-request", {"request_missing": "Intyg"})
     assert asked.status_code == 200
@@ -170,17 +170,24 @@ def test_meetings_keep_office_hours_and_no_double_bookings(office, registered: s
     booking |= {"meeting_place": "Sal A, Regionens hus"}
     url = f"/cases/{first}/meeting/book"
     on_sunday = unchanged_refusal(
-        office, url, booking | {"meeting_date": sunday.isoformat()}, "is not a working day"
+        office,
+        url,
+        booking | {"meeting_date": sunday.isoformat()},
+        "är inte en arbetsdag; möten med sökande hålls på arbetsdagar",
     )
     assert 'value="Sal A, Regionens hus"' in on_sunday  # what was typed is kept
-    unchanged_refusal(office, url, booking | {"meeting_time": "16:30"}, "within office hours")
+    unchanged_refusal(
+        office, url, booking | {"meeting_time": "16:30"}, "måste ligga inom kontorstid, 08:00–17:00"
+    )
 
     assert post(office, url, booking).status_code == 200
     assert "Sal A, Regionens hus" in page_text(office.get(f"/cases/{first}"))
     again = f"/cases/{second}/meeting/book"
-    unchanged_refusal(office, again, booking, "already booked")  # the same room
+    unchanged_refusal(
+        office, again, booking, "Sal A, Regionens hus är redan bokat"
+    )  # the same room
     elsewhere = booking | {"meeting_place": "Sal B"}  # the same people (Lena Holm, the officer)
-    unchanged_refusal(office, again, elsewhere, "already in another meeting")
+    unchanged_refusal(office, again, elsewhere, "är redan med i ett annat möte")
     later = elsewhere | {"meeting_time": "13:00"}
     assert post(office, again, later).status_code == 200
     assert the_case(ASKERSUND).state == "applicant_meeting"
@@ -202,12 +209,20 @@ def test_the_draft_is_worded_beside_the_findings(office, registered: str) -> Non
     url = f"/cases/{ref}/draft"
     refusal = DRAFT_WORDING | {"draft_outcome": "refused", "draft_decisive": "Inte nytt."}
     typed = unchanged_refusal(
-        office, url, refusal | {"draft_reason_innovative": ""}, "missing: innovative"
+        office,
+        url,
+        refusal | {"draft_reason_innovative": ""},
+        "Saknas: Nyskapande med långsiktiga och hållbara effekter.",
     )
     assert "Beslutet: benefit_to_society är uppfyllt." in typed
     grant = DRAFT_WORDING | {"draft_outcome": "granted", "draft_amount": "35 000"}
     grant |= {"draft_not_met_innovative": "yes"}
-    kept = unchanged_refusal(office, url, grant, "a grant needs every basic requirement met")
+    kept = unchanged_refusal(
+        office,
+        url,
+        grant,
+        "”Beviljas” kräver att alla grundkrav är uppfyllda; inte uppfyllt: Nyskapande med",
+    )
     assert 'name="draft_not_met_innovative" value="yes" checked' in kept
 
     not_new = {"draft_not_met_innovative": "yes"}
@@ -246,7 +261,7 @@ def test_submitting_needs_a_reason_only_for_an_uncommunicated_adverse_draft(
     cut = drafting(ASKERSUND, Recommendation.partly_granted, 40_000)
     partly = DRAFT_WORDING | {"draft_decisive": "Resebudgeten är för hög."}
     assert post(office, f"/cases/{cut}/draft", partly).status_code == 200
-    unchanged_refusal(office, f"/cases/{cut}/submit-draft", {}, "communicate it first")
+    unchanged_refusal(office, f"/cases/{cut}/submit-draft", {}, "kommunicera det först")
     why = "Sökanden föreslog själv beloppet i sin komplettering."
     done = post(office, f"/cases/{cut}/submit-draft", {"no_communication_because": why})
     assert done.status_code == 200 and the_case(ASKERSUND).state == "awaiting_decision"
@@ -264,7 +279,11 @@ def test_a_reply_without_comments_needs_no_assessment(
     assert post(office, f"/cases/{ref}/draft", partly).status_code == 200
     reply = {"reply_file": ("svar.txt", b"Vi har inga synpunkter.", "text/plain")}
     unchanged_refusal(
-        office, f"/cases/{ref}/reply", {}, "waits for no reply to a communication", files=reply
+        office,
+        f"/cases/{ref}/reply",
+        {},
+        "det här steget tas bara när det har status",
+        files=reply,
     )
     assert post(office, f"/cases/{ref}/communicate").status_code == 200
     page = page_text(office.get(f"/cases/{ref}"))
@@ -287,7 +306,7 @@ def test_a_withdrawal_without_its_reason_is_refused(office, registered: str) -> 
         office,
         f"/cases/{ref}/withdrawal",
         {"withdrawal_reason": " "},
-        "say what the decision to close",
+        "Skriv vad beslutet att avskriva ärendet grundas på.",
         files=WITHDRAWAL,
     )
     assert 'id="withdrawal-reason"' in typed
@@ -328,7 +347,7 @@ def test_a_decided_case_cannot_be_withdrawn(office, registered: str) -> None:
         office,
         f"/cases/{ref}/withdrawal",
         {"withdrawal_reason": "Återkallad."},
-        "only an undecided application can be withdrawn",
+        "det här steget tas bara när det har status",
         files=WITHDRAWAL,
     )
 

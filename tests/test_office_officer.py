@@ -154,7 +154,7 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     # A file note before the meeting is refused; once it is held, it is recorded.
     before = settled_dump(office)
     early = post(office, f"/cases/{ref}/meeting/note", {"meeting_note": "Vi talade om odling."})
-    assert early.status_code == 409 and "once it has been held" in early.text
+    assert early.status_code == 409 and "dokumentera det när det har hållits" in early.text
     assert "Vi talade om odling." in early.text  # what was typed is kept
     assert database_dump(load().home) == before
     with transaction(load().db_url) as session:  # time passes: the meeting was yesterday
@@ -190,7 +190,9 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     assert 'id="draft-reply-assessment"' in page.text  # the reply held comments
     before = settled_dump(office)
     unassessed = post(office, f"/cases/{ref}/draft", draft)
-    assert unassessed.status_code == 409 and "what was made of the comments" in unassessed.text
+    assert (
+        unassessed.status_code == 409 and "skriv vad synpunkterna har lett till" in unassessed.text
+    )
     assert database_dump(load().home) == before
     assessed = draft | {"draft_reply_assessment": "Sökanden godtar beloppet."}
     shown = post(office, f"/cases/{ref}/draft", assessed)
@@ -214,7 +216,8 @@ def test_a_refused_step_shows_why_keeps_what_was_typed_and_changes_nothing(
     typed = ALL_MET | {"benefit_to_society": "not_met", "note_innovative": "Nytt i länet."}
     refused = post(office, f"/cases/{ref}/checklist", typed)
     assert refused.status_code == 409
-    assert 'role="alert"' in refused.text and "a note must say why" in refused.text
+    why = "Samhällsnytta är ”Inte uppfyllt”: skriv en anteckning om varför"
+    assert 'role="alert"' in refused.text and why in refused.text  # in Swedish, by name
     assert "Nytt i länet." in refused.text
     assert 'value="not_met" checked' in refused.text
     english = post(office, "/language", {"language": "en", "next": f"/cases/{ref}/checklist"})
@@ -246,9 +249,10 @@ def test_a_conflicted_reviewer_cannot_be_brought_back(office, registered: str) -
     assert 'id="reviewer-email"' not in page.text  # nobody left to add
     before = settled_dump(office)
     refused = post(office, f"/cases/{ref}/reviewer", {"reviewer": COOMPANION})
-    assert refused.status_code == 409 and "cannot be brought back" in refused.text
+    assert refused.status_code == 409 and "kan inte tas tillbaka" in refused.text
     maker = post(office, f"/cases/{ref}/reviewer", {"reviewer": DECISION_MAKER})
-    assert maker.status_code == 403 and "is decision_maker; only a advisor" in maker.text
+    only = "Bara den som har rollen Rådgivare eller Handläggare får göra detta"
+    assert maker.status_code == 403 and only in maker.text
     assert database_dump(settings.home) == before
 
 
@@ -279,7 +283,7 @@ def test_only_a_case_officer_takes_an_officer_step(sample_call, office, who: str
     for step in OFFICER_STEPS:
         response = post(office, f"/cases/{ref}/{step}", ALL_MET | {"reviewer": ACTIVA})
         assert response.status_code == 403, (step, response.status_code)
-        assert "only a case_officer" in response.text, step
+        assert "Bara den som har rollen Handläggare får" in response.text, step
         assert the_case().project_title not in response.text
     for page in ("/intake", "/talks", "/undelivered"):
         assert office.get(page).status_code == 403, page
@@ -433,14 +437,14 @@ def test_community_talks_and_a_funded_projects_reporting(sample_call, office) ->
     sign_in(office, OFFICER)
     before = settled_dump(office)
     past = post(office, "/talks", {"talk_date": "2020-05-01", "talk_theme": "T", "talk_venue": "V"})
-    assert past.status_code == 409 and "registered before it is held" in past.text
+    assert past.status_code == 409 and "Ett samhällssamtal registreras innan det hålls" in past.text
     assert 'value="2020-05-01"' in past.text
     assert database_dump(settings.home) == before
     talk = {"talk_date": "2028-09-01", "talk_theme": "Unga och idrott", "talk_venue": "Conventum"}
     talk |= {"talk_time": "13:30"}
     # Letters go out in both languages: without the English theme, nothing is registered.
     no_english = post(office, "/talks", talk)
-    assert no_english.status_code == 409 and "in Swedish and in English" in no_english.text
+    assert no_english.status_code == 409 and "Temat på svenska och på engelska" in no_english.text
     assert 'value="Unga och idrott"' in no_english.text and 'value="13:30"' in no_english.text
     bad_time = post(office, "/talks", talk | {"talk_theme_en": "Sport", "talk_time": "halv två"})
     assert bad_time.status_code == 409 and "TT:MM" in bad_time.text
@@ -488,7 +492,7 @@ def test_the_officers_pages_in_a_browser_meet_wcag_21_aa(
     assert accessibility_violations(page) == []
     # Less than applied for and not communicated: refused (FL 25 §), the reason shown.
     page.get_by_role("button", name="Lämna förslaget").click()
-    page.get_by_role("alert").filter(has_text="communicate it first").wait_for()
+    page.get_by_role("alert").filter(has_text="kommunicera det först").wait_for()
     assert the_case("SI-2026-0106").state == "drafting_decision"
     assert accessibility_violations(page) == []
 

@@ -68,12 +68,15 @@ def database(home: Path) -> list[str]:
     return [row for row in database_dump(home) if "office_sessions" not in row]
 
 
-def refused_unchanged(home: Path, expected_status: int, request) -> str:
-    """Make a request that must be refused; the database must be as before. The page."""
-    before = database(home)
+def refused_unchanged(office: TestClient, expected_status: int, request) -> str:
+    """Make a request that must be refused; the database must be as before (taken once the
+    office's background sending has done what earlier steps ordered). The page."""
+    settled = office.app.state.office
+    assert settled.follow_up.wait_idle(60)
+    before = database(settled.settings.home)
     response = request()
     assert response.status_code == expected_status, response.text
-    assert database(home) == before
+    assert database(settled.settings.home) == before
     return text(response)
 
 
@@ -145,7 +148,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(
 
     # Reviewing before declaring is refused, and changes nothing.
     early = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(lena, f"/reviews/{ref}/review", {"recommendation": "granted"} | REASONS),
     )
@@ -159,7 +162,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(
     # A review without two of its reasons: refused with the message, what was typed kept.
     partial = {k: v for k, v in REASONS.items() if "new_locally" not in k and "anchored" not in k}
     bad = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(
             lena,
@@ -167,10 +170,10 @@ def test_an_advisor_declares_no_conflict_then_reviews(
             {"recommendation": "partly_granted", "proposed_amount": "40 000"} | partial,
         ),
     )
-    assert "missing: new_locally, anchored_with_partners" in bad
+    assert "Missing: New locally, Anchored with partners." in bad
     assert REASONS["reason_innovative"] in bad and 'value="40 000"' in bad
     too_much = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(
             lena,
@@ -178,7 +181,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(
             {"recommendation": "partly_granted", "proposed_amount": "60000"} | REASONS,
         ),
     )
-    assert "must be at least 20000 and less than the 48000 applied for" in too_much
+    assert "must be at least SEK 20,000 and less than the SEK 48,000 applied for" in too_much
 
     done = post(
         lena,
@@ -204,7 +207,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(
     assert task.reasons["new_locally"] == "Inget liknande i Lindesberg."
     assert ref not in text(lena.get("/reviews"))  # done: no longer waiting
     again = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(lena, f"/reviews/{ref}/review", {"recommendation": "granted"} | REASONS),
     )
@@ -230,15 +233,16 @@ def test_a_declared_conflict_removes_the_case_from_the_advisor(
 
     # Coompanion is a partner: "no conflict" is refused; a conflict needs its note.
     partner = refused_unchanged(
-        grants_home, 409, lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "none"})
+        office, 409, lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "none"})
     )
     assert "Coompanion Mälardalen" in partner and "is a partner" in partner
     no_note = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(johan, f"/reviews/{ref}/declaration", {"conflict": "own_organisation"}),
     )
-    assert "say what the conflict (own_organisation) consists of" in no_note
+    ground = "The matter concerns my own organisation"
+    assert f"Say what the conflict of interest (“{ground}”) consists of." in no_note
     assert 'value="own_organisation" checked' in no_note
 
     declared = post(
@@ -296,7 +300,7 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
         response = signed_out.get(url, follow_redirects=False)
         assert response.headers["location"] == f"/login?next={url}"
     refused_unchanged(
-        grants_home,
+        office,
         403,
         lambda: signed_out.post(f"/reviews/{ref}/declaration", data={"conflict": "none"}),
     )
@@ -309,7 +313,7 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
     form_token(lena)
     for token in ({}, {"csrf_token": "not-the-token"}):
         refused_unchanged(
-            grants_home,
+            office,
             403,
             lambda token=token: lena.post(
                 f"/reviews/{ref}/declaration", data={"conflict": "none"} | token
@@ -320,7 +324,7 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
     assert karin.get("/reviews").status_code == 403
     assert karin.get(f"/reviews/{ref}").status_code == 403
     refused_unchanged(
-        grants_home, 403, lambda: post(karin, f"/reviews/{ref}/declaration", {"conflict": "none"})
+        office, 403, lambda: post(karin, f"/reviews/{ref}/declaration", {"conflict": "none"})
     )
 
 
@@ -365,18 +369,18 @@ def test_the_decision_maker_reads_the_draft_and_signs(
         assert other.get(f"/decisions/{ref}").status_code == 403
         assert other.get(f"/decisions/{ref}/sign").status_code == 403
         refused = refused_unchanged(
-            grants_home, 403, lambda other=other: post(other, f"/decisions/{ref}/sign")
+            office, 403, lambda other=other: post(other, f"/decisions/{ref}/sign")
         )
-        assert "only a decision_maker may do this" in refused
+        assert "Only a person with the role Decision maker may do this" in refused
 
     # Signed out: to the sign-in page; a form without its token: refused.
     signed_out = TestClient(office.app, base_url="http://127.0.0.1:8000")
     response = signed_out.get(f"/decisions/{ref}", follow_redirects=False)
     assert response.headers["location"] == f"/login?next=/decisions/{ref}"
-    refused_unchanged(grants_home, 403, lambda: signed_out.post(f"/decisions/{ref}/sign"))
+    refused_unchanged(office, 403, lambda: signed_out.post(f"/decisions/{ref}/sign"))
     for token in ({}, {"csrf_token": "forged"}):
         refused_unchanged(
-            grants_home, 403, lambda token=token: karin.post(f"/decisions/{ref}/sign", data=token)
+            office, 403, lambda token=token: karin.post(f"/decisions/{ref}/sign", data=token)
         )
 
     post(karin, "/language", {"language": "sv", "next": "/tasks"})  # the default language
@@ -401,8 +405,8 @@ def test_the_decision_maker_reads_the_draft_and_signs(
         decision = session.exec(select(Decision).where(Decision.status == "signed")).one()
         assert (decision.decided_by, decision.amount) == (DECISION_MAKER, 50_000)
     # Signed is final: a second signature is refused.
-    assert "'decided'" in refused_unchanged(
-        grants_home, 409, lambda: post(karin, f"/decisions/{ref}/sign")
+    assert "is “Decided”" in refused_unchanged(
+        office, 409, lambda: post(karin, f"/decisions/{ref}/sign")
     )
 
 
@@ -422,15 +426,15 @@ def test_the_decision_maker_amends_and_sends_back(
         "conditions": "Redovisa resorna särskilt.",
     }
     too_much = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(karin, f"/decisions/{ref}/amend", amended | {"granted_amount": "60 000"}),
     )
-    assert "must be between 20000 and 49999" in too_much and 'value="60 000"' in too_much
+    assert "must be between SEK 20,000 and SEK 49,999" in too_much and 'value="60 000"' in too_much
     assert "Kostnaderna för resor är för höga." in too_much
     # Less than the applicant has seen (FL 25 §): it goes back to be communicated instead.
     further = refused_unchanged(
-        grants_home,
+        office,
         409,
         lambda: post(karin, f"/decisions/{ref}/amend", amended | {"granted_amount": "30 000"}),
     )
@@ -450,9 +454,9 @@ def test_the_decision_maker_amends_and_sends_back(
 
     # Sending back needs a comment; with one, the draft goes back to the case officer.
     empty = refused_unchanged(
-        grants_home, 409, lambda: post(karin, f"/decisions/{other}/send-back", {"comment": " "})
+        office, 409, lambda: post(karin, f"/decisions/{other}/send-back", {"comment": " "})
     )
-    assert "say what the case officer should look at again" in empty
+    assert "Say what the case officer should look at again." in empty
     back = text(post(karin, f"/decisions/{other}/send-back", {"comment": "Motivera beloppet."}))
     assert "The draft is sent back to the case officer" in back and other not in back
     with transaction(load().db_url) as session:
@@ -461,7 +465,7 @@ def test_the_decision_maker_amends_and_sends_back(
     maria = person_in_office(office, OFFICER)  # the case officer may not amend or send back
     for step, data in (("amend", amended), ("send-back", {"comment": "Nej."})):
         refused_unchanged(
-            grants_home,
+            office,
             403,
             lambda step=step, data=data: post(maria, f"/decisions/{ref}/{step}", data),
         )

@@ -6,7 +6,6 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,9 @@ from sqlmodel import func, select
 from flows.intake import intake
 from grants.embedded import run_flow
 from grants.settings import load
-from grants.steps import (
-    DECISION_MAKERS,
-    OFFICERS,
-    REVIEWERS,
-    HandedOver,
-    send_follow_up,
-    take_case_step,
-)
-from models.checklist import Finding, complete_checklist
+from grants.steps import HandedOver, send_follow_up, take
+from models.checklist import Finding
 from models.db import transaction
-from models.decisions import prepare_draft, sign, submit_for_decision
-from models.meetings import skip_meeting
-from models.reviews import declare_conflict, submit_review
-from models.rules import Rules
 from models.tables import (
     Answer,
     AuditEvent,
@@ -90,10 +78,10 @@ def in_server_mode(
             server.stop_workers()
 
 
-def step(reference: str, roles, email: str, action) -> None:
+def step(name: str, reference: str, email: str, **parameters) -> None:
     """One person's step through the step layer, then its follow-up handed to the workers."""
     settings = load()
-    taken = take_case_step(settings, reference, email, roles, action)
+    taken = take(settings, name, email, reference, **parameters)
     if taken.to_send:
         assert send_follow_up(settings) == HandedOver("the workers")
 
@@ -140,47 +128,35 @@ def test_a_case_from_intake_to_signed_decision_with_the_workers(
         reference = session.exec(
             select(Case.case_reference).where(Case.submission_id == "SI-2026-0101")
         ).one()
-    rules = Rules.from_config(load().file)
     met = {criterion: Finding(Answer.met) for criterion in Criterion}
-    step(
-        reference,
-        OFFICERS,
-        OFFICER,
-        lambda s, _, who, case: complete_checklist(s, case, who, met, rules, date.today()),
-    )
+    step("checklist", reference, OFFICER, findings=met, missing=[])
     for email in (ACTIVA, OFFICER):
-
-        def review(session, _settings, who, case) -> None:
-            declare_conflict(session, case, who, ConflictGround.none, "", rules)
-            notes = {c: f"{c.value}: uppfyllt." for c in Criterion}
-            submit_review(session, case, who, Recommendation.granted, None, notes, [], "", rules)
-
-        step(reference, REVIEWERS, email, review)
-    reasons = {c.value: f"Beslutets bedömning av {c.value}." for c in Criterion}
+        step("declare_conflict", reference, email, ground=ConflictGround.none, note="")
+        step(
+            "submit_review",
+            reference,
+            email,
+            recommendation=Recommendation.granted,
+            amount=None,
+            reasons={c: f"{c.value}: uppfyllt." for c in Criterion},
+            other_funding=[],
+            comments="",
+        )
+    step("skip_meeting", reference, OFFICER, reason="Ansökan är tydlig.")
     step(
+        "prepare_draft",
         reference,
-        OFFICERS,
         OFFICER,
-        lambda s, _, who, case: skip_meeting(s, case, who, "Ansökan är tydlig."),
+        outcome=None,
+        amount=None,
+        reasons={c.value: f"Beslutets bedömning av {c.value}." for c in Criterion},
+        decisive="",
+        conditions=[],
+        not_met=None,
+        reply_assessment="",
     )
-    step(
-        reference,
-        OFFICERS,
-        OFFICER,
-        lambda s, _, who, case: prepare_draft(s, case, who, rules, reasons=reasons),
-    )
-    step(
-        reference,
-        OFFICERS,
-        OFFICER,
-        lambda s, _, who, case: submit_for_decision(s, case, who, rules, ""),
-    )
-    step(
-        reference,
-        DECISION_MAKERS,
-        DECISION_MAKER,
-        lambda s, _, who, case: sign(s, case, who, rules),
-    )
+    step("submit_draft", reference, OFFICER, no_communication_because="")
+    step("sign", reference, DECISION_MAKER)
 
     made = all_sent(9, timeout=60)
     assert [x.kind for x in made].count("decision") == 1, [x.kind for x in made]

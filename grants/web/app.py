@@ -33,6 +33,7 @@ from grants.web.deps import FormRefused, SignInRequired, check_form_token
 from grants.web.i18n import DEFAULT_LANGUAGE, _, language
 from grants.web.office import FollowUp, Office
 from grants.web.pages import render
+from grants.web.refusals import worded
 from models.access import ConflictOfInterest
 from models.cases import CaseNotFound
 from models.errors import Refused
@@ -161,11 +162,11 @@ def _handle_refusals(app: FastAPI) -> None:
 
     @app.exception_handler(NotAllowed)
     def not_allowed(request: Request, error: Exception) -> Response:
-        return render(request, "error.html", {"message": str(error)}, 403)
+        return render(request, "error.html", {"message": worded(error)}, 403)
 
     @app.exception_handler(Refused)
     def refused(request: Request, error: Exception) -> Response:
-        return render(request, "error.html", {"message": str(error)}, 409)
+        return render(request, "error.html", {"message": worded(error)}, 409)
 
     @app.exception_handler(PrefectUnreachable)
     def flows_away(request: Request, _error: Exception) -> Response:

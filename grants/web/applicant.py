@@ -16,12 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from grants.applicant_links import LinkClaims, LinkExpired, LinkInvalid, read
-from grants.steps import take_applicant_step
+from grants.steps import take_applicant_answer
 from grants.web.deps import OfficeDep
 from grants.web.i18n import LANGUAGES, N_
 from grants.web.office import Office
 from grants.web.pages import render
-from models.applicant import SUPPLEMENT, AnswerRefused, answer, answered_at, asked_request
+from models.applicant import SUPPLEMENT, AnswerRefused, answered_at, asked_request
 from models.applicant import open_to_answer as waiting_request
 from models.cases import CaseNotFound, find_case
 from models.db import transaction
@@ -31,12 +31,12 @@ from models.tables import Case, Criterion, local_time
 
 router = APIRouter(prefix="/a/{token}")
 
-# Why what was sent was not taken, in the applicant's words (the domain's reason codes).
+# Why what was sent was not taken, in the applicant's words (the domain's refusal codes).
 NOT_TAKEN = {
-    "nothing": N_("Upload a file or write a message (or both)."),
-    "empty": N_("The file is empty."),
-    "too_large": N_("The file is too large: at most 20 MB is accepted."),
-    "unaccepted_kind": N_(
+    "answer.nothing": N_("Upload a file or write a message (or both)."),
+    "document.empty": N_("The file is empty."),
+    "document.too_large": N_("The file is too large: at most 20 MB is accepted."),
+    "document.unaccepted_kind": N_(
         "The file is of a kind we cannot accept. Send a PDF, an image (PNG, JPEG, GIF or "
         "WebP), an OpenDocument or Word (DOCX) document, or plain text."
     ),
@@ -80,15 +80,13 @@ def send_answer(
         # One byte more than a case file may hold is enough for the domain to refuse it.
         upload = (file.filename or "", file.file.read(MAX_DOCUMENT_BYTES + 1))
 
-    def step(session: Session, locked: Case) -> None:
-        answer(session, locked, claims.kind, claims.number, message, upload)
-
     try:
-        taken = take_applicant_step(office.settings, case.case_reference, step)
+        taken = take_applicant_answer(
+            office.settings, case.case_reference, claims.kind, claims.number, message, upload
+        )
     except Refused as refused:
-        reason = getattr(refused, "reason", "")
-        if reason in NOT_TAKEN:
-            problem = NOT_TAKEN[reason]
+        if refused.code in NOT_TAKEN:
+            problem = NOT_TAKEN[refused.code]
             return _form_page(request, office, claims, case, problem, message, 422)
         unusable = _moved_on(office, token, case)
         return _unusable_page(request, office, unusable, sent_again=True)
@@ -123,7 +121,7 @@ def _not_waiting(session: Session, case: Case | None, claims: LinkClaims) -> Unu
     try:
         waiting_request(session, case, claims.kind, claims.number)
     except AnswerRefused as refused:
-        if refused.reason != "answered":
+        if refused.code != "answer.answered":
             return Unusable("closed", 409, case)
         asked = asked_request(session, case, claims.kind, claims.number)
         return Unusable("answered", 409, case, answered=local_time(answered_at(asked)))
@@ -166,7 +164,7 @@ def _unusable_page(
         "sent_again": sent_again,
         "case": case,
         "officer": case.case_officer if case else None,
-        "authority": office.settings.file["authority"],
+        "authority": office.settings.config_file.authority,
     } | unusable.facts
     language = _language(request, case)
     return render(request, "applicant_closed.html", context, unusable.status, language)

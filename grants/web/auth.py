@@ -79,7 +79,7 @@ def request_sign_in_link(
 
 def _send_link(office: Office, person: Person, token: str, language: str, target: str) -> None:
     settings = office.settings
-    authority = settings.file["authority"]
+    authority = settings.config_file.authority
     link = f"{office.base_url}/login/link?token={token}&next={quote(safe_next(target))}"
     text = render.render_text(
         f"email/sign_in_link.{language}.txt",
@@ -92,7 +92,7 @@ def _send_link(office: Office, person: Person, token: str, language: str, target
     )
     subject, body = text.split("\n\n", 1)
     message = mail.build_message(
-        authority["mail_from"], person.email, subject.strip(), body, f"sign-in-{token[:12]}"
+        authority.mail_from, person.email, subject.strip(), body, f"sign-in-{token[:12]}"
     )
     name = re.sub(r"[^A-Za-z0-9._-]", "_", person.email)
     mail.deliver(message, settings, f"sign-in-{name}-{token[:8]}")

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
-from grants.web.labels import check_label
+from grants.web.labels import check_label, warning_label
 from grants.web.pages import render
 from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
@@ -49,7 +49,6 @@ from models.tables import (
     Outcome,
     Person,
 )
-from models.validation import WARNINGS
 
 router = APIRouter()
 CASE_READERS = OFFICERS + DECISION_MAKERS
@@ -87,7 +86,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "case": case,
         "organisation": case.organisation,
         "call": case.call,
-        "warnings": [WARNINGS[w] for w in case.warnings],
+        "warnings": [warning_label(w) for w in case.warnings],
         "checks": [(check_label(c), ok, detail) for c, ok, detail in formal_checks(case)],
         "findings": latest_findings(session, case),
         "record": record,
@@ -136,7 +135,7 @@ def case_page(
 ):
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         case = case_to_read(session, case_reference, reader)
-        context = case_page_context(session, case, reader, Rules.from_config(office.settings.file))
+        context = case_page_context(session, case, reader, office.settings.rules)
         shown = next((x for x in context["letters"] if x.id == letter), None)
         # Rendered in the session: the page follows the case's relations as it goes.
         return render(request, "case.html", context | {"shown_letter": shown})
@@ -149,7 +148,9 @@ def letter_pdf(case_reference: str, letter_id: int, office: OfficeDep, person: C
         case = case_to_read(session, case_reference, reader)
         letter = session.get(Letter, letter_id)
         if letter is None or letter.case_id != case.id or letter.pdf is None:
-            raise CaseNotFound(f"no letter {letter_id} in case {case.case_reference}")
+            raise CaseNotFound(
+                "case.no_letter", letter_id=letter_id, case_reference=case.case_reference
+            )
     return _file(letter.pdf, letter.filename, "application/pdf")
 
 
@@ -160,7 +161,9 @@ def document_file(case_reference: str, document_id: int, office: OfficeDep, pers
         case = case_to_read(session, case_reference, reader)
         document = session.get(Document, document_id)
         if document is None or document.case_id != case.id:
-            raise CaseNotFound(f"no document {document_id} in case {case.case_reference}")
+            raise CaseNotFound(
+                "case.no_document", document_id=document_id, case_reference=case.case_reference
+            )
     return _file(document.content, document.filename, document.media_type)
 
 

@@ -6,7 +6,6 @@ Only the decision maker decides (Kommunallagen 7 kap. 5 §): the step layer refu
 else before anything is read or written, whatever page they came from.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -16,28 +15,24 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from grants.settings import Settings
-from grants.steps import DECISION_MAKERS, CaseStep, reading
+from grants.steps import DECISION_MAKERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
-from grants.web.office import Office
 from grants.web.pages import render
+from grants.web.refusals import worded
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
 from models.cases import letters_of, search_cases
 from models.decisions import (
     STANDARD_CONDITIONS,
-    amend,
     co_financing,
     current_draft,
     latest,
     latest_of,
     remaining_budget,
-    send_back,
-    sign,
 )
 from models.letters import DRAFT_DECISION
-from models.rules import Rules
 from models.states import CaseState
 from models.tables import Answer, AuditEvent, Case, Communication, Criterion, Outcome, Person
 
@@ -91,20 +86,17 @@ def confirm_signing(
 
 @router.post("/decisions/{case_reference}/sign")
 def sign_draft(request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson):
-    def step(session: Session, settings: Settings, maker: Person, case: Case) -> str:
-        sign(session, case, maker, Rules.from_config(settings.file))
-        return case.organisation.name
-
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
+        "sign",
         case_reference,
-        step,
-        {},
-        lambda organisation: (
+        dict,
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal),
+        lambda taken: (
             _("The decision is signed. The decision letter is on its way to %(organisation)s.")
-            % {"organisation": organisation},
+            % {"organisation": taken.result.organisation},
             "/decisions",
         ),
     )
@@ -123,18 +115,13 @@ def amend_draft(
 ):
     """The decision maker's own changes: outcome, amount, decisive circumstance, conditions."""
 
-    def step(session: Session, settings: Settings, maker: Person, case: Case) -> int:
-        amended = amend(
-            session,
-            case,
-            maker,
-            Rules.from_config(settings.file),
-            choice(Outcome, outcome, _("Choose the outcome.")),
-            amount(granted_amount),
-            decisive,
-            lines(conditions),
-        )
-        return amended.version
+    def parameters() -> dict[str, Any]:
+        return {
+            "outcome": choice(Outcome, outcome, _("Choose the outcome.")),
+            "amount": amount(granted_amount),
+            "decisive": decisive,
+            "conditions": lines(conditions),
+        }
 
     form = {
         "outcome": outcome,
@@ -142,15 +129,17 @@ def amend_draft(
         "decisive": decisive,
         "conditions": conditions,
     }
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
+        "amend",
         case_reference,
-        step,
-        form,
-        lambda version: (
-            _("Version %(version)d of the draft is ready to sign.") % {"version": version},
+        parameters,
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal, form),
+        lambda taken: (
+            _("Version %(version)d of the draft is ready to sign.")
+            % {"version": taken.result.version},
             f"/decisions/{case_reference}",
         ),
     )
@@ -164,36 +153,17 @@ def send_draft_back(
     person: CurrentPerson,
     comment: Text = "",
 ):
-    def step(session: Session, settings: Settings, maker: Person, case: Case) -> None:
-        send_back(session, case, maker, comment)
-
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
+        "send_back",
         case_reference,
-        step,
-        {"comment": comment},
-        lambda _result: (_("The draft is sent back to the case officer."), "/decisions"),
-    )
-
-
-def _take(
-    request: Request,
-    office: Office,
-    person: Person,
-    case_reference: str,
-    step: CaseStep[T],
-    form: dict[str, str],
-    done: Callable[[T], tuple[str, str]],
-) -> Response:
-    """The decision maker's step; refused, the page again with why and what was typed."""
-
-    def show_again(refusal: Exception) -> Response:
-        return _page(request, office.settings, person, case_reference, refusal, form)
-
-    return take_or_show_again(
-        request, office, person, case_reference, DECISION_MAKERS, step, show_again, done
+        lambda: {"comment": comment},
+        lambda refusal: _page(
+            request, office.settings, person, case_reference, refusal, {"comment": comment}
+        ),
+        lambda _taken: (_("The draft is sent back to the case officer."), "/decisions"),
     )
 
 
@@ -214,7 +184,7 @@ def _page(
         "granted_amount": str(draft.amount) if draft and draft.amount is not None else "",
         "decisive": draft.decisive if draft else "",
     }
-    error = None if refusal is None else str(refusal)
+    error = None if refusal is None else worded(refusal)
     return render(
         request,
         "decision.html",

@@ -6,13 +6,14 @@ Only the shape of a value is checked here (a number is a number); whether it is 
 """
 
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from grants.steps import CaseStep, take_case_step
+from grants.steps import Taken, take
 from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.pages import notice
@@ -20,7 +21,7 @@ from models.access import ConflictOfInterest
 from models.cases import CaseNotFound
 from models.errors import Refused
 from models.reference_data import NotAllowed
-from models.tables import Person, Role
+from models.tables import Person
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
@@ -40,6 +41,14 @@ def amount(text: str) -> int | None:
     return int(digits)
 
 
+def day(text: str) -> date:
+    """A date as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UnreadableForm(_("Give the date as YYYY-MM-DD.")) from None
+
+
 def lines(text: str) -> list[str]:
     """One item per line, empty lines left out."""
     return [line.strip() for line in text.splitlines() if line.strip()]
@@ -57,23 +66,25 @@ def take_or_show_again(
     request: Request,
     office: Office,
     person: Person,
+    name: str,
     case_reference: str,
-    roles: tuple[Role, ...],
-    step: CaseStep[T],
+    parameters: Callable[[], dict[str, Any]],
     show_again: Callable[[Exception], Response],
-    done: Callable[[T], tuple[str, str]],
+    done: Callable[[Taken], tuple[str, str]],
 ) -> Response:
-    """Take a person's step on a case through the step layer; then say what it did and go
-    where `done` says (303), starting the letters it ordered; or, refused, show the page
-    again with why and what was typed (`show_again`: the step layer changed nothing). A
-    case that does not exist for the person answers as none (404), whatever was posted."""
+    """Take the declared step `name` on a case through the step layer, with the
+    `parameters` read from the form (an unreadable value is refused as the domain's
+    refusals are); then say what it did and go where `done` says (303), starting the
+    letters it ordered; or, refused, show the page again with why and what was typed
+    (`show_again`: the step layer changed nothing). A case that does not exist for the
+    person answers as none (404), whatever was posted."""
     try:
-        taken = take_case_step(office.settings, case_reference, person.email, roles, step)
+        taken = take(office.settings, name, person.email, case_reference, **parameters())
     except (CaseNotFound, ConflictOfInterest):
         raise
     except (Refused, UnreadableForm) as refusal:
         return show_again(refusal)
-    message, target = done(taken.result)
+    message, target = done(taken)
     if taken.to_send:
         office.follow_up.poke()
     notice(request, message)

@@ -10,16 +10,9 @@ import gettext as gettext_module
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
-from io import BytesIO
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+from grants import catalogs
 
-from grants.settings import PROJECT_ROOT
-
-LOCALE = PROJECT_ROOT / "locale"
 DOMAIN = "office"
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -31,16 +24,8 @@ def N_(message: str) -> str:
     return message
 
 
-@cache
 def translations(language: str) -> gettext_module.NullTranslations:
-    if language == "en":
-        return gettext_module.NullTranslations()
-    with (LOCALE / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as handle:
-        catalog = read_po(handle, locale=language, domain=DOMAIN)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return catalogs.translations(DOMAIN, language)
 
 
 def current_language() -> str:

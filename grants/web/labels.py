@@ -1,12 +1,13 @@
 """What the office calls the domain's codes (states, outcomes, roles, …), in both languages.
 
 One table per kind of code (the same word, "closed", is a state and an outcome); the
-catalog translates each label where it is shown.
+catalog translates each label where it is shown. The basic requirements are named by the
+domain's vocabulary instead, in both languages, as in the letters.
 """
 
 from enum import StrEnum
 
-from grants.web.i18n import N_, _
+from grants.web.i18n import N_, _, current_language
 from models.states import CaseState
 from models.tables import (
     Answer,
@@ -22,6 +23,7 @@ from models.tables import (
     TaskStatus,
 )
 from models.tasks import TaskKind
+from models.vocabulary import criterion_name
 
 LABELS: dict[type[StrEnum], dict[str, str]] = {}
 LABELS[CaseState] = {
@@ -55,12 +57,6 @@ LABELS[Role] = {
     Role.decision_maker: N_("Decision maker"),
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
-}
-LABELS[Criterion] = {
-    Criterion.benefit_to_society: N_("Benefit to society"),
-    Criterion.innovative: N_("Innovative, with long-term and sustainable effects"),
-    Criterion.new_locally: N_("New locally"),
-    Criterion.anchored_with_partners: N_("Anchored with partners"),
 }
 LABELS[Answer] = {
     Answer.met: N_("Met"),
@@ -118,10 +114,26 @@ LABELS[TaskKind] = {
 
 
 def label(code: StrEnum | None) -> str:
-    """The label of a code in the current language."""
+    """The label of a code in the current language; a basic requirement by the domain's own
+    name for it (models.vocabulary), the one its letters use."""
     if code is None:
         return ""
+    if isinstance(code, Criterion):
+        return criterion_name(code, current_language())
     return _(LABELS[type(code)][code])
+
+
+# What intake let through but the case officer must follow up (models.validation.WARNINGS).
+INTAKE_WARNINGS = {
+    "no_organisation_number": N_("No organisation number yet: needed before payment"),
+    "no_payment_account": N_("No bankgiro or plusgiro: needed before payment"),
+    "no_partners": N_("No partners named (basic requirement 4: anchored with partners)"),
+}
+
+
+def warning_label(code: str) -> str:
+    """An intake warning, by its code on the case, in the current language."""
+    return _(INTAKE_WARNINGS[code])
 
 
 FORMAL_CHECKS = {

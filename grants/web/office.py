@@ -5,47 +5,18 @@ that signs cookies and applicants' links, and the worker that sends what people'
 ordered, so nobody waits for a letter to be rendered.
 """
 
-import contextlib
 import gc
 import logging
-import os
-import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from grants.config import Oidc
 from grants.settings import Settings
 from grants.steps import send_follow_up
 
 log = logging.getLogger("grants.office")
-
-
-def secret_key(settings: Settings) -> str:
-    """GRANTS_SECRET_KEY, else a random key kept in `home` (made once, readable by us only)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path: Path = settings.home / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".secret_key.{os.getpid()}")
-        partial.touch(mode=0o600)
-        partial.write_text(secrets.token_urlsafe(48))
-        with contextlib.suppress(FileExistsError):  # two first starts: the first key wins
-            os.link(partial, path)
-        partial.unlink()
-    return path.read_text().strip()
-
-
-def base_url(settings: Settings) -> str:
-    """Where people reach the office (`[office] base_url`): e-mailed links point there."""
-    return settings.file.get("office", {}).get("base_url", "http://127.0.0.1:8000").rstrip("/")
-
-
-def applicant_link_days(settings: Settings) -> int:
-    """How many days after its deadline an applicant's link still opens."""
-    return settings.file.get("office", {}).get("applicant_link_days", 14)
 
 
 class FollowUp:
@@ -114,24 +85,24 @@ class Office:
     idle: timedelta
     sign_in_link_lifetime: timedelta
     applicant_link_days: int
-    oidc: dict[str, Any] | None
+    oidc: Oidc | None
     secret: str
     follow_up: FollowUp = field(repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, follow_up: FollowUp | None = None) -> "Office":
-        office = settings.file.get("office", {})
-        oidc = settings.file.get("auth", {}).get("oidc")
+        office = settings.config_file.office
+        oidc = settings.config_file.auth.oidc
         if oidc is not None and settings.oidc_client_secret:
-            oidc = oidc | {"client_secret": settings.oidc_client_secret}
+            oidc = oidc.model_copy(update={"client_secret": settings.oidc_client_secret})
         return cls(
             settings=settings,
-            base_url=base_url(settings),
-            idle=timedelta(minutes=office.get("idle_minutes", 30)),
-            sign_in_link_lifetime=timedelta(minutes=office.get("sign_in_link_minutes", 15)),
-            applicant_link_days=applicant_link_days(settings),
+            base_url=settings.base_url,
+            idle=timedelta(minutes=office.idle_minutes),
+            sign_in_link_lifetime=timedelta(minutes=office.sign_in_link_minutes),
+            applicant_link_days=settings.applicant_link_days,
             oidc=oidc,
-            secret=secret_key(settings),
+            secret=settings.signing_key,
             follow_up=follow_up or FollowUp(lambda: send_follow_up(settings, hand_over=False)),
         )
 

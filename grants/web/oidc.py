@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
+from grants.config import Oidc
 from grants.web.auth import safe_next, sign_in
 from grants.web.deps import OfficeDep, client_address
 from grants.web.office import Office
@@ -56,20 +57,22 @@ def provider(request: Request, office: Office) -> StarletteOAuth2App:
     document and keys are fetched when someone signs in, never at import or start."""
     state = request.app.state
     if getattr(state, "oidc_client", None) is None:  # no await before the assignment
-        config: dict[str, Any] = office.oidc or {}
+        config = _configured(office)
         state.oidc_client = OAuth().register(
             METHOD,
-            server_metadata_url=config["server_metadata_url"],
-            client_id=config["client_id"],
-            client_secret=config.get("client_secret"),
+            server_metadata_url=config.server_metadata_url,
+            client_id=config.client_id,
+            client_secret=config.client_secret or None,
             client_kwargs={"scope": SCOPE, "code_challenge_method": "S256"},
         )
     return state.oidc_client
 
 
-def _configured(office: Office) -> None:
+def _configured(office: Office) -> Oidc:
+    """The provider's settings; without [auth.oidc] its pages do not exist."""
     if office.oidc is None:
         raise HTTPException(404)
+    return office.oidc
 
 
 @router.get("/login/oidc")
@@ -163,4 +166,4 @@ def _described(error: Exception) -> str:
 
 
 def _name(office: Office) -> str:
-    return (office.oidc or {}).get("name", "")
+    return office.oidc.name if office.oidc else ""

@@ -22,7 +22,7 @@ from grants.web.i18n import (
     language,
     ngettext,
 )
-from grants.web.labels import action_label, label
+from grants.web.labels import action_label, label, warning_label
 from models.tables import Answer, Criterion, local_time
 
 
@@ -57,6 +57,7 @@ def environment() -> Environment:
     env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["label"] = label
     env.filters["action"] = action_label
+    env.filters["warning"] = warning_label
     env.filters["criterion"] = lambda code: label(Criterion(code)) if code else ""
     env.filters["answer"] = lambda code: label(Answer(code)) if code else ""
     env.filters["when"] = _when

@@ -13,28 +13,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
 
 from grants.embedded import PrefectUnreachable, run_flow
-from grants.intake_files import UnreadableFile, read_records
+from grants.intake_files import UnreadableFile, open_export
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
-from grants.steps import DECISION_MAKERS, OFFICERS, reading, take_step
+from grants.steps import DECISION_MAKERS, OFFICERS, reading, take
 from grants.web.deps import CurrentPerson, OfficeDep
-from grants.web.form_values import UnreadableForm
+from grants.web.form_values import UnreadableForm, day
 from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, render
+from grants.web.refusals import fault_worded, worded
 from models import clock
 from models.access import conflicted_case_ids
-from models.community_talks import register_talk, upcoming_talks
+from models.community_talks import upcoming_talks
 from models.decisions import delegation_rows
 from models.delivery import undelivered
 from models.errors import Refused
 from models.reference_data import NotAllowed
 from models.tables import Case, Outcome, Person
-from models.validation import WARNINGS
 
 router = APIRouter()
 REPORT_READERS = OFFICERS + DECISION_MAKERS
@@ -89,7 +88,7 @@ def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
     path = folder / f"{uuid.uuid4().hex}{suffix}"
     path.write_bytes(content)
     try:
-        read_records(path)
+        open_export(path)
     except UnreadableFile as error:
         path.unlink()  # nothing in it is taken in, so nothing of it is kept
         raise UnreadableFile(str(error).replace(str(path), given)) from None
@@ -97,19 +96,22 @@ def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
 
 
 def _summary(report: dict[str, Any], given: str) -> dict[str, Any]:
-    """The flow's report as the page shows it: counts, refusals, and new cases' warnings."""
-    results = report["results"]
+    """The flow's report as the page shows it: counts, refusals, and new cases' warnings
+    (of a large file, the cases listed are those the report lists; the counts are all)."""
     by_status: dict[str, list[dict[str, Any]]] = {}
-    for result in results:
+    for result in report["results"]:
         by_status.setdefault(result["status"], []).append(result)
     return {
         "file": given,
         "notes": report["notes"],
-        "read": len(results),
+        "read": report["read"],
+        "counts": report["counts"],
         "registered": by_status.get("registered", []),
         "already": by_status.get("already registered", []),
-        "refused": by_status.get("refused", []),
-        "warnings": WARNINGS,
+        "refused": [
+            r | {"faults": [fault_worded(f) for f in r["faults"]]}
+            for r in by_status.get("refused", [])
+        ],
     }
 
 
@@ -131,37 +133,33 @@ def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: P
     """Register a Community Talk (two a year): its day and time, its theme in Swedish and
     English (letters go out in both), its venue; the sweep invites funded projects to it."""
 
-    def step(session: Session, settings: Settings, officer: Person) -> Any:
-        try:
-            held_on = date.fromisoformat(form.text("talk_date"))
-        except ValueError:
-            raise UnreadableForm(_("Give the date as YYYY-MM-DD.")) from None
-        try:
-            starts_at = time.fromisoformat(form.text("talk_time") or "14:00")
-        except ValueError:
-            raise UnreadableForm(_("Give the time of day as HH:MM, for example 14:00.")) from None
-        return register_talk(
-            session,
-            officer,
-            held_on,
-            form.text("talk_theme"),
-            form.text("talk_venue"),
-            _today(),
-            starts_at,
-            form.text("talk_theme_en"),
-        )
-
     try:
-        taken = take_step(office.settings, person.email, OFFICERS, step)
+        taken = take(
+            office.settings,
+            "register_talk",
+            person.email,
+            held_on=day(form.text("talk_date")),
+            theme=form.text("talk_theme"),
+            venue=form.text("talk_venue"),
+            starts_at=_time_of_day(form.text("talk_time") or "14:00"),
+            theme_en=form.text("talk_theme_en"),
+        )
     except NotAllowed:
         raise
     except (Refused, UnreadableForm) as refusal:
-        return _talks(request, office, person, 409, error=str(refusal), form=form.values())
+        return _talks(request, office, person, 409, error=worded(refusal), form=form.values())
     notice(
         request,
         _("Community Talk on %(date)s registered.") % {"date": taken.result.held_on.isoformat()},
     )
     return RedirectResponse("/talks", 303)
+
+
+def _time_of_day(text: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise UnreadableForm(_("Give the time of day as HH:MM, for example 14:00.")) from None
 
 
 def _period(first: str, last: str) -> tuple[date, date]:

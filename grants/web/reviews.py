@@ -7,7 +7,6 @@ exist for them: not listed, not counted, and its address answers as for no case 
 layer, exactly as `grants declare` and `grants review` do.
 """
 
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
@@ -15,19 +14,18 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from grants.settings import Settings
-from grants.steps import REVIEWERS, CaseStep, reading
+from grants.steps import REVIEWERS, Taken, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
-from grants.web.office import Office
+from grants.web.labels import warning_label
 from grants.web.pages import render
+from grants.web.refusals import worded
 from grants.web.tasks import with_links
 from models import clock
 from models.access import case_and_task
 from models.cases import CaseNotFound, documents_of
 from models.checklist import latest_findings
-from models.reviews import declare_conflict, submit_review
-from models.rules import Rules
 from models.tables import (
     Case,
     ConflictGround,
@@ -37,7 +35,6 @@ from models.tables import (
     ReviewTask,
 )
 from models.tasks import open_review_tasks
-from models.validation import WARNINGS
 
 router = APIRouter()
 T = TypeVar("T")
@@ -70,13 +67,12 @@ def declare(
 ):
     """FL 16 §: no conflict, or a ground with what it consists of."""
 
-    def step(session: Session, settings: Settings, reviewer: Person, case: Case) -> ConflictGround:
+    def parameters() -> dict[str, Any]:
         ground = choice(ConflictGround, conflict, _("Say whether you have a conflict of interest."))
-        declare_conflict(session, case, reviewer, ground, note, Rules.from_config(settings.file))
-        return ground
+        return {"ground": ground, "note": note}
 
-    def done(ground: ConflictGround) -> tuple[str, str]:
-        if ground is ConflictGround.none:
+    def done(taken: Taken) -> tuple[str, str]:
+        if taken.result.conflict is ConflictGround.none:
             return _(
                 "No conflict of interest declared. Your review is next."
             ), f"/reviews/{case_reference}"
@@ -88,7 +84,16 @@ def declare(
         return message, "/tasks"
 
     form = {"conflict": conflict, "note": note}
-    return _take(request, office, person, case_reference, step, form, done)
+    return take_or_show_again(
+        request,
+        office,
+        person,
+        "declare_conflict",
+        case_reference,
+        parameters,
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal, form),
+        done,
+    )
 
 
 @router.post("/reviews/{case_reference}/review")
@@ -114,19 +119,14 @@ def review(
         Criterion.anchored_with_partners: reason_anchored_with_partners,
     }
 
-    def step(session: Session, settings: Settings, reviewer: Person, case: Case) -> str:
-        submit_review(
-            session,
-            case,
-            reviewer,
-            choice(Recommendation, recommendation, _("Choose a recommendation.")),
-            amount(proposed_amount),
-            reasons,
-            lines(other_funding),
-            comments,
-            Rules.from_config(settings.file),
-        )
-        return case.state
+    def parameters() -> dict[str, Any]:
+        return {
+            "recommendation": choice(Recommendation, recommendation, _("Choose a recommendation.")),
+            "amount": amount(proposed_amount),
+            "reasons": reasons,
+            "other_funding": lines(other_funding),
+            "comments": comments,
+        }
 
     form = {
         "recommendation": recommendation,
@@ -135,33 +135,15 @@ def review(
         "comments": comments,
     } | {f"reason_{c.value}": text for c, text in reasons.items()}
     message = N_("Your review is submitted and is part of the case's record.")
-    return _take(
+    return take_or_show_again(
         request,
         office,
         person,
+        "submit_review",
         case_reference,
-        step,
-        form,
-        lambda _state: (_(message), f"/reviews/{case_reference}"),
-    )
-
-
-def _take(
-    request: Request,
-    office: Office,
-    person: Person,
-    case_reference: str,
-    step: CaseStep[T],
-    form: dict[str, str],
-    done: Callable[[T], tuple[str, str]],
-) -> Response:
-    """The reviewer's step; refused, the page again with why and what was typed."""
-
-    def show_again(refusal: Exception) -> Response:
-        return _page(request, office.settings, person, case_reference, refusal, form)
-
-    return take_or_show_again(
-        request, office, person, case_reference, REVIEWERS, step, show_again, done
+        parameters,
+        lambda refusal: _page(request, office.settings, person, case_reference, refusal, form),
+        lambda _taken: (_(message), f"/reviews/{case_reference}"),
     )
 
 
@@ -177,9 +159,9 @@ def _page(
     with reading(settings, person.email, REVIEWERS) as (session, reader):
         case, task = case_and_task(session, case_reference, reader)
         if task is None:  # a case officer without a review task reads the case page instead
-            raise CaseNotFound(f"no review task in case {case_reference!r}")
+            raise CaseNotFound("case.no_review_task", case_reference=case_reference)
         context = review_context(session, case, reader, task)
-    error = None if refusal is None else str(refusal)
+    error = None if refusal is None else worded(refusal)
     return render(
         request,
         "review.html",
@@ -198,7 +180,7 @@ def review_context(
         "case": case,
         "organisation": case.organisation,
         "call": case.call,
-        "warnings": [WARNINGS[w] for w in case.warnings],
+        "warnings": [warning_label(w) for w in case.warnings],
         "documents": documents_of(session, case),
         "findings": latest_findings(session, case),
         "task": task,

@@ -1,0 +1,51 @@
+"""The `grants` command line: one Typer program made of one app per area.
+
+Each area module (cases, assessment, decisions, records, office, worker) parses its commands'
+arguments, takes the person's step through the step layer (`grants.steps`) and words the
+result; what every command shares is in `grants.cli.common`.
+"""
+
+from typing import Annotated, Any
+
+import typer
+
+from grants.cli import assessment, cases, decisions, office, records, worker
+from grants.cli.common import options
+from grants.processes import guard_process_tree
+
+
+class _Program(typer.Typer):
+    """The `grants` program. Run as a program (not invoked by a test's runner), what it
+    starts dies with it, however it ends (grants.processes)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        guard_process_tree()
+        return super().__call__(*args, **kwargs)
+
+
+app = _Program(
+    help="Grant processing for Region Örebro län's call for social innovation.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            envvar="GRANTS_VERBOSE",
+            help="Show Prefect's run logs on the console too (they always go to "
+            "GRANTS_HOME/logs/grants.log).",
+        ),
+    ] = False,
+) -> None:
+    """Options for every command, given before its name: grants --verbose demo."""
+    options.verbose = verbose
+
+
+for area in (cases, assessment, decisions, office, records, worker):
+    app.add_typer(area.app)

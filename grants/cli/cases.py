@@ -1,0 +1,379 @@
+"""Commands on the call's cases as a whole: intake, the case list and a case in full,
+delivery, the letters' archive, and the demo."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlmodel import select
+
+from grants.cli.common import (
+    AsOption,
+    fail,
+    options,
+    out,
+    run_flow,
+    say_undelivered,
+    settings_checked,
+    shown,
+    start_renderers,
+)
+from grants.cli.refusals import worded
+from grants.intake_files import UnreadableFile, open_export
+from grants.logs import log_file
+from grants.render import format_amount
+from grants.settings import SAMPLES, Settings
+from grants.steps import OFFICERS, reading
+from models import clock
+from models.access import case_to_read, visible_cases
+from models.audit import history
+from models.cases import assessment_record, letter_counts, letters_of
+from models.db import transaction
+from models.delivery import on_the_way, undelivered
+from models.errors import Refused
+from models.reference_data import open_office
+from models.tables import DeliveryState, Person, Role, local_time
+from models.validation import WARNINGS, Fault
+
+app = typer.Typer()
+
+
+def _check_actor(settings: Settings, actor_email: str | None, role: Role) -> Person:
+    """Refuse an unknown person or a wrong role before any flow starts."""
+    with transaction(settings.db_url) as session:
+        return open_office(session, settings.file, actor_email, role, sole_holder_may_omit=True)[1]
+
+
+def _intake(settings: Settings, path: Path, actor_email: str | None, letters: bool) -> int:
+    """Take one file in; print its report; return the number of refused records and of
+    acknowledgements that could not be delivered."""
+    from flows.intake import intake
+
+    try:
+        export = open_export(path)  # counted without holding the file
+        officer = _check_actor(settings, actor_email, Role.case_officer)
+    except UnreadableFile as error:
+        raise fail(str(error)) from None
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
+    out.print(f"Intake of {path} by {officer.name} <{officer.email}>", highlight=False)
+    if letters:
+        start_renderers(settings, export.count)
+    report = run_flow(intake, path=str(path), actor_email=officer.email, send_letters=letters)
+    refused = _print_report(report)
+    if letters:
+        with transaction(settings.db_url) as session:
+            missing = undelivered(session, case_references=report["new_cases"])
+        if report["letters"].get("workers"):  # the pool makes and sends them from now on
+            missing = [letter for letter in missing if not on_the_way(letter)]
+        refused += say_undelivered(missing)
+    return refused
+
+
+def _print_report(report: dict[str, Any]) -> int:
+    results, counts = report["results"], report["counts"]
+    for note in report["notes"]:
+        out.print(f"[yellow]Note:[/] {shown(note)}", highlight=False)
+    for result in (r for r in results if r["status"] == "refused"):
+        who = result.get("submission_id") or result.get("organisation") or ""
+        out.print(f"[red]Refused[/] {shown(result['record'])} {shown(who)}:", highlight=False)
+        for fault in result["faults"]:
+            out.print(f"    {shown(Fault(**fault))}", highlight=False)
+    for result in (r for r in results if r["status"] == "registered"):
+        for code in result["warnings"]:
+            out.print(f"[yellow]Warning[/] {result['case_reference']}: {WARNINGS[code]}")
+    letters = report["letters"]
+    said = (
+        f"handed to {letters['workers']} worker(s) of the pool"
+        if letters.get("workers")
+        else f"{letters['created']} created, {letters['sent']} delivered, "
+        f"{letters['failed']} left queued for a retry"
+    )
+    out.print(
+        f"{report['read']} application(s) read: {counts.get('registered', 0)} registered, "
+        f"{counts.get('already registered', 0)} already registered, "
+        f"{counts.get('refused', 0)} refused. Letters: {said}.",
+        highlight=False,
+    )
+    return counts.get("refused", 0)
+
+
+@app.command("intake")
+def intake_command(
+    file: Annotated[Path, typer.Argument(help="A form export: .json or .csv.")],
+    actor: AsOption = None,
+    letters: Annotated[
+        bool,
+        typer.Option(help="Render and send the acknowledgements now (else: at `grants deliver`)."),
+    ] = True,
+) -> None:
+    """Register the applications in FILE and acknowledge each new case.
+
+    Exits 0 when every record is registered (or already was) and acknowledged, 1 when some
+    were refused (the valid ones are registered all the same) or their acknowledgements
+    could not be delivered, 2 when nothing could be done.
+    """
+    settings = settings_checked()
+    faults = _intake(settings, file, actor, letters)
+    raise typer.Exit(1 if faults else 0)
+
+
+@app.command("status")
+def status_command(
+    case_reference: Annotated[str | None, typer.Argument(help="Show one case in full.")] = None,
+    actor: AsOption = None,
+) -> None:
+    """List the cases with their state, or show one case's full history.
+
+    Who reads must say so (--as); a case in which the reader declared a conflict of
+    interest is neither listed nor counted, nor shown.
+    """
+    settings = settings_checked()
+    try:
+        with reading(settings, actor) as (session, reader):
+            if case_reference is None:
+                _print_cases(session, visible_cases(session, reader))
+            else:
+                _print_case(session, case_to_read(session, case_reference, reader))
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
+
+
+def _print_cases(session: Any, cases: list[Any]) -> None:
+    counts = letter_counts(session)
+    table = Table(title=f"{len(cases)} case(s)", title_justify="left")
+    table.add_column("Case", no_wrap=True)
+    table.add_column("State", no_wrap=True)
+    table.add_column("Received", no_wrap=True, min_width=10)
+    table.add_column("Organisation", max_width=34, no_wrap=True, overflow="ellipsis")
+    table.add_column("Project", max_width=44, no_wrap=True, overflow="ellipsis")
+    table.add_column("Applied for", justify="right", no_wrap=True)
+    table.add_column("Letters", no_wrap=True)
+    for case in cases:
+        letters = counts.get(case.id, {})
+        queued = letters.get(DeliveryState.queued, 0) + letters.get(DeliveryState.sending, 0)
+        table.add_row(
+            case.case_reference,
+            case.state,
+            case.date_received.isoformat(),
+            shown(case.organisation.name),
+            shown(case.project_title),
+            format_amount(case.requested_amount),
+            f"{letters.get(DeliveryState.sent, 0)} sent"
+            + (f", {queued} queued" if queued else "")
+            + (f", {failed} failed" if (failed := letters.get(DeliveryState.failed, 0)) else ""),
+        )
+    out.print(table)
+
+
+def _print_case(session: Any, case: Any) -> None:
+    org = case.organisation
+    out.print(f"[bold]{case.case_reference}[/] {shown(case.project_title)}", highlight=False)
+    facts = {
+        "State": case.state,
+        "Organisation": f"{org.name} ({org.organisation_number or 'no organisation number'}), "
+        f"{org.legal_form}, {org.municipality}",
+        "Contact": f"{org.contact_person} <{org.email}>",
+        "Received": case.date_received.isoformat(),
+        "Applied for": format_amount(case.requested_amount),
+        "Project period": f"{case.project_start.isoformat()} – {case.project_end.isoformat()}",
+        "Case officer": case.case_officer.name if case.case_officer else "—",
+        "Language": case.language,
+        "Warnings": "; ".join(WARNINGS[w] for w in case.warnings) or "none",
+    }
+    for label, value in facts.items():
+        out.print(f"  {label + ':':16} {shown(value)}", highlight=False)
+    letters = Table(title="Letters", title_justify="left")
+    for column in ("File", "SHA-256", "Delivery", "Attempts", "Last error"):
+        letters.add_column(column)
+    for letter in letters_of(session, case):
+        letters.add_row(
+            letter.filename,
+            f"{letter.sha256[:16]}…" if letter.sha256 else "not yet rendered",
+            letter.delivery_state,
+            str(letter.attempts),
+            shown(letter.last_error or ""),
+        )
+    out.print(letters)
+    _print_assessment(session, case)
+    trail = Table(title="History", title_justify="left")
+    for column in ("When", "Who", "Role", "What", "State", "Details"):
+        trail.add_column(column, overflow="fold")
+    names = {p.email: p.name for p in session.exec(select(Person))}
+    for event in history(session, case):
+        change = (
+            f"{event.state_before or '—'} → {event.state_after}"
+            if event.state_before != event.state_after
+            else str(event.state_after)
+        )
+        details = ", ".join(f"{k}: {v}" for k, v in event.detail.items() if v not in (None, [], ""))
+        trail.add_row(
+            _local(event.at),
+            shown(names.get(event.actor, event.actor)),
+            event.role,
+            event.action,
+            change,
+            shown(details),
+        )
+    out.print(trail)
+
+
+def _print_assessment(session: Any, case: Any) -> None:
+    """The checklist, supplements, reviews, meetings and file notes, where there are any."""
+    record = assessment_record(session, case)
+    sections = {
+        "Checklist": (
+            ("Round", "Requirement", "Answer", "Note", "By"),
+            [
+                (str(a.round), a.criterion, a.answer, a.note, a.answered_by)
+                for a in record["checklist"]
+            ],
+        ),
+        "Supplement requests": (
+            ("No.", "Deadline", "If no reply", "Missing", "Outcome"),
+            [
+                (
+                    str(r.number),
+                    r.deadline.isoformat(),
+                    r.on_expiry,
+                    "; ".join(m["text"] for m in r.missing),
+                    "received" if r.received_at else "expired" if r.expired_at else "waiting",
+                )
+                for r in record["supplements"]
+            ],
+        ),
+        "Reviews": (
+            ("Reviewer", "Status", "Due", "Conflict", "Recommendation", "Amount", "Other funding"),
+            [
+                (
+                    t.reviewer.name,
+                    t.status,
+                    t.due.isoformat(),
+                    t.conflict or "not declared yet",
+                    t.recommendation or "",
+                    str(t.proposed_amount or ""),
+                    "; ".join(t.other_funding),
+                )
+                for t in record["reviews"]
+            ],
+        ),
+        "Meetings": (
+            ("No.", "Status", "Starts", "Place"),
+            [
+                (str(m.number), m.status, _local(m.starts_at) if m.starts_at else "", m.place)
+                for m in record["meetings"]
+            ],
+        ),
+        "File notes": (
+            ("Written", "By", "Kind", "Text"),
+            [(_local(n.written_at), n.author, n.kind, n.text) for n in record["file_notes"]],
+        ),
+    }
+    for title, (columns, rows) in sections.items():
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(shown(cell) for cell in row))
+        out.print(table)
+    if case.proposed_outcome:
+        out.print(
+            f"Proposed outcome: {case.proposed_outcome} — {shown(case.proposal_reason)}",
+            highlight=False,
+        )
+
+
+def _local(moment: Any) -> str:
+    return local_time(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@app.command("deliver")
+def deliver_command() -> None:
+    """Render any letter still without its PDF and send every queued one (retries included)."""
+    start_renderers(settings_checked())
+    from flows.letters import send_letters
+
+    counts = run_flow(send_letters)
+    if counts.get("workers"):
+        out.print(f"A large batch: {counts['workers']} worker(s) of the pool render and send it.")
+        return
+    out.print(
+        f"{counts['created']} letter(s) rendered, {counts['sent']} delivered, "
+        f"{counts['failed']} still queued."
+    )
+    raise typer.Exit(1 if counts["failed"] else 0)
+
+
+@app.command("export-letters")
+def export_letters_command(
+    folder: Annotated[Path, typer.Argument(help="Where to write the PDFs.")],
+    actor: AsOption = None,
+) -> None:
+    """Write every rendered letter's PDF, as archived on its case, to FOLDER (case officers;
+    not the letters of a case in which the reader declared a conflict of interest)."""
+    settings = settings_checked()
+    try:
+        with reading(settings, actor, OFFICERS) as (session, reader):
+            letters = [
+                letter
+                for case in visible_cases(session, reader)
+                for letter in letters_of(session, case)
+                if letter.pdf is not None
+            ]
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    for letter in letters:
+        (folder / letter.filename).write_bytes(letter.pdf)
+    out.print(f"{len(letters)} letter(s) written to {folder.resolve()}")
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """The main job: the eight seed projects and two more through the whole path, with
+    scripted people on a simulated clock: every outcome (granted, partly granted, refused,
+    dismissed, closed), communication before the adverse ones, letters, Community Talks.
+    """
+    from grants import demo
+    from grants.cli.progress import CallProgress
+
+    settings = settings_checked()
+    exports = ("applications.json", "demo_more.json")
+    faults = 0
+    # The call's weeks, from the next working morning on, its stages shown as they go.
+    with clock.simulated(), CallProgress(out, len(exports), options.verbose) as progress:
+        clock.move_to(demo.next_morning())
+        for export in exports:
+            faults += _intake(settings, SAMPLES / export, None, True)
+            progress.intake_done()
+        demo.run(settings, progress.round)
+    rows = demo.summary(settings)
+    table = Table(title="The call after the demo", title_justify="left")
+    for column in ("Case", "Organisation", "Outcome", "Amount", "Letters sent", "State"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["case"],
+            row["organisation"],
+            row["outcome"],
+            format_amount(row["amount"]) if row["amount"] else "",
+            str(row["letters"]),
+            row["state"],
+        )
+    out.print(table)
+    export_letters_command(settings.home / "letters", demo.OFFICER)
+    outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
+    out.print(
+        f"Where to look:\n  letters (PDF): {(settings.home / 'letters').resolve()}\n"
+        f"  e-mail: {outbox}\n  case database: {settings.db_url}\n"
+        f"  Prefect's run logs: {log_file(settings.home)}\n"
+        f"  one case in full: grants status {rows[0]['case'] if rows else 'CASE'}\n"
+        f"  the committee's list: grants delegation-report --from YYYY-MM-DD --to YYYY-MM-DD",
+        highlight=False,
+    )
+    with transaction(settings.db_url) as session:
+        if say_undelivered(undelivered(session)) or faults:
+            raise typer.Exit(1)

@@ -1,0 +1,81 @@
+"""`grants serve`: the office, one long-running process; and sign-in links from the shell."""
+
+import threading
+from typing import Annotated
+
+import typer
+
+from grants.cli.common import (
+    fail,
+    out,
+    settings_checked,
+)
+from grants.embedded import keep_warm
+from grants.settings import Settings
+from grants.web.office import Office, freeze_after_start
+from models.db import transaction
+from models.reference_data import sync
+from models.sign_in import request_link
+
+app = typer.Typer()
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the office: the web application where each person does their own part.
+
+    Without an SMTP server (the embedded default) it also prints a sign-in link for each
+    person in the configuration, valid for a short while; more come by e-mail to the outbox.
+    """
+    import uvicorn
+
+    from grants.web.app import create_app
+
+    settings = settings_checked()
+    application = create_app(settings)
+    office = application.state.office
+    if not settings.smtp_host:
+        for email, link in _links(settings, office).items():
+            out.print(f"  {email}: {link}", highlight=False)
+    out.print(f"The office: {office.base_url}/ (listening on {host}:{port})", highlight=False)
+    threading.Thread(target=_warm_up, args=(settings, office), name="warm-up", daemon=True).start()
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def _warm_up(settings: Settings, office: Office) -> None:
+    """In the background, so the pages answer while Prefect's temporary server starts: warm
+    the flows, take other commands' pokes, send anything left queued, and then put what
+    start-up made out of the garbage collector's way."""
+    keep_warm(settings, office.follow_up.poke)
+    office.follow_up.poke()
+    freeze_after_start(office.follow_up)
+
+
+@app.command("sign-in-link")
+def sign_in_link_command(
+    email: Annotated[str, typer.Argument(help="E-mail of a person in the configuration.")],
+) -> None:
+    """Print a one-time sign-in link to the office for EMAIL (for whoever runs the server)."""
+    settings = settings_checked()
+    office = Office.from_settings(settings)
+    links = _links(settings, office, email)
+    if not links:
+        raise fail(f"{email!r} is not a person in the configuration")
+    out.print(links[email.strip().lower()], highlight=False)
+
+
+def _links(settings: Settings, office: Office, only: str | None = None) -> dict[str, str]:
+    """A fresh one-time sign-in link per configured person (or only `only`)."""
+    links = {}
+    with transaction(settings.db_url) as session:
+        sync(session, settings.file)
+        for person in settings.config_file.people:
+            if only is not None and person.email != only.strip().lower():
+                continue
+            made = request_link(session, person.email, office.sign_in_link_lifetime, "command line")
+            if made is not None:
+                links[person.email] = f"{office.base_url}/login/link?token={made[1]}"
+    return links

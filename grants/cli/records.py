@@ -1,0 +1,83 @@
+"""Commands about the records themselves: what has not been delivered, and whether what is
+stored is still what was written."""
+
+import typer
+from rich.table import Table
+
+from grants.cli.common import (
+    AsOption,
+    fail,
+    out,
+    settings_checked,
+    shown,
+)
+from grants.cli.refusals import worded
+from grants.steps import PEOPLE, reading
+from models.access import visible_cases
+from models.delivery import undelivered
+from models.errors import Refused
+from models.integrity import verify
+from models.tables import Role
+
+app = typer.Typer()
+
+
+@app.command("undelivered")
+def undelivered_command(actor: AsOption = None) -> None:
+    """Letters that have not arrived: tried and failing, or given up, with the last error.
+
+    Exits 0 when there are none, 1 when there are some.
+    """
+    settings = settings_checked()
+    try:
+        with reading(settings, actor, PEOPLE) as (session, reader):
+            visible = {case.id for case in visible_cases(session, reader)}
+            letters = [x for x in undelivered(session) if x.case_id in visible]
+            rows = [
+                (
+                    x.case.case_reference,
+                    x.filename,
+                    x.recipient,
+                    x.delivery_state.value,
+                    str(x.attempts),
+                    x.last_error or "",
+                )
+                for x in letters
+            ]
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
+    table = Table(title=f"{len(rows)} letter(s) not delivered", title_justify="left")
+    for column in ("Case", "Letter", "To", "State", "Attempts", "Last error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(shown(cell) for cell in row))
+    out.print(table)
+    raise typer.Exit(1 if rows else 0)
+
+
+@app.command("verify")
+def verify_command(actor: AsOption = None) -> None:
+    """Check that what is stored is still what was written: every PDF against its SHA-256,
+    every signed decision against its letter and the audit trail, and the audit trail as a
+    hash chain (an edited or removed event breaks it).
+
+    For case officers and the decision maker. Exits 0 when intact, 1 when something was
+    found changed, 2 when the check cannot run.
+    """
+    settings = settings_checked()
+    try:
+        with reading(settings, actor, (Role.case_officer, Role.decision_maker)) as (
+            session,
+            reader,
+        ):
+            visible = {case.case_reference for case in visible_cases(session, reader)}
+            found = verify(session)
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
+    shown_to_reader = [m for m in found if m.case_reference in visible | {None}]
+    for mismatch in shown_to_reader:
+        out.print(f"[bold red]Mismatch:[/] {shown(mismatch)}", highlight=False, soft_wrap=True)
+    if found:
+        out.print(f"{len(found)} mismatch(es) found.", highlight=False)
+        raise typer.Exit(1)
+    out.print("Intact: every PDF, signed decision and audit event is as written.")

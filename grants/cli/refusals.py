@@ -1,0 +1,25 @@
+"""A refusal as the command line says it: the domain's plain English sentence, except where
+the command line can say how to go on with its own commands and options.
+
+The domain names no edge (`models.errors`); the commands and options are this edge's."""
+
+from models.errors import Refused, sentence
+
+# Where the command line words a refusal its own way: its options and commands named.
+WORDING = {
+    "access.who_acts": "say who acts: --as EMAIL (or GRANTS_AS) of a registered person",
+    "review.undeclared": "{name} must first declare any conflict of interest for "
+    "{case_reference} (grants declare)",
+    "decision.not_communicated": "case {case_reference}: the draft is '{outcome}' and the "
+    "applicant has not seen it; communicate it first (grants communicate), or record why that "
+    "is obviously unnecessary (FL 25 §)",
+    "decision.no_reviews": "outcome: no reviews to go on; give --outcome",
+    "decision.reviews_ask_supplement": "outcome: the reviews ask for a supplement; request it "
+    "or give --outcome",
+}
+
+
+def worded(refusal: Refused) -> str:
+    """What the command line says of `refusal`."""
+    template = WORDING.get(refusal.code)
+    return str(refusal) if template is None else sentence(template, refusal.params)

@@ -1,0 +1,412 @@
+"""The configuration file (GRANTS_CONFIG, `config/grants.toml`) as typed sections.
+
+The file is read once per `Settings` and checked before any work starts. Every key is known
+(a misspelt one is refused, not ignored), every value has its TOML type and a range a real
+value meets: a wrong one is refused in one line naming the key as the file writes it, the
+value and why (`[call] budget: -5 must be 0 or more`), instead of surfacing later as a
+traceback in the middle of a step or a letter.
+
+The domain takes plain values: `GrantsConfig.plain()` is the whole file, checked and with
+its defaults filled in, as the mappings `Rules.from_config` and `reference_data.sync` read.
+"""
+
+import difflib
+import tomllib
+from datetime import time
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Annotated, Any, get_args
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from models.rules import Rules
+from models.tables import Call, Role
+from models.text import clipped, quoted
+from models.validation import FieldError, parse_email
+
+DEFAULT_RULES = Rules()
+STAFF_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker)
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used: one line naming the key as the file writes
+    it (`[call] budget`), the value and why."""
+
+
+class Misfit(ValueError):
+    """A value that does not fit the rest of its section (a minimum above its maximum):
+    raised by a section's own check, naming the key, below the section, it is about."""
+
+    def __init__(self, key: tuple[str, ...], value: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
+        self.value = value
+        self.reason = reason
+
+
+def _refuse(reason: str) -> PydanticCustomError:
+    return PydanticCustomError("config", reason)
+
+
+def _email(value: str) -> str:
+    try:
+        return parse_email(value).lower()
+    except FieldError as error:
+        raise _refuse(str(error)) from None
+
+
+def _mailbox(value: str) -> str:
+    """`Name <address>` or a bare address, as a From header takes it."""
+    _, address = parseaddr(value)
+    if not address:
+        raise _refuse("is not a sender address: write 'Name <address@example.se>'")
+    _email(address)
+    return value.strip()
+
+
+def _web_address(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _refuse("is not a web address starting with https:// or http://")
+    return value.strip().rstrip("/")
+
+
+def _month(value: int) -> int:
+    if not 1 <= value <= 12:
+        raise _refuse("is not a month (1 to 12)")
+    return value
+
+
+def _office_hours(value: str) -> str:
+    """`HH:MM-HH:MM`, the first before the second: the day a meeting must fit in."""
+    try:
+        opens, closes = (time.fromisoformat(t.strip()) for t in value.split("-"))
+    except ValueError:
+        raise _refuse("is not office hours written HH:MM-HH:MM, as 08:00-17:00") from None
+    if opens >= closes:
+        raise _refuse("closes before it opens: write the opening time first")
+    return f"{opens:%H:%M}-{closes:%H:%M}"
+
+
+def _staff_role(value: object) -> Role:
+    if value in STAFF_ROLES:
+        return Role(value)
+    raise _refuse(f"is not a role for people: one of {', '.join(STAFF_ROLES)}")
+
+
+def _prefix(value: str) -> str:
+    if not (value.isascii() and value.isalpha() and value.isupper() and len(value) <= 5):
+        raise _refuse("is not a prefix of 1 to 5 capital letters A–Z, as RS")
+    return value
+
+
+Text = Annotated[str, Strict(), Field(min_length=1)]
+OptionalText = Annotated[str, Strict()]
+Email = Annotated[str, Strict(), AfterValidator(_email)]
+Kronor = Annotated[int, Strict(), Field(ge=0)]  # whole kronor, as the call's amounts are
+Count = Annotated[int, Strict(), Field(ge=1)]
+WebAddress = Annotated[str, Strict(), AfterValidator(_web_address)]
+
+
+class Section(BaseModel):
+    """A table of the file: no key it does not know, each value of its TOML type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Authority(Section):
+    """The letterhead, the signature's unit and the sender of every e-mail."""
+
+    name: Text
+    unit: Text
+    unit_en: Text  # English letters name the unit in English
+    postal_address: Text
+    postcode: Text
+    city: Text
+    phone: Text
+    email: Email
+    website: Text
+    mail_from: Annotated[str, Strict(), AfterValidator(_mailbox)]
+
+
+class Registry(Section):
+    """The register's case references: YY + prefix + serial (26RS1234)."""
+
+    prefix: Annotated[str, Strict(), AfterValidator(_prefix)]
+    first_serial: Count = 1
+
+
+CALL = Call.model_fields
+
+
+class CallSection(Section):
+    """The call for applications: its money and the rules its guidelines set."""
+
+    code: Text
+    name: Text
+    name_en: OptionalText = CALL["name_en"].default
+    budget: Kronor
+    minimum_grant: Kronor
+    maximum_grant: Kronor
+    closed_months: list[Annotated[int, Strict(), AfterValidator(_month)]]
+    guidelines_version: Text
+    guidelines_version_en: OptionalText = CALL["guidelines_version_en"].default
+    co_financing_hourly_rate: Kronor = CALL["co_financing_hourly_rate"].default
+    max_project_months: Count = CALL["max_project_months"].default
+    handling_weeks: Count = CALL["handling_weeks"].default
+
+    @model_validator(mode="after")
+    def _grant_range(self) -> "CallSection":
+        if self.minimum_grant > self.maximum_grant:
+            raise Misfit(
+                ("maximum_grant",),
+                self.maximum_grant,
+                f"is less than minimum_grant ({self.minimum_grant})",
+            )
+        return self
+
+
+class Assessment(Section):
+    """Deadlines in Swedish working days, the reviewers' quorum and the meetings' frame."""
+
+    supplement_working_days: Count = DEFAULT_RULES.supplement_working_days
+    supplement_reminder_working_days: Count = DEFAULT_RULES.supplement_reminder_working_days
+    review_working_days: Count = DEFAULT_RULES.review_working_days
+    review_quorum: Count = DEFAULT_RULES.review_quorum
+    meeting_minutes: Annotated[int, Strict(), Field(ge=15, le=480)] = DEFAULT_RULES.meeting_minutes
+    meeting_hours: Annotated[str, Strict(), AfterValidator(_office_hours)] = (
+        DEFAULT_RULES.meeting_hours
+    )
+
+    @model_validator(mode="after")
+    def _reminder_before_deadline(self) -> "Assessment":
+        if self.supplement_reminder_working_days >= self.supplement_working_days:
+            raise Misfit(
+                ("supplement_reminder_working_days",),
+                self.supplement_reminder_working_days,
+                "must be fewer than supplement_working_days "
+                f"({self.supplement_working_days}): the reminder goes before the deadline",
+            )
+        return self
+
+
+class Decision(Section):
+    """The delegation the decision maker signs under, and what follows a grant."""
+
+    delegation_point: Text = DEFAULT_RULES.delegation_point
+    delegation_point_en: Text = DEFAULT_RULES.delegation_point_en
+    final_report_months: Count = DEFAULT_RULES.final_report_months
+    communication_working_days: Count = DEFAULT_RULES.communication_working_days
+
+
+class AdvisoryGroup(Section):
+    """Who reviews every case: these people, and the case officer if included."""
+
+    members: list[Email] = []
+    include_case_officer: Annotated[bool, Strict()] = DEFAULT_RULES.include_case_officer
+
+
+class PersonSection(Section):
+    """Someone who acts in the system; the e-mail is how they sign in and are found."""
+
+    name: Text
+    email: Email
+    role: Annotated[Role, BeforeValidator(_staff_role)]
+    organisation: Text
+    title: OptionalText | None = None
+    title_en: OptionalText | None = None  # in letters to applicants who asked for English
+
+
+class OfficeSection(Section):
+    """The web office (`grants serve`)."""
+
+    base_url: WebAddress = "http://127.0.0.1:8000"  # where e-mailed links point
+    idle_minutes: Count = 30  # a session unused this long ends
+    sign_in_link_minutes: Count = 15  # an e-mailed sign-in link is valid this long, and once
+    applicant_link_days: Annotated[int, Strict(), Field(ge=0)] = 14  # after the deadline
+
+
+class Oidc(Section):
+    """Sign-in for the region's staff through its identity provider (OpenID Connect)."""
+
+    name: Text
+    server_metadata_url: WebAddress
+    client_id: Text
+    client_secret: OptionalText = ""  # GRANTS_OIDC_CLIENT_SECRET overrides it
+
+
+class Auth(Section):
+    """`[auth]`: its only table is `[auth.oidc]`; without it staff sign in by e-mailed link."""
+
+    oidc: Oidc | None = None
+
+
+class GrantsConfig(Section):
+    """The whole file. [authority], [registry] and [call] are required; the rest have
+    defaults."""
+
+    authority: Authority
+    registry: Registry
+    call: CallSection
+    assessment: Assessment = Assessment()
+    decision: Decision = Decision()
+    advisory_group: AdvisoryGroup = AdvisoryGroup()
+    people: list[PersonSection] = []
+    office: OfficeSection = OfficeSection()
+    auth: Auth = Auth()
+
+    @model_validator(mode="after")
+    def _people_fit(self) -> "GrantsConfig":
+        """Each person once; reviewers who are people; a quorum the group can reach."""
+        seen: dict[str, int] = {}
+        for number, person in enumerate(self.people):
+            if person.email in seen:
+                first = self.people[seen[person.email]]
+                reason = f"is also the e-mail of person {seen[person.email] + 1} ({first.name})"
+                raise Misfit(("people", number, "email"), person.email, reason)
+            seen[person.email] = number
+        for member in self.advisory_group.members:
+            if member not in seen:
+                raise Misfit(("advisory_group", "members"), member, "is not one of the [[people]]")
+        group = len(set(self.advisory_group.members)) + self.advisory_group.include_case_officer
+        if self.assessment.review_quorum > group:
+            raise Misfit(
+                ("assessment", "review_quorum"),
+                self.assessment.review_quorum,
+                f"is more than the {group} reviewer(s) of [advisory_group]",
+            )
+        return self
+
+    def plain(self) -> dict[str, Any]:
+        """The file as checked, defaults filled in, in plain values for the domain."""
+        return self.model_dump()
+
+
+def read_config(path: Path) -> GrantsConfig:
+    """The file at `path`, checked. Raises OSError (unreadable), tomllib.TOMLDecodeError or
+    UnicodeDecodeError (not TOML), or ConfigError naming the first key that is wrong."""
+    with path.open("rb") as handle:
+        raw = tomllib.load(handle)
+    try:
+        return GrantsConfig.model_validate(raw)
+    except ValidationError as error:
+        raise _config_error(error, raw) from None
+
+
+def _config_error(error: ValidationError, raw: dict[str, Any]) -> ConfigError:
+    """The first fault in one line; absent required sections all together."""
+    faults = error.errors(include_url=False)
+    missing = [f["loc"][0] for f in faults if f["type"] == "missing" and len(f["loc"]) == 1]
+    if missing:
+        return ConfigError(f"no [{'], ['.join(map(str, missing))}] section")
+    # A misspelt key is also a required key missing: the misspelling says more.
+    fault = min(faults, key=lambda f: f["type"] != "extra_forbidden")
+    loc, value = tuple(fault["loc"]), fault.get("input")
+    misfit = fault.get("ctx", {}).get("error")
+    if isinstance(misfit, Misfit):
+        loc, value = loc + misfit.key, misfit.value
+    key, known = _toml_key(loc, raw)
+    if fault["type"] == "extra_forbidden" and len(loc) == 1 and not isinstance(value, dict):
+        return ConfigError(f"{key}: a key outside every [section]; move it under its section")
+    if fault["type"] == "extra_forbidden":
+        return ConfigError(f"{key}: {_unknown(loc, known)}")
+    if fault["type"] == "missing":
+        return ConfigError(f"{key}: missing; it is required")
+    shown = "(hidden)" if "secret" in str(loc[-1]) else _shown(value)
+    reason = misfit.reason if isinstance(misfit, Misfit) else _reason(fault)
+    return ConfigError(f"{key}: {shown} {reason}")
+
+
+def _toml_key(loc: tuple[Any, ...], raw: dict[str, Any]) -> tuple[str, type[BaseModel]]:
+    """`loc` as the file writes it (`[call] budget`, `[auth.oidc] client_id`,
+    `[[people]] 2 (Johan Ek) email`), and the model of the table it is in."""
+    rest, node, model = list(loc), raw, GrantsConfig
+    tables: list[str] = []
+    header = ""
+    while len(rest) > 1 and isinstance(node, dict):
+        name, child, inner = str(rest[0]), node.get(str(rest[0])), _field_model(model, rest[0])
+        if isinstance(child, dict) and inner is not None:
+            tables.append(name)
+            node, model, header = child, inner, f"[{'.'.join(tables)}]"
+            rest.pop(0)
+        elif isinstance(child, list) and isinstance(rest[1], int) and inner is not None:
+            number = rest[1]
+            item = child[number] if number < len(child) else None
+            who = f" ({item['name']})" if isinstance(item, dict) and "name" in item else ""
+            header = f"[[{'.'.join([*tables, name])}]] {number + 1}{who}"
+            node, model, rest = item, inner, rest[2:]
+            break
+        else:
+            break
+    if not header:  # a section missing or not a table, or a key outside every table
+        name = str(rest[0])
+        table = name not in raw or isinstance(raw[name], dict) or _field_model(model, name)
+        return (f"[{name}]" if table else name), model
+    return (f"{header} {rest[0]}" if rest else header), model
+
+
+def _field_model(model: type[BaseModel], name: object) -> type[BaseModel] | None:
+    """The section model a field of `model` holds (Oidc for `oidc: Oidc | None`)."""
+    field = model.model_fields.get(str(name))
+    candidates = [field.annotation] if field else []
+    while candidates:
+        candidate = candidates.pop()
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+        candidates.extend(get_args(candidate))
+    return None
+
+
+def _unknown(loc: tuple[Any, ...], known: type[BaseModel]) -> str:
+    """A key the table does not have, with the one probably meant."""
+    name = str(loc[-1])
+    sections = known is GrantsConfig
+    what = "section" if sections else "key"
+    close = difflib.get_close_matches(name, list(known.model_fields), n=1, cutoff=0.6)
+    if close:
+        meant = f"[{close[0]}]" if sections else close[0]
+        return f"no such {what}; did you mean {meant}?"
+    return f"no such {what}; known are {', '.join(known.model_fields)}"
+
+
+REASONS = {
+    "int_type": "is not a whole number",
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "string_type": "is not text: write it in quotes",
+    "bool_type": "is not true or false",
+    "list_type": "is not a list: write it in brackets, [...]",
+    "model_type": "is not a table",
+    "model_attributes_type": "is not a table",
+    "dict_type": "is not a table",
+    "string_too_short": "is empty",
+}
+
+
+def _reason(fault: Any) -> str:
+    ctx = fault.get("ctx", {})
+    if fault["type"] == "greater_than_equal":
+        return f"must be {ctx['ge']} or more"
+    if fault["type"] == "less_than_equal":
+        return f"must be {ctx['le']} or less"
+    return REASONS.get(fault["type"], fault["msg"])
+
+
+def _shown(value: Any) -> str:
+    """The value as the file has it (a TOML table or boolean in TOML's words)."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return quoted(value) if isinstance(value, str) else str(clipped(value))

@@ -1,0 +1,50 @@
+"""The one step layer: every edge (command line, office) takes a person's step through here.
+
+who acts → which role → case locked and conflict checked → the step's state → domain step
+→ audit → commit → the follow-up started. Each step is declared once (`declare`, in
+`grants.steps.assessment` and `grants.steps.decisions`): its name, who may take it, the
+states it is taken in, its parameters and the domain call; the edges take it by name
+(`take`) and word its result and its refusals in their own language. The domain refuses
+what the law or the state machine does not allow (`Refused`); this layer makes sure a
+refusal changes nothing, and that the letters a step ordered are sent only after its
+transaction committed.
+"""
+
+from grants.steps import assessment, decisions
+from grants.steps.layer import (
+    DECISION_MAKERS,
+    OFFICERS,
+    PEOPLE,
+    REVIEWERS,
+    STEPS,
+    At,
+    DeclaredStep,
+    HandedOver,
+    Taken,
+    configured,
+    not_delivered,
+    reading,
+    send_follow_up,
+    take,
+    take_applicant_answer,
+)
+
+__all__ = [
+    "DECISION_MAKERS",
+    "OFFICERS",
+    "PEOPLE",
+    "REVIEWERS",
+    "STEPS",
+    "At",
+    "DeclaredStep",
+    "HandedOver",
+    "Taken",
+    "assessment",
+    "configured",
+    "decisions",
+    "not_delivered",
+    "reading",
+    "send_follow_up",
+    "take",
+    "take_applicant_answer",
+]

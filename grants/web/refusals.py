@@ -1,0 +1,320 @@
+"""A refusal as the office says it: in the reader's language (through the catalog), with
+the human names of states, criteria, outcomes and roles, dates and amounts as the office
+writes them, and the form's own words rather than the command line's.
+
+The domain gives a code and its parameters (`models.errors`); every code has its wording
+here, and a test fails on one without it or without its Swedish translation.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from grants.render import MONTHS, format_amount, format_date, format_datetime
+from grants.web.i18n import N_, _, current_language
+from grants.web.labels import LABELS, label
+from models.errors import Refused
+from models.tables import Criterion, Role
+from models.text import quoted
+
+# Parameters that are amounts in kronor: written as the office writes money.
+AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total", "cash", "rate"}
+
+WORDING = {
+    "state.illegal": N_(
+        "Case %(case_reference)s is “%(state)s” and cannot go on to “%(wanted)s”; from here "
+        "it can go on to: %(allowed)s."
+    ),
+    "state.closed": N_("Case %(case_reference)s is closed: nothing more can be done in it."),
+    "state.step_not_now": N_(
+        "Case %(case_reference)s is “%(state)s”: this step is taken only while it is %(states)s."
+    ),
+    "case.not_found": N_("There is no such case."),
+    "case.no_letter": N_("There is no such letter in case %(case_reference)s."),
+    "case.no_document": N_("There is no such document in case %(case_reference)s."),
+    "case.no_review_task": N_("There is no such case."),
+    "access.conflicted": N_(
+        "You have declared a conflict of interest in case %(case_reference)s and may neither "
+        "see nor act on it."
+    ),
+    "access.who_acts": N_("Sign in as a registered person to do this."),
+    "access.not_registered": N_("%(email)s is not a registered person in this office."),
+    "access.role": N_(
+        "Only a person with the role %(roles)s may do this; %(name)s has the role %(role)s."
+    ),
+    "access.role_for_step": N_(
+        "Only a person with the role %(roles)s may take this step; %(name)s has the role %(role)s."
+    ),
+    "access.not_a_reviewer": N_(
+        "%(name)s has the role %(role)s; reviewers are advisors or case officers."
+    ),
+    "access.no_review_task": N_("%(name)s has no review task in case %(case_reference)s."),
+    "checklist.not_received": N_(
+        "Case %(case_reference)s is “%(state)s”: the checklist is done while the case is "
+        "received (new, or its supplement just came)."
+    ),
+    "checklist.unanswered": N_("Answer every basic requirement. Missing: %(missing)s."),
+    "checklist.note_needed": N_(
+        "%(criterion)s is “%(answer)s”: write a note saying why (it goes to the applicant or "
+        "into the proposal)."
+    ),
+    "answer.no_request": N_("Case %(case_reference)s has no such request."),
+    "answer.answered": N_("This request in case %(case_reference)s is already answered."),
+    "answer.not_waiting": N_(
+        "Case %(case_reference)s no longer waits for an answer to this request."
+    ),
+    "answer.nothing": N_("Upload a file or write a message (or both)."),
+    "review.conflicted_reviewer": N_(
+        "%(name)s declared a conflict of interest in case %(case_reference)s and cannot be "
+        "brought back (FL 16–18 §§)."
+    ),
+    "review.has_task": N_("%(name)s already has a review task in case %(case_reference)s."),
+    "review.declared": N_(
+        "%(name)s declared “%(ground)s” in case %(case_reference)s on %(declared_on)s; a "
+        "declaration is not changed afterwards."
+    ),
+    "review.own_organisation_applicant": N_(
+        "%(organisation)s, the organisation of %(name)s, is the applicant in case "
+        "%(case_reference)s: declare the conflict of interest (own organisation)."
+    ),
+    "review.own_organisation_partner": N_(
+        "%(organisation)s, the organisation of %(name)s, is a partner in case "
+        "%(case_reference)s: declare the conflict of interest (own organisation)."
+    ),
+    "review.conflict_note": N_("Say what the conflict of interest (“%(ground)s”) consists of."),
+    "review.undeclared": N_(
+        "%(name)s must first declare any conflict of interest in case %(case_reference)s."
+    ),
+    "review.submitted": N_(
+        "%(name)s submitted a review of case %(case_reference)s on %(submitted_on)s; it is "
+        "part of the record."
+    ),
+    "review.reasons_missing": N_(
+        "Give the reasons for every basic requirement. Missing: %(missing)s."
+    ),
+    "review.not_in_review": N_(
+        "Case %(case_reference)s is “%(state)s”: reviews are given while it is in review."
+    ),
+    "review.no_amount": N_(
+        "No amount goes with the recommendation “%(recommendation)s” (you gave %(amount)s)."
+    ),
+    "review.granted_is_requested": N_(
+        "“Granted” is the amount applied for, %(requested)s; recommend “partly granted” for "
+        "less (you gave %(amount)s)."
+    ),
+    "review.amount_needed": N_("“Partly granted” needs the proposed amount."),
+    "review.amount_out_of_range": N_(
+        "The proposed amount, %(amount)s, must be at least %(minimum)s and less than the "
+        "%(requested)s applied for."
+    ),
+    "decision.not_drafting": N_(
+        "Case %(case_reference)s is “%(state)s”: a draft is prepared while the decision is "
+        "being drafted."
+    ),
+    "decision.reply_assessment": N_(
+        "The applicant commented on the communication: say what was made of the comments "
+        "(FL 25 §); the decision states it."
+    ),
+    "decision.unknown_requirement": N_("Not basic requirements: %(unknown)s."),
+    "decision.reasons_missing": N_(
+        "Word the decision's finding on every basic requirement (FL 32 §). Missing: "
+        "%(missing)s. The reviews are input, not the decision's text."
+    ),
+    "decision.grant_not_met": N_(
+        "“%(outcome)s” needs every basic requirement met; not met: %(not_met)s."
+    ),
+    "decision.co_financing": N_(
+        "The co-financing, %(total)s, is less than the %(amount)s granted; the guidelines ask "
+        "for at least as much."
+    ),
+    "decision.decisive_cut": N_(
+        "A draft that is “%(outcome)s” must say what the cut rests on (FL 32 §)."
+    ),
+    "decision.decisive_why": N_("A draft that is “%(outcome)s” must say why (FL 32 §)."),
+    "decision.not_communicated": N_(
+        "The draft in case %(case_reference)s is “%(outcome)s” and the applicant has not seen "
+        "it: communicate it first, or record why that is obviously unnecessary (FL 25 §)."
+    ),
+    "decision.amended_further": N_(
+        "The amended draft in case %(case_reference)s goes further against the applicant "
+        "than what they have seen: send it back so that it can be communicated (FL 25 §)."
+    ),
+    "decision.comment": N_("Say what the case officer should look at again."),
+    "decision.wrong_state": N_(
+        "Case %(case_reference)s is “%(state)s”: this step is taken while it is “%(wanted)s”."
+    ),
+    "decision.no_draft": N_("Case %(case_reference)s has no draft decision to act on."),
+    "decision.no_reviews": N_("There are no reviews to go on: choose the outcome."),
+    "decision.reviews_ask_supplement": N_(
+        "The reviews ask for a supplement: request it, or choose the outcome."
+    ),
+    "decision.over_budget": N_(
+        "%(amount)s is more than the call %(call)s has left: %(left)s of its budget of %(budget)s."
+    ),
+    "decision.no_amount": N_("No amount goes with “%(outcome)s” (you gave %(amount)s)."),
+    "decision.amount_needed": N_("“%(outcome)s” needs the amount granted."),
+    "decision.amount_out_of_range": N_(
+        "The amount, %(amount)s, must be between %(minimum)s and %(maximum)s for “%(outcome)s”."
+    ),
+    "decision.granted_is_requested": N_(
+        "“Granted” is the %(requested)s applied for; choose “partly granted” for less (you "
+        "gave %(amount)s)."
+    ),
+    "decision.reply_not_awaited": N_(
+        "Case %(case_reference)s is “%(state)s” and waits for no reply to a communication."
+    ),
+    "decision.not_undecided": N_(
+        "Case %(case_reference)s is “%(state)s”: only an undecided application can be withdrawn."
+    ),
+    "decision.withdrawal_reason": N_("Say what the decision to close the case rests on."),
+    "meeting.no_time_zone": N_("Give the meeting's time with its time zone."),
+    "meeting.in_the_past": N_("The meeting must be in the future (you gave %(at)s)."),
+    "meeting.length": N_("A meeting lasts 15 to 480 minutes (you gave %(minutes)s)."),
+    "meeting.no_place": N_("Say where the meeting is, or how to join it."),
+    "meeting.no_note": N_("The file note must say what was said."),
+    "meeting.not_booked": N_(
+        "No meeting is booked in case %(case_reference)s: book it first, or skip it with a reason."
+    ),
+    "meeting.not_held": N_("The meeting ends %(ends_at)s: document it once it has been held."),
+    "meeting.no_reason": N_("Say why no meeting is needed."),
+    "meeting.not_a_working_day": N_(
+        "%(day)s is not a working day; meetings with applicants are held on working days."
+    ),
+    "meeting.office_hours": N_(
+        "The meeting (%(starts)s–%(ends)s) must be within office hours, %(opens)s–%(closes)s."
+    ),
+    "meeting.place_booked": N_(
+        "%(place)s is already booked %(starts)s–%(ends)s for another meeting."
+    ),
+    "meeting.people_booked": N_("%(people)s already in another meeting %(starts)s–%(ends)s."),
+    "meeting.wrong_state": N_(
+        "Case %(case_reference)s is “%(state)s”: the meeting step comes when the review is "
+        "complete."
+    ),
+    "supplement.nothing_missing": N_("Say what the applicant must supplement."),
+    "supplement.dismissal_unreasoned": N_(
+        "Dismissal is only for a gap that prevents examining the application at all (FL 20 §): "
+        "say why this one does, or let the case be examined as it stands."
+    ),
+    "supplement.dismissal_reason_unasked": N_(
+        "A reason for dismissal was given, but the request is to examine the case as it stands."
+    ),
+    "supplement.not_awaited": N_(
+        "Case %(case_reference)s is “%(state)s” and waits for no supplement."
+    ),
+    "document.empty": N_("The file %(filename)s is empty."),
+    "document.too_large": N_("The file %(filename)s is too large: at most 20 MB is accepted."),
+    "document.unaccepted_kind": N_(
+        "The file %(filename)s is of a kind the case cannot take. Send a PDF, an image (PNG, "
+        "JPEG, GIF or WebP), an OpenDocument or Word (DOCX) document, or plain text."
+    ),
+    "reporting.talk_in_the_past": N_(
+        "A Community Talk is registered before it is held (you gave %(held_on)s)."
+    ),
+    "reporting.talk_texts": N_(
+        "The theme in Swedish and in English (letters go out in both) and the venue are all needed."
+    ),
+    "reporting.talks_a_year": N_(
+        "%(year)s already has %(count)s Community Talks; the Partnership holds %(limit)s a year."
+    ),
+    "reporting.not_held_yet": N_("A presentation is recorded once held (you gave %(on)s)."),
+    "reporting.report_registered": N_(
+        "The final report of case %(case_reference)s is already registered."
+    ),
+    "reporting.not_reporting": N_(
+        "Case %(case_reference)s is “%(state)s”: reporting is recorded for funded projects "
+        "invited to a Community Talk."
+    ),
+    "identifier.organisation_number_shape": N_("must be 10 digits written NNNNNN-NNNN"),
+    "identifier.personal_number": N_(
+        "digits 3–4 must be 20 or more (otherwise it is a personal number)"
+    ),
+    "identifier.check_digit": N_("the check digit (the last digit) does not match"),
+    "identifier.bankgiro_shape": N_("must be 7 or 8 digits, written NNN-NNNN or NNNN-NNNN"),
+    "identifier.plusgiro_shape": N_("must be 2 to 8 digits, written NNNNNN-N"),
+    "field.not_text": N_("must be text"),
+    "field.required": N_("is required"),
+    "field.too_long": N_("is %(length)s characters long; at most %(limit)s are allowed"),
+    "field.not_kronor": N_("must be a whole number of kronor"),
+    "field.too_many_digits": N_("has more than %(limit)s digits"),
+    "field.negative": N_("must not be negative"),
+    "field.ore": N_("must be whole kronor, without öre"),
+    "field.not_an_amount": N_("must be a whole number of kronor, such as 50000 or 50 000 kr"),
+    "field.not_hours": N_("must be a whole number of hours"),
+    "field.not_a_date": N_("is not a date written YYYY-MM-DD"),
+    "field.year_out_of_range": N_("lies outside the years %(first)s–%(last)s"),
+    "field.not_an_email": N_("is not a valid e-mail address"),
+    "field.not_a_municipality": N_(
+        "is not a municipality in Örebro county; the call is open to organisations in "
+        "%(municipalities)s"
+    ),
+    "field.not_a_legal_form": N_("is not a legal form of civil society; accepted: %(legal_forms)s"),
+    "field.not_a_language": N_("must be sv (Swedish) or en (English)"),
+    "field.not_partners": N_("must be a list of partners, written “Name: support; …”"),
+    "field.partner_without_name": N_("every partner needs a name"),
+    "field.unreadable": N_("cannot be read"),
+    "field.received_in_the_future": N_("lies in the future (today is %(today)s)"),
+    "field.call_closed": N_("the call takes no applications in %(month_numbers)s"),
+    "field.number_of_another_form": N_(
+        "does not belong to a %(legal_form)s (its numbers start with %(digit)s)"
+    ),
+    "field.number_required": N_("is required for a %(legal_form)s"),
+    "field.amount_out_of_range": N_("must be between %(minimum)s and %(maximum)s in this call"),
+    "field.co_financing": N_(
+        "the co-financing is %(cash)s in cash plus %(hours)s hours × %(rate)s = %(total)s, "
+        "less than the %(amount)s applied for; it must be at least as much"
+    ),
+    "field.end_before_start": N_("is before the project's start (%(start)s)"),
+    "field.project_too_long": N_(
+        "the project may run at most %(months)s months, to %(last)s at the latest"
+    ),
+    "field.start_before_received": N_(
+        "is before the application was received (%(received)s); the grant cannot pay for "
+        "work already done"
+    ),
+}
+
+
+def shown(name: str, value: Any) -> str:
+    """One parameter as the office shows it, in the current language."""
+    language = current_language()
+    if name == "month_numbers":  # months of the year, as numbers: "July and December"
+        months = [MONTHS[language][number - 1] for number in value]
+        if not months[1:]:
+            return months[0]
+        return _("%(first)s and %(last)s") % {"first": ", ".join(months[:-1]), "last": months[-1]}
+    if name == "states":  # the states a step is taken in: any one of them
+        either = " " + _("or") + " "
+        return either.join(_("“%(state)s”") % {"state": label(state)} for state in value)
+    if isinstance(value, list | tuple) and all(isinstance(item, Role) for item in value):
+        either = " " + _("or") + " "  # any one of the roles
+        return either.join(shown(name, role) for role in value)
+    if isinstance(value, list | tuple):
+        return ", ".join(shown(name, item) for item in value)
+    if isinstance(value, Criterion) or (isinstance(value, StrEnum) and type(value) in LABELS):
+        return label(value)
+    if isinstance(value, datetime):
+        return format_datetime(value, language)
+    if isinstance(value, date):
+        return format_date(value, language)
+    if isinstance(value, int) and name in AMOUNTS:
+        return format_amount(value, language)
+    return str(value)
+
+
+def words(code: str, params: dict[str, Any]) -> str:
+    """A refusal's code and parameters as the office says them, in the current language."""
+    return _(WORDING[code]) % {name: shown(name, value) for name, value in params.items()}
+
+
+def worded(refusal: Exception) -> str:
+    """What the office says of a refusal. A form value the office could not read
+    (`UnreadableForm`) was worded by the office already."""
+    return words(refusal.code, refusal.params) if isinstance(refusal, Refused) else str(refusal)
+
+
+def fault_worded(fault: dict[str, Any]) -> str:
+    """One field's fault in a refused record of a form export (a `Fault` as the intake
+    report has it): the field as the file names it, the value as it came, and why."""
+    value = _("(missing)") if fault["value"] is None else quoted(fault["value"])
+    return f"{fault['field']} = {value}: {words(fault['code'], fault['params'])}"

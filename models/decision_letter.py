@@ -1,0 +1,73 @@
+"""What a decision letter, or its draft, says beyond its wording, worked out once for both
+languages.
+
+The Swedish and the English decision are worded apart (their sentences are built in a
+different order), but what they state is the same: which requirements were assessed and
+how, what was decisive, the conditions, who took part, when it was decided. That is
+worked out here from the letter's data, so the two wordings cannot come to disagree.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from models.tables import Outcome, local_date
+from models.vocabulary import criterion_names, finding_words
+
+
+def decision_letter(data: dict[str, Any], language: str) -> dict[str, Any]:
+    """The decision's content in `language`, from the letter's data (models.decisions)."""
+    decided_at = data.get("decided_at")
+    due = data.get("final_report_due")
+    return {
+        "draft": bool(data.get("draft")),
+        "granted": data.get("outcome") in (Outcome.granted, Outcome.partly_granted),
+        "findings": _findings(data, language),
+        "decisive": _trimmed(data.get("decisive")),
+        "conditions": [_condition(c) for c in data.get("conditions") or []],
+        "decided_on": local_date(datetime.fromisoformat(decided_at)) if decided_at else None,
+        "final_report_due": date.fromisoformat(due) if due else None,
+        "advice": [text.strip() for text in data.get("other_funding") or [] if text.strip()],
+        "payment": data.get("payment") or {},
+        "decision_maker": _person(data.get("decision_maker"), language),
+        "presenting_officer": _person(data.get("presenting_officer"), language),
+        "participants": [_participant(p) for p in data.get("participants") or []],
+    }
+
+
+def _trimmed(text: str | None) -> str:
+    return (text or "").strip()
+
+
+def _findings(data: dict[str, Any], language: str) -> list[tuple[str, str]]:
+    """Each assessed requirement as (heading, reasons): "Nytt lokalt: inte uppfyllt", in the
+    guidelines' order; a requirement without written reasons is left out."""
+    reasons = data.get("reasons") or {}
+    verdicts = data.get("findings") or {}
+    words = finding_words(language)
+    return [
+        (name + (f": {words[verdicts[code]]}" if verdicts.get(code) else ""), reasons[code].strip())
+        for code, name in criterion_names(language).items()
+        if _trimmed(reasons.get(code))
+    ]
+
+
+def _condition(condition: dict[str, Any]) -> dict[str, str]:
+    """A condition: a standard one by its code (worded by the letter), or its own text."""
+    return {"code": condition.get("code") or "", "text": _trimmed(condition.get("text"))}
+
+
+def _person(person: dict[str, Any] | None, language: str) -> str:
+    """ "Karin Sjöberg, områdeschef, …": a title after a comma is lower case in Swedish,
+    unless it starts with an acronym ("IT-chef" → "IT-chef")."""
+    if not person:
+        return ""
+    title = person.get("title") or ""
+    if language == "sv" and title[1:2].lower() == title[1:2]:
+        title = title[:1].lower() + title[1:]
+    return f"{person['name']}, {title}" if title else person["name"]
+
+
+def _participant(person: dict[str, Any]) -> str:
+    """ "Johan Ek (Coompanion Mälardalen)": who else took part, and for whom."""
+    organisation = person.get("organisation")
+    return f"{person['name']} ({organisation})" if organisation else person["name"]
