@@ -1,15 +1,18 @@
-"""Shared fixtures: one real Prefect server per session, a fresh case database per test,
-and a real SMTP server on 127.0.0.1 when a test asks for one."""
+"""Shared fixtures: one real Prefect server per session, a fresh case database per test
+(or its own copy of a state made once per session), and a real SMTP server on 127.0.0.1
+when a test asks for one."""
 
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import OFFICER, copy_home, grants
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -18,8 +21,14 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # UTC the two dates differ for an hour or two after midnight in Stockholm.
 os.environ["TZ"] = "Europe/Stockholm"
 time.tzset()
+# pytest-xdist starts its workers with COLUMNS=80 and LINES=24, which a run without workers
+# does not have: the command line's output would wrap at 80 columns there only.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+MadeOnce = Callable[..., None]  # made_once(name, make, config=None); see the fixture
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,6 +42,35 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield PREFECT_API_URL.value()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from what a test uses (`postgres`, `browser`), and pytest-xdist's groups
+    (`./run test` distributes by them): the tests that share a module-scoped fixture (a
+    Prefect server with its workers, a checkout of old grants, a signed call) run on one
+    worker, so that it is made once. Server mode goes first and the other slow tests last:
+    its workers render a batch against a timeout, which they missed once with the demo
+    and its pool of render processes beside them on the other worker."""
+    for item in items:
+        parameters = item.callspec.params.values() if hasattr(item, "callspec") else ()
+        if "postgres_base_url" in item.fixturenames or "postgresql" in parameters:
+            item.add_marker(pytest.mark.postgres)
+        if "chromium" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+        fixtures = item._fixtureinfo.name2fixturedefs.values()  # pytest has no public way
+        if any(definitions[-1].scope == "module" for definitions in fixtures):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    server_mode = {_group(item) for item in items if item.get_closest_marker("server_mode")}
+    slow = {_group(item) for item in items if item.get_closest_marker("slow")} - server_mode
+    items.sort(
+        key=lambda item: 0 if _group(item) in server_mode else 2 if _group(item) in slow else 1
+    )
+
+
+def _group(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("xdist_group")
+    return marker.args[0] if marker else item.nodeid
+
+
 @pytest.fixture(autouse=True)
 def grants_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own case database and outbox, and no SMTP unless it starts one."""
@@ -42,6 +80,60 @@ def grants_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if name.startswith("GRANTS_") and name != "GRANTS_HOME":
             monkeypatch.delenv(name)
     return home
+
+
+@pytest.fixture(scope="session")
+def made_once(tmp_path_factory: pytest.TempPathFactory) -> MadeOnce:
+    """`made_once(name, make, config=None)` brings this test's case database to the state
+    `make` brings a new one to, without taking make's steps again in every test: `make`
+    runs once per session in a home of its own (with the configuration as shipped, or the
+    file `config`), and each test gets its own copy (tests.helpers.copy_home). On
+    PostgreSQL (GRANTS_DATABASE_URL) there is no file to copy: `make` runs for the test."""
+    made: dict[str, Path] = {}
+
+    def start(name: str, make: Callable[[], object], config: Path | None = None) -> None:
+        if os.environ.get("GRANTS_DATABASE_URL"):
+            make()
+            return
+        if name not in made:
+            folder = tmp_path_factory.mktemp(name)
+            with pytest.MonkeyPatch.context() as env:
+                for key in [k for k in os.environ if k.startswith("GRANTS_")]:
+                    env.delenv(key)
+                env.setenv("GRANTS_HOME", str(folder))
+                if config is not None:
+                    env.setenv("GRANTS_CONFIG", str(config))
+                make()
+            made[name] = folder
+        copy_home(made[name], Path(os.environ["GRANTS_HOME"]))
+
+    return start
+
+
+@pytest.fixture
+def sample_call(made_once: MadeOnce, grants_home: Path) -> Path:
+    """The eight sample applications registered by the case officer, no letters made yet.
+    Returns this test's home."""
+
+    def register() -> None:
+        grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+
+    made_once("sample-call", register)
+    return grants_home
+
+
+@pytest.fixture
+def sample_call_acknowledged(made_once: MadeOnce, grants_home: Path) -> Path:
+    """The eight sample applications registered and each acknowledged by a letter in the
+    outbox (no SMTP server). Returns this test's home."""
+    from flows.intake import intake
+    from grants.embedded import run_flow
+
+    def register() -> None:
+        run_flow(intake, path=str(SAMPLES / "applications.json"))
+
+    made_once("sample-call-acknowledged", register)
+    return grants_home
 
 
 def free_port() -> int:

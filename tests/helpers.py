@@ -1,17 +1,63 @@
-"""Small helpers for reading back what the system produced."""
+"""What many tests share: the demo's people, one way to run a `grants` command, and small
+helpers for reading back what the system produced."""
 
 import io
 import re
+import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
+from click.testing import Result
 from pypdf import PdfReader
+from typer.testing import CliRunner
+
+# The demo's people, as config/grants.toml registers them.
+OFFICER = "maria.lindqvist@regionorebrolan.example.se"  # Maria Lindqvist, the case officer
+COOMPANION = "johan.ek@coompanion.example.se"  # Johan Ek, advisor at Coompanion Mälardalen
+ACTIVA = "lena.holm@activa.example.se"  # Lena Holm, advisor at Activa
+DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"  # Karin Sjöberg, decides
+
+# The four basic requirements all met, as the command line's checklist takes them.
+CLI_ALL_MET = ["--benefit-to-society", "met", "--innovative", "met", "--new-locally", "met",
+               "--anchored-with-partners", "met"]  # fmt: skip
+
+
+def grants(*args: str, ok: bool = True) -> Result:
+    """`grants ARGS` in this process, on a terminal wide enough that no line wraps.
+
+    `ok`: the command must succeed (its output is shown when it does not); with ok=False the
+    test reads the exit code itself. `result.text` is the output with no-break spaces (in
+    amounts) read as plain spaces."""
+    from grants.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    result.text = result.output.replace("\u00a0", " ")
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
     """Each page's text with runs of whitespace (no-break spaces too) made one space."""
     reader = PdfReader(io.BytesIO(pdf))
     return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def copy_home(made: Path, home: Path) -> None:
+    """A home made once per session, copied into this test's own: its folders (the outbox,
+    the letters) file by file, and its case database through SQLite's backup, so an office
+    already open on this test's database sees the copy as one more write. The run logs and
+    the secret key stay this test's own."""
+    home.mkdir(parents=True, exist_ok=True)
+    for folder in made.iterdir():
+        if folder.is_dir() and folder.name not in ("logs", "prefect"):
+            shutil.copytree(folder, home / folder.name, dirs_exist_ok=True)
+    with (
+        closing(sqlite3.connect(made / "grants.db")) as source,
+        closing(sqlite3.connect(home / "grants.db")) as copy,
+    ):
+        source.backup(copy)
 
 
 def database_dump(home: Path) -> list[str]:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import grants
-from tests.test_decisions import ACTIVA, DECISION_MAKER, OFFICER
+from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, grants
 from tests.test_integrity import decided, signed_call  # noqa: F401  (fixtures)
 
 CONFLICTED = "26RS1"  # the signed case; the case officer declares a conflict in it below
@@ -37,7 +36,7 @@ def test_every_read_names_who_reads(decided: Path, tmp_path: Path) -> None:  # n
         ["verify"],
         ["delegation-report", "--from", "2026-01-01", "--to", "2099-12-31", "--out", str(tmp_path)],
     ):
-        result = grants(*command)
+        result = grants(*command, ok=False)
         assert result.exit_code == 2 and "say who acts" in result.output, (command, result.output)
     assert not (tmp_path / "out").exists()
 
@@ -48,7 +47,7 @@ def test_the_delegation_report_is_for_officers_and_the_decision_maker(
 ) -> None:
     today = date.today().isoformat()
     period = ["--from", today, "--to", today, "--out", str(tmp_path / "reports")]
-    refused = grants("delegation-report", *period, "--as", ACTIVA)
+    refused = grants("delegation-report", *period, "--as", ACTIVA, ok=False)
     assert refused.exit_code == 2 and "advisor" in refused.output
     assert not (tmp_path / "reports").exists()
     for reader in (OFFICER, DECISION_MAKER):
@@ -64,7 +63,7 @@ def test_a_conflicted_officer_sees_nothing_of_the_case(
     assert "7 case(s)" in listing.output and CONFLICTED + " " not in listing.output
     assert "conflict of interest" not in listing.output
 
-    one = grants("status", CONFLICTED, "--as", OFFICER)
+    one = grants("status", CONFLICTED, "--as", OFFICER, ok=False)
     assert one.exit_code == 2 and "conflict of interest" in one.output
 
     exported = grants("export-letters", str(tmp_path / "letters"), "--as", OFFICER)
@@ -89,9 +88,9 @@ def test_a_conflicted_officer_sees_nothing_of_the_case(
         db.execute("UPDATE decisions SET amount = 1 WHERE status = 'signed'")
     undelivered = grants("undelivered", "--as", OFFICER)
     assert "0 letter(s) not delivered" in undelivered.output
-    verified = grants("verify", "--as", OFFICER)
+    verified = grants("verify", "--as", OFFICER, ok=False)
     assert verified.exit_code == 1 and CONFLICTED not in verified.output
-    assert CONFLICTED in grants("verify", "--as", DECISION_MAKER).output
+    assert CONFLICTED in grants("verify", "--as", DECISION_MAKER, ok=False).output
     assert CONFLICTED not in grants("tasks", "--as", OFFICER).output
 
 
@@ -117,7 +116,7 @@ def test_an_advisor_reads_only_the_cases_they_review_on_every_edge(decided: Path
     assert all(f"{reference} " in listing.output for reference in reviewing)
     assert not [reference for reference in others if f"{reference} " in listing.output]
 
-    refused = grants("status", others[0], "--as", ACTIVA)
+    refused = grants("status", others[0], "--as", ACTIVA, ok=False)
     assert refused.exit_code == 2 and "no case" in refused.output, refused.output
     shown = grants("status", sorted(reviewing)[0], "--as", ACTIVA)
     assert shown.exit_code == 0, shown.output

@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from typer.testing import CliRunner
 
-from grants.cli import app
 from grants.settings import load
 from models.db import transaction
 from models.meetings import document_meeting
@@ -30,12 +28,17 @@ from models.tables import (
 )
 from models.working_days import add_working_days, next_working_day
 from tests.conftest import SAMPLES, Mailbox
-from tests.helpers import database_dump, pdf_pages
+from tests.helpers import (
+    ACTIVA,
+    CLI_ALL_MET,
+    COOMPANION,
+    DECISION_MAKER,
+    OFFICER,
+    database_dump,
+    grants,
+    pdf_pages,
+)
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-COOMPANION = "johan.ek@coompanion.example.se"
-ACTIVA = "lena.holm@activa.example.se"
-DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
 REASONS = [
     "--reason",
     "benefit_to_society=Tydlig nytta för kvinnor som står långt från arbete.",
@@ -46,25 +49,6 @@ REASONS = [
     "--reason",
     "anchored_with_partners=Kommunen och Bergslagens Livs står bakom.",
 ]
-ALL_MET = [
-    "--benefit-to-society",
-    "met",
-    "--innovative",
-    "met",
-    "--new-locally",
-    "met",
-    "--anchored-with-partners",
-    "met",
-]
-runner = CliRunner()
-
-
-def grants(*args: str, ok: bool = True):
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
-    result.text = result.output.replace("\u00a0", " ")
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
 
 
 def the_case(submission_id: str = "SI-2026-0105") -> Case:
@@ -136,7 +120,7 @@ def test_supplement_conflict_review_meeting_then_ready_for_the_draft_decision(
         "--as",
         OFFICER,
         *[f"--{c}" for c in ()],
-        *ALL_MET,
+        *CLI_ALL_MET,
     )
     assert the_case().state == "in_review"
     assert ref in grants("tasks", "--as", COOMPANION).text
@@ -298,25 +282,25 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
         other,
         "--as",
         OFFICER,
-        *ALL_MET,
+        *CLI_ALL_MET,
     )
     before = database_dump(grants_home)
     attempts = {
         "an advisor runs the checklist": (
-            ["checklist", ref, "--as", ACTIVA, *ALL_MET],
+            ["checklist", ref, "--as", ACTIVA, *CLI_ALL_MET],
             "only a case_officer may do this",
         ),
         "the decision maker declares": (
             ["declare", other, "--as", DECISION_MAKER, "--no-conflict"],
             "only a advisor or case_officer",
         ),
-        "nobody says who acts": (["checklist", ref, *ALL_MET], "say who acts"),
+        "nobody says who acts": (["checklist", ref, *CLI_ALL_MET], "say who acts"),
         "an unknown person": (
-            ["checklist", ref, "--as", "x@example.se", *ALL_MET],
+            ["checklist", ref, "--as", "x@example.se", *CLI_ALL_MET],
             "not a registered person",
         ),
         "a checklist out of turn": (
-            ["checklist", other, "--as", OFFICER, *ALL_MET],
+            ["checklist", other, "--as", OFFICER, *CLI_ALL_MET],
             "'in_review'; the step 'checklist' is taken only while it is 'received'",
         ),
         "a note missing": (
@@ -371,7 +355,7 @@ def test_every_role_violation_and_illegal_step_is_refused_and_changes_nothing(
             "YYYY-MM-DD HH:MM",
         ),
         "an unknown case": (
-            ["checklist", "26RS99999", "--as", OFFICER, *ALL_MET],
+            ["checklist", "26RS99999", "--as", OFFICER, *CLI_ALL_MET],
             "no case with case reference",
         ),
         "a bad criterion": (
@@ -430,7 +414,7 @@ def test_conflicts_leaving_too_few_reviewers_tell_the_case_officer(
         ref,
         "--as",
         OFFICER,
-        *ALL_MET,
+        *CLI_ALL_MET,
     )
     grants(
         "declare",
@@ -469,7 +453,7 @@ def test_from_draft_to_signed_decision_through_the_command_line(
 ) -> None:
     """Draft, submit, a signature refused to everyone but the decision maker, the decision."""
     ref = the_case("SI-2026-0106").case_reference
-    grants("checklist", ref, "--as", OFFICER, *ALL_MET)
+    grants("checklist", ref, "--as", OFFICER, *CLI_ALL_MET)
     for reviewer, recommendation in ((ACTIVA, "partly_granted"), (OFFICER, "partly_granted")):
         grants("declare", ref, "--as", reviewer, "--no-conflict")
         grants(

@@ -7,21 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from grants.cli import app
 from tests.conftest import SAMPLES, free_port
-from tests.helpers import database_dump
-
-runner = CliRunner()
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-
-
-def grants(*args: str):
-    """Run the command; no-break spaces (in amounts) read as plain spaces."""
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200"})
-    result.text = result.output.replace("\u00a0", " ")
-    return result
+from tests.helpers import OFFICER, database_dump, grants
 
 
 def test_intake_status_and_history(grants_home: Path) -> None:
@@ -50,12 +37,12 @@ def test_intake_status_and_history(grants_home: Path) -> None:
     ):
         assert expected in detail.text
 
-    missing = grants("status", "26RS99999", "--as", OFFICER)
+    missing = grants("status", "26RS99999", "--as", OFFICER, ok=False)
     assert missing.exit_code == 2 and "no case with case reference" in missing.output
 
 
 def test_refused_records_give_exit_code_1_and_a_report(grants_home: Path) -> None:
-    result = grants("intake", str(SAMPLES / "mistakes.csv"))
+    result = grants("intake", str(SAMPLES / "mistakes.csv"), ok=False)
     assert result.exit_code == 1
     assert "Refused record 1 (line 2) SI-2026-0951:" in result.output
     assert "municipality = 'Stockholm': is not a municipality in Örebro county" in result.output
@@ -66,12 +53,18 @@ def test_refused_records_give_exit_code_1_and_a_report(grants_home: Path) -> Non
 def test_unknown_person_or_wrong_role_is_refused_and_nothing_changes(grants_home: Path) -> None:
     grants("intake", str(SAMPLES / "applications.csv"))
     before = database_dump(grants_home)
-    result = grants("intake", str(SAMPLES / "applications.json"), "--as", "nobody@example.se")
+    result = grants(
+        "intake", str(SAMPLES / "applications.json"), "--as", "nobody@example.se", ok=False
+    )
     assert (
         result.exit_code == 2 and "'nobody@example.se' is not a registered person" in result.output
     )
     result = grants(
-        "intake", str(SAMPLES / "applications.json"), "--as", "johan.ek@coompanion.example.se"
+        "intake",
+        str(SAMPLES / "applications.json"),
+        "--as",
+        "johan.ek@coompanion.example.se",
+        ok=False,
     )
     assert result.exit_code == 2
     assert "Johan Ek <johan.ek@coompanion.example.se> is advisor" in result.output
@@ -82,7 +75,7 @@ def test_unknown_person_or_wrong_role_is_refused_and_nothing_changes(grants_home
 def test_unreadable_file_is_refused_at_once(grants_home: Path, tmp_path: Path) -> None:
     path = tmp_path / "export.xlsx"
     path.write_bytes(b"PK\x03\x04")
-    result = grants("intake", str(path))
+    result = grants("intake", str(path), ok=False)
     assert result.exit_code == 2 and "expected a .json or .csv file" in result.output
     assert database_dump(grants_home) == []
 
@@ -115,7 +108,7 @@ def test_two_intakes_at_once_in_two_processes(
 def test_a_worker_needs_a_prefect_server(grants_home: Path, monkeypatch) -> None:
     """`grants worker` serves a Prefect server; without one named it says so and stops."""
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    result = CliRunner().invoke(app, ["worker"])
+    result = grants("worker", ok=False)
     assert result.exit_code == 2 and "PREFECT_API_URL is not set" in result.output
     down = f"http://127.0.0.1:{free_port()}/api"  # nothing listens: a worker would wait unseen
     worker = subprocess.run(
@@ -147,7 +140,7 @@ def test_a_step_stands_when_the_prefect_server_does_not_answer(grants_home: Path
     from models.tables import Letter
     from tests.conftest import free_port
 
-    intake = CliRunner().invoke(app, ["intake", str(SAMPLES / "applications.json"), "--no-letters"])
+    intake = grants("intake", str(SAMPLES / "applications.json"), "--no-letters")
     assert intake.exit_code == 0, intake.output
     reference = f"{date.today().year % 100:02d}RS1"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}

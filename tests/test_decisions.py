@@ -42,12 +42,8 @@ from models.tables import (
     Recommendation,
 )
 from models.working_days import add_working_days
-from tests.conftest import SAMPLES
-from tests.helpers import pdf_pages
-
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-ACTIVA = "lena.holm@activa.example.se"
-DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
+from tests.conftest import SAMPLES, MadeOnce
+from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, pdf_pages
 
 
 def person(session, email: str) -> Person:
@@ -105,13 +101,20 @@ WORDING = {c.value: f"Beslutets bedömning av {c.value}." for c in Criterion}
 
 
 @pytest.fixture
-def small_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grants_home: Path) -> None:
-    """A call with 80 000 kr: room for one of two grants of 50 000 and 40 000 kr."""
+def small_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grants_home: Path, made_once: MadeOnce
+) -> None:
+    """A call with 80 000 kr: room for one of two grants of 50 000 and 40 000 kr; the
+    samples registered in it (this test's copy of the call made once)."""
     text = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
     config = tmp_path / "grants.toml"
     config.write_text(text.replace("budget = 600000", "budget = 80000"), encoding="utf-8")
     monkeypatch.setenv("GRANTS_CONFIG", str(config))
-    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+
+    def register() -> None:
+        run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+
+    made_once("small-budget", register, config)
 
 
 def test_only_the_decision_maker_signs_and_the_signature_is_final(small_budget: None) -> None:

@@ -3,10 +3,9 @@
 import re
 from pathlib import Path
 
-from typer.testing import CliRunner
+import pytest
 
-from grants.cli import app
-from tests.helpers import database_dump, pdf_pages, swedish_template_words
+from tests.helpers import database_dump, grants, pdf_pages, swedish_template_words
 
 EXPECTED = {  # case → (outcome, amount, state)
     "RS1": ("granted", "35 000 kr", "reporting"),
@@ -22,8 +21,9 @@ EXPECTED = {  # case → (outcome, amount, state)
 }
 
 
+@pytest.mark.slow
 def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
-    result = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    result = grants("demo")
     assert result.exit_code == 0, result.output
     text = result.output.replace("\u00a0", " ")
     # Not on a terminal: the stages in plain lines, no live display's control codes.
@@ -72,7 +72,7 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
     assert len(list((grants_home / "outbox").glob("*.eml"))) == 47  # + RS9's expiry notice
 
     before = database_dump(grants_home)
-    again = CliRunner().invoke(app, ["demo"], env={"COLUMNS": "200"})
+    again = grants("demo")
     assert again.exit_code == 0, again.output
     assert "0 registered, 8 already registered" in again.output
     assert "0 steps taken by people, 0 letters sent; 10 of 10 cases decided." in again.output

@@ -20,10 +20,8 @@ from models.errors import Refused
 from models.rules import Rules
 from models.tables import Answer, Case, Criterion, FileNote, OnExpiry, Recommendation
 from models.working_days import add_working_days
-from tests.helpers import pdf_pages
+from tests.helpers import DECISION_MAKER, OFFICER, pdf_pages
 from tests.test_decisions import (  # noqa: F401 (small_budget is a fixture)
-    DECISION_MAKER,
-    OFFICER,
     WORDING,
     letter_pdf,
     person,

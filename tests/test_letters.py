@@ -29,13 +29,7 @@ def letter_of(submission_id: str) -> Letter:
         return session.exec(select(Letter).where(Letter.case_id == case.id)).one()
 
 
-@pytest.fixture
-def samples_taken_in(grants_home: Path) -> Path:
-    run_flow(intake, path=str(SAMPLES / "applications.json"))
-    return grants_home
-
-
-def test_swedish_acknowledgement_reads_right(samples_taken_in: Path) -> None:
+def test_swedish_acknowledgement_reads_right(sample_call_acknowledged: Path) -> None:
     letter = letter_of("SI-2026-0103")
     pages = pdf_pages(letter.pdf)
     text = " ".join(pages)
@@ -60,7 +54,7 @@ def test_swedish_acknowledgement_reads_right(samples_taken_in: Path) -> None:
 
 
 def test_a_short_letter_is_one_page_and_the_side_column_keeps_addresses_whole(
-    samples_taken_in: Path,
+    sample_call_acknowledged: Path,
 ) -> None:
     for submission_id in ("SI-2026-0101", "SI-2026-0108"):  # no warnings: a short letter
         pages = pdf_pages(letter_of(submission_id).pdf)
@@ -70,7 +64,7 @@ def test_a_short_letter_is_one_page_and_the_side_column_keeps_addresses_whole(
         assert "019-602 10 00 sociala.innovationer@" in pages[0]
 
 
-def test_english_on_request(samples_taken_in: Path) -> None:
+def test_english_on_request(sample_call_acknowledged: Path) -> None:
     letter = letter_of("SI-2026-0108")
     text = " ".join(pdf_pages(letter.pdf))
     assert "Acknowledgement of receipt" in text and "We have received your application" in text
@@ -81,7 +75,7 @@ def test_english_on_request(samples_taken_in: Path) -> None:
     assert letter.filename.endswith("-acknowledgement.pdf")
 
 
-def test_letter_is_tagged_pdf_a_with_title_and_language(samples_taken_in: Path) -> None:
+def test_letter_is_tagged_pdf_a_with_title_and_language(sample_call_acknowledged: Path) -> None:
     pdf = letter_of("SI-2026-0101").pdf
     reader = PdfReader(io.BytesIO(pdf))
     catalog = reader.trailer["/Root"]
@@ -93,7 +87,7 @@ def test_letter_is_tagged_pdf_a_with_title_and_language(samples_taken_in: Path) 
     assert reader.metadata.author == "Region Örebro län"
 
 
-def test_warnings_tell_the_applicant_what_is_needed_later(samples_taken_in: Path) -> None:
+def test_warnings_tell_the_applicant_what_is_needed_later(sample_call_acknowledged: Path) -> None:
     text = " ".join(pdf_pages(letter_of("SI-2026-0104").pdf))
     assert "Det här behöver vi senare" in text
     assert "organisationsnummer från Skatteverket" in text
@@ -135,9 +129,9 @@ def test_the_renderer_may_read_only_template_assets() -> None:
             fetcher.fetch(url)
 
 
-def test_the_emailed_pdf_is_the_archived_one(samples_taken_in: Path) -> None:
+def test_the_emailed_pdf_is_the_archived_one(sample_call_acknowledged: Path) -> None:
     letter = letter_of("SI-2026-0102")
-    eml = samples_taken_in / "outbox" / letter.filename.replace(".pdf", ".eml")
+    eml = sample_call_acknowledged / "outbox" / letter.filename.replace(".pdf", ".eml")
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
     [attachment] = message.iter_attachments()
     assert attachment.get_filename() == letter.filename

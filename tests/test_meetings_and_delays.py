@@ -9,7 +9,6 @@ import pytest
 from sqlmodel import select
 
 from flows.assessment import sweep
-from flows.intake import intake
 from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.settings import load
@@ -34,19 +33,10 @@ from models.tables import (
     local_time,
 )
 from models.tasks import TaskKind, open_tasks
-from tests.conftest import SAMPLES
-from tests.helpers import pdf_pages
+from tests.helpers import ACTIVA, OFFICER, pdf_pages
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-ACTIVA = "lena.holm@activa.example.se"
 MONDAY = date(2027, 1, 11)  # a working day, comfortably in the future
 PLACE = "Regionens hus, Eklundavägen 1, Örebro"
-
-
-@pytest.fixture
-def samples(grants_home: Path) -> Path:
-    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
-    return grants_home
 
 
 def person(session, email: str) -> Person:
@@ -86,7 +76,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=STOCKHOLM)
 
 
-def test_meetings_on_working_days_in_office_hours_never_twice_at_once(samples: Path) -> None:
+def test_meetings_on_working_days_in_office_hours_never_twice_at_once(sample_call: Path) -> None:
     first, second = to_meeting("SI-2026-0101"), to_meeting("SI-2026-0106")
     for starts, why in (
         (at(date(2027, 1, 10), 10), "is not a working day"),  # a Sunday
@@ -106,7 +96,7 @@ def test_meetings_on_working_days_in_office_hours_never_twice_at_once(samples: P
     book(second, at(MONDAY, 14, 30))
 
 
-def test_the_file_note_is_written_after_the_meeting(samples: Path) -> None:
+def test_the_file_note_is_written_after_the_meeting(sample_call: Path) -> None:
     ref = to_meeting("SI-2026-0101")
     book(ref, at(MONDAY, 10))
     settings = load()
@@ -133,7 +123,9 @@ def test_the_demo_clock_dates_every_record_after_what_it_records() -> None:
     assert clock.today() == datetime.now(STOCKHOLM).date()
 
 
-def test_a_concrete_decision_date_one_delay_notice_and_the_six_month_flag(samples: Path) -> None:
+def test_a_concrete_decision_date_one_delay_notice_and_the_six_month_flag(
+    sample_call: Path,
+) -> None:
     run_flow(send_letters)
     settings = load()
     with transaction(settings.db_url) as session:

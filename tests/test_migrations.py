@@ -18,18 +18,15 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Enum, create_engine, inspect, text
 from sqlmodel import SQLModel
-from typer.testing import CliRunner
 
-from grants.cli import app
 from grants.settings import PROJECT_ROOT, load
 from models.schema import ALEMBIC_INI, PRE_MIGRATION_TABLES, VERSION_TABLE, heads_on_disk
 from tests.conftest import SAMPLES
-from tests.helpers import database_dump
+from tests.helpers import OFFICER, database_dump, grants
 
 # Main just before migrations came: its `create_all` made the schema that the baseline
 # revision makes, and a region's database from then has no version table.
 PRE_MIGRATION_COMMIT = "bafadb8348ef3fba1c2db63325262aff6b613d13"
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 HEADS = set(ScriptDirectory.from_config(Config(ALEMBIC_INI)).get_heads())
 
 
@@ -144,7 +141,7 @@ def test_a_database_from_before_migrations_keeps_every_row(
     assert len(pdfs) == 8 and all(pdf.startswith(b"%PDF") for pdf in pdfs)
     assert len(before["sign_in_links"]) == 1 and len(before["security_events"]) == 1
 
-    listing = CliRunner().invoke(app, ["status", "--as", OFFICER], env={"COLUMNS": "200"})
+    listing = grants("status", "--as", OFFICER)
 
     assert listing.exit_code == 0, listing.output
     assert "8 case(s)" in listing.output and "Skatekollektivet Askersund" in listing.output
@@ -209,7 +206,7 @@ def test_grants_and_prefect_share_a_postgresql_database(on_postgres: str, tmp_pa
     assert prefect.returncode == 0, prefect.stdout + prefect.stderr
     prefects_version = table_rows(on_postgres, {"alembic_version": ["version_num"]})
 
-    listing = CliRunner().invoke(app, ["status", "--as", OFFICER])
+    listing = grants("status", "--as", OFFICER)
 
     assert listing.exit_code == 0, listing.output
     assert versions(on_postgres) == HEADS
@@ -255,7 +252,7 @@ def test_a_database_of_a_newer_grants_is_refused_and_left_alone(grants_home: Pat
     with sqlite3.connect(grants_home / "grants.db") as connection:
         connection.execute(f"UPDATE {VERSION_TABLE} SET version_num = 'f00d1e5'")
 
-    result = CliRunner().invoke(app, ["status", "--as", OFFICER])
+    result = grants("status", "--as", OFFICER, ok=False)
 
     assert result.exit_code == 2
     assert f"GRANTS_DATABASE_URL {url}: cannot open it: cannot upgrade its schema:" in (
@@ -274,7 +271,7 @@ def test_a_database_older_than_the_first_migration_is_refused_and_left_alone(
         connection.execute("INSERT INTO cases VALUES (1, '24RS1')")
     before = database_dump(grants_home)
 
-    result = CliRunner().invoke(app, ["status", "--as", OFFICER])
+    result = grants("status", "--as", OFFICER, ok=False)
 
     assert result.exit_code == 2
     assert "cannot open it: older than the first migration, it cannot be upgraded: " in (

@@ -19,7 +19,6 @@ from pypdf import PdfReader, PdfWriter
 from sqlmodel import select
 
 from flows.assessment import sweep
-from flows.intake import intake
 from flows.letters import send_letters
 from grants.applicant_links import link_for
 from grants.embedded import run_flow
@@ -29,10 +28,10 @@ from models.communication import communicate
 from models.db import transaction
 from models.rules import Rules
 from models.tables import AuditEvent, Case, Document, Recommendation, Role
-from tests.conftest import SAMPLES, Mailbox
-from tests.helpers import database_dump, pdf_pages, settled_dump
+from tests.conftest import Mailbox
+from tests.helpers import OFFICER, database_dump, grants, pdf_pages, settled_dump
 from tests.office import post
-from tests.test_assessment import OFFICER, attachment, grants
+from tests.test_assessment import attachment
 from tests.test_decisions import person, to_awaiting_decision
 
 LINK = re.compile(r"http://127\.0\.0\.1:8000/a/[A-Za-z0-9_.-]+")
@@ -80,9 +79,8 @@ def links_in(message: EmailMessage) -> tuple[str, str]:
 
 
 @pytest.fixture
-def asked(smtp_server: Mailbox, office) -> tuple[str, str]:
+def asked(sample_call, smtp_server: Mailbox, office) -> tuple[str, str]:
     """Kryddgården's case with a supplement requested by the case officer: (ref, link)."""
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     ref = the_case_by_submission("SI-2026-0105").case_reference
     grants(
         "checklist", ref, "--as", OFFICER, "--benefit-to-society", "met", "--innovative", "met",
@@ -272,9 +270,10 @@ def test_the_page_needs_no_sign_in_but_does_need_the_form_token(
     assert the_case(ref).state == "received"
 
 
-def test_the_applicant_comments_on_a_communication_in_english(smtp_server: Mailbox, office) -> None:
+def test_the_applicant_comments_on_a_communication_in_english(
+    sample_call, smtp_server: Mailbox, office
+) -> None:
     settings = load()
-    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
     ref = to_awaiting_decision("SI-2026-0108", Recommendation.refused, submit=False)
     with transaction(settings.db_url) as session:
         officer = person(session, OFFICER)
@@ -318,13 +317,12 @@ def test_the_applicant_comments_on_a_communication_in_english(smtp_server: Mailb
 
 @pytest.mark.browser
 def test_the_applicant_answers_in_a_browser_and_every_page_meets_wcag_21_aa(
-    live_office, browser_page, tmp_path
+    sample_call, live_office, browser_page, tmp_path
 ) -> None:
     """As an applicant does: the link from the e-mail, a file and a message, the receipt;
     and an axe-core scan of the form, the receipt and a broken link's page."""
     from tests.test_office_browser import accessibility_violations, keep_screenshot
 
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     ref = the_case_by_submission("SI-2026-0105").case_reference
     grants("request-supplement", ref, "--as", OFFICER, "--missing", MISSING)
     [eml] = load().outbox_dir.glob(f"{ref}-begaran-om-komplettering-1.eml")

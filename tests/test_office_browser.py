@@ -8,28 +8,22 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from grants.cli import app as cli
 from grants.settings import load
-from tests.conftest import SAMPLES
-from tests.helpers import pdf_pages
+from tests.helpers import (
+    ACTIVA,
+    CLI_ALL_MET,
+    COOMPANION,
+    DECISION_MAKER,
+    OFFICER,
+    grants,
+    pdf_pages,
+)
 from tests.office import sign_in_links
 
 pytestmark = pytest.mark.browser
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-ACTIVA = "lena.holm@activa.example.se"
-COOMPANION = "johan.ek@coompanion.example.se"
-DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
-ALL_MET = ["--benefit-to-society", "met", "--innovative", "met", "--new-locally", "met",
-           "--anchored-with-partners", "met"]  # fmt: skip
 CRITERIA = ("benefit_to_society", "innovative", "new_locally", "anchored_with_partners")
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def grants(*args: str) -> None:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
 
 
 def browser_sign_in(page, base_url: str, email: str) -> None:
@@ -81,13 +75,12 @@ def keep_screenshot(page, name: str, tmp_path: Path) -> Path:
     return path
 
 
-def test_each_kind_of_page_meets_wcag_21_aa(live_office, chromium, tmp_path) -> None:
+def test_each_kind_of_page_meets_wcag_21_aa(sample_call, live_office, chromium, tmp_path) -> None:
     """Every kind of page, as the person it is for sees it, in Swedish and in English."""
     base = live_office.state.base_url
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
-    grants("checklist", "26RS1", "--as", OFFICER, *ALL_MET)
+    grants("checklist", "26RS1", "--as", OFFICER, *CLI_ALL_MET)
     unclear = ["--anchored-with-partners", "unclear", "--note", "anchored_with_partners=Intyg?"]
-    grants("checklist", "26RS3", "--as", OFFICER, *ALL_MET[:-2], *unclear)
+    grants("checklist", "26RS3", "--as", OFFICER, *CLI_ALL_MET[:-2], *unclear)
     pages_of = {
         None: ["/login", "/login/link?token=not-a-token", applicant_link("26RS3")],
         OFFICER: ["/tasks", "/cases", "/cases/26RS2", "/cases/26RS1", "/intake", "/talks",
@@ -144,13 +137,12 @@ REASONS = {
 
 
 def test_an_advisor_reviews_and_the_decision_maker_signs_in_the_browser(
-    live_office, chromium, tmp_path
+    sample_call, live_office, chromium, tmp_path
 ) -> None:
     """The people's own paths: the advisor with the link from the outbox declares no
     conflict and reviews; the decision maker opens the draft and signs; the decision
     letter then goes to the applicant."""
     base = live_office.state.base_url
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     ref = "26RS1"  # SI-2026-0101, Hällefors: neither advisor's organisation is a partner
     grants("checklist", ref, "--as", OFFICER, "--benefit-to-society", "met", "--innovative",
            "met", "--new-locally", "met", "--anchored-with-partners", "met")  # fmt: skip

@@ -29,20 +29,17 @@ from models.tables import (
     SupplementRequest,
 )
 from models.working_days import next_working_day
-from tests.conftest import SAMPLES
-from tests.helpers import database_dump, pdf_pages, settled_dump
-from tests.office import post, sign_in
-from tests.test_decisions import to_awaiting_decision
-from tests.test_office_officer import (
+from tests.helpers import (
     ACTIVA,
-    ALL_MET,
     DECISION_MAKER,
     OFFICER,
-    grants,
-    page_text,
-    sent,
-    the_case,
+    database_dump,
+    pdf_pages,
+    settled_dump,
 )
+from tests.office import post, sign_in
+from tests.test_decisions import to_awaiting_decision
+from tests.test_office_officer import ALL_MET, page_text, sent, the_case
 
 HALLEFORS = "SI-2026-0101"
 ASKERSUND = "SI-2026-0106"
@@ -52,9 +49,8 @@ DRAFT_WORDING = {f"draft_reason_{c.value}": f"Beslutet: {c.value} är uppfyllt."
 
 
 @pytest.fixture
-def registered(office) -> str:
+def registered(sample_call, office) -> str:
     """The sample applications registered, the case officer signed in; the first case."""
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     sign_in(office, OFFICER)
     return the_case().case_reference
 

@@ -13,10 +13,8 @@ from email.message import EmailMessage
 
 import pytest
 from sqlmodel import select
-from typer.testing import CliRunner
 
 from flows.assessment import sweep
-from grants.cli import app as cli
 from grants.embedded import run_flow
 from grants.settings import load
 from models.checklist import Finding, complete_checklist
@@ -38,22 +36,22 @@ from models.tables import (
 )
 from models.working_days import next_working_day
 from tests.conftest import SAMPLES, free_port
-from tests.helpers import database_dump, pdf_pages, settled_dump
+from tests.helpers import (
+    ACTIVA,
+    CLI_ALL_MET,
+    COOMPANION,
+    DECISION_MAKER,
+    OFFICER,
+    database_dump,
+    grants,
+    pdf_pages,
+    settled_dump,
+)
 from tests.office import form_token, post, sign_in
 from tests.test_decisions import to_awaiting_decision
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-COOMPANION = "johan.ek@coompanion.example.se"
-ACTIVA = "lena.holm@activa.example.se"
-DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
 KRYDDGARDEN = "SI-2026-0105"  # names Coompanion Mälardalen as partner
 ALL_MET = {c.value: "met" for c in Criterion}
-CLI_ALL_MET = [f"--{c.value.replace('_', '-')}=met" for c in Criterion]
-
-
-def grants(*args: str) -> None:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
 
 
 def the_case(submission_id: str = KRYDDGARDEN) -> Case:
@@ -105,9 +103,8 @@ def reviewed_by_activa_and_the_officer(ref: str) -> None:
 
 
 @pytest.fixture
-def registered(office) -> str:
+def registered(sample_call, office) -> str:
     """The eight sample applications, registered; the case officer signed in."""
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     sign_in(office, OFFICER)
     return the_case().case_reference
 
@@ -278,8 +275,7 @@ OFFICER_STEPS = (
 
 
 @pytest.mark.parametrize("who", [ACTIVA, DECISION_MAKER])
-def test_only_a_case_officer_takes_an_officer_step(office, who: str) -> None:
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+def test_only_a_case_officer_takes_an_officer_step(sample_call, office, who: str) -> None:
     ref = the_case().case_reference
     grants("checklist", ref, "--as", OFFICER, *CLI_ALL_MET)
     sign_in(office, who)
@@ -300,8 +296,7 @@ def test_only_a_case_officer_takes_an_officer_step(office, who: str) -> None:
     assert not (load().home / "uploads").exists() or not any((load().home / "uploads").iterdir())
 
 
-def test_without_sign_in_or_form_token_nothing_is_taken(office) -> None:
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+def test_without_sign_in_or_form_token_nothing_is_taken(sample_call, office) -> None:
     ref = the_case().case_reference
     token = form_token(office)
     before = settled_dump(office)
@@ -378,8 +373,7 @@ def test_an_upload_while_the_prefect_server_is_away_takes_nothing_in(office, mon
     assert not list((load().home / "uploads").iterdir())
 
 
-def test_the_delegation_report_as_pdf_and_csv(office) -> None:
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+def test_the_delegation_report_as_pdf_and_csv(sample_call, office) -> None:
     ref = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40000)
     settings = load()
     with transaction(settings.db_url) as session:
@@ -408,8 +402,7 @@ def test_the_delegation_report_as_pdf_and_csv(office) -> None:
     assert wrong.status_code == 422 and 'role="alert"' in wrong.text
 
 
-def test_undelivered_letters_with_their_reasons(office) -> None:
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+def test_undelivered_letters_with_their_reasons(sample_call, office) -> None:
     ref = the_case().case_reference
     with transaction(load().db_url) as session:
         letter = session.exec(select(Letter).where(Letter.case_id == the_case().id)).one()
@@ -434,8 +427,7 @@ def test_undelivered_letters_with_their_reasons(office) -> None:
     assert 'href="/cases/' not in office.get("/undelivered").text
 
 
-def test_community_talks_and_a_funded_projects_reporting(office) -> None:
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+def test_community_talks_and_a_funded_projects_reporting(sample_call, office) -> None:
     ref = to_awaiting_decision("SI-2026-0106", Recommendation.granted)
     settings = load()
     with transaction(settings.db_url) as session:
@@ -472,13 +464,14 @@ def test_community_talks_and_a_funded_projects_reporting(office) -> None:
 
 
 @pytest.mark.browser
-def test_the_officers_pages_in_a_browser_meet_wcag_21_aa(live_office, browser_page) -> None:
+def test_the_officers_pages_in_a_browser_meet_wcag_21_aa(
+    sample_call, live_office, browser_page
+) -> None:
     """The checklist done with the keyboard's labels, an intake upload, and an axe-core scan
     of each of the officer's forms and pages."""
     from tests.test_office_browser import accessibility_violations, browser_sign_in
 
     base = live_office.state.base_url
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     drafting = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40000, False)
     page = browser_page
     browser_sign_in(page, base, OFFICER)

@@ -18,11 +18,10 @@ from sqlmodel import select
 from grants.settings import PROJECT_ROOT, load
 from models.db import transaction
 from models.sign_in import OfficeSession, SecurityEvent
+from tests.helpers import DECISION_MAKER, OFFICER
 from tests.office import post, sign_in
 from tests.oidc_provider import KEY_ID, Provider, running, signing_key
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
 CLIENT_ID = "grants-office"
 CLIENT_SECRET = "s3cret-from-the-environment"
 OFFICE = "http://127.0.0.1:8000"

@@ -16,7 +16,6 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from flows.intake import intake
 from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.render import format_date
@@ -38,15 +37,10 @@ from models.tables import (
     Recommendation,
     ReviewTask,
 )
-from tests.conftest import SAMPLES
-from tests.helpers import database_dump
+from tests.helpers import ACTIVA, COOMPANION, DECISION_MAKER, OFFICER, database_dump
 from tests.office import form_token, post, sign_in
 from tests.test_decisions import to_awaiting_decision
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-COOMPANION = "johan.ek@coompanion.example.se"
-ACTIVA = "lena.holm@activa.example.se"
-DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
 REASONS = {
     "reason_benefit_to_society": "Tydlig nytta för kvinnor som står långt från arbete.",
     "reason_innovative": "Kopplar odling till förädling och försäljning.",
@@ -102,9 +96,8 @@ def assert_no_such_case(
 
 
 def in_review(*submission_ids: str) -> dict[str, str]:
-    """The samples registered, and these cases through the checklist (all met) to review;
-    each gets a document (the applicant's budget) and its acknowledgement's PDF."""
-    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    """These sample cases (the test's `sample_call`) through the checklist (all met) to
+    review; each gets a document (the applicant's budget) and its acknowledgement's PDF."""
     settings = load()
     refs = {}
     with transaction(settings.db_url) as session:
@@ -133,7 +126,9 @@ def review_task_of(email: str, ref: str) -> ReviewTask:
         ).one()
 
 
-def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants_home: Path):
+def test_an_advisor_declares_no_conflict_then_reviews(
+    sample_call, office: TestClient, grants_home: Path
+):
     refs = in_review("SI-2026-0105", "SI-2026-0108")
     ref, english = refs["SI-2026-0105"], refs["SI-2026-0108"]
     lena = person_in_office(office, ACTIVA)
@@ -226,7 +221,7 @@ def test_an_advisor_declares_no_conflict_then_reviews(office: TestClient, grants
 
 
 def test_a_declared_conflict_removes_the_case_from_the_advisor(
-    office: TestClient, grants_home: Path
+    sample_call, office: TestClient, grants_home: Path
 ):
     refs = in_review("SI-2026-0105", "SI-2026-0101")
     ref, other = refs["SI-2026-0105"], refs["SI-2026-0101"]
@@ -276,7 +271,9 @@ def test_a_declared_conflict_removes_the_case_from_the_advisor(
     assert review_task_of(COOMPANION, ref).conflict_note == "Coompanion är samarbetspartner."
 
 
-def test_a_conflicted_case_officer_no_longer_finds_the_case(office: TestClient, grants_home: Path):
+def test_a_conflicted_case_officer_no_longer_finds_the_case(
+    sample_call, office: TestClient, grants_home: Path
+):
     ref = in_review("SI-2026-0105")["SI-2026-0105"]
     maria = person_in_office(office, OFFICER)
     with transaction(load().db_url) as session:
@@ -295,7 +292,7 @@ def test_a_conflicted_case_officer_no_longer_finds_the_case(office: TestClient, 
 
 
 def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
-    office: TestClient, grants_home: Path
+    sample_call, office: TestClient, grants_home: Path
 ):
     ref = in_review("SI-2026-0105")["SI-2026-0105"]
     signed_out = TestClient(office.app, base_url="http://127.0.0.1:8000")
@@ -332,12 +329,13 @@ def test_reviews_need_a_reviewer_signed_in_and_the_form_token(
 
 
 def awaiting_decision(*submission_ids: str) -> dict[str, str]:
-    """The samples registered and these cases with the decision maker (reviews granted)."""
-    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    """These sample cases (the test's `sample_call`) with the decision maker (reviews granted)."""
     return {s: to_awaiting_decision(s, Recommendation.granted) for s in submission_ids}
 
 
-def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants_home: Path):
+def test_the_decision_maker_reads_the_draft_and_signs(
+    sample_call, office: TestClient, grants_home: Path
+):
     ref = awaiting_decision("SI-2026-0106")["SI-2026-0106"]
     karin = person_in_office(office, DECISION_MAKER)
 
@@ -412,8 +410,9 @@ def test_the_decision_maker_reads_the_draft_and_signs(office: TestClient, grants
     )
 
 
-def test_the_decision_maker_amends_and_sends_back(office: TestClient, grants_home: Path):
-    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+def test_the_decision_maker_amends_and_sends_back(
+    sample_call, office: TestClient, grants_home: Path
+):
     ref = to_awaiting_decision("SI-2026-0106", Recommendation.partly_granted, 40_000)
     other = to_awaiting_decision("SI-2026-0101", Recommendation.granted)
     karin = person_in_office(office, DECISION_MAKER)

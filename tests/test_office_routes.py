@@ -6,19 +6,12 @@ import re
 
 import pytest
 from fastapi.routing import APIRoute
-from typer.testing import CliRunner
 
-from grants.cli import app as cli
 from grants.settings import load
-from tests.conftest import SAMPLES
-from tests.helpers import database_dump
+from tests.helpers import CLI_ALL_MET, COOMPANION, OFFICER, database_dump, grants
 from tests.office import form_token, sign_in
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-COOMPANION = "johan.ek@coompanion.example.se"
 PUBLIC = ("/login", "/language", "/a/", "/static")  # what a signed-out visitor may reach
-ALL_MET = ["--benefit-to-society", "met", "--innovative", "met", "--new-locally", "met"]
-ALL_MET += ["--anchored-with-partners", "met"]
 
 
 def routes(office) -> list[tuple[str, str]]:
@@ -37,16 +30,10 @@ def concrete(path: str, case_reference: str = "26RS1") -> str:
     return re.sub(r"\{[^}]+\}", "1", path)
 
 
-def grants(*args: str) -> None:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-
-
 @pytest.fixture
-def conflicts(grants_home) -> dict[str, str]:
+def conflicts(sample_call, grants_home) -> dict[str, str]:
     """Two cases in review: Coompanion's advisor declared a conflict in one (its project has
     Coompanion as a partner), the case officer in another. Returns person → case."""
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
     refs = {"coompanion": "26RS5", "officer": "26RS1"}
     from sqlmodel import select
 
@@ -59,7 +46,7 @@ def conflicts(grants_home) -> dict[str, str]:
         other = session.exec(select(Case).where(Case.id != coompanion.id)).first()
         refs["officer"] = other.case_reference
     for ref in refs.values():
-        grants("checklist", ref, "--as", OFFICER, *ALL_MET)
+        grants("checklist", ref, "--as", OFFICER, *CLI_ALL_MET)
     grants("declare", refs["coompanion"], "--as", COOMPANION, "--conflict", "own_organisation",
            "--note", "Coompanion är partner i projektet.")  # fmt: skip
     grants("declare", refs["officer"], "--as", OFFICER, "--conflict", "close_relative",

@@ -11,26 +11,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlmodel import select
-from typer.testing import CliRunner
 
-from grants.cli import app as cli
 from grants.settings import load
 from models.db import transaction
 from models.tables import Person, ReviewTask
 from tests.conftest import SAMPLES, free_port
+from tests.helpers import ACTIVA, CLI_ALL_MET, OFFICER, grants
 from tests.office import post, sign_in
-
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-ACTIVA = "lena.holm@activa.example.se"
-ALL_MET = ["--benefit-to-society", "met", "--innovative", "met", "--new-locally", "met"]
-ALL_MET += ["--anchored-with-partners", "met"]
-
-
-def grants(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def test_grants_serve_prints_links_that_sign_each_person_in(grants_home, prefect_server) -> None:
@@ -76,10 +65,9 @@ def _token(link: str) -> str:
     return link.split("token=", 1)[1].split("&", 1)[0]
 
 
-def test_my_tasks_come_overdue_first_with_their_due_dates(office) -> None:
-    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+def test_my_tasks_come_overdue_first_with_their_due_dates(sample_call, office) -> None:
     for ref in ("26RS2", "26RS3"):
-        grants("checklist", ref, "--as", OFFICER, *ALL_MET)
+        grants("checklist", ref, "--as", OFFICER, *CLI_ALL_MET)
     late = date.today() - timedelta(days=3)
     with transaction(load().db_url) as session:
         lena = session.exec(select(Person).where(Person.email == ACTIVA)).one()
@@ -97,6 +85,7 @@ def test_my_tasks_come_overdue_first_with_their_due_dates(office) -> None:
     assert "Overdue" in english and f"{late.day} " in english
 
 
+@pytest.mark.slow
 def test_commands_while_the_office_is_up_use_its_warm_flows(grants_home: Path) -> None:
     """A step taken on the command line is handed to the running office, which sends its
     letter; a command that runs a flow uses the office's Prefect server, starting none."""
@@ -128,7 +117,7 @@ def test_commands_while_the_office_is_up_use_its_warm_flows(grants_home: Path) -
             ref,
             "--as",
             OFFICER,
-            *ALL_MET[:4],
+            *CLI_ALL_MET[:4],
             "--new-locally",
             "unclear",
             "--anchored-with-partners",

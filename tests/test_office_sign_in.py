@@ -11,10 +11,9 @@ from grants.settings import load
 from models.db import transaction
 from models.sign_in import OfficeSession, SecurityEvent, SecurityEventKind, SignInLink
 from models.tables import utcnow
-from tests.helpers import database_dump
+from tests.helpers import OFFICER, database_dump
 from tests.office import form_token, post, sign_in, sign_in_links
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 ADVISOR = "lena.holm@activa.example.se"
 
 

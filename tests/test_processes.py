@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from grants.processes import MARK, _alive
 from tests.conftest import SAMPLES
 
@@ -89,6 +91,7 @@ def test_kill_9_of_a_command_ends_everything_it_started(tmp_path: Path) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_two_first_commands_at_once(tmp_path: Path, on_postgres: str) -> None:
     """A fresh PostgreSQL database (no tables, no types) and a fresh Prefect home."""
     records = json.loads((SAMPLES / "applications.json").read_text())

@@ -28,15 +28,13 @@ from models.tables import (
     Recommendation,
 )
 from tests.conftest import SAMPLES, Mailbox, free_port
+from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER
 from tests.postgres import create_database
 from tests.server_mode import PrefectServer, prefect_server
 from tests.test_processes import many_applications
 
-pytestmark = pytest.mark.server_mode
+pytestmark = [pytest.mark.server_mode, pytest.mark.slow]
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
-ACTIVA = "lena.holm@activa.example.se"
-DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
 BATCH = 160  # five chunks of 32 letters: each worker takes some, and some are left at the kill
 
 

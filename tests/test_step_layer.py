@@ -8,9 +8,7 @@ from pathlib import Path
 from grants.settings import PROJECT_ROOT
 from grants.steps import STEPS
 from models.states import CaseState
-from tests.helpers import database_dump
-from tests.test_cli import grants
-from tests.test_decisions import DECISION_MAKER
+from tests.helpers import DECISION_MAKER, database_dump, grants
 
 SAMPLES = PROJECT_ROOT / "samples"
 
@@ -99,7 +97,7 @@ def test_a_step_out_of_its_state_is_refused_by_the_layer_and_changes_nothing(
         w for w in grants("status", "--as", DECISION_MAKER).output.split() if "RS" in w
     )
     before = database_dump(grants_home)
-    refused = grants("sign", reference, "--as", DECISION_MAKER)
+    refused = grants("sign", reference, "--as", DECISION_MAKER, ok=False)
     assert refused.exit_code == 2, refused.output
     said = " ".join(refused.output.split())
     expected = "the step 'sign' is taken only while it is 'awaiting_decision'"

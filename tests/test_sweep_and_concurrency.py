@@ -35,8 +35,8 @@ from models.tables import (
 )
 from models.working_days import add_working_days, subtract_working_days
 from tests.conftest import SAMPLES
+from tests.helpers import OFFICER
 
-OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 REASONS = {criterion: "Väl beskrivet." for criterion in Criterion}
 
 
@@ -71,13 +71,7 @@ def count(model: type, **where: object) -> int:
         return session.exec(query).one()
 
 
-@pytest.fixture
-def samples(grants_home: Path) -> Path:
-    run_flow(intake, path=str(SAMPLES / "applications.json"))
-    return grants_home
-
-
-def test_supplement_reminder_and_deadline_happen_once(samples: Path) -> None:
+def test_supplement_reminder_and_deadline_happen_once(sample_call_acknowledged: Path) -> None:
     ref = checklist(
         "SI-2026-0103",
         "Utan lokal kan ansökan inte prövas: hela projektet är utlåning från lokalen.",
@@ -92,7 +86,9 @@ def test_supplement_reminder_and_deadline_happen_once(samples: Path) -> None:
     second = run_flow(sweep, today=reminder_day)
     assert (first["reminders"], second["reminders"]) == (1, 0)
     assert count(Letter, kind="supplement_reminder") == 1
-    reminders = list((samples / "outbox").glob(f"{ref}-paminnelse-komplettering*.eml"))
+    reminders = list(
+        (sample_call_acknowledged / "outbox").glob(f"{ref}-paminnelse-komplettering*.eml")
+    )
     assert len(reminders) == 1
     message = message_from_bytes(reminders[0].read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("Påminnelse")
@@ -113,7 +109,9 @@ def test_supplement_reminder_and_deadline_happen_once(samples: Path) -> None:
     assert count(Notice, kind="supplement_expired") == 1
 
 
-def test_examined_as_it_stands_by_default_dismissal_only_with_a_reason(samples: Path) -> None:
+def test_examined_as_it_stands_by_default_dismissal_only_with_a_reason(
+    sample_call_acknowledged: Path,
+) -> None:
     """FL 20 §: dismissal is the officer's explicit choice for a gap that prevents examination,
     with its reason; without it an unanswered request leads to examination as it stands."""
     settings = load()
@@ -142,14 +140,14 @@ def test_examined_as_it_stands_by_default_dismissal_only_with_a_reason(samples: 
         assert len(session.exec(select(ReviewTask).where(ReviewTask.case_id == case.id)).all()) == 3
 
 
-def test_overdue_reviews_are_reminded_once(samples: Path) -> None:
+def test_overdue_reviews_are_reminded_once(sample_call_acknowledged: Path) -> None:
     checklist("SI-2026-0101")
     due = add_working_days(date.today(), Rules().review_working_days)
     assert run_flow(sweep, today=due)["review_reminders"] == 0
     late = due + timedelta(days=1)
     assert [run_flow(sweep, today=late)["review_reminders"] for _ in range(2)] == [3, 0]
     assert count(Notice, kind="review_overdue") == 3
-    notices = list((samples / "outbox").glob("notices-*.eml"))
+    notices = list((sample_call_acknowledged / "outbox").glob("notices-*.eml"))
     assert len(notices) == 3
     text = b"".join(n.read_bytes() for n in notices).decode()
     assert "lena.holm@activa.example.se" in text
