@@ -45,11 +45,11 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test uses (`postgres`, `browser`), and pytest-xdist's groups
-    (`./run test` distributes by them): the tests that share a module-scoped fixture (a
-    Prefect server with its workers, a checkout of old grants, a signed call) run on one
-    worker, so that it is made once. Server mode goes first and the other slow tests last:
-    its workers render a batch against a timeout, which they missed once with the demo
-    and its pool of render processes beside them on the other worker."""
+    (`-n 2 --dist loadgroup` distributes by them): the tests that share a module-scoped
+    fixture (a Prefect server with its workers, a checkout of old grants, a signed call)
+    run on one worker, so that it is made once. The order stays the files' own: with the
+    demo and the other slow tests moved last, the session hung on exit, its Prefect client
+    sending some 1,200 events to a server that had stopped."""
     for item in items:
         parameters = item.callspec.params.values() if hasattr(item, "callspec") else ()
         if "postgres_base_url" in item.fixturenames or "postgresql" in parameters:
@@ -59,16 +59,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = item._fixtureinfo.name2fixturedefs.values()  # pytest has no public way
         if any(definitions[-1].scope == "module" for definitions in fixtures):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-    server_mode = {_group(item) for item in items if item.get_closest_marker("server_mode")}
-    slow = {_group(item) for item in items if item.get_closest_marker("slow")} - server_mode
-    items.sort(
-        key=lambda item: 0 if _group(item) in server_mode else 2 if _group(item) in slow else 1
-    )
-
-
-def _group(item: pytest.Item) -> str:
-    marker = item.get_closest_marker("xdist_group")
-    return marker.args[0] if marker else item.nodeid
 
 
 @pytest.fixture(autouse=True)

@@ -241,6 +241,6 @@ def test_a_number_too_long_to_read_refuses_the_file_cleanly(tmp_path: Path) -> N
     goes on (a streaming parser in C that crashed on it was turned down for that)."""
     path = records(tmp_path, "digits.json", [{}, {"requested_amount": "DIGITS"}])
     path.write_text(path.read_text().replace('"DIGITS"', "1" * 4400))
-    result = grants("intake", str(path), "--no-letters")
+    result = grants("intake", str(path), "--no-letters", ok=False)
     assert result.exit_code == 2 and "digits.json: not valid JSON" in result.output
     assert "Traceback" not in result.output
