@@ -3,7 +3,6 @@
 See `grants.steps` for the whole of it.
 """
 
-import inspect
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -61,11 +60,6 @@ class DeclaredStep:
     @property
     def on_case(self) -> bool:
         return bool(self.states)
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        signature = inspect.signature(self.call).parameters.values()
-        return tuple(p.name for p in signature if p.kind is inspect.Parameter.KEYWORD_ONLY)
 
     def open_in(self, state: CaseState) -> bool:
         return state in self.states
