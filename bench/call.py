@@ -328,7 +328,7 @@ def assess_case(
 def stage_assess(seed: int) -> None:
     """2. Every received case through the assessment, one transaction per case."""
     settings, today = load(), date.today()
-    rules = Rules.from_config(settings.file)
+    rules = settings.rules
     with transaction(settings.db_url) as session:
         query = select(Case.case_reference).where(Case.state == CaseState.received)
         references = list(session.exec(query.order_by(col(Case.id))))
