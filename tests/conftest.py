@@ -33,13 +33,34 @@ MadeOnce = Callable[..., None]  # made_once(name, make, config=None); see the fi
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Prefect's test harness: a temporary server and database, started once (~15 s)."""
-    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
+    """A temporary Prefect server on a database of its own, started once (~15 s), as
+    Prefect's test harness starts it, but stopped as a command's is: when the process exits,
+    after Prefect's clients have sent their last events and logs. The harness stops it when
+    the session ends, and events still queued then (a demo's 1,200) were sent to a server
+    that had gone, ten reconnections each: the session hung on exit."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield PREFECT_API_URL.value()
+    database = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: database}):
+        server = SubprocessASGIServer(port=free_port())
+        # The server that flows run in this process find (grants.embedded), as the harness's.
+        SubprocessASGIServer._instances[None] = server
+        server.start(timeout=120)  # registers its stop with atexit
+        # Threads whose context was copied before see the server too (the second context is
+        # made inside the first).
+        with (
+            temporary_settings({PREFECT_API_URL: server.api_url}),
+            _temporary_global_settings_context(get_settings_context()),
+        ):
+            yield server.api_url
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -47,9 +68,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test uses (`postgres`, `browser`), and pytest-xdist's groups
     (`-n 2 --dist loadgroup` distributes by them): the tests that share a module-scoped
     fixture (a Prefect server with its workers, a checkout of old grants, a signed call)
-    run on one worker, so that it is made once. The order stays the files' own: with the
-    demo and the other slow tests moved last, the session hung on exit, its Prefect client
-    sending some 1,200 events to a server that had stopped."""
+    run on one worker, so that it is made once."""
     for item in items:
         parameters = item.callspec.params.values() if hasattr(item, "callspec") else ()
         if "postgres_base_url" in item.fixturenames or "postgresql" in parameters:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from prefect.events.worker import EventsWorker
 
 from tests.postgres import create_database
 
@@ -172,6 +174,13 @@ def prefect_server(postgres_base_url: str, home: Path, port: int) -> Iterator[Pr
         yield running
     finally:
         running.stop_workers()
+        # This process's events for the server go before it does: queued past its end,
+        # each would be tried ten times, a second apart, when the session exits. (In a
+        # thread of its own: on a thread with an event loop, drain_all only returns a
+        # coroutine.)
+        drain = threading.Thread(target=EventsWorker.drain_all, kwargs={"timeout": 30})
+        drain.start()
+        drain.join()
         stop(server)
 
 
