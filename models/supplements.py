@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, Actor, move, record
 from models.delivery import hold_deadline, running_deadline
-from models.documents import ACCEPTED, media_type_of, safe_filename
+from models.documents import ACCEPTED, MAX_DOCUMENT_BYTES, media_type_of, safe_filename
 from models.errors import Refused
 from models.letters import SUPPLEMENT_REMINDER, SUPPLEMENT_REQUEST, order_letter
 from models.notices import order_notice
@@ -25,8 +25,6 @@ from models.rules import Rules
 from models.states import CaseState, check_transition
 from models.tables import Case, Document, OnExpiry, Outcome, Person, SupplementRequest, utcnow
 from models.working_days import add_working_days, subtract_working_days
-
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
 class SupplementError(Refused, ValueError):
@@ -138,8 +136,9 @@ def file_document(
 ) -> Document:
     """Keep what came in as it came, with its SHA-256 and its type as its content shows.
 
-    Refused: an empty or oversized file, and one whose content is of no accepted kind.
-    The name it came under is kept as a label, never used as a path.
+    Refused: an empty or oversized file, one whose content is of no accepted kind, and
+    an archive that unpacks past the upload limit (`models.documents`). The name it came
+    under is kept as a label, never used as a path.
     """
     filename = safe_filename(filename)
     if not content.strip():
@@ -148,7 +147,7 @@ def file_document(
         raise DocumentRefused(
             "document.too_large", filename=filename, size=len(content), limit=MAX_DOCUMENT_BYTES
         )
-    media_type = media_type_of(content)
+    media_type = media_type_of(content, filename)
     if media_type is None:
         raise DocumentRefused("document.unaccepted_kind", filename=filename, accepted=ACCEPTED)
     document = Document(

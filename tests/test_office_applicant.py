@@ -10,9 +10,15 @@ another case or past its last day, and a file that is not what it claims, change
 import hashlib
 import io
 import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -26,6 +32,7 @@ from grants.settings import load
 from models.access import case_for
 from models.communication import communicate
 from models.db import transaction
+from models.documents import DOCX, ODT, media_type_of
 from models.rules import Rules
 from models.tables import AuditEvent, Case, Document, Recommendation, Role
 from tests.conftest import Mailbox
@@ -34,6 +41,7 @@ from tests.office import post
 from tests.test_assessment import attachment
 from tests.test_decisions import person, to_awaiting_decision
 
+T = TypeVar("T")
 LINK = re.compile(r"http://127\.0\.0\.1:8000/a/[A-Za-z0-9_.-]+")
 KRYDDGARDEN = "hej@kryddgarden.example.se"
 MISSING = "Beskriv hur projektet skiljer sig från Odla i Stan."
@@ -249,6 +257,112 @@ def test_changed_foreign_expired_links_and_hostile_files_are_refused(
     for response in (office.get(path_of(link)), post(office, path_of(link), {"message": "Hej"})):
         assert response.status_code == 409 and "inte längre öppen" in response.text
     assert database_dump(settings.home) == before
+
+
+MIB = 1024 * 1024
+
+
+def deflated_zeros(start: bytes, mebibytes: int) -> bytes:
+    """`start` and then `mebibytes` MiB of zeros as one raw deflate stream, made in
+    milliseconds: after a full flush the compressor starts afresh, so each further MiB of
+    zeros packs to the same block, repeated."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    first = packer.compress(start) + packer.flush(zlib.Z_FULL_FLUSH)
+    block = packer.compress(bytes(MIB)) + packer.flush(zlib.Z_FULL_FLUSH)
+    return first + block * mebibytes + packer.flush()
+
+
+def zip_by_hand(entries: dict[str, tuple[bytes, int]], lies: dict[str, int] | None = None) -> bytes:
+    """A zip archive whose entry `name` unpacks to `start` and `mebibytes` MiB of zeros
+    (a zip bomb when they are many), each deflated; `lies`: the unpacked size its headers
+    claim for an entry instead of the true one."""
+    local, central = b"", b""
+    for name, (start, mebibytes) in entries.items():
+        packed = deflated_zeros(start, mebibytes)
+        crc = zlib.crc32(start)
+        for _ in range(mebibytes):
+            crc = zlib.crc32(bytes(MIB), crc)
+        size = (lies or {}).get(name, len(start) + mebibytes * MIB)
+        fields = (8, 0, 0x21, crc, len(packed), size, len(name))
+        central += struct.pack(
+            "<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, *fields, 0, 0, 0, 0, 0, len(local)
+        )
+        local += struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, *fields, 0)
+        local += name.encode() + packed
+        central += name.encode()
+    count = len(entries)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+    return local + central + end
+
+
+def document(entries: dict[str, str]) -> bytes:
+    """An ODT or DOCX as office programs write one: `mimetype` stored, the rest deflated."""
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        for name, text in entries.items():
+            kind = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            archive.writestr(name, text, compress_type=kind)
+    return packed.getvalue()
+
+
+def with_memory_growth(during: Callable[[], T]) -> tuple[T, int]:
+    """What `during()` returned, and how far this process's resident memory rose above
+    where it stood while it ran, in bytes (the peak is reset first: /proc/self/clear_refs)."""
+    Path("/proc/self/clear_refs").write_text("5")
+    before = int(re.search(r"VmRSS:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1))
+    result = during()
+    peak = int(re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1))
+    return result, (peak - before) * 1024
+
+
+def test_zip_bombs_sent_as_documents_are_refused_unread_and_real_ones_pass(
+    asked: tuple[str, str], office
+) -> None:
+    ref, link = asked
+    bombs = {
+        # ODT-shaped: its media type, then a gigabyte of zeros, in the entry read first.
+        "komplettering.odt": zip_by_hand({"mimetype": (ODT.encode(), 1024)}),
+        # DOCX-shaped: the document itself unpacks to half a gigabyte.
+        "komplettering.docx": zip_by_hand(
+            {"[Content_Types].xml": (b"<Types/>", 0), "word/document.xml": (b"<w:document>", 512)}
+        ),
+        # The same, but the archive claims its document unpacks to 1,000 bytes.
+        "ljuger.docx": zip_by_hand(
+            {"[Content_Types].xml": (b"<Types/>", 0), "word/document.xml": (b"<w:document>", 512)},
+            lies={"word/document.xml": 1000},
+        ),
+    }
+    before = settled_dump(office)
+    for name, bomb in bombs.items():
+        assert len(bomb) < 1_100_000, name  # the bombs are small; what they unpack to is not
+        files = {"file": (name, bomb, DOCX)}
+        refused, growth = with_memory_growth(
+            lambda files=files: post(office, path_of(link), {"message": "Bilagan."}, files=files)
+        )
+        assert growth < 100 * MIB, f"{name}: the office grew by {growth // MIB} MB"
+        assert refused.status_code == 422, name
+        assert "Inte skickat" in refused.text and name in refused.text, name
+        assert "kan därför inte tas emot" in refused.text, name
+    assert database_dump(load().home) == before, "nothing was stored"
+    assert the_case(ref).state == "awaiting_supplement"
+
+    # In English, to an applicant who chose it.
+    post(office, "/language", {"language": "en"})
+    files = {"file": ("komplettering.odt", bombs["komplettering.odt"])}
+    english = post(office, path_of(link), {}, files=files)
+    assert "would take up more than 20 MB once unpacked" in english.text
+    assert "komplettering.odt" in english.text
+
+    # Real documents still pass: a DOCX, and an ODT sent through the link.
+    text = "<text>" + "Odla i Stan finns bara i Örebro. " * 2000 + "</text>"
+    docx = document({"[Content_Types].xml": "<Types/>", "word/document.xml": text})
+    assert media_type_of(docx, "komplettering.docx") == DOCX
+    odt = document({"mimetype": ODT, "content.xml": text})
+    files = {"file": ("komplettering.odt", odt, ODT)}
+    sent = post(office, path_of(link), {}, files=files, follow_redirects=False)
+    assert sent.status_code == 303
+    [(filename, media_type)] = [(d.filename, d.media_type) for d in documents(ref)]
+    assert (filename, media_type) == ("komplettering.odt", ODT)
 
 
 def test_the_page_needs_no_sign_in_but_does_need_the_form_token(

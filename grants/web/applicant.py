@@ -40,6 +40,15 @@ NOT_TAKEN = {
         "The file is of a kind we cannot accept. Send a PDF, an image (PNG, JPEG, GIF or "
         "WebP), an OpenDocument or Word (DOCX) document, or plain text."
     ),
+    "document.unpacks_too_large": N_(
+        "The file %(filename)s would take up more than 20 MB once unpacked (an OpenDocument "
+        "or Word file is a packed archive), so it cannot be accepted. Save it as a PDF, or "
+        "split it, and send that."
+    ),
+    "document.packed_too_tightly": N_(
+        "The file %(filename)s is packed far more tightly than a document is, as files made "
+        "to harm a computer are, so it cannot be accepted. Save it as a PDF and send that."
+    ),
 }
 
 
@@ -86,7 +95,7 @@ def send_answer(
         )
     except Refused as refused:
         if refused.code in NOT_TAKEN:
-            problem = NOT_TAKEN[refused.code]
+            problem = (NOT_TAKEN[refused.code], refused.params)
             return _form_page(request, office, claims, case, problem, message, 422)
         unusable = _moved_on(office, token, case)
         return _unusable_page(request, office, unusable, sent_again=True)
@@ -181,10 +190,13 @@ def _form_page(
     office: Office,
     claims: LinkClaims,
     case: Case,
-    problem: str | None = None,
+    problem: tuple[str, dict[str, Any]] | None = None,
     message: str = "",
     status: int = 200,
 ) -> Response:
+    """The request and the form; `problem`: why what was sent was not taken (a wording of
+    `NOT_TAKEN` and the refusal's parameters, such as the file's name), in the page's
+    language."""
     with transaction(office.settings.db_url) as session:
         asked = asked_request(session, case, claims.kind, claims.number)
     context = {
@@ -195,7 +207,8 @@ def _form_page(
         "supplement": claims.kind == SUPPLEMENT,
         "missing": [_asked_item(item) for item in getattr(asked, "missing", [])],
         "deadline": asked.deadline,
-        "problem": problem,
+        "problem": problem[0] if problem else None,
+        "problem_params": problem[1] if problem else {},
         "message": message,
     }
     return render(request, "applicant.html", context, status, _language(request, case))

@@ -208,6 +208,15 @@ WORDING = {
         "The file %(filename)s is of a kind the case cannot take. Send a PDF, an image (PNG, "
         "JPEG, GIF or WebP), an OpenDocument or Word (DOCX) document, or plain text."
     ),
+    "document.unpacks_too_large": N_(
+        "The file %(filename)s would take up more than 20 MB once unpacked (an OpenDocument "
+        "or Word file is a packed archive), so it cannot be accepted. Save it as a PDF, or "
+        "split it, and send that."
+    ),
+    "document.packed_too_tightly": N_(
+        "The file %(filename)s is packed far more tightly than a document is, as files made "
+        "to harm a computer are, so it cannot be accepted. Save it as a PDF and send that."
+    ),
     "reporting.talk_in_the_past": N_(
         "A Community Talk is registered before it is held (you gave %(held_on)s)."
     ),
