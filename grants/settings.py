@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grants.config import ConfigError, GrantsConfig, read_config
@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0  # seconds; a claim twice as old was interrupted (resent)
     retry_delay: float = 300.0  # seconds before the first retry; doubles with each attempt
     give_up_after: float = 72.0  # hours of temporary failures before a letter is `failed`
+    follow_up_seconds: float = Field(default=60.0, gt=0)  # `grants serve` sends what is due
     batch_size: int = 500  # applications per intake task and transaction
     render_workers: int = 0  # 0: one per core when there are many letters
     secret_key: str = ""  # signs cookies and applicants' links; default: a file in `home`

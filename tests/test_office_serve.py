@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,12 +15,15 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from flows.intake import intake
+from grants.embedded import run_flow
 from grants.settings import load
 from models.db import transaction
 from models.tables import Person, ReviewTask
-from tests.conftest import SAMPLES, free_port
+from tests.conftest import SAMPLES, Mailbox, free_port
 from tests.helpers import ACTIVA, CLI_ALL_MET, OFFICER, grants
 from tests.office import post, sign_in
+from tests.test_delivery_faults import HangsInData, letters, smtp
 
 
 def test_grants_serve_prints_links_that_sign_each_person_in(grants_home, prefect_server) -> None:
@@ -135,3 +139,80 @@ def test_commands_while_the_office_is_up_use_its_warm_flows(grants_home: Path) -
     finally:
         office.send_signal(signal.SIGTERM)
         office.wait(30)
+
+
+def serve(env: dict[str, str], output: Path) -> subprocess.Popen:
+    """`grants serve` in a process group of its own, with the Prefect server it starts:
+    killed together, as a crash of the machine or of its service would. What it prints
+    goes to `output`."""
+    with output.open("a") as printed:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / "grants"), "serve", "--port", str(free_port())],
+            env=env,
+            stdout=printed,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait for `condition`, polling; fail saying `what` did not happen in `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_a_letter_the_office_was_killed_sending_goes_once_while_it_is_up(
+    grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed (kill -9) while its SMTP server held the reply to DATA, the office left the
+    letter `sending`. Restarted, it sends the others at once, and the interrupted one once
+    its claim is stale (twice GRANTS_SMTP_TIMEOUT), by its own timer: nobody acts, nobody
+    restarts it. Same Message-ID, delivered once."""
+    run_flow(intake, path=str(SAMPLES / "applications.csv"), send_letters=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env |= {"PREFECT_HOME": str(grants_home / "prefect"), "GRANTS_SMTP_HOST": "127.0.0.1"}
+    env["GRANTS_FOLLOW_UP_SECONDS"] = "1"
+    printed = tmp_path / "serve.txt"
+    hanging = HangsInData()
+    with smtp(hanging, monkeypatch) as port:
+        office = serve(env | {"GRANTS_SMTP_PORT": str(port), "GRANTS_SMTP_TIMEOUT": "60"}, printed)
+        try:
+            reached = hanging.wait_for(1, timeout=120)
+            assert reached, f"the first letter never reached DATA: {printed.read_text()}"
+        finally:
+            os.killpg(office.pid, signal.SIGKILL)
+            office.wait()
+    interrupted = letters()[0]
+    assert interrupted.delivery_state == "sending" and interrupted.attempts == 1
+
+    mailbox = Mailbox()
+    with smtp(mailbox, monkeypatch) as port:
+        # The claim is stale 24 s after it was made: after the restarted office's start-up
+        # run (some 10 s), so only its timer can send the letter.
+        office = serve(env | {"GRANTS_SMTP_PORT": str(port), "GRANTS_SMTP_TIMEOUT": "12"}, printed)
+        try:
+            wait_until(
+                lambda: all(x.delivery_state == "sent" for x in letters()[1:]),
+                120,
+                "the restarted office did not send the letters waiting",
+            )
+            first = letters()[0]
+            assert first.delivery_state == "sending" and first.attempts == 1, (
+                "the claim was stale before the office's start-up run: raise the timeout"
+            )
+            wait_until(
+                lambda: letters()[0].delivery_state == "sent",
+                40,
+                "the interrupted letter is still not sent while the office is up",
+            )
+        finally:
+            os.killpg(office.pid, signal.SIGTERM)
+            office.wait(30)
+    assert [x.delivery_state for x in letters()] == ["sent"] * 3
+    resent = [m for m in mailbox.messages if m["To"] == interrupted.recipient]
+    assert len(resent) == 1, "sent once"
+    assert resent[0]["Message-ID"].strip() == hanging.messages[0]["Message-ID"].strip()
+    assert letters()[0].attempts == 2

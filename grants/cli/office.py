@@ -10,7 +10,7 @@ from grants.cli.common import (
     out,
     settings_checked,
 )
-from grants.embedded import keep_warm
+from grants.embedded import keep_warm, server_mode
 from grants.settings import Settings
 from grants.web.office import Office, freeze_after_start
 from models.db import transaction
@@ -47,10 +47,13 @@ def serve_command(
 
 def _warm_up(settings: Settings, office: Office) -> None:
     """In the background, so the pages answer while Prefect's temporary server starts: warm
-    the flows, take other commands' pokes, send anything left queued, and then put what
+    the flows, take other commands' pokes, send anything left queued, then again every
+    GRANTS_FOLLOW_UP_SECONDS (in server mode the workers' schedule does), and put what
     start-up made out of the garbage collector's way."""
     keep_warm(settings, office.follow_up.poke)
     office.follow_up.poke()
+    if not server_mode():
+        office.follow_up.every(settings.follow_up_seconds)
     freeze_after_start(office.follow_up)
 
 

@@ -8,6 +8,7 @@ ordered, so nobody waits for a letter to be rendered.
 import gc
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,21 @@ class FollowUp:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="follow-up", daemon=True)
                 self._thread.start()
+
+    def every(self, seconds: float) -> threading.Thread:
+        """Poke every `seconds` for the office's whole life, with no step to prompt it: a
+        letter left `sending` by an office killed mid-send is claimable again once its
+        claim is stale (twice the SMTP timeout), and retries come due, while nobody acts.
+        A run still going when the time comes is followed by one more, never two at once."""
+
+        def tick() -> None:
+            while True:
+                time.sleep(seconds)
+                self.poke()
+
+        thread = threading.Thread(target=tick, name="follow-up-timer", daemon=True)
+        thread.start()
+        return thread
 
     def wait_idle(self, timeout: float) -> bool:
         """Whether every poke so far has been followed by a finished run (for tests, shutdown)."""
