@@ -12,7 +12,7 @@ from grants.cli.common import (
 )
 from grants.embedded import keep_warm, server_mode
 from grants.settings import Settings
-from grants.web.office import Office, freeze_after_start
+from grants.web.office import Office, freeze_after_start, something_due
 from models.db import transaction
 from models.reference_data import sync
 from models.sign_in import request_link
@@ -53,7 +53,7 @@ def _warm_up(settings: Settings, office: Office) -> None:
     keep_warm(settings, office.follow_up.poke)
     office.follow_up.poke()
     if not server_mode():
-        office.follow_up.every(settings.follow_up_seconds)
+        office.follow_up.every(settings.follow_up_seconds, lambda: something_due(settings))
     freeze_after_start(office.follow_up)
 
 

@@ -9,6 +9,7 @@ import gc
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,10 @@ from typing import Any
 from grants.config import Oidc
 from grants.settings import Settings
 from grants.steps import send_follow_up
+from models.db import transaction
+from models.delivery import due_ids
+from models.letters import waiting_to_render
+from models.tables import Letter, Notice
 
 log = logging.getLogger("grants.office")
 
@@ -44,16 +49,21 @@ class FollowUp:
                 self._thread = threading.Thread(target=self._loop, name="follow-up", daemon=True)
                 self._thread.start()
 
-    def every(self, seconds: float) -> threading.Thread:
-        """Poke every `seconds` for the office's whole life, with no step to prompt it: a
-        letter left `sending` by an office killed mid-send is claimable again once its
-        claim is stale (twice the SMTP timeout), and retries come due, while nobody acts.
-        A run still going when the time comes is followed by one more, never two at once."""
+    def every(self, seconds: float, due: Callable[[], bool]) -> threading.Thread:
+        """Every `seconds` for the office's whole life, poke if `due()` says there is work,
+        with no step to prompt it: a letter left `sending` by an office killed mid-send is
+        claimable again once its claim is stale (twice the SMTP timeout), and retries come
+        due, while nobody acts. A run still going when the time comes is followed by one
+        more, never two at once; a minute with nothing due starts no flow run."""
 
         def tick() -> None:
             while True:
                 time.sleep(seconds)
-                self.poke()
+                try:
+                    if due():
+                        self.poke()
+                except Exception:  # the database away for a moment: look again next time
+                    log.exception("looking for letters and notices due failed")
 
         thread = threading.Thread(target=tick, name="follow-up-timer", daemon=True)
         thread.start()
@@ -74,6 +84,18 @@ class FollowUp:
             with self._lock:
                 if not self._wanted.is_set():
                     self._idle.set()
+
+
+def something_due(settings: Settings) -> bool:
+    """Whether a send-letters run has work now: a letter to render, or a letter or notice
+    to send (queued and due, or left `sending` by an interrupted run)."""
+    policy = settings.retry_policy
+    with transaction(settings.db_url) as session:
+        return bool(
+            waiting_to_render(session, 1)
+            or due_ids(session, Letter, policy)
+            or due_ids(session, Notice, policy)
+        )
 
 
 def freeze_after_start(follow_up: FollowUp, timeout: float = 600.0) -> threading.Thread:
