@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from grants.cli.common import (
     AsOption,
+    delivery_said,
     fail,
     options,
     out,
@@ -88,7 +89,7 @@ def _print_report(report: dict[str, Any]) -> int:
         f"handed to {letters['workers']} worker(s) of the pool"
         if letters.get("workers")
         else f"{letters['created']} created, {letters['sent']} delivered, "
-        f"{letters['failed']} left queued for a retry"
+        f"{letters['failed']} not delivered"
     )
     out.print(
         f"{report['read']} application(s) read: {counts.get('registered', 0)} registered, "
@@ -191,7 +192,7 @@ def _print_case(session: Any, case: Any) -> None:
         letters.add_row(
             letter.filename,
             f"{letter.sha256[:16]}…" if letter.sha256 else "not yet rendered",
-            letter.delivery_state,
+            delivery_said(letter),
             str(letter.attempts),
             shown(letter.last_error or ""),
         )
