@@ -164,3 +164,19 @@ def test_letters_waiting_for_the_server_are_shown_as_waiting_in_the_office(
     assert "3 meddelanden till personalen har inte skickats" in page
     assert "Inte levererat" not in page
     assert "Väntar på e-postservern" in office.get("/cases/26RS1").text
+
+
+class RefusesTheSender(Mailbox):
+    """Refuses the authority's own address in MAIL FROM: the relay's settings, not a letter."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        return "550 5.7.1 sender not allowed"
+
+
+def test_a_refused_sender_is_not_the_letters_fault_and_they_wait(monkeypatch) -> None:
+    with smtp(RefusesTheSender(), monkeypatch):
+        report = run_flow(intake, path=str(SAMPLES / "applications.csv"))
+    assert report["letters"] == {"created": 3, "sent": 0, "failed": 3}
+    assert {x.delivery_state for x in letters()} == {"queued"}
+    assert all("550 5.7.1 sender not allowed" in x.last_error for x in letters())
+    assert not [n for n in notices() if n.kind == "letter_undeliverable"]
