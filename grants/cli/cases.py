@@ -294,7 +294,8 @@ def _local(moment: Any) -> str:
 @app.command("deliver")
 def deliver_command(
     case_references: Annotated[
-        list[str] | None, typer.Argument(help="With --again: the cases, e.g. 26RS12.")
+        list[str] | None,
+        typer.Argument(metavar="[CASE]", help="With --again: the cases, e.g. 26RS12."),
     ] = None,
     again: Annotated[
         bool,
