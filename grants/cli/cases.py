@@ -295,7 +295,7 @@ def _local(moment: Any) -> str:
 def deliver_command(
     case_references: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[CASE]", help="With --again: the cases, e.g. 26RS12."),
+        typer.Argument(metavar="CASE", help="With --again: the cases, e.g. 26RS12."),
     ] = None,
     again: Annotated[
         bool,
