@@ -39,10 +39,12 @@ from models.delivery import (
     Deliverable,
     claim,
     due_ids,
-    give_up,
+    make_due,
     mark_failed,
     mark_sent,
+    set_aside,
     take,
+    waiting_count,
 )
 from models.letters import (
     MEETING_INVITATION,
@@ -114,7 +116,26 @@ class Made:
 
 
 @task(cache_policy=NO_CACHE)
-def render_letters(settings: Settings, today: date) -> Made:
+def due_if_the_server_answers(settings: Settings) -> bool:
+    """Letters and notices waiting for the mail server go as soon as it answers, not at the
+    end of their back-off: when some wait, ask the server (nothing is sent); if it answers,
+    they are due now. Returns whether it timed out (the run's letters then wait too)."""
+    with transaction(settings.db_url) as session:
+        if not waiting_count(session):
+            return False
+    try:
+        mail.answers(settings)
+    except mail.DeliveryFailed as failure:
+        get_run_logger().warning("the mail server does not answer: %s", failure)
+        return failure.timed_out
+    with transaction(settings.db_url) as session:
+        due = make_due(session)
+    get_run_logger().info("the mail server answers: %d item(s) waiting for it go now", due)
+    return False
+
+
+@task(cache_policy=NO_CACHE)
+def render_letters(settings: Settings, today: date, server_silent: bool = False) -> Made:
     """Render ordered letters chunk by chunk until none is left, also none that another run
     was rendering and left (it died), and deliver them as soon as they are stored.
 
@@ -215,7 +236,7 @@ def _store(
         for letter_id, reason in failed.items():
             letter = session.get(Letter, letter_id)
             if letter is not None and letter.delivery_state == DeliveryState.to_render:
-                give_up(session, letter, f"cannot be rendered: {reason}")
+                set_aside(session, letter, f"cannot be rendered: {reason}")
                 get_run_logger().warning("letter %s set aside: %s", letter_id, reason)
         renew_claim(session, renew)
     return stored
@@ -386,7 +407,7 @@ def _deliver_one(courier: Courier, item_id: int) -> str | None:
             outgoing = mail.serialise(courier.compose(item), settings)
         except Exception as error:  # any fault of this one item sets it aside
             reason = f"cannot be built: {type(error).__name__}: {error}"
-            give_up(session, session.get(model, item_id), reason)
+            set_aside(session, session.get(model, item_id), reason)
             logger.warning("%s %s set aside: %s", model.__name__, item_id, error)
             return FAILED
     name = getattr(item, "filename", f"{model.__tablename__}-{item_id}").removesuffix(".pdf")
@@ -396,9 +417,9 @@ def _deliver_one(courier: Courier, item_id: int) -> str | None:
         with courier.transaction() as session:
             item = session.get(model, item_id)
             if failure.permanent:
-                give_up(session, item, str(failure))
+                set_aside(session, item, str(failure))
             else:
-                mark_failed(session, item, str(failure), settings.retry_policy)
+                mark_failed(session, item, str(failure), settings.retry_policy, failure.away)
         logger.warning("%s %s not delivered: %s", model.__name__, item_id, failure)
         return TIMED_OUT if failure.timed_out else FAILED
     courier.went = (item, via)  # as claimed: the run's own until its claim is stale
@@ -419,7 +440,7 @@ def send_due(
         return none | {"workers": helpers}
     if helpers:
         get_run_logger().info("%d other worker(s) of the pool take a share", helpers)
-    made = render_letters(settings, today)
+    made = render_letters(settings, today, due_if_the_server_answers(settings))
     notices, server_silent = deliver_notices(settings, made.server_silent)
     rest = deliver_letters(settings, today, server_silent, quote(made.tried))
     return {

@@ -31,12 +31,16 @@ NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]")
 
 class DeliveryFailed(Exception):
     """Why a message did not go: `permanent` (5xx: do not retry), `timed_out` (the server
-    did not answer: the rest of this run waits for the next)."""
+    did not answer: the rest of this run waits for the next), `away` (no word from the
+    server at all, refused, dropped or silent: the message waits for it to answer)."""
 
-    def __init__(self, reason: str, permanent: bool = False, timed_out: bool = False) -> None:
+    def __init__(
+        self, reason: str, permanent: bool = False, timed_out: bool = False, away: bool = False
+    ) -> None:
         super().__init__(reason)
         self.permanent = permanent
         self.timed_out = timed_out
+        self.away = away or timed_out
 
 
 class Headers(HeaderRegistry):
@@ -181,29 +185,53 @@ def send(outgoing: Outgoing, settings: Settings, name: str) -> str:
                 outgoing.sender, outgoing.recipients, outgoing.data, _options(smtp, outgoing)
             )
         return "smtp"
-    except smtplib.SMTPRecipientsRefused as error:
+    except (OSError, smtplib.SMTPException) as error:
+        raise _failure(error, settings) from error
+
+
+def answers(settings: Settings) -> None:
+    """Whether the mail server answers now (a greeting and NOOP, nothing sent): raises
+    DeliveryFailed as `send` would if it does not. The outbox always answers."""
+    if not settings.smtp_host:
+        return
+    try:
+        with smtplib.SMTP(
+            settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout
+        ) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as error:
+        raise _failure(error, settings) from error
+
+
+def _failure(error: Exception, settings: Settings) -> DeliveryFailed:
+    """What a failure to send means. Permanent only where the server refused this message
+    for good: the recipient (5xx to RCPT), the message itself (5xx after DATA, or too large
+    for it), an address that needs SMTPUTF8 it lacks. The server away, refusing service or
+    the sender (our settings), or answering 4xx is temporary: the message waits."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         reason = "; ".join(
             f"{to}: {code} {_text(text)}" for to, (code, text) in error.recipients.items()
         )
-        raise DeliveryFailed(
-            f"SMTPRecipientsRefused: {reason}", permanent=min(codes) >= 500
-        ) from error
-    except smtplib.SMTPNotSupportedError as error:
-        raise DeliveryFailed(f"SMTPNotSupportedError: {error}", permanent=True) from error
-    except smtplib.SMTPAuthenticationError as error:  # our settings, not this letter
-        raise DeliveryFailed(f"SMTPAuthenticationError: {error}") from error
-    except smtplib.SMTPResponseException as error:
+        return DeliveryFailed(f"SMTPRecipientsRefused: {reason}", permanent=min(codes) >= 500)
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return DeliveryFailed(f"SMTPNotSupportedError: {error}", permanent=True)
+    if isinstance(error, smtplib.SMTPAuthenticationError):  # our settings, not this letter
+        return DeliveryFailed(f"SMTPAuthenticationError: {error}")
+    if isinstance(error, smtplib.SMTPResponseException):
         reason = f"{type(error).__name__}: {error.smtp_code} {_text(error.smtp_error)}"
-        raise DeliveryFailed(reason, permanent=error.smtp_code >= 500) from error
-    except (OSError, smtplib.SMTPException) as error:
-        # smtplib reports a reply that never came as a disconnection caused by the timeout
-        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
-            reason = (
-                f"TimeoutError: no answer from {settings.smtp_host} in {settings.smtp_timeout} s"
-            )
-            raise DeliveryFailed(reason, timed_out=True) from error
-        raise DeliveryFailed(f"{type(error).__name__}: {error}") from error
+        this_message = isinstance(error, smtplib.SMTPDataError) or error.smtp_code == 552
+        return DeliveryFailed(
+            reason,
+            permanent=this_message and error.smtp_code >= 500,
+            away=isinstance(error, smtplib.SMTPConnectError),  # no service: 421 or 554
+        )
+    # smtplib reports a reply that never came as a disconnection caused by the timeout
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        reason = f"TimeoutError: no answer from {settings.smtp_host} in {settings.smtp_timeout} s"
+        return DeliveryFailed(reason, timed_out=True)
+    away = isinstance(error, OSError | smtplib.SMTPServerDisconnected)
+    return DeliveryFailed(f"{type(error).__name__}: {error}", away=away)
 
 
 def _options(smtp: smtplib.SMTP, outgoing: Outgoing) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout: float = 30.0  # seconds; a claim twice as old was interrupted (resent)
     retry_delay: float = 300.0  # seconds before the first retry; doubles with each attempt
-    give_up_after: float = 72.0  # hours of temporary failures before a letter is `failed`
+    give_up_after: float = 72.0  # hours a letter waits for the server: then its officer is told
     follow_up_seconds: float = Field(default=60.0, gt=0)  # `grants serve` sends what is due
     batch_size: int = 500  # applications per intake task and transaction
     render_workers: int = 0  # 0: one per core when there are many letters
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         return RetryPolicy(
             stale_after=timedelta(seconds=2 * self.smtp_timeout),
             first_delay=timedelta(seconds=self.retry_delay),
-            give_up_after=timedelta(hours=self.give_up_after),
+            tell_after=timedelta(hours=self.give_up_after),
         )
 
     @cached_property

@@ -7,24 +7,38 @@ claim older than twice the SMTP timeout was interrupted (the run crashed mid-sen
 the next claim recorded the item sent) and may be claimed again: the item goes out again
 with the same Message-ID, derived from the item alone, so a mail client folds a duplicate.
 
-A temporary failure (4xx, network) puts the item back in the queue with its reason, to be
-retried after a delay that doubles with each attempt; after the configured time it is
-given up. A permanent one (5xx) or an item that cannot be built is given up at once. A
-given-up item is `failed`, set aside with its reason, and never blocks the others; for a
-letter, the case officer gets one notice, and nothing that waits on the letter moves on.
+A temporary failure (4xx, network, no answer) puts the item back in the queue with its
+reason, to be retried after a delay that doubles with each attempt (at most
+`MAX_RETRY_DELAY`), for as long as it takes: a mail relay away for a weekend ends no letter.
+Once a letter has waited the configured time, the case officer is told (once for each
+stretch of failures); and as soon as the server answers again, everything waiting for it is
+due at once (`make_due`). Only a permanent refusal (5xx for the recipient) or an item that
+cannot be built is set aside: `failed`, with its reason, never blocking the others; for a
+letter, the case officer gets one notice, and nothing that waits on the letter moves on
+until a case officer sends it again (`send_again`).
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from models.audit import SYSTEM, record
+from models.audit import SYSTEM, Actor, record
+from models.errors import Refused
 from models.letters import WITH_CONTEXT, letter_key
 from models.notices import order_notice
-from models.tables import Case, DeliveryState, Letter, Notice, local_date, utcnow
+from models.tables import (
+    Case,
+    DeliveryState,
+    Letter,
+    Notice,
+    Person,
+    local_date,
+    local_time,
+    utcnow,
+)
 from models.working_days import add_working_days
 
 Deliverable = Letter | Notice
@@ -33,11 +47,12 @@ MAX_RETRY_DELAY = timedelta(hours=6)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long a claim may last, how long to wait before a retry, when to give up."""
+    """How long a claim may last, how long to wait before a retry, when to tell the case
+    officer that a letter still waits."""
 
     stale_after: timedelta  # twice the SMTP timeout
     first_delay: timedelta  # after the first temporary failure; doubles each time
-    give_up_after: timedelta  # since the first failure
+    tell_after: timedelta  # since the first failure of a stretch
 
 
 def _claimable(model: type[Deliverable], policy: RetryPolicy, now: datetime) -> Any:
@@ -101,14 +116,20 @@ def mark_sent(session: Session, item: Deliverable, via: str) -> None:
     _record(session, item, "sent", to=item.recipient, via=via)
 
 
-def mark_failed(session: Session, item: Deliverable, error: str, policy: RetryPolicy) -> bool:
-    """A temporary failure: back to the queue, retried after a growing delay, until the
-    policy's time is up (then given up). Return whether it stays queued."""
+SERVER_AWAY = "mail server away: "  # begins the last error of an item waiting for the server
+
+
+def mark_failed(
+    session: Session, item: Deliverable, error: str, policy: RetryPolicy, away: bool = False
+) -> None:
+    """A temporary failure: back to the queue, retried after a delay that doubles with each
+    attempt (at most MAX_RETRY_DELAY), however long it takes. A letter that has waited the
+    policy's time gets its case officer told, once for this stretch of failures. `away`:
+    no word from the server at all; the item is due again as soon as it answers (make_due),
+    where a temporary refusal (4xx) keeps its back-off."""
+    error = f"{SERVER_AWAY}{error}" if away else error
     now = utcnow()
     first = item.first_failed_at or now
-    if _aware(first) + policy.give_up_after <= now:
-        give_up(session, item, f"{error} (retried since {first:%Y-%m-%d %H:%M} UTC)")
-        return False
     delay = min(policy.first_delay * 2 ** max(item.attempts - 1, 0), MAX_RETRY_DELAY)
     item.delivery_state = DeliveryState.queued
     item.last_error = error
@@ -116,31 +137,135 @@ def mark_failed(session: Session, item: Deliverable, error: str, policy: RetryPo
     item.retry_at = now + delay
     session.add(item)
     _record(session, item, "delivery_failed", error=error, attempt=item.attempts)
-    return True
+    if isinstance(item, Letter) and _aware(first) + policy.tell_after <= now:
+        _tell_officer(
+            session, item, f"waiting/{first:%Y%m%dT%H%M%S}", "letter_waiting", error, since=first
+        )
 
 
-def give_up(session: Session, item: Deliverable, error: str) -> None:
-    """Set the item aside for good with its reason; for a letter, tell the case officer once."""
+def set_aside(session: Session, item: Deliverable, error: str) -> None:
+    """Refused for good (5xx for the recipient) or impossible to build: set the item aside
+    with its reason; for a letter, tell the case officer, once for each time it is set
+    aside (a letter sent again may be refused again)."""
     item.delivery_state = DeliveryState.failed
     item.last_error = error
     item.retry_at = None
     session.add(item)
     _record(session, item, "undeliverable", error=error, attempts=item.attempts)
     if isinstance(item, Letter):
-        case = session.get(Case, item.case_id)
-        if case is not None and case.case_officer is not None:
-            order_notice(
-                session,
-                f"{item.letter_key}/undeliverable",
-                "letter_undeliverable",
-                case.case_officer,
-                case,
-                case_reference=case.case_reference,
-                project_title=case.project_title,
-                letter=item.filename,
-                recipient=item.recipient,
-                error=error,
-            )
+        moment = f"undeliverable/{utcnow():%Y%m%dT%H%M%S%f}"
+        _tell_officer(session, item, moment, "letter_undeliverable", error)
+
+
+def _tell_officer(
+    session: Session, letter: Letter, key: str, kind: str, error: str, **data: Any
+) -> None:
+    """Order a notice (`kind`) about the letter to its case's officer, once per `key`."""
+    case = session.get(Case, letter.case_id)
+    if case is None or case.case_officer is None:
+        return
+    order_notice(
+        session,
+        f"{letter.letter_key}/{key}",
+        kind,
+        case.case_officer,
+        case,
+        case_reference=case.case_reference,
+        project_title=case.project_title,
+        letter=letter.filename,
+        recipient=letter.recipient,
+        error=error,
+        **{name: f"{local_time(value):%Y-%m-%d %H:%M}" for name, value in data.items()},
+    )
+
+
+def waiting(item: Deliverable) -> bool:
+    """Back in the queue after a temporary failure: waiting for the mail server."""
+    return item.delivery_state == DeliveryState.queued and item.attempts > 0
+
+
+def waiting_count(session: Session) -> int:
+    """Letters and notices waiting for the mail server to answer, not due yet."""
+    now = utcnow()
+    away = [
+        select(model.id).where(
+            _waiting_not_due(model, now), col(model.last_error).startswith(SERVER_AWAY)
+        )
+        for model in (Letter, Notice)
+    ]
+    return sum(len(session.exec(query).all()) for query in away)
+
+
+def make_due(session: Session) -> int:
+    """The mail server answers again: everything that waits for it (not a temporary
+    refusal, which keeps its back-off) is due now. Returns how many items that is."""
+    now = utcnow()
+    return sum(
+        session.exec(
+            update(model)
+            .where(_waiting_not_due(model, now), col(model.last_error).startswith(SERVER_AWAY))
+            .values(retry_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        for model in (Letter, Notice)
+    )
+
+
+def _waiting_not_due(model: type[Deliverable], now: datetime) -> Any:
+    return and_(
+        col(model.delivery_state) == DeliveryState.queued,
+        col(model.attempts) > 0,
+        col(model.retry_at) > now,
+    )
+
+
+class NothingToSendAgain(Refused, ValueError):
+    """Sending again is for letters that could not be delivered; the case has none."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "delivery.nothing_to_send_again": "case {case_reference} has no letter that could not "
+        "be delivered; a letter waiting for the mail server goes by itself",
+    }
+
+
+def failed_letters(session: Session, case: Case) -> list[Letter]:
+    """The case's letters that could not be delivered (refused for good, or impossible to
+    build), oldest first; refused (NothingToSendAgain) when there are none."""
+    query = select(Letter).where(
+        Letter.case_id == case.id, Letter.delivery_state == DeliveryState.failed
+    )
+    letters = list(session.exec(query.order_by(col(Letter.id))))
+    if not letters:
+        raise NothingToSendAgain(
+            "delivery.nothing_to_send_again", case_reference=case.case_reference
+        )
+    return letters
+
+
+def send_again(session: Session, case: Case, person: Person) -> list[Letter]:
+    """A case officer's choice (after the address was put right, say): the case's letters
+    that could not be delivered go again, queued with a fresh attempt count (a letter never
+    made is made first), each in the audit trail with who chose it and why it had failed.
+    The letter is the same, so is its Message-ID: a copy that did arrive is folded."""
+    letters = failed_letters(session, case)
+    for letter in letters:
+        record(
+            session,
+            case,
+            Actor.of(person),
+            "letter_sent_again",
+            kind=letter.kind,
+            letter=letter.filename,
+            error=letter.last_error,
+            attempts=letter.attempts,
+        )
+        made = letter.pdf is not None
+        letter.delivery_state = DeliveryState.queued if made else DeliveryState.to_render
+        letter.attempts = 0
+        letter.last_error = None
+        letter.first_failed_at = letter.retry_at = letter.claimed_at = None
+        session.add(letter)
+    return letters
 
 
 def _aware(moment: datetime) -> datetime:
@@ -166,7 +291,7 @@ def pending(session: Session) -> int:
 
 
 def on_the_way(item: Deliverable) -> bool:
-    """Still being made or sent: neither sent nor given up, nor waiting for a retry."""
+    """Still being made or sent: neither sent nor set aside, nor waiting for a retry."""
     if item.delivery_state == DeliveryState.queued:
         return not item.attempts
     return item.delivery_state in (DeliveryState.to_render, DeliveryState.sending)
@@ -178,7 +303,7 @@ def undelivered(
     case_references: list[str] | None = None,
 ) -> list[Letter]:
     """Letters that have not arrived, oldest first: with no filter, those tried at least
-    once or given up (what the office must see); else those among the letters given, or of
+    once or set aside (what the office must see); else those among the letters given, or of
     the cases given (what one step or intake ordered), tried or not."""
     query = select(Letter).where(col(Letter.delivery_state) != DeliveryState.sent)
     if letter_ids is not None:
@@ -190,6 +315,16 @@ def undelivered(
             or_(col(Letter.attempts) > 0, col(Letter.delivery_state) == DeliveryState.failed)
         )
     return list(session.exec(query.order_by(col(Letter.id))))
+
+
+def notices_undelivered(session: Session) -> list[Notice]:
+    """Notices to staff tried at least once and not delivered, oldest first: when the mail
+    server is away, the office shows what its own notices could not say."""
+    query = select(Notice).where(
+        col(Notice.delivery_state) != DeliveryState.sent,
+        or_(col(Notice.attempts) > 0, col(Notice.delivery_state) == DeliveryState.failed),
+    )
+    return list(session.exec(query.order_by(col(Notice.id))))
 
 
 def running_deadline(

@@ -51,7 +51,7 @@ class DeliveryState(StrEnum):
     queued = "queued"  # waiting to be sent, or to be retried after a failure
     sending = "sending"  # claimed by one delivery run; taken again only once it is stale
     sent = "sent"
-    failed = "failed"  # given up: refused for good, cannot be built, or retried too long
+    failed = "failed"  # set aside: refused for good (5xx) or cannot be built; sent again by choice
 
 
 class Outcome(StrEnum):

@@ -25,6 +25,7 @@ from flows.intake import intake
 from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.settings import load
+from models import clock
 from models.db import transaction
 from models.notices import order_notice
 from models.rules import Rules
@@ -115,7 +116,7 @@ def test_a_permanent_refusal_fails_once_and_tells_the_officer(monkeypatch) -> No
     assert len(mailbox.messages) == 3  # the notices, one per letter, and nothing else
 
 
-def test_a_temporary_refusal_backs_off_then_gives_up(monkeypatch) -> None:
+def test_a_temporary_refusal_backs_off_and_is_never_given_up(monkeypatch) -> None:
     monkeypatch.setenv("GRANTS_RETRY_DELAY", "60")
     monkeypatch.setenv("GRANTS_GIVE_UP_AFTER", "1")  # hour
     with smtp(RefusesApplicants(451), monkeypatch):
@@ -123,15 +124,15 @@ def test_a_temporary_refusal_backs_off_then_gives_up(monkeypatch) -> None:
         assert {(x.delivery_state, x.attempts) for x in letters()} == {("queued", 1)}
         run_flow(send_letters)  # within the back-off: not tried again
         assert {(x.delivery_state, x.attempts) for x in letters()} == {("queued", 1)}
-        with transaction(load().db_url) as session:  # two hours later
-            for letter in session.exec(select(Letter)):
-                letter.retry_at -= timedelta(hours=2)
-                letter.first_failed_at -= timedelta(hours=2)
-                session.add(letter)
-        run_flow(send_letters)
-    assert {(x.delivery_state, x.attempts) for x in letters()} == {("failed", 2)}
-    assert all("451" in x.last_error and "retried since" in x.last_error for x in letters())
-    assert len([n for n in notices() if n.kind == "letter_undeliverable"]) == 3
+        with clock.simulated():
+            for attempt in (2, 3):  # two hours later, twice
+                clock.move_to(clock.now() + timedelta(hours=2))
+                run_flow(send_letters)
+                assert {(x.delivery_state, x.attempts) for x in letters()} == {("queued", attempt)}
+    assert all("451" in x.last_error for x in letters())
+    told = [n for n in notices() if n.kind == "letter_waiting"]
+    assert len(told) == 3 and {n.delivery_state for n in told} == {"sent"}  # once per letter
+    assert not [n for n in notices() if n.kind == "letter_undeliverable"]
 
 
 def test_a_dropped_connection_is_retried_with_the_same_message_id(monkeypatch) -> None:

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from grants.cli.common import (
     AsOption,
+    delivery_said,
     fail,
     options,
     out,
@@ -24,13 +25,13 @@ from grants.intake_files import UnreadableFile, open_export
 from grants.logs import log_file
 from grants.render import format_amount
 from grants.settings import SAMPLES, Settings
-from grants.steps import OFFICERS, reading
+from grants.steps import OFFICERS, reading, take
 from models import clock
 from models.access import case_to_read, visible_cases
 from models.audit import history
 from models.cases import assessment_record, letter_counts, letters_of
 from models.db import transaction
-from models.delivery import on_the_way, undelivered
+from models.delivery import failed_letters, notices_undelivered, on_the_way, undelivered
 from models.errors import Refused
 from models.reference_data import open_office
 from models.tables import DeliveryState, Person, Role, local_time
@@ -88,7 +89,7 @@ def _print_report(report: dict[str, Any]) -> int:
         f"handed to {letters['workers']} worker(s) of the pool"
         if letters.get("workers")
         else f"{letters['created']} created, {letters['sent']} delivered, "
-        f"{letters['failed']} left queued for a retry"
+        f"{letters['failed']} not delivered"
     )
     out.print(
         f"{report['read']} application(s) read: {counts.get('registered', 0)} registered, "
@@ -191,7 +192,7 @@ def _print_case(session: Any, case: Any) -> None:
         letters.add_row(
             letter.filename,
             f"{letter.sha256[:16]}…" if letter.sha256 else "not yet rendered",
-            letter.delivery_state,
+            delivery_said(letter),
             str(letter.attempts),
             shown(letter.last_error or ""),
         )
@@ -291,9 +292,32 @@ def _local(moment: Any) -> str:
 
 
 @app.command("deliver")
-def deliver_command() -> None:
-    """Render any letter still without its PDF and send every queued one (retries included)."""
-    start_renderers(settings_checked())
+def deliver_command(
+    case_references: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="CASE", help="With --again: the cases, e.g. 26RS12."),
+    ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="First queue again every letter of these cases that could not be delivered "
+            "(after the address was put right, say): a case officer's choice, in the audit trail.",
+        ),
+    ] = False,
+    actor: AsOption = None,
+) -> None:
+    """Render any letter still without its PDF and send every queued one (retries included).
+
+    Exits 0 when everything has arrived, 1 while something has not (a letter or notice
+    waiting for the mail server, or a letter refused for good), saying what.
+    """
+    settings = settings_checked()
+    if bool(case_references) != again:
+        raise fail("--again CASE…: name the cases whose letters to send again, with --again")
+    if again:
+        _send_again(settings, case_references or [], actor)
+    start_renderers(settings)
     from flows.letters import send_letters
 
     counts = run_flow(send_letters)
@@ -302,9 +326,27 @@ def deliver_command() -> None:
         return
     out.print(
         f"{counts['created']} letter(s) rendered, {counts['sent']} delivered, "
-        f"{counts['failed']} still queued."
+        f"{counts['failed']} not delivered; notices to staff: {counts['notices_sent']} "
+        f"delivered, {counts['notices_failed']} not delivered."
     )
-    raise typer.Exit(1 if counts["failed"] else 0)
+    with transaction(settings.db_url) as session:
+        if say_undelivered(undelivered(session), notices_undelivered(session)):
+            raise typer.Exit(1)
+
+
+def _send_again(settings: Settings, case_references: list[str], actor: str | None) -> None:
+    """Queue again the letters of these cases that could not be delivered: each case a step
+    of its own, all checked first, so that one refused changes nothing."""
+    try:
+        with reading(settings, actor, OFFICERS) as (session, reader):
+            for reference in case_references:
+                failed_letters(session, case_to_read(session, reference, reader))
+        for reference in case_references:
+            letters = take(settings, "send_again", actor, reference).result
+            names = ", ".join(letter.filename for letter in letters)
+            out.print(f"{reference}: sent again: {names}", highlight=False)
+    except Refused as refusal:
+        raise fail(worded(refusal)) from None
 
 
 @app.command("export-letters")

@@ -21,10 +21,10 @@ from grants.settings import SettingError, Settings, checked
 from grants.steps import HandedOver, Taken, not_delivered, reading, send_follow_up, take
 from models.access import case_to_read
 from models.db import transaction
-from models.delivery import on_the_way
+from models.delivery import on_the_way, waiting
 from models.errors import Refused
 from models.letters import waiting_to_render
-from models.tables import Case, Criterion, Letter, Role
+from models.tables import Case, Criterion, DeliveryState, Letter, Notice, Role, local_time
 from models.text import isolated
 
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
@@ -94,22 +94,50 @@ def start_renderers(settings: Settings, letters: int | None = None) -> None:
     start_workers(letters, settings.render_workers)
 
 
-def say_undelivered(letters: list[Letter]) -> int:
-    """Tell the person which letters they ordered have not arrived; return how many."""
-    for letter in letters:
+def delivery_said(item: Letter | Notice, in_full: bool = False) -> str:
+    """Where a letter or notice stands, as a person reads it (`in_full`: with what comes of
+    it): one that waits for the mail server is not said to have failed."""
+    if waiting(item):
+        if not in_full or item.retry_at is None:
+            return "waiting for the mail server"
+        return f"waiting for the mail server, next try {local_time(item.retry_at):%Y-%m-%d %H:%M}"
+    if item.delivery_state == DeliveryState.failed:
+        return "failed: refused for good, or cannot be made" if in_full else "failed"
+    return item.delivery_state.value.replace("_", " ")
+
+
+def say_undelivered(letters: list[Letter], notices: list[Notice] = ()) -> int:
+    """Tell the person which letters (and notices to staff) have not arrived, and what
+    comes of them; return how many."""
+    for item in [*letters, *notices]:
+        name = item.filename if isinstance(item, Letter) else f"notice {item.notice_key}"
         err.print(
-            f"[bold red]Not delivered:[/] {letter.filename} to {shown(letter.recipient)} "
-            f"({letter.delivery_state}, {letter.attempts} attempt(s)): "
-            f"{shown(letter.last_error or 'not tried yet')}",
+            f"[bold red]Not delivered:[/] {shown(name)} to {shown(item.recipient)} "
+            f"({delivery_said(item, in_full=True)}, {item.attempts} attempt(s)): "
+            f"{shown(item.last_error or 'not tried yet')}",
             highlight=False,
             soft_wrap=True,
         )
-    if letters:
+    failed = sum(1 for x in letters if x.delivery_state == DeliveryState.failed)
+    if failed:
         err.print(
-            f"{len(letters)} letter(s) could not be delivered; see `grants undelivered`.",
+            f"{failed} letter(s) could not be delivered; see `grants undelivered`; once put "
+            "right, send them again: `grants deliver --again CASE…`.",
             highlight=False,
         )
-    return len(letters)
+    if len(letters) > failed:
+        err.print(
+            f"{len(letters) - failed} letter(s) have not arrived yet; one waiting for the mail "
+            "server goes by itself as soon as it answers.",
+            highlight=False,
+        )
+    if notices:
+        err.print(
+            f"{len(notices)} notice(s) to staff have not arrived; they go once the mail "
+            "server answers.",
+            highlight=False,
+        )
+    return len(letters) + len(notices)
 
 
 HANDED_OVER_WAIT = 30.0  # seconds to wait for the office or a worker to send the letters

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from grants.cli.common import (
     AsOption,
+    delivery_said,
     fail,
     out,
     settings_checked,
@@ -14,45 +15,52 @@ from grants.cli.common import (
 from grants.cli.refusals import worded
 from grants.steps import PEOPLE, reading
 from models.access import visible_cases
-from models.delivery import undelivered
+from models.delivery import notices_undelivered, undelivered
 from models.errors import Refused
 from models.integrity import verify
-from models.tables import Role
+from models.tables import Letter, Notice, Role
 
 app = typer.Typer()
 
 
 @app.command("undelivered")
 def undelivered_command(actor: AsOption = None) -> None:
-    """Letters that have not arrived: tried and failing, or given up, with the last error.
+    """Letters that have not arrived: waiting for the mail server (they go by themselves as
+    soon as it answers) or refused for good (`grants deliver --again CASE` once put right),
+    with the last error; and notices to staff that have not arrived.
 
     Exits 0 when there are none, 1 when there are some.
     """
     settings = settings_checked()
     try:
         with reading(settings, actor, PEOPLE) as (session, reader):
-            visible = {case.id for case in visible_cases(session, reader)}
-            letters = [x for x in undelivered(session) if x.case_id in visible]
-            rows = [
-                (
-                    x.case.case_reference,
-                    x.filename,
-                    x.recipient,
-                    x.delivery_state.value,
-                    str(x.attempts),
-                    x.last_error or "",
-                )
-                for x in letters
+            visible = {case.id: case.case_reference for case in visible_cases(session, reader)}
+            letters = [
+                (visible[x.case_id], x.filename, x)
+                for x in undelivered(session)
+                if x.case_id in visible
+            ]
+            notices = [
+                (visible.get(x.case_id, ""), x.kind.replace("_", " "), x)
+                for x in notices_undelivered(session)
+                if x.case_id is None or x.case_id in visible
             ]
     except Refused as refusal:
         raise fail(worded(refusal)) from None
-    table = Table(title=f"{len(rows)} letter(s) not delivered", title_justify="left")
-    for column in ("Case", "Letter", "To", "State", "Attempts", "Last error"):
+    _print_table(f"{len(letters)} letter(s) not delivered", "Letter", letters)
+    if notices:
+        _print_table(f"{len(notices)} notice(s) to staff not delivered", "Notice", notices)
+    raise typer.Exit(1 if letters or notices else 0)
+
+
+def _print_table(title: str, what: str, rows: list[tuple[str, str, Letter | Notice]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in ("Case", what, "To", "State", "Attempts", "Last error"):
         table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(shown(cell) for cell in row))
+    for reference, name, item in rows:
+        cells = (reference, name, item.recipient, delivery_said(item), str(item.attempts))
+        table.add_row(*(shown(cell) for cell in (*cells, item.last_error or "")))
     out.print(table)
-    raise typer.Exit(1 if rows else 0)
 
 
 @app.command("verify")

@@ -10,7 +10,7 @@ refusal changes nothing, and that the letters a step ordered are sent only after
 transaction committed.
 """
 
-from grants.steps import assessment, decisions
+from grants.steps import assessment, decisions, letters
 from grants.steps.layer import (
     DECISION_MAKERS,
     OFFICERS,
@@ -42,6 +42,7 @@ __all__ = [
     "assessment",
     "configured",
     "decisions",
+    "letters",
     "not_delivered",
     "reading",
     "send_follow_up",

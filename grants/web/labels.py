@@ -8,6 +8,7 @@ domain's vocabulary instead, in both languages, as in the letters.
 from enum import StrEnum
 
 from grants.web.i18n import N_, _, current_language
+from models.delivery import waiting
 from models.states import CaseState
 from models.tables import (
     Answer,
@@ -15,7 +16,9 @@ from models.tables import (
     Criterion,
     DecisionStatus,
     DeliveryState,
+    Letter,
     MeetingStatus,
+    Notice,
     OnExpiry,
     Outcome,
     Recommendation,
@@ -96,6 +99,7 @@ LABELS[DeliveryState] = {
     DeliveryState.queued: N_("Queued"),
     DeliveryState.sending: N_("Being sent"),
     DeliveryState.sent: N_("Sent"),
+    DeliveryState.failed: N_("Not delivered: refused for good"),
 }
 LABELS[TaskKind] = {
     TaskKind.declare: N_("Declare any conflict of interest, then review"),
@@ -121,6 +125,14 @@ def label(code: StrEnum | None) -> str:
     if isinstance(code, Criterion):
         return criterion_name(code, current_language())
     return _(LABELS[type(code)][code])
+
+
+def delivery_label(item: Letter | Notice) -> str:
+    """Where a letter or notice stands: one waiting for the mail server is said to wait,
+    not to have failed."""
+    if waiting(item):
+        return _("Waiting for the mail server")
+    return label(item.delivery_state)
 
 
 # What intake let through but the case officer must follow up (models.validation.WARNINGS).
@@ -156,9 +168,12 @@ ACTIONS = {
     "registered": N_("Application registered"),
     "letter_created": N_("Letter made"),
     "letter_sent": N_("Letter sent"),
-    "letter_delivery_failed": N_("Letter not delivered"),
+    "letter_delivery_failed": N_("Letter not taken by the mail server yet; tried again"),
+    "letter_undeliverable": N_("Letter not delivered: refused for good"),
+    "letter_sent_again": N_("Letter sent again"),
     "notice_sent": N_("Notice to staff sent"),
-    "notice_delivery_failed": N_("Notice to staff not delivered"),
+    "notice_delivery_failed": N_("Notice to staff not taken by the mail server yet; tried again"),
+    "notice_undeliverable": N_("Notice to staff not delivered: refused for good"),
     "checklist_all_met": N_("Checklist: all requirements met"),
     "checklist_unclear": N_("Checklist: something unclear"),
     "checklist_not_eligible": N_("Checklist: a requirement not met"),

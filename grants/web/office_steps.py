@@ -29,7 +29,7 @@ from grants.web.form_values import (
     refusal_status,
     take_or_show_again,
 )
-from grants.web.i18n import _
+from grants.web.i18n import _, ngettext
 from grants.web.labels import label
 from grants.web.office import Office
 from grants.web.pages import render
@@ -141,6 +141,23 @@ def _on_expiry(code: str) -> OnExpiry | None:
     """What if no supplement comes: the officer's choice; else (None) the domain's default,
     to examine the application as it stands."""
     return OnExpiry(code) if code in OnExpiry.__members__ else None
+
+
+@router.post("/send-again")
+def letters_again(at: OnCase) -> Response:
+    """The case's letters that could not be delivered go again: the officer's choice, once
+    the address is put right or the applicant asked for it."""
+    return at.take(
+        "send_again",
+        lambda taken: (
+            ngettext(
+                "%(num)d letter goes again: %(names)s.",
+                "%(num)d letters go again: %(names)s.",
+                len(taken.result),
+            )
+            % {"num": len(taken.result), "names": ", ".join(x.filename for x in taken.result)}
+        ),
+    )
 
 
 @router.post("/checklist")

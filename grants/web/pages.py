@@ -22,7 +22,7 @@ from grants.web.i18n import (
     language,
     ngettext,
 )
-from grants.web.labels import action_label, label, warning_label
+from grants.web.labels import action_label, delivery_label, label, warning_label
 from models.tables import Answer, Criterion, local_time
 
 
@@ -56,6 +56,7 @@ def environment() -> Environment:
     )
     env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["label"] = label
+    env.filters["delivery"] = delivery_label
     env.filters["action"] = action_label
     env.filters["warning"] = warning_label
     env.filters["criterion"] = lambda code: label(Criterion(code)) if code else ""

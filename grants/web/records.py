@@ -30,7 +30,7 @@ from models import clock
 from models.access import conflicted_case_ids
 from models.community_talks import upcoming_talks
 from models.decisions import delegation_rows
-from models.delivery import undelivered
+from models.delivery import notices_undelivered, undelivered
 from models.errors import Refused
 from models.reference_data import NotAllowed
 from models.tables import Case, Outcome, Person
@@ -255,4 +255,8 @@ def undelivered_page(request: Request, office: OfficeDep, person: CurrentPerson)
     with reading(office.settings, person.email, OFFICERS) as (session, reader):
         hidden = conflicted_case_ids(session, reader)
         rows = [(x, x.case) for x in undelivered(session) if x.case_id not in hidden]
-        return render(request, "undelivered.html", {"person": reader, "rows": rows})
+        notices = [x for x in notices_undelivered(session) if x.case_id not in hidden]
+        cases = {x.case_id for x in notices if x.case_id is not None}
+        references = {i: session.get(Case, i).case_reference for i in cases}
+        context = {"person": reader, "rows": rows, "notices": notices, "references": references}
+        return render(request, "undelivered.html", context)

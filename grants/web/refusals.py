@@ -31,6 +31,10 @@ WORDING = {
     ),
     "case.not_found": N_("There is no such case."),
     "case.no_letter": N_("There is no such letter in case %(case_reference)s."),
+    "delivery.nothing_to_send_again": N_(
+        "Case %(case_reference)s has no letter that could not be delivered; a letter waiting "
+        "for the mail server goes by itself as soon as it answers."
+    ),
     "case.no_document": N_("There is no such document in case %(case_reference)s."),
     "case.no_review_task": N_("There is no such case."),
     "access.conflicted": N_(
