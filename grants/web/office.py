@@ -18,7 +18,7 @@ from grants.config import Oidc
 from grants.settings import Settings
 from grants.steps import send_follow_up
 from models.db import transaction
-from models.delivery import due_ids
+from models.delivery import due_ids, waiting_count
 from models.letters import waiting_to_render
 from models.tables import Letter, Notice
 
@@ -88,13 +88,15 @@ class FollowUp:
 
 def something_due(settings: Settings) -> bool:
     """Whether a send-letters run has work now: a letter to render, or a letter or notice
-    to send (queued and due, or left `sending` by an interrupted run)."""
+    to send (queued and due, or left `sending` by an interrupted run), or waiting for the
+    mail server, which the run asks whether it answers again (then they go at once)."""
     policy = settings.retry_policy
     with transaction(settings.db_url) as session:
         return bool(
             waiting_to_render(session, 1)
             or due_ids(session, Letter, policy)
             or due_ids(session, Notice, policy)
+            or waiting_count(session)
         )
 
 
