@@ -2,7 +2,7 @@
 never a crash that loses the valid records, and never shown so that it misleads."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -138,6 +138,58 @@ def test_an_internationalised_address_goes_with_smtputf8_or_fails_once(
     else:
         assert states == ["failed", "sent"] and len(told) == 1
         assert mailbox.recipients.count("info@xn--exmpel-cua.se") == 1
+
+
+class NoSmtputf8Busy(Envelopes):
+    """A server without SMTPUTF8 that is, for now, too busy for one address (451)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "info@busy.example.se":
+            return "451 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_each_letter_not_delivered_is_worded_by_its_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused for good (no SMTPUTF8 for an internationalised address) is "given up", never
+    "queued for a retry"; only the letter a temporary refusal holds back is to be retried."""
+    path = records(
+        tmp_path,
+        "intl.json",
+        [{"email": "användare@exempel.se"}, {"email": "info@busy.example.se"}, {}],
+    )
+    mailbox, port = NoSmtputf8Busy(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    controller.start()
+    monkeypatch.setenv("GRANTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GRANTS_SMTP_PORT", str(port))
+    try:
+        result = grants("intake", str(path), ok=False)
+        with transaction(load().db_url) as session:  # the retry is due
+            for letter in session.exec(select(Letter).where(Letter.retry_at.is_not(None))):
+                letter.retry_at -= timedelta(hours=1)
+                session.add(letter)
+        again = grants("deliver", ok=False)
+    finally:
+        controller.stop()
+    assert again.exit_code == 1, again.output
+    assert "0 letter(s) rendered, 0 delivered, 1 not delivered." in again.output
+    retried = [line for line in again.output.splitlines() if "Not delivered" in line]
+    assert len(retried) == 1 and "26RS2-mottagningsbekraftelse.pdf" in retried[0]
+    assert "queued for a retry at " in retried[0] and "after 2 attempt(s)" in retried[0]
+    assert result.exit_code == 1, result.output
+    said = {line.split()[2]: line for line in result.output.splitlines() if "Not delivered" in line}
+    given_up, busy = (
+        said["26RS1-mottagningsbekraftelse.pdf"],
+        said["26RS2-mottagningsbekraftelse.pdf"],
+    )
+    assert "given up after 1 attempt(s), not to be retried: SMTPNotSupportedError" in given_up
+    assert "queued for a retry at " in busy and "451 try again later" in busy
+    assert "Letters: 3 created, 1 delivered, 2 not delivered." in result.output
+    assert "2 letter(s) could not be delivered (1 given up, 1 still to be sent)" in result.output
+    assert "left queued" not in result.output and len(said) == 2
 
 
 def test_bidi_controls_are_dropped_and_right_to_left_text_isolated(tmp_path: Path) -> None:

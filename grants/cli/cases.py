@@ -88,7 +88,7 @@ def _print_report(report: dict[str, Any]) -> int:
         f"handed to {letters['workers']} worker(s) of the pool"
         if letters.get("workers")
         else f"{letters['created']} created, {letters['sent']} delivered, "
-        f"{letters['failed']} left queued for a retry"
+        f"{letters['failed']} not delivered"
     )
     out.print(
         f"{report['read']} application(s) read: {counts.get('registered', 0)} registered, "
@@ -293,17 +293,26 @@ def _local(moment: Any) -> str:
 @app.command("deliver")
 def deliver_command() -> None:
     """Render any letter still without its PDF and send every queued one (retries included)."""
-    start_renderers(settings_checked())
+    settings = settings_checked()
+    start_renderers(settings)
     from flows.letters import send_letters
 
+    started = clock.now()
     counts = run_flow(send_letters)
     if counts.get("workers"):
         out.print(f"A large batch: {counts['workers']} worker(s) of the pool render and send it.")
         return
     out.print(
         f"{counts['created']} letter(s) rendered, {counts['sent']} delivered, "
-        f"{counts['failed']} still queued."
+        f"{counts['failed']} not delivered."
     )
+    with transaction(settings.db_url) as session:
+        tried = [
+            letter
+            for letter in undelivered(session)
+            if letter.claimed_at is not None and local_time(letter.claimed_at) >= started
+        ]
+    say_undelivered(tried)
     raise typer.Exit(1 if counts["failed"] else 0)
 
 

@@ -24,7 +24,7 @@ from models.db import transaction
 from models.delivery import on_the_way
 from models.errors import Refused
 from models.letters import waiting_to_render
-from models.tables import Case, Criterion, Letter, Role
+from models.tables import Case, Criterion, DeliveryState, Letter, Role, local_time
 from models.text import isolated
 
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
@@ -94,19 +94,39 @@ def start_renderers(settings: Settings, letters: int | None = None) -> None:
     start_workers(letters, settings.render_workers)
 
 
+def delivery_said(letter: Letter) -> str:
+    """Where a letter that has not arrived stands, in the words its state calls for: given up
+    for good (a permanent refusal, say), queued for a retry and when, or not tried yet."""
+    tried = f" after {letter.attempts} attempt(s)"
+    if letter.delivery_state == DeliveryState.failed:
+        return f"given up{tried}, not to be retried"
+    if letter.delivery_state == DeliveryState.queued and letter.attempts:
+        when = f" at {local_time(letter.retry_at):%Y-%m-%d %H:%M}" if letter.retry_at else ""
+        return f"queued for a retry{when}{tried}"
+    if letter.delivery_state == DeliveryState.sending:
+        return f"being sent{tried}"
+    return "not tried yet"
+
+
 def say_undelivered(letters: list[Letter]) -> int:
-    """Tell the person which letters they ordered have not arrived; return how many."""
+    """Tell the person which letters they ordered have not arrived, each by its real state
+    (given up, or queued for a retry); return how many."""
     for letter in letters:
+        error = f": {shown(letter.last_error)}" if letter.last_error else ""
         err.print(
-            f"[bold red]Not delivered:[/] {letter.filename} to {shown(letter.recipient)} "
-            f"({letter.delivery_state}, {letter.attempts} attempt(s)): "
-            f"{shown(letter.last_error or 'not tried yet')}",
+            f"[bold red]Not delivered:[/] {letter.filename} to {shown(letter.recipient)}, "
+            f"{delivery_said(letter)}{error}",
             highlight=False,
             soft_wrap=True,
         )
     if letters:
+        given_up = sum(letter.delivery_state == DeliveryState.failed for letter in letters)
+        parts = [f"{given_up} given up"] if given_up else []
+        if len(letters) > given_up:
+            parts.append(f"{len(letters) - given_up} still to be sent")
         err.print(
-            f"{len(letters)} letter(s) could not be delivered; see `grants undelivered`.",
+            f"{len(letters)} letter(s) could not be delivered ({', '.join(parts)}); "
+            "see `grants undelivered`.",
             highlight=False,
         )
     return len(letters)
