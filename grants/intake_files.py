@@ -155,6 +155,12 @@ class UnreadableFile(ValueError):
     """The file as a whole cannot be read; nothing in it is taken in."""
 
 
+class EmptyExport(UnreadableFile):
+    """The file reads, but holds no application (`[]`, a CSV of its header only): most
+    likely the wrong file or an export made too early, so it is refused, not taken in as
+    "0 applications read"."""
+
+
 @dataclass
 class Record:
     label: str  # how a person finds the record in the file: "record 3 (line 4)"
@@ -185,7 +191,8 @@ def open_export(path: Path) -> FormExport:
 
     Raises UnreadableFile for a file that is not a form export, is in neither UTF-8 nor
     Windows-1252, or is broken anywhere (a cut-off JSON array, a CSV row with too many
-    values): found here, before the first record is registered, not half-way through.
+    values): found here, before the first record is registered, not half-way through;
+    EmptyExport for one without a single application.
     """
     if not path.is_file():
         raise UnreadableFile(f"{path}: no such file")
@@ -197,6 +204,8 @@ def open_export(path: Path) -> FormExport:
     for record in _records(path, encoding):
         count += 1
         unknown.update(record.fields.keys() - KNOWN)
+    if not count:
+        raise EmptyExport(f"{path}: no applications in it; an empty export is not taken in")
     return FormExport(path, encoding, count, _unknown_note(unknown))
 
 

@@ -21,7 +21,7 @@ from models.letters import letter_context
 from models.tables import Letter, Notice
 from models.validation import parse_amount, validate_application
 from tests.conftest import SAMPLES, Mailbox, free_port
-from tests.helpers import OFFICER, grants
+from tests.helpers import OFFICER, database_dump, grants
 from tests.test_validation import CALL, TODAY, faults, sample
 
 RLO, ARABIC = "\u202e", "جمعية الشباب"
@@ -67,6 +67,33 @@ def test_deeply_nested_json_is_refused_whole(tmp_path: Path) -> None:
         result = grants("intake", str(path), ok=False)
         assert result.exit_code == 2 and "nested more than" in result.output, result.output
         assert "Traceback" not in result.output
+
+
+HEADER = (SAMPLES / "applications.csv").read_text(encoding="utf-8").splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.json", "[]"),
+        ("wrapped.json", '{"applications": []}'),
+        ("header-only.csv", HEADER + "\n"),
+        ("blank-rows.csv", HEADER + "\n\n\n"),
+    ],
+)
+def test_an_empty_export_is_refused_naming_the_file(
+    name: str, content: str, tmp_path: Path, grants_home: Path
+) -> None:
+    """Not "0 application(s) read", exit 0: the wrong file, or an export made too early."""
+    assert grants("intake", str(SAMPLES / "applications.json"), "--no-letters").exit_code == 0
+    before = database_dump(grants_home)
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = grants("intake", str(path), ok=False)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"{path}: no applications in it" in lines[0], result.output
+    assert database_dump(grants_home) == before
 
 
 def test_a_refused_value_is_quoted_short(tmp_path: Path) -> None:
