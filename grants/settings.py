@@ -162,8 +162,8 @@ def _check_database(settings: Settings) -> None:
 
     if settings.database_url is not None and not settings.database_url.strip():
         raise SettingError(
-            "GRANTS_DATABASE_URL '': empty; unset it for the SQLite file in GRANTS_HOME, "
-            f"or give {EXAMPLE_URLS}"
+            f"GRANTS_DATABASE_URL {settings.database_url!r}: empty; unset it for the SQLite "
+            f"file in GRANTS_HOME, or give {EXAMPLE_URLS}"
         )
     where = f"GRANTS_DATABASE_URL {masked(settings.db_url)!r}"
     try:

@@ -18,6 +18,7 @@ MALFORMED = [
     ("mysql://u:secret@db.example/grants", "mysql is not supported"),
     ("postgresql://u:secret@[::1/grants", "the '[' of its IPv6 host is not closed"),
     ("", "empty; unset it for the SQLite file in GRANTS_HOME"),
+    ("  ", "empty; unset it for the SQLite file in GRANTS_HOME"),
     ("sqlite:", "not a database URL"),
     ("sqlite:nonsense", "not a database URL"),
     ("sqlite://", "an in-memory database keeps nothing"),
