@@ -47,56 +47,114 @@ FIELDS = (
 
 KNOWN = frozenset(FIELDS)
 
-# Column names as Swedish forms and spreadsheets tend to write them, after _normalise_key.
+# Column names as Swedish forms and spreadsheets tend to write them (a Microsoft Forms or
+# Excel export has the questions' own words), after _plain: "Sökt belopp (kr)" is
+# sokt_belopp. Every field an application has is here under the names a form would ask it by.
 ALIASES = {
+    "inlamnings_id": "submission_id",
+    "ansokans_id": "submission_id",
+    "ansokningsnummer": "submission_id",
     "inskickad": "submitted_at",
+    "inskickat": "submitted_at",
+    "inlamnad": "submitted_at",
     "inkom": "submitted_at",
     "inkommen": "submitted_at",
+    "inkommet": "submitted_at",
     "datum": "submitted_at",
+    "slutforandetid": "submitted_at",  # Forms: when the answer was sent in
     "sprak": "language",
+    "brevsprak": "language",
     "organisation": "organisation_name",
     "organisationsnamn": "organisation_name",
+    "organisationens_namn": "organisation_name",
     "foreningens_namn": "organisation_name",
+    "sokande": "organisation_name",
+    "sokande_organisation": "organisation_name",
     "organisationsnummer": "organisation_number",
+    "organisationsnr": "organisation_number",
     "orgnr": "organisation_number",
+    "org_nr": "organisation_number",
     "juridisk_form": "legal_form",
     "organisationsform": "legal_form",
+    "foreningsform": "legal_form",
+    "associationsform": "legal_form",
     "kommun": "municipality",
+    "hemkommun": "municipality",
     "adress": "postal_address",
     "postadress": "postal_address",
+    "gatuadress": "postal_address",
+    "utdelningsadress": "postal_address",
     "postnummer": "postcode",
+    "postnr": "postcode",
     "ort": "city",
     "postort": "city",
     "e_post": "email",
     "epost": "email",
     "e_mail": "email",
+    "e_postadress": "email",
+    "epostadress": "email",
+    "mejl": "email",
+    "mejladress": "email",
     "kontaktperson": "contact_person",
+    "kontaktpersonens_namn": "contact_person",
     "telefon": "phone",
+    "telefonnummer": "phone",
+    "tel": "phone",
+    "mobil": "phone",
+    "mobilnummer": "phone",
+    "bankgironummer": "bankgiro",
+    "bg": "bankgiro",
+    "plusgironummer": "plusgiro",
+    "postgiro": "plusgiro",
+    "pg": "plusgiro",
     "projekttitel": "project_title",
     "projektnamn": "project_title",
+    "projektets_namn": "project_title",
+    "projektets_titel": "project_title",
     "sokt_belopp": "requested_amount",
+    "ansokt_belopp": "requested_amount",
     "belopp": "requested_amount",
+    "medfinansiering": "co_financing_cash",
     "medfinansiering_kontant": "co_financing_cash",
+    "kontant_medfinansiering": "co_financing_cash",
+    "medfinansiering_i_pengar": "co_financing_cash",
     "medfinansiering_timmar": "co_financing_hours",
+    "medfinansiering_ideella_timmar": "co_financing_hours",
     "ideella_timmar": "co_financing_hours",
+    "ideell_tid": "co_financing_hours",
+    "timmar_ideellt_arbete": "co_financing_hours",
     "projektstart": "project_start",
     "startdatum": "project_start",
+    "projektets_start": "project_start",
+    "projektets_startdatum": "project_start",
     "projektslut": "project_end",
     "slutdatum": "project_end",
+    "projektets_slut": "project_end",
+    "projektets_slutdatum": "project_end",
     "samhallsutmaning": "societal_challenge",
+    "samhallsutmaningen": "societal_challenge",
     "beskrivning": "description",
     "projektbeskrivning": "description",
+    "beskrivning_av_projektet": "description",
     "nyskapande": "innovation",
+    "det_nyskapande": "innovation",
     "langsiktiga_effekter": "long_term_effects",
+    "langsiktig_effekt": "long_term_effects",
     "malgrupp": "target_group",
+    "malgrupper": "target_group",
     "samarbetspartner": "partners",
     "samarbetspartners": "partners",
+    "samverkanspartner": "partners",
+    "samverkanspartners": "partners",
 }
+
+UNITS = re.compile(r"\([^()]*\)")  # "(kr)", "(ÅÅÅÅ-MM-DD)", "(frivilligt)": said, not named
 
 
 def _plain(key: str) -> str:
-    """A column name as people write it ("E-post ", "Sökt belopp") as e_post, sokt_belopp."""
-    folded = key.strip().casefold().translate(str.maketrans("åäöé", "aaoe"))
+    """A column name as people write it ("E-post ", "Sökt belopp (kr)") as e_post,
+    sokt_belopp: what it says in parentheses is a unit or a hint, not part of the name."""
+    folded = UNITS.sub(" ", key).strip().casefold().translate(str.maketrans("åäöé", "aaoe"))
     return "_".join("".join(c if c.isalnum() else " " for c in folded).split())
 
 
@@ -155,6 +213,12 @@ class UnreadableFile(ValueError):
     """The file as a whole cannot be read; nothing in it is taken in."""
 
 
+class EmptyExport(UnreadableFile):
+    """The file reads, but holds no application (`[]`, a CSV of its header only): most
+    likely the wrong file or an export made too early, so it is refused, not taken in as
+    "0 applications read"."""
+
+
 @dataclass
 class Record:
     label: str  # how a person finds the record in the file: "record 3 (line 4)"
@@ -185,7 +249,8 @@ def open_export(path: Path) -> FormExport:
 
     Raises UnreadableFile for a file that is not a form export, is in neither UTF-8 nor
     Windows-1252, or is broken anywhere (a cut-off JSON array, a CSV row with too many
-    values): found here, before the first record is registered, not half-way through.
+    values): found here, before the first record is registered, not half-way through;
+    EmptyExport for one without a single application.
     """
     if not path.is_file():
         raise UnreadableFile(f"{path}: no such file")
@@ -197,6 +262,8 @@ def open_export(path: Path) -> FormExport:
     for record in _records(path, encoding):
         count += 1
         unknown.update(record.fields.keys() - KNOWN)
+    if not count:
+        raise EmptyExport(f"{path}: no applications in it; an empty export is not taken in")
     return FormExport(path, encoding, count, _unknown_note(unknown))
 
 

@@ -63,3 +63,41 @@ def configure_logging(home: Path, verbose: bool) -> None:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_FILE_FILENAME", str(path))
     if verbose:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_PREFECT_CONSOLE_LEVEL", "NOTSET")
+
+
+_command = {"ended": False}
+
+
+class OffTheConsole(logging.Filter):
+    """On a console handler: what Prefect logs once the command has ended, and anything of
+    its temporary server process (which shares the command's console), goes to the log
+    file only.
+
+    A person reads the command's report there. What goes wrong in the temporary server while
+    a flow runs fails the flow, which the command reports; what it and this process's
+    services log while they stop (a flush cut off mid-way: a 60-line CancelledError; events
+    for a server already gone) is only noise. Prefect marks its temporary server's process
+    with PREFECT__SERVER_EPHEMERAL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _command["ended"] and not os.environ.get("PREFECT__SERVER_EPHEMERAL")
+
+
+def after_the_command() -> None:
+    """Once the command has said all it has to: what Prefect prints while this process
+    shuts down goes to the log file, not the console. Its services drain their queues at
+    exit, to a server that may be gone by then ("Service 'EventsWorker' failed", and "---
+    Error logging to API ---" written to standard error past logging), so standard error
+    itself is pointed at the file too. Only with our logging.yml (configure_logging named
+    the file)."""
+    _command["ended"] = True
+    path = os.environ.get("PREFECT_LOGGING_HANDLERS_FILE_FILENAME")
+    if not path or os.environ.get("PREFECT_LOGGING_SETTINGS_PATH") != str(LOGGING_YML):
+        return
+    sys.stderr.flush()
+    try:
+        file = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    except OSError:
+        return  # the console, then, rather than nowhere
+    os.dup2(file, sys.stderr.fileno())
+    os.close(file)

@@ -2,12 +2,14 @@
 
 import contextlib
 import os
+import re
 import secrets
 import tomllib
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +29,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRANTS_", env_file=None)
 
     home: Path = Path("grants-data")
-    database_url: str = ""  # default: SQLite file grants.db in `home`
+    database_url: str | None = None  # unset: SQLite file grants.db in `home`
     config: Path = PROJECT_ROOT / "config" / "grants.toml"
     outbox: Path | None = None  # default: `home`/outbox
     smtp_host: str = ""  # empty: letters go to the outbox as .eml files
@@ -149,30 +151,74 @@ def _check_config(settings: Settings) -> GrantsConfig:
         raise SettingError(f"{where}: {_one_line(str(error))}") from None
 
 
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+EXAMPLE_URLS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME"
+
+
 def _check_database(settings: Settings) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
     from models.db import engine_for
 
+    if settings.database_url is not None and not settings.database_url.strip():
+        raise SettingError(
+            f"GRANTS_DATABASE_URL {settings.database_url!r}: empty; unset it for the SQLite "
+            f"file in GRANTS_HOME, or give {EXAMPLE_URLS}"
+        )
+    where = f"GRANTS_DATABASE_URL {masked(settings.db_url)!r}"
     try:
         url = make_url(settings.db_url)
-    except ArgumentError:
-        raise SettingError("GRANTS_DATABASE_URL: not a database URL") from None
-    shown = url.render_as_string(hide_password=True)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+    except (ArgumentError, ValueError):
+        raise SettingError(f"{where}: not a database URL{_why_not(settings.db_url)}") from None
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED_DATABASES:
+        raise SettingError(f"{where}: {backend} is not supported; give {EXAMPLE_URLS}")
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise SettingError(f"{where}: an in-memory database keeps nothing; give sqlite:///PATH")
+    if backend == "sqlite":
         path = Path(url.database)
         if not path.exists():  # made on first write: a refused command leaves no file behind
             if not path.parent.is_dir():
-                raise SettingError(f"GRANTS_DATABASE_URL {shown}: no folder {str(path.parent)!r}")
+                raise SettingError(f"{where}: no folder {str(path.parent)!r}")
             return
     try:
         engine_for(settings.db_url)
     except NoSuchModuleError as error:
-        raise SettingError(f"GRANTS_DATABASE_URL {shown}: {_one_line(str(error))}") from None
+        raise SettingError(f"{where}: {_one_line(str(error))}") from None
+    except ImportError as error:
+        raise SettingError(f"{where}: its driver is not installed ({error.msg})") from None
     except (SQLAlchemyError, OSError, ValueError) as error:
         reason = _one_line(str(getattr(error, "orig", None) or error))
-        raise SettingError(f"GRANTS_DATABASE_URL {shown}: cannot open it: {reason}") from None
+        raise SettingError(f"{where}: cannot open it: {reason}") from None
+
+
+PASSWORD = re.compile(r"^([^:/@]*:)[^?]*@")
+PASSWORD_IN_QUERY = re.compile(r"(password=)[^&]*", re.IGNORECASE)
+
+
+def masked(url: str) -> str:
+    """A database URL as it may be shown: the password, if any, as *** (in the user part up
+    to the last @ before the query, so that one with an unescaped @ is hidden whole, and as
+    a `password=` parameter)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    rest = PASSWORD_IN_QUERY.sub(r"\1***", PASSWORD.sub(r"\1***@", rest, count=1))
+    return scheme + separator + rest
+
+
+def _why_not(url: str) -> str:
+    """What makes `url` no URL, where the standard parser can tell: a port that is not a
+    number, an IPv6 host without its closing bracket."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # the one thing urlsplit refuses: "Invalid IPv6 URL"
+        return ": the '[' of its IPv6 host is not closed"
+    _, colon, port = parts.netloc.rpartition("@")[2].rpartition(":")
+    if colon and not port.isdigit() and "]" not in port:
+        return f": its port {port!r} is not a number"
+    return f"; give {EXAMPLE_URLS}"
 
 
 def _one_line(text: str) -> str:

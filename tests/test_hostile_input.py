@@ -2,7 +2,7 @@
 never a crash that loses the valid records, and never shown so that it misleads."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from models.letters import letter_context
 from models.tables import Letter, Notice
 from models.validation import parse_amount, validate_application
 from tests.conftest import SAMPLES, Mailbox, free_port
-from tests.helpers import OFFICER, grants
+from tests.helpers import OFFICER, database_dump, grants
 from tests.test_validation import CALL, TODAY, faults, sample
 
 RLO, ARABIC = "\u202e", "جمعية الشباب"
@@ -67,6 +67,33 @@ def test_deeply_nested_json_is_refused_whole(tmp_path: Path) -> None:
         result = grants("intake", str(path), ok=False)
         assert result.exit_code == 2 and "nested more than" in result.output, result.output
         assert "Traceback" not in result.output
+
+
+HEADER = (SAMPLES / "applications.csv").read_text(encoding="utf-8").splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.json", "[]"),
+        ("wrapped.json", '{"applications": []}'),
+        ("header-only.csv", HEADER + "\n"),
+        ("blank-rows.csv", HEADER + "\n\n\n"),
+    ],
+)
+def test_an_empty_export_is_refused_naming_the_file(
+    name: str, content: str, tmp_path: Path, grants_home: Path
+) -> None:
+    """Not "0 application(s) read", exit 0: the wrong file, or an export made too early."""
+    assert grants("intake", str(SAMPLES / "applications.json"), "--no-letters").exit_code == 0
+    before = database_dump(grants_home)
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = grants("intake", str(path), ok=False)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and f"{path}: no applications in it" in lines[0], result.output
+    assert database_dump(grants_home) == before
 
 
 def test_a_refused_value_is_quoted_short(tmp_path: Path) -> None:
@@ -138,6 +165,59 @@ def test_an_internationalised_address_goes_with_smtputf8_or_fails_once(
     else:
         assert states == ["failed", "sent"] and len(told) == 1
         assert mailbox.recipients.count("info@xn--exmpel-cua.se") == 1
+
+
+class NoSmtputf8Busy(Envelopes):
+    """A server without SMTPUTF8 that is, for now, too busy for one address (451)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "info@busy.example.se":
+            return "451 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_each_letter_not_delivered_is_worded_by_its_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused for good (no SMTPUTF8 for an internationalised address) is "failed", never
+    waiting; only the letter a temporary refusal holds back waits for its next try."""
+    path = records(
+        tmp_path,
+        "intl.json",
+        [{"email": "användare@exempel.se"}, {"email": "info@busy.example.se"}, {}],
+    )
+    mailbox, port = NoSmtputf8Busy(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    controller.start()
+    monkeypatch.setenv("GRANTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GRANTS_SMTP_PORT", str(port))
+    try:
+        result = grants("intake", str(path), ok=False)
+        with transaction(load().db_url) as session:  # the retry is due
+            for letter in session.exec(select(Letter).where(Letter.retry_at.is_not(None))):
+                letter.retry_at -= timedelta(hours=1)
+                session.add(letter)
+        again = grants("deliver", ok=False)
+    finally:
+        controller.stop()
+    assert again.exit_code == 1, again.output
+    assert "0 letter(s) rendered, 0 delivered, 1 not delivered;" in again.output
+    assert result.exit_code == 1, result.output
+    assert "Letters: 3 created, 1 delivered, 2 not delivered." in result.output
+    for output, attempts in ((result.output, 1), (again.output, 2)):
+        said = {line.split()[2]: line for line in output.splitlines() if "Not delivered" in line}
+        assert len(said) == 2, output
+        refused, busy = (
+            said["26RS1-mottagningsbekraftelse.pdf"],
+            said["26RS2-mottagningsbekraftelse.pdf"],
+        )
+        assert "(failed: refused for good" in refused and "SMTPNotSupportedError" in refused
+        assert "waiting for the mail server, next try " in busy and "451 try again later" in busy
+        assert f"{attempts} attempt(s)" in busy
+        assert "1 letter(s) could not be delivered" in output
+        assert "1 letter(s) have not arrived yet" in output
+        assert "left queued" not in output
 
 
 def test_bidi_controls_are_dropped_and_right_to_left_text_isolated(tmp_path: Path) -> None:

@@ -110,6 +110,70 @@ def test_csv_from_a_spreadsheet(grants_home: Path, tmp_path: Path) -> None:
     assert "Föreningen Digitala seniorer i Laxå" in orgs
 
 
+# The questions of a Swedish application form, as the columns of its Excel export.
+EXCEL_HEADERS = {
+    "submission_id": "Ansökans ID",
+    "submitted_at": "Inskickad",
+    "language": "Språk",
+    "organisation_name": "Organisationens namn",
+    "organisation_number": "Organisationsnummer",
+    "legal_form": "Juridisk form",
+    "municipality": "Kommun",
+    "postal_address": "Postadress",
+    "postcode": "Postnummer",
+    "city": "Ort",
+    "email": "E-postadress",
+    "contact_person": "Kontaktperson",
+    "phone": "Telefonnummer",
+    "bankgiro": "Bankgironummer",
+    "plusgiro": "Plusgiro",
+    "project_title": "Projektets namn",
+    "requested_amount": "Sökt belopp (kr)",
+    "co_financing_cash": "Medfinansiering (kr)",
+    "co_financing_hours": "Ideella timmar",
+    "project_start": "Projektstart (ÅÅÅÅ-MM-DD)",
+    "project_end": "Projektslut (ÅÅÅÅ-MM-DD)",
+    "societal_challenge": "Samhällsutmaning",
+    "description": "Projektbeskrivning",
+    "innovation": "Nyskapande",
+    "long_term_effects": "Långsiktiga effekter",
+    "target_group": "Målgrupp",
+    "partners": "Samarbetspartner",
+}
+
+
+def registered_cases() -> list[dict]:
+    """Every case with its organisation, as registered (but for the moment it was)."""
+    with transaction(load().db_url) as session:
+        return [
+            case.model_dump(exclude={"registered_at"}) | {"organisation": org.model_dump()}
+            for case, org in session.exec(
+                select(Case, Organisation).join(Organisation).order_by(Case.id)
+            )
+        ]
+
+
+def test_an_excel_export_with_swedish_headers_reads_every_field(
+    grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Semicolons, Windows-1252 and the form's Swedish questions as column names: the same
+    cases as the English export, co-financing ("Medfinansiering") included."""
+    rows = list(csv.reader(io.StringIO((SAMPLES / "applications.csv").read_text("utf-8"))))
+    assert set(rows[0]) == set(EXCEL_HEADERS), "a field without its Swedish column"
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows([[EXCEL_HEADERS[f] for f in rows[0]], *rows[1:]])
+    path = tmp_path / "Ansökningar.csv"
+    path.write_bytes(out.getvalue().encode("cp1252"))
+    assert statuses(take_in(SAMPLES / "applications.csv", send_letters=False)) == ["registered"] * 3
+    english = registered_cases()
+
+    monkeypatch.setenv("GRANTS_HOME", str(tmp_path / "swedish"))
+    report = take_in(path, send_letters=False)
+    assert statuses(report) == ["registered"] * 3 and report["notes"] == [], report["notes"]
+    assert registered_cases() == english
+    assert min(case["co_financing_cash"] for case in english) > 0  # read, not missing
+
+
 def said(result: dict) -> list[str]:
     """A refused record's faults as the command line says them."""
     return [str(Fault(**fault)) for fault in result["faults"]]

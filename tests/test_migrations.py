@@ -255,7 +255,7 @@ def test_a_database_of_a_newer_grants_is_refused_and_left_alone(grants_home: Pat
     result = grants("status", "--as", OFFICER, ok=False)
 
     assert result.exit_code == 2
-    assert f"GRANTS_DATABASE_URL {url}: cannot open it: cannot upgrade its schema:" in (
+    assert f"GRANTS_DATABASE_URL {url!r}: cannot open it: cannot upgrade its schema:" in (
         result.output
     )
     assert "Can't locate revision identified by 'f00d1e5'" in result.output

@@ -359,6 +359,19 @@ def test_intake_upload_shows_the_refusals_and_registers_the_valid_record(office)
     assert len(list((load().home / "uploads").iterdir())) == 2
 
 
+def test_an_empty_export_is_refused_on_the_intake_page(office) -> None:
+    sign_in(office, OFFICER)
+    before = settled_dump(office)
+    header = (SAMPLES / "applications.csv").read_bytes().splitlines()[0]
+    for name, content in (("tom.json", b"[]"), ("rubriker.csv", header + b"\n"), ("noll.csv", b"")):
+        refused = post(office, "/intake", files={"export": (name, content, "text/plain")})
+        assert refused.status_code == 409, refused.text
+        said = f"{name}: filen innehåller inga ansökningar; en tom export tas inte emot."
+        assert said in refused.text and "ansökningar lästa" not in refused.text
+    assert database_dump(load().home) == before
+    assert not list((load().home / "uploads").iterdir())
+
+
 def test_an_upload_while_the_prefect_server_is_away_takes_nothing_in(office, monkeypatch) -> None:
     """Server mode with its Prefect server down: the officer is told, and nothing is kept."""
     sign_in(office, OFFICER)

@@ -11,16 +11,23 @@ import typer
 
 from grants.cli import assessment, cases, decisions, office, records, worker
 from grants.cli.common import options
+from grants.logs import after_the_command
 from grants.processes import guard_process_tree
 
 
 class _Program(typer.Typer):
     """The `grants` program. Run as a program (not invoked by a test's runner), what it
-    starts dies with it, however it ends (grants.processes)."""
+    starts dies with it, however it ends (grants.processes), and once a command has ended
+    as it meant to (an exit status, not a crash's traceback), Prefect's shutdown goes to
+    the log file (grants.logs.after_the_command)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         guard_process_tree()
-        return super().__call__(*args, **kwargs)
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit:
+            after_the_command()
+            raise
 
 
 app = _Program(

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from grants.embedded import PrefectUnreachable, run_flow
-from grants.intake_files import UnreadableFile, open_export
+from grants.intake_files import EmptyExport, UnreadableFile, open_export
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, reading, take
@@ -60,6 +60,10 @@ def intake_upload(request: Request, office: OfficeDep, person: CurrentPerson, fo
     given, content = form.file("export")
     try:
         path = _saved_export(office.settings, given, content)
+    except EmptyExport:
+        error = _("%(file)s: no applications in it; an empty export is not taken in.")
+        context = {"person": reader, "report": None, "error": error % {"file": given}}
+        return render(request, "intake.html", context, 409)
     except UnreadableFile as error:
         context = {"person": reader, "report": None, "error": str(error)}
         return render(request, "intake.html", context, 409)
@@ -82,7 +86,7 @@ def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
     if suffix not in FORM_EXPORTS:
         raise UnreadableFile(f"{given}: expected a .json or .csv file")
     if not content.strip():
-        raise UnreadableFile(f"{given}: the file is empty")
+        raise EmptyExport(f"{given}: the file is empty")
     folder = settings.home / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}{suffix}"
@@ -91,7 +95,7 @@ def _saved_export(settings: Settings, given: str, content: bytes) -> Path:
         open_export(path)
     except UnreadableFile as error:
         path.unlink()  # nothing in it is taken in, so nothing of it is kept
-        raise UnreadableFile(str(error).replace(str(path), given)) from None
+        raise type(error)(str(error).replace(str(path), given)) from None
     return path
 
 
