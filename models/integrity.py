@@ -180,17 +180,16 @@ def check_audit_chain(session: Session, references: dict[int, str], key: bytes) 
     for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
         where = references.get(event.case_id) if event.case_id else None
         what = f"audit event {event.id} ({event.action})"
-        reference = references.get(event.case_id)
         if event.prev_hash != previous:
             found.append(Mismatch(where, what, "the event before it was removed or changed"))
         if event.hash.startswith(KEYED):
             keyed = True
-            expected = keyed_chain_hash(event, reference, event.prev_hash, key)
+            expected = keyed_chain_hash(event, where, event.prev_hash, key)
         elif keyed:
             found.append(Mismatch(where, what, "chained again without the chain's key"))
             expected = event.hash
         else:  # written before the chain was keyed
-            expected = chain_hash(event, reference, event.prev_hash)
+            expected = chain_hash(event, where, event.prev_hash)
         if event.hash != expected:
             found.append(Mismatch(where, what, "changed after it was written"))
         previous = event.hash or ""
