@@ -75,8 +75,8 @@ def _participant(person: dict[str, Any]) -> str:
 
 def decision_facts(case_reference: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """What a signed decision's PDF carries as data (grants.render embeds it), from the
-    letter's data: `grants verify` reads it back and compares it with the database. None for
-    a draft, which decides nothing."""
+    letter's data: the integrity check (models.integrity) reads it back and compares it with
+    the database. None for a draft, which decides nothing."""
     if data.get("draft") or not data.get("decided_at"):
         return None
     return facts(
