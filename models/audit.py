@@ -152,7 +152,7 @@ def use_chain_key(database_url: str, key: Callable[[], bytes]) -> None:
     _CHAIN_KEYS[_url(database_url)] = key
 
 
-def chain_key(database_url: str) -> bytes:
+def chain_key(database_url: str | URL) -> bytes:
     """The key the events of this database are chained with; a process that was never told
     the key refuses to write an event rather than write one that would not verify."""
     key = _CHAIN_KEYS.get(_url(database_url))
