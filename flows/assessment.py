@@ -13,13 +13,15 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.letters import send_letters
+from grants.anchors import anchor, read_anchors
+from grants.render import embedded_facts
 from grants.settings import Settings, load
 from models import clock
 from models.communication import sweep_communications
 from models.community_talks import invite_to_talks
 from models.db import transaction
 from models.delays import notify_delays
-from models.integrity import tell_officers, verify
+from models.integrity import tell_anchor, tell_officers, verify
 from models.reviews import remind_overdue
 from models.supplements import sweep_supplements
 
@@ -38,11 +40,17 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
 
 
 @task(cache_policy=NO_CACHE)
-def verify_records(settings: Settings) -> int:
-    """`grants verify` on schedule: the case officers are told of anything found changed."""
+def verify_records(settings: Settings, today: date) -> int:
+    """`grants verify` on schedule: the case officers are told of anything found changed.
+    Then the trail's head is anchored outside the database (the log, anchors.log) and
+    e-mailed to the case officers (once a day, if the trail grew)."""
     with transaction(settings.db_url) as session:
-        found = verify(session)
-        tell_officers(session, found)
+        found = verify(session, settings.audit_chain_key, read_anchors(settings), embedded_facts)
+    written = anchor(settings)
+    with transaction(settings.db_url) as session:
+        tell_officers(session, found, written.line if written else None)
+        if written is not None:
+            tell_anchor(session, written.line, written.event_id, today)
     if found:
         get_run_logger().warning("integrity: %d mismatch(es), see grants verify", len(found))
     return len(found)
@@ -54,6 +62,6 @@ def sweep(today: date | None = None) -> dict[str, int]:
     what that ordered."""
     settings = load()
     done = sweep_cases(settings, today or clock.today())
-    done["integrity_mismatches"] = verify_records(settings)
+    done["integrity_mismatches"] = verify_records(settings, today or clock.today())
     get_run_logger().info("sweep: %s", done)
     return done | send_letters()

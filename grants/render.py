@@ -8,6 +8,8 @@ and even markup that slipped through could not read a file or reach the network.
 """
 
 import atexit
+import io
+import json
 import mimetypes
 import multiprocessing
 import os
@@ -188,18 +190,59 @@ def _weasyprint() -> tuple[Any, Any, Any]:
 
 
 PDF_VARIANT = "pdf/a-2a"  # PDF/A-2 level A: tagged, in reading order, with its language
+# A signed decision carries its facts as an embedded file, which PDF/A-2 does not allow
+# (only PDF/A files may be embedded there) and PDF/A-3 does: the same level A, part 3.
+WITH_FACTS = "pdf/a-3a"
+FACTS_FILE = "decision-facts.json"
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     """One letter as a tagged PDF/A-2a: archivable, and read in order by a screen reader
-    (the structure tree, the document language from `<html lang>`, alternative texts)."""
+    (the structure tree, the document language from `<html lang>`, alternative texts).
+
+    A signed decision (`facts` in its context, models.decision_letter) is PDF/A-3a with
+    its facts embedded as JSON, for `grants verify` to read back (`embedded_facts`); its
+    text is the same."""
     html_class, fonts, fetcher = _weasyprint()
     html = html_class(
         string=render_text(template, context),
         base_url=(TEMPLATES / template).parent.as_uri() + "/",
         url_fetcher=fetcher,
     )
-    return html.write_pdf(font_config=fonts, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+    facts = context.get("facts")
+    if not facts:
+        return html.write_pdf(font_config=fonts, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+    return html.write_pdf(
+        font_config=fonts,
+        pdf_variant=WITH_FACTS,
+        uncompressed_pdf=False,
+        attachments=[_facts_attachment(facts)],
+    )
+
+
+def _facts_attachment(facts: dict[str, Any]) -> Any:
+    from weasyprint import Attachment
+
+    return Attachment(
+        string=json.dumps(facts, ensure_ascii=False, sort_keys=True).encode(),
+        name=FACTS_FILE,
+        description="The signed decision's facts, for verification",
+        relationship="Data",
+    )
+
+
+def embedded_facts(pdf: bytes) -> dict[str, Any] | None:
+    """The facts a signed decision's PDF carries (`render_pdf`), or None if it carries none
+    (rendered before they were embedded). A PDF that cannot be read carries none either:
+    its SHA-256 check says it was changed."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        found = PdfReader(io.BytesIO(pdf)).attachments.get(FACTS_FILE)
+        return json.loads(found[0]) if found else None
+    except (PyPdfError, ValueError, OSError):
+        return None
 
 
 class RenderFailed(str):

@@ -9,6 +9,7 @@ import io
 from datetime import date
 from typing import Any
 
+from grants.anchors import anchor
 from grants.render import render_pdf
 from grants.settings import Settings
 
@@ -41,7 +42,10 @@ def delegation_report_csv(rows: list[dict[str, Any]]) -> bytes:
 def delegation_report_pdf(
     settings: Settings, first: date, last: date, rows: list[dict[str, Any]]
 ) -> bytes:
-    """The list as PDF/A, with the delegation point and the total granted."""
+    """The list as PDF/A, with the delegation point, the total granted, and the audit
+    trail's head anchored as the report is written (grants.anchors): a copy outside the
+    database, in the committee's files."""
+    written = anchor(settings)
     return render_pdf(
         "reports/delegation_report.html",
         {
@@ -51,5 +55,6 @@ def delegation_report_pdf(
             "rows": rows,
             "total": sum(r["amount"] or 0 for r in rows),
             "delegation_point": settings.rules.delegation_point,
+            "anchor": written.line if written else None,
         },
     )

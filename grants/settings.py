@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grants.config import ConfigError, GrantsConfig, read_config
+from models.audit import use_chain_key
 from models.delivery import RetryPolicy
 from models.rules import Rules
 
@@ -44,7 +45,13 @@ class Settings(BaseSettings):
     batch_size: int = 500  # applications per intake task and transaction
     render_workers: int = 0  # 0: one per core when there are many letters
     secret_key: str = ""  # signs cookies and applicants' links; default: a file in `home`
+    chain_key: str = ""  # keys the audit trail's hash chain; default: a file in `home`
     oidc_client_secret: str = ""  # overrides [auth.oidc] client_secret in the file
+
+    def model_post_init(self, _context: Any) -> None:
+        """Whoever opens the database through these settings chains its audit events with
+        their key (read on the first event written, so a refused setting makes no file)."""
+        use_chain_key(self.db_url, lambda: self.audit_chain_key)
 
     @property
     def db_url(self) -> str:
@@ -95,18 +102,28 @@ class Settings(BaseSettings):
         """What signs the office's cookies and the applicants' links: GRANTS_SECRET_KEY, else a
         random key kept in `home` (made once, readable by us only), so links e-mailed by one
         process open in another on the same home."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.home / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".secret_key.{os.getpid()}")
-            partial.touch(mode=0o600)
-            partial.write_text(secrets.token_urlsafe(48))
-            with contextlib.suppress(FileExistsError):  # two first starts: the first key wins
-                os.link(partial, path)
-            partial.unlink()
-        return path.read_text().strip()
+        return self.secret_key or _key_file(self.home / "secret_key")
+
+    @cached_property
+    def audit_chain_key(self) -> bytes:
+        """What keys the audit trail's hash chain and the anchors (models.audit,
+        grants.anchors): GRANTS_CHAIN_KEY, else a random key kept in `home` like the
+        signing key, but apart from it. Kept outside the database and its backups: whoever
+        can rewrite the database cannot rechain the trail without it."""
+        return (self.chain_key or _key_file(self.home / "chain_key")).encode()
+
+
+def _key_file(path: Path) -> str:
+    """The random key in `path`, made once, readable by us only."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.touch(mode=0o600)
+        partial.write_text(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):  # two first starts: the first key wins
+            os.link(partial, path)
+        partial.unlink()
+    return path.read_text().strip()
 
 
 class SettingError(ValueError):

@@ -4,10 +4,17 @@ Every change of a case is written here in the same transaction as the change its
 so the trail can never disagree with the case. The trail is a hash chain: each event
 carries the hash of the one before it, so an event edited or removed in the database
 itself is found when the chain is verified (models.integrity).
+
+Since issue 15 the chain is keyed (HMAC-SHA256): the key is kept outside the database
+(grants.settings gives it, `use_chain_key`), so someone who can rewrite the database can
+recompute plain hashes but not keyed ones. Events written before keep their plain SHA-256
+and are verified as such; a keyed hash says so by its prefix (`KEYED`).
 """
 
 import hashlib
+import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -15,6 +22,8 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlalchemy import select as core_select
 from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.attributes import instance_state
 from sqlmodel import Session, select
@@ -98,8 +107,26 @@ def history(session: Session, case: Case) -> list[AuditEvent]:
 CHAIN_LOCK = 0x6772616E7473  # "grants"
 
 
+KEYED = "hmac-sha256:"  # the prefix of a keyed hash; a plain one (before issue 15) has none
+
+
 def chain_hash(event: AuditEvent, case_reference: str | None, prev_hash: str | None) -> str:
-    """SHA-256 over the hash before and everything the event says, in a fixed form."""
+    """SHA-256 over the hash before and everything the event says, in a fixed form: the
+    chain as it was before issue 15, still verified for the events written then."""
+    return hashlib.sha256(_content(event, case_reference, prev_hash)).hexdigest()
+
+
+def keyed_chain_hash(
+    event: AuditEvent, case_reference: str | None, prev_hash: str | None, key: bytes
+) -> str:
+    """HMAC-SHA256 with the chain key over what `chain_hash` covers: without the key, a
+    rewritten trail cannot be given hashes that verify."""
+    digest = hmac.new(key, _content(event, case_reference, prev_hash), hashlib.sha256)
+    return KEYED + digest.hexdigest()
+
+
+def _content(event: AuditEvent, case_reference: str | None, prev_hash: str | None) -> bytes:
+    """Everything the event says and the hash before it, in a fixed form."""
     moment = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
     content = [
         prev_hash or "",
@@ -112,8 +139,34 @@ def chain_hash(event: AuditEvent, case_reference: str | None, prev_hash: str | N
         str(event.state_after or ""),
         event.detail,
     ]
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
+_CHAIN_KEYS: dict[str, Callable[[], bytes]] = {}  # by database URL, as the engine renders it
+
+
+def use_chain_key(database_url: str, key: Callable[[], bytes]) -> None:
+    """Have the events written to this database keyed with `key()` (asked for when the
+    first event is written: the key is kept outside the database, and the domain reads no
+    file)."""
+    _CHAIN_KEYS[_url(database_url)] = key
+
+
+def chain_key(database_url: str | URL) -> bytes:
+    """The key the events of this database are chained with; a process that was never told
+    the key refuses to write an event rather than write one that would not verify."""
+    key = _CHAIN_KEYS.get(_url(database_url))
+    if key is None:
+        raise RuntimeError("no audit chain key for this database (see grants.settings)")
+    return key()
+
+
+def _url(database_url: str | URL) -> str:
+    """One spelling of a database URL; one that is no URL as it is (it opens nothing)."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=False)
+    except ArgumentError:
+        return str(database_url)
 
 
 @sa_event.listens_for(OrmSession, "before_flush")
@@ -129,9 +182,10 @@ def _chain_new_events(session: OrmSession, _context: Any, _instances: Any) -> No
     previous = connection.execute(
         core_select(table.c.hash).order_by(table.c.id.desc()).limit(1)
     ).scalar()
+    key = chain_key(connection.engine.url)
     for event in sorted(new, key=_insert_order):
         event.prev_hash = previous or ""
-        event.hash = chain_hash(event, _reference(session, event), event.prev_hash)
+        event.hash = keyed_chain_hash(event, _reference(session, event), event.prev_hash, key)
         previous = event.hash
 
 

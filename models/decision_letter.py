@@ -7,10 +7,10 @@ how, what was decisive, the conditions, who took part, when it was decided. That
 worked out here from the letter's data, so the two wordings cannot come to disagree.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from models.tables import Outcome, local_date
+from models.tables import Decision, Outcome, local_date, local_time
 from models.vocabulary import criterion_names, finding_words
 
 
@@ -71,3 +71,51 @@ def _participant(person: dict[str, Any]) -> str:
     """ "Johan Ek (Coompanion Mälardalen)": who else took part, and for whom."""
     organisation = person.get("organisation")
     return f"{person['name']} ({organisation})" if organisation else person["name"]
+
+
+def decision_facts(case_reference: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """What a signed decision's PDF carries as data (grants.render embeds it), from the
+    letter's data: the integrity check (models.integrity) reads it back and compares it with
+    the database. None for a draft, which decides nothing."""
+    if data.get("draft") or not data.get("decided_at"):
+        return None
+    return facts(
+        case_reference,
+        data.get("version"),
+        data.get("outcome"),
+        data.get("amount"),
+        data.get("signed_by"),
+        datetime.fromisoformat(data["decided_at"]),
+    )
+
+
+def signed_facts(case_reference: str | None, decision: Decision) -> dict[str, Any]:
+    """The same facts as the database holds them now, to compare with the PDF's."""
+    return facts(
+        case_reference,
+        decision.version,
+        decision.outcome.value,
+        decision.amount,
+        decision.decided_by,
+        decision.decided_at,
+    )
+
+
+def facts(
+    case_reference: str | None,
+    version: int | None,
+    outcome: str | None,
+    amount: int | None,
+    signed_by: str | None,
+    signed_at: datetime | None,
+) -> dict[str, Any]:
+    """The facts of a signed decision in one form (times in UTC, the date in Swedish time)."""
+    return {
+        "case_reference": case_reference,
+        "version": version,
+        "outcome": outcome,
+        "amount": amount,
+        "signed_by": signed_by,
+        "signed_at": local_time(signed_at).astimezone(UTC).isoformat() if signed_at else None,
+        "decision_date": local_date(signed_at).isoformat() if signed_at else None,
+    }

@@ -516,6 +516,7 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         "amount": decision.amount,
         "requested_amount": case.requested_amount,
         "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
+        "signed_by": decision.decided_by,
         "decision_maker": _who(maker, case.language.value),
         "presenting_officer": _who(people.get(decision.presenting_officer), case.language.value),
         "participants": [

@@ -7,20 +7,37 @@ application, but someone with the database itself can change a row. Three checks
 - every signed decision against the values its decision letter states and the trail
   recorded when it was signed;
 - the audit trail as a hash chain (models.audit): each event carries the hash of the one
-  before, so an edited or removed event breaks the chain where it was.
+  before, so an edited or removed event breaks the chain where it was; the chain is keyed
+  with a key kept outside the database, so a trail rewritten and chained again without it
+  is found too; and the anchors written outside the database (grants.anchors) pin the head
+  as it was, so events removed from the end are counted.
 """
 
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from models.audit import chain_hash
+from models.audit import KEYED, chain_hash, keyed_chain_hash
+from models.decision_letter import signed_facts
 from models.letters import DECISION
 from models.notices import order_notice
-from models.tables import AuditEvent, Case, Decision, DecisionStatus, Letter, Person, Role
+from models.tables import (
+    AuditEvent,
+    Case,
+    Decision,
+    DecisionStatus,
+    Letter,
+    Notice,
+    Person,
+    Role,
+)
 
 MAX_TOLD = 50  # findings listed in one notice; the rest by `grants verify`
+ANCHOR_NOTICE = "audit_anchor"
 
 
 @dataclass(frozen=True)
@@ -36,13 +53,40 @@ class Mismatch:
         return f"{where}{self.what}: {self.finding}"
 
 
-def verify(session: Session) -> list[Mismatch]:
-    """Every check, in one read of the database; an empty list means intact."""
+@dataclass(frozen=True)
+class Anchor:
+    """The trail's head as it was written outside the database at a moment: the last
+    event's id and hash. `sealed`: whether the line still carries its own valid HMAC."""
+
+    at: str
+    event_id: int
+    head_hash: str
+    sealed: bool = True
+
+
+def chain_head(session: Session) -> tuple[int, str] | None:
+    """The last event's id and hash: what an anchor pins."""
+    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    return (last.id, last.hash) if last is not None and last.id is not None else None
+
+
+def verify(
+    session: Session,
+    key: bytes,
+    anchors: Iterable[Anchor] = (),
+    read_facts: Callable[[bytes], dict[str, Any] | None] | None = None,
+) -> list[Mismatch]:
+    """Every check, in one read of the database; an empty list means intact.
+
+    `key`: the chain's key; `anchors`: the heads written outside the database;
+    `read_facts`: what a signed decision's PDF states as data (grants.render), or None
+    not to read the PDFs."""
     references = dict(session.exec(select(Case.id, Case.case_reference)).all())
     return [
         *check_letters(session, references),
-        *check_decisions(session, references),
-        *check_audit_chain(session, references),
+        *check_decisions(session, references, read_facts),
+        *check_audit_chain(session, references, key),
+        *check_anchors(session, list(anchors)),
     ]
 
 
@@ -82,8 +126,14 @@ def check_letters(session: Session, references: dict[int, str]) -> list[Mismatch
     return found
 
 
-def check_decisions(session: Session, references: dict[int, str]) -> list[Mismatch]:
-    """Each signed decision against its decision letter and the trail's record of signing."""
+def check_decisions(
+    session: Session,
+    references: dict[int, str],
+    read_facts: Callable[[bytes], dict[str, Any] | None] | None = None,
+) -> list[Mismatch]:
+    """Each signed decision against its decision letter, the trail's record of signing and,
+    with `read_facts`, the facts its signed PDF carries (which the database cannot rewrite
+    without changing the PDF, whose SHA-256 the keyed trail holds)."""
     letters = {
         letter.case_id: letter
         for letter in session.exec(select(Letter).where(Letter.kind == DECISION))
@@ -99,14 +149,18 @@ def check_decisions(session: Session, references: dict[int, str]) -> list[Mismat
         what = f"signed decision (version {decision.version})"
         stored = {"outcome": decision.outcome.value, "amount": decision.amount}
         letter = letters.get(decision.case_id)
-        sources = {"the audit trail": signed.get((decision.case_id, decision.version))}
+        sources = {"the audit trail": (signed.get((decision.case_id, decision.version)), stored)}
         if letter is not None:
-            sources["its decision letter"] = letter.data
-        for source, values in sources.items():
+            sources["its decision letter"] = (letter.data, stored)
+        if letter is not None and letter.pdf is not None and read_facts is not None:
+            facts = read_facts(letter.pdf)
+            if facts is not None:  # a letter rendered before the facts were embedded has none
+                sources["its signed PDF"] = (facts, signed_facts(where, decision))
+        for source, (values, expected) in sources.items():
             if values is None:
                 found.append(Mismatch(where, what, f"{source} has no record of it"))
                 continue
-            for name, value in stored.items():
+            for name, value in expected.items():
                 if values.get(name) != value:
                     found.append(
                         Mismatch(
@@ -116,18 +170,65 @@ def check_decisions(session: Session, references: dict[int, str]) -> list[Mismat
     return found
 
 
-def check_audit_chain(session: Session, references: dict[int, str]) -> list[Mismatch]:
-    """Recompute the chain event by event; report where it breaks (edited or removed)."""
+def check_audit_chain(session: Session, references: dict[int, str], key: bytes) -> list[Mismatch]:
+    """Recompute the chain event by event; report where it breaks (edited or removed), and
+    any event after the first keyed one that is not keyed (chained again without the key).
+    """
     found = []
     previous = ""
+    keyed = False
     for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
         where = references.get(event.case_id) if event.case_id else None
         what = f"audit event {event.id} ({event.action})"
         if event.prev_hash != previous:
             found.append(Mismatch(where, what, "the event before it was removed or changed"))
-        if event.hash != chain_hash(event, references.get(event.case_id), event.prev_hash):
+        if event.hash.startswith(KEYED):
+            keyed = True
+            expected = keyed_chain_hash(event, where, event.prev_hash, key)
+        elif keyed:
+            found.append(Mismatch(where, what, "chained again without the chain's key"))
+            expected = event.hash
+        else:  # written before the chain was keyed
+            expected = chain_hash(event, where, event.prev_hash)
+        if event.hash != expected:
             found.append(Mismatch(where, what, "changed after it was written"))
         previous = event.hash or ""
+    return found
+
+
+def check_anchors(session: Session, anchors: list[Anchor]) -> list[Mismatch]:
+    """The trail against the heads written outside the database: each anchored event must
+    still be there with its hash; events removed from the end are counted."""
+    found = [
+        Mismatch(None, f"anchor of {anchor.at}", "the line was changed (its HMAC differs)")
+        for anchor in anchors
+        if not anchor.sealed
+    ]
+    sealed = {anchor.event_id: anchor for anchor in reversed(anchors) if anchor.sealed}
+    if not sealed:
+        return found
+    hashes = dict(
+        session.exec(
+            select(AuditEvent.id, AuditEvent.hash).where(col(AuditEvent.id).in_(list(sealed)))
+        ).all()
+    )
+    last = session.exec(select(func.max(AuditEvent.id))).one() or 0
+    for event_id, anchor in sorted(sealed.items()):
+        what = f"audit event {event_id}"
+        if event_id in hashes and hashes[event_id] != anchor.head_hash:
+            found.append(Mismatch(None, what, f"differs from the anchor of {anchor.at}: rewritten"))
+        elif event_id not in hashes and event_id <= last:
+            found.append(Mismatch(None, what, f"removed: the anchor of {anchor.at} names it"))
+    newest = sealed[max(sealed)]
+    if newest.event_id > last:
+        found.append(
+            Mismatch(
+                None,
+                "audit trail",
+                f"{newest.event_id - last} event(s) missing at its end: the anchor of "
+                f"{newest.at} names event {newest.event_id}, the last is {last}",
+            )
+        )
     return found
 
 
@@ -141,15 +242,15 @@ def _recorded(session: Session, action: str, key: str) -> dict[tuple[int, str], 
     return recorded
 
 
-def tell_officers(session: Session, found: list[Mismatch]) -> int:
-    """Order one notice about these findings to every case officer; the same findings found
-    again by a later sweep are not told twice. Return how many were told."""
+def tell_officers(session: Session, found: list[Mismatch], anchor: str | None = None) -> int:
+    """Order one notice about these findings to every case officer, with the trail's anchor;
+    the same findings found again by a later sweep are not told twice. Return how many were
+    told."""
     if not found:
         return 0
     findings = [str(mismatch) for mismatch in found]
     digest = hashlib.sha256("\n".join(findings).encode()).hexdigest()[:16]
-    officers = session.exec(select(Person).where(Person.role == Role.case_officer)).all()
-    for officer in officers:
+    for officer in _officers(session):
         order_notice(
             session,
             f"integrity/{digest}/{officer.email}",
@@ -158,5 +259,27 @@ def tell_officers(session: Session, found: list[Mismatch]) -> int:
             None,
             count=len(findings),
             findings=findings[:MAX_TOLD],
+            anchor=anchor,
         )
-    return len(officers)
+    return len(_officers(session))
+
+
+def tell_anchor(session: Session, anchor: str, event_id: int, today: date) -> None:
+    """The trail's anchor to every case officer, at most once a day and only when the
+    trail has grown since the last one they were sent: their mailboxes keep copies of the
+    head that nobody with the database can reach."""
+    for officer in _officers(session):
+        last = session.exec(
+            select(Notice)
+            .where(Notice.kind == ANCHOR_NOTICE, Notice.recipient == officer.email)
+            .order_by(col(Notice.id).desc())
+            .limit(1)
+        ).first()
+        if last is not None and last.data.get("event_id") == event_id:
+            continue
+        key = f"anchor/{today.isoformat()}/{officer.email}"
+        order_notice(session, key, ANCHOR_NOTICE, officer, None, anchor=anchor, event_id=event_id)
+
+
+def _officers(session: Session) -> list[Person]:
+    return list(session.exec(select(Person).where(Person.role == Role.case_officer)))

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlmodel import Session, col, func, or_, select
 
 from models.audit import SYSTEM, Actor, record
-from models.decision_letter import decision_letter
+from models.decision_letter import decision_facts, decision_letter
 from models.meeting_letter import meeting_letter
 from models.tables import Case, DeliveryState, Letter, utcnow
 from models.vocabulary import criterion_names, finding_words
@@ -214,6 +214,9 @@ def letter_context(
         "finding_words": finding_words(language),
         "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
         "meeting": meeting_letter(letter.data) if letter.kind == MEETING_INVITATION else None,
+        "facts": decision_facts(case.case_reference, letter.data)
+        if letter.kind == DECISION
+        else None,
     }
 
 

@@ -44,15 +44,21 @@ def pdf_pages(pdf: bytes) -> list[str]:
     return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
 
 
+CHAIN_FILES = ("chain_key", "anchors.log")  # grants.settings, grants.anchors
+
+
 def copy_home(made: Path, home: Path) -> None:
     """A home made once per session, copied into this test's own: its folders (the outbox,
     the letters) file by file, and its case database through SQLite's backup, so an office
-    already open on this test's database sees the copy as one more write. The run logs and
-    the secret key stay this test's own."""
+    already open on this test's database sees the copy as one more write; with the database
+    the audit chain's key and anchors, which belong to it. The run logs and the secret key
+    stay this test's own."""
     home.mkdir(parents=True, exist_ok=True)
-    for folder in made.iterdir():
-        if folder.is_dir() and folder.name not in ("logs", "prefect"):
-            shutil.copytree(folder, home / folder.name, dirs_exist_ok=True)
+    for item in made.iterdir():
+        if item.is_dir() and item.name not in ("logs", "prefect"):
+            shutil.copytree(item, home / item.name, dirs_exist_ok=True)
+        elif item.name in CHAIN_FILES:
+            shutil.copy2(item, home / item.name)
     with (
         closing(sqlite3.connect(made / "grants.db")) as source,
         closing(sqlite3.connect(home / "grants.db")) as copy,

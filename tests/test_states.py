@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from models.audit import SYSTEM, Actor, history, move
+from models.audit import SYSTEM, Actor, history, move, use_chain_key
 from models.db import engine_for
 from models.states import NEXT, CaseState, IllegalTransition, check_transition
 from models.tables import AuditEvent, Call, Case, Organisation, Role
@@ -35,7 +35,9 @@ def test_illegal_step_names_case_state_and_what_is_allowed() -> None:
 
 @pytest.fixture
 def session(tmp_path) -> Session:
-    with Session(engine_for(f"sqlite:///{tmp_path / 'cases.db'}")) as session:
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    use_chain_key(url, lambda: b"a key for these tests")
+    with Session(engine_for(url)) as session:
         yield session
 
 

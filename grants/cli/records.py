@@ -4,6 +4,7 @@ stored is still what was written."""
 import typer
 from rich.table import Table
 
+from grants.anchors import read_anchors
 from grants.cli.common import (
     AsOption,
     delivery_said,
@@ -13,6 +14,7 @@ from grants.cli.common import (
     shown,
 )
 from grants.cli.refusals import worded
+from grants.render import embedded_facts
 from grants.steps import PEOPLE, reading
 from models.access import visible_cases
 from models.delivery import notices_undelivered, undelivered
@@ -66,8 +68,9 @@ def _print_table(title: str, what: str, rows: list[tuple[str, str, Letter | Noti
 @app.command("verify")
 def verify_command(actor: AsOption = None) -> None:
     """Check that what is stored is still what was written: every PDF against its SHA-256,
-    every signed decision against its letter and the audit trail, and the audit trail as a
-    hash chain (an edited or removed event breaks it).
+    every signed decision against its letter, the facts in its signed PDF and the audit
+    trail, and the audit trail as a keyed hash chain (an edited or removed event breaks it)
+    against its anchors outside the database (events removed at its end are counted).
 
     For case officers and the decision maker. Exits 0 when intact, 1 when something was
     found changed, 2 when the check cannot run.
@@ -79,7 +82,9 @@ def verify_command(actor: AsOption = None) -> None:
             reader,
         ):
             visible = {case.case_reference for case in visible_cases(session, reader)}
-            found = verify(session)
+            found = verify(
+                session, settings.audit_chain_key, read_anchors(settings), embedded_facts
+            )
     except Refused as refusal:
         raise fail(worded(refusal)) from None
     shown_to_reader = [m for m in found if m.case_reference in visible | {None}]
