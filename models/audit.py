@@ -165,7 +165,7 @@ def _url(database_url: str | URL) -> str:
     """One spelling of a database URL; one that is no URL as it is (it opens nothing)."""
     try:
         return make_url(database_url).render_as_string(hide_password=False)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return str(database_url)
 
 

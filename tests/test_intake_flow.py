@@ -378,8 +378,9 @@ def test_killed_half_way_the_same_file_again_registers_the_rest_once(
     report = take_in(path, send_letters=False)
     assert report["counts"] == {"already registered": done, "registered": count - done}
     assert len({c.intake_key for c in cases()}) == count == len(cases())
-    with transaction(load().db_url) as session:
-        assert verify(session) == []
+    settings = load()
+    with transaction(settings.db_url) as session:
+        assert verify(session, settings.audit_chain_key) == []
 
 
 def registered() -> int:
