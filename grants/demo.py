@@ -241,7 +241,7 @@ def run(settings: Settings, report: Callable[[Round], object]) -> None:
         if _busy_today(settings):
             clock.move_to(next_morning())  # someone has a step to take tomorrow
             continue
-        waiting_for = _next_due(settings)
+        waiting_for = next_due(settings)
         if waiting_for is None:
             return
         clock.move_to(waiting_for)
@@ -337,7 +337,7 @@ def _decided(settings: Settings) -> tuple[int, int]:
     return sum(state in DECIDED for state in states), len(states)
 
 
-def _next_due(settings: Settings) -> datetime | None:
+def next_due(settings: Settings) -> datetime | None:
     """When the calendar next moves a case on by itself: the first day of a supplement's
     reminder, the morning after a deadline (as it runs, from its letter's delivery), the
     end of a booked meeting, the day an invitation to a Community Talk is due."""

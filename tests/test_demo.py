@@ -5,17 +5,18 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import select
 
 from tests.conftest import MadeOnce
-from tests.helpers import database_dump, grants, pdf_pages, swedish_template_words
+from tests.helpers import OFFICER, database_dump, grants, pdf_pages, swedish_template_words
 from tests.test_processes import command_env, started_under
 
 EXPECTED = {  # case → (outcome, amount, state)
@@ -91,6 +92,32 @@ def test_demo_runs_the_whole_call_once(grants_home: Path) -> None:
     assert len(list((grants_home / "outbox").glob("*.eml"))) == 47
 
 
+def test_the_demo_clock_wakes_on_the_first_day_of_a_supplement_reminder(
+    sample_call: Path,
+) -> None:
+    """With nobody to act, the demo's clock goes straight on to when the calendar next moves
+    a case: for a supplement request, the first day its reminder may go, not the day after
+    its deadline (the sweep would find the reminder's days gone, and send none)."""
+    from grants import demo
+    from grants.settings import load
+    from grants.steps import take
+    from models.checklist import Finding
+    from models.db import transaction
+    from models.supplements import reminder_day
+    from models.tables import Answer, Criterion, SupplementRequest
+    from models.working_days import next_working_day
+
+    settings = load()
+    findings = {c: Finding(Answer.met) for c in Criterion}
+    findings[Criterion.anchored_with_partners] = Finding(Answer.unclear, "Skicka ett intyg.")
+    reference = f"{date.today().year % 100:02d}RS3"
+    take(settings, "checklist", OFFICER, reference, findings=findings, missing=[])
+    with transaction(settings.db_url) as session:
+        deadline = session.exec(select(SupplementRequest)).one().deadline
+    reminder = next_working_day(reminder_day(deadline, settings.rules))
+    assert demo.next_due(settings) == datetime.combine(reminder, time(9), tzinfo=STOCKHOLM)
+
+
 KILLS = (  # the demo is killed once the trail holds this many events of this action
     ("letter_sent", 3),  # during the intake's acknowledgements
     ("review_submitted", 5),  # in the advisory group's review
@@ -157,19 +184,19 @@ def _kill_once(env: dict[str, str], home: Path, action: str, count: int) -> int:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 300
-        while command.poll() is None and time.monotonic() < deadline:
+        deadline = monotonic() + 300
+        while command.poll() is None and monotonic() < deadline:
             if _count(home, action) >= count:
                 command.kill()
                 break
-            time.sleep(0.05)
+            sleep(0.05)
     finally:
         if command.poll() is None:
             command.kill()
     assert command.wait() == -9, f"the demo ended before {count} {action}"
-    deadline = time.monotonic() + 20  # its Prefect server ends with it (grants.processes)
-    while started_under(command.pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    deadline = monotonic() + 20  # its Prefect server ends with it (grants.processes)
+    while started_under(command.pid) and monotonic() < deadline:
+        sleep(0.2)
     return len(_rows(home, "SELECT id FROM audit_events"))
 
 
