@@ -5,15 +5,18 @@ through the step layer as the command line and the office do, until nothing is l
 people to do;
 the flows send what each step ordered and the sweep does what the calendar makes due.
 Because every step is chosen by the case's state, running the demo again, or after a
-crash, takes up where it stopped and never does a step twice.
+crash, takes up where it stopped and never does a step twice; and because the simulated
+clock resumes after the latest record an earlier run left (`resume_at`), on the day it
+stopped, with what was left of that day's round (`_had_its_day`), a run that was killed
+writes the same records, dated the same days, as one that was not.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from grants.settings import Settings
 from grants.steps import take
@@ -27,21 +30,29 @@ from models.decisions import (
     communicated,
     latest,
 )
+from models.delivery import running_deadline
+from models.letters import COMMUNICATION, RENDER_LEASE
 from models.rules import Rules
 from models.states import CaseState
+from models.supplements import reminder_day, running_supplement_deadline
 from models.tables import (
     STOCKHOLM,
     Answer,
+    AuditEvent,
     Case,
     Communication,
+    CommunityTalk,
     ConflictGround,
     Criterion,
     DecisionStatus,
+    Letter,
     Meeting,
     MeetingStatus,
+    Notice,
     OnExpiry,
     Recommendation,
     ReviewTask,
+    Role,
     SupplementRequest,
     TaskStatus,
     local_time,
@@ -213,9 +224,9 @@ class Round:
 
 def run(settings: Settings, report: Callable[[Round], object]) -> None:
     """Act on every scripted case until nothing is left for the calendar or the people,
-    on the simulated clock (models.clock) the caller started: a round a working day, and
-    when nobody acts, straight on to when the calendar next moves a case. Each round is
-    reported as it ends."""
+    on the simulated clock (models.clock) the caller started (at `resume_at`): a round a
+    working day, and when nobody acts, straight on to when the calendar next moves a case.
+    Each round is reported as it ends."""
     from flows.assessment import sweep
     from flows.letters import send_letters
     from grants.embedded import run_flow
@@ -227,10 +238,10 @@ def run(settings: Settings, report: Callable[[Round], object]) -> None:
         sent = run_flow(send_letters)["sent"]
         swept = run_flow(sweep)
         report(Round(number, day, acted, sent + swept["sent"], *_decided(settings)))
-        if acted or any(swept[k] for k in ("expired", "communications_expired")):
+        if _busy_today(settings):
             clock.move_to(next_morning())  # someone has a step to take tomorrow
             continue
-        waiting_for = _next_due(settings)
+        waiting_for = next_due(settings)
         if waiting_for is None:
             return
         clock.move_to(waiting_for)
@@ -245,6 +256,77 @@ def next_morning() -> datetime:
     return datetime.combine(day, time(9), tzinfo=STOCKHOLM)
 
 
+def resume_at(settings: Settings) -> datetime:
+    """Where the simulated clock starts: the next working morning, or, after an earlier run
+    of the demo (stopped, or killed half-way), just after the latest record it left, so that
+    no record is dated before one already written. "Just after" is once the claims that
+    run held on letters (to render or to send them) have gone stale, so that its letters go
+    out on the day they would have gone, not a round later."""
+    with transaction(settings.db_url) as session:
+        latest = _latest_record(session)
+    if latest is None:
+        return next_morning()
+    return max(next_morning(), latest + max(settings.retry_policy.stale_after, RENDER_LEASE))
+
+
+def _latest_record(session: Session) -> datetime | None:
+    """The latest moment in the case database: of the audit trail, where every step and
+    delivery is recorded, and of what is recorded outside it (Community Talks, claims)."""
+    moments = [
+        session.exec(select(func.max(column))).one()
+        for column in (
+            AuditEvent.at,
+            CommunityTalk.registered_at,
+            Letter.claimed_at,
+            Notice.claimed_at,
+        )
+    ]
+    found = [local_time(moment) for moment in moments if moment is not None]
+    return max(found) if found else None
+
+
+def _today(session: Session, case: Case | None = None) -> list[AuditEvent]:
+    """The audit trail of today on the simulated clock (of one case, if given), but the
+    applications' registration, which comes before the day's first round."""
+    midnight = datetime.combine(clock.today(), time(0), tzinfo=STOCKHOLM).astimezone(UTC)
+    query = select(AuditEvent).where(
+        col(AuditEvent.at) >= midnight, col(AuditEvent.state_before).is_not(None)
+    )
+    if case is not None:
+        query = query.where(AuditEvent.case_id == case.id)
+    return list(session.exec(query.order_by(col(AuditEvent.id))))
+
+
+def _busy_today(settings: Settings) -> bool:
+    """Whether people have something to take up tomorrow: they acted today, or an
+    applicant's time ran out today (the sweep moved a case on from waiting for them). Read
+    from the trail, so that a round resumed after a crash counts what the killed run did."""
+    with transaction(settings.db_url) as session:
+        return any(
+            event.role is not Role.system or _time_ran_out(event) for event in _today(session)
+        )
+
+
+def _time_ran_out(event: AuditEvent) -> bool:
+    """The case moved on from waiting for the applicant without them: a deadline passed."""
+    waiting = (CaseState.awaiting_supplement, CaseState.communication)
+    moved = event.state_after != event.state_before
+    return moved and event.state_before in waiting and event.role is Role.system
+
+
+def _had_its_day(session: Session, case: Case) -> bool:
+    """Whether the case's people have had their round today: a step or the sweep moved it
+    on today (what the new state calls for is for tomorrow), or someone took a step in it
+    and it is not in review (where each reviewer who has not yet acted still may). Each
+    case's plan is one step but the review, so after a crash mid-round this is what was
+    left of the round."""
+    events = _today(session, case)
+    if any(event.state_after != event.state_before for event in events):
+        return True
+    acted = any(event.role is not Role.system for event in events)
+    return acted and case.state is not CaseState.in_review
+
+
 DECIDED = (CaseState.decided, CaseState.reporting, CaseState.closed)
 
 
@@ -255,19 +337,25 @@ def _decided(settings: Settings) -> tuple[int, int]:
     return sum(state in DECIDED for state in states), len(states)
 
 
-def _next_due(settings: Settings) -> datetime | None:
-    """When the calendar next moves a case on by itself: the morning after a deadline, the
+def next_due(settings: Settings) -> datetime | None:
+    """When the calendar next moves a case on by itself: the first day of a supplement's
+    reminder, the morning after a deadline (as it runs, from its letter's delivery), the
     end of a booked meeting, the day an invitation to a Community Talk is due."""
+    rules = settings.rules
     with transaction(settings.db_url) as session:
-        days = [
-            r.deadline + timedelta(days=1)
-            for r in session.exec(select(SupplementRequest))
-            if r.received_at is None and r.expired_at is None
-        ] + [
-            c.deadline + timedelta(days=1)
-            for c in session.exec(select(Communication))
-            if c.replied_at is None and c.expired_at is None
-        ]
+        days = []
+        for r in session.exec(select(SupplementRequest)):
+            if r.received_at is None and r.expired_at is None:
+                deadline = running_supplement_deadline(session, r, rules) or r.deadline
+                days.append(deadline + timedelta(days=1))
+                days += [] if r.reminded_at else [reminder_day(deadline, rules)]
+        for c in session.exec(select(Communication)):
+            if c.replied_at is None and c.expired_at is None:
+                working_days = rules.communication_working_days
+                runs = running_deadline(
+                    session, c.case, COMMUNICATION, c.number, c.deadline, working_days
+                )
+                days.append((runs or c.deadline) + timedelta(days=1))
         days += [invitation_due(case) for case in list_cases(session, CaseState.decided)]
         moments = [
             local_time(m.ends_at) + timedelta(minutes=30)
@@ -293,7 +381,7 @@ def _act(settings: Settings, submission_id: str) -> int:
     for (once the quorum is reached, the other reviewers need not act)."""
     with transaction(settings.db_url) as session:
         case = session.exec(select(Case).where(Case.submission_id == submission_id)).first()
-        if case is None or case.state not in _PLANS:
+        if case is None or case.state not in _PLANS or _had_its_day(session, case):
             return 0
         planned_in, reference = case.state, case.case_reference
         plan = _PLANS[case.state](session, case, settings.rules, SCRIPTS[submission_id])
@@ -343,7 +431,8 @@ def _review(session: Session, case: Case, rules: Rules, script: Script) -> list[
     for task in tasks:
         reviewer = task.reviewer.email
         ground, note = script.conflicts.get(reviewer, (ConflictGround.none, ""))
-        plan.append(Planned("declare_conflict", reviewer, {"ground": ground, "note": note}))
+        if task.conflict is None:  # declared already, when a crash came before the review
+            plan.append(Planned("declare_conflict", reviewer, {"ground": ground, "note": note}))
         if ground is ConflictGround.none:
             review = {
                 "recommendation": script.recommendation,

@@ -178,6 +178,29 @@ def open_request(session: Session, case: Case) -> SupplementRequest | None:
     ).first()
 
 
+def running_supplement_deadline(
+    session: Session, request: SupplementRequest, rules: Rules
+) -> date | None:
+    """The deadline the applicant must meet, counted from the request's delivery
+    (models.delivery.running_deadline); None while the letter has not arrived."""
+    return running_deadline(
+        session,
+        request.case,
+        SUPPLEMENT_REQUEST,
+        request.number,
+        request.deadline,
+        rules.supplement_working_days,
+    )
+
+
+def reminder_day(deadline: date, rules: Rules) -> date:
+    """The first day the applicant may be reminded, a few working days before the deadline.
+    The sweep reminds once, on the first day it runs from then until the deadline: a sweep
+    that does not run in those days sends no reminder, so whatever schedules it (the office's
+    timer, the demo's clock) must wake it in them."""
+    return subtract_working_days(deadline, rules.supplement_reminder_working_days)
+
+
 def sweep_supplements(session: Session, today: date, rules: Rules) -> dict[str, int]:
     """Reminders due and deadlines passed, each acted on once however often this runs."""
     waiting = session.exec(
@@ -192,17 +215,8 @@ def sweep_supplements(session: Session, today: date, rules: Rules) -> dict[str, 
     ).all()
     done = {"reminders": 0, "expired": 0, "held": 0}
     for request in waiting:
-        deadline = running_deadline(
-            session,
-            request.case,
-            SUPPLEMENT_REQUEST,
-            request.number,
-            request.deadline,
-            rules.supplement_working_days,
-        )
-        remind_from = subtract_working_days(
-            deadline or request.deadline, rules.supplement_reminder_working_days
-        )
+        deadline = running_supplement_deadline(session, request, rules)
+        remind_from = reminder_day(deadline or request.deadline, rules)
         if deadline is None:  # the request has not reached the applicant: nothing runs
             if today >= remind_from:
                 hold_deadline(

@@ -1,12 +1,23 @@
 """The README's first command: the whole call, twice, as a new user runs it."""
 
+import json
 import re
 import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from time import monotonic, sleep
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlmodel import select
 
-from tests.helpers import database_dump, grants, pdf_pages, swedish_template_words
+from tests.conftest import MadeOnce
+from tests.helpers import OFFICER, database_dump, grants, pdf_pages, swedish_template_words
+from tests.test_processes import command_env, started_under
 
 EXPECTED = {  # case → (outcome, amount, state)
     "RS1": ("granted", "35 000 kr", "reporting"),
@@ -87,3 +98,169 @@ def anchor_notices(home: Path) -> int:
     """The e-mails that gave the case officers the audit trail's anchor (grants.anchors)."""
     with sqlite3.connect(home / "grants.db") as db:
         return db.execute("SELECT count(*) FROM notices WHERE kind = 'audit_anchor'").fetchone()[0]
+
+
+def test_the_demo_clock_wakes_on_the_first_day_of_a_supplement_reminder(
+    sample_call: Path,
+) -> None:
+    """With nobody to act, the demo's clock goes straight on to when the calendar next moves
+    a case: for a supplement request, the first day its reminder may go, not the day after
+    its deadline (the sweep would find the reminder's days gone, and send none)."""
+    from grants import demo
+    from grants.settings import load
+    from grants.steps import take
+    from models.checklist import Finding
+    from models.db import transaction
+    from models.supplements import reminder_day
+    from models.tables import Answer, Criterion, SupplementRequest
+    from models.working_days import next_working_day
+
+    settings = load()
+    findings = {c: Finding(Answer.met) for c in Criterion}
+    findings[Criterion.anchored_with_partners] = Finding(Answer.unclear, "Skicka ett intyg.")
+    reference = f"{date.today().year % 100:02d}RS3"
+    take(settings, "checklist", OFFICER, reference, findings=findings, missing=[])
+    with transaction(settings.db_url) as session:
+        deadline = session.exec(select(SupplementRequest)).one().deadline
+    reminder = next_working_day(reminder_day(deadline, settings.rules))
+    assert demo.next_due(settings) == datetime.combine(reminder, time(9), tzinfo=STOCKHOLM)
+
+
+KILLS = (  # the demo is killed once the trail holds this many events of this action
+    ("letter_sent", 3),  # during the intake's acknowledgements
+    ("review_submitted", 5),  # in the advisory group's review
+    ("decision_signed", 3),  # after the first decisions were signed
+)
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2})?")
+# What differs between any two runs of the demo, killed or not: the audit chain's hashes
+# (over exact times), a letter's PDF and its SHA-256 (the personal links' tokens), how a
+# letter was rendered (alone or with others), and how many times its delivery was tried (a
+# delivery the kill interrupted is taken again: at least once).
+NOT_COMPARED = {"hash", "prev_hash", "pdf", "sha256", "rendered_by", "attempts"}
+
+
+@pytest.mark.slow
+def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
+    made_once: MadeOnce, grants_home: Path, tmp_path: Path
+) -> None:
+    """The demo killed (kill -9) three times on its way, during the intake, in the review
+    and after some decisions were signed, each time run again, and at last run to its end,
+    leaves the database an uninterrupted run leaves: the same rows (each case's trail in
+    its order), with the same dates.
+
+    "The same" is what a user reading the case would call the same: every record on the
+    same day, Swedish time (a run resumes a minute or so after the records it was killed
+    after, so a record's time of day can differ by that); a time someone chose (a meeting
+    at 10.00) the same to the minute; the same letters of each kind to each case, each sent
+    once; and no record in the trail dated before the one before it."""
+    made_once("demo", lambda: grants("demo"))
+    home = tmp_path / "killed" / "home"
+    env = command_env(tmp_path / "killed")
+    killed_at = [_kill_once(env, home, action, count) for action, count in KILLS]
+    assert killed_at == sorted(killed_at) and len(set(killed_at)) == 3, killed_at
+    final = subprocess.run(
+        [sys.executable, "-m", "grants", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert "10 of 10 cases decided" in final.stdout, final.stdout
+
+    at = [moment for (moment,) in _rows(home, "SELECT at FROM audit_events ORDER BY id")]
+    assert at == sorted(at), "a record in the trail is dated before the one before it"
+    letters = "SELECT case_reference, kind FROM letters JOIN cases ON cases.id = case_id"
+    assert ("26RS9", "supplement_reminder") in _rows(home, letters)
+    made, killed = _dated_dump(grants_home), _dated_dump(home)
+    assert made.keys() == killed.keys()
+    for table in made:
+        assert killed[table] == made[table], f"{table} differs after the kills at {killed_at}"
+    assert sorted(p.name for p in (home / "outbox").iterdir()) == sorted(
+        p.name for p in (grants_home / "outbox").iterdir()
+    )
+
+
+def _kill_once(env: dict[str, str], home: Path, action: str, count: int) -> int:
+    """Run `grants demo` in `home` and kill -9 it once the trail holds `count` events of
+    `action`; return how many events the trail held when it was killed."""
+    command = subprocess.Popen(
+        [sys.executable, "-m", "grants", "demo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = monotonic() + 300
+        while command.poll() is None and monotonic() < deadline:
+            if _count(home, action) >= count:
+                command.kill()
+                break
+            sleep(0.05)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    assert command.wait() == -9, f"the demo ended before {count} {action}"
+    deadline = monotonic() + 20  # its Prefect server ends with it (grants.processes)
+    while started_under(command.pid) and monotonic() < deadline:
+        sleep(0.2)
+    return len(_rows(home, "SELECT id FROM audit_events"))
+
+
+def _count(home: Path, action: str) -> int:
+    """How many events of `action` the trail holds now (0 before it exists)."""
+    try:
+        query = "SELECT count(*) FROM audit_events WHERE action = ?"
+        return _rows(home, query, action)[0][0]
+    except sqlite3.Error:  # no database or no table yet, or locked by a writer
+        return 0
+
+
+def _rows(home: Path, query: str, *parameters: Any) -> list[tuple]:
+    with closing(sqlite3.connect(home / "grants.db", timeout=5)) as connection:
+        return connection.execute(query, parameters).fetchall()
+
+
+def _dated_dump(home: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every table's rows in order (the trail case by case), with each moment recorded (to
+    the microsecond, in a column or in a JSON value) made its day in Sweden; but what
+    NOT_COMPARED names."""
+    with closing(sqlite3.connect(home / "grants.db")) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        dump = {}
+        for (table,) in tables.fetchall():
+            rows = connection.execute(f"SELECT * FROM {table} ORDER BY rowid")
+            names = [column[0] for column in rows.description]
+            dump[table] = [
+                {k: _dated(v) for k, v in zip(names, row, strict=True) if k not in NOT_COMPARED}
+                for row in rows
+            ]
+    # Each case's trail in its order; the cases' events may interleave otherwise (a rerun's
+    # intake sends what the killed run left queued before the round goes on).
+    trail = sorted(dump["audit_events"], key=lambda event: (event["case_id"] or 0, event["id"]))
+    dump["audit_events"] = [{k: v for k, v in event.items() if k != "id"} for event in trail]
+    return dump
+
+
+def _dated(value: Any) -> Any:
+    """A value with each moment in it recorded by the clock made its day in Sweden (a time
+    of whole minutes, chosen by someone, a meeting's, stays as it is), and JSON read, but
+    what NOT_COMPARED names."""
+    if isinstance(value, dict):
+        return {k: _dated(v) for k, v in value.items() if k not in NOT_COMPARED}
+    if isinstance(value, list):
+        return [_dated(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    if value.startswith(("{", "[")):
+        return _dated(json.loads(value))
+    return MOMENT.sub(_day, value)
+
+
+def _day(found: re.Match[str]) -> str:
+    moment = datetime.fromisoformat(found.group(0))
+    if moment.second == moment.microsecond == 0:
+        return found.group(0)
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(STOCKHOLM).date().isoformat()

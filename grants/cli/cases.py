@@ -385,9 +385,10 @@ def demo_command() -> None:
     settings = settings_checked()
     exports = ("applications.json", "demo_more.json")
     faults = 0
-    # The call's weeks, from the next working morning on, its stages shown as they go.
+    # The call's weeks, from the next working morning on (or from where an earlier run
+    # stopped), its stages shown as they go.
     with clock.simulated(), CallProgress(out, len(exports), options.verbose) as progress:
-        clock.move_to(demo.next_morning())
+        clock.move_to(demo.resume_at(settings))
         for export in exports:
             faults += _intake(settings, SAMPLES / export, None, True)
             progress.intake_done()
