@@ -68,7 +68,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test uses (`postgres`, `browser`), and pytest-xdist's groups
     (`-n 2 --dist loadgroup` distributes by them): the tests that share a module-scoped
     fixture (a Prefect server with its workers, a checkout of old grants, a signed call)
-    run on one worker, so that it is made once."""
+    run on one worker, so that it is made once. The slow tests come first, each group whole:
+    started last, the longest (the demo killed and run again, two minutes) would keep one
+    worker busy long after the other has finished."""
     for item in items:
         parameters = item.callspec.params.values() if hasattr(item, "callspec") else ()
         if "postgres_base_url" in item.fixturenames or "postgresql" in parameters:
@@ -78,6 +80,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = item._fixtureinfo.name2fixturedefs.values()  # pytest has no public way
         if any(definitions[-1].scope == "module" for definitions in fixtures):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    slow_groups = {_group(item) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: _group(item) not in slow_groups)  # stable: files' order kept
+
+
+def _group(item: pytest.Item) -> str:
+    """The item's xdist group, or the item itself when it has none."""
+    marker = item.get_closest_marker("xdist_group")
+    return marker.args[0] if marker else item.nodeid
 
 
 @pytest.fixture(autouse=True)
