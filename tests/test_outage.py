@@ -3,6 +3,8 @@ week ends no letter, and each arrives once as soon as the server answers; only a
 good sets a letter aside, and a case officer sends it again, on the command line or in the
 office, in the audit trail. Against real SMTP servers (aiosmtpd) and a closed port."""
 
+import threading
+import time
 from datetime import timedelta
 
 from aiosmtpd.controller import Controller
@@ -13,8 +15,11 @@ from flows.letters import send_letters
 from grants import mail
 from grants.embedded import run_flow
 from grants.settings import load
+from grants.steps import send_follow_up
+from grants.web.office import FollowUp, something_due
 from models import clock
 from models.db import transaction
+from models.delivery import due_ids
 from models.tables import AuditEvent, Letter
 from tests.conftest import SAMPLES, Mailbox, free_port
 from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants
@@ -82,6 +87,38 @@ def test_a_week_without_the_mail_server_ends_no_letter(monkeypatch) -> None:
     assert {letter_message_id(x) for x in letters()} <= set(ids)
     assert sum(m["To"] == OFFICER for m in mailbox.messages) == 3  # told once per letter
     assert not events("letter_undeliverable") and not events("notice_undeliverable")
+
+
+def test_the_offices_timer_sends_what_waits_for_the_server_as_soon_as_it_answers(
+    monkeypatch,
+) -> None:
+    """While letters wait for the mail server, the office's timer (GRANTS_FOLLOW_UP_SECONDS)
+    has the send-letters run ask it at every tick: once it answers, they go, not at the end
+    of a back-off that grows to six hours."""
+    port = free_port()  # nothing listens there yet
+    monkeypatch.setenv("GRANTS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GRANTS_SMTP_PORT", str(port))
+    report = run_flow(intake, path=str(SAMPLES / "applications.csv"))
+    assert report["letters"] == {"created": 3, "sent": 0, "failed": 3}
+    settings, ended = load(), threading.Event()
+    with transaction(settings.db_url) as session:  # none due: each waits for its back-off
+        assert not due_ids(session, Letter, settings.retry_policy)
+    follow_up = FollowUp(lambda: send_follow_up(settings, hand_over=False))
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        follow_up.every(0.5, lambda: not ended.is_set() and something_due(settings))
+        deadline = time.monotonic() + 60
+        while {x.delivery_state for x in letters()} != {"sent"}:
+            assert time.monotonic() < deadline, "the letters still wait, the server answering"
+            time.sleep(0.2)
+    finally:
+        ended.set()
+        follow_up.wait_idle(60)
+        controller.stop()
+    assert sorted(message_ids(mailbox)) == sorted(letter_message_id(x) for x in letters())
+    assert not something_due(settings)
 
 
 def test_a_letter_refused_for_good_goes_again_with_deliver_again(monkeypatch) -> None:
