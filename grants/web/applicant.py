@@ -21,6 +21,7 @@ from grants.web.deps import OfficeDep
 from grants.web.i18n import LANGUAGES, N_
 from grants.web.office import Office
 from grants.web.pages import render
+from grants.web.refusals import WORDING
 from models.applicant import SUPPLEMENT, AnswerRefused, answered_at, asked_request
 from models.applicant import open_to_answer as waiting_request
 from models.cases import CaseNotFound, find_case
@@ -40,15 +41,11 @@ NOT_TAKEN = {
         "The file is of a kind we cannot accept. Send a PDF, an image (PNG, JPEG, GIF or "
         "WebP), an OpenDocument or Word (DOCX) document, or plain text."
     ),
-    "document.unpacks_too_large": N_(
-        "The file %(filename)s would take up more than 20 MB once unpacked (an OpenDocument "
-        "or Word file is a packed archive), so it cannot be accepted. Save it as a PDF, or "
-        "split it, and send that."
-    ),
-    "document.packed_too_tightly": N_(
-        "The file %(filename)s is packed far more tightly than a document is, as files made "
-        "to harm a computer are, so it cannot be accepted. Save it as a PDF and send that."
-    ),
+    # An archive refused unread is worded alike for the applicant and the office.
+    **{
+        code: WORDING[code]
+        for code in ("document.unpacks_too_large", "document.packed_too_tightly")
+    },
 }
 
 
