@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.pop("LINES", None)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-MadeOnce = Callable[..., None]  # made_once(name, make, config=None); see the fixture
+MadeOnce = Callable[..., Any]  # made_once(name, make, config=None); see the fixture
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -106,14 +107,15 @@ def made_once(tmp_path_factory: pytest.TempPathFactory) -> MadeOnce:
     """`made_once(name, make, config=None)` brings this test's case database to the state
     `make` brings a new one to, without taking make's steps again in every test: `make`
     runs once per session in a home of its own (with the configuration as shipped, or the
-    file `config`), and each test gets its own copy (tests.helpers.copy_home). On
-    PostgreSQL (GRANTS_DATABASE_URL) there is no file to copy: `make` runs for the test."""
+    file `config`), and each test gets its own copy (tests.helpers.copy_home) and what
+    `make` returned (a command's output, say). On PostgreSQL (GRANTS_DATABASE_URL) there is
+    no file to copy: `make` runs for the test."""
     made: dict[str, Path] = {}
+    returned: dict[str, Any] = {}
 
-    def start(name: str, make: Callable[[], object], config: Path | None = None) -> None:
+    def start(name: str, make: Callable[[], Any], config: Path | None = None) -> Any:
         if os.environ.get("GRANTS_DATABASE_URL"):
-            make()
-            return
+            return make()
         if name not in made:
             folder = tmp_path_factory.mktemp(name)
             with pytest.MonkeyPatch.context() as env:
@@ -122,9 +124,10 @@ def made_once(tmp_path_factory: pytest.TempPathFactory) -> MadeOnce:
                 env.setenv("GRANTS_HOME", str(folder))
                 if config is not None:
                     env.setenv("GRANTS_CONFIG", str(config))
-                make()
+                returned[name] = make()
             made[name] = folder
         copy_home(made[name], Path(os.environ["GRANTS_HOME"]))
+        return returned[name]
 
     return start
 
