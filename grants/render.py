@@ -8,6 +8,7 @@ and even markup that slipped through could not read a file or reach the network.
 """
 
 import atexit
+import hashlib
 import io
 import json
 import mimetypes
@@ -234,7 +235,25 @@ def _facts_attachment(facts: dict[str, Any]) -> Any:
 def embedded_facts(pdf: bytes) -> dict[str, Any] | None:
     """The facts a signed decision's PDF carries (`render_pdf`), or None if it carries none
     (rendered before they were embedded). A PDF that cannot be read carries none either:
-    its SHA-256 check says it was changed."""
+    its SHA-256 check says it was changed.
+
+    Each PDF is read once per process: the sweep verifies every signed decision each time
+    it runs, and parsing a PDF (pypdf, pure Python) costs a tenth of a second or more; the
+    same bytes carry the same facts, so they are known by the bytes' SHA-256."""
+    digest = hashlib.sha256(pdf).digest()
+    if digest not in _FACTS_READ:
+        if len(_FACTS_READ) >= FACTS_KEPT:
+            _FACTS_READ.clear()
+        _FACTS_READ[digest] = _read_facts(pdf)
+    facts = _FACTS_READ[digest]
+    return dict(facts) if facts is not None else None
+
+
+FACTS_KEPT = 10_000  # signed decisions' facts kept read in a process: a few MB
+_FACTS_READ: dict[bytes, dict[str, Any] | None] = {}
+
+
+def _read_facts(pdf: bytes) -> dict[str, Any] | None:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
