@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from grants import mail, render
 from grants.applicant_links import letter_link
-from grants.calendar_invite import CONTENT_TYPE, calendar_invite
+from grants.calendar_invite import calendar_invite, content_type, file_name
 from grants.embedded import server_mode
 from grants.settings import Settings, load
 from models import clock
@@ -47,7 +47,7 @@ from models.delivery import (
     waiting_count,
 )
 from models.letters import (
-    MEETING_INVITATION,
+    MEETINGS,
     attach_pdfs,
     claim_to_render,
     letter_context,
@@ -278,9 +278,9 @@ def _letter_message(rendered: Rendered, settings: Settings) -> EmailMessage:
     template = f"email/{letter.kind}.{letter.language}.txt"
     subject, body = render.render_text(template, rendered.context).split("\n\n", 1)
     attachments = [(letter.filename, rendered.pdf, "application/pdf")]
-    if letter.kind == MEETING_INVITATION:
-        name = "inbjudan.ics" if letter.language == "sv" else "invitation.ics"
-        attachments.append((name, calendar_invite(letter, authority), CONTENT_TYPE))
+    if letter.kind in MEETINGS:
+        ics = calendar_invite(letter, authority)
+        attachments.append((file_name(letter), ics, content_type(letter)))
     return mail.build_message(
         authority["mail_from"],
         letter.recipient,
