@@ -204,22 +204,23 @@ def _store_and_deliver(
 
 def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
     """Claim the next chunk and hand it to the renderers; None if none is free."""
-    authority = settings.file["authority"]
     with transaction(settings.db_url) as session:
         letters = claim_to_render(session, chunk_size(settings))
-        jobs = [
-            (
-                f"letters/{letter.kind}.{letter.language}.html",
-                letter_context(letter, authority, today, letter_link(settings, letter)),
-            )
-            for letter in letters
-        ]
+        jobs = [letter_job(settings, letter, today) for letter in letters]
     if not jobs:
         return None
     ids = [letter.id for letter in letters]
     pdfs = iter(render.render_many(jobs, settings.render_workers))
     contexts = {i: context for i, (_, context) in zip(ids, jobs, strict=True)}
     return Chunk(ids, pdfs, dict(zip(ids, letters, strict=True)), contexts)
+
+
+def letter_job(settings: Settings, letter: Letter, today: date) -> tuple[str, dict[str, Any]]:
+    """What a letter is rendered from, dated `today`: its template and the template's
+    context, as plain data. The office's preview of a step's letters renders the same."""
+    authority = settings.file["authority"]
+    context = letter_context(letter, authority, today, letter_link(settings, letter))
+    return f"letters/{letter.kind}.{letter.language}.html", context
 
 
 def _store(

@@ -167,7 +167,7 @@ def letter_pdf(case_reference: str, letter_id: int, office: OfficeDep, person: C
             raise CaseNotFound(
                 "case.no_letter", letter_id=letter_id, case_reference=case.case_reference
             )
-    return _file(letter.pdf, letter.filename, "application/pdf")
+    return file_response(letter.pdf, letter.filename, "application/pdf")
 
 
 @router.get("/cases/{case_reference}/documents/{document_id}")
@@ -180,10 +180,10 @@ def document_file(case_reference: str, document_id: int, office: OfficeDep, pers
             raise CaseNotFound(
                 "case.no_document", document_id=document_id, case_reference=case.case_reference
             )
-    return _file(document.content, document.filename, document.media_type)
+    return file_response(document.content, document.filename, document.media_type)
 
 
-def _file(content: bytes, filename: str, media_type: str) -> Response:
+def file_response(content: bytes, filename: str, media_type: str) -> Response:
     """Shown inline in our own pages only; anything but a PDF or an image is downloaded."""
     inline = media_type == "application/pdf" or media_type.startswith("image/")
     disposition = "inline" if inline else "attachment"
