@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from grants.settings import load
 from models.db import transaction
-from models.tables import Case, Document, Letter
+from models.tables import Case, Document, Letter, Meeting
 from tests.helpers import OFFICER, database_dump, pdf_pages, settled_dump
 from tests.office import post, sign_in
 from tests.test_office_officer import ALL_MET, sent, the_case
@@ -84,3 +84,28 @@ def test_a_withdrawal_is_confirmed_first_with_its_file_kept(office, registered: 
     with transaction(load().db_url) as session:
         [filed] = session.exec(select(Document).where(Document.kind == "withdrawal"))
         assert filed.content == "Vi återkallar.".encode()
+
+
+@pytest.mark.browser
+def test_booking_a_meeting_in_the_browser_suggests_a_time_and_shows_the_invitation_first(
+    sample_call, live_office, browser_page, tmp_path
+) -> None:
+    from tests.test_meetings_and_delays import to_meeting
+    from tests.test_office_browser import accessibility_violations, browser_sign_in, keep_screenshot
+
+    ref = to_meeting("SI-2026-0101")
+    page, base = browser_page, live_office.state.base_url
+    browser_sign_in(page, base, OFFICER)
+    page.goto(f"{base}/cases/{ref}")
+    assert page.get_by_label("Datum").input_value()  # the next free time, filled in
+    page.get_by_label("Plats, eller hur man ansluter").fill("Regionens hus, rum 3")
+    page.get_by_role("button", name="Boka och skicka inbjudan").click()
+    page.get_by_role("heading", name="Granska innan det skickas").wait_for()
+    frame = page.frame_locator("iframe.letter")
+    assert frame.locator("embed, body").first.is_visible()  # the PDF opens in the page
+    keep_screenshot(page, "office-confirm", tmp_path)
+    assert accessibility_violations(page) == []
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    page.get_by_text("Mötet är bokat").wait_for()
+    with transaction(load().db_url) as session:
+        assert [m.place for m in session.exec(select(Meeting))] == ["Regionens hus, rum 3"]
