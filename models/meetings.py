@@ -83,9 +83,11 @@ def book_meeting(
     people = _participants(session, case, officer)
     _free(session, case, starts_at, ends_at, place.strip(), [p.email for p in people])
     earlier = _meetings(session, case)
+    moved_from = None
     for meeting in earlier:
         if meeting.status is MeetingStatus.booked:
             meeting.status = MeetingStatus.rebooked
+            moved_from = local_time(meeting.starts_at).isoformat()
             session.add(meeting)
     meeting = Meeting(
         case_id=case.id,
@@ -121,6 +123,7 @@ def book_meeting(
             "participants": participants,
             "uid": uid,
             "sequence": sequence,
+            "moved_from": moved_from,
         },
         meeting.number,
     )

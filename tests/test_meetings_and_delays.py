@@ -193,6 +193,9 @@ def test_a_moved_meeting_updates_its_calendar_event_and_a_skipped_one_cancels_it
     [pdf] = [p for p in mails[2].iter_attachments() if p.get_content_type() == "application/pdf"]
     text = " ".join(pdf_pages(pdf.get_payload(decode=True)))
     assert "Mötet om ert projekt är inställt" in text and "kl. 13.00" in text
+    [pdf] = [p for p in mails[1].iter_attachments() if p.get_content_type() == "application/pdf"]
+    text = " ".join(pdf_pages(pdf.get_payload(decode=True)))
+    assert "Mötet har flyttats. Det skulle ha hållits den" in text and "kl. 10.00" in text
 
 
 def test_a_meeting_skipped_before_any_booking_cancels_nothing(sample_call: Path) -> None:
