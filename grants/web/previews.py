@@ -18,7 +18,7 @@ from grants.render import RenderFailed, render_many
 from grants.steps import Rehearsal
 
 KEPT = 30 * 60  # seconds a preview is kept for its confirmation
-MOST = 200  # previews kept at once in all; the oldest goes first
+MOST = 50  # previews kept at once in all (a file may be 20 MB); the oldest goes first
 
 
 @dataclass(frozen=True)
