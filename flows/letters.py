@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from grants import mail, render
 from grants.applicant_links import letter_link
-from grants.calendar_invite import CONTENT_TYPE, calendar_invite
+from grants.calendar_invite import calendar_invite, content_type, file_name
 from grants.embedded import server_mode
 from grants.settings import Settings, load
 from models import clock
@@ -47,7 +47,7 @@ from models.delivery import (
     waiting_count,
 )
 from models.letters import (
-    MEETING_INVITATION,
+    MEETINGS,
     attach_pdfs,
     claim_to_render,
     letter_context,
@@ -204,22 +204,23 @@ def _store_and_deliver(
 
 def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
     """Claim the next chunk and hand it to the renderers; None if none is free."""
-    authority = settings.file["authority"]
     with transaction(settings.db_url) as session:
         letters = claim_to_render(session, chunk_size(settings))
-        jobs = [
-            (
-                f"letters/{letter.kind}.{letter.language}.html",
-                letter_context(letter, authority, today, letter_link(settings, letter)),
-            )
-            for letter in letters
-        ]
+        jobs = [letter_job(settings, letter, today) for letter in letters]
     if not jobs:
         return None
     ids = [letter.id for letter in letters]
     pdfs = iter(render.render_many(jobs, settings.render_workers))
     contexts = {i: context for i, (_, context) in zip(ids, jobs, strict=True)}
     return Chunk(ids, pdfs, dict(zip(ids, letters, strict=True)), contexts)
+
+
+def letter_job(settings: Settings, letter: Letter, today: date) -> tuple[str, dict[str, Any]]:
+    """What a letter is rendered from, dated `today`: its template and the template's
+    context, as plain data. The office's preview of a step's letters renders the same."""
+    authority = settings.file["authority"]
+    context = letter_context(letter, authority, today, letter_link(settings, letter))
+    return f"letters/{letter.kind}.{letter.language}.html", context
 
 
 def _store(
@@ -278,9 +279,9 @@ def _letter_message(rendered: Rendered, settings: Settings) -> EmailMessage:
     template = f"email/{letter.kind}.{letter.language}.txt"
     subject, body = render.render_text(template, rendered.context).split("\n\n", 1)
     attachments = [(letter.filename, rendered.pdf, "application/pdf")]
-    if letter.kind == MEETING_INVITATION:
-        name = "inbjudan.ics" if letter.language == "sv" else "invitation.ics"
-        attachments.append((name, calendar_invite(letter, authority), CONTENT_TYPE))
+    if letter.kind in MEETINGS:
+        ics = calendar_invite(letter, authority)
+        attachments.append((file_name(letter), ics, content_type(letter)))
     return mail.build_message(
         authority["mail_from"],
         letter.recipient,

@@ -1,9 +1,12 @@
-"""The calendar invitation (.ics, RFC 5545) that goes with a meeting invitation letter."""
+"""The calendar file (.ics, RFC 5545/5546) that goes with a meeting's letter: the invitation
+(METHOD:REQUEST), which for a moved meeting updates the same event (its UID, a higher
+SEQUENCE), or the cancellation of the event (METHOD:CANCEL)."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from grants.mail import LINE_BREAKS
+from models.letters import MEETING_CANCELLATION
 from models.tables import Letter, utcnow
 
 
@@ -31,12 +34,29 @@ def _utc(value: str) -> str:
     return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-CONTENT_TYPE = "text/calendar; method=REQUEST; charset=UTF-8"  # what mail clients act on
+def method(letter: Letter) -> str:
+    """What the calendar file asks of the applicant's calendar: to cancel or to add/update."""
+    return "CANCEL" if letter.kind == MEETING_CANCELLATION else "REQUEST"
+
+
+def file_name(letter: Letter) -> str:
+    swedish = letter.language == "sv"
+    if method(letter) == "CANCEL":
+        return "installt.ics" if swedish else "cancellation.ics"
+    return "inbjudan.ics" if swedish else "invitation.ics"
+
+
+def content_type(letter: Letter) -> str:
+    """The part's type, with the method mail clients act on."""
+    return f"text/calendar; method={method(letter)}; charset=UTF-8"
 
 
 def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
     """One VEVENT: the meeting's time and place, organised by the case officer, so that a
-    reply (RSVP) reaches the person who booked it; their contact is in the description."""
+    reply (RSVP) reaches the person who booked it; their contact is in the description.
+
+    Its UID is the meeting's calendar event (models.meetings; a letter from before events
+    were kept across rebookings has its own key), its SEQUENCE the event's version."""
     case = letter.case
     data = letter.data
     officer = case.case_officer
@@ -49,13 +69,16 @@ def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
         f": {officer.name}, {officer.email}, {authority['phone']}"
     )
     description = f"{case.case_reference} · {authority['name']}\n{contact}"
+    uid = data.get("uid") or letter.letter_key.replace("/", "-")
+    cancel = method(letter) == "CANCEL"
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         f"PRODID:-//{authority['name']}//grants//SV",
-        "METHOD:REQUEST",
+        f"METHOD:{method(letter)}",
         "BEGIN:VEVENT",
-        f"UID:{letter.letter_key.replace('/', '-')}@{domain}",
+        f"UID:{uid}@{domain}",
+        f"SEQUENCE:{data.get('sequence', 0)}",
         f"DTSTAMP:{utcnow().strftime('%Y%m%dT%H%M%SZ')}",
         f"DTSTART:{_utc(data['starts_at'])}",
         f"DTEND:{_utc(data['ends_at'])}",
@@ -64,7 +87,7 @@ def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
         f"DESCRIPTION:{_escape(description)}",
         f"ORGANIZER;CN={_escape(officer.name)}:mailto:{officer.email}",
         f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:{letter.recipient}",
-        "STATUS:CONFIRMED",
+        "STATUS:CANCELLED" if cancel else "STATUS:CONFIRMED",
         "END:VEVENT",
         "END:VCALENDAR",
     ]

@@ -29,6 +29,8 @@ class CaseNotFound(Refused, LookupError):
         "case.not_found": "no case with case reference {case_reference!r}",
         "case.no_letter": "no letter {letter_id} in case {case_reference}",
         "case.no_document": "no document {document_id} in case {case_reference}",
+        "case.no_preview": "no preview {number} in case {case_reference}: it is not "
+        "this person's, or no longer kept",
         "case.no_review_task": "no review task in case {case_reference!r}",
     }
 

@@ -31,6 +31,8 @@ ACKNOWLEDGEMENT = "acknowledgement"
 SUPPLEMENT_REQUEST = "supplement_request"
 SUPPLEMENT_REMINDER = "supplement_reminder"
 MEETING_INVITATION = "meeting_invitation"
+MEETING_CANCELLATION = "meeting_cancellation"
+MEETINGS = (MEETING_INVITATION, MEETING_CANCELLATION)  # letters with a calendar file
 DRAFT_DECISION = "draft_decision"
 DECISION = "decision"
 COMMUNICATION = "communication"
@@ -48,6 +50,8 @@ FILENAMES = {
     (SUPPLEMENT_REMINDER, "en"): "supplement-reminder",
     (MEETING_INVITATION, "sv"): "inbjudan-till-mote",
     (MEETING_INVITATION, "en"): "meeting-invitation",
+    (MEETING_CANCELLATION, "sv"): "installt-mote",
+    (MEETING_CANCELLATION, "en"): "meeting-cancelled",
     (DRAFT_DECISION, "sv"): "forslag-till-beslut",
     (DRAFT_DECISION, "en"): "draft-decision",
     (DECISION, "sv"): "beslut",
@@ -213,7 +217,7 @@ def letter_context(
         "criteria": criterion_names(language),
         "finding_words": finding_words(language),
         "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
-        "meeting": meeting_letter(letter.data) if letter.kind == MEETING_INVITATION else None,
+        "meeting": meeting_letter(letter.data) if letter.kind in MEETINGS else None,
         "facts": decision_facts(case.case_reference, letter.data)
         if letter.kind == DECISION
         else None,

@@ -1,6 +1,10 @@
 """The applicant meeting: booked with an invitation, documented with a file note (FL 27 §),
 or skipped with a recorded reason.
 
+A meeting moved to another time is the same calendar event, updated: its invitation carries
+the event's identity and a higher sequence number, so the applicant's calendar moves it
+rather than keeping both. Skipping a booked meeting cancels that event by letter.
+
 A meeting is held on a working day within office hours (the configuration's
 `meeting_hours`), and neither its room nor its people are booked twice at overlapping
 times. Its file note is written after it was held, dated when it was written.
@@ -13,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from models.audit import Actor, move, record
 from models.errors import Refused
-from models.letters import MEETING_INVITATION, order_letter
+from models.letters import MEETING_CANCELLATION, MEETING_INVITATION, letter_key, order_letter
 from models.reviews import tasks_of
 from models.states import CaseState
 from models.tables import (
@@ -79,9 +83,11 @@ def book_meeting(
     people = _participants(session, case, officer)
     _free(session, case, starts_at, ends_at, place.strip(), [p.email for p in people])
     earlier = _meetings(session, case)
+    moved_from = None
     for meeting in earlier:
         if meeting.status is MeetingStatus.booked:
             meeting.status = MeetingStatus.rebooked
+            moved_from = local_time(meeting.starts_at).isoformat()
             session.add(meeting)
     meeting = Meeting(
         case_id=case.id,
@@ -94,6 +100,7 @@ def book_meeting(
         booked_by=officer.email,
     )
     session.add(meeting)
+    uid, sequence = _calendar_event(case, [*earlier, meeting])
     participants = [{"name": p.name, "organisation": p.organisation} for p in people]
     record(
         session,
@@ -114,6 +121,9 @@ def book_meeting(
             "ends_at": ends_at.isoformat(),
             "place": meeting.place,
             "participants": participants,
+            "uid": uid,
+            "sequence": sequence,
+            "moved_from": moved_from,
         },
         meeting.number,
     )
@@ -148,10 +158,15 @@ def document_meeting(
 
 
 def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> FileNote:
-    """No meeting this time: why goes on record; the case goes on to the draft decision."""
+    """No meeting this time: why goes on record; the case goes on to the draft decision. A
+    meeting already booked is cancelled, and the applicant gets the cancellation of its
+    calendar event."""
     _require_meeting_step(case)
     if not reason.strip():
         raise MeetingError("meeting.no_reason")
+    meetings = _meetings(session, case)
+    if meetings and meetings[-1].status is MeetingStatus.booked:
+        _cancel(session, case, meetings)
     return _on_to_draft(
         session,
         case,
@@ -162,6 +177,41 @@ def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> 
         None,
         reason=reason.strip(),
     )
+
+
+def _cancel(session: Session, case: Case, meetings: list[Meeting]) -> None:
+    """The booked meeting (the last) is off: the cancellation of its calendar event, one
+    sequence number past its latest invitation."""
+    meeting = meetings[-1]
+    meeting.status = MeetingStatus.skipped
+    session.add(meeting)
+    uid, sequence = _calendar_event(case, meetings)
+    order_letter(
+        session,
+        case,
+        MEETING_CANCELLATION,
+        {
+            "number": meeting.number,
+            "starts_at": local_time(meeting.starts_at).isoformat(),
+            "ends_at": local_time(meeting.ends_at).isoformat(),
+            "place": meeting.place,
+            "uid": uid,
+            "sequence": sequence + 1,
+        },
+        meeting.number,
+    )
+
+
+def _calendar_event(case: Case, meetings: list[Meeting]) -> tuple[str, int]:
+    """The calendar event of the last of `meetings` and its sequence number: a meeting
+    moved (rebooked) goes on as the same event, so the event is the first invitation's of
+    the unbroken run of rebookings that ends in it, and its sequence is its place in that
+    run (0 for the first booking)."""
+    first = len(meetings) - 1
+    while first > 0 and meetings[first - 1].status is MeetingStatus.rebooked:
+        first -= 1
+    key = letter_key(case, MEETING_INVITATION, meetings[first].number)
+    return key.replace("/", "-"), len(meetings) - 1 - first
 
 
 def _on_to_draft(
@@ -181,6 +231,41 @@ def _on_to_draft(
     session.add(note)
     move(session, case, CaseState.drafting_decision, Actor.of(officer), action, **detail)
     return note
+
+
+SLOT = timedelta(minutes=30)  # suggested meetings start on the hour or the half hour
+LOOK_AHEAD = 60  # days searched for a free time before giving up on a suggestion
+
+
+def next_free_slot(
+    session: Session,
+    case: Case,
+    officer: Person,
+    now: datetime,
+    minutes: int,
+    office_hours: str = "08:00-17:00",
+) -> datetime | None:
+    """The first time, from the next working day on, that a meeting of `minutes` fits in
+    office hours without putting any of its people in two meetings at once: what the
+    booking form suggests. None if nothing is free within LOOK_AHEAD days."""
+    opens, closes = (time.fromisoformat(t.strip()) for t in office_hours.split("-"))
+    people = {p.email for p in _participants(session, case, officer)}
+    busy = [
+        (local_time(m.starts_at), local_time(m.ends_at))
+        for m in _others(session, case)
+        if people & set(m.participants)
+    ]
+    length = timedelta(minutes=minutes)
+    today = now.astimezone(STOCKHOLM).date()
+    for day in (today + timedelta(days=n) for n in range(1, LOOK_AHEAD + 1)):
+        if not is_working_day(day):
+            continue
+        start = datetime.combine(day, opens, tzinfo=STOCKHOLM)
+        while (start + length).time() <= closes and (start + length).date() == day:
+            if not any(s < start + length and start < e for s, e in busy):
+                return start
+            start += SLOT
+    return None
 
 
 def _within_office_hours(starts_at: datetime, ends_at: datetime, office_hours: str) -> None:
@@ -217,13 +302,7 @@ def _free(
     people: list[str],
 ) -> None:
     """Refuse a booking that puts a room or a person in two meetings at once."""
-    others = session.exec(
-        select(Meeting).where(
-            Meeting.case_id != case.id,
-            col(Meeting.status).in_([MeetingStatus.booked, MeetingStatus.held]),
-        )
-    )
-    for other in others:
+    for other in _others(session, case):
         if not (local_time(other.starts_at) < ends_at and starts_at < local_time(other.ends_at)):
             continue
         shared = sorted(set(other.participants) & set(people))
@@ -234,6 +313,15 @@ def _free(
             raise MeetingError(
                 "meeting.people_booked", at=starts_at.astimezone(STOCKHOLM), people=shared, **when
             )
+
+
+def _others(session: Session, case: Case) -> list[Meeting]:
+    """The meetings of other cases that hold their time: booked or held."""
+    query = select(Meeting).where(
+        Meeting.case_id != case.id,
+        col(Meeting.status).in_([MeetingStatus.booked, MeetingStatus.held]),
+    )
+    return list(session.exec(query))
 
 
 def _require_meeting_step(case: Case) -> None:

@@ -335,6 +335,7 @@ def test_the_calendar_file_carries_no_bare_line_break() -> None:
             "place": "Regionens hus\r\nRum 3",
         },
         letter_key="26RS1/meeting_invitation",
+        kind="meeting_invitation",
         language="sv",
         recipient="info@example.se",
     )

@@ -17,7 +17,7 @@ from models.access import case_for
 from models.checklist import Finding, complete_checklist
 from models.db import transaction
 from models.errors import Refused
-from models.meetings import book_meeting, document_meeting
+from models.meetings import book_meeting, document_meeting, next_free_slot
 from models.reviews import declare_conflict, submit_review
 from models.rules import Rules
 from models.tables import (
@@ -33,7 +33,8 @@ from models.tables import (
     local_time,
 )
 from models.tasks import TaskKind, open_tasks
-from tests.helpers import ACTIVA, OFFICER, pdf_pages
+from models.working_days import next_working_day
+from tests.helpers import ACTIVA, OFFICER, grants, pdf_pages
 
 MONDAY = date(2027, 1, 11)  # a working day, comfortably in the future
 PLACE = "Regionens hus, Eklundavägen 1, Örebro"
@@ -162,3 +163,64 @@ def test_a_concrete_decision_date_one_delay_notice_and_the_six_month_flag(
     assert "Beslutet om er ansökan dröjer" in text and "11 § förvaltningslagen" in text
     assert "Vi har ännu inte hunnit gå igenom ansökan" in text
     assert "24 februari 2027" in text  # six months after receipt: may ask for a decision
+
+
+def calendar(message) -> dict[str, str]:
+    """The .ics a message carries, unfolded, as its properties by name (one VEVENT)."""
+    [part] = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    text = part.get_payload(decode=True).decode().replace("\r\n ", "")
+    properties = dict(line.split(":", 1) for line in text.split("\r\n") if ":" in line)
+    return properties | {"content-method": part.get_param("method")}
+
+
+def test_a_moved_meeting_updates_its_calendar_event_and_a_skipped_one_cancels_it(
+    sample_call: Path, smtp_server
+) -> None:
+    ref = to_meeting("SI-2026-0101")
+    day = next_working_day(date.today() + timedelta(days=7))
+    for hour in ("10:00", "13:00"):  # booked, then moved
+        when = f"{day.isoformat()} {hour}"
+        grants("meeting", "book", ref, "--as", OFFICER, "--at", when, "--place", PLACE)
+    grants("meeting", "skip", ref, "--as", OFFICER, "--reason", "Ansökan är tydlig nog.")
+    mails = [m for m in smtp_server.wait_for(4) if ref in m["Subject"] and "möte" in m["Subject"]]
+    first, moved, cancelled = (calendar(m) for m in mails)
+    assert first["UID"] == moved["UID"] == cancelled["UID"]  # one event in their calendar
+    assert [c["SEQUENCE"] for c in (first, moved, cancelled)] == ["0", "1", "2"]
+    assert [c["METHOD"] for c in (first, moved, cancelled)] == ["REQUEST", "REQUEST", "CANCEL"]
+    assert cancelled["content-method"] == "CANCEL" and cancelled["STATUS"] == "CANCELLED"
+    assert moved["DTSTART"] == cancelled["DTSTART"] != first["DTSTART"]
+    assert mails[2]["Subject"].startswith(f"Inställt möte {ref}")
+    [pdf] = [p for p in mails[2].iter_attachments() if p.get_content_type() == "application/pdf"]
+    text = " ".join(pdf_pages(pdf.get_payload(decode=True)))
+    assert "Mötet om ert projekt är inställt" in text and "kl. 13.00" in text
+    [pdf] = [p for p in mails[1].iter_attachments() if p.get_content_type() == "application/pdf"]
+    text = " ".join(pdf_pages(pdf.get_payload(decode=True)))
+    assert "Mötet har flyttats. Det skulle ha hållits den" in text and "kl. 10.00" in text
+
+
+def test_a_meeting_skipped_before_any_booking_cancels_nothing(sample_call: Path) -> None:
+    ref = to_meeting("SI-2026-0101")
+    grants("meeting", "skip", ref, "--as", OFFICER, "--reason", "Ansökan är tydlig nog.")
+    with transaction(load().db_url) as session:
+        kinds = session.exec(select(Letter.kind).join(Case).where(Case.case_reference == ref))
+        assert "meeting_cancellation" not in list(kinds)
+
+
+def test_the_booking_form_suggests_the_next_free_time(sample_call: Path) -> None:
+    first, second = to_meeting("SI-2026-0101"), to_meeting("SI-2026-0106")
+    friday = date(2027, 1, 15)
+    now = at(friday, 9)  # the next working day is Monday
+    settings = load()
+
+    def suggested(ref: str) -> datetime | None:
+        with transaction(settings.db_url) as session:
+            officer = person(session, OFFICER)
+            case = case_for(session, ref, officer)
+            return next_free_slot(session, case, officer, now, 90, "08:00-17:00")
+
+    assert suggested(second) == at(MONDAY + timedelta(days=7), 8)
+    book(first, at(MONDAY + timedelta(days=7), 8, 30), place="Rum 1")  # the same people
+    assert suggested(second) == at(MONDAY + timedelta(days=7), 10)  # after it, on the half hour
+    book(first, at(MONDAY + timedelta(days=7), 13), place="Rum 1")  # moved: the morning is free
+    assert suggested(second) == at(MONDAY + timedelta(days=7), 8)
+    assert suggested(first) == at(MONDAY + timedelta(days=7), 8)  # its own booking is no hindrance

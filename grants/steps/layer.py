@@ -14,10 +14,11 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from grants.settings import Settings
+from models import clock
 from models.access import case_for
 from models.applicant import answer
 from models.cases import find_case
-from models.db import transaction
+from models.db import engine_for, transaction
 from models.delivery import on_the_way, pending, undelivered
 from models.reference_data import acting_person, open_office, sync
 from models.rules import Rules
@@ -104,26 +105,91 @@ def take(
     of it. On a case, its row is locked for the transaction (people acting on it at once
     take turns), and it is refused to anyone who declared a conflict of interest in it and
     in a state the step is not taken in."""
-    step = STEPS[name]
     with transaction(settings.db_url) as session:
-        ordered = _letters_ordered(session)
-        person = open_office(session, settings.file, actor_email, *step.roles)[1]
-        case = None
-        if step.on_case:
-            case = case_for(session, case_reference or "", person, lock=True)
-            if not step.open_in(case.state):
-                raise StepNotNow(
-                    "state.step_not_now",
-                    case_reference=case.case_reference,
-                    state=case.state,
-                    step=name,
-                    states=step.states,
-                )
-        result = step.call(At(session, settings, person, case), **parameters)
-        session.flush()
+        result, case, ordered = _taken_in(
+            session, settings, name, actor_email, case_reference, parameters
+        )
         to_send = pending(session)
     state = case.state if case is not None else None
     return Taken(result, to_send, tuple(letter.id for letter in ordered), state)
+
+
+def _taken_in(
+    session: Session,
+    settings: Settings,
+    name: str,
+    actor_email: str | None,
+    case_reference: str | None,
+    parameters: dict[str, Any],
+) -> tuple[Any, Case | None, list[Letter]]:
+    """The step taken in `session`, not committed: its result, its case and the letters
+    it ordered (flushed)."""
+    step = STEPS[name]
+    ordered = _letters_ordered(session)
+    person = open_office(session, settings.file, actor_email, *step.roles)[1]
+    case = None
+    if step.on_case:
+        case = case_for(session, case_reference or "", person, lock=True)
+        if not step.open_in(case.state):
+            raise StepNotNow(
+                "state.step_not_now",
+                case_reference=case.case_reference,
+                state=case.state,
+                step=name,
+                states=step.states,
+            )
+    result = step.call(At(session, settings, person, case), **parameters)
+    session.flush()
+    return result, case, ordered
+
+
+@dataclass(frozen=True)
+class LetterToBe:
+    """A letter a step would order: to whom, under which name, and what it is rendered
+    from (the send-letters flow's template and context)."""
+
+    recipient: str
+    filename: str
+    template: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """What a step would do, had it been taken: the letters it would order, and the
+    case's state after it."""
+
+    letters: tuple[LetterToBe, ...]
+    state: CaseState | None
+
+
+def rehearse(
+    settings: Settings,
+    name: str,
+    actor_email: str | None,
+    case_reference: str | None = None,
+    **parameters: Any,
+) -> Rehearsal:
+    """The step `name` taken exactly as `take` takes it, refusals included, and then
+    undone: its transaction is rolled back whatever happens, so nothing of it is kept (no
+    letter, no audit event, no state). What the letters it ordered would be rendered
+    from is kept, dated today, for the person to see before the step is taken."""
+    from flows.letters import letter_job
+
+    with Session(engine_for(settings.db_url), expire_on_commit=False) as session:
+        try:
+            _, case, ordered = _taken_in(
+                session, settings, name, actor_email, case_reference, parameters
+            )
+            today = clock.today()
+            letters = tuple(
+                LetterToBe(letter.recipient, letter.filename, *letter_job(settings, letter, today))
+                for letter in ordered
+            )
+            state = case.state if case is not None else None
+        finally:
+            session.rollback()
+    return Rehearsal(letters, state)
 
 
 def _letters_ordered(session: Session) -> list[Letter]:

@@ -6,6 +6,7 @@ where the reader declared a conflict does not exist for them: not listed, not co
 and its address answers as for no case at all.
 """
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +17,7 @@ from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.labels import check_label, warning_label
 from grants.web.pages import render
+from models import clock
 from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
 from models.cases import (
@@ -36,6 +38,7 @@ from models.decisions import (
     requirement_inputs,
 )
 from models.delays import UNDECIDED
+from models.meetings import next_free_slot
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
@@ -48,6 +51,7 @@ from models.tables import (
     OnExpiry,
     Outcome,
     Person,
+    Role,
 )
 
 router = APIRouter()
@@ -105,8 +109,20 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "outcomes": list(Outcome),
         "on_expiry": list(OnExpiry),
         "meeting_hours": rules.meeting_hours,
+        "meeting_suggestion": _meeting_suggestion(session, case, reader, rules),
         "undecided": UNDECIDED,  # an application that can still be withdrawn
     } | _draft_inputs(session, case)
+
+
+def _meeting_suggestion(
+    session: Session, case: Case, reader: Person, rules: Rules
+) -> datetime | None:
+    """The next free time for the applicant meeting, which the booking form offers."""
+    if case.state is not CaseState.applicant_meeting or reader.role != Role.case_officer:
+        return None
+    return next_free_slot(
+        session, case, reader, clock.now(), rules.meeting_minutes, rules.meeting_hours
+    )
 
 
 def _draft_inputs(session: Session, case: Case) -> dict:
@@ -151,7 +167,7 @@ def letter_pdf(case_reference: str, letter_id: int, office: OfficeDep, person: C
             raise CaseNotFound(
                 "case.no_letter", letter_id=letter_id, case_reference=case.case_reference
             )
-    return _file(letter.pdf, letter.filename, "application/pdf")
+    return file_response(letter.pdf, letter.filename, "application/pdf")
 
 
 @router.get("/cases/{case_reference}/documents/{document_id}")
@@ -164,10 +180,10 @@ def document_file(case_reference: str, document_id: int, office: OfficeDep, pers
             raise CaseNotFound(
                 "case.no_document", document_id=document_id, case_reference=case.case_reference
             )
-    return _file(document.content, document.filename, document.media_type)
+    return file_response(document.content, document.filename, document.media_type)
 
 
-def _file(content: bytes, filename: str, media_type: str) -> Response:
+def file_response(content: bytes, filename: str, media_type: str) -> Response:
     """Shown inline in our own pages only; anything but a PDF or an image is downloaded."""
     inline = media_type == "application/pdf" or media_type.startswith("image/")
     disposition = "inline" if inline else "attachment"

@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from grants.steps import OFFICERS, Taken, reading
-from grants.web.cases import case_page_context
+from grants.steps import OFFICERS, Taken, reading, rehearse
+from grants.web import previews
+from grants.web.cases import case_page_context, file_response
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import (
     UnreadableForm,
@@ -34,8 +35,10 @@ from grants.web.labels import label
 from grants.web.office import Office
 from grants.web.pages import render
 from grants.web.refusals import worded
-from models.access import case_to_read
+from models.access import ConflictOfInterest, case_to_read
+from models.cases import CaseNotFound
 from models.checklist import Finding
+from models.errors import Refused
 from models.reference_data import NotAllowed
 from models.supplements import MAX_DOCUMENT_BYTES
 from models.tables import (
@@ -49,13 +52,16 @@ from models.tables import (
 )
 
 router = APIRouter(prefix="/cases/{case_reference}")
+PREVIEW, BACK, TOKEN = "preview", "back", "preview_token"  # a previewed step's buttons
 
 
 class Posted:
-    """What a form posted: its texts (stripped) and its files, read once by the app."""
+    """What a form posted: its texts (stripped) and its files, read once by the app; and
+    the files its preview kept (`kept`), for the confirmation, which carries none."""
 
-    def __init__(self, form: FormData) -> None:
+    def __init__(self, form: FormData, kept: dict[str, tuple[str, bytes]] | None = None) -> None:
         self.form = form
+        self.kept = kept or {}
 
     def text(self, name: str) -> str:
         value = self.form.get(name)
@@ -65,16 +71,24 @@ class Posted:
         """The file's given name (a label, never a path) and its bytes; one byte more than
         any case file may hold is enough for the domain to refuse it by size."""
         value = self.form.get(name)
-        if not isinstance(value, UploadFile):
-            return "", b""
+        if not isinstance(value, UploadFile) or not (value.filename or value.size):
+            return self.kept.get(name, ("", b""))
         value.file.seek(0)
         return value.filename or "", value.file.read(MAX_DOCUMENT_BYTES + 1)
+
+    def files(self) -> dict[str, tuple[str, bytes]]:
+        """Every file posted, by field, to keep with a preview."""
+        names = {k for k, v in self.form.multi_items() if isinstance(v, UploadFile)}
+        return {name: self.file(name) for name in names | set(self.kept)}
 
     def values(self) -> dict[str, str]:
         """The texts typed, to fill the form in again after a refusal."""
         return {
-            k: v for k, v in self.form.multi_items() if isinstance(v, str) and k != "csrf_token"
+            k: v for k, v in self.form.multi_items() if isinstance(v, str) and k not in CONTROLS
         }
+
+
+CONTROLS = {"csrf_token", PREVIEW, BACK, TOKEN}  # what a form carries beside what was typed
 
 
 async def posted(request: Request) -> Posted:
@@ -99,25 +113,79 @@ class StepOnCase:
         name: str,
         done: Callable[[Taken], str],
         parameters: Callable[[], dict[str, Any]] = dict,
+        confirm: str | None = None,
     ) -> Response:
         """Take the declared step `name` with the `parameters` read from the form; on
-        success a notice and back to the case page (303)."""
-        return take_or_show_again(
+        success a notice and back to the case page (303).
+
+        `confirm`: the form's button asks for a preview first (`PREVIEW`), and the step is
+        taken only from the confirmation page: when it sends letters (LETTERS), or in any
+        case (ALWAYS: it cannot be taken back). `BACK` from there shows the form again as
+        it was filled in."""
+        if confirm and self.form.text(BACK):
+            return self.shown_again(None)
+        if confirm and self.form.text(PREVIEW):
+            return self.preview(name, done, parameters, confirm)
+        response = take_or_show_again(
             self.request,
             self.office,
             self.person,
             name,
             self.case_reference,
             parameters,
-            self.refused,
+            self.shown_again,
             lambda taken: (done(taken), f"/cases/{self.case_reference}#steps"),
         )
+        if response.status_code == 303:
+            previews.forget(self.form.text(TOKEN))
+        return response
 
-    def refused(self, refusal: Exception) -> Response:
-        """The case page again, with why and with what was typed. Someone who may not act
-        as a case officer gets the refusal alone (403) and sees nothing of the case."""
+    def preview(
+        self,
+        name: str,
+        done: Callable[[Taken], str],
+        parameters: Callable[[], dict[str, Any]],
+        confirm: str,
+    ) -> Response:
+        """The confirmation page: the step rehearsed (nothing kept), its letters as they
+        will be sent, and the buttons to take it or go back. A refusal is shown as the
+        step's own would be; a step that sends nothing and can be taken back is taken."""
+        settings = self.office.settings
+        try:
+            rehearsal = rehearse(
+                settings, name, self.person.email, self.case_reference, **parameters()
+            )
+        except (CaseNotFound, ConflictOfInterest):
+            raise
+        except (Refused, UnreadableForm) as refusal:
+            return self.shown_again(refusal)
+        if not rehearsal.letters and confirm != ALWAYS:
+            return self.take(name, done, parameters)
+        letters = previews.shown_letters(rehearsal, settings.render_workers)
+        files = self.form.files()
+        preview = previews.Preview(self.person.email, self.case_reference, letters, files)
+        token = previews.keep(preview)
+        with reading(settings, self.person.email, OFFICERS) as (session, reader):
+            case = case_to_read(session, self.case_reference, reader)
+            page = {
+                "person": reader,
+                "case": case,
+                "letters": letters,
+                "state_after": rehearsal.state,
+                "token": token,
+                "values": self.form.values(),
+                "files": [filename for filename, _content in files.values() if filename],
+                "action": self.request.url.path,
+            }
+            return render(self.request, "confirm_step.html", page)
+
+    def shown_again(self, refusal: Exception | None) -> Response:
+        """The case page again, with why (if refused) and with what was typed. Someone who
+        may not act as a case officer gets the refusal alone (403) and sees nothing of the
+        case."""
         status = refusal_status(refusal)
-        again = {"shown_letter": None, "error": worded(refusal), "form": self.form.values()}
+        error = worded(refusal) if refusal is not None else None
+        again = {"shown_letter": None, "error": error, "form": self.form.values()}
         try:
             with reading(self.office.settings, self.person.email, OFFICERS) as (session, reader):
                 case = case_to_read(session, self.case_reference, reader)
@@ -128,10 +196,18 @@ class StepOnCase:
             raise (refusal if isinstance(refusal, NotAllowed) else not_allowed) from None
 
 
+LETTERS, ALWAYS = "letters", "always"  # when a step is confirmed first (StepOnCase.take)
+
+
 async def step_on_case(
     request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson
 ) -> StepOnCase:
-    return StepOnCase(request, office, person, case_reference, Posted(await request.form()))
+    """The posted step, with the files its preview kept if it confirms one."""
+    form = await request.form()
+    token = form.get(TOKEN)
+    preview = previews.kept(token, person.email, case_reference) if isinstance(token, str) else None
+    kept = preview.files if preview is not None else None
+    return StepOnCase(request, office, person, case_reference, Posted(form, kept))
 
 
 OnCase = Annotated[StepOnCase, Depends(step_on_case)]
@@ -178,6 +254,7 @@ def checklist(at: OnCase) -> Response:
             "if_no_reply": _on_expiry(at.form.text("checklist_if_no_reply")),
             "dismiss_because": at.form.text("checklist_dismiss_because"),
         },
+        confirm=LETTERS,
     )
 
 
@@ -195,6 +272,7 @@ def supplement_request(at: OnCase) -> Response:
             "if_no_reply": _on_expiry(at.form.text("request_if_no_reply")),
             "dismiss_because": at.form.text("request_dismiss_because"),
         },
+        confirm=LETTERS,
     )
 
 
@@ -260,6 +338,7 @@ def meeting_book(at: OnCase) -> Response:
             "minutes": _minutes(at.form.text("meeting_minutes")),
             "place": at.form.text("meeting_place"),
         },
+        confirm=LETTERS,
     )
 
 
@@ -280,6 +359,7 @@ def meeting_skip(at: OnCase) -> Response:
         "skip_meeting",
         lambda _taken: _("Meeting skipped; the draft decision is next."),
         lambda: {"reason": at.form.text("skip_reason")},
+        confirm=LETTERS,
     )
 
 
@@ -319,6 +399,7 @@ def communicate_draft(at: OnCase) -> Response:
             _("Material sent to the applicant; reply by %(deadline)s.")
             % {"deadline": taken.result.deadline.isoformat()}
         ),
+        confirm=LETTERS,
     )
 
 
@@ -351,6 +432,7 @@ def submit_draft(at: OnCase) -> Response:
             % {"version": taken.result.version}
         ),
         lambda: {"no_communication_because": at.form.text("no_communication_because")},
+        confirm=LETTERS,
     )
 
 
@@ -370,6 +452,7 @@ def withdrawal(at: OnCase) -> Response:
             "content": content,
             "reason": at.form.text("withdrawal_reason"),
         },
+        confirm=ALWAYS,
     )
 
 
@@ -402,3 +485,17 @@ def step_address(case_reference: str, person: CurrentPerson) -> RedirectResponse
 
 for _route in list(router.routes):
     router.add_api_route(_route.path.removeprefix(router.prefix), step_address, methods=["GET"])
+
+
+@router.get("/preview/{token}/{number}")
+def preview_pdf(
+    case_reference: str, token: str, number: int, office: OfficeDep, person: CurrentPerson
+) -> Response:
+    """A previewed letter's PDF, for the confirmation page: the person's own preview only."""
+    with reading(office.settings, person.email, OFFICERS) as (session, reader):
+        case_to_read(session, case_reference, reader)
+    preview = previews.kept(token, person.email, case_reference)
+    if preview is None or not 0 <= number < len(preview.letters):
+        raise CaseNotFound("case.no_preview", number=number, case_reference=case_reference)
+    shown = preview.letters[number]
+    return file_response(shown.pdf, shown.filename, "application/pdf")

@@ -36,6 +36,9 @@ WORDING = {
         "for the mail server goes by itself as soon as it answers."
     ),
     "case.no_document": N_("There is no such document in case %(case_reference)s."),
+    "case.no_preview": N_(
+        "This preview in case %(case_reference)s is no longer kept; preview the step again."
+    ),
     "case.no_review_task": N_("There is no such case."),
     "access.conflicted": N_(
         "You have declared a conflict of interest in case %(case_reference)s and may neither "
