@@ -74,6 +74,7 @@ def render(
     context: dict[str, Any],
     status_code: int = 200,
     lang: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """The page in `lang`, else in the language the visitor chose (Swedish by default)."""
     lang = lang or page_language(request)
@@ -88,7 +89,7 @@ def render(
     } | context
     with language(lang):
         html = environment().get_template(template).render(values)
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def notice(request: Request, text: str) -> None:
