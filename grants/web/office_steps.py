@@ -10,7 +10,7 @@ the shape of what was typed.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -33,7 +33,7 @@ from grants.web.i18n import _, ngettext
 from grants.web.labels import label
 from grants.web.office import Office
 from grants.web.pages import render
-from grants.web.refusals import worded
+from grants.web.refusals import refused_context
 from models.access import case_to_read
 from models.checklist import Finding
 from models.reference_data import NotAllowed
@@ -69,6 +69,11 @@ class Posted:
             return "", b""
         value.file.seek(0)
         return value.filename or "", value.file.read(MAX_DOCUMENT_BYTES + 1)
+
+    def sent(self) -> dict[str, Any]:
+        """What each field sent (texts stripped, files as they came): where a refusal is
+        said depends on which fields the form has and which were left empty."""
+        return {k: v.strip() if isinstance(v, str) else v for k, v in self.form.items()}
 
     def values(self) -> dict[str, str]:
         """The texts typed, to fill the form in again after a refusal."""
@@ -117,7 +122,8 @@ class StepOnCase:
         """The case page again, with why and with what was typed. Someone who may not act
         as a case officer gets the refusal alone (403) and sees nothing of the case."""
         status = refusal_status(refusal)
-        again = {"shown_letter": None, "error": worded(refusal), "form": self.form.values()}
+        again = {"shown_letter": None, "form": self.form.values()}
+        again |= refused_context(refusal, self.form.sent())
         try:
             with reading(self.office.settings, self.person.email, OFFICERS) as (session, reader):
                 case = case_to_read(session, self.case_reference, reader)
@@ -226,12 +232,22 @@ def reviewer(at: OnCase) -> Response:
 
 
 def _meeting_start(day: str, time: str) -> datetime:
+    """The meeting's start in Swedish time; refused at the date, or else at the time."""
     try:
         return datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=STOCKHOLM)
     except ValueError:
+        field = "meeting_time" if _is_date(day) else "meeting_date"
         raise UnreadableForm(
-            _("Give the meeting's date and time, for example 2026-12-03 and 10:00.")
+            _("Give the meeting's date and time, for example 2026-12-03 and 10:00."), field
         ) from None
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _minutes(text: str) -> int | None:
@@ -239,7 +255,9 @@ def _minutes(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise UnreadableForm(_("Give the meeting's length in minutes, for example 90."))
+        raise UnreadableForm(
+            _("Give the meeting's length in minutes, for example 90."), "meeting_minutes"
+        )
     return int(text)
 
 
@@ -291,8 +309,12 @@ def draft(at: OnCase) -> Response:
     def parameters() -> dict[str, Any]:
         outcome = at.form.text("draft_outcome")
         return {
-            "outcome": choice(Outcome, outcome, _("Choose an outcome.")) if outcome else None,
-            "amount": amount(at.form.text("draft_amount")),
+            "outcome": (
+                choice(Outcome, outcome, _("Choose an outcome."), "draft_outcome")
+                if outcome
+                else None
+            ),
+            "amount": amount(at.form.text("draft_amount"), "draft_amount"),
             "reasons": {c.value: at.form.text(f"draft_reason_{c.value}") for c in Criterion},
             "decisive": at.form.text("draft_decisive"),
             "conditions": lines(at.form.text("draft_conditions")),
@@ -379,7 +401,7 @@ def presentation(at: OnCase) -> Response:
     return at.take(
         "record_presentation",
         lambda _taken: _("Presentation recorded."),
-        lambda: {"on": day(at.form.text("presented_on"))},
+        lambda: {"on": day(at.form.text("presented_on"), "presented_on")},
     )
 
 
