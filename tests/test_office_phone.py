@@ -4,7 +4,12 @@ for each of the four people, and the menu leaves room for the page on the first 
 import pytest
 
 from tests.helpers import ACTIVA, CLI_ALL_MET, COOMPANION, DECISION_MAKER, OFFICER, grants
-from tests.test_office_browser import applicant_link, browser_sign_in, keep_screenshot
+from tests.test_office_browser import (
+    accessibility_violations,
+    applicant_link,
+    browser_sign_in,
+    keep_screenshot,
+)
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 375, "height": 667}
@@ -26,7 +31,8 @@ def reviewed(ref: str) -> None:
 
 
 def test_no_page_scrolls_sideways_on_a_phone(sample_call, live_office, chromium, tmp_path) -> None:
-    """Every kind of page, as the person it is for sees it on a phone, in Swedish."""
+    """Every kind of page, as the person it is for sees it on a phone, in Swedish; and a
+    refused form, its errors at the fields, also without a WCAG 2.1 AA violation."""
     base = live_office.state.base_url
     reviewed("26RS1")  # to the decision maker
     grants("meeting", "skip", "26RS1", "--as", OFFICER, "--reason", "Ansökan är tydlig.")
@@ -63,5 +69,12 @@ def test_no_page_scrolls_sideways_on_a_phone(sample_call, live_office, chromium,
             menu = page.locator("header.top").bounding_box()
             if menu["height"] > PHONE["height"] / 3:
                 faults.append((person, path, f"the menu is {menu['height']} px high"))
+        if person == OFFICER:  # a refused form, its errors at the fields
+            page.goto(base + "/cases/26RS2")
+            page.get_by_role("button", name="Registrera kontrollen").click()
+            assert page.locator("[aria-invalid=true]").count() == 4 * 3  # four questions
+            assert accessibility_violations(page) == []
+            if page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
+                faults.append((person, "refused checklist", page.evaluate(WIDER_THAN_THE_SCREEN)))
         context.close()
     assert faults == [], "\n".join(map(str, faults))
