@@ -12,7 +12,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from grants.embedded import PrefectUnreachable, configure_prefect
@@ -59,18 +61,12 @@ class SecurityHeaders:
     """Headers on every response; case pages and files are never cached. A response that
     sets its own framing rules (a PDF shown inside our page) keeps them."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length", b"0")
-        if length.isdigit() and int(length) > self.max_body:
-            response = Response(_("The file is too large."), 413, media_type="text/plain")
-            await response(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
 
@@ -87,6 +83,63 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class HeadAsGet:
+    """`HEAD` answered wherever `GET` is, as HTTP asks: the same answer without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                message = message | {"body": b""}
+            await send(message)
+
+        await self.app(scope | {"method": "GET"}, receive, without_body)
+
+
+class BodyLimit:
+    """A body far larger than any case file is not read at all: the office's own page says
+    the limit, in the visitor's language, with a way back. A file only somewhat too large
+    is read, so that its form refuses it at the field and keeps what was typed."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if scope["type"] == "http" and length.isdigit() and int(length) > self.max_body:
+            request = Request(scope)
+            megabytes = MAX_DOCUMENT_BYTES // (1024 * 1024)
+            message = _(
+                "What was sent is too large: a file may be at most %(megabytes)s MB. "
+                "Nothing was taken in."
+            ) % {"megabytes": megabytes}
+            back = way_back(request.app, request.url.path, itself=True)
+            context = {"message": message, "back": back, "heading": _("Too large")}
+            response = render(request, "error.html", context, 413)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def way_back(app: FastAPI, path: str, itself: bool = False) -> str:
+    """Where a person goes back to from an address that could not answer: the page the
+    form is on (`itself`: the address, when it is also a page; else the address one step
+    up, as a form's address sits under its page), or the task list."""
+    up = path.rstrip("/").rsplit("/", 1)[0]
+    for candidate in ([path] if itself else []) + ([up] if up else []):
+        scope = {"type": "http", "path": candidate, "method": "GET"}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            return candidate
+    return "/tasks"
 
 
 class LanguageOfSession:
@@ -119,6 +172,9 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     for module in (auth, oidc, tasks, cases, office_steps, reviews, decisions, records, applicant):
         app.include_router(module.router)
     _handle_refusals(app)
+    app.add_middleware(HeadAsGet)
+    # A file somewhat over the limit is refused at its form's field; far over, not read.
+    app.add_middleware(BodyLimit, max_body=2 * MAX_DOCUMENT_BYTES + 1024 * 1024)
     app.add_middleware(LanguageOfSession)
     app.add_middleware(
         SessionMiddleware,
@@ -128,8 +184,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         same_site="lax",
         https_only=office.secure,
     )
-    # A file at the largest size a case file takes, with room for the form around it.
-    app.add_middleware(SecurityHeaders, max_body=MAX_DOCUMENT_BYTES + 1024 * 1024)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -140,6 +195,24 @@ def _handle_refusals(app: FastAPI) -> None:
     def to_sign_in(request: Request, _error: Exception) -> Response:
         target = request.url.path if request.method == "GET" else "/tasks"
         return RedirectResponse(f"/login?next={target}", 303)
+
+    @app.exception_handler(StarletteHTTPException)
+    def no_such_page(request: Request, error: StarletteHTTPException) -> Response:
+        """No page at this address, or not for this method (a form's address opened as a
+        page): the office's own page, with a way back, rather than a bare JSON answer."""
+        if error.status_code == 405:
+            message = _(
+                "This address takes a form sent from its page; it is not a page to open. "
+                "Nothing was changed."
+            )
+            context = {"heading": _("Not a page"), "back": way_back(request.app, request.url.path)}
+        elif error.status_code == 404:
+            context = {"heading": _("Page not found")}
+            message = _("There is no such page.")
+        else:  # the request itself was malformed
+            context, message = {}, _("The request could not be read. Nothing was changed.")
+        context["message"] = message
+        return render(request, "error.html", context, error.status_code, headers=error.headers)
 
     @app.exception_handler(FormRefused)
     def form_refused(request: Request, _error: Exception) -> Response:

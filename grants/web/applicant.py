@@ -18,10 +18,10 @@ from sqlmodel import Session
 from grants.applicant_links import LinkClaims, LinkExpired, LinkInvalid, read
 from grants.steps import take_applicant_answer
 from grants.web.deps import OfficeDep
-from grants.web.i18n import LANGUAGES, N_
+from grants.web.i18n import LANGUAGES, N_, _, language
 from grants.web.office import Office
-from grants.web.pages import render
-from grants.web.refusals import WORDING
+from grants.web.pages import page_language, render
+from grants.web.refusals import WORDING, refused_fields
 from models.applicant import SUPPLEMENT, AnswerRefused, answered_at, asked_request
 from models.applicant import open_to_answer as waiting_request
 from models.cases import CaseNotFound, find_case
@@ -92,7 +92,8 @@ def send_answer(
         )
     except Refused as refused:
         if refused.code in NOT_TAKEN:
-            problem = (NOT_TAKEN[refused.code], refused.params)
+            sent = {"file": upload[0] if upload else "", "message": message.strip()}
+            problem = (NOT_TAKEN[refused.code], refused.params, refused_fields(refused, sent))
             return _form_page(request, office, claims, case, problem, message, 422)
         unusable = _moved_on(office, token, case)
         return _unusable_page(request, office, unusable, sent_again=True)
@@ -187,13 +188,13 @@ def _form_page(
     office: Office,
     claims: LinkClaims,
     case: Case,
-    problem: tuple[str, dict[str, Any]] | None = None,
+    problem: tuple[str, dict[str, Any], list[str]] | None = None,
     message: str = "",
     status: int = 200,
 ) -> Response:
     """The request and the form; `problem`: why what was sent was not taken (a wording of
-    `NOT_TAKEN` and the refusal's parameters, such as the file's name), in the page's
-    language."""
+    `NOT_TAKEN`, the refusal's parameters, such as the file's name, and the fields it
+    concerns), in the page's language, at the top and at those fields."""
     with transaction(office.settings.db_url) as session:
         asked = asked_request(session, case, claims.kind, claims.number)
     context = {
@@ -208,4 +209,8 @@ def _form_page(
         "problem_params": problem[1] if problem else {},
         "message": message,
     }
-    return render(request, "applicant.html", context, status, _language(request, case))
+    lang = _language(request, case) or page_language(request)
+    if problem:
+        with language(lang):
+            context["field_errors"] = dict.fromkeys(problem[2], _(problem[0]) % problem[1])
+    return render(request, "applicant.html", context, status, lang)

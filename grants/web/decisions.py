@@ -20,7 +20,7 @@ from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
 from grants.web.pages import render
-from grants.web.refusals import worded
+from grants.web.refusals import refused_context
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
 from models.cases import letters_of, search_cases
@@ -117,8 +117,8 @@ def amend_draft(
 
     def parameters() -> dict[str, Any]:
         return {
-            "outcome": choice(Outcome, outcome, _("Choose the outcome.")),
-            "amount": amount(granted_amount),
+            "outcome": choice(Outcome, outcome, _("Choose the outcome."), "outcome"),
+            "amount": amount(granted_amount, "granted_amount"),
             "decisive": decisive,
             "conditions": lines(conditions),
         }
@@ -184,11 +184,11 @@ def _page(
         "granted_amount": str(draft.amount) if draft and draft.amount is not None else "",
         "decisive": draft.decisive if draft else "",
     }
-    error = None if refusal is None else worded(refusal)
+    refused = {} if refusal is None else refused_context(refusal, form or {})
     return render(
         request,
         "decision.html",
-        context | {"error": error, "form": kept | (form or {})},
+        context | {"form": kept | (form or {})} | refused,
         refusal_status(refusal),
     )
 

@@ -28,25 +28,31 @@ T = TypeVar("T")
 
 
 class UnreadableForm(ValueError):
-    """A value that is not what its field asks for; the page is shown again with why."""
+    """A value that is not what its field asks for; the page is shown again with why, at
+    the `field` (its name in the form) when one is given."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
-def amount(text: str) -> int | None:
-    """Kronor as people write them ("40 000", "40000 kr"); empty means no amount."""
+def amount(text: str, field: str = "") -> int | None:
+    """Kronor as people write them ("40 000", "40000 kr"); empty means no amount. `field`:
+    the form's name for it, where a refusal is said."""
     digits = text.replace("\u00a0", "").replace(" ", "").removesuffix("kr").strip()
     if not digits:
         return None
     if not (digits.isascii() and digits.isdigit()):  # "35000²" and "٣٥٠٠٠" are no amounts
-        raise UnreadableForm(_("Write the amount in whole kronor, for example 40 000."))
+        raise UnreadableForm(_("Write the amount in whole kronor, for example 40 000."), field)
     return int(digits)
 
 
-def day(text: str) -> date:
+def day(text: str, field: str = "") -> date:
     """A date as YYYY-MM-DD."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise UnreadableForm(_("Give the date as YYYY-MM-DD.")) from None
+        raise UnreadableForm(_("Give the date as YYYY-MM-DD."), field) from None
 
 
 def lines(text: str) -> list[str]:
@@ -54,12 +60,12 @@ def lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def choice(kind: type[E], code: str, missing: str) -> E:
+def choice(kind: type[E], code: str, missing: str, field: str = "") -> E:
     """A code from radio buttons or a list; `missing` says what to choose when none was."""
     try:
         return kind(code)
     except ValueError:
-        raise UnreadableForm(missing) from None
+        raise UnreadableForm(missing, field) from None
 
 
 def take_or_show_again(

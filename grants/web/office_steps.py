@@ -10,7 +10,7 @@ the shape of what was typed.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -34,7 +34,7 @@ from grants.web.i18n import _, ngettext
 from grants.web.labels import label
 from grants.web.office import Office
 from grants.web.pages import render
-from grants.web.refusals import worded
+from grants.web.refusals import refused_context
 from models.access import ConflictOfInterest, case_to_read
 from models.cases import CaseNotFound
 from models.checklist import Finding
@@ -80,6 +80,11 @@ class Posted:
         """Every file posted, by field, to keep with a preview."""
         names = {k for k, v in self.form.multi_items() if isinstance(v, UploadFile)}
         return {name: self.file(name) for name in names | set(self.kept)}
+
+    def sent(self) -> dict[str, Any]:
+        """What each field sent (texts stripped, files as they came): where a refusal is
+        said depends on which fields the form has and which were left empty."""
+        return {k: v.strip() if isinstance(v, str) else v for k, v in self.form.items()}
 
     def values(self) -> dict[str, str]:
         """The texts typed, to fill the form in again after a refusal."""
@@ -184,8 +189,9 @@ class StepOnCase:
         may not act as a case officer gets the refusal alone (403) and sees nothing of the
         case."""
         status = refusal_status(refusal)
-        error = worded(refusal) if refusal is not None else None
-        again = {"shown_letter": None, "error": error, "form": self.form.values()}
+        again = {"shown_letter": None, "form": self.form.values()}
+        if refusal is not None:
+            again |= refused_context(refusal, self.form.sent())
         try:
             with reading(self.office.settings, self.person.email, OFFICERS) as (session, reader):
                 case = case_to_read(session, self.case_reference, reader)
@@ -304,12 +310,22 @@ def reviewer(at: OnCase) -> Response:
 
 
 def _meeting_start(day: str, time: str) -> datetime:
+    """The meeting's start in Swedish time; refused at the date, or else at the time."""
     try:
         return datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=STOCKHOLM)
     except ValueError:
+        field = "meeting_time" if _is_date(day) else "meeting_date"
         raise UnreadableForm(
-            _("Give the meeting's date and time, for example 2026-12-03 and 10:00.")
+            _("Give the meeting's date and time, for example 2026-12-03 and 10:00."), field
         ) from None
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _minutes(text: str) -> int | None:
@@ -317,7 +333,9 @@ def _minutes(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise UnreadableForm(_("Give the meeting's length in minutes, for example 90."))
+        raise UnreadableForm(
+            _("Give the meeting's length in minutes, for example 90."), "meeting_minutes"
+        )
     return int(text)
 
 
@@ -371,8 +389,12 @@ def draft(at: OnCase) -> Response:
     def parameters() -> dict[str, Any]:
         outcome = at.form.text("draft_outcome")
         return {
-            "outcome": choice(Outcome, outcome, _("Choose an outcome.")) if outcome else None,
-            "amount": amount(at.form.text("draft_amount")),
+            "outcome": (
+                choice(Outcome, outcome, _("Choose an outcome."), "draft_outcome")
+                if outcome
+                else None
+            ),
+            "amount": amount(at.form.text("draft_amount"), "draft_amount"),
             "reasons": {c.value: at.form.text(f"draft_reason_{c.value}") for c in Criterion},
             "decisive": at.form.text("draft_decisive"),
             "conditions": lines(at.form.text("draft_conditions")),
@@ -462,7 +484,7 @@ def presentation(at: OnCase) -> Response:
     return at.take(
         "record_presentation",
         lambda _taken: _("Presentation recorded."),
-        lambda: {"on": day(at.form.text("presented_on"))},
+        lambda: {"on": day(at.form.text("presented_on"), "presented_on")},
     )
 
 

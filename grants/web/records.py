@@ -25,7 +25,7 @@ from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, render
-from grants.web.refusals import fault_worded, worded
+from grants.web.refusals import fault_worded, refused_context
 from models import clock
 from models.access import conflicted_case_ids
 from models.community_talks import upcoming_talks
@@ -142,7 +142,7 @@ def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: P
             office.settings,
             "register_talk",
             person.email,
-            held_on=day(form.text("talk_date")),
+            held_on=day(form.text("talk_date"), "talk_date"),
             theme=form.text("talk_theme"),
             venue=form.text("talk_venue"),
             starts_at=_time_of_day(form.text("talk_time") or "14:00"),
@@ -151,7 +151,8 @@ def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: P
     except NotAllowed:
         raise
     except (Refused, UnreadableForm) as refusal:
-        return _talks(request, office, person, 409, error=worded(refusal), form=form.values())
+        refused = refused_context(refusal, form.sent())
+        return _talks(request, office, person, 409, form=form.values(), **refused)
     notice(
         request,
         _("Community Talk on %(date)s registered.") % {"date": taken.result.held_on.isoformat()},
@@ -163,7 +164,9 @@ def _time_of_day(text: str) -> time:
     try:
         return time.fromisoformat(text)
     except ValueError:
-        raise UnreadableForm(_("Give the time of day as HH:MM, for example 14:00.")) from None
+        raise UnreadableForm(
+            _("Give the time of day as HH:MM, for example 14:00."), "talk_time"
+        ) from None
 
 
 def _period(first: str, last: str) -> tuple[date, date]:

@@ -290,6 +290,100 @@ WORDING = {
     ),
 }
 
+# The form fields a refusal concerns, by the names the office's forms give them: the
+# refusal is then said at its field as well as at the top. A name may take the refusal's
+# parameters ("note_{criterion}"); a list parameter names one field per item. Where several
+# forms refuse alike, each form's field is listed: only those the refused form has count.
+FILES = ("supplement_file", "reply_file", "withdrawal_file", "final_report_file", "file")
+AMOUNT = ("draft_amount", "granted_amount")
+DECISIVE = ("draft_decisive", "decisive")
+DISMISS_BECAUSE = ("checklist_dismiss_because", "request_dismiss_because")
+FIELDS: dict[str, tuple[str, ...]] = {
+    "checklist.unanswered": ("{missing}",),
+    "checklist.note_needed": ("note_{criterion}",),
+    "answer.nothing": ("file", "message"),
+    "review.conflict_note": ("note",),
+    "review.reasons_missing": ("reason_{missing}",),
+    "review.no_amount": ("proposed_amount",),
+    "review.granted_is_requested": ("proposed_amount",),
+    "review.amount_needed": ("proposed_amount",),
+    "review.amount_out_of_range": ("proposed_amount",),
+    "decision.reply_assessment": ("draft_reply_assessment",),
+    "decision.reasons_missing": ("draft_reason_{missing}",),
+    "decision.grant_not_met": ("draft_outcome", "outcome"),
+    "decision.co_financing": AMOUNT,
+    "decision.decisive_cut": DECISIVE,
+    "decision.decisive_why": DECISIVE,
+    "decision.not_communicated": ("no_communication_because",),
+    "decision.comment": ("comment",),
+    "decision.over_budget": AMOUNT,
+    "decision.no_amount": AMOUNT,
+    "decision.amount_needed": AMOUNT,
+    "decision.amount_out_of_range": AMOUNT,
+    "decision.granted_is_requested": AMOUNT,
+    "decision.withdrawal_reason": ("withdrawal_reason",),
+    "meeting.no_time_zone": ("meeting_time",),
+    "meeting.in_the_past": ("meeting_date",),
+    "meeting.length": ("meeting_minutes",),
+    "meeting.no_place": ("meeting_place",),
+    "meeting.no_note": ("meeting_note",),
+    "meeting.no_reason": ("skip_reason",),
+    "meeting.not_a_working_day": ("meeting_date",),
+    "meeting.office_hours": ("meeting_time",),
+    "meeting.place_booked": ("meeting_place",),
+    "meeting.people_booked": ("meeting_time",),
+    "supplement.nothing_missing": ("checklist_missing", "request_missing"),
+    "supplement.dismissal_unreasoned": DISMISS_BECAUSE,
+    "supplement.dismissal_reason_unasked": DISMISS_BECAUSE,
+    "document.empty": FILES,
+    "document.too_large": FILES,
+    "document.unaccepted_kind": FILES,
+    "document.unpacks_too_large": FILES,
+    "document.packed_too_tightly": FILES,
+    "reporting.talk_in_the_past": ("talk_date",),
+    "reporting.talk_texts": ("talk_theme", "talk_theme_en", "talk_venue"),
+    "reporting.talks_a_year": ("talk_date",),
+    "reporting.not_held_yet": ("presented_on",),
+}
+
+
+def refused_fields(refusal: Exception, posted: dict[str, Any]) -> list[str]:
+    """The fields of the refused form that the refusal concerns: its own field for a value
+    the office could not read; else those `FIELDS` names that the form posted (of several,
+    the ones left empty), or, when it posted none of them (a question left unanswered),
+    the fields the refusal names by its parameters."""
+    named = getattr(refusal, "field", None)
+    if named:
+        return [named]
+    if not isinstance(refusal, Refused):
+        return []
+    patterns = FIELDS.get(refusal.code, ())
+    names = [name for pattern in patterns for name in _field_names(pattern, refusal.params)]
+    sent = [name for name in names if name in posted]
+    empty = [name for name in sent if not posted[name]]
+    if sent:
+        return empty if len(sent) > 1 and empty else sent
+    by_parameters = [pattern for pattern in patterns if "{" in pattern]
+    return [name for pattern in by_parameters for name in _field_names(pattern, refusal.params)]
+
+
+def _field_names(pattern: str, params: dict[str, Any]) -> list[str]:
+    """The field names a pattern makes of a refusal's parameters, one per item of a list."""
+    if "{" not in pattern:
+        return [pattern]
+    key = pattern[pattern.index("{") + 1 : pattern.index("}")]
+    value = params.get(key)
+    items = value if isinstance(value, list | tuple) else [] if value is None else [value]
+    return [pattern.replace(f"{{{key}}}", str(getattr(item, "value", item))) for item in items]
+
+
+def refused_context(refusal: Exception, posted: dict[str, Any]) -> dict[str, Any]:
+    """What a page shown again after a refusal says: why at the top (`error`), and why at
+    each field the refusal concerns (`field_errors`, by field name), so that the person
+    finds what to put right where they type it."""
+    said = worded(refusal)
+    return {"error": said, "field_errors": dict.fromkeys(refused_fields(refusal, posted), said)}
+
 
 def shown(name: str, value: Any) -> str:
     """One parameter as the office shows it, in the current language."""

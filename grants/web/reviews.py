@@ -20,7 +20,7 @@ from grants.web.form_values import amount, choice, lines, refusal_status, take_o
 from grants.web.i18n import N_, _
 from grants.web.labels import warning_label
 from grants.web.pages import render
-from grants.web.refusals import worded
+from grants.web.refusals import refused_context
 from grants.web.tasks import with_links
 from models import clock
 from models.access import case_and_task
@@ -68,7 +68,9 @@ def declare(
     """FL 16 §: no conflict, or a ground with what it consists of."""
 
     def parameters() -> dict[str, Any]:
-        ground = choice(ConflictGround, conflict, _("Say whether you have a conflict of interest."))
+        ground = choice(
+            ConflictGround, conflict, _("Say whether you have a conflict of interest."), "conflict"
+        )
         return {"ground": ground, "note": note}
 
     def done(taken: Taken) -> tuple[str, str]:
@@ -121,8 +123,10 @@ def review(
 
     def parameters() -> dict[str, Any]:
         return {
-            "recommendation": choice(Recommendation, recommendation, _("Choose a recommendation.")),
-            "amount": amount(proposed_amount),
+            "recommendation": choice(
+                Recommendation, recommendation, _("Choose a recommendation."), "recommendation"
+            ),
+            "amount": amount(proposed_amount, "proposed_amount"),
             "reasons": reasons,
             "other_funding": lines(other_funding),
             "comments": comments,
@@ -161,11 +165,11 @@ def _page(
         if task is None:  # a case officer without a review task reads the case page instead
             raise CaseNotFound("case.no_review_task", case_reference=case_reference)
         context = review_context(session, case, reader, task)
-    error = None if refusal is None else worded(refusal)
+    refused = {} if refusal is None else refused_context(refusal, form or {})
     return render(
         request,
         "review.html",
-        context | {"error": error, "form": form or {}},
+        context | {"form": form or {}} | refused,
         refusal_status(refusal),
     )
 
