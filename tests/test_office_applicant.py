@@ -259,6 +259,24 @@ def test_changed_foreign_expired_links_and_hostile_files_are_refused(
     assert database_dump(settings.home) == before
 
 
+@pytest.mark.parametrize("with_file", [False, True], ids=["message alone", "with a file"])
+def test_a_message_that_begins_with_a_bracket_is_taken_as_the_text_it_is(
+    asked: tuple[str, str], office, with_file: bool
+) -> None:
+    """A message is words typed in the page, not a file: nothing in it is judged as a file's
+    content is (an HTML page begins with "<"), whatever it begins with."""
+    ref, link = asked
+    typed = "<Protokollet> skickas med post i morgon.\n<b>Hälsningar</b>, Kryddgården"
+    files = {"file": ("protokoll.pdf", small_pdf(), "application/pdf")} if with_file else None
+    sent = post(office, path_of(link), {"message": typed}, files=files, follow_redirects=False)
+    assert sent.status_code == 303, "not refused as a file of a kind we cannot take"
+    filed = documents(ref)
+    assert [(d.filename, d.media_type) for d in filed][-1] == ("meddelande.txt", "text/plain")
+    assert filed[-1].content.decode() == typed
+    assert len(filed) == (2 if with_file else 1)
+    assert the_case(ref).state == "received"
+
+
 MIB = 1024 * 1024
 
 
