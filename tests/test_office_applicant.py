@@ -277,6 +277,36 @@ def test_a_message_that_begins_with_a_bracket_is_taken_as_the_text_it_is(
     assert the_case(ref).state == "received"
 
 
+def signed_in_by_mail(office, mailbox: Mailbox, email: str) -> None:
+    """Signed in with the link the office e-mails to `email` through the SMTP server."""
+    post(office, "/login", {"email": email})
+    mailed = [m.get_body().get_content() for m in mailbox.messages if m["To"] == email]
+    [token] = re.findall(r"/login/link\?token=([\w-]+)", mailed[-1])
+    signed = post(office, "/login/link", {"token": token}, follow_redirects=False)
+    assert signed.status_code == 303
+
+
+def test_the_case_page_names_what_came_in_in_the_pages_language(
+    asked: tuple[str, str], office, smtp_server: Mailbox
+) -> None:
+    """What the applicant sent, the history's step and the letters' language are named in
+    the page's language, never by the domain's codes."""
+    ref, link = asked
+    files = {"file": ("komplettering.pdf", small_pdf(), "application/pdf")}
+    post(office, path_of(link), {"message": "Se bilagan."}, files=files)
+    signed_in_by_mail(office, smtp_server, OFFICER)
+    swedish = office.get(f"/cases/{ref}").text
+    for named in ("Sökandens meddelande registrerat", "<td>Komplettering</td>", "<dd>svenska</dd>"):
+        assert named in swedish, named
+    english = post(office, "/language", {"language": "en", "next": f"/cases/{ref}"}).text
+    for named in ("The applicant&#39;s message filed", "<td>Supplement</td>", "<dd>Swedish</dd>"):
+        assert named in english, named
+    for page in (swedish, english):
+        for code in ("applicant message filed", "<td>supplement</td>"):
+            assert code not in page, code
+    assert "<dd>svenska</dd>" not in english
+
+
 MIB = 1024 * 1024
 
 

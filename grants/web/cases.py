@@ -16,6 +16,7 @@ from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.labels import check_label, warning_label
 from grants.web.pages import render
+from models import clock
 from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
 from models.cases import (
@@ -36,6 +37,8 @@ from models.decisions import (
     requirement_inputs,
 )
 from models.delays import UNDECIDED
+from models.letters import to_the_applicant
+from models.meetings import has_ended, meeting_to_document
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
@@ -81,6 +84,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         session.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.version))
     )
     people = {p.email: p for p in session.exec(select(Person))}
+    letters = letters_of(session, case, pdfs=False)
     return {
         "person": reader,
         "case": case,
@@ -92,7 +96,9 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "record": record,
         "decisions": decisions,
         "documents": documents_of(session, case),
-        "letters": letters_of(session, case, pdfs=False),
+        "letters": letters,
+        "letters_to_applicant": [x for x in letters if to_the_applicant(x)],
+        "letters_to_staff": [x for x in letters if not to_the_applicant(x)],
         "history": history(session, case),
         "people": people,
         "budget_left": remaining_budget(session, case.call),
@@ -105,8 +111,15 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "outcomes": list(Outcome),
         "on_expiry": list(OnExpiry),
         "meeting_hours": rules.meeting_hours,
+        "meeting_over": _meeting_over(session, case),
         "undecided": UNDECIDED,  # an application that can still be withdrawn
     } | _draft_inputs(session, case)
+
+
+def _meeting_over(session: Session, case: Case) -> bool:
+    """Whether the booked meeting has ended: only then is its file note offered."""
+    meeting = meeting_to_document(session, case)
+    return meeting is not None and has_ended(meeting, clock.now())
 
 
 def _draft_inputs(session: Session, case: Case) -> dict:
