@@ -98,9 +98,10 @@ class Settings(BaseSettings):
         where it listens by default."""
         if self.config_file.office.base_url:
             return self.config_file.office.base_url
+        announced = ""
         with contextlib.suppress(OSError):
-            return (self.home / OFFICE_ADDRESS).read_text(encoding="utf-8").strip()
-        return DEFAULT_BASE_URL
+            announced = (self.home / OFFICE_ADDRESS).read_text(encoding="utf-8").strip()
+        return announced or DEFAULT_BASE_URL
 
     def announce_office(self, host: str, port: int) -> None:
         """Say in `home` where the office listens, for the links every process on this

@@ -4,6 +4,7 @@ and what people see first is their own list of tasks, overdue first."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from sqlmodel import select
 from flows.intake import intake
 from grants.applicant_links import link_for
 from grants.embedded import run_flow
-from grants.settings import PROJECT_ROOT, load
+from grants.settings import PROJECT_ROOT, listening_url, load
 from models.db import transaction
 from models.tables import Person, ReviewTask
 from tests.conftest import SAMPLES, Mailbox, free_port
@@ -277,6 +278,19 @@ def test_grants_serve_makes_the_links_point_where_it_listens(
     )
     monkeypatch.setenv("GRANTS_CONFIG", str(config))
     assert grants("sign-in-link", ACTIVA).text.startswith("https://bidrag.example.se/login/link?")
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8123"),
+        ("bidrag.local", "http://bidrag.local:8123"),
+        ("::1", "http://[::1]:8123"),
+        ("0.0.0.0", f"http://{socket.getfqdn()}:8123"),  # every interface: this machine
+    ],
+)
+def test_where_the_office_listens_is_an_address_a_browser_can_open(host: str, address: str) -> None:
+    assert listening_url(host, 8123) == address
 
 
 def _when_up(ask: Callable[[], httpx.Response]) -> httpx.Response:
