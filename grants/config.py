@@ -231,7 +231,7 @@ class PersonSection(Section):
 class OfficeSection(Section):
     """The web office (`grants serve`)."""
 
-    base_url: WebAddress = "http://127.0.0.1:8000"  # where e-mailed links point
+    base_url: WebAddress | None = None  # where e-mailed links point; unset: Settings.base_url
     idle_minutes: Count = 30  # a session unused this long ends
     sign_in_link_minutes: Count = 15  # an e-mailed sign-in link is valid this long, and once
     applicant_link_days: Annotated[int, Strict(), Field(ge=0)] = 14  # after the deadline

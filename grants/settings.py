@@ -4,6 +4,7 @@ import contextlib
 import os
 import re
 import secrets
+import socket
 import tomllib
 from datetime import timedelta
 from functools import cached_property
@@ -22,6 +23,8 @@ from models.rules import Rules
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 SAMPLES = PROJECT_ROOT / "samples"
+OFFICE_ADDRESS = "office-address"  # where `grants serve` on this home listens
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # where it listens by default
 
 
 class Settings(BaseSettings):
@@ -89,8 +92,24 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        """Where people reach the office (`[office] base_url`): e-mailed links point there."""
-        return self.config_file.office.base_url
+        """Where people reach the office: e-mailed links point there. `[office] base_url`
+        if the configuration sets it; else where `grants serve` on this home listens (its
+        --host and --port, `announce_office`), read by every command on the home; else
+        where it listens by default."""
+        if self.config_file.office.base_url:
+            return self.config_file.office.base_url
+        announced = ""
+        with contextlib.suppress(OSError):
+            announced = (self.home / OFFICE_ADDRESS).read_text(encoding="utf-8").strip()
+        return announced or DEFAULT_BASE_URL
+
+    def announce_office(self, host: str, port: int) -> None:
+        """Say in `home` where the office listens, for the links every process on this
+        home makes (`base_url`): a whole file or none, the last office started wins."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        partial = self.home / f".{OFFICE_ADDRESS}.{os.getpid()}"
+        partial.write_text(listening_url(host, port), encoding="utf-8")
+        partial.replace(self.home / OFFICE_ADDRESS)
 
     @property
     def applicant_link_days(self) -> int:
@@ -111,6 +130,16 @@ class Settings(BaseSettings):
         signing key, but apart from it. Kept outside the database and its backups: whoever
         can rewrite the database cannot rechain the trail without it."""
         return (self.chain_key or _key_file(self.home / "chain_key")).encode()
+
+
+def listening_url(host: str, port: int) -> str:
+    """The address of an office listening on `host` and `port`: on every interface
+    (0.0.0.0, ::), this machine's name; an IPv6 address in brackets."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _key_file(path: Path) -> str:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from models.audit import Actor, record
 from models.communication import open_communication, receive_reply
+from models.documents import TEXT
 from models.errors import Refused
 from models.notices import order_notice
 from models.supplements import file_document, open_request, receive_supplement
@@ -84,18 +85,23 @@ def answer(
     upload: tuple[str, bytes] | None,
 ) -> list[Document]:
     """File the applicant's file and message (as a text document; the message alone if no
-    file came) as the supplement or the reply, and tell the case officer."""
+    file came) as the supplement or the reply, and tell the case officer. The file is
+    judged by its content; the message is text, whatever it begins with."""
     request = open_to_answer(session, case, asked, number)
-    files = [upload] if upload else []
+    files: list[tuple[str, bytes, str | None]] = [(*upload, None)] if upload else []
     if message.strip():
-        files.append((MESSAGE_FILENAMES[case.language.value], message.strip().encode()))
+        files.append((MESSAGE_FILENAMES[case.language.value], message.strip().encode(), TEXT))
     if not files:
         raise AnswerRefused("answer.nothing")
     actor = Actor.applicant_of(case)
-    receive = receive_supplement if asked == SUPPLEMENT else receive_reply
-    documents = [receive(session, case, actor, *files[0])]
-    for filename, content in files[1:]:
-        document = file_document(session, case, actor, documents[0].kind, filename, content)
+    (filename, content, media_type), *more = files
+    if asked == SUPPLEMENT:
+        first = receive_supplement(session, case, actor, filename, content, media_type)
+    else:
+        first = receive_reply(session, case, actor, filename, content, media_type=media_type)
+    documents = [first]
+    for filename, content, media_type in more:
+        document = file_document(session, case, actor, first.kind, filename, content, media_type)
         record(
             session,
             case,

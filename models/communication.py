@@ -106,9 +106,11 @@ def receive_reply(
     filename: str,
     content: bytes,
     has_comments: bool = True,
+    media_type: str | None = None,
 ) -> Document:
     """The applicant's reply: filed, and the case goes back to the draft for a second look.
-    Registered by the case officer, or sent by the applicant through its letter's link.
+    Registered by the case officer, or sent by the applicant through its letter's link
+    (`media_type`: as for `file_document`).
 
     `has_comments` is False when the applicant said they have none; otherwise the next draft
     must say what was made of the comments, and the decision states both."""
@@ -117,7 +119,9 @@ def receive_reply(
         raise DecisionError(
             "decision.reply_not_awaited", case_reference=case.case_reference, state=case.state
         )
-    document = file_document(session, case, actor, "communication_reply", filename, content)
+    document = file_document(
+        session, case, actor, "communication_reply", filename, content, media_type
+    )
     communication.replied_at = utcnow()
     communication.reply_has_comments = has_comments
     session.add(communication)

@@ -22,6 +22,7 @@ from models.errors import Refused
 
 ODT = "application/vnd.oasis.opendocument.text"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TEXT = "text/plain"
 ACCEPTED = "PDF, PNG, JPEG, GIF, WebP, ODT, DOCX, text"
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -63,7 +64,7 @@ def media_type_of(content: bytes, filename: str = "") -> str | None:
         return "image/webp"
     if content.startswith(b"PK\x03\x04"):
         return _office_document(content, filename)
-    return "text/plain" if _is_text(content) else None
+    return TEXT if _is_text(content) else None
 
 
 def _office_document(content: bytes, filename: str) -> str | None:

@@ -39,6 +39,7 @@ COMMUNICATION = "communication"
 COMMUNITY_TALK_INVITATION = "community_talk_invitation"
 DELAY_NOTICE = "delay_notice"
 DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
+TO_STAFF = (DRAFT_DECISION,)  # to a person in the office (the decision maker), not the applicant
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
 FILENAMES = {
@@ -107,6 +108,11 @@ def new_letter(
         filename=f"{case.case_reference}-{FILENAMES[(kind, case.language.value)]}{suffix}.pdf",
         data=data or {},
     )
+
+
+def to_the_applicant(letter: Letter) -> bool:
+    """Whether the letter goes to the applicant: a draft goes to the decision maker."""
+    return letter.kind not in TO_STAFF
 
 
 def letter_key(case: Case, kind: str, number: int = 0) -> str:

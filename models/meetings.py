@@ -137,11 +137,10 @@ def document_meeting(
     _require_meeting_step(case)
     if not text.strip():
         raise MeetingError("meeting.no_note")
-    held = [m for m in _meetings(session, case) if m.status is MeetingStatus.booked]
-    if not held:
+    meeting = meeting_to_document(session, case)
+    if meeting is None:
         raise MeetingError("meeting.not_booked", case_reference=case.case_reference)
-    meeting = held[-1]
-    if local_time(meeting.ends_at) > now:
+    if not has_ended(meeting, now):
         raise MeetingError("meeting.not_held", ends_at=local_time(meeting.ends_at))
     meeting.status = MeetingStatus.held
     session.add(meeting)
@@ -155,6 +154,17 @@ def document_meeting(
         now,
         number=meeting.number,
     )
+
+
+def meeting_to_document(session: Session, case: Case) -> Meeting | None:
+    """The meeting booked and not yet documented, if there is one (the last booked)."""
+    booked = [m for m in _meetings(session, case) if m.status is MeetingStatus.booked]
+    return booked[-1] if booked else None
+
+
+def has_ended(meeting: Meeting, now: datetime) -> bool:
+    """Whether the meeting is over, so that its file note can say what was said."""
+    return local_time(meeting.ends_at) <= now
 
 
 def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> FileNote:

@@ -12,7 +12,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.tables import Person, utcnow
@@ -111,19 +110,7 @@ def request_link(
     the caller answers the same in every case.
     """
     address = email.strip().lower()
-    since = utcnow() - lifetime
-    asked = session.exec(
-        select(func.count())
-        .select_from(SecurityEvent)
-        .where(
-            SecurityEvent.email == address,
-            col(SecurityEvent.kind).in_(
-                [SecurityEventKind.link_requested, SecurityEventKind.link_refused]
-            ),
-            SecurityEvent.at >= since,
-        )
-    ).one()
-    if asked >= LINK_REQUESTS_PER_WINDOW:
+    if asking_again_at(session, address, lifetime) is not None:
         log(session, SecurityEventKind.link_refused, address, client=client, detail="rate limit")
         return None
     person = session.exec(select(Person).where(Person.email == address)).first()
@@ -135,6 +122,26 @@ def request_link(
         SignInLink(token_hash=_hash(token), person_id=person.id, expires_at=utcnow() + lifetime)
     )
     return person, token
+
+
+def asking_again_at(session: Session, email: str, lifetime: timedelta) -> datetime | None:
+    """When `email` may ask for a sign-in link again, if it has asked (or been refused)
+    LINK_REQUESTS_PER_WINDOW times within a link's lifetime; None if it may ask now."""
+    asked = session.exec(
+        select(SecurityEvent.at)
+        .where(
+            SecurityEvent.email == email.strip().lower(),
+            col(SecurityEvent.kind).in_(
+                [SecurityEventKind.link_requested, SecurityEventKind.link_refused]
+            ),
+            SecurityEvent.at >= utcnow() - lifetime,
+        )
+        .order_by(col(SecurityEvent.at).desc())
+        .limit(LINK_REQUESTS_PER_WINDOW)
+    ).all()
+    if len(asked) < LINK_REQUESTS_PER_WINDOW:
+        return None
+    return asked[-1] + lifetime
 
 
 def redeem_link(session: Session, token: str, client: str = "") -> Person | None:

@@ -95,16 +95,22 @@ def register_supplement(
 
 
 def receive_supplement(
-    session: Session, case: Case, actor: Actor, filename: str, content: bytes
+    session: Session,
+    case: Case,
+    actor: Actor,
+    filename: str,
+    content: bytes,
+    media_type: str | None = None,
 ) -> Document:
     """File the supplement and return the case to the eligibility checklist: registered by
-    the case officer, or sent by the applicant through its letter's link."""
+    the case officer, or sent by the applicant through its letter's link (`media_type`:
+    as for `file_document`)."""
     request = open_request(session, case)
     if request is None:
         raise SupplementError(
             "supplement.not_awaited", case_reference=case.case_reference, state=case.state
         )
-    document = file_document(session, case, actor, "supplement", filename, content)
+    document = file_document(session, case, actor, "supplement", filename, content, media_type)
     request.received_at = utcnow()
     session.add(request)
     move(
@@ -132,13 +138,21 @@ class DocumentRefused(SupplementError):
 
 
 def file_document(
-    session: Session, case: Case, by: Actor, kind: str, filename: str, content: bytes
+    session: Session,
+    case: Case,
+    by: Actor,
+    kind: str,
+    filename: str,
+    content: bytes,
+    media_type: str | None = None,
 ) -> Document:
     """Keep what came in as it came, with its SHA-256 and its type as its content shows.
 
     Refused: an empty or oversized file, one whose content is of no accepted kind, and
     an archive that unpacks past the upload limit (`models.documents`). The name it came
-    under is kept as a label, never used as a path.
+    under is kept as a label, never used as a path. `media_type` is given only for what is
+    not a file but words typed in our own form (`TEXT`): they are text whatever they begin
+    with ("<Protokollet> skickas …"), so they are not judged as a file would be.
     """
     filename = safe_filename(filename)
     if not content.strip():
@@ -147,7 +161,7 @@ def file_document(
         raise DocumentRefused(
             "document.too_large", filename=filename, size=len(content), limit=MAX_DOCUMENT_BYTES
         )
-    media_type = media_type_of(content, filename)
+    media_type = media_type or media_type_of(content, filename)
     if media_type is None:
         raise DocumentRefused("document.unaccepted_kind", filename=filename, accepted=ACCEPTED)
     document = Document(

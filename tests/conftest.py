@@ -246,7 +246,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def live_office(grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+def live_office(grants_home: Path) -> Iterator:
     """The office served over real HTTP by uvicorn on a free port, for a real browser.
 
     Its base URL (in the e-mailed links) is that port. Yields the running application.
@@ -255,18 +255,12 @@ def live_office(grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
     import uvicorn
 
-    from grants.settings import PROJECT_ROOT
+    from grants.settings import load
     from grants.web.app import create_app
 
     port = free_port()
-    config = tmp_path / "grants.toml"
-    text = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
     base_url = f"http://127.0.0.1:{port}"
-    config.write_text(
-        text.replace('base_url = "http://127.0.0.1:8000"', f'base_url = "{base_url}"'),
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("GRANTS_CONFIG", str(config))
+    load().announce_office("127.0.0.1", port)  # as `grants serve --port` does
     application = create_app()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning")

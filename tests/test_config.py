@@ -109,7 +109,10 @@ MISTAKES = [
         id="office hours",
     ),
     pytest.param(
-        shipped_with('base_url = "http://127.0.0.1:8000"', 'base_url = "bidrag.example.se"'),
+        shipped_with(
+            '# base_url = "https://bidrag.regionorebrolan.example.se"',
+            'base_url = "bidrag.example.se"',
+        ),
         "[office] base_url: 'bidrag.example.se' is not a web address starting with https://",
         id="base_url without scheme",
     ),

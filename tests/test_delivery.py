@@ -1,5 +1,6 @@
 """E-mail to a real SMTP server started in the test; failures queue, retries send once."""
 
+from email import policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -8,6 +9,7 @@ from sqlmodel import select
 from flows.intake import intake
 from flows.letters import send_letters
 from grants.embedded import run_flow
+from grants.mail import build_message, deliver
 from grants.settings import load
 from models.db import transaction
 from models.tables import AuditEvent, Letter
@@ -89,3 +91,39 @@ def test_a_batchs_first_letters_go_out_while_the_rest_are_rendered(
             at.setdefault(event.action, []).append(event.at)
     assert len(at["letter_created"]) == len(at["letter_sent"]) == 10
     assert min(at["letter_sent"]) < max(at["letter_created"])
+
+
+LONG_SUBJECTS = [
+    # A meeting invitation as the office words it, in each language.
+    "Inbjudan till ett möte 26RS5 – Kryddgården växer: odling och gemenskap i Lindesberg för alla",
+    "Invitation to a meeting 26RS8 – Mind the Wicket – mental health in amateur sport, "
+    "Örebro and Kumla",
+    # Where the email package's own folding drops a space between two encoded words.
+    "Inbjudan till ett möte 26RS5 – alla odling Örebro växer odling ÅÄÖ Örebro län Frövi möte möte",
+    "Inbjudan till ett möte 26RS5 – – alla i Lindesberg ÅÄÖ Örebro 26RS5 odling Lindesberg "
+    "Frövi växer växer Kryddgården – växer odling gemenskap 26RS5 för Lindesberg Frövi",
+    # Two spaces, a word longer than a line, and letters outside Latin-1.
+    "Beslut 26RS12 – Familjeboden  mat, mötesplats och gemenskap för familjer "
+    + "Överkalixälvdalsföreningen" * 4
+    + " – Łódź, Ærø och Þórshöfn ✓",
+]
+
+
+def test_long_subjects_arrive_with_every_space_they_had(smtp_server: Mailbox) -> None:
+    """A long Subject that is not ASCII is folded over lines as encoded words; a reader
+    (here the email package, policy.default) must get back exactly what was written."""
+    settings = load()
+    for number, subject in enumerate(LONG_SUBJECTS):
+        message = build_message(
+            "Region Örebro län <sociala.innovationer@regionorebrolan.example.se>",
+            "hej@kryddgarden.example.se",
+            subject,
+            "Hej!",
+            f"subject-{number}",
+        )
+        assert deliver(message, settings, f"subject-{number}") == "smtp"
+    received = smtp_server.wait_for(len(LONG_SUBJECTS))
+    assert [m["Subject"] for m in received] == LONG_SUBJECTS
+    for message in received:
+        raw = message.as_bytes(policy=policy.SMTP).split(b"\r\n\r\n", 1)[0]
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 78, "lines stay short"

@@ -259,6 +259,54 @@ def test_changed_foreign_expired_links_and_hostile_files_are_refused(
     assert database_dump(settings.home) == before
 
 
+@pytest.mark.parametrize("with_file", [False, True], ids=["message alone", "with a file"])
+def test_a_message_that_begins_with_a_bracket_is_taken_as_the_text_it_is(
+    asked: tuple[str, str], office, with_file: bool
+) -> None:
+    """A message is words typed in the page, not a file: nothing in it is judged as a file's
+    content is (an HTML page begins with "<"), whatever it begins with."""
+    ref, link = asked
+    typed = "<Protokollet> skickas med post i morgon.\n<b>Hälsningar</b>, Kryddgården"
+    files = {"file": ("protokoll.pdf", small_pdf(), "application/pdf")} if with_file else None
+    sent = post(office, path_of(link), {"message": typed}, files=files, follow_redirects=False)
+    assert sent.status_code == 303, "not refused as a file of a kind we cannot take"
+    filed = documents(ref)
+    assert [(d.filename, d.media_type) for d in filed][-1] == ("meddelande.txt", "text/plain")
+    assert filed[-1].content.decode() == typed
+    assert len(filed) == (2 if with_file else 1)
+    assert the_case(ref).state == "received"
+
+
+def signed_in_by_mail(office, mailbox: Mailbox, email: str) -> None:
+    """Signed in with the link the office e-mails to `email` through the SMTP server."""
+    post(office, "/login", {"email": email})
+    mailed = [m.get_body().get_content() for m in mailbox.messages if m["To"] == email]
+    [token] = re.findall(r"/login/link\?token=([\w-]+)", mailed[-1])
+    signed = post(office, "/login/link", {"token": token}, follow_redirects=False)
+    assert signed.status_code == 303
+
+
+def test_the_case_page_names_what_came_in_in_the_pages_language(
+    asked: tuple[str, str], office, smtp_server: Mailbox
+) -> None:
+    """What the applicant sent, the history's step and the letters' language are named in
+    the page's language, never by the domain's codes."""
+    ref, link = asked
+    files = {"file": ("komplettering.pdf", small_pdf(), "application/pdf")}
+    post(office, path_of(link), {"message": "Se bilagan."}, files=files)
+    signed_in_by_mail(office, smtp_server, OFFICER)
+    swedish = office.get(f"/cases/{ref}").text
+    for named in ("Sökandens meddelande registrerat", "<td>Komplettering</td>", "<dd>svenska</dd>"):
+        assert named in swedish, named
+    english = post(office, "/language", {"language": "en", "next": f"/cases/{ref}"}).text
+    for named in ("The applicant&#39;s message filed", "<td>Supplement</td>", "<dd>Swedish</dd>"):
+        assert named in english, named
+    for page in (swedish, english):
+        for code in ("applicant message filed", "<td>supplement</td>"):
+            assert code not in page, code
+    assert "<dd>svenska</dd>" not in english
+
+
 MIB = 1024 * 1024
 
 

@@ -7,6 +7,7 @@ did not change after a refusal."""
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -519,3 +520,58 @@ def test_the_officers_pages_in_a_browser_meet_wcag_21_aa(
     for path in ("/talks", "/undelivered", "/delegation-report"):
         page.goto(base + path)
         assert accessibility_violations(page) == [], path
+
+
+def captions(page: str) -> dict[str, str]:
+    """Each table of the page by its caption: the table's text."""
+    return {
+        caption: table
+        for caption, table in re.findall(r"<caption>([^<]+)</caption>(.*?)</table>", page, re.S)
+    }
+
+
+def test_the_draft_to_the_decision_maker_is_not_listed_as_a_letter_to_the_applicant(
+    sample_call, office
+) -> None:
+    ref = to_awaiting_decision("SI-2026-0101", Recommendation.granted)
+    sign_in(office, OFFICER)
+    tables = captions(office.get(f"/cases/{ref}").text)
+    to_applicant = tables["Brev till sökande"]
+    assert f"{ref}-mottagningsbekraftelse.pdf" in to_applicant
+    assert "forslag-till-beslut" not in to_applicant
+    assert (
+        f"{ref}-forslag-till-beslut-1.pdf"
+        in tables["Förslag till beslut som skickats till beslutsfattaren"]
+    )
+
+
+@pytest.mark.parametrize("who", [ACTIVA, OFFICER, DECISION_MAKER])
+def test_the_menu_names_each_page_once(sample_call, office, who: str) -> None:
+    sign_in(office, who)
+    menu = re.search(r"<nav aria-label=[^>]+>(.*?)</nav>", office.get("/tasks").text, re.S)
+    pages = re.findall(r'<a href="([^"]+)"', menu.group(1))
+    assert len(pages) == len(set(pages)), pages
+    assert ("/reviews" in pages) == (who != DECISION_MAKER)
+
+
+def test_the_meeting_note_is_offered_once_the_meeting_has_ended(sample_call, office) -> None:
+    """Before its end the page says when the note can be written (and the domain refuses
+    one, tests.test_meetings_and_delays); after it, the form is there."""
+    ref = the_case().case_reference
+    grants("checklist", ref, "--as", OFFICER, *CLI_ALL_MET)
+    reviewed_by_activa_and_the_officer(ref)
+    sign_in(office, OFFICER)
+    day = next_working_day(date.today() + timedelta(days=7))
+    booking = {"meeting_date": day.isoformat(), "meeting_time": "10:00"}
+    booking |= {"meeting_place": "Regionens hus, Eklundavägen 1, Örebro", "meeting_minutes": "60"}
+    assert post(office, f"/cases/{ref}/meeting/book", booking).status_code == 200
+    page = page_text(office.get(f"/cases/{ref}"))
+    assert 'id="meeting-note"' not in page
+    assert "Tjänsteanteckningen kan skrivas när mötet är slut" in page and "11:00" in page
+    with transaction(load().db_url) as session:  # time passes: the meeting ended a minute ago
+        meeting = session.exec(select(Meeting)).one()
+        meeting.ends_at = utcnow() - timedelta(minutes=1)
+        meeting.starts_at = meeting.ends_at - timedelta(minutes=60)
+        session.add(meeting)
+    page = page_text(office.get(f"/cases/{ref}"))
+    assert 'id="meeting-note"' in page and "kan skrivas när mötet är slut" not in page

@@ -4,11 +4,13 @@ and what people see first is their own list of tasks, overdue first."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import httpx
@@ -16,8 +18,9 @@ import pytest
 from sqlmodel import select
 
 from flows.intake import intake
+from grants.applicant_links import link_for
 from grants.embedded import run_flow
-from grants.settings import load
+from grants.settings import PROJECT_ROOT, listening_url, load
 from models.db import transaction
 from models.tables import Person, ReviewTask
 from tests.conftest import SAMPLES, Mailbox, free_port
@@ -216,3 +219,97 @@ def test_a_letter_the_office_was_killed_sending_goes_once_while_it_is_up(
     assert len(resent) == 1, "sent once"
     assert resent[0]["Message-ID"].strip() == hanging.messages[0]["Message-ID"].strip()
     assert letters()[0].attempts == 2
+
+
+def test_grants_serve_makes_the_links_point_where_it_listens(
+    grants_home: Path, prefect_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`grants serve --host --port`: the links it prints, the links the office e-mails and
+    those other commands on the same home make all lead there; a configured base_url (the
+    address behind a proxy) wins over both."""
+    port = free_port()
+    office = f"http://localhost:{port}"
+    env = os.environ | {"PREFECT_API_URL": prefect_server, "COLUMNS": "300"}
+    server = subprocess.Popen(
+        [
+            *(str(Path(sys.executable).parent / "grants"), "serve"),
+            *("--host", "localhost", "--port", str(port)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        lines = []
+        while not any("The office:" in line for line in lines):
+            line = server.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        assert f"The office: {office}/ (listening on localhost:{port})" in "".join(lines)
+        printed = dict(re.findall(r"^\s+(\S+@\S+): (\S+)$", "".join(lines), re.M))
+        assert printed and all(
+            link.startswith(f"{office}/login/link?") for link in printed.values()
+        )
+        shell = grants("sign-in-link", ACTIVA).text.strip()
+        assert shell.startswith(f"{office}/login/link?token=")
+        applicant = link_for(load(), "26RS1", "supplement", 1, date.today())
+        assert applicant.startswith(f"{office}/a/")
+
+        with httpx.Client(base_url=office) as client:
+            page = _when_up(lambda: client.get("/login"))
+            form_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            client.post("/login", data={"csrf_token": form_token, "email": OFFICER})
+        mailed = _sign_in_mail(load().outbox_dir, OFFICER)
+        assert f"{office}/login/link?token=" in mailed
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+
+    config = grants_home / "grants.toml"
+    config.write_text(
+        (PROJECT_ROOT / "config" / "grants.toml")
+        .read_text(encoding="utf-8")
+        .replace(
+            '# base_url = "https://bidrag.regionorebrolan.example.se"',
+            'base_url = "https://bidrag.example.se"',
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GRANTS_CONFIG", str(config))
+    assert grants("sign-in-link", ACTIVA).text.startswith("https://bidrag.example.se/login/link?")
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8123"),
+        ("bidrag.local", "http://bidrag.local:8123"),
+        ("::1", "http://[::1]:8123"),
+        ("0.0.0.0", f"http://{socket.getfqdn()}:8123"),  # every interface: this machine
+    ],
+)
+def test_where_the_office_listens_is_an_address_a_browser_can_open(host: str, address: str) -> None:
+    assert listening_url(host, 8123) == address
+
+
+def _when_up(ask: Callable[[], httpx.Response]) -> httpx.Response:
+    """The office's answer, once it listens (it prints its links before it does)."""
+    for _ in range(300):
+        try:
+            return ask()
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    return ask()
+
+
+def _sign_in_mail(outbox: Path, email: str) -> str:
+    """The body of the sign-in e-mail the office wrote to the outbox for `email`."""
+    name = email.replace("@", "_")
+    for _ in range(300):
+        found = list(outbox.glob(f"sign-in-{name}-*.eml"))
+        if found:
+            message = message_from_bytes(found[0].read_bytes(), policy=policy.default)
+            return message.get_body(("plain",)).get_content()
+        time.sleep(0.1)
+    raise AssertionError(f"no sign-in e-mail to {email} in {outbox}")

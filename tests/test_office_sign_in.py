@@ -2,6 +2,7 @@
 form tokens and the headers every page carries. Real HTTP through the test client, a real
 database file, the e-mails as they land in the outbox."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,9 +10,15 @@ from sqlmodel import select
 
 from grants.settings import load
 from models.db import transaction
-from models.sign_in import OfficeSession, SecurityEvent, SecurityEventKind, SignInLink
-from models.tables import utcnow
-from tests.helpers import OFFICER, database_dump
+from models.sign_in import (
+    LINK_REQUESTS_PER_WINDOW,
+    OfficeSession,
+    SecurityEvent,
+    SecurityEventKind,
+    SignInLink,
+)
+from models.tables import local_time, utcnow
+from tests.helpers import OFFICER, database_dump, grants
 from tests.office import form_token, post, sign_in, sign_in_links
 
 ADVISOR = "lena.holm@activa.example.se"
@@ -139,7 +146,8 @@ def test_under_https_the_cookie_is_secure(
     text = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
     config.write_text(
         text.replace(
-            'base_url = "http://127.0.0.1:8000"', 'base_url = "https://bidrag.example.se"'
+            '# base_url = "https://bidrag.regionorebrolan.example.se"',
+            'base_url = "https://bidrag.example.se"',
         ),
         encoding="utf-8",
     )
@@ -197,3 +205,22 @@ def test_every_office_text_has_its_swedish_translation() -> None:
     with catalog_path().open("rb") as handle:
         catalog = read_po(handle, locale="sv")
     assert missing(catalog, extracted()) == []
+
+
+def test_the_command_line_says_when_the_rate_limit_is_why_no_link_was_made(grants_home) -> None:
+    """Whoever runs the server is told the real cause: the address asked too often, and
+    when it may ask again; an address nobody holds is said to be one."""
+    for _ in range(LINK_REQUESTS_PER_WINDOW):
+        assert "/login/link?token=" in grants("sign-in-link", OFFICER).text
+    refused = grants("sign-in-link", OFFICER, ok=False)
+    assert refused.exit_code != 0
+    said = re.search(
+        rf"'{OFFICER}' has asked for 5 sign-in links within 15 minutes, the most allowed: "
+        r"no link was made; ask again at (\d\d:\d\d) \(Swedish time\)",
+        refused.text,
+    )
+    assert said, refused.text
+    soon = local_time(utcnow() + timedelta(minutes=15))
+    assert said.group(1) in {f"{soon - timedelta(minutes=k):%H:%M}" for k in range(2)}
+    unknown = grants("sign-in-link", "nobody@example.se", ok=False)
+    assert "'nobody@example.se' is not a person in the configuration" in unknown.text

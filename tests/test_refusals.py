@@ -19,6 +19,7 @@ from grants.cli.refusals import WORDING as COMMAND_LINE_WORDING
 from grants.cli.refusals import worded as said_on_the_command_line
 from grants.settings import PROJECT_ROOT
 from grants.web.i18n import language, translations
+from grants.web.labels import ACTIONS, DOCUMENT_KINDS, action_label, document_kind_label
 from grants.web.refusals import WORDING as OFFICE_WORDING
 from grants.web.refusals import worded as said_in_the_office
 from models.checklist import ChecklistError
@@ -196,3 +197,38 @@ def test_a_refusal_survives_being_sent_to_another_process() -> None:
     again = pickle.loads(pickle.dumps(refusal))
     assert (type(again), again.code, again.params) == (ChecklistError, refusal.code, refusal.params)
     assert str(again) == "answer every basic requirement; missing: innovative"
+
+
+def recorded_codes(argument: dict[str, int]) -> dict[str, str]:
+    """Every code written out as the `argument[name]`th argument of a call to `name` in the
+    source (models, flows, grants), with where."""
+    found = {}
+    for path in [*SOURCES, *(PROJECT_ROOT / "flows").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            at = argument.get(getattr(node.func, "id", getattr(node.func, "attr", "")))
+            if at is not None and len(node.args) > at:
+                for code in literal_codes(node.args[at]) or []:
+                    found[code] = f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}"
+    return found
+
+
+def test_every_action_and_kind_of_document_on_record_has_a_name_in_both_languages() -> None:
+    """The case's history and its documents are shown by name, never by code ("applicant
+    message filed", "communication_reply")."""
+    actions = recorded_codes({"record": 3, "move": 4})
+    kinds = recorded_codes({"file_document": 3})
+    assert len(actions) > 30 and set(kinds) >= {"supplement", "communication_reply"}
+    assert {code: where for code, where in actions.items() if code not in ACTIONS} == {}
+    assert {code: where for code, where in kinds.items() if code not in DOCUMENT_KINDS} == {}
+    with language("sv"):
+        untranslated = [
+            code
+            for code, label, english in [
+                *((code, action_label(code), ACTIONS[code]) for code in actions),
+                *((kind, document_kind_label(kind), DOCUMENT_KINDS[kind]) for kind in kinds),
+            ]
+            if label == english
+        ]
+    assert untranslated == []

@@ -15,7 +15,8 @@ from grants.settings import Settings
 from grants.web.office import Office, freeze_after_start, something_due
 from models.db import transaction
 from models.reference_data import sync
-from models.sign_in import request_link
+from models.sign_in import LINK_REQUESTS_PER_WINDOW, asking_again_at, request_link
+from models.tables import local_time
 
 app = typer.Typer()
 
@@ -27,6 +28,9 @@ def serve_command(
 ) -> None:
     """Run the office: the web application where each person does their own part.
 
+    E-mailed links point where it listens (HOST and PORT), unless `[office] base_url` in
+    the configuration says where people reach it.
+
     Without an SMTP server (the embedded default) it also prints a sign-in link for each
     person in the configuration, valid for a short while; more come by e-mail to the outbox.
     """
@@ -35,6 +39,7 @@ def serve_command(
     from grants.web.app import create_app
 
     settings = settings_checked()
+    settings.announce_office(host, port)  # before the office and its links are made
     application = create_app(settings)
     office = application.state.office
     if not settings.smtp_host:
@@ -66,8 +71,24 @@ def sign_in_link_command(
     office = Office.from_settings(settings)
     links = _links(settings, office, email)
     if not links:
-        raise fail(f"{email!r} is not a person in the configuration")
+        raise fail(_why_no_link(settings, office, email))
     out.print(links[email.strip().lower()], highlight=False)
+
+
+def _why_no_link(settings: Settings, office: Office, email: str) -> str:
+    """Why no link was made for `email`: said as it is to whoever runs the server (the
+    office's own page answers alike in every case, not to tell who has an account)."""
+    address = email.strip().lower()
+    if address not in {person.email for person in settings.config_file.people}:
+        return f"{email!r} is not a person in the configuration"
+    with transaction(settings.db_url) as session:
+        again = asking_again_at(session, address, office.sign_in_link_lifetime)
+    minutes = office.link_minutes
+    when = f"at {local_time(again):%H:%M} (Swedish time)" if again else "in a while"
+    return (
+        f"{email!r} has asked for {LINK_REQUESTS_PER_WINDOW} sign-in links within {minutes} "
+        f"minutes, the most allowed: no link was made; ask again {when}"
+    )
 
 
 def _links(settings: Settings, office: Office, only: str | None = None) -> dict[str, str]:

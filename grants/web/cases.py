@@ -38,7 +38,8 @@ from models.decisions import (
     requirement_inputs,
 )
 from models.delays import UNDECIDED
-from models.meetings import next_free_slot
+from models.letters import to_the_applicant
+from models.meetings import has_ended, meeting_to_document, next_free_slot
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
@@ -85,6 +86,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         session.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.version))
     )
     people = {p.email: p for p in session.exec(select(Person))}
+    letters = letters_of(session, case, pdfs=False)
     return {
         "person": reader,
         "case": case,
@@ -96,7 +98,9 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "record": record,
         "decisions": decisions,
         "documents": documents_of(session, case),
-        "letters": letters_of(session, case, pdfs=False),
+        "letters": letters,
+        "letters_to_applicant": [x for x in letters if to_the_applicant(x)],
+        "letters_to_staff": [x for x in letters if not to_the_applicant(x)],
         "history": history(session, case),
         "people": people,
         "budget_left": remaining_budget(session, case.call),
@@ -110,6 +114,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "on_expiry": list(OnExpiry),
         "meeting_hours": rules.meeting_hours,
         "meeting_suggestion": _meeting_suggestion(session, case, reader, rules),
+        "meeting_over": _meeting_over(session, case),
         "undecided": UNDECIDED,  # an application that can still be withdrawn
     } | _draft_inputs(session, case)
 
@@ -123,6 +128,12 @@ def _meeting_suggestion(
     return next_free_slot(
         session, case, reader, clock.now(), rules.meeting_minutes, rules.meeting_hours
     )
+
+
+def _meeting_over(session: Session, case: Case) -> bool:
+    """Whether the booked meeting has ended: only then is its file note offered."""
+    meeting = meeting_to_document(session, case)
+    return meeting is not None and has_ended(meeting, clock.now())
 
 
 def _draft_inputs(session: Session, case: Case) -> dict:

@@ -16,6 +16,7 @@ from models.tables import (
     Criterion,
     DecisionStatus,
     DeliveryState,
+    Language,
     Letter,
     MeetingStatus,
     Notice,
@@ -76,6 +77,10 @@ LABELS[ConflictGround] = {
     ConflictGround.close_relative: N_("The matter concerns a close relative"),
     ConflictGround.earlier_involvement: N_("I have been involved earlier (e.g. helped write it)"),
     ConflictGround.other: N_("Another circumstance that undermines confidence in my impartiality"),
+}
+LABELS[Language] = {
+    Language.sv: N_("Swedish"),
+    Language.en: N_("English"),
 }
 LABELS[TaskStatus] = {
     TaskStatus.open: N_("Open"),
@@ -187,6 +192,11 @@ ACTIONS = {
     "reviews_complete": N_("Reviews complete"),
     "supplement_requested": N_("Supplement requested"),
     "supplement_registered": N_("Supplement registered"),
+    "supplement_reminder_ordered": N_("Reminder of the supplement to the applicant"),
+    "supplement_deadline_passed_dismissal_proposed": N_(
+        "Supplement deadline passed: dismissal proposed"
+    ),
+    "applicant_message_filed": N_("The applicant's message filed"),
     "supplement_expired": N_("Supplement deadline passed"),
     "meeting_booked": N_("Meeting booked"),
     "meeting_documented": N_("Meeting documented in a file note"),
@@ -200,6 +210,7 @@ ACTIONS = {
     "communication_deadline_passed": N_("Reply deadline passed"),
     "decision_signed": N_("Decision signed"),
     "invited_to_community_talk": N_("Invited to a Community Talk"),
+    "presented_at_community_talk": N_("Presented at a Community Talk"),
     "final_report_registered": N_("Final report registered"),
     "case_closed": N_("Case closed"),
     "application_withdrawn": N_("The applicant withdrew the application"),
@@ -210,3 +221,17 @@ ACTIONS = {
 def action_label(code: str) -> str:
     """What an audit event's action means, in the current language; a new one as written."""
     return _(ACTIONS[code]) if code in ACTIONS else code.replace("_", " ")
+
+
+# What came in, by the kind the domain files it under (models.supplements.file_document).
+DOCUMENT_KINDS = {
+    "supplement": N_("Supplement"),
+    "communication_reply": N_("Reply to the communication (FL 25 §)"),
+    "withdrawal": N_("Withdrawal"),
+    "final_report": N_("Final report"),
+}
+
+
+def document_kind_label(kind: str) -> str:
+    """What kind of document came in, in the current language; a new kind as written."""
+    return _(DOCUMENT_KINDS[kind]) if kind in DOCUMENT_KINDS else kind.replace("_", " ")

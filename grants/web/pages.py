@@ -24,7 +24,13 @@ from grants.web.i18n import (
     language,
     ngettext,
 )
-from grants.web.labels import action_label, delivery_label, label, warning_label
+from grants.web.labels import (
+    action_label,
+    delivery_label,
+    document_kind_label,
+    label,
+    warning_label,
+)
 from models.tables import Answer, Criterion, local_time
 
 
@@ -82,6 +88,7 @@ def environment() -> Environment:
     env.filters["label"] = label
     env.filters["delivery"] = delivery_label
     env.filters["action"] = action_label
+    env.filters["document_kind"] = document_kind_label
     env.filters["warning"] = warning_label
     env.filters["criterion"] = lambda code: label(Criterion(code)) if code else ""
     env.filters["answer"] = lambda code: label(Answer(code)) if code else ""
