@@ -167,17 +167,31 @@ def document_file(case_reference: str, document_id: int, office: OfficeDep, pers
     return _file(document.content, document.filename, document.media_type)
 
 
+# What a browser may show in the office's own window: PDFs and the image kinds that
+# intake accepts (models.documents), none of which can run script. Anything else, a kind
+# stored before uploads were typed by their content included, is only downloaded.
+INLINE_TYPES = frozenset(("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"))
+# A file is not a page of ours: it may load nothing, and outside a PDF (whose viewer in
+# Chromium will not start in a sandbox, and runs apart from the office's origin anyway)
+# it is sandboxed: even a file a browser mistook for a page could run no script here.
+FILE_POLICY = "default-src 'none'; frame-ancestors 'self'"
+SANDBOXED_FILE_POLICY = f"{FILE_POLICY}; sandbox"
+
+
 def _file(content: bytes, filename: str, media_type: str) -> Response:
-    """Shown inline in our own pages only; anything but a PDF or an image is downloaded."""
-    inline = media_type == "application/pdf" or media_type.startswith("image/")
+    """Shown inline in our own pages only if it is a PDF or an image of a kind we accept;
+    anything else is downloaded. Never sniffed for another type than the one given."""
+    inline = media_type in INLINE_TYPES
     disposition = "inline" if inline else "attachment"
     safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename) or "file"
+    policy = FILE_POLICY if media_type == "application/pdf" else SANDBOXED_FILE_POLICY
     return Response(
         content,
         media_type=media_type,
         headers={
             "Content-Disposition": f'{disposition}; filename="{safe_name}"',
-            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+            "Content-Security-Policy": policy,
+            "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "SAMEORIGIN",
         },
     )
