@@ -15,12 +15,14 @@ from sqlmodel import Session, select
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.labels import check_label, warning_label
+from grants.web.looks import changes, note_look
 from grants.web.pages import render
 from models.access import case_to_read, conflicted_case_ids
 from models.audit import history
 from models.cases import (
     CaseNotFound,
     assessment_record,
+    document_texts,
     documents_of,
     letters_of,
     search_cases,
@@ -36,6 +38,7 @@ from models.decisions import (
     requirement_inputs,
 )
 from models.delays import UNDECIDED
+from models.looks import newest_event
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
@@ -66,10 +69,18 @@ def case_list(
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         hidden = conflicted_case_ids(session, reader)
         rows = search_cases(session, chosen, q, hidden)
+        changed = changes(session, reader, (row.case_reference for row in rows))
     return render(
         request,
         "cases.html",
-        {"person": reader, "rows": rows, "state": chosen, "q": q, "states": list(CaseState)},
+        {
+            "person": reader,
+            "rows": rows,
+            "state": chosen,
+            "q": q,
+            "states": list(CaseState),
+            "changes": changed,
+        },
     )
 
 
@@ -92,6 +103,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "record": record,
         "decisions": decisions,
         "documents": documents_of(session, case),
+        "texts": document_texts(session, case),
         "letters": letters_of(session, case, pdfs=False),
         "history": history(session, case),
         "people": people,
@@ -135,10 +147,13 @@ def case_page(
 ):
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         case = case_to_read(session, case_reference, reader)
+        seen = newest_event(session, case)  # first: what came after is shown, or new later
         context = case_page_context(session, case, reader, office.settings.rules)
         shown = next((x for x in context["letters"] if x.id == letter), None)
         # Rendered in the session: the page follows the case's relations as it goes.
-        return render(request, "case.html", context | {"shown_letter": shown})
+        page = render(request, "case.html", context | {"shown_letter": shown})
+    note_look(office.settings, reader, case.id, seen)
+    return page
 
 
 @router.get("/cases/{case_reference}/letters/{letter_id}")

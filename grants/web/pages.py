@@ -22,7 +22,14 @@ from grants.web.i18n import (
     language,
     ngettext,
 )
-from grants.web.labels import action_label, delivery_label, label, warning_label
+from grants.web.labels import (
+    action_label,
+    delivery_label,
+    document_kind_label,
+    label,
+    notice_label,
+    warning_label,
+)
 from models.tables import Answer, Criterion, local_time
 
 
@@ -59,6 +66,8 @@ def environment() -> Environment:
     env.filters["delivery"] = delivery_label
     env.filters["action"] = action_label
     env.filters["warning"] = warning_label
+    env.filters["document_kind"] = document_kind_label
+    env.filters["notice"] = notice_label
     env.filters["criterion"] = lambda code: label(Criterion(code)) if code else ""
     env.filters["answer"] = lambda code: label(Answer(code)) if code else ""
     env.filters["when"] = _when
