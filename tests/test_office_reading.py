@@ -21,15 +21,19 @@ from sqlmodel import select
 from grants.applicant_links import link_for
 from grants.settings import load
 from models.access import case_for
+from models.audit import Actor
 from models.checklist import Finding, complete_checklist
 from models.communication import communicate
 from models.db import transaction
 from models.decisions import prepare_draft, submit_for_decision
+from models.looks import changes_since_looked, looked, newest_event
 from models.reviews import declare_conflict
 from models.rules import Rules
+from models.supplements import receive_supplement
 from models.tables import (
     Answer,
     Case,
+    CaseLook,
     ConflictGround,
     Criterion,
     Document,
@@ -280,3 +284,36 @@ def test_the_officer_reads_the_message_in_a_browser_where_the_task_list_marked_i
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=ref, exact=True))
     assert "Nytt:" not in row.first.inner_text()
     laptop.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_look_is_kept_per_person_and_never_goes_back(
+    database: str, request: pytest.FixtureRequest
+) -> None:
+    """The record of a look, on both databases the office runs on (an upsert each speaks
+    in its own dialect): the first look and a later one, two pages finishing out of order,
+    and another person's marks untouched."""
+    if database == "postgresql":
+        request.getfixturevalue("on_postgres")
+    request.getfixturevalue("sample_call")
+    ref, _link = supplement_asked()
+    settings = load()
+    with transaction(settings.db_url) as session:
+        case = case_for(session, ref, person(session, OFFICER), lock=True)
+        receive_supplement(session, case, Actor.applicant_of(case), "svar.txt", b"Se bilaga.")
+    with transaction(settings.db_url) as session:
+        maria, karin = person(session, OFFICER), person(session, DECISION_MAKER)
+        case = case_for(session, ref, maria)
+        seen = newest_event(session, case)
+        assert changes_since_looked(session, maria, [ref]) == {ref: ["supplement_registered"]}
+        looked(session, maria, case.id, seen - 1)  # a page read before the supplement
+    with transaction(settings.db_url) as session:
+        assert changes_since_looked(session, maria, [ref]) == {ref: ["supplement_registered"]}
+        looked(session, maria, case.id, seen)
+    with transaction(settings.db_url) as session:
+        looked(session, maria, case.id, seen - 1)  # that first page finishing last
+    with transaction(settings.db_url) as session:
+        assert changes_since_looked(session, maria, [ref]) == {}
+        assert changes_since_looked(session, karin, [ref]) == {ref: ["supplement_registered"]}
+        rows = session.exec(select(CaseLook).where(CaseLook.case_id == case.id)).all()
+        assert [(row.person_id, row.last_event_id) for row in rows] == [(maria.id, seen)]
