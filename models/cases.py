@@ -141,6 +141,10 @@ def documents_of(session: Session, case: Case) -> list[Document]:
 TEXT_SHOWN_BYTES = 20_000
 
 
+# The kind of a document filed as the reply to a communication (models.communication).
+REPLY_KIND = "communication_reply"
+
+
 class ShownText(NamedTuple):
     """A plain-text document as a page shows it: its text, and whether it goes on."""
 
@@ -169,7 +173,7 @@ def reply_documents(
     """What the applicant sent in reply to each communication (FL 25 §), by its number: the
     documents filed as a reply after it went out and before the next one did (a
     communication is answered once, before the case can be communicated again)."""
-    replies = [d for d in documents if d.kind == "communication_reply"]
+    replies = [d for d in documents if d.kind == REPLY_KIND]
     ends: list[datetime | None] = [c.sent_at for c in communications[1:]] + [None]
     return {
         c.number: [

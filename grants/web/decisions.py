@@ -25,6 +25,7 @@ from grants.web.refusals import worded
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
 from models.cases import (
+    REPLY_KIND,
     document_texts,
     documents_of,
     letters_of,
@@ -241,7 +242,7 @@ def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any
         "communications": communications,
         # the applicant's own words: each reply beside what was made of it, the rest below
         "replies": reply_documents(documents, communications),
-        "documents": [d for d in documents if d.kind != "communication_reply"],
+        "documents": [d for d in documents if d.kind != REPLY_KIND],
         "texts": document_texts(session, case),
         "not_communicated_because": _why_not_communicated(session, case),
         "co_financing": co_financing(case, draft.amount) if draft else None,
