@@ -40,7 +40,7 @@ from models.tables import (
     Recommendation,
     SupplementRequest,
 )
-from tests.helpers import COOMPANION, DECISION_MAKER, OFFICER
+from tests.helpers import ACTIVA, COOMPANION, DECISION_MAKER, OFFICER
 from tests.office import post, sign_in
 from tests.test_decisions import WORDING, person, to_awaiting_decision
 from tests.test_office_applicant import small_pdf
@@ -238,6 +238,12 @@ def test_a_case_is_marked_new_for_each_person_until_they_look_at_it(
             "Coompanion är samarbetspartner.", rules,
         )  # fmt: skip
     assert "New: conflict of interest declared" in row_of(task_list(maria), ref)
+    # A reviewer reads the message beside the application; opening it is their look.
+    lena = person_in_office(office, ACTIVA)
+    assert "New: supplement received" in row_of(task_list(lena), ref)
+    review = lena.get(f"/reviews/{ref}").text
+    assert "Styrelsen: &lt;b&gt;Anna&lt;/b&gt; &amp; Per" in review
+    assert "New:" not in row_of(task_list(lena), ref)
 
 
 @pytest.mark.browser

@@ -25,7 +25,7 @@ from grants.web.refusals import worded
 from grants.web.tasks import with_links
 from models import clock
 from models.access import case_and_task
-from models.cases import CaseNotFound, documents_of
+from models.cases import CaseNotFound, document_texts, documents_of
 from models.checklist import latest_findings
 from models.looks import newest_event
 from models.tables import (
@@ -180,8 +180,8 @@ def _page(
 def review_context(
     session: Session, case: Case, reader: Person, task: ReviewTask
 ) -> dict[str, Any]:
-    """What a reviewer needs: the application, its documents and the checklist's findings,
-    and their own task."""
+    """What a reviewer needs: the application, its documents (what the applicant wrote read
+    in the page) and the checklist's findings, and their own task."""
     return {
         "person": reader,
         "case": case,
@@ -189,6 +189,7 @@ def review_context(
         "call": case.call,
         "warnings": [warning_label(w) for w in case.warnings],
         "documents": documents_of(session, case),
+        "texts": document_texts(session, case),
         "findings": latest_findings(session, case),
         "task": task,
         "grounds": [g for g in ConflictGround if g is not ConflictGround.none],
