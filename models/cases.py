@@ -1,6 +1,8 @@
 """Finding and listing cases."""
 
-from typing import Any, ClassVar
+import codecs
+from datetime import datetime
+from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import Row, func, or_
 from sqlalchemy.orm import defer
@@ -11,6 +13,7 @@ from models.states import CaseState
 from models.tables import (
     Case,
     ChecklistAnswer,
+    Communication,
     DeliveryState,
     Document,
     FileNote,
@@ -133,3 +136,52 @@ def documents_of(session: Session, case: Case) -> list[Document]:
     lists them; the file is read when it is asked for)."""
     query = select(Document).where(Document.case_id == case.id).order_by(col(Document.id))
     return list(session.exec(query.options(defer(Document.content, raiseload=True))))
+
+
+# How much of a text that came in a page shows (a message is a few lines; a text file may
+# be 20 MB): the rest is in the file.
+TEXT_SHOWN_BYTES = 20_000
+
+
+# The kind of a document filed as the reply to a communication (models.communication).
+REPLY_KIND = "communication_reply"
+
+
+class ShownText(NamedTuple):
+    """A plain-text document as a page shows it: its text, and whether it goes on."""
+
+    text: str
+    cut: bool
+
+
+def document_texts(session: Session, case: Case) -> dict[int, ShownText]:
+    """The text of each plain-text document of the case (an applicant's message, a text
+    file), by document id: read where it came in rather than downloaded. At most
+    TEXT_SHOWN_BYTES of each is read from the database, cut at a whole character."""
+    shown = func.substr(Document.content, 1, TEXT_SHOWN_BYTES)
+    query = select(Document.id, shown, func.length(Document.content)).where(
+        Document.case_id == case.id, Document.media_type == "text/plain"
+    )
+    texts = {}
+    for document_id, start, length in session.exec(query):
+        text = codecs.getincrementaldecoder("utf-8")("replace").decode(bytes(start), final=False)
+        texts[document_id] = ShownText(text.lstrip("\ufeff"), length > TEXT_SHOWN_BYTES)
+    return texts
+
+
+def reply_documents(
+    documents: list[Document], communications: list[Communication]
+) -> dict[int, list[Document]]:
+    """What the applicant sent in reply to each communication (FL 25 §), by its number: the
+    documents filed as a reply after it went out and before the next one did (a
+    communication is answered once, before the case can be communicated again)."""
+    replies = [d for d in documents if d.kind == REPLY_KIND]
+    ends: list[datetime | None] = [c.sent_at for c in communications[1:]] + [None]
+    return {
+        c.number: [
+            d
+            for d in replies
+            if d.received_at >= c.sent_at and (end is None or d.received_at < end)
+        ]
+        for c, end in zip(communications, ends, strict=False)  # none: no end either
+    }

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
 from models.tables import Case, Notice, Person
 
@@ -23,3 +24,21 @@ def order_notice(
     )
     session.add(notice)
     return notice
+
+
+def notices_to(
+    session: Session, person: Person, hidden: set[int], limit: int
+) -> list[tuple[Notice, str | None]]:
+    """The latest notices e-mailed to `person`, newest first, each with its case's
+    reference (None for one about no case); none about a case in `hidden` (the person's
+    conflicts of interest: for them it does not exist)."""
+    query = (
+        select(Notice, Case.case_reference)
+        .outerjoin(Case, col(Case.id) == Notice.case_id)
+        .where(Notice.recipient == person.email)
+        .order_by(col(Notice.id).desc())
+        .limit(limit)
+    )
+    if hidden:
+        query = query.where(or_(col(Notice.case_id).is_(None), col(Notice.case_id).not_in(hidden)))
+    return [(notice, reference) for notice, reference in session.exec(query)]

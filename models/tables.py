@@ -265,7 +265,7 @@ class AuditEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
     actor: str
     role: Role
-    action: str
+    action: str = Field(index=True)  # models.looks finds what changed by it
     state_before: CaseState | None = None
     state_after: CaseState | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
@@ -492,6 +492,20 @@ class CaseReferenceCounter(SQLModel, table=True):
     year: int = Field(primary_key=True)
     prefix: str = Field(primary_key=True)
     last_serial: int
+
+
+class CaseLook(SQLModel, table=True):
+    """When a person last looked at a case, and how far its audit trail went then: what
+    came after it is new to them (models.looks)."""
+
+    __tablename__ = "case_looks"
+    __table_args__ = (UniqueConstraint("person_id", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="people.id")
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    looked_at: datetime = Field(default_factory=utcnow)
+    last_event_id: int  # the case's newest audit event as the person saw the case
 
 
 @event.listens_for(Decision, "before_update")

@@ -75,6 +75,12 @@ def database_dump(home: Path) -> list[str]:
         return list(connection.iterdump())
 
 
+def without_looks(rows: list[str]) -> list[str]:
+    """A dump without when each person last looked at a case: opening a case's page records
+    it (models.looks), and that is not a change any step made."""
+    return [row for row in rows if "case_looks" not in row]
+
+
 def settled_dump(office) -> list[str]:
     """The case database once the office's background sending has done what earlier steps
     ordered (it claims and marks letters as it goes): what a refused step must leave as is."""

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.labels import check_label, warning_label
+from grants.web.looks import changes, note_look
 from grants.web.pages import render
 from models import clock
 from models.access import case_to_read, conflicted_case_ids
@@ -23,6 +24,7 @@ from models.audit import history
 from models.cases import (
     CaseNotFound,
     assessment_record,
+    document_texts,
     documents_of,
     letters_of,
     search_cases,
@@ -39,6 +41,7 @@ from models.decisions import (
 )
 from models.delays import UNDECIDED
 from models.letters import to_the_applicant
+from models.looks import newest_event
 from models.meetings import has_ended, meeting_to_document, next_free_slot
 from models.rules import Rules
 from models.states import CaseState
@@ -71,10 +74,18 @@ def case_list(
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         hidden = conflicted_case_ids(session, reader)
         rows = search_cases(session, chosen, q, hidden)
+        changed = changes(session, reader, (row.case_reference for row in rows))
     return render(
         request,
         "cases.html",
-        {"person": reader, "rows": rows, "state": chosen, "q": q, "states": list(CaseState)},
+        {
+            "person": reader,
+            "rows": rows,
+            "state": chosen,
+            "q": q,
+            "states": list(CaseState),
+            "changes": changed,
+        },
     )
 
 
@@ -101,6 +112,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "letters": letters,
         "letters_to_applicant": [x for x in letters if to_the_applicant(x)],
         "letters_to_staff": [x for x in letters if not to_the_applicant(x)],
+        "texts": document_texts(session, case),
         "history": history(session, case),
         "people": people,
         "budget_left": remaining_budget(session, case.call),
@@ -162,10 +174,13 @@ def case_page(
 ):
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
         case = case_to_read(session, case_reference, reader)
+        seen = newest_event(session, case)  # first: what came after is shown, or new later
         context = case_page_context(session, case, reader, office.settings.rules)
         shown = next((x for x in context["letters"] if x.id == letter), None)
         # Rendered in the session: the page follows the case's relations as it goes.
-        return render(request, "case.html", context | {"shown_letter": shown})
+        page = render(request, "case.html", context | {"shown_letter": shown})
+    note_look(office.settings, reader, case.id, seen)
+    return page
 
 
 @router.get("/cases/{case_reference}/letters/{letter_id}")
@@ -194,17 +209,31 @@ def document_file(case_reference: str, document_id: int, office: OfficeDep, pers
     return file_response(document.content, document.filename, document.media_type)
 
 
+# What a browser may show in the office's own window: PDFs and the image kinds that
+# intake accepts (models.documents), none of which can run script. Anything else, a kind
+# stored before uploads were typed by their content included, is only downloaded.
+INLINE_TYPES = frozenset(("application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"))
+# A file is not a page of ours: it may load nothing, and outside a PDF (whose viewer in
+# Chromium will not start in a sandbox, and runs apart from the office's origin anyway)
+# it is sandboxed: even a file a browser mistook for a page could run no script here.
+FILE_POLICY = "default-src 'none'; frame-ancestors 'self'"
+SANDBOXED_FILE_POLICY = f"{FILE_POLICY}; sandbox"
+
+
 def file_response(content: bytes, filename: str, media_type: str) -> Response:
-    """Shown inline in our own pages only; anything but a PDF or an image is downloaded."""
-    inline = media_type == "application/pdf" or media_type.startswith("image/")
+    """Shown inline in our own pages only if it is a PDF or an image of a kind we accept;
+    anything else is downloaded. Never sniffed for another type than the one given."""
+    inline = media_type in INLINE_TYPES
     disposition = "inline" if inline else "attachment"
     safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename) or "file"
+    policy = FILE_POLICY if media_type == "application/pdf" else SANDBOXED_FILE_POLICY
     return Response(
         content,
         media_type=media_type,
         headers={
             "Content-Disposition": f'{disposition}; filename="{safe_name}"',
-            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+            "Content-Security-Policy": policy,
+            "X-Content-Type-Options": "nosniff",
             "X-Frame-Options": "SAMEORIGIN",
         },
     )

@@ -19,11 +19,19 @@ from grants.steps import DECISION_MAKERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
+from grants.web.looks import note_look
 from grants.web.pages import render
 from grants.web.refusals import refused_context
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
-from models.cases import letters_of, search_cases
+from models.cases import (
+    REPLY_KIND,
+    document_texts,
+    documents_of,
+    letters_of,
+    reply_documents,
+    search_cases,
+)
 from models.decisions import (
     STANDARD_CONDITIONS,
     co_financing,
@@ -33,6 +41,7 @@ from models.decisions import (
     remaining_budget,
 )
 from models.letters import DRAFT_DECISION
+from models.looks import newest_event
 from models.states import CaseState
 from models.tables import Answer, AuditEvent, Case, Communication, Criterion, Outcome, Person
 
@@ -64,7 +73,7 @@ def drafts_to_decide(request: Request, office: OfficeDep, person: CurrentPerson)
 
 @router.get("/decisions/{case_reference}")
 def draft_page(request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson):
-    return _page(request, office.settings, person, case_reference)
+    return _page(request, office.settings, person, case_reference, looking=True)
 
 
 @router.get("/decisions/{case_reference}/sign")
@@ -174,10 +183,16 @@ def _page(
     case_reference: str,
     refusal: Exception | None = None,
     form: dict[str, str] | None = None,
+    looking: bool = False,
 ) -> Response:
+    """The draft's page; after a refusal, with why and what was typed. `looking`: the
+    person opened the page (a look at the case, see grants.web.looks)."""
     with reading(settings, person.email, DECISION_MAKERS) as (session, reader):
         case = case_for(session, case_reference, reader)
+        seen = newest_event(session, case)  # first: what came after is shown, or new later
         context = draft_context(session, case, reader)
+    if looking:
+        note_look(settings, reader, case.id, seen)
     draft = context["draft"]
     kept = {  # the draft as it stands, unless the person typed something else
         "outcome": draft.outcome if draft else "",
@@ -194,14 +209,20 @@ def _page(
 
 
 def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any]:
-    """The draft, its PDF, the facts it rests on, and the call's budget before and after."""
+    """The draft, its PDF, the facts it rests on, what the applicant sent (a reply to a
+    communication beside what was made of it), and the call's budget before and after."""
     draft = latest(session, case)
     pdfs = [x for x in letters_of(session, case, pdfs=False) if x.kind == DRAFT_DECISION]
     people = {p.email: p for p in session.exec(select(Person))}
     left = remaining_budget(session, case.call)
-    communications = session.exec(
-        select(Communication).where(Communication.case_id == case.id).order_by(Communication.number)
+    communications = list(
+        session.exec(
+            select(Communication)
+            .where(Communication.case_id == case.id)
+            .order_by(Communication.number)
+        )
     )
+    documents = documents_of(session, case)
     return {
         "person": reader,
         "case": case,
@@ -218,7 +239,11 @@ def draft_context(session: Session, case: Case, reader: Person) -> dict[str, Any
         "conditions": [(c in STANDARD_CONDITIONS, CONDITIONS.get(c, c)) for c in draft.conditions]
         if draft
         else [],
-        "communications": list(communications),
+        "communications": communications,
+        # the applicant's own words: each reply beside what was made of it, the rest below
+        "replies": reply_documents(documents, communications),
+        "documents": [d for d in documents if d.kind != REPLY_KIND],
+        "texts": document_texts(session, case),
         "not_communicated_because": _why_not_communicated(session, case),
         "co_financing": co_financing(case, draft.amount) if draft else None,
         "budget_left": left,

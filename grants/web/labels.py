@@ -235,3 +235,25 @@ DOCUMENT_KINDS = {
 def document_kind_label(kind: str) -> str:
     """What kind of document came in, in the current language; a new kind as written."""
     return _(DOCUMENT_KINDS[kind]) if kind in DOCUMENT_KINDS else kind.replace("_", " ")
+
+
+# What a notice e-mailed to staff is about (models.tables.Notice.kind), as the task page
+# lists them; a reply and a supplement are one kind, told apart by what was asked.
+NOTICE_KINDS = {
+    "supplement": N_("The supplement came in"),
+    "communication": N_("The reply to the communication came in"),
+    "audit_anchor": N_("The audit trail's anchor"),
+    "deadline_held": N_("A deadline waits for its letter to arrive"),
+    "integrity_mismatch": N_("Changes found in the case database"),
+    "letter_undeliverable": N_("A letter could not be delivered"),
+    "letter_waiting": N_("A letter waits for the mail server"),
+    "review_overdue": N_("Reminder: a review is overdue"),
+    "supplement_expired": N_("The supplement did not come in time"),
+    "too_few_reviewers": N_("Too few reviewers without a conflict of interest"),
+}
+
+
+def notice_label(notice: Notice) -> str:
+    """What a notice to staff is about, in the current language; a new kind as written."""
+    kind = notice.data.get("asked", "") if notice.kind == "applicant_answer" else notice.kind
+    return _(NOTICE_KINDS[kind]) if kind in NOTICE_KINDS else kind.replace("_", " ")

@@ -29,6 +29,7 @@ from grants.web.labels import (
     delivery_label,
     document_kind_label,
     label,
+    notice_label,
     warning_label,
 )
 from models.tables import Answer, Criterion, local_time
@@ -90,6 +91,7 @@ def environment() -> Environment:
     env.filters["action"] = action_label
     env.filters["document_kind"] = document_kind_label
     env.filters["warning"] = warning_label
+    env.filters["notice"] = notice_label
     env.filters["criterion"] = lambda code: label(Criterion(code)) if code else ""
     env.filters["answer"] = lambda code: label(Answer(code)) if code else ""
     env.filters["when"] = _when

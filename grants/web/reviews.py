@@ -19,13 +19,15 @@ from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
 from grants.web.labels import warning_label
+from grants.web.looks import changes, note_look
 from grants.web.pages import render
 from grants.web.refusals import refused_context
 from grants.web.tasks import with_links
 from models import clock
 from models.access import case_and_task
-from models.cases import CaseNotFound, documents_of
+from models.cases import CaseNotFound, document_texts, documents_of
 from models.checklist import latest_findings
+from models.looks import newest_event
 from models.tables import (
     Case,
     ConflictGround,
@@ -46,14 +48,14 @@ def my_reviews(request: Request, office: OfficeDep, person: CurrentPerson):
     today = clock.today()
     with reading(office.settings, person.email, REVIEWERS) as (session, reader):
         tasks = open_review_tasks(session, reader, today)
-    return render(
-        request, "reviews.html", {"person": reader, "tasks": with_links(tasks), "today": today}
-    )
+        changed = changes(session, reader, (t.case_reference for t in tasks))
+    context = {"person": reader, "tasks": with_links(tasks), "today": today, "changes": changed}
+    return render(request, "reviews.html", context)
 
 
 @router.get("/reviews/{case_reference}")
 def review_page(request: Request, case_reference: str, office: OfficeDep, person: CurrentPerson):
-    return _page(request, office.settings, person, case_reference)
+    return _page(request, office.settings, person, case_reference, looking=True)
 
 
 @router.post("/reviews/{case_reference}/declaration")
@@ -158,13 +160,18 @@ def _page(
     case_reference: str,
     refusal: Exception | None = None,
     form: dict[str, str] | None = None,
+    looking: bool = False,
 ) -> Response:
-    """The application beside the task; after a refusal, with why and what was typed."""
+    """The application beside the task; after a refusal, with why and what was typed.
+    `looking`: the person opened the page (a look at the case, see grants.web.looks)."""
     with reading(settings, person.email, REVIEWERS) as (session, reader):
         case, task = case_and_task(session, case_reference, reader)
         if task is None:  # a case officer without a review task reads the case page instead
             raise CaseNotFound("case.no_review_task", case_reference=case_reference)
+        seen = newest_event(session, case)  # first: what came after is shown, or new later
         context = review_context(session, case, reader, task)
+    if looking:
+        note_look(settings, reader, case.id, seen)
     refused = {} if refusal is None else refused_context(refusal, form or {})
     return render(
         request,
@@ -177,8 +184,8 @@ def _page(
 def review_context(
     session: Session, case: Case, reader: Person, task: ReviewTask
 ) -> dict[str, Any]:
-    """What a reviewer needs: the application, its documents and the checklist's findings,
-    and their own task."""
+    """What a reviewer needs: the application, its documents (what the applicant wrote read
+    in the page) and the checklist's findings, and their own task."""
     return {
         "person": reader,
         "case": case,
@@ -186,6 +193,7 @@ def review_context(
         "call": case.call,
         "warnings": [warning_label(w) for w in case.warnings],
         "documents": documents_of(session, case),
+        "texts": document_texts(session, case),
         "findings": latest_findings(session, case),
         "task": task,
         "grounds": [g for g in ConflictGround if g is not ConflictGround.none],

@@ -5,11 +5,15 @@ from fastapi.responses import RedirectResponse
 
 from grants.steps import reading
 from grants.web.deps import CurrentPerson, OfficeDep
+from grants.web.looks import changes
 from grants.web.pages import render
 from models import clock
+from models.access import conflicted_case_ids
+from models.notices import notices_to
 from models.tasks import Task, TaskKind, open_tasks
 
 router = APIRouter()
+NOTICES_SHOWN = 10  # the latest; the rest are in the person's e-mail
 TASK_PAGES = {
     TaskKind.declare: "/reviews",
     TaskKind.review: "/reviews",
@@ -32,6 +36,14 @@ def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
     today = clock.today()
     with reading(office.settings, person.email) as (session, reader):
         tasks = open_tasks(session, reader, today)
-    return render(
-        request, "tasks.html", {"person": reader, "tasks": with_links(tasks), "today": today}
-    )
+        changed = changes(session, reader, (t.case_reference for t in tasks))
+        hidden = conflicted_case_ids(session, reader)
+        notices = notices_to(session, reader, hidden, NOTICES_SHOWN)
+    context = {
+        "person": reader,
+        "tasks": with_links(tasks),
+        "today": today,
+        "changes": changed,
+        "notices": notices,
+    }
+    return render(request, "tasks.html", context)
