@@ -9,6 +9,7 @@ municipalities, contact people and organisation numbers are in samples/applicati
 import csv
 import io
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,12 @@ def test_the_export_is_the_filtered_list_as_excel_in_sweden_opens_it(
     decided: Path,  # noqa: F811
     office: TestClient,
 ) -> None:
+    formula = '=HYPERLINK("http://evil.example/","Klicka")'
+    with sqlite3.connect(decided / "grants.db", isolation_level=None) as db:
+        db.execute(
+            "UPDATE organisations SET contact_person = ? WHERE organisation_number = ?",
+            (formula, "769640-2572"),
+        )
     maria = person_in_office(office, OFFICER)
     rows = read_csv(maria.get("/cases.csv?sort=applied&order=desc&amount_from=30000"))
     assert list(rows[0]) == [
@@ -150,6 +157,7 @@ def test_the_export_is_the_filtered_list_as_excel_in_sweden_opens_it(
     other = next(r for r in rows if r["Diarienummer"] == refs["SI-2026-0105"])
     assert (other["Status"], other["Beslut"], other["Beviljat belopp (kr)"]) == ("Inkom", "", "")
     assert other["Organisationsnummer"] == "769640-2572"
+    assert other["Kontaktperson"] == f"'{formula}"  # text in Excel, never a formula
 
 
 def test_the_list_and_export_leave_out_a_case_the_reader_declared_a_conflict_in(
