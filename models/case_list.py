@@ -139,7 +139,7 @@ def _order(key: SortKey, descending: bool, signed: Any) -> list[Any]:
     """The order by `key`, the case reference breaking ties (so pages never overlap);
     cases without a signed decision last when sorted by the amount granted."""
     state_order = case_when(
-        {state.name: number for number, state in enumerate(CaseState)}, value=col(Case.state)
+        *((col(Case.state) == state, number) for number, state in enumerate(CaseState))
     )
     column = {
         SortKey.reference: col(Case.case_reference),

@@ -27,6 +27,7 @@ from models import case_list, clock
 from models.checklist import Finding, complete_checklist
 from models.db import transaction
 from models.rules import Rules
+from models.states import CaseState
 from models.tables import Answer, Case, Criterion, Person, Recommendation
 from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER
 from tests.office import post
@@ -351,3 +352,24 @@ def test_the_case_list_and_the_dashboard_meet_wcag_21_aa_in_a_browser(
         assert accessibility_violations(page) == [], (language, page.url)
         keep_screenshot(page, f"office-dashboard-{language}", tmp_path)
     context.close()
+
+
+def test_the_list_and_the_dashboard_query_postgresql_alike(on_postgres: str) -> None:
+    """Production's database: every order, the organisation number's search and the
+    dashboard's counts (PostgreSQL compares a state only with a state, not with a text)."""
+    from flows.intake import intake
+    from grants.embedded import run_flow
+    from models.case_list import CaseFilter, SortKey, all_listed, list_page
+    from models.dashboard import cases_by_state
+    from tests.conftest import SAMPLES
+
+    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    with transaction(load().db_url) as session:
+        maria = session.exec(select(Person).where(Person.email == OFFICER)).one()
+        for key in SortKey:
+            for descending in (False, True):
+                page = list_page(session, maria, CaseFilter(), key, descending, 2, 3)
+                assert (page.total, page.pages, len(page.rows)) == (8, 3, 3), key
+        [nora] = all_listed(session, maria, CaseFilter(text="8025290738"))
+        assert nora.municipality == "Nora"
+        assert dict(cases_by_state(session, maria))[CaseState.received] == 8
