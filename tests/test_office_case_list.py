@@ -99,6 +99,7 @@ def test_the_list_is_filtered_sorted_and_paged_keeping_the_filters(
     assert 'aria-current="page">2<' in second
     assert listed(maria, f"{asked}&page=3") == ids(6)
     assert listed(maria, f"{asked}&page=9") == ids(6)  # beyond the last: the last
+    assert listed(maria, f"{asked}&page=zwei") == ids(8, 7, 1)  # no number: the first
 
 
 def test_a_filter_it_cannot_read_is_named_at_its_field(
@@ -322,6 +323,17 @@ def test_the_dashboard_does_not_count_a_case_the_reader_declared_a_conflict_in(
     assert lena.get("/dashboard").status_code == 403
 
 
+def on_a_phone(page, language: str) -> None:
+    """The page 375 px wide: nothing scrolls sideways but a table in its own region, which
+    the keyboard reaches; then back to a desktop's width."""
+    from tests.test_office_browser import accessibility_violations
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, page.url
+    assert accessibility_violations(page) == [], (language, page.url, "375 px")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
 @pytest.mark.browser
 def test_the_case_list_and_the_dashboard_meet_wcag_21_aa_in_a_browser(
     known_state: dict[str, Case], live_office, chromium, tmp_path: Path
@@ -348,9 +360,11 @@ def test_the_case_list_and_the_dashboard_meet_wcag_21_aa_in_a_browser(
         assert "amount_from=30000" in page.url and "sort=applied" in page.url
         assert accessibility_violations(page) == [], (language, page.url)
         keep_screenshot(page, f"office-cases-{language}", tmp_path)
+        on_a_phone(page, language)
         page.get_by_role("link", name={"sv": "Översikt", "en": "Overview"}[language]).click()
         assert accessibility_violations(page) == [], (language, page.url)
         keep_screenshot(page, f"office-dashboard-{language}", tmp_path)
+        on_a_phone(page, language)
     context.close()
 
 

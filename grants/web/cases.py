@@ -174,13 +174,13 @@ def case_list(
     office: OfficeDep,
     person: CurrentPerson,
     asked: AskedDep,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page: Annotated[str, Query(max_length=9)] = "1",
 ):
     """The cases the person may read: searched, filtered, sorted and a page at a time, by
     a plain form and plain links; what could not be read is said at its field."""
     chosen, key, descending, errors = _read(asked)
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
-        found = list_page(session, reader, chosen, key, descending, page)
+        found = list_page(session, reader, chosen, key, descending, _page_number(page))
         context = {
             "person": reader,
             "found": found,
@@ -195,6 +195,12 @@ def case_list(
             "columns": SORTABLE,
         }
     return render(request, "cases.html", context, 422 if errors else 200)
+
+
+def _page_number(page: str) -> int:
+    """The page asked for; anything but a number is the first (a page beyond the last
+    is the last)."""
+    return int(page) if page.isascii() and page.isdigit() else 1
 
 
 SORTABLE = (
