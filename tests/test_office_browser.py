@@ -60,6 +60,7 @@ def decision_letters(outbox: Path) -> list[bytes]:
 def accessibility_violations(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
+    page.wait_for_load_state()  # a page still loading after a click has no document yet
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
     return [
         f"{v['id']}: {v['help']} ({len(v['nodes'])}× e.g. {v['nodes'][0]['target']})"

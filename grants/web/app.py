@@ -24,6 +24,7 @@ from grants.web import (
     applicant,
     auth,
     cases,
+    dashboard,
     decisions,
     office_steps,
     oidc,
@@ -169,7 +170,18 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     )
     app.state.office = office
     app.mount("/static", StaticFiles(directory=TEMPLATES / "web" / "static"), name="static")
-    for module in (auth, oidc, tasks, cases, office_steps, reviews, decisions, records, applicant):
+    for module in (
+        auth,
+        oidc,
+        tasks,
+        cases,
+        dashboard,
+        office_steps,
+        reviews,
+        decisions,
+        records,
+        applicant,
+    ):
         app.include_router(module.router)
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)

@@ -6,29 +6,30 @@ where the reader declared a conflict does not exist for them: not listed, not co
 and its address answers as for no case at all.
 """
 
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session, select
 
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
-from grants.web.labels import check_label, warning_label
+from grants.web.form_values import UnreadableForm, amount, day
+from grants.web.i18n import N_, _, language
+from grants.web.labels import check_label, label, warning_label
 from grants.web.looks import changes, note_look
 from grants.web.pages import render
 from models import clock
-from models.access import case_to_read, conflicted_case_ids
+from models.access import case_to_read
 from models.audit import history
-from models.cases import (
-    CaseNotFound,
-    assessment_record,
-    document_texts,
-    documents_of,
-    letters_of,
-    search_cases,
-)
+from models.case_list import CaseFilter, SortKey, all_listed, list_page, municipalities
+from models.cases import CaseNotFound, assessment_record, document_texts, documents_of, letters_of
 from models.checklist import formal_checks, latest_findings
 from models.decisions import (
     STANDARD_CONDITIONS,
@@ -56,10 +57,121 @@ from models.tables import (
     Outcome,
     Person,
     Role,
+    local_date,
 )
 
 router = APIRouter()
+T = TypeVar("T")
 CASE_READERS = OFFICERS + DECISION_MAKERS
+
+
+ListQuery = Annotated[str, Query(max_length=200)]
+
+
+@dataclass(frozen=True)
+class ListAsked:
+    """The case list's query string as typed: kept to fill the form and the links again."""
+
+    q: str = ""
+    state: str = ""
+    municipality: str = ""
+    outcome: str = ""
+    received_from: str = ""
+    received_to: str = ""
+    amount_from: str = ""
+    amount_to: str = ""
+    sort: str = ""
+    order: str = ""
+
+    def link(self, path: str = "/cases", **changes: str | int) -> str:
+        """This list's address with `changes` (a page, an order); empty values left out."""
+        values = asdict(self) | changes
+        return f"{path}?{urlencode({k: v for k, v in values.items() if v not in ('', None)})}"
+
+
+def _asked(
+    q: ListQuery = "",
+    state: ListQuery = "",
+    municipality: ListQuery = "",
+    outcome: ListQuery = "",
+    received_from: ListQuery = "",
+    received_to: ListQuery = "",
+    amount_from: ListQuery = "",
+    amount_to: ListQuery = "",
+    sort: ListQuery = "",
+    order: ListQuery = "",
+) -> ListAsked:
+    return ListAsked(
+        q.strip(),
+        state,
+        municipality,
+        outcome,
+        received_from.strip(),
+        received_to.strip(),
+        amount_from.strip(),
+        amount_to.strip(),
+        sort,
+        order,
+    )
+
+
+AskedDep = Annotated[ListAsked, Depends(_asked)]
+
+
+def _field_label(field: str) -> str:
+    return {
+        "state": _("State"),
+        "municipality": _("Municipality"),
+        "outcome": _("Decision"),
+        "received_from": _("Received from"),
+        "received_to": _("Received to"),
+        "amount_from": _("Applied for, from (kr)"),
+        "amount_to": _("Applied for, to (kr)"),
+        "sort": _("Sort by"),
+        "order": _("Order"),
+    }[field]
+
+
+def _read(asked: ListAsked) -> tuple[CaseFilter, SortKey, bool, dict[str, str]]:
+    """The filter and order asked for, and per field what could not be read (the field
+    named, with the value and why): a list is not narrowed by what it could not read."""
+    errors: dict[str, str] = {}
+
+    def read(field: str, parse: Callable[[str], T]) -> T | None:
+        text = getattr(asked, field)
+        if not text:
+            return None
+        try:
+            return parse(text)
+        except (UnreadableForm, ValueError) as error:
+            why = str(error) if isinstance(error, UnreadableForm) else _("Choose from the list.")
+            errors[field] = f"{_field_label(field)}: “{text}”. {why}"
+            return None
+
+    chosen = CaseFilter(
+        text=asked.q,
+        state=read("state", CaseState),
+        municipality=asked.municipality,
+        outcome=read("outcome", Outcome),
+        received_from=read("received_from", day),
+        received_to=read("received_to", day),
+        amount_from=read("amount_from", amount),
+        amount_to=read("amount_to", amount),
+    )
+    key = read("sort", SortKey) or SortKey.reference
+    descending = read("order", _descending) or False
+    if chosen.received_from and chosen.received_to and chosen.received_to < chosen.received_from:
+        errors["received_to"] = _("Received to: “%(last)s” is before “%(first)s”.") % {
+            "last": asked.received_to,
+            "first": asked.received_from,
+        }
+    return chosen, key, descending, errors
+
+
+def _descending(order: str) -> bool:
+    if order not in ("asc", "desc"):
+        raise ValueError(order)
+    return order == "desc"
 
 
 @router.get("/cases")
@@ -67,26 +179,109 @@ def case_list(
     request: Request,
     office: OfficeDep,
     person: CurrentPerson,
-    state: Annotated[str, Query(max_length=40)] = "",
-    q: Annotated[str, Query(max_length=200)] = "",
+    asked: AskedDep,
+    page: Annotated[str, Query(max_length=9)] = "1",
 ):
-    chosen = CaseState(state) if state in CaseState.__members__ else None
+    """The cases the person may read: searched, filtered, sorted and a page at a time, by
+    a plain form and plain links; what could not be read is said at its field."""
+    chosen, key, descending, errors = _read(asked)
     with reading(office.settings, person.email, CASE_READERS) as (session, reader):
-        hidden = conflicted_case_ids(session, reader)
-        rows = search_cases(session, chosen, q, hidden)
-        changed = changes(session, reader, (row.case_reference for row in rows))
-    return render(
-        request,
-        "cases.html",
-        {
+        found = list_page(session, reader, chosen, key, descending, _page_number(page))
+        context = {
             "person": reader,
-            "rows": rows,
-            "state": chosen,
-            "q": q,
+            "found": found,
+            "asked": asked,
+            "key": key,
+            "descending": descending,
+            "field_errors": errors,
+            "error": " ".join(errors.values()) or None,
             "states": list(CaseState),
-            "changes": changed,
-        },
+            "outcomes": list(Outcome),
+            "municipalities": municipalities(session, reader),
+            "columns": SORTABLE,
+            "changes": changes(session, reader, (row.case_reference for row in found.rows)),
+        }
+    return render(request, "cases.html", context, 422 if errors else 200)
+
+
+def _page_number(page: str) -> int:
+    """The page asked for; anything but a number is the first (a page beyond the last
+    is the last)."""
+    return int(page) if page.isascii() and page.isdigit() else 1
+
+
+SORTABLE = (
+    (SortKey.reference, N_("Case")),
+    (SortKey.state, N_("State")),
+    (SortKey.received, N_("Received")),
+    (SortKey.applicant, N_("Organisation")),
+    (None, N_("Project")),
+    (SortKey.applied, N_("Applied for")),
+    (SortKey.granted, N_("Amount granted")),
+)
+CSV_COLUMNS = (
+    "Diarienummer",
+    "Status",
+    "Inkom",
+    "Organisation",
+    "Organisationsnummer",
+    "Kommun",
+    "Kontaktperson",
+    "E-post",
+    "Projekt",
+    "Sökt belopp (kr)",
+    "Beslut",
+    "Beviljat belopp (kr)",
+    "Beslutsdatum",
+)
+
+
+@router.get("/cases.csv")
+def case_list_csv(office: OfficeDep, person: CurrentPerson, asked: AskedDep) -> Response:
+    """The filtered list, every page of it, for a spreadsheet: what Excel in Sweden opens
+    as it is (UTF-8 with a byte order mark, `;` between fields), Swedish column names,
+    whole kronor and ISO dates; the same cases the person may read in the list."""
+    chosen, key, descending, errors = _read(asked)
+    if errors:
+        return Response(" ".join(errors.values()), 422, media_type="text/plain; charset=utf-8")
+    with reading(office.settings, person.email, CASE_READERS) as (session, reader):
+        rows = all_listed(session, reader, chosen, key, descending)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    with language("sv"):
+        writer.writerows(_csv_row(row) for row in rows)
+    name = f"arenden-{clock.today().isoformat()}.csv"
+    return Response(
+        text.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _csv_row(row: Any) -> list[str | int]:
+    """A case as a line of the export; applicants' words cannot start a formula."""
+    return [
+        row.case_reference,
+        label(row.state),
+        row.date_received.isoformat(),
+        _no_formula(row.organisation_name),
+        row.organisation_number or "",
+        _no_formula(row.municipality),
+        _no_formula(row.contact_person),
+        _no_formula(row.email),
+        _no_formula(row.project_title),
+        row.requested_amount,
+        label(Outcome(row.outcome)) if row.outcome else "",
+        "" if row.granted_amount is None else row.granted_amount,
+        local_date(row.decided_at).isoformat() if row.decided_at else "",
+    ]
+
+
+def _no_formula(text: str) -> str:
+    """A spreadsheet takes a cell that starts with = + - @ as a formula: such a text
+    starts with an apostrophe instead, read as text."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def case_page_context(session: Session, case: Case, reader: Person, rules: Rules) -> dict:
