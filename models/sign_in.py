@@ -128,7 +128,7 @@ def request_link(
         return None
     person = session.exec(select(Person).where(Person.email == address)).first()
     log(session, SecurityEventKind.link_requested, address, person, "email_link", client)
-    if person is None:
+    if person is None or not person.active:
         return None
     token = secrets.token_urlsafe(32)
     session.add(
@@ -151,6 +151,8 @@ def redeem_link(session: Session, token: str, client: str = "") -> Person | None
         else ""
     )
     person = session.get(Person, link.person_id) if link else None
+    if person is not None and not person.active and not why:
+        why = "person deactivated"
     if why:
         log(
             session,
@@ -182,6 +184,9 @@ def session_person(session: Session, secret: str, idle: timedelta) -> Person | N
         return None
     now = utcnow()
     person = session.get(Person, office_session.person_id)
+    if not person.active:  # deactivated while signed in: the session ends at once
+        _end(session, office_session, "person deactivated")
+        return None
     if now - _aware(office_session.last_seen_at) > idle:
         _end(session, office_session, "idle")
         log(session, SecurityEventKind.session_expired, person.email, person, office_session.method)

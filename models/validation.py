@@ -113,6 +113,26 @@ class FieldError(Refused, ValueError):
     }
 
 
+class InvalidField(Refused, ValueError):
+    """A value a person typed into a form or a command (not a form export's record) that is
+    refused: the field, the value and why (a `FieldError`'s or `IdentifierError`'s code and
+    parameters, which each edge words in its own way)."""
+
+    messages: ClassVar[dict[str, str]] = {"field.invalid": "{field} = {value!r}: {reason}"}
+
+
+def invalid(field_name: str, value: Any, error: Refused) -> InvalidField:
+    """`field_name` = `value` refused for `error` (its code and parameters kept)."""
+    return InvalidField(
+        "field.invalid",
+        field=field_name,
+        value=value,
+        reason=str(error),
+        reason_code=error.code,
+        reason_params=error.params,
+    )
+
+
 @dataclass(frozen=True)
 class Fault:
     """What is wrong with one field of a record: the field, the value as it came, and why

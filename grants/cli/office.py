@@ -14,6 +14,7 @@ from grants.embedded import keep_warm, server_mode
 from grants.settings import Settings
 from grants.web.office import Office, freeze_after_start, something_due
 from models.db import transaction
+from models.people import people
 from models.reference_data import sync
 from models.sign_in import request_link
 
@@ -28,7 +29,7 @@ def serve_command(
     """Run the office: the web application where each person does their own part.
 
     Without an SMTP server (the embedded default) it also prints a sign-in link for each
-    person in the configuration, valid for a short while; more come by e-mail to the outbox.
+    registered person, valid for a short while; more come by e-mail to the outbox.
     """
     import uvicorn
 
@@ -59,24 +60,24 @@ def _warm_up(settings: Settings, office: Office) -> None:
 
 @app.command("sign-in-link")
 def sign_in_link_command(
-    email: Annotated[str, typer.Argument(help="E-mail of a person in the configuration.")],
+    email: Annotated[str, typer.Argument(help="E-mail of a registered, active person.")],
 ) -> None:
     """Print a one-time sign-in link to the office for EMAIL (for whoever runs the server)."""
     settings = settings_checked()
     office = Office.from_settings(settings)
     links = _links(settings, office, email)
     if not links:
-        raise fail(f"{email!r} is not a person in the configuration")
+        raise fail(f"{email!r} is not a registered, active person")
     out.print(links[email.strip().lower()], highlight=False)
 
 
 def _links(settings: Settings, office: Office, only: str | None = None) -> dict[str, str]:
-    """A fresh one-time sign-in link per configured person (or only `only`)."""
+    """A fresh one-time sign-in link per active person (or only `only`)."""
     links = {}
     with transaction(settings.db_url) as session:
         sync(session, settings.file)
-        for person in settings.config_file.people:
-            if only is not None and person.email != only.strip().lower():
+        for person in people(session):
+            if not person.active or (only is not None and person.email != only.strip().lower()):
                 continue
             made = request_link(session, person.email, office.sign_in_link_lifetime, "command line")
             if made is not None:

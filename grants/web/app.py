@@ -25,6 +25,7 @@ from grants.web import (
     decisions,
     office_steps,
     oidc,
+    people,
     records,
     reviews,
     tasks,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     app.mount("/static", StaticFiles(directory=TEMPLATES / "web" / "static"), name="static")
     for module in (auth, oidc, tasks, cases, office_steps, reviews, decisions, records, applicant):
         app.include_router(module.router)
+    app.include_router(people.router)  # the office's own administration
     _handle_refusals(app)
     app.add_middleware(LanguageOfSession)
     app.add_middleware(

@@ -124,7 +124,7 @@ async def _id_token_claims(request: Request, office: Office) -> dict[str, Any]:
 
 
 def _staff_member(office: Office, claims: dict[str, Any]) -> Person:
-    """The configured person the `email` claim names (case does not matter)."""
+    """The registered, active person the `email` claim names (case does not matter)."""
     email = claims.get("email")
     if not isinstance(email, str) or not email.strip():
         raise SignInFailed("no email claim")
@@ -134,7 +134,9 @@ def _staff_member(office: Office, claims: dict[str, Any]) -> Person:
     if claims.get("email_verified", True) is not True:
         raise SignInFailed("email not verified by the provider", "unverified", email, person)
     if person is None:
-        raise SignInFailed("not a configured person", "not_a_person", email)
+        raise SignInFailed("not a registered person", "not_a_person", email)
+    if not person.active:
+        raise SignInFailed("person deactivated", "not_a_person", email, person)
     return person
 
 

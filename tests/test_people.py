@@ -1,0 +1,156 @@
+"""People, the advisory group and its quorum live in the database (issue 16): the
+configuration file seeds them at the first start, then the case officer changes them on
+the command line and in the office, every change in the audit trail and enforced."""
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, create_engine, select
+
+from grants.settings import PROJECT_ROOT, load
+from models.tables import AuditEvent
+from tests.helpers import ACTIVA, COOMPANION, OFFICER, database_dump, grants
+
+SHIPPED = PROJECT_ROOT / "config" / "grants.toml"
+EVA = "eva.berg@ideellkraft.example.se"
+
+
+def office_events() -> list[AuditEvent]:
+    """The audit trail's events about the office itself (on no case), oldest first."""
+    engine = create_engine(load().db_url)
+    try:
+        with Session(engine) as session:
+            query = select(AuditEvent).where(col(AuditEvent.case_id).is_(None))
+            return list(session.exec(query.order_by(col(AuditEvent.id))))
+    finally:
+        engine.dispose()
+
+
+def test_people_are_seeded_from_the_file_once_then_the_database_is_the_truth(
+    grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = grants("people", "list", "--as", OFFICER).text
+    assert "4 person(s)" in first and "Johan Ek" in first and "Karin Sjöberg" in first
+    assert "Advisory group: 2 member(s) and the case's officer; 2 review(s)" in first
+
+    edited = tmp_path / "grants.toml"
+    text = SHIPPED.read_text(encoding="utf-8")
+    edited.write_text(
+        text.replace('name = "Johan Ek"', 'name = "Johan Eek"').replace(
+            "review_quorum = 2", "review_quorum = 1"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GRANTS_CONFIG", str(edited))
+    again = grants("people", "list", "--as", OFFICER).text
+
+    assert "Johan Ek " in again and "Johan Eek" not in again
+    assert "2 review(s) move a case on" in again
+
+
+def test_the_case_officer_changes_people_and_the_group_audited_and_enforced(
+    grants_home: Path,
+) -> None:
+    grants("people", "list", "--as", OFFICER)  # the first start seeds
+    before = database_dump(grants_home)
+    bad = grants(
+        *("people", "add", "--name", "Eva Berg", "--email", "eva.berg@", "--role", "advisor"),
+        *("--organisation", "Ideell Kraft", "--as", OFFICER),
+        ok=False,
+    )
+    assert bad.exit_code == 2 and "email = 'eva.berg@': is not a valid e-mail" in bad.output
+    not_admin = grants(
+        *("people", "add", "--name", "Eva Berg", "--email", EVA, "--role", "advisor"),
+        *("--organisation", "Ideell Kraft", "--as", COOMPANION),
+        ok=False,
+    )
+    assert not_admin.exit_code == 2 and "only a case_officer may" in not_admin.output
+    too_many = grants("people", "group", "--quorum", "4", "--as", OFFICER, ok=False)
+    assert too_many.exit_code == 2
+    assert "review_quorum = 4: more than the 3 reviewer(s) of the advisory group" in (
+        too_many.output
+    )
+    assert database_dump(grants_home) == before
+
+    grants(
+        *("people", "add", "--name", "Eva Berg", "--email", EVA, "--role", "advisor"),
+        *("--organisation", "Ideell Kraft", "--advisory-group", "--as", OFFICER),
+    )
+    grants("people", "group", "--quorum", "4", "--as", OFFICER)
+    grants("people", "change", ACTIVA, "--organisation", "Activa Örebro", "--as", OFFICER)
+    leaving = grants("people", "deactivate", ACTIVA, "--as", OFFICER, ok=False)
+    assert "review_quorum = 4: more than the 3 reviewer(s)" in leaving.output
+    grants("people", "group", "--quorum", "2", "--as", OFFICER)
+    grants("people", "deactivate", COOMPANION, "--as", OFFICER)
+
+    listed = grants("people", "list", "--as", OFFICER).text
+    assert "Eva Berg" in listed and "Activa Örebro" in listed
+    assert "Advisory group: 2 member(s) and the case's officer; 2 review(s)" in listed
+    refused = grants("status", "--as", COOMPANION, ok=False)
+    assert refused.exit_code == 2 and "Johan Ek <johan.ek@" in refused.output
+    assert "is deactivated" in refused.output
+    assert grants("sign-in-link", COOMPANION, ok=False).exit_code == 2
+    assert grants("sign-in-link", EVA).text.count("/login/link?token=") == 1
+
+    events = [(e.actor, e.action, e.detail) for e in office_events()]
+    assert [action for _, action, _ in events] == [
+        "person_added",
+        "advisory_group_changed",
+        "person_changed",
+        "advisory_group_changed",
+        "person_changed",
+    ]
+    assert all(actor == OFFICER for actor, _, _ in events)
+    assert events[2][2] == {
+        "person": ACTIVA,
+        "old": {"organisation": "Stiftelsen Activa"},
+        "new": {"organisation": "Activa Örebro"},
+    }
+    assert events[4][2]["old"] == {"active": True} and events[4][2]["new"] == {"active": False}
+    assert grants("verify", "--as", OFFICER, ok=False).exit_code == 0
+
+
+def test_the_office_page_adds_and_deactivates_people_and_refuses_others(office) -> None:
+    from tests.office import post, sign_in, sign_in_mails
+
+    advisor = office.__class__(office.app, base_url="http://127.0.0.1:8000")
+    sign_in(advisor, COOMPANION)
+    assert advisor.get("/people").status_code == 403
+    refused = post(advisor, "/people/group", {"review_quorum": "1"})
+    assert refused.status_code == 403
+
+    sign_in(office, OFFICER)
+    page = office.get("/people")
+    assert page.status_code == 200 and "Johan Ek" in page.text and "Karin Sjöberg" in page.text
+    bad = post(
+        office,
+        "/people",
+        {"name": "Eva Berg", "email": "eva.berg@", "role": "advisor", "organisation": "Ideell"},
+    )
+    assert bad.status_code == 409 and "E-post = ”eva.berg@”" in bad.text
+    assert 'value="Eva Berg"' in bad.text  # what was typed is kept
+    too_many = post(office, "/people/group", {"review_quorum": "9", "include_case_officer": "on"})
+    assert too_many.status_code == 409
+    assert "(review_quorum) = 9: fler än den rådgivande gruppens 3 granskare" in too_many.text
+
+    added = post(
+        office,
+        "/people",
+        {"name": "Eva Berg", "email": EVA, "role": "advisor", "organisation": "Ideell Kraft"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    johan = re.search(r'href="/people/(\d+)">Johan Ek<', office.get("/people").text).group(1)
+    form = {"name": "Johan Ek", "email": COOMPANION, "role": "advisor"}
+    form |= {"organisation": "Coompanion Mälardalen", "in_advisory_group": "on"}
+    deactivated = post(office, f"/people/{johan}", form, follow_redirects=False)
+    assert deactivated.status_code == 303
+
+    listed = office.get("/people").text
+    assert "Eva Berg" in listed and "Inaktiverad" in listed
+    assert advisor.get("/tasks", follow_redirects=False).status_code in (303, 307)
+    mails = sign_in_mails(load().outbox_dir)
+    assert post(advisor, "/login", {"email": COOMPANION}).status_code == 200
+    assert sign_in_mails(load().outbox_dir) == mails  # no link for a deactivated person
+    assert [e.action for e in office_events()] == ["person_added", "person_changed"]
