@@ -2,6 +2,8 @@
 configuration file seeds them at the first start, then the case officer changes them on
 the command line and in the office, every change in the audit trail and enforced."""
 
+import html
+import json
 import re
 from pathlib import Path
 
@@ -9,8 +11,11 @@ import pytest
 from sqlmodel import Session, col, create_engine, select
 
 from grants.settings import PROJECT_ROOT, load
-from models.tables import AuditEvent
+from models.db import transaction
+from models.tables import AuditEvent, Letter
+from tests.conftest import SAMPLES, Mailbox
 from tests.helpers import ACTIVA, COOMPANION, OFFICER, database_dump, grants
+from tests.test_delivery_faults import smtp
 
 SHIPPED = PROJECT_ROOT / "config" / "grants.toml"
 EVA = "eva.berg@ideellkraft.example.se"
@@ -154,3 +159,113 @@ def test_the_office_page_adds_and_deactivates_people_and_refuses_others(office) 
     assert post(advisor, "/login", {"email": COOMPANION}).status_code == 200
     assert sign_in_mails(load().outbox_dir) == mails  # no link for a deactivated person
     assert [e.action for e in office_events()] == ["person_added", "person_changed"]
+
+
+class RefusesOneAddress(Mailbox):
+    """Takes every message except to `refused`, which it refuses for good (550)."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+BOUNCED = "info@ungaroster-hallefors.example.se"  # 26RS1's address in the sample
+CORRECTED = "linnea.astrom@ungaroster-hallefors.example.se"
+
+
+def applicant_letters() -> list[Letter]:
+    with transaction(load().db_url) as session:
+        return list(session.exec(select(Letter).order_by(col(Letter.id))))
+
+
+def test_a_corrected_email_sends_the_set_aside_letter_again_to_it_with_the_same_pdf(
+    grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "one.json"
+    records = json.loads((SAMPLES / "applications.json").read_text(encoding="utf-8"))
+    export.write_text(json.dumps(records[:1], ensure_ascii=False), encoding="utf-8")
+    mailbox = RefusesOneAddress(BOUNCED)
+    with smtp(mailbox, monkeypatch):
+        grants("intake", str(export), "--as", OFFICER, ok=False)
+        [bounced] = applicant_letters()
+        assert (bounced.recipient, bounced.delivery_state) == (BOUNCED, "failed")
+
+        before = database_dump(grants_home)
+        bad = grants(
+            "correct", "26RS1", "--email", "linnea@", "--reason", "Ny", "--as", OFFICER, ok=False
+        )
+        assert bad.exit_code == 2 and "email = 'linnea@': is not a valid e-mail" in bad.output
+        bad = grants(
+            *("correct", "26RS1", "--organisation-number", "802476-3157", "--reason", "x"),
+            *("--as", OFFICER),
+            ok=False,
+        )
+        assert "organisation_number = '802476-3157': the check digit" in bad.output
+        bad = grants(
+            "correct", "26RS1", "--email", CORRECTED, "--reason", " ", "--as", OFFICER, ok=False
+        )
+        assert "reason = ' ': is required" in bad.output
+        assert database_dump(grants_home) == before
+        reason = "Adressen studsade; Linnéa gav en ny per telefon"
+        grants(
+            *("correct", "26RS1", "--email", CORRECTED, "--bankgiro", "5050-1055"),
+            *("--reason", reason, "--as", OFFICER),
+        )
+        staff = len(mailbox.messages)  # the officer was told of the bounce
+        mailbox.wait_for(staff + 1)
+
+    [message] = [m for m in mailbox.messages if m["To"] != OFFICER]
+    assert message["To"] == CORRECTED
+    [again] = applicant_letters()
+    assert (again.recipient, again.delivery_state) == (CORRECTED, "sent")
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content() == again.pdf == bounced.pdf
+    with transaction(load().db_url) as session:
+        trail = {e.action: e.detail for e in session.exec(select(AuditEvent))}
+    assert trail["case_facts_corrected"] == {
+        "old": {"email": BOUNCED, "bankgiro": "538-2411"},
+        "new": {"email": CORRECTED, "bankgiro": "5050-1055"},
+        "reason": reason,
+    }
+    assert trail["letter_sent_again"]["to"] == CORRECTED
+    shown = grants("status", "26RS1", "--as", OFFICER).text
+    assert CORRECTED in shown
+
+
+def test_the_case_page_corrects_the_applicants_details_with_a_reason(
+    sample_call: Path, office
+) -> None:
+    from tests.office import post, sign_in
+
+    sign_in(office, OFFICER)
+    page = office.get("/cases/26RS1").text
+    assert 'action="/cases/26RS1/facts"' in page and f'value="{BOUNCED}"' in page
+    fields = re.findall(r'name="(facts_\w+)" type="\w+" value="([^"]*)"', page)
+    form = {name: html.unescape(value) for name, value in fields}  # as the page shows them
+    assert len(form) == 9 and form["facts_contact_person"] == "Linnéa Åström"
+    before = database_dump(sample_call)
+    bad = post(
+        office, "/cases/26RS1/facts", form | {"facts_email": "linnea@", "facts_reason": "Ny"}
+    )
+    assert bad.status_code == 409
+    assert "E-post = ”linnea@”: är inte en giltig e-postadress" in bad.text
+    assert 'value="linnea@"' in bad.text  # what was typed is kept
+    no_reason = post(office, "/cases/26RS1/facts", form | {"facts_email": CORRECTED})
+    assert no_reason.status_code == 409 and "Skäl = ””: måste fyllas i" in no_reason.text
+    assert database_dump(sample_call) == before
+
+    done = post(
+        office,
+        "/cases/26RS1/facts",
+        form | {"facts_email": CORRECTED, "facts_reason": "Adressen studsade"},
+    )
+    notice = re.search(r"Rättat[^<]*", done.text)
+    assert done.status_code == 200 and notice, done.text[-3000:]
+    assert notice.group(0) == "Rättat: E-post.", notice.group(0)
+    assert f"&lt;{CORRECTED}&gt;" in done.text

@@ -21,6 +21,7 @@ from grants.steps import configured
 from grants.web import (
     applicant,
     auth,
+    case_facts,
     cases,
     decisions,
     office_steps,
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     for module in (auth, oidc, tasks, cases, office_steps, reviews, decisions, records, applicant):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration
+    app.include_router(case_facts.router)
     _handle_refusals(app)
     app.add_middleware(LanguageOfSession)
     app.add_middleware(

@@ -60,6 +60,13 @@ WORDING = {
     "people.nothing_changed": N_("Nothing to change for %(email)s."),
     "people.role": N_("Role = %(role)s: not a role for people; one of %(roles)s."),
     "field.invalid": N_("%(field)s = “%(value)s”: %(reason)s"),
+    "facts.nothing_changed": N_(
+        "Case %(case_reference)s: the details given are those it already has; change what is wrong."
+    ),
+    "facts.number_taken": N_(
+        "Organisation number = %(number)s: already the number of %(organisation)s, another "
+        "applicant."
+    ),
     "access.not_a_reviewer": N_(
         "%(name)s has the role %(role)s; reviewers are advisors or case officers."
     ),
