@@ -269,3 +269,60 @@ def test_the_case_page_corrects_the_applicants_details_with_a_reason(
     assert done.status_code == 200 and notice, done.text[-3000:]
     assert notice.group(0) == "Rättat: E-post.", notice.group(0)
     assert f"&lt;{CORRECTED}&gt;" in done.text
+
+
+def test_people_and_a_correction_in_the_browser_meet_wcag_21_aa(
+    sample_call, live_office, chromium, tmp_path
+) -> None:
+    """The case officer adds a colleague, deactivates an advisor and corrects an address,
+    in Swedish, with the keyboard's labels; axe finds nothing on the pages on the way."""
+    from tests.test_office_browser import (
+        accessibility_violations,
+        browser_sign_in,
+        keep_screenshot,
+    )
+
+    base = live_office.state.base_url
+    context = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    browser_sign_in(page, base, OFFICER)
+    page.get_by_role("link", name="Personer").click()
+    assert accessibility_violations(page) == []
+    form = page.get_by_role("form", name="Lägg till en person")
+    form.get_by_label("Namn").fill("Eva Berg")
+    form.get_by_label("E-post").fill("eva.berg@ideell")
+    form.get_by_label("Organisation").fill("Ideell Kraft")
+    form.get_by_label("Roll").select_option("advisor")
+    form.get_by_role("button", name="Lägg till personen").click()
+    page.get_by_role("alert").filter(has_text="E-post = ”eva.berg@ideell”").wait_for()
+    assert accessibility_violations(page) == []
+    form.get_by_label("E-post").fill(EVA)
+    form.get_by_label("Ledamot i den rådgivande gruppen").check()
+    form.get_by_role("button", name="Lägg till personen").click()
+    page.get_by_text("Eva Berg är tillagd.").wait_for()
+    assert page.get_by_role("row", name="Eva Berg").get_by_text("Rådgivare").is_visible()
+    keep_screenshot(page, "office-people", tmp_path)
+
+    page.get_by_role("link", name="Johan Ek").click()
+    assert accessibility_violations(page) == []
+    page.get_by_label("Aktiv (kan logga in och tilldelas uppgifter)").uncheck()
+    page.get_by_role("button", name="Spara ändringarna").click()
+    page.get_by_text("Uppgifterna för Johan Ek är ändrade.").wait_for()
+    assert page.get_by_role("row", name="Johan Ek").get_by_text("Inaktiverad").is_visible()
+
+    page.goto(f"{base}/cases/26RS1")
+    page.get_by_text("Rätta sökandens uppgifter").click()
+    page.get_by_label("E-post", exact=True).fill(CORRECTED)
+    page.get_by_label("Organisationsnummer").fill("802476-3157")
+    page.get_by_label("Skäl till rättelsen").fill("Adressen studsade.")
+    page.get_by_role("button", name="Spara rättelsen").click()
+    page.get_by_role("alert").filter(has_text="Organisationsnummer = ”802476-3157”").wait_for()
+    assert accessibility_violations(page) == []
+    page.get_by_label("Skäl till rättelsen").scroll_into_view_if_needed()
+    keep_screenshot(page, "office-case-correction", tmp_path)
+    page.get_by_label("Organisationsnummer").fill("802476-3156")
+    page.get_by_role("button", name="Spara rättelsen").click()
+    page.get_by_text("Rättat: E-post.").wait_for()
+    assert CORRECTED in page.content()
+    keep_screenshot(page, "office-case-corrected", tmp_path)
+    context.close()
