@@ -69,9 +69,15 @@ def people(session: Session) -> list[Person]:
     return list(session.exec(query))
 
 
+def find_person(session: Session, email: str) -> Person | None:
+    """The registered person with `email` (case does not matter; stored lower), active or
+    not: the one place a person is looked up by their address (signing in, acting)."""
+    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+
+
 def person_by_email(session: Session, email: str) -> Person:
     """The registered person with `email`; refused (naming it) if there is none."""
-    person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+    person = find_person(session, email)
     if person is None:
         raise PeopleRefused("people.unknown", email=email)
     return person

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.errors import Refused
+from models.people import find_person
 from models.tables import AdvisoryGroup, Call, Person, Role
 
 T = TypeVar("T", Call, Person, AdvisoryGroup)
@@ -124,7 +125,7 @@ def acting_person(
         if sole_holder_may_omit and len(holders) == 1:
             return holders[0]
         raise NotAllowed("access.who_acts", roles=roles)
-    person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+    person = find_person(session, email)
     if person is None:
         raise NotAllowed("access.not_registered", email=email)
     if not person.active:

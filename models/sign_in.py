@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import func
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.people import find_person
 from models.tables import Person, utcnow
 
 LINK_REQUESTS_PER_WINDOW = 5  # per address, per link lifetime
@@ -126,7 +127,7 @@ def request_link(
     if asked >= LINK_REQUESTS_PER_WINDOW:
         log(session, SecurityEventKind.link_refused, address, client=client, detail="rate limit")
         return None
-    person = session.exec(select(Person).where(Person.email == address)).first()
+    person = find_person(session, address)
     log(session, SecurityEventKind.link_requested, address, person, "email_link", client)
     if person is None or not person.active:
         return None
