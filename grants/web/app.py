@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     settings = settings or load()
     configure_prefect(settings)
     office = Office.from_settings(settings, follow_up)
-    configured(settings)  # the call and people, as configured now
+    configured(settings)  # the call as configured now; the people seeded at the first start
     app = FastAPI(
         title="grants",
         docs_url=None,
