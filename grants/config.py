@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from models.people import DEFAULT_INCLUDE_CASE_OFFICER, DEFAULT_QUORUM
 from models.rules import Rules
 from models.tables import Call, Role
 from models.text import clipped, quoted
@@ -183,7 +184,7 @@ class Assessment(Section):
     supplement_working_days: Count = DEFAULT_RULES.supplement_working_days
     supplement_reminder_working_days: Count = DEFAULT_RULES.supplement_reminder_working_days
     review_working_days: Count = DEFAULT_RULES.review_working_days
-    review_quorum: Count = DEFAULT_RULES.review_quorum
+    review_quorum: Count = DEFAULT_QUORUM  # seeds the database at the first start
     meeting_minutes: Annotated[int, Strict(), Field(ge=15, le=480)] = DEFAULT_RULES.meeting_minutes
     meeting_hours: Annotated[str, Strict(), AfterValidator(_office_hours)] = (
         DEFAULT_RULES.meeting_hours
@@ -214,7 +215,7 @@ class AdvisoryGroup(Section):
     """Who reviews every case: these people, and the case officer if included."""
 
     members: list[Email] = []
-    include_case_officer: Annotated[bool, Strict()] = DEFAULT_RULES.include_case_officer
+    include_case_officer: Annotated[bool, Strict()] = DEFAULT_INCLUDE_CASE_OFFICER
 
 
 class PersonSection(Section):

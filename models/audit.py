@@ -59,6 +59,14 @@ def record(session: Session, case: Case, actor: Actor, action: str, **detail: An
     return _append(session, case, actor, action, case.state, detail)
 
 
+def record_office(session: Session, actor: Actor, action: str, **detail: Any) -> AuditEvent:
+    """Append an event about the office itself (a person added, the quorum changed): in the
+    same chained trail as every case's, on no case."""
+    event = AuditEvent(case_id=None, actor=actor.who, role=actor.role, action=action, detail=detail)
+    session.add(event)
+    return event
+
+
 def move(
     session: Session, case: Case, to: CaseState, actor: Actor, action: str, **detail: Any
 ) -> AuditEvent:

@@ -248,6 +248,13 @@ def send_again(session: Session, case: Case, person: Person) -> list[Letter]:
     made is made first), each in the audit trail with who chose it and why it had failed.
     The letter is the same, so is its Message-ID: a copy that did arrive is folded."""
     letters = failed_letters(session, case)
+    queue_again(session, case, person, letters)
+    return letters
+
+
+def queue_again(session: Session, case: Case, person: Person, letters: list[Letter]) -> None:
+    """`letters`, set aside, queued again by `person`'s choice, each in the audit trail
+    with its recipient (perhaps corrected since) and why it had failed."""
     for letter in letters:
         record(
             session,
@@ -256,6 +263,7 @@ def send_again(session: Session, case: Case, person: Person) -> list[Letter]:
             "letter_sent_again",
             kind=letter.kind,
             letter=letter.filename,
+            to=letter.recipient,
             error=letter.last_error,
             attempts=letter.attempts,
         )
@@ -265,7 +273,6 @@ def send_again(session: Session, case: Case, person: Person) -> list[Letter]:
         letter.last_error = None
         letter.first_failed_at = letter.retry_at = letter.claimed_at = None
         session.add(letter)
-    return letters
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,7 +1,10 @@
-"""The call and the people, brought in line with the configuration file.
+"""The call brought in line with the configuration file, and the people seeded from it.
 
-The configuration is the source of truth for these: a region edits the file (a new
-budget, a new advisor) and the next command picks it up.
+The configuration is the source of truth for the call: a region edits the file (a new
+budget) and the next command picks it up. People, the advisory group and its quorum are
+seeded from the file once, at the first start (of a new database, or of one upgraded from
+before issue 16); after that the database is the truth, changed in the office
+(models.people).
 """
 
 from typing import Any, ClassVar, TypeVar
@@ -10,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.errors import Refused
-from models.tables import Call, Person, Role
+from models.people import find_person
+from models.tables import AdvisoryGroup, Call, Person, Role
 
-T = TypeVar("T", Call, Person)
+T = TypeVar("T", Call, Person, AdvisoryGroup)
 
 
 def sync_call(session: Session, values: dict[str, Any]) -> Call:
@@ -43,10 +47,30 @@ def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
     session.flush()
 
 
-def sync(session: Session, config: dict[str, Any]) -> Call:
-    """The call and the people in the database as the configuration file has them now."""
-    call = sync_call(session, config["call"])
+def seed_people(session: Session, config: dict[str, Any]) -> None:
+    """At the first start only: the configured people (a person already registered, found
+    by e-mail, takes the file's values, as before issue 16), the advisory group's members
+    and its rules. The group's row marks the seeding done."""
+    if session.exec(select(AdvisoryGroup)).first() is not None:
+        return
     sync_people(session, config.get("people", []))
+    group = config.get("advisory_group", {})
+    members = {member.strip().lower() for member in group.get("members", ())}
+    for person in session.exec(select(Person).where(col(Person.email).in_(members))):
+        person.in_advisory_group = True
+        session.add(person)
+    quorum = config.get("assessment", {}).get("review_quorum", 2)
+    including = group.get("include_case_officer", True)
+    row = AdvisoryGroup(id=1, review_quorum=quorum, include_case_officer=including)
+    _created_once(session, row, select(AdvisoryGroup))
+    session.flush()
+
+
+def sync(session: Session, config: dict[str, Any]) -> Call:
+    """The call in the database as the configuration file has it now; the people as it
+    had them at the first start."""
+    call = sync_call(session, config["call"])
+    seed_people(session, config)
     return call
 
 
@@ -66,8 +90,8 @@ class NotAllowed(Refused, PermissionError):
 
     messages: ClassVar[dict[str, str]] = {
         "access.who_acts": "say who acts: the e-mail of a registered person",
-        "access.not_registered": "{email!r} is not a registered person; see the people in "
-        "the configuration file",
+        "access.not_registered": "{email!r} is not a registered person",
+        "access.deactivated": "{name} <{email}> is deactivated and may no longer act",
         "access.role": "{name} <{email}> is {role}; only a {roles:or} may do this",
         "access.role_for_step": "{name} <{email}> is {role}; only a {roles:or} may {doing}",
         "access.not_a_reviewer": "{name} is {role}; reviewers are advisors or case officers",
@@ -96,13 +120,16 @@ def acting_person(
     single holder of the role may leave it out (`sole_holder_may_omit`).
     """
     if email is None:
-        holders = list(session.exec(select(Person).where(col(Person.role).in_(roles))))
+        query = select(Person).where(col(Person.role).in_(roles), col(Person.active))
+        holders = list(session.exec(query))
         if sole_holder_may_omit and len(holders) == 1:
             return holders[0]
         raise NotAllowed("access.who_acts", roles=roles)
-    person = session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+    person = find_person(session, email)
     if person is None:
         raise NotAllowed("access.not_registered", email=email)
+    if not person.active:
+        raise NotAllowed("access.deactivated", name=person.name, email=person.email)
     if person.role not in roles:
         raise NotAllowed(
             "access.role", name=person.name, email=person.email, role=person.role, roles=roles

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from models.audit import SYSTEM, Actor, move, record
 from models.errors import Refused
 from models.notices import order_notice
+from models.people import advisory_group
 from models.reference_data import NotAllowed
 from models.rules import Rules
 from models.states import CaseState
@@ -64,11 +65,13 @@ class ReviewError(Refused, ValueError):
     }
 
 
-def reviewers(session: Session, case: Case, rules: Rules) -> list[Person]:
-    """The advisory group for this case: the configured members and the case officer."""
-    found = list(session.exec(select(Person).where(col(Person.email).in_(rules.advisory_group))))
-    if rules.include_case_officer and case.case_officer and case.case_officer not in found:
-        found.append(case.case_officer)
+def reviewers(session: Session, case: Case) -> list[Person]:
+    """The advisory group for this case: its active members and the case officer."""
+    group = advisory_group(session)
+    found = list(group.members)
+    officer = case.case_officer
+    if group.include_case_officer and officer and officer.active and officer not in found:
+        found.append(officer)
     return found
 
 
@@ -89,7 +92,7 @@ def start_review(
     move(session, case, CaseState.in_review, actor, action, **detail)
     have = {task.reviewer_id for task in tasks_of(session, case)}
     due = add_working_days(today, rules.review_working_days)
-    new = [person for person in reviewers(session, case, rules) if person.id not in have]
+    new = [person for person in reviewers(session, case) if person.id not in have]
     for person in new:
         session.add(ReviewTask(case_id=case.id, reviewer_id=person.id, due=due))
     session.flush()
@@ -102,7 +105,7 @@ def start_review(
             due=due.isoformat(),
             reviewers=[p.email for p in new],
         )
-    _move_on_if_quorum(session, case, rules)
+    _move_on_if_quorum(session, case)
 
 
 def assign_reviewer(
@@ -112,6 +115,8 @@ def assign_reviewer(
     _require_review_open(case)
     if reviewer.role not in (Role.advisor, Role.case_officer):
         raise NotAllowed("access.not_a_reviewer", name=reviewer.name, role=reviewer.role)
+    if not reviewer.active:
+        raise NotAllowed("access.deactivated", name=reviewer.name, email=reviewer.email)
     earlier = next((t for t in tasks_of(session, case) if t.reviewer_id == reviewer.id), None)
     if earlier is not None and earlier.status is TaskStatus.conflicted:
         raise ReviewError(
@@ -175,7 +180,7 @@ def declare_conflict(
         record(session, case, actor, "no_conflict_declared")
         return task
     record(session, case, actor, "conflict_declared", ground=ground, note=task.conflict_note)
-    _warn_if_too_few(session, case, rules)
+    _warn_if_too_few(session, case)
     return task
 
 
@@ -220,7 +225,7 @@ def submit_review(
         amount=task.proposed_amount,
     )
     session.flush()
-    _move_on_if_quorum(session, case, rules)
+    _move_on_if_quorum(session, case)
     return task
 
 
@@ -312,10 +317,11 @@ def _checked_amount(
     return amount
 
 
-def _move_on_if_quorum(session: Session, case: Case, rules: Rules) -> None:
+def _move_on_if_quorum(session: Session, case: Case) -> None:
     tasks = tasks_of(session, case)
     submitted = [t for t in tasks if t.status is TaskStatus.submitted]
-    if case.state is CaseState.in_review and len(submitted) >= rules.review_quorum:
+    quorum = advisory_group(session).review_quorum
+    if case.state is CaseState.in_review and len(submitted) >= quorum:
         move(
             session,
             case,
@@ -326,10 +332,11 @@ def _move_on_if_quorum(session: Session, case: Case, rules: Rules) -> None:
         )
 
 
-def _warn_if_too_few(session: Session, case: Case, rules: Rules) -> None:
+def _warn_if_too_few(session: Session, case: Case) -> None:
     tasks = tasks_of(session, case)
     able = [t for t in tasks if t.status is not TaskStatus.conflicted]
-    if len(able) >= rules.review_quorum or case.case_officer is None:
+    quorum = advisory_group(session).review_quorum
+    if len(able) >= quorum or case.case_officer is None:
         return
     conflicted = len(tasks) - len(able)
     order_notice(
@@ -341,6 +348,6 @@ def _warn_if_too_few(session: Session, case: Case, rules: Rules) -> None:
         case_reference=case.case_reference,
         project_title=case.project_title,
         able=len(able),
-        quorum=rules.review_quorum,
+        quorum=quorum,
     )
-    record(session, case, SYSTEM, "too_few_reviewers", able=len(able), quorum=rules.review_quorum)
+    record(session, case, SYSTEM, "too_few_reviewers", able=len(able), quorum=quorum)

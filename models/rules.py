@@ -1,6 +1,9 @@
-"""The assessment rules a region sets in its configuration file, with their defaults."""
+"""The assessment rules a region sets in its configuration file, with their defaults.
 
-from dataclasses import dataclass, field
+The advisory group and its quorum are not among them: they live in the database
+(models.people), seeded from the file at the first start."""
+
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -9,11 +12,8 @@ class Rules:
     supplement_working_days: int = 10
     supplement_reminder_working_days: int = 3
     review_working_days: int = 10
-    review_quorum: int = 2
     meeting_minutes: int = 90
     meeting_hours: str = "08:00-17:00"  # office hours: meetings start and end within them
-    advisory_group: tuple[str, ...] = field(default_factory=tuple)  # reviewers' e-mails
-    include_case_officer: bool = True
     communication_working_days: int = 10
     delegation_point: str = "kulturnämndens delegationsordning"
     delegation_point_en: str = "the Cultural Affairs Committee's delegation rules"
@@ -21,11 +21,9 @@ class Rules:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Rules":
+        """The rules of the file's [assessment] and [decision]. The quorum and the advisory
+        group are not rules of the file but the database's (models.people.advisory_group):
+        the file only seeds them."""
         assessment = dict(config.get("assessment", {}))
-        group = config.get("advisory_group", {})
-        return cls(
-            **assessment,
-            **config.get("decision", {}),
-            advisory_group=tuple(m.strip().lower() for m in group.get("members", ())),
-            include_case_officer=group.get("include_case_officer", True),
-        )
+        assessment.pop("review_quorum", None)
+        return cls(**assessment, **config.get("decision", {}))

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.people import find_person
 from models.tables import Person, utcnow
 
 LINK_REQUESTS_PER_WINDOW = 5  # per address, per link lifetime
@@ -113,9 +114,9 @@ def request_link(
     if asking_again_at(session, address, lifetime) is not None:
         log(session, SecurityEventKind.link_refused, address, client=client, detail="rate limit")
         return None
-    person = session.exec(select(Person).where(Person.email == address)).first()
+    person = find_person(session, address)
     log(session, SecurityEventKind.link_requested, address, person, "email_link", client)
-    if person is None:
+    if person is None or not person.active:
         return None
     token = secrets.token_urlsafe(32)
     session.add(
@@ -158,6 +159,8 @@ def redeem_link(session: Session, token: str, client: str = "") -> Person | None
         else ""
     )
     person = session.get(Person, link.person_id) if link else None
+    if person is not None and not person.active and not why:
+        why = "person deactivated"
     if why:
         log(
             session,
@@ -189,6 +192,9 @@ def session_person(session: Session, secret: str, idle: timedelta) -> Person | N
         return None
     now = utcnow()
     person = session.get(Person, office_session.person_id)
+    if not person.active:  # deactivated while signed in: the session ends at once
+        _end(session, office_session, "person deactivated")
+        return None
     if now - _aware(office_session.last_seen_at) > idle:
         _end(session, office_session, "idle")
         log(session, SecurityEventKind.session_expired, person.email, person, office_session.method)

@@ -173,6 +173,21 @@ class Person(SQLModel, table=True):
     organisation: str
     title: str | None = None
     title_en: str | None = None  # in letters to applicants who asked for English
+    # Issue 16: people live in the database (the configuration file seeds them once).
+    active: bool = True  # a deactivated person signs in no more and is assigned nothing
+    in_advisory_group: bool = False  # reviews every case (models.people.advisory_group)
+
+
+class AdvisoryGroup(SQLModel, table=True):
+    """The advisory group's rules, one row: the quorum of reviews and whether the case
+    officer reviews too. Its row also says the people were seeded from the configuration
+    file: after that the database is the truth (models.people)."""
+
+    __tablename__ = "advisory_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_quorum: int
+    include_case_officer: bool
 
 
 class Case(SQLModel, table=True):

@@ -7,6 +7,7 @@ touches the database: intake stores only what passed.
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
@@ -111,6 +112,26 @@ class FieldError(Refused, ValueError):
         "field.start_before_received": "is before the application was received ({received}); "
         "funds cannot pay for work already done",
     }
+
+
+class InvalidField(Refused, ValueError):
+    """A value a person typed into a form or a command (not a form export's record) that is
+    refused: the field, the value and why (a `FieldError`'s or `IdentifierError`'s code and
+    parameters, which each edge words in its own way)."""
+
+    messages: ClassVar[dict[str, str]] = {"field.invalid": "{field} = {value!r}: {reason}"}
+
+
+def invalid(field_name: str, value: Any, error: Refused) -> InvalidField:
+    """`field_name` = `value` refused for `error` (its code and parameters kept)."""
+    return InvalidField(
+        "field.invalid",
+        field=field_name,
+        value=value,
+        reason=str(error),
+        reason_code=error.code,
+        reason_params=error.params,
+    )
 
 
 @dataclass(frozen=True)
@@ -323,6 +344,21 @@ class _Checker:
         self.faults.append(Fault(name, self.record.get(name), error.code, error.params))
 
 
+# An organisation's contact and payment facts, each as intake checks it: the case officer's
+# corrections (models.case_facts) are checked the same way.
+CONTACT_FACTS: dict[str, Callable[[Any], Any]] = {
+    "organisation_number": lambda v: identifiers.organisation_number(v) if _text(v) else None,
+    "email": parse_email,
+    "contact_person": lambda v: _required(v, MAX_TITLE),
+    "phone": lambda v: _optional(v) or None,
+    "postal_address": lambda v: _optional(v) or None,
+    "postcode": lambda v: _optional(v) or None,
+    "city": lambda v: _optional(v) or None,
+    "bankgiro": lambda v: identifiers.bankgiro(v) if _text(v) else None,
+    "plusgiro": lambda v: identifiers.plusgiro(v) if _text(v) else None,
+}
+
+
 def submission_id_of(record: dict[str, Any]) -> str | None:
     """The record's submission id as validate_application reads it; None when it has none
     or it cannot be read (validation then says why)."""
@@ -341,22 +377,17 @@ def validate_application(record: dict[str, Any], call: Call, today: date) -> Val
     received = check.take("submitted_at", lambda v: today if _text(v) == "" else parse_date(v))
     language = check.take("language", parse_language)
     legal_form = check.take("legal_form", parse_legal_form)
-    number = check.take(
-        "organisation_number", lambda v: identifiers.organisation_number(v) if _text(v) else None
-    )
+    number = check.take("organisation_number", CONTACT_FACTS["organisation_number"])
     organisation = {
         "name": check.take("organisation_name", lambda v: _required(v, MAX_TITLE)),
         "organisation_number": number,
         "legal_form": legal_form,
         "municipality": check.take("municipality", parse_municipality),
-        "email": check.take("email", parse_email),
-        "contact_person": check.take("contact_person", lambda v: _required(v, MAX_TITLE)),
-        "phone": check.take("phone", _optional) or None,
-        "postal_address": check.take("postal_address", _optional) or None,
-        "postcode": check.take("postcode", _optional) or None,
-        "city": check.take("city", _optional) or None,
-        "bankgiro": check.take("bankgiro", lambda v: identifiers.bankgiro(v) if _text(v) else None),
-        "plusgiro": check.take("plusgiro", lambda v: identifiers.plusgiro(v) if _text(v) else None),
+    }
+    organisation |= {
+        name: check.take(name, parse)
+        for name, parse in CONTACT_FACTS.items()
+        if name != "organisation_number"
     }
     project: dict[str, Any] = {
         name: check.take(

@@ -146,7 +146,7 @@ def test_the_provider_is_discovered_when_someone_signs_in_and_only_once(
 def test_an_address_that_is_no_person_of_the_office_is_refused(oidc_office, provider) -> None:
     answer = through_provider(oidc_office, provider, "someone.else@regionorebrolan.example.se")
     assert "someone.else@regionorebrolan.example.se" in answer.text
-    assert assert_refused(oidc_office, answer, 403) == "not a configured person"
+    assert assert_refused(oidc_office, answer, 403) == "not a registered person"
     assert security_log()[0][1] == "someone.else@regionorebrolan.example.se"
 
 

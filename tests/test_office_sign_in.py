@@ -223,4 +223,4 @@ def test_the_command_line_says_when_the_rate_limit_is_why_no_link_was_made(grant
     soon = local_time(utcnow() + timedelta(minutes=15))
     assert said.group(1) in {f"{soon - timedelta(minutes=k):%H:%M}" for k in range(2)}
     unknown = grants("sign-in-link", "nobody@example.se", ok=False)
-    assert "'nobody@example.se' is not a person in the configuration" in unknown.text
+    assert "'nobody@example.se' is not a registered, active person" in unknown.text

@@ -14,6 +14,7 @@ from grants.embedded import keep_warm, server_mode
 from grants.settings import Settings
 from grants.web.office import Office, freeze_after_start, something_due
 from models.db import transaction
+from models.people import find_person, people
 from models.reference_data import sync
 from models.sign_in import LINK_REQUESTS_PER_WINDOW, asking_again_at, request_link
 from models.tables import local_time
@@ -32,7 +33,7 @@ def serve_command(
     the configuration says where people reach it.
 
     Without an SMTP server (the embedded default) it also prints a sign-in link for each
-    person in the configuration, valid for a short while; more come by e-mail to the outbox.
+    registered person, valid for a short while; more come by e-mail to the outbox.
     """
     import uvicorn
 
@@ -64,7 +65,7 @@ def _warm_up(settings: Settings, office: Office) -> None:
 
 @app.command("sign-in-link")
 def sign_in_link_command(
-    email: Annotated[str, typer.Argument(help="E-mail of a person in the configuration.")],
+    email: Annotated[str, typer.Argument(help="E-mail of a registered, active person.")],
 ) -> None:
     """Print a one-time sign-in link to the office for EMAIL (for whoever runs the server)."""
     settings = settings_checked()
@@ -79,9 +80,10 @@ def _why_no_link(settings: Settings, office: Office, email: str) -> str:
     """Why no link was made for `email`: said as it is to whoever runs the server (the
     office's own page answers alike in every case, not to tell who has an account)."""
     address = email.strip().lower()
-    if address not in {person.email for person in settings.config_file.people}:
-        return f"{email!r} is not a person in the configuration"
     with transaction(settings.db_url) as session:
+        person = find_person(session, address)
+        if person is None or not person.active:
+            return f"{email!r} is not a registered, active person"
         again = asking_again_at(session, address, office.sign_in_link_lifetime)
     minutes = office.link_minutes
     when = f"at {local_time(again):%H:%M} (Swedish time)" if again else "in a while"
@@ -92,12 +94,12 @@ def _why_no_link(settings: Settings, office: Office, email: str) -> str:
 
 
 def _links(settings: Settings, office: Office, only: str | None = None) -> dict[str, str]:
-    """A fresh one-time sign-in link per configured person (or only `only`)."""
+    """A fresh one-time sign-in link per active person (or only `only`)."""
     links = {}
     with transaction(settings.db_url) as session:
         sync(session, settings.file)
-        for person in settings.config_file.people:
-            if only is not None and person.email != only.strip().lower():
+        for person in people(session):
+            if not person.active or (only is not None and person.email != only.strip().lower()):
                 continue
             made = request_link(session, person.email, office.sign_in_link_lifetime, "command line")
             if made is not None:

@@ -2,7 +2,7 @@
 
 who acts → which role → case locked and conflict checked → the step's state → domain step
 → audit → commit → the follow-up started. Each step is declared once (`declare`, in
-`grants.steps.assessment` and `grants.steps.decisions`): its name, who may take it, the
+`grants.steps.assessment`, `decisions`, `letters` and `people`): its name, who may take it, the
 states it is taken in, its parameters and the domain call; the edges take it by name
 (`take`) and word its result and its refusals in their own language. The domain refuses
 what the law or the state machine does not allow (`Refused`); this layer makes sure a
@@ -10,7 +10,7 @@ refusal changes nothing, and that the letters a step ordered are sent only after
 transaction committed.
 """
 
-from grants.steps import assessment, decisions, letters
+from grants.steps import assessment, decisions, letters, people
 from grants.steps.layer import (
     DECISION_MAKERS,
     OFFICERS,
@@ -49,6 +49,7 @@ __all__ = [
     "decisions",
     "letters",
     "not_delivered",
+    "people",
     "reading",
     "rehearse",
     "send_follow_up",

@@ -226,7 +226,8 @@ def reading(
     settings: Settings, actor_email: str | None, roles: tuple[Role, ...] = PEOPLE
 ) -> Iterator[tuple[Session, Person]]:
     """A read by a named person: who reads is checked as for a step, and nothing is written
-    but the configuration's call and people, once per process and configuration."""
+    but the configuration's call (and, at the first start, the people it seeds), once per
+    process and configuration."""
     configured(settings)
     with transaction(settings.db_url) as session:
         yield session, acting_person(session, actor_email, *roles)
@@ -236,9 +237,11 @@ _configured: set[tuple[str, str]] = set()
 
 
 def configured(settings: Settings) -> None:
-    """The call and people in the database as the configuration has them, in a transaction
-    of its own (a read that fails must not undo it). The office reads many times a second
-    with one configuration: once per database and configuration content is enough."""
+    """The call in the database as the configuration has it, and at the first start the
+    people, the advisory group and its quorum it seeds (models.reference_data.sync), in a
+    transaction of its own (a read that fails must not undo it). The office reads many
+    times a second with one configuration: once per database and configuration content is
+    enough."""
     key = (settings.db_url, json.dumps(settings.file, sort_keys=True, default=str))
     if key not in _configured:
         with transaction(settings.db_url) as session:

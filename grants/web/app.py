@@ -23,11 +23,13 @@ from grants.steps import configured
 from grants.web import (
     applicant,
     auth,
+    case_facts,
     cases,
     dashboard,
     decisions,
     office_steps,
     oidc,
+    people,
     records,
     reviews,
     tasks,
@@ -160,7 +162,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     settings = settings or load()
     configure_prefect(settings)
     office = Office.from_settings(settings, follow_up)
-    configured(settings)  # the call and people, as configured now
+    configured(settings)  # the call as configured now; the people seeded at the first start
     app = FastAPI(
         title="grants",
         docs_url=None,
@@ -183,6 +185,8 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         applicant,
     ):
         app.include_router(module.router)
+    app.include_router(people.router)  # the office's own administration
+    app.include_router(case_facts.router)
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)
     # A file somewhat over the limit is refused at its form's field; far over, not read.

@@ -311,7 +311,9 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "history": history(session, case),
         "people": people,
         "budget_left": remaining_budget(session, case.call),
-        "advisors": [p for p in people.values() if p.role in ("advisor", "case_officer")],
+        "advisors": [
+            p for p in people.values() if p.active and p.role in ("advisor", "case_officer")
+        ],
         "draft_reasons": draft_reasons(session, case),
         "standard_conditions": STANDARD_CONDITIONS,
         # the choices the case officer's forms offer (templates/web/steps/)

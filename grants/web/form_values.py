@@ -73,7 +73,7 @@ def take_or_show_again(
     office: Office,
     person: Person,
     name: str,
-    case_reference: str,
+    case_reference: str | None,
     parameters: Callable[[], dict[str, Any]],
     show_again: Callable[[Exception], Response],
     done: Callable[[Taken], tuple[str, str]],

@@ -215,6 +215,7 @@ ACTIONS = {
     "case_closed": N_("Case closed"),
     "application_withdrawn": N_("The applicant withdrew the application"),
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
+    "case_facts_corrected": N_("The applicant's contact or payment facts corrected"),
 }
 
 

@@ -16,7 +16,6 @@ from authlib.integrations.starlette_client import OAuth, StarletteOAuth2App
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from joserfc.errors import JoseError
-from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from grants.config import Oidc
@@ -25,6 +24,7 @@ from grants.web.deps import OfficeDep, client_address
 from grants.web.office import Office
 from grants.web.pages import render
 from models.db import transaction
+from models.people import find_person
 from models.sign_in import SecurityEventKind, log
 from models.tables import Person
 
@@ -124,17 +124,18 @@ async def _id_token_claims(request: Request, office: Office) -> dict[str, Any]:
 
 
 def _staff_member(office: Office, claims: dict[str, Any]) -> Person:
-    """The configured person the `email` claim names (case does not matter)."""
+    """The registered, active person the `email` claim names (case does not matter)."""
     email = claims.get("email")
     if not isinstance(email, str) or not email.strip():
         raise SignInFailed("no email claim")
     with transaction(office.settings.db_url) as session:
-        query = select(Person).where(Person.email == email.strip().lower())  # kept lower
-        person = session.exec(query).first()
+        person = find_person(session, email)
     if claims.get("email_verified", True) is not True:
         raise SignInFailed("email not verified by the provider", "unverified", email, person)
     if person is None:
-        raise SignInFailed("not a configured person", "not_a_person", email)
+        raise SignInFailed("not a registered person", "not_a_person", email)
+    if not person.active:
+        raise SignInFailed("person deactivated", "not_a_person", email, person)
     return person
 
 

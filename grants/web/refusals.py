@@ -52,6 +52,24 @@ WORDING = {
     "access.role_for_step": N_(
         "Only a person with the role %(roles)s may take this step; %(name)s has the role %(role)s."
     ),
+    "access.deactivated": N_("%(name)s is deactivated and can no longer act in the office."),
+    "people.email_taken": N_("E-mail: %(email)s is already the e-mail of %(name)s."),
+    "people.unknown": N_("No registered person has the e-mail %(email)s."),
+    "people.quorum_above_group": N_(
+        "Quorum (review_quorum) = %(quorum)s: more than the %(size)s reviewer(s) of the "
+        "advisory group; a case could not be moved on."
+    ),
+    "people.own_account": N_("%(name)s cannot deactivate themselves or change their own role."),
+    "people.nothing_changed": N_("Nothing to change for %(email)s."),
+    "people.role": N_("Role = %(role)s: not a role for people; one of %(roles)s."),
+    "field.invalid": N_("%(field)s = “%(value)s”: %(reason)s"),
+    "facts.nothing_changed": N_(
+        "Case %(case_reference)s: the details given are those it already has; change what is wrong."
+    ),
+    "facts.number_taken": N_(
+        "Organisation number = %(number)s: already the number of %(organisation)s, another "
+        "applicant."
+    ),
     "access.not_a_reviewer": N_(
         "%(name)s has the role %(role)s; reviewers are advisors or case officers."
     ),
@@ -385,6 +403,25 @@ def refused_context(refusal: Exception, posted: dict[str, Any]) -> dict[str, Any
     return {"error": said, "field_errors": dict.fromkeys(refused_fields(refusal, posted), said)}
 
 
+# The fields a person types into the office's forms, as its labels name them.
+FIELD_NAMES = {
+    "name": N_("Name"),
+    "email": N_("E-mail"),
+    "role": N_("Role"),
+    "organisation": N_("Organisation"),
+    "review_quorum": N_("Quorum"),
+    "contact_person": N_("Contact person"),
+    "postal_address": N_("Postal address"),
+    "postcode": N_("Postcode"),
+    "city": N_("City"),
+    "phone": N_("Phone"),
+    "organisation_number": N_("Organisation number"),
+    "bankgiro": N_("Bankgiro"),
+    "plusgiro": N_("Plusgiro"),
+    "reason": N_("Reason"),
+}
+
+
 def shown(name: str, value: Any) -> str:
     """One parameter as the office shows it, in the current language."""
     language = current_language()
@@ -413,8 +450,13 @@ def shown(name: str, value: Any) -> str:
 
 
 def words(code: str, params: dict[str, Any]) -> str:
-    """A refusal's code and parameters as the office says them, in the current language."""
-    return _(WORDING[code]) % {name: shown(name, value) for name, value in params.items()}
+    """A refusal's code and parameters as the office says them, in the current language
+    (a field's refusal, `field.invalid`, with the reason it carries worded too)."""
+    values = {name: shown(name, value) for name, value in params.items()}
+    if "reason_code" in params:
+        values["reason"] = words(params["reason_code"], params["reason_params"])
+        values["field"] = _(FIELD_NAMES.get(params["field"], params["field"]))
+    return _(WORDING[code]) % values
 
 
 def worded(refusal: Exception) -> str:
