@@ -66,6 +66,7 @@ def changes_since_looked(
         .join(Case, col(Case.id) == AuditEvent.case_id)
         .outerjoin(CaseLook, seen)
         .where(
+            col(Case.case_reference).in_(wanted),
             col(AuditEvent.action).in_(CHANGES),
             AuditEvent.actor != person.email,
             or_(col(CaseLook.id).is_(None), col(AuditEvent.id) > CaseLook.last_event_id),
@@ -73,6 +74,5 @@ def changes_since_looked(
     )
     changes: dict[str, list[str]] = {}
     for case_reference, action in session.exec(query):
-        if case_reference in wanted:
-            changes.setdefault(case_reference, []).append(action)
+        changes.setdefault(case_reference, []).append(action)
     return {ref: [a for a in CHANGES if a in actions] for ref, actions in changes.items()}
