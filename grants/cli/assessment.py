@@ -344,6 +344,26 @@ def meeting_note_command(
     )
 
 
+@meeting_app.command("cancel")
+def meeting_cancel_command(
+    case_reference: CaseArg,
+    reason: Annotated[str, typer.Option(help="Why the meeting is cancelled (in the letter).")],
+    actor: AsOption = None,
+) -> None:
+    """Cancel the booked meeting: the applicant gets a cancellation with its calendar file;
+    a new meeting can then be booked."""
+    act(
+        "cancel_meeting",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: meeting {taken.result.number} cancelled; the cancellation is "
+            "on its way. Book a new meeting, or skip it."
+        ),
+        reason=reason,
+    )
+
+
 @meeting_app.command("skip")
 def meeting_skip_command(
     case_reference: CaseArg,
