@@ -171,7 +171,7 @@ TASK_COMMANDS = {
     TaskKind.review: "review (grants review)",
     TaskKind.checklist: "eligibility checklist (grants checklist)",
     TaskKind.await_supplement: "waiting for the supplement (grants supplement when it comes)",
-    TaskKind.meeting: "book, document or skip the applicant meeting (grants meeting)",
+    TaskKind.meeting: "book, cancel, document or skip the applicant meeting (grants meeting)",
     TaskKind.draft: "draft decision (grants draft, grants communicate, grants submit-draft)",
     TaskKind.await_reply: "waiting for the applicant's reply (grants reply when it comes)",
     TaskKind.decide: "decide the draft (grants sign, grants amend, grants send-back)",
