@@ -21,6 +21,7 @@ from grants.settings import load
 from models import clock
 from models.db import transaction
 from models.tables import Case, Letter, Meeting, local_time
+from tests.conftest import SAMPLES
 from tests.helpers import ACTIVA, COOMPANION, DECISION_MAKER, OFFICER, pdf_pages
 from tests.test_meetings_and_delays import calendar
 from tests.test_office_browser import (
@@ -31,7 +32,7 @@ from tests.test_office_browser import (
 )
 
 pytestmark = pytest.mark.browser
-SAMPLES = Path(__file__).parent.parent / "samples"
+
 WRONG, RIGHT = "info@ungaroster-halefors.example.se", "info@ungaroster-hallefors.example.se"
 NEW_ADVISOR = ("Sara Lind", "sara.lind@vuxenskolan.example.se", "Studieförbundet Vuxenskolan")
 REVIEW_REASONS = {
@@ -41,12 +42,13 @@ REVIEW_REASONS = {
     "anchored_with_partners": "Kommunen och bygdegårdsföreningen står bakom.",
 }
 REPLY = "Vi klarar projektet med 25 000 kronor om ungdomsforumet hålls i Grythyttan."
+WEIGHED = "Beloppet står fast; forumet kan hållas i Grythyttan."
 
 
 def the_export(folder: Path) -> Path:
     """A form export of one application whose partners include both advisors' own
     organisations, with its e-mail address mistyped."""
-    [record] = [r for r in json.loads((SAMPLES / "applications.json").read_text())[:1]]
+    record = json.loads((SAMPLES / "applications.json").read_text(encoding="utf-8"))[0]
     record |= {"submission_id": "SI-2026-0901", "email": WRONG}
     record["partners"] += [
         {"name": "Coompanion Mälardalen", "support": "Rådgivning om föreningens ekonomi"},
@@ -80,6 +82,8 @@ def declare(page, ref: str, ground: str, note: str = "") -> None:
     if note:
         page.locator("#note").fill(note)
     page.get_by_role("button", name="Lämna jävsförklaringen").click()
+    done = "Du har anmält jäv" if ground != "none" else "Du har förklarat att du inte är jävig"
+    page.get_by_text(done).wait_for()
 
 
 def review(page) -> None:
@@ -88,7 +92,7 @@ def review(page) -> None:
     for criterion, reason in REVIEW_REASONS.items():
         page.locator(f"#reason_{criterion}").fill(reason)
     page.get_by_role("button", name="Lämna granskningen").click()
-    page.wait_for_load_state()
+    page.get_by_text("Din granskning är lämnad").wait_for()
 
 
 def communication_link(ref: str) -> str:
@@ -157,6 +161,7 @@ def test_a_case_goes_through_the_office_alone_off_the_straight_path(
     officer.get_by_role("link", name="Din egen granskning av ansökan").click()
     officer.locator("#conflict-none").check()
     officer.get_by_role("button", name="Lämna jävsförklaringen").click()
+    officer.get_by_text("Du har förklarat att du inte är jävig").wait_for()
     review(officer)
     advisor = signed_in(chromium, base, email)
     declare(advisor, ref, "none")
@@ -168,6 +173,7 @@ def test_a_case_goes_through_the_office_alone_off_the_straight_path(
     officer.get_by_label("Plats, eller hur man ansluter").fill("Regionens hus, rum 3")
     officer.get_by_role("button", name="Boka och skicka inbjudan").click()
     confirm_by_keyboard(officer, "Mötet är bokat")
+    assert accessibility_violations(officer) == []  # the meeting's forms, the cancel form too
     officer.get_by_label("Varför mötet ställs in").fill("Handläggaren är sjuk den dagen.")
     officer.locator("#cancel-heading").scroll_into_view_if_needed()
     keep_screenshot(officer, "office-meeting-cancel", tmp_path)
@@ -186,7 +192,7 @@ def test_a_case_goes_through_the_office_alone_off_the_straight_path(
     live_office.state.office.follow_up.wait_idle(60)
     [letter] = decision_letters(load().outbox_dir)
     text = " ".join(pdf_pages(letter))
-    assert ref in text and "25 000" in text and "Grythyttan" in text  # the reply weighed
+    assert ref in text and "25 000" in text and WEIGHED in text  # the reply weighed
     with transaction(load().db_url) as session:
         case = session.exec(select(Case).where(Case.case_reference == ref)).one()
         assert case.state == "decided" and case.organisation.email == RIGHT
@@ -246,10 +252,9 @@ def walk_on_after_the_meeting(chromium, base: str, ref: str, live_office) -> Non
     # The case officer weighs the reply in a new draft and submits it.
     officer.goto(f"{base}/cases/{ref}")
     assert REPLY in officer.content()
-    officer.locator("#draft-reply-assessment").fill(
-        "Beloppet 25 000 kronor står fast; forumet kan hållas i Grythyttan."
-    )
+    officer.locator("#draft-reply-assessment").fill(WEIGHED)
     officer.get_by_role("button", name="Spara en ny version av förslaget").click()
+    officer.get_by_text("Förslag version 2: Beviljas delvis").wait_for()
     officer.get_by_role("button", name="Lämna förslaget").click()
     confirm_by_keyboard(officer, "ligger hos beslutsfattaren")
     officer.context.close()
