@@ -3,7 +3,11 @@ or skipped with a recorded reason.
 
 A meeting moved to another time is the same calendar event, updated: its invitation carries
 the event's identity and a higher sequence number, so the applicant's calendar moves it
-rather than keeping both. Skipping a booked meeting cancels that event by letter.
+rather than keeping both. Skipping a booked meeting cancels that event by letter; so does
+cancelling it, with the reason in the letter, while the case waits for a new booking. A
+meeting booked after a cancellation is a new calendar event (a new UID): calendar programs
+differ in whether an update reaching a cancelled event's UID brings it back, and a new
+event shows in every one of them.
 
 A meeting is held on a working day within office hours (the configuration's
 `meeting_hours`), and neither its room nor its people are booked twice at overlapping
@@ -46,6 +50,12 @@ class MeetingError(Refused, ValueError):
         "skip it with a reason",
         "meeting.not_held": "the meeting ends {ends_at}; document it once it has been held",
         "meeting.no_reason": "reason = '': say why no meeting is needed",
+        "meeting.nothing_to_cancel": "no meeting is booked for {case_reference}; there is "
+        "nothing to cancel",
+        "meeting.already_held": "the meeting ended {ends_at}; a meeting that has been held "
+        "cannot be cancelled: document it with a file note",
+        "meeting.no_cancel_reason": "reason = '': say why the meeting is cancelled; the "
+        "applicant reads it in the letter",
         "meeting.not_a_working_day": "at = {at}: {weekday} {day} is not a working day; "
         "meetings with applicants are held on working days",
         "meeting.office_hours": "at = {at}: the meeting ({starts}–{ends}) must be within "
@@ -189,9 +199,39 @@ def skip_meeting(session: Session, case: Case, officer: Person, reason: str) -> 
     )
 
 
-def _cancel(session: Session, case: Case, meetings: list[Meeting]) -> None:
+def cancel_meeting(
+    session: Session, case: Case, officer: Person, reason: str, now: datetime
+) -> Meeting:
+    """Call off the booked meeting, and stay at the meeting step: the applicant gets the
+    cancellation of its calendar event with the reason, and a new meeting can be booked (a
+    new calendar event; see the module's docstring). A meeting that has ended was held, and
+    is documented instead."""
+    _require_meeting_step(case)
+    meetings = _meetings(session, case)
+    if not meetings or meetings[-1].status is not MeetingStatus.booked:
+        raise MeetingError("meeting.nothing_to_cancel", case_reference=case.case_reference)
+    meeting = meetings[-1]
+    if has_ended(meeting, now):
+        raise MeetingError("meeting.already_held", ends_at=local_time(meeting.ends_at))
+    if not reason.strip():
+        raise MeetingError("meeting.no_cancel_reason")
+    _cancel(session, case, meetings, reason.strip())
+    record(
+        session,
+        case,
+        Actor.of(officer),
+        "meeting_cancelled",
+        number=meeting.number,
+        starts_at=local_time(meeting.starts_at).isoformat(),
+        reason=reason.strip(),
+    )
+    return meeting
+
+
+def _cancel(session: Session, case: Case, meetings: list[Meeting], reason: str = "") -> None:
     """The booked meeting (the last) is off: the cancellation of its calendar event, one
-    sequence number past its latest invitation."""
+    sequence number past its latest invitation. With a `reason` the meeting is cancelled
+    and a new one is to come; without one the case goes on without a meeting."""
     meeting = meetings[-1]
     meeting.status = MeetingStatus.skipped
     session.add(meeting)
@@ -207,6 +247,7 @@ def _cancel(session: Session, case: Case, meetings: list[Meeting]) -> None:
             "place": meeting.place,
             "uid": uid,
             "sequence": sequence + 1,
+            "reason": reason,
         },
         meeting.number,
     )

@@ -17,7 +17,7 @@ from models.access import case_for
 from models.checklist import Finding, complete_checklist
 from models.db import transaction
 from models.errors import Refused
-from models.meetings import book_meeting, document_meeting, next_free_slot
+from models.meetings import book_meeting, cancel_meeting, document_meeting, next_free_slot
 from models.reviews import declare_conflict, submit_review
 from models.rules import Rules
 from models.tables import (
@@ -28,6 +28,7 @@ from models.tables import (
     Criterion,
     FileNote,
     Letter,
+    Meeting,
     Person,
     Recommendation,
     local_time,
@@ -224,3 +225,58 @@ def test_the_booking_form_suggests_the_next_free_time(sample_call: Path) -> None
     book(first, at(MONDAY + timedelta(days=7), 13), place="Rum 1")  # moved: the morning is free
     assert suggested(second) == at(MONDAY + timedelta(days=7), 8)
     assert suggested(first) == at(MONDAY + timedelta(days=7), 8)  # its own booking is no hindrance
+
+
+def test_a_cancelled_meeting_is_called_off_with_its_reason_and_a_new_one_is_a_new_event(
+    sample_call: Path, smtp_server
+) -> None:
+    ref = to_meeting("SI-2026-0101")
+    day = next_working_day(date.today() + timedelta(days=7))
+    book_at = ("meeting", "book", ref, "--as", OFFICER, "--place", PLACE, "--at")
+    grants(*book_at, f"{day.isoformat()} 10:00")
+    reason = "Handläggaren är sjuk den dagen."
+    cancelled = grants("meeting", "cancel", ref, "--as", OFFICER, "--reason", reason)
+    assert "meeting 1 cancelled" in cancelled.text
+    grants(*book_at, f"{day.isoformat()} 13:00")  # booked again: the case waited for it
+
+    mails = [m for m in smtp_server.wait_for(3) if ref in m["Subject"] and "möte" in m["Subject"]]
+    first, cancellation, again = (calendar(m) for m in mails)
+    assert cancellation["UID"] == first["UID"] != again["UID"]  # a new event, in every client
+    assert [c["SEQUENCE"] for c in (first, cancellation, again)] == ["0", "1", "0"]
+    assert [c["METHOD"] for c in (first, cancellation, again)] == ["REQUEST", "CANCEL", "REQUEST"]
+    assert cancellation["STATUS"] == "CANCELLED" and cancellation["content-method"] == "CANCEL"
+    assert cancellation["DTSTART"] == first["DTSTART"] != again["DTSTART"]
+    assert mails[1]["Subject"].startswith(f"Inställt möte {ref}")
+    [pdf] = [p for p in mails[1].iter_attachments() if p.get_content_type() == "application/pdf"]
+    text = " ".join(pdf_pages(pdf.get_payload(decode=True)))
+    assert "Mötet om ert projekt är inställt" in text and "kl. 10.00" in text
+    assert f"Varför mötet ställs in {reason}" in text
+    assert "Vi skickar en inbjudan till ett nytt möte" in text and "utan möte" not in text
+    history = grants("status", ref, "--as", OFFICER).text
+    assert "meeting_cancelled" in history and reason in history
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        assert case.state == "applicant_meeting"
+        meetings = session.exec(select(Meeting).where(Meeting.case_id == case.id)).all()
+        assert [(m.number, m.status) for m in meetings] == [(1, "skipped"), (2, "booked")]
+
+
+def test_cancelling_is_refused_without_a_reason_a_booking_or_once_the_meeting_was_held(
+    sample_call: Path,
+) -> None:
+    ref = to_meeting("SI-2026-0101")
+    nothing = grants("meeting", "cancel", ref, "--as", OFFICER, "--reason", "Sjuk.", ok=False)
+    assert nothing.exit_code != 0 and f"no meeting is booked for {ref}" in nothing.text
+    book(ref, at(MONDAY, 10))
+    no_reason = grants("meeting", "cancel", ref, "--as", OFFICER, "--reason", " ", ok=False)
+    assert no_reason.exit_code != 0 and "say why the meeting is cancelled" in no_reason.text
+    settings = load()
+    with transaction(settings.db_url) as session:
+        officer = person(session, OFFICER)
+        case = case_for(session, ref, officer, lock=True)
+        with pytest.raises(Refused, match="the meeting ended 2027-01-11 11:30") as held:
+            cancel_meeting(session, case, officer, "Sjuk.", at(MONDAY, 11, 45))
+        assert held.value.code == "meeting.already_held"
+    with transaction(settings.db_url) as session:
+        assert session.exec(select(Meeting.status)).all() == ["booked"]
+        assert not session.exec(select(Letter).where(Letter.kind == "meeting_cancellation")).all()

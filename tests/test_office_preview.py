@@ -111,3 +111,39 @@ def test_booking_a_meeting_in_the_browser_suggests_a_time_and_shows_the_invitati
     page.get_by_text("Mötet är bokat").wait_for()
     with transaction(load().db_url) as session:
         assert [m.place for m in session.exec(select(Meeting))] == ["Regionens hus, rum 3"]
+
+
+def test_a_booked_meeting_is_cancelled_from_the_case_page_after_its_letter_is_shown(
+    office, registered: str
+) -> None:
+    from tests.test_meetings_and_delays import MONDAY, at, book, to_meeting
+
+    ref = to_meeting("SI-2026-0101")
+    url = f"/cases/{ref}/meeting/cancel"
+    refused = post(office, url, {"cancel_reason": "Sjuk.", "preview": "1"})
+    assert refused.status_code == 409  # nothing booked yet: said in Swedish
+    assert f"Inget möte är bokat i ärende {ref}: det finns inget att ställa in." in refused.text
+    book(ref, at(MONDAY, 10))
+    page = office.get(f"/cases/{ref}").text
+    assert 'name="preview" value="1" class="secondary">Ställ in mötet' in page
+    empty = post(office, url, {"cancel_reason": " ", "preview": "1"})
+    assert 'id="cancel_reason-error"' in empty.text and "Ange varför mötet ställs in" in empty.text
+    before = settled_dump(office)
+
+    reason = "Handläggaren är sjuk den dagen."
+    preview = post(office, url, {"cancel_reason": reason, "preview": "1"})
+    assert preview.status_code == 200 and "Granska innan det skickas" in preview.text
+    [address] = PREVIEW_PDF.findall(preview.text)
+    shown = " ".join(pdf_pages(office.get(address).content))
+    assert "Mötet om ert projekt är inställt" in shown and reason in shown
+    assert database_dump(load().home) == before  # nothing sent, nothing recorded
+
+    confirmed = post(office, url, confirmation_form(preview.text))
+    assert confirmed.status_code == 200 and "Mötet är inställt" in confirmed.text
+    assert "Boka mötet med sökanden" in confirmed.text  # not "Boka om": a new booking
+    sent(office)
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        assert case.state == "applicant_meeting"
+        [letter] = session.exec(select(Letter).where(Letter.kind == "meeting_cancellation"))
+        assert letter.data["reason"] == reason and letter.delivery_state == "sent"

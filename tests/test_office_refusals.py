@@ -27,6 +27,7 @@ REFUSED_STEPS = [
     ("supplement-request", {"request_missing": " "}, {}, "supplement.nothing_missing"),
     ("supplement", {}, {"supplement_file": FILE}, "state.step_not_now"),
     ("reviewer", {"reviewer": OFFICER}, {}, "state.step_not_now"),
+    ("meeting/cancel", {"cancel_reason": "Sjuk."}, {}, "state.step_not_now"),
     ("meeting/skip", {"skip_reason": "Inget behov."}, {}, "state.step_not_now"),
     ("draft", {}, {}, "state.step_not_now"),
     ("communicate", {}, {}, "state.step_not_now"),

@@ -171,7 +171,7 @@ TASK_COMMANDS = {
     TaskKind.review: "review (grants review)",
     TaskKind.checklist: "eligibility checklist (grants checklist)",
     TaskKind.await_supplement: "waiting for the supplement (grants supplement when it comes)",
-    TaskKind.meeting: "book, document or skip the applicant meeting (grants meeting)",
+    TaskKind.meeting: "book, cancel, document or skip the applicant meeting (grants meeting)",
     TaskKind.draft: "draft decision (grants draft, grants communicate, grants submit-draft)",
     TaskKind.await_reply: "waiting for the applicant's reply (grants reply when it comes)",
     TaskKind.decide: "decide the draft (grants sign, grants amend, grants send-back)",
@@ -341,6 +341,26 @@ def meeting_note_command(
         actor,
         lambda taken: f"{case_reference}: file note recorded; the case is now '{taken.state}'.",
         text=text if text is not None else read_text(file),
+    )
+
+
+@meeting_app.command("cancel")
+def meeting_cancel_command(
+    case_reference: CaseArg,
+    reason: Annotated[str, typer.Option(help="Why the meeting is cancelled (in the letter).")],
+    actor: AsOption = None,
+) -> None:
+    """Cancel the booked meeting: the applicant gets a cancellation with its calendar file;
+    a new meeting can then be booked."""
+    act(
+        "cancel_meeting",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: meeting {taken.result.number} cancelled; the cancellation is "
+            "on its way. Book a new meeting, or skip it."
+        ),
+        reason=reason,
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from grants.steps.layer import OFFICERS, REVIEWERS, At, declare
 from models import clock
 from models.checklist import Finding, complete_checklist
-from models.meetings import book_meeting, document_meeting, skip_meeting
+from models.meetings import book_meeting, cancel_meeting, document_meeting, skip_meeting
 from models.reference_data import acting_person
 from models.reviews import assign_reviewer, declare_conflict, submit_review
 from models.states import CaseState
@@ -126,6 +126,13 @@ def meeting(at: At, *, starts_at: datetime, minutes: int | None, place: str) -> 
 @declare("document_meeting", OFFICERS, [S.applicant_meeting])
 def meeting_note(at: At, *, text: str) -> FileNote:
     return document_meeting(at.session, at.case, at.person, text, clock.now())
+
+
+@declare("cancel_meeting", OFFICERS, [S.applicant_meeting])
+def call_off_meeting(at: At, *, reason: str) -> Meeting:
+    """The booked meeting is off, with the reason in the applicant's letter; the case
+    stays at the meeting step for a new booking."""
+    return cancel_meeting(at.session, at.case, at.person, reason, clock.now())
 
 
 @declare("skip_meeting", OFFICERS, [S.applicant_meeting])

@@ -91,7 +91,7 @@ LABELS[MeetingStatus] = {
     MeetingStatus.booked: N_("Booked"),
     MeetingStatus.rebooked: N_("Rebooked"),
     MeetingStatus.held: N_("Held"),
-    MeetingStatus.skipped: N_("Skipped"),
+    MeetingStatus.skipped: N_("Cancelled"),  # a booked meeting called off (skipped or not)
 }
 LABELS[DecisionStatus] = {
     DecisionStatus.draft: N_("Draft"),
@@ -200,6 +200,7 @@ ACTIONS = {
     "supplement_expired": N_("Supplement deadline passed"),
     "meeting_booked": N_("Meeting booked"),
     "meeting_documented": N_("Meeting documented in a file note"),
+    "meeting_cancelled": N_("Meeting cancelled"),
     "meeting_skipped": N_("Meeting skipped"),
     "draft_decision_prepared": N_("Draft decision prepared"),
     "draft_submitted": N_("Draft submitted to the decision maker"),

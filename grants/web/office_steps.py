@@ -370,6 +370,17 @@ def meeting_note(at: OnCase) -> Response:
     )
 
 
+@router.post("/meeting/cancel")
+def meeting_cancel(at: OnCase) -> Response:
+    """Call off the booked meeting with a reason; a new one can then be booked."""
+    return at.take(
+        "cancel_meeting",
+        lambda _taken: _("Meeting cancelled; the cancellation is on its way. Book a new meeting."),
+        lambda: {"reason": at.form.text("cancel_reason")},
+        confirm=LETTERS,
+    )
+
+
 @router.post("/meeting/skip")
 def meeting_skip(at: OnCase) -> Response:
     """No meeting this time; why goes on record."""

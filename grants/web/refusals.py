@@ -202,6 +202,16 @@ WORDING = {
     ),
     "meeting.not_held": N_("The meeting ends %(ends_at)s: document it once it has been held."),
     "meeting.no_reason": N_("Say why no meeting is needed."),
+    "meeting.nothing_to_cancel": N_(
+        "No meeting is booked in case %(case_reference)s: there is nothing to cancel."
+    ),
+    "meeting.already_held": N_(
+        "The meeting ended %(ends_at)s: a meeting that has been held cannot be cancelled. "
+        "Document it with a file note."
+    ),
+    "meeting.no_cancel_reason": N_(
+        "Say why the meeting is cancelled; the applicant reads it in the letter."
+    ),
     "meeting.not_a_working_day": N_(
         "%(day)s is not a working day; meetings with applicants are held on working days."
     ),
@@ -346,6 +356,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "meeting.no_place": ("meeting_place",),
     "meeting.no_note": ("meeting_note",),
     "meeting.no_reason": ("skip_reason",),
+    "meeting.no_cancel_reason": ("cancel_reason",),
     "meeting.not_a_working_day": ("meeting_date",),
     "meeting.office_hours": ("meeting_time",),
     "meeting.place_booked": ("meeting_place",),
