@@ -199,7 +199,14 @@ def add_substitute_reviewer(
         )
     task = assign_reviewer(session, case, officer, person, rules, today)
     task.reviewer = person  # loaded while the session is open: the edges name them
-    record(session, case, Actor.of(officer), "substitute_reviewer", reviewer=person.email)
+    record(
+        session,
+        case,
+        Actor.of(officer),
+        "substitute_reviewer",
+        reviewer=person.email,
+        registered_already=reused,
+    )
     return Substitute(task, reused)
 
 
