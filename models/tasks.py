@@ -162,9 +162,7 @@ def _officer_tasks(session: Session, person: Person, today: date) -> list[Task]:
     tasks += [
         _task(case, TaskKind.too_few_reviewers, None) for case in in_review if case.id in short
     ]
-    undecided = select(*LISTED).where(
-        Case.case_officer_id == person.id, col(Case.state).in_(UNDECIDED)
-    )
+    undecided = select(*LISTED).where(_handled_by(person), col(Case.state).in_(UNDECIDED))
     return tasks + [
         _task(case, TaskKind.old_case, None, case.date_received)
         for case in session.exec(undecided)
@@ -173,8 +171,9 @@ def _officer_tasks(session: Session, person: Person, today: date) -> list[Task]:
 
 
 def _handled_by(officer: Person) -> ColumnElement[bool]:
-    """The officer's own cases, and every case whose own officer declared a conflict of
-    interest in it: any other case officer takes its next step (FL 16 §)."""
+    """The officer's own cases; and every case whose own officer cannot take its next step
+    (deactivated, or none), or declared a conflict of interest in it (FL 16 §): any other
+    case officer takes it."""
     theirs = aliased(Case)
     stepped_aside = (
         select(ReviewTask.case_id)
@@ -184,7 +183,13 @@ def _handled_by(officer: Person) -> ColumnElement[bool]:
             ReviewTask.status == TaskStatus.conflicted,
         )
     )
-    return (Case.case_officer_id == officer.id) | col(Case.id).in_(stepped_aside)
+    gone = select(Person.id).where(col(Person.active).is_(False))
+    return (
+        (Case.case_officer_id == officer.id)
+        | col(Case.case_officer_id).is_(None)
+        | col(Case.case_officer_id).in_(gone)
+        | col(Case.id).in_(stepped_aside)
+    )
 
 
 def _deadlines(session: Session, case_ids: list[int]) -> dict[int, date]:
