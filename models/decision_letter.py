@@ -31,6 +31,31 @@ def decision_letter(data: dict[str, Any], language: str) -> dict[str, Any]:
         "decision_maker": _person(data.get("decision_maker"), language),
         "presenting_officer": _person(data.get("presenting_officer"), language),
         "participants": [_participant(p) for p in data.get("participants") or []],
+        "fewer_reviews": _fewer_reviews(data.get("fewer_reviews"), language),
+    }
+
+
+NUMBER_WORDS = {
+    "sv": ("ingen", "en", "två", "tre", "fyra", "fem", "sex"),
+    "en": ("no", "one", "two", "three", "four", "five", "six"),
+}
+
+
+def _fewer_reviews(fewer: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """How many reviewed the case instead of the quorum, in words, and why: the case
+    officer's decision to go on with fewer reviews (models.reviews.go_on_with_fewer)."""
+    if not fewer:
+        return None
+    words = NUMBER_WORDS[language]
+
+    def said(number: int) -> str:
+        return words[number] if number < len(words) else str(number)
+
+    return {
+        "reviews": said(fewer["reviews"]),
+        "one": fewer["reviews"] == 1,
+        "quorum": said(fewer["quorum"]),
+        "reason": _trimmed(fewer.get("reason")),
     }
 
 

@@ -19,7 +19,7 @@ from models.audit import Actor, move, record
 from models.checklist import latest_findings
 from models.errors import Refused
 from models.letters import DECISION, DRAFT_DECISION, order_letter
-from models.reviews import tasks_of
+from models.reviews import fewer_reviews, tasks_of
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
@@ -546,6 +546,7 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         else None,
         "payment": {"account": account},
         "other_funding": decision.other_funding,
+        "fewer_reviews": fewer_reviews(session, case),
     }
 
 

@@ -2,9 +2,12 @@
 
 When enough non-conflicted reviewers have submitted (the quorum), the case moves on to
 the applicant meeting. If declared conflicts leave too few reviewers to reach the
-quorum, the case officer is told, once per conflict.
+quorum, the case officer is told, once per conflict, and the case is on their task list
+until they name a substitute reviewer from outside the group or record, with a reason,
+that it goes on with the reviews there are: no case waits for reviews nobody can give.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
@@ -13,15 +16,17 @@ from sqlmodel import Session, col, select
 from models.audit import SYSTEM, Actor, move, record
 from models.errors import Refused
 from models.notices import order_notice
-from models.people import advisory_group
+from models.people import add_person, advisory_group, find_person
 from models.reference_data import NotAllowed
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
+    AuditEvent,
     Call,
     Case,
     ConflictGround,
     Criterion,
+    FileNote,
     Person,
     Recommendation,
     ReviewTask,
@@ -29,7 +34,11 @@ from models.tables import (
     TaskStatus,
     utcnow,
 )
+from models.validation import FieldError, invalid
 from models.working_days import add_working_days
+
+FEWER_REVIEWS = "fewer_reviews"  # the file note of a decision to go on with fewer reviews
+WENT_ON_WITH_FEWER = "reviews_fewer_than_quorum"  # its audit event, which the decision reads
 
 
 class ReviewError(Refused, ValueError):
@@ -62,7 +71,29 @@ class ReviewError(Refused, ValueError):
         "review.amount_needed": "amount: 'partly_granted' needs the proposed amount",
         "review.amount_out_of_range": "amount = {amount}: must be at least {minimum} and less "
         "than the {requested} applied for",
+        "review.quorum_reachable": "{case_reference} can still reach its quorum: {able} "
+        "reviewer(s) without a conflict of interest for {quorum} review(s)",
+        "review.none_submitted": "no review of {case_reference} has been submitted yet: go on "
+        "with at least one, or name a substitute reviewer",
     }
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """Why a case in review cannot reach its quorum: `able` reviewers left who have not
+    declared a conflict (and can still sign in), `submitted` of them have reviewed."""
+
+    able: int
+    submitted: int
+    quorum: int
+
+
+@dataclass(frozen=True)
+class Substitute:
+    """A substitute reviewer's task, and whether the person was registered already."""
+
+    task: ReviewTask
+    reused: bool
 
 
 def reviewers(session: Session, case: Case) -> list[Person]:
@@ -139,6 +170,123 @@ def assign_reviewer(
         due=task.due.isoformat(),
     )
     return task
+
+
+def add_substitute_reviewer(
+    session: Session,
+    case: Case,
+    officer: Person,
+    values: dict[str, str | None],
+    rules: Rules,
+    today: date,
+) -> Substitute:
+    """A reviewer from outside the advisory group for this case alone, when conflicts left
+    too few: added as an advisor who is not a member of the group (so no other case is
+    given to them), or the registered person with that e-mail. They declare any conflict
+    of interest and review like any advisor."""
+    _require_review_open(case)
+    for name in ("name", "organisation"):
+        if not (values.get(name) or "").strip():
+            raise invalid(name, values.get(name) or "", FieldError("field.required"))
+    person = find_person(session, values.get("email") or "")
+    reused = person is not None
+    if person is None:
+        person = add_person(
+            session,
+            officer,
+            values={**values, "role": Role.advisor.value},
+            in_advisory_group=False,
+        )
+    task = assign_reviewer(session, case, officer, person, rules, today)
+    task.reviewer = person  # loaded while the session is open: the edges name them
+    record(
+        session,
+        case,
+        Actor.of(officer),
+        "substitute_reviewer",
+        reviewer=person.email,
+        registered_already=reused,
+    )
+    return Substitute(task, reused)
+
+
+def shortfall(session: Session, case: Case) -> Shortfall | None:
+    """Why the case's reviews cannot reach the quorum, or None if they still can (or the
+    case is not in review)."""
+    if case.state is not CaseState.in_review:
+        return None
+    return shortfalls(session, [case.id]).get(case.id)
+
+
+def shortfalls(session: Session, case_ids: list[int]) -> dict[int, Shortfall]:
+    """`shortfall` for many cases in review at once, in one query: the cases among them
+    whose reviewers without a conflict (an open task of an active person, or a review
+    submitted) are fewer than the quorum."""
+    quorum = advisory_group(session).review_quorum
+    able = {case_id: [0, 0] for case_id in case_ids}
+    rows = session.exec(
+        select(ReviewTask.case_id, ReviewTask.status, Person.active)
+        .join(Person, col(Person.id) == ReviewTask.reviewer_id)
+        .where(col(ReviewTask.case_id).in_(case_ids))
+    )
+    for case_id, status, active in rows:
+        if status is TaskStatus.submitted or (status is TaskStatus.open and active):
+            able[case_id][0] += 1
+        able[case_id][1] += status is TaskStatus.submitted
+    return {
+        case_id: Shortfall(count, submitted, quorum)
+        for case_id, (count, submitted) in able.items()
+        if count < quorum
+    }
+
+
+def go_on_with_fewer(session: Session, case: Case, officer: Person, reason: str) -> FileNote:
+    """The case officer's reasoned decision (a file note) that a case whose conflicts left
+    too few reviewers goes on with the reviews submitted, as a reached quorum would move
+    it; the decision states it. At least one review: with none, a substitute reviews."""
+    _require_review_open(case)
+    short = shortfall(session, case)
+    if short is None:
+        able = len([t for t in tasks_of(session, case) if t.status is not TaskStatus.conflicted])
+        raise ReviewError(
+            "review.quorum_reachable",
+            case_reference=case.case_reference,
+            able=able,
+            quorum=advisory_group(session).review_quorum,
+        )
+    if not reason.strip():
+        raise invalid("reason", reason, FieldError("field.required"))
+    if short.submitted == 0:
+        raise ReviewError("review.none_submitted", case_reference=case.case_reference)
+    note = FileNote(case_id=case.id, kind=FEWER_REVIEWS, text=reason.strip(), author=officer.email)
+    session.add(note)
+    submitted = [t for t in tasks_of(session, case) if t.status is TaskStatus.submitted]
+    move(
+        session,
+        case,
+        CaseState.applicant_meeting,
+        Actor.of(officer),
+        WENT_ON_WITH_FEWER,
+        reviews=len(submitted),
+        quorum=short.quorum,
+        reason=note.text,
+        recommendations=[t.recommendation for t in submitted],
+    )
+    return note
+
+
+def fewer_reviews(session: Session, case: Case) -> dict[str, Any] | None:
+    """What a decision states when its case went on with fewer reviews than the quorum:
+    how many, how many were needed and why (as the latest such decision recorded it);
+    else None."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.case_id == case.id, AuditEvent.action == WENT_ON_WITH_FEWER)
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    if event is None:
+        return None
+    return {key: event.detail[key] for key in ("reviews", "quorum", "reason")}
 
 
 def declare_conflict(

@@ -1,6 +1,10 @@
 """What waits for a person: their open review tasks, the next step of a case officer's
 cases, and the drafts with the decision maker. Overdue first, then by due date, then oldest.
 
+Every case that is not finished (FINISHED) is on someone's list: a case in review on its
+reviewers' lists, and on its officer's when conflicts of interest left too few reviewers
+to reach the quorum (tests/test_no_dead_ends.py walks every state and conflict).
+
 A task says *what* is due (a step kind and its case); each edge says *how* in its own words
 (the command line names a command, the office links to a page).
 """
@@ -10,11 +14,13 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import ColumnElement, Row
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from models.access import conflicted_case_ids
 from models.delays import UNDECIDED, is_old
+from models.reviews import shortfalls
 from models.states import CaseState
 from models.tables import (
     Case,
@@ -38,6 +44,13 @@ class TaskKind(StrEnum):
     await_reply = "await_reply"  # communication before decision: the applicant's reply
     decide = "decide"
     old_case = "old_case"  # FL 12 §: undecided six months; the applicant may ask for a decision
+    too_few_reviewers = "too_few_reviewers"  # conflicts left fewer reviewers than the quorum
+    reporting = "reporting"  # a funded project's presentation and final report to record
+
+
+# The decision is signed: the handling of the application is over. What may follow for a
+# granted project (the invitation to a Community Talk) is the calendar's, by the sweep.
+FINISHED = (CaseState.decided, CaseState.closed)
 
 
 OFFICER_STEPS = {
@@ -46,6 +59,7 @@ OFFICER_STEPS = {
     CaseState.applicant_meeting: TaskKind.meeting,
     CaseState.drafting_decision: TaskKind.draft,
     CaseState.communication: TaskKind.await_reply,
+    CaseState.reporting: TaskKind.reporting,
 }
 
 
@@ -136,21 +150,46 @@ def _review_tasks(session: Session, person: Person) -> list[Task]:
 
 
 def _officer_tasks(session: Session, person: Person, today: date) -> list[Task]:
-    """The next step of each of the officer's cases, and the cases undecided six months."""
-    query = select(*LISTED).where(
-        Case.case_officer_id == person.id, col(Case.state).in_(list(OFFICER_STEPS))
-    )
+    """The next step of each of the officer's cases, the cases in review that cannot reach
+    the quorum, and the cases undecided six months."""
+    query = select(*LISTED).where(_handled_by(person), col(Case.state).in_(list(OFFICER_STEPS)))
     cases = list(session.exec(query))
     due = _deadlines(session, [case.id for case in cases])
     tasks = [_task(case, OFFICER_STEPS[case.state], due.get(case.id)) for case in cases]
-    undecided = select(*LISTED).where(
-        Case.case_officer_id == person.id, col(Case.state).in_(UNDECIDED)
-    )
+    reviewing = select(*LISTED).where(_handled_by(person), Case.state == CaseState.in_review)
+    in_review = list(session.exec(reviewing))
+    short = shortfalls(session, [case.id for case in in_review])
+    tasks += [
+        _task(case, TaskKind.too_few_reviewers, None) for case in in_review if case.id in short
+    ]
+    undecided = select(*LISTED).where(_handled_by(person), col(Case.state).in_(UNDECIDED))
     return tasks + [
         _task(case, TaskKind.old_case, None, case.date_received)
         for case in session.exec(undecided)
         if is_old(case, today)
     ]
+
+
+def _handled_by(officer: Person) -> ColumnElement[bool]:
+    """The officer's own cases; and every case whose own officer cannot take its next step
+    (deactivated, or none), or declared a conflict of interest in it (FL 16 §): any other
+    case officer takes it."""
+    theirs = aliased(Case)
+    stepped_aside = (
+        select(ReviewTask.case_id)
+        .join(theirs, col(theirs.id) == ReviewTask.case_id)
+        .where(
+            ReviewTask.reviewer_id == theirs.case_officer_id,
+            ReviewTask.status == TaskStatus.conflicted,
+        )
+    )
+    gone = select(Person.id).where(col(Person.active).is_(False))
+    return (
+        (Case.case_officer_id == officer.id)
+        | col(Case.case_officer_id).is_(None)
+        | col(Case.case_officer_id).in_(gone)
+        | col(Case.id).in_(stepped_aside)
+    )
 
 
 def _deadlines(session: Session, case_ids: list[int]) -> dict[int, date]:

@@ -440,7 +440,7 @@ def test_conflicts_leaving_too_few_reviewers_tell_the_case_officer(
     [notice] = smtp_server.wait_for(9)[8:]
     assert notice["To"] == OFFICER
     assert notice["Subject"] == f"För få granskare utan jäv i {ref}"
-    assert "grants assign-reviewer" in notice.get_body(("plain",)).get_content()
+    assert "grants substitute-reviewer" in notice.get_body(("plain",)).get_content()
     refused = grants("assign-reviewer", ref, ACTIVA, "--as", OFFICER, ok=False)
     assert "conflict of interest" in refused.text
     grants("declare", ref, "--as", OFFICER, "--no-conflict")

@@ -27,7 +27,7 @@ from grants.cli.common import (
     show_case,
 )
 from grants.cli.refusals import worded
-from grants.steps import OFFICERS, reading
+from grants.steps import OFFICERS, Taken, reading
 from models import clock
 from models.checklist import Finding, formal_checks, latest_findings
 from models.errors import Refused
@@ -177,6 +177,10 @@ TASK_COMMANDS = {
     TaskKind.decide: "decide the draft (grants sign, grants amend, grants send-back)",
     TaskKind.old_case: "older than six months: the applicant may ask for a decision, which "
     "must then come within four weeks (FL 12 §)",
+    TaskKind.too_few_reviewers: "too few reviewers without a conflict of interest: name a "
+    "substitute (grants substitute-reviewer) or go on with fewer (grants go-on-with-fewer)",
+    TaskKind.reporting: "record the presentation and the final report (grants presented, "
+    "grants final-report)",
 }
 
 
@@ -287,6 +291,63 @@ def assign_reviewer_command(
             f"{taken.result.due.isoformat()}."
         ),
         reviewer=reviewer,
+    )
+
+
+@app.command("substitute-reviewer")
+def substitute_reviewer_command(
+    case_reference: CaseArg,
+    name: Annotated[str, typer.Option(help="The substitute's name.")],
+    email: Annotated[str, typer.Option(help="Their e-mail: they sign in with it.")],
+    organisation: Annotated[
+        str, typer.Option(help="Their own organisation (for conflicts of interest).")
+    ],
+    actor: AsOption = None,
+    title: Annotated[str | None, typer.Option(help="Their title (optional).")] = None,
+) -> None:
+    """Name a reviewer from outside the advisory group for this case alone (when conflicts
+    of interest left too few). A registered person with that e-mail is reused."""
+
+    def said(taken: Taken) -> str:
+        task = taken.result.task
+        how = (
+            "was registered already"
+            if taken.result.reused
+            else "added as an advisor outside the advisory group"
+        )
+        return (
+            f"{case_reference}: {task.reviewer.name} <{task.reviewer.email}> ({how}) reviews "
+            f"this case, due {task.due.isoformat()}."
+        )
+
+    act(
+        "substitute_reviewer",
+        case_reference,
+        actor,
+        said,
+        values={"name": name, "email": email, "organisation": organisation, "title": title},
+    )
+
+
+@app.command("go-on-with-fewer")
+def go_on_with_fewer_command(
+    case_reference: CaseArg,
+    reason: Annotated[
+        str, typer.Option(help="Why the case goes on with fewer reviews than the quorum.")
+    ],
+    actor: AsOption = None,
+) -> None:
+    """Go on with the reviews there are when conflicts of interest left fewer reviewers
+    than the quorum: a file note; the decision says so."""
+    act(
+        "go_on_with_fewer_reviews",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: goes on with fewer reviews than the quorum; the case is now "
+            f"'{taken.state}'."
+        ),
+        reason=reason,
     )
 
 

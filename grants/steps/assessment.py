@@ -8,7 +8,14 @@ from models import clock
 from models.checklist import Finding, complete_checklist
 from models.meetings import book_meeting, cancel_meeting, document_meeting, skip_meeting
 from models.reference_data import acting_person
-from models.reviews import assign_reviewer, declare_conflict, submit_review
+from models.reviews import (
+    Substitute,
+    add_substitute_reviewer,
+    assign_reviewer,
+    declare_conflict,
+    go_on_with_fewer,
+    submit_review,
+)
 from models.states import CaseState
 from models.supplements import register_supplement, request_supplement
 from models.tables import (
@@ -105,6 +112,22 @@ def reviewer(at: At, *, reviewer: str) -> ReviewTask:
     task = assign_reviewer(at.session, at.case, at.person, person, at.rules, clock.today())
     task.reviewer = person  # loaded while the session is open: the edges name them
     return task
+
+
+@declare("substitute_reviewer", OFFICERS, [S.in_review])
+def substitute(at: At, *, values: dict[str, str | None]) -> Substitute:
+    """A reviewer from outside the advisory group, for this case alone, when conflicts of
+    interest left too few: a new advisor outside the group, or the registered person with
+    that e-mail. They declare any conflict and review like any advisor. `values`: their
+    name, email, organisation and (or None) title."""
+    return add_substitute_reviewer(at.session, at.case, at.person, values, at.rules, clock.today())
+
+
+@declare("go_on_with_fewer_reviews", OFFICERS, [S.in_review])
+def fewer_reviews(at: At, *, reason: str) -> FileNote:
+    """Conflicts left fewer reviewers than the quorum: the case goes on with the reviews
+    there are, for the reason on file, and its decision says so."""
+    return go_on_with_fewer(at.session, at.case, at.person, reason)
 
 
 @declare("book_meeting", OFFICERS, [S.applicant_meeting])

@@ -44,6 +44,7 @@ from models.delays import UNDECIDED
 from models.letters import to_the_applicant
 from models.looks import newest_event
 from models.meetings import has_ended, meeting_to_document, next_free_slot
+from models.reviews import shortfall
 from models.rules import Rules
 from models.states import CaseState
 from models.tables import (
@@ -325,6 +326,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "meeting_suggestion": _meeting_suggestion(session, case, reader, rules),
         "meeting_over": _meeting_over(session, case),
         "undecided": UNDECIDED,  # an application that can still be withdrawn
+        "shortfall": shortfall(session, case),  # conflicts left too few reviewers
     } | _draft_inputs(session, case)
 
 

@@ -119,6 +119,10 @@ LABELS[TaskKind] = {
         "Undecided for six months: the applicant may ask for a decision, which must then "
         "come within four weeks (FL 12 §)"
     ),
+    TaskKind.too_few_reviewers: N_(
+        "Too few reviewers without a conflict of interest: name a substitute or go on with fewer"
+    ),
+    TaskKind.reporting: N_("Record the presentation and the final report"),
 }
 
 
@@ -184,6 +188,8 @@ ACTIONS = {
     "checklist_not_eligible": N_("Checklist: a requirement not met"),
     "review_tasks_created": N_("Review tasks created"),
     "reviewer_assigned": N_("Reviewer assigned"),
+    "substitute_reviewer": N_("Substitute reviewer from outside the advisory group"),
+    "reviews_fewer_than_quorum": N_("Goes on with fewer reviews than the quorum"),
     "review_reminder_ordered": N_("Review reminder"),
     "too_few_reviewers": N_("Too few reviewers without a conflict of interest"),
     "no_conflict_declared": N_("No conflict of interest declared"),

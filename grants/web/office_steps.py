@@ -309,6 +309,50 @@ def reviewer(at: OnCase) -> Response:
     )
 
 
+@router.post("/substitute-reviewer")
+def substitute_reviewer(at: OnCase) -> Response:
+    """A reviewer from outside the advisory group, for this case alone (no letter goes)."""
+
+    def done(taken: Taken) -> str:
+        reviewer, due = taken.result.task.reviewer, taken.result.task.due.isoformat()
+        said = (
+            _("%(name)s (%(email)s) was registered already and reviews this case, due %(due)s.")
+            if taken.result.reused
+            else _(
+                "%(name)s (%(email)s) is added as an advisor outside the advisory group and "
+                "reviews this case, due %(due)s. They sign in with their e-mail on the "
+                "sign-in page."
+            )
+        )
+        return said % {"name": reviewer.name, "email": reviewer.email, "due": due}
+
+    return at.take(
+        "substitute_reviewer",
+        done,
+        lambda: {
+            "values": {
+                "name": at.form.text("name"),
+                "email": at.form.text("email"),
+                "organisation": at.form.text("organisation"),
+                "title": at.form.text("title") or None,
+            }
+        },
+    )
+
+
+@router.post("/fewer-reviews")
+def fewer_reviews(at: OnCase) -> Response:
+    """Conflicts left fewer reviewers than the quorum: go on with the reviews there are."""
+    return at.take(
+        "go_on_with_fewer_reviews",
+        lambda taken: (
+            _("The case goes on with fewer reviews; it is now: %(state)s.")
+            % {"state": label(taken.state)}
+        ),
+        lambda: {"reason": at.form.text("reason")},
+    )
+
+
 def _meeting_start(day: str, time: str) -> datetime:
     """The meeting's start in Swedish time; refused at the date, or else at the time."""
     try:

@@ -94,6 +94,14 @@ WORDING = {
         "brought back (FL 16–18 §§)."
     ),
     "review.has_task": N_("%(name)s already has a review task in case %(case_reference)s."),
+    "review.quorum_reachable": N_(
+        "Case %(case_reference)s can still reach its quorum: %(able)s reviewer(s) without a "
+        "conflict of interest for %(quorum)s review(s)."
+    ),
+    "review.none_submitted": N_(
+        "No review of case %(case_reference)s has been submitted yet: go on with at least "
+        "one, or name a substitute reviewer."
+    ),
     "review.declared": N_(
         "%(name)s declared “%(ground)s” in case %(case_reference)s on %(declared_on)s; a "
         "declaration is not changed afterwards."
@@ -331,6 +339,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "checklist.note_needed": ("note_{criterion}",),
     "answer.nothing": ("file", "message"),
     "review.conflict_note": ("note",),
+    "review.quorum_reachable": ("reason",),
+    "review.none_submitted": ("reason",),
     "review.reasons_missing": ("reason_{missing}",),
     "review.no_amount": ("proposed_amount",),
     "review.granted_is_requested": ("proposed_amount",),
@@ -386,6 +396,8 @@ def refused_fields(refusal: Exception, posted: dict[str, Any]) -> list[str]:
         return [named]
     if not isinstance(refusal, Refused):
         return []
+    if refusal.code == "field.invalid":  # the domain's name for the field, if the form's too
+        return [refusal.params["field"]] if refusal.params["field"] in posted else []
     patterns = FIELDS.get(refusal.code, ())
     names = [name for pattern in patterns for name in _field_names(pattern, refusal.params)]
     sent = [name for name in names if name in posted]

@@ -19,11 +19,15 @@ TASK_PAGES = {
     TaskKind.review: "/reviews",
     TaskKind.decide: "/decisions",
 }
+TASK_ANCHORS = {TaskKind.too_few_reviewers: "#steps"}  # straight to the case's forms
 
 
 def with_links(tasks: list[Task]) -> list[tuple[Task, str]]:
     """Each task with the page where it is done."""
-    return [(t, f"{TASK_PAGES.get(t.kind, '/cases')}/{t.case_reference}") for t in tasks]
+    return [
+        (t, f"{TASK_PAGES.get(t.kind, '/cases')}/{t.case_reference}{TASK_ANCHORS.get(t.kind, '')}")
+        for t in tasks
+    ]
 
 
 @router.get("/")
