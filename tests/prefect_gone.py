@@ -16,11 +16,15 @@ from grants.embedded import run_flow
 
 
 def run_then_lose_the_server(flow: Any, **parameters: Any) -> Any:
-    """The flow as the command runs it; then the server killed, and one event more for it."""
+    """The flow as the command runs it; then, once the flow's own events are sent, the
+    server killed, and one event more for it (so that only that one finds it gone, at exit,
+    however busy the machine is)."""
     from prefect.events import emit_event
+    from prefect.events.worker import EventsWorker
     from prefect.server.api.server import SubprocessASGIServer
 
     result = run_flow(flow, **parameters)
+    EventsWorker.drain_all(timeout=60, at_exit=False)
     server = SubprocessASGIServer().server_process
     os.kill(server.pid, signal.SIGKILL)
     server.wait()
