@@ -104,36 +104,45 @@ def _start_temporary_server() -> str:
     Two first commands at once on a fresh home would both migrate its new database, and
     one would fail; under a file lock the second waits until the first server answers
     (its database migrated), then starts its own on a database that is ready.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import temporary_settings
+
+    server = SubprocessASGIServer()
+    if not server.running:
+        home = _prefect_home()
+        home.mkdir(parents=True, exist_ok=True)
+        with (
+            (home / ".grants-server-start.lock").open("a") as lock,
+            temporary_settings(unread_services()),
+        ):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            server.start()
+    return server.api_url
+
+
+def unread_services() -> dict[Any, bool]:
+    """Prefect's settings that turn off, in a temporary server, what nobody reads there.
 
     It records no task runs and keeps no events, and matches none against automations:
-    those are read in Prefect's UI and acted on by its automations, and a server of this
+    those are read in Prefect's UI and acted on by its automations, and a server of a
     process's own has neither. Its task runs' recorder wrote them while the next flow run
     was being created, and SQLite refused the creation ("database is locked": Prefect's
     client waits about 2 s and tries again), 10 to 15 times a demo, half its time; the
     events were three quarters of the server's CPU per letter sent. Flow runs, their states
     and their logs are recorded as on any server.
     """
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import (
         PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED,
         PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED,
         PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED,
-        temporary_settings,
     )
 
-    server = SubprocessASGIServer()
-    if not server.running:
-        home = _prefect_home()
-        home.mkdir(parents=True, exist_ok=True)
-        unread = {
-            PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED: False,
-            PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED: False,
-            PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED: False,
-        }
-        with (home / ".grants-server-start.lock").open("a") as lock, temporary_settings(unread):
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            server.start()
-    return server.api_url
+    return {
+        PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED: False,
+        PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED: False,
+        PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED: False,
+    }
 
 
 def _prefect_home() -> Path:

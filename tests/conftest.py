@@ -35,7 +35,8 @@ MadeOnce = Callable[..., Any]  # made_once(name, make, config=None); see the fix
 @pytest.fixture(scope="session", autouse=True)
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A temporary Prefect server on a database of its own, started once (~15 s), as
-    Prefect's test harness starts it, but stopped as a command's is: when the process exits,
+    Prefect's test harness starts it, with the services a command's own leaves off
+    (grants.embedded.unread_services), and stopped as a command's is: when the process exits,
     after Prefect's clients have sent their last events and logs. The harness stops it when
     the session ends, and events still queued then (a demo's 1,200) were sent to a server
     that had gone, ten reconnections each: the session hung on exit."""
@@ -50,7 +51,10 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
 
     database = f"sqlite+aiosqlite:///{home / 'prefect.db'}"
-    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: database}):
+    from grants.embedded import unread_services
+
+    server_settings = {PREFECT_SERVER_DATABASE_CONNECTION_URL: database, **unread_services()}
+    with temporary_settings(server_settings):
         server = SubprocessASGIServer(port=free_port())
         # The server that flows run in this process find (grants.embedded), as the harness's.
         SubprocessASGIServer._instances[None] = server
