@@ -3,7 +3,8 @@ cases, and the drafts with the decision maker. Overdue first, then by due date, 
 
 Every case that is not finished (FINISHED) is on someone's list: a case in review on its
 reviewers' lists, and on its officer's when conflicts of interest left too few reviewers
-to reach the quorum (tests/test_no_dead_ends.py walks every state and conflict).
+to reach the quorum; a case no case officer may take, on the decision maker's
+(tests/test_no_dead_ends.py walks every state and conflict).
 
 A task says *what* is due (a step kind and its case); each edge says *how* in its own words
 (the command line names a command, the office links to a page).
@@ -14,7 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row
+from sqlalchemy import ColumnElement, Row, exists
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -46,6 +47,7 @@ class TaskKind(StrEnum):
     old_case = "old_case"  # FL 12 §: undecided six months; the applicant may ask for a decision
     too_few_reviewers = "too_few_reviewers"  # conflicts left fewer reviewers than the quorum
     reporting = "reporting"  # a funded project's presentation and final report to record
+    no_case_officer = "no_case_officer"  # every active case officer declared a conflict in it
 
 
 # The decision is signed: the handling of the application is over. What may follow for a
@@ -95,7 +97,26 @@ def open_tasks(session: Session, person: Person, today: date) -> list[Task]:
     if person.role is Role.decision_maker:
         waiting = select(*LISTED).where(Case.state == CaseState.awaiting_decision)
         tasks += [_task(case, TaskKind.decide, None) for case in session.exec(waiting)]
+        orphans = select(*LISTED).where(_without_a_case_officer())
+        tasks += [_task(case, TaskKind.no_case_officer, None) for case in session.exec(orphans)]
     return _in_order(session, person, tasks, today)
+
+
+def _without_a_case_officer() -> ColumnElement[bool]:
+    """A case not finished that no active case officer may take: each declared a conflict of
+    interest in it (FL 16 §), or none is left. The decision maker, who can add a case
+    officer, has it on their list."""
+    conflicted = exists().where(
+        ReviewTask.case_id == Case.id,
+        ReviewTask.reviewer_id == Person.id,
+        ReviewTask.status == TaskStatus.conflicted,
+    )
+    free = (
+        select(Person.id)
+        .where(Person.role == Role.case_officer, col(Person.active).is_(True), ~conflicted)
+        .correlate(Case)
+    )
+    return col(Case.state).not_in(FINISHED) & ~exists(free)
 
 
 def open_review_tasks(session: Session, person: Person, today: date) -> list[Task]:

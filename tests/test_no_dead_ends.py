@@ -54,7 +54,7 @@ DID = {
 }
 
 
-def _people(session: Session) -> dict[str, Person]:
+def _people(session: Session, colleague: bool) -> dict[str, Person]:
     people = {
         "officer": Person(name="Maria", email="maria@example.se", role=Role.case_officer),
         "johan": Person(
@@ -69,6 +69,8 @@ def _people(session: Session) -> dict[str, Person]:
         "anna": Person(name="Anna", email="anna@example.se", role=Role.case_officer, active=False),
         "karin": Person(name="Karin", email="karin@example.se", role=Role.decision_maker),
     }
+    if not colleague:  # the office's only active case officer, then
+        del people["per"]
     for person in people.values():
         person.organisation = "Region"
         session.add(person)
@@ -146,10 +148,14 @@ def session(tmp_path) -> Session:
         yield session
 
 
-def test_every_case_not_finished_is_on_someones_task_list(session: Session) -> None:
+@pytest.mark.parametrize("colleague", [True, False], ids=["two officers", "one officer"])
+def test_every_case_not_finished_is_on_someones_task_list(
+    session: Session, colleague: bool
+) -> None:
     """Including a case whose reviewers all declared a conflict, or reviewed too few: it
-    is the case officer's, with why, until they name a substitute or go on with fewer."""
-    people = _people(session)
+    is the case officer's, with why, until they name a substitute or go on with fewer; and
+    a case whose only case officer declared a conflict: the decision maker's, who adds one."""
+    people = _people(session, colleague)
     made = _cases(session, people)
     on_a_list = {
         task.case_reference
@@ -178,6 +184,17 @@ def test_every_case_not_finished_is_on_someones_task_list(session: Session) -> N
     assert "in_review False ('conflict', 'undeclared')" in blocked
     # two reviewers without a conflict: the quorum can be reached, nothing for the officer
     assert "in_review True ('conflict', 'undeclared', 'no_conflict')" not in blocked
+    # the officer declared a conflict: the colleague's case; with none, the decision maker's
+    orphaned = "in_review True ('reviewed', 'conflict', 'conflict')"
+    orphan = next(c for c in cases if c.project_title == orphaned)
+    holders = {
+        who
+        for who, person in people.items()
+        if person.active
+        for task in open_tasks(session, person, TODAY)
+        if task.case_reference == orphan.case_reference
+    }
+    assert holders == ({"per"} if colleague else {"karin"}), holders
 
 
 # --- The two ways on, through the command line and the office ---------------------------

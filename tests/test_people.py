@@ -70,7 +70,8 @@ def test_the_case_officer_changes_people_and_the_group_audited_and_enforced(
         *("--organisation", "Ideell Kraft", "--as", COOMPANION),
         ok=False,
     )
-    assert not_admin.exit_code == 2 and "only a case_officer may" in not_admin.output
+    assert not_admin.exit_code == 2
+    assert "only a case_officer or decision_maker may" in not_admin.output, not_admin.output
     too_many = grants("people", "group", "--quorum", "4", "--as", OFFICER, ok=False)
     assert too_many.exit_code == 2
     assert "review_quorum = 4: more than the 3 reviewer(s) of the advisory group" in (

@@ -181,6 +181,8 @@ TASK_COMMANDS = {
     "substitute (grants substitute-reviewer) or go on with fewer (grants go-on-with-fewer)",
     TaskKind.reporting: "record the presentation and the final report (grants presented, "
     "grants final-report)",
+    TaskKind.no_case_officer: "every case officer declared a conflict of interest: add a case "
+    "officer (grants people add --role case_officer)",
 }
 
 

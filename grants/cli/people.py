@@ -10,7 +10,7 @@ from rich.table import Table
 
 from grants.cli.common import AsOption, act, fail, out, settings_checked, shown
 from grants.cli.refusals import worded
-from grants.steps import OFFICERS, reading
+from grants.steps import ADMINISTRATORS, reading
 from models.errors import Refused
 from models.people import Group, advisory_group, people
 
@@ -43,7 +43,7 @@ def list_command(actor: AsOption = None) -> None:
     """Everyone registered, with their role and whether they are active; then the group."""
     settings = settings_checked()
     try:
-        with reading(settings, actor, OFFICERS) as (session, _reader):
+        with reading(settings, actor, ADMINISTRATORS) as (session, _reader):
             everyone = people(session)
             group = advisory_group(session)
             rows = [

@@ -12,6 +12,7 @@ transaction committed.
 
 from grants.steps import assessment, decisions, letters, people
 from grants.steps.layer import (
+    ADMINISTRATORS,
     DECISION_MAKERS,
     OFFICERS,
     PEOPLE,
@@ -33,6 +34,7 @@ from grants.steps.layer import (
 )
 
 __all__ = [
+    "ADMINISTRATORS",
     "DECISION_MAKERS",
     "OFFICERS",
     "PEOPLE",

@@ -5,17 +5,17 @@ through `grants.steps.take`."""
 
 from typing import Any
 
-from grants.steps.layer import OFFICERS, At, declare
+from grants.steps.layer import ADMINISTRATORS, At, declare
 from models.people import Group, add_person, change_advisory_group, change_person
 from models.tables import Person
 
 
-@declare("add_person", OFFICERS)
+@declare("add_person", ADMINISTRATORS)
 def person_added(at: At, *, values: dict[str, Any], in_advisory_group: bool = False) -> Person:
     return add_person(at.session, at.person, values=values, in_advisory_group=in_advisory_group)
 
 
-@declare("change_person", OFFICERS)
+@declare("change_person", ADMINISTRATORS)
 def person_changed(
     at: At,
     *,
@@ -34,7 +34,7 @@ def person_changed(
     )
 
 
-@declare("change_advisory_group", OFFICERS)
+@declare("change_advisory_group", ADMINISTRATORS)
 def group_changed(
     at: At, *, review_quorum: int | None = None, include_case_officer: bool | None = None
 ) -> Group:

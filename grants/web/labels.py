@@ -123,6 +123,9 @@ LABELS[TaskKind] = {
         "Too few reviewers without a conflict of interest: name a substitute or go on with fewer"
     ),
     TaskKind.reporting: N_("Record the presentation and the final report"),
+    TaskKind.no_case_officer: N_(
+        "Every case officer declared a conflict of interest: add a case officer under People"
+    ),
 }
 
 

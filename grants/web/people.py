@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from grants.steps import OFFICERS, reading
+from grants.steps import ADMINISTRATORS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import UnreadableForm, refusal_status, take_or_show_again
 from grants.web.i18n import _
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/people")
 def _list_page(
     request: Request, office: Office, person: Person, refused: Exception | None, form: Posted | None
 ) -> Response:
-    with reading(office.settings, person.email, OFFICERS) as (session, reader):
+    with reading(office.settings, person.email, ADMINISTRATORS) as (session, reader):
         context = {
             "person": reader,
             "people": people(session),
@@ -49,7 +49,7 @@ def _person_page(
     refused: Exception | None,
     form: Posted | None,
 ) -> Response:
-    with reading(office.settings, person.email, OFFICERS) as (session, reader):
+    with reading(office.settings, person.email, ADMINISTRATORS) as (session, reader):
         shown = session.get(Person, person_id)
         if shown is None:
             raise HTTPException(404)
@@ -132,7 +132,7 @@ def person_page(
 def person_changed(
     request: Request, person_id: int, office: OfficeDep, person: CurrentPerson, form: PostedDep
 ) -> Response:
-    with reading(office.settings, person.email, OFFICERS) as (session, _reader):
+    with reading(office.settings, person.email, ADMINISTRATORS) as (session, _reader):
         changed = session.get(Person, person_id)
         email = changed.email if changed else ""
     return take_or_show_again(
