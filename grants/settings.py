@@ -239,9 +239,11 @@ def load() -> Settings:
     return settings
 
 
-def checked() -> Settings:
+def checked(*, config: bool = True, open_database: bool = True) -> Settings:
     """The settings, each one tried before any work starts: the environment's values, the
-    home folder, the configuration file and the case database. Raises SettingError."""
+    home folder, the configuration file and the case database. Raises SettingError.
+    A restore (grants.backups) brings the configuration and the database itself: it checks
+    neither the file nor opens the database (which would make grants' tables in it)."""
     try:
         settings = Settings()
     except ValidationError as error:
@@ -254,8 +256,9 @@ def checked() -> Settings:
         settings.home.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SettingError(f"GRANTS_HOME {str(settings.home)!r}: {error.strerror}") from None
-    _check_config(settings)
-    _check_database(settings)
+    if config:
+        _check_config(settings)
+    _check_database(settings, open_database)
     return settings
 
 
@@ -275,7 +278,7 @@ SUPPORTED_DATABASES = ("sqlite", "postgresql")
 EXAMPLE_URLS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME"
 
 
-def _check_database(settings: Settings) -> None:
+def _check_database(settings: Settings, open_database: bool = True) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -302,6 +305,8 @@ def _check_database(settings: Settings) -> None:
             if not path.parent.is_dir():
                 raise SettingError(f"{where}: no folder {str(path.parent)!r}")
             return
+    if not open_database:
+        return
     try:
         engine_for(settings.db_url)
     except NoSuchModuleError as error:
