@@ -189,7 +189,7 @@ def _database_snapshot(settings: Settings, work: Path) -> tuple[str, Path]:
     if url.get_backend_name() == "sqlite":
         copy = work / "grants.db"
         with (
-            closing(sqlite3.connect(f"file:{url.database}?mode=ro", uri=True)) as source,
+            closing(sqlite3.connect(_read_only(url.database), uri=True)) as source,
             closing(sqlite3.connect(copy)) as target,
         ):
             source.execute("PRAGMA busy_timeout=60000")
@@ -198,6 +198,11 @@ def _database_snapshot(settings: Settings, work: Path) -> tuple[str, Path]:
     dump = work / "grants.dump"
     _postgres(settings, "pg_dump", ["--format=custom", f"--file={dump}"])
     return "postgresql", dump
+
+
+def _read_only(path: str) -> str:
+    """An SQLite URI that opens the file at `path` for reading only (any characters)."""
+    return f"{Path(path).resolve().as_uri()}?mode=ro"
 
 
 def _postgres(settings: Settings, program: str, arguments: list[str]) -> None:
