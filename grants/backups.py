@@ -81,13 +81,14 @@ class Contents:
 
     database: str = ""
     home_files: int = 0
-    keys: int = 0
     config: str = ""
     checksums: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Made:
+    """An archive made: where, how large, what it holds, and the older ones deleted."""
+
     archive: Path
     size: int
     contents: Contents
@@ -113,7 +114,7 @@ def make_backup(settings: Settings, folder: Path, recipient: str | None, keep: K
         raise BackupRefused(f"{final}: an archive of this second is there already; try again")
     with tempfile.TemporaryDirectory(dir=folder, prefix=".partial-") as work:
         tar_path = Path(work) / f"{name}.tar.gz"
-        contents = _write_archive(settings, tar_path, name, Path(work))
+        contents = _write_archive(settings, tar_path, name, folder)
         made = tar_path
         if recipient:
             made = Path(work) / final.name
@@ -126,7 +127,8 @@ def make_backup(settings: Settings, folder: Path, recipient: str | None, keep: K
     return Made(final, final.stat().st_size, contents, deleted)
 
 
-def _write_archive(settings: Settings, tar_path: Path, name: str, work: Path) -> Contents:
+def _write_archive(settings: Settings, tar_path: Path, name: str, folder: Path) -> Contents:
+    """The archive's members, each one's SHA-256 in the manifest written last."""
     contents = Contents()
     with tarfile.open(tar_path, "w:gz", compresslevel=6) as tar:
 
@@ -136,15 +138,15 @@ def _write_archive(settings: Settings, tar_path: Path, name: str, work: Path) ->
             info.size, info.mode, info.mtime = len(data), 0o600, int(clock.now().timestamp())
             tar.addfile(info, io.BytesIO(data))
 
-        for relative, data in _home_files(settings):  # before the database: see the docstring
+        for relative, data in _home_files(settings, folder):  # before the database: see above
             add(f"home/{relative}", data)
             contents.home_files += 1
-        kind, snapshot = _database_snapshot(settings, work)
-        add(f"database/{snapshot.name}", snapshot.read_bytes())
+        kind, snapshot = _database_snapshot(settings, tar_path.parent)
+        contents.checksums[f"database/{snapshot.name}"] = _sha256_file(snapshot)
+        tar.add(snapshot, f"{name}/database/{snapshot.name}", filter=_private)  # may be large
         snapshot.unlink()
         contents.database = kind
         add("keys/secret_key", settings.signing_key.encode())
-        contents.keys = 1
         contents.config = settings.config.name
         add(f"config/{settings.config.name}", settings.config.read_bytes())
         about = {"made_at": local_time(clock.now()).isoformat(), "database": kind}
@@ -156,11 +158,17 @@ def _write_archive(settings: Settings, tar_path: Path, name: str, work: Path) ->
     return contents
 
 
-def _home_files(settings: Settings) -> Iterator[tuple[str, bytes]]:
+def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    info.mode, info.uid, info.gid, info.uname, info.gname = 0o600, 0, 0, "", ""
+    return info
+
+
+def _home_files(settings: Settings, folder: Path) -> Iterator[tuple[str, bytes]]:
     """Each file under GRANTS_HOME that is the case's or the office's, read once (so the
-    manifest's checksum is of the bytes archived, even of a file being appended to)."""
+    manifest's checksum is of the bytes archived, even of a file being appended to); not
+    the archives (in `folder`, or the configured one) if they are under it."""
     home = settings.home.resolve()
-    skipped = {backup_folder(settings).resolve(), *_database_files(settings)}
+    skipped = {folder.resolve(), backup_folder(settings).resolve(), *_database_files(settings)}
     for path in sorted(home.rglob("*")):
         relative = path.relative_to(home)
         if relative.parts[0] in NOT_BACKED_UP or any(p.startswith(".") for p in relative.parts):
@@ -416,8 +424,6 @@ def _unpack(tar_path: Path, into: Path) -> tuple[Path, Contents]:
     for relative in contents.checksums:
         if relative.startswith("home/"):
             contents.home_files += 1
-        elif relative.startswith("keys/"):
-            contents.keys += 1
         elif relative.startswith("config/"):
             contents.config = relative.removeprefix("config/")
     contents.database = json.loads((root / ABOUT).read_text(encoding="utf-8"))["database"]

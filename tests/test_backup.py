@@ -222,6 +222,17 @@ def test_an_encrypted_backup_opens_only_with_its_identity(
     assert "Restored" in said and database_dump(target) == database_dump(sample_call)
 
 
+def test_a_recipient_that_is_not_an_age_key_is_refused_before_anything_is_made(
+    sample_call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRANTS_CONFIG", str(_config_with(tmp_path, 'recipient = "0xDEADBEEF"\n')))
+    _said_once(
+        grants("backup", ok=False),
+        "[backup] recipient: '0xDEADBEEF' is not an age public key",
+    )
+    assert not (sample_call / "backups").exists()
+
+
 def test_retention_keeps_the_newest_of_each_day_week_and_month_and_only_ours(
     sample_call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
