@@ -153,7 +153,11 @@ def _write_archive(settings: Settings, tar_path: Path, name: str, folder: Path) 
         add(ABOUT, json.dumps(about, indent=2).encode())
         manifest = "".join(f"{digest}  {path}\n" for path, digest in contents.checksums.items())
         info = tarfile.TarInfo(f"{name}/{MANIFEST}")
-        info.size, info.mode = len(manifest.encode()), 0o600
+        info.size, info.mode, info.mtime = (
+            len(manifest.encode()),
+            0o600,
+            int(clock.now().timestamp()),
+        )
         tar.addfile(info, io.BytesIO(manifest.encode()))
     return contents
 
