@@ -53,7 +53,8 @@ class LinkExpired(LinkRefused):
 
 
 def _serializer(settings: Settings) -> URLSafeSerializer:
-    return URLSafeSerializer(settings.signing_key, salt=SALT)
+    """Signs with the current key; reads a link signed with it or an earlier one."""
+    return URLSafeSerializer(settings.verifying_keys, salt=SALT)
 
 
 def link_for(

@@ -253,6 +253,27 @@ class Auth(Section):
     oidc: Oidc | None = None
 
 
+def _age_recipient(value: str) -> str:
+    """An age public key (age1…), as `age-keygen` prints it: whom backups are encrypted for."""
+    import pyrage
+
+    try:
+        pyrage.x25519.Recipient.from_str(value.strip())
+    except pyrage.RecipientError:
+        raise _refuse("is not an age public key: write the age1… line age-keygen prints") from None
+    return value.strip()
+
+
+class BackupSection(Section):
+    """`grants backup`: where the archives go, whom they are encrypted for, which are kept."""
+
+    folder: OptionalText = ""  # empty: GRANTS_HOME/backups
+    recipient: Annotated[str, Strict(), AfterValidator(_age_recipient)] | None = None
+    keep_daily: Count = 7  # the newest archive of each of the last N days
+    keep_weekly: Annotated[int, Strict(), Field(ge=0)] = 5  # … of each of the last N weeks
+    keep_monthly: Annotated[int, Strict(), Field(ge=0)] = 12  # … of each of the last N months
+
+
 class GrantsConfig(Section):
     """The whole file. [authority], [registry] and [call] are required; the rest have
     defaults."""
@@ -266,6 +287,7 @@ class GrantsConfig(Section):
     people: list[PersonSection] = []
     office: OfficeSection = OfficeSection()
     auth: Auth = Auth()
+    backup: BackupSection = BackupSection()
 
     @model_validator(mode="after")
     def _people_fit(self) -> "GrantsConfig":

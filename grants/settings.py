@@ -6,6 +6,7 @@ import re
 import secrets
 import socket
 import tomllib
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from grants.config import ConfigError, GrantsConfig, read_config
 from models.audit import use_chain_key
@@ -48,8 +50,21 @@ class Settings(BaseSettings):
     batch_size: int = 500  # applications per intake task and transaction
     render_workers: int = 0  # 0: one per core when there are many letters
     secret_key: str = ""  # signs cookies and applicants' links; default: a file in `home`
+    previous_secret_keys: str = ""  # earlier secret keys, for links signed before a rotation
     chain_key: str = ""  # keys the audit trail's hash chain; default: a file in `home`
     oidc_client_secret: str = ""  # overrides [auth.oidc] client_secret in the file
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The secrets given as files (`SecretFiles`), then the environment."""
+        return init_settings, SecretFiles(settings_cls), env_settings
 
     def model_post_init(self, _context: Any) -> None:
         """Whoever opens the database through these settings chains its audit events with
@@ -123,6 +138,13 @@ class Settings(BaseSettings):
         process open in another on the same home."""
         return self.secret_key or _key_file(self.home / "secret_key")
 
+    @property
+    def verifying_keys(self) -> list[str]:
+        """The keys a signed link may carry, the current one last (as itsdangerous signs
+        with the last): after a rotation, links e-mailed under an earlier key
+        (GRANTS_PREVIOUS_SECRET_KEYS) still open until they expire."""
+        return [*self.previous_secret_keys.replace(",", " ").split(), self.signing_key]
+
     @cached_property
     def audit_chain_key(self) -> bytes:
         """What keys the audit trail's hash chain and the anchors (models.audit,
@@ -130,6 +152,58 @@ class Settings(BaseSettings):
         signing key, but apart from it. Kept outside the database and its backups: whoever
         can rewrite the database cannot rechain the trail without it."""
         return (self.chain_key or _key_file(self.home / "chain_key")).encode()
+
+
+SECRETS = (
+    "secret_key",
+    "previous_secret_keys",
+    "chain_key",
+    "smtp_password",
+    "oidc_client_secret",
+    "database_url",
+)
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """Secrets kept out of the environment file: each setting of SECRETS may be given as
+    GRANTS_NAME_FILE, a file holding the value (one line; its line end is not part of it),
+    or as a systemd credential named like the setting (`LoadCredential=secret_key:…`, read
+    from $CREDENTIALS_DIRECTORY/secret_key). A file named but unreadable is a SettingError
+    naming the variable and the path: a key silently missing would make a new one."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # every value comes from __call__
+
+    def __call__(self) -> dict[str, Any]:
+        return {
+            name: value
+            for name in SECRETS
+            if (value := secret_from_file(name, os.environ)) is not None
+        }
+
+
+def secret_from_file(name: str, environ: Mapping[str, str]) -> str | None:
+    """The secret setting `name` from its GRANTS_NAME_FILE or its systemd credential;
+    None when neither is given."""
+    variable = f"GRANTS_{name.upper()}"
+    path = environ.get(f"{variable}_FILE")
+    where = f"{variable}_FILE"
+    if path is None:
+        credentials = environ.get("CREDENTIALS_DIRECTORY")
+        if not credentials or not os.path.lexists(os.path.join(credentials, name)):
+            return None
+        path, where = os.path.join(credentials, name), f"{variable} (systemd credential)"
+    if environ.get(variable):  # an empty GRANTS_NAME= (as in the example env file) is unset
+        raise SettingError(f"{where} {path!r}: {variable} is set too; give the value once")
+    try:
+        value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as error:
+        raise SettingError(f"{where} {path!r}: cannot read it: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SettingError(f"{where} {path!r}: not UTF-8 text") from None
+    if not value.strip():
+        raise SettingError(f"{where} {path!r}: the file is empty")
+    return value
 
 
 def listening_url(host: str, port: int) -> str:
@@ -165,9 +239,11 @@ def load() -> Settings:
     return settings
 
 
-def checked() -> Settings:
+def checked(*, config: bool = True, open_database: bool = True) -> Settings:
     """The settings, each one tried before any work starts: the environment's values, the
-    home folder, the configuration file and the case database. Raises SettingError."""
+    home folder, the configuration file and the case database. Raises SettingError.
+    A restore (grants.backups) brings the configuration and the database itself: it checks
+    neither the file nor opens the database (which would make grants' tables in it)."""
     try:
         settings = Settings()
     except ValidationError as error:
@@ -180,8 +256,9 @@ def checked() -> Settings:
         settings.home.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise SettingError(f"GRANTS_HOME {str(settings.home)!r}: {error.strerror}") from None
-    _check_config(settings)
-    _check_database(settings)
+    if config:
+        _check_config(settings)
+    _check_database(settings, open_database)
     return settings
 
 
@@ -201,7 +278,7 @@ SUPPORTED_DATABASES = ("sqlite", "postgresql")
 EXAMPLE_URLS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME"
 
 
-def _check_database(settings: Settings) -> None:
+def _check_database(settings: Settings, open_database: bool = True) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -228,6 +305,8 @@ def _check_database(settings: Settings) -> None:
             if not path.parent.is_dir():
                 raise SettingError(f"{where}: no folder {str(path.parent)!r}")
             return
+    if not open_database:
+        return
     try:
         engine_for(settings.db_url)
     except NoSuchModuleError as error:
