@@ -45,6 +45,7 @@ from models.tables import (
     ConflictGround,
     Criterion,
     DecisionStatus,
+    FormalRequirement,
     Letter,
     Meeting,
     MeetingStatus,
@@ -95,6 +96,8 @@ class Script:
     recommendation: Recommendation = Recommendation.granted
     amount: int | None = None  # for partly_granted
     unclear: dict[Criterion, str] = field(default_factory=dict)  # → a supplement request
+    # A formal requirement (FL 20 §) unclear, with what to send → a supplement request.
+    formal: dict[FormalRequirement, str] = field(default_factory=dict)
     supplement: str = ""
     conflicts: dict[str, tuple[ConflictGround, str]] = field(default_factory=dict)
     other_funding: tuple[str, ...] = ()
@@ -209,8 +212,8 @@ SCRIPTS = {
         reply=None,
     ),
     "SI-2026-0109": Script(
-        unclear={
-            Criterion.anchored_with_partners: "Skicka ett styrelseprotokoll eller en fullmakt "
+        formal={
+            FormalRequirement.signatory: "Skicka ett styrelseprotokoll eller en fullmakt "
             "som visar att ansökan görs av föreningen. Ansökan är undertecknad av en person som "
             "inte finns med bland föreningens firmatecknare."
         },
@@ -415,7 +418,9 @@ def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> li
             )
         ]
     asked = session.exec(select(SupplementRequest).where(SupplementRequest.case_id == case.id))
-    unclear = {} if asked.first() else script.unclear
+    first = asked.first() is None
+    unclear = script.unclear if first else {}
+    formal = {r: Finding(Answer.unclear, text) for r, text in script.formal.items() if first}
     findings = {
         c: Finding(Answer.unclear, unclear[c]) if c in unclear else Finding(Answer.met)
         for c in Criterion
@@ -425,7 +430,8 @@ def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> li
         if script.dismiss_because
         else {}
     )
-    return [Planned("checklist", OFFICER, {"findings": findings, "missing": []} | dismissal)]
+    checklist = {"findings": findings, "formal": formal, "missing": []}
+    return [Planned("checklist", OFFICER, checklist | dismissal)]
 
 
 def _supplement(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:

@@ -587,7 +587,7 @@ def _gap(session: Session, case: Case) -> dict[str, Any] | None:
     return {
         "requested_on": local_date(request.requested_at).isoformat(),
         "deadline": request.deadline.isoformat(),
-        "missing": [m["text"] for m in request.missing],
+        "missing": request.missing,  # each under its requirement, formal or basic
     }
 
 

@@ -117,3 +117,24 @@ def test_the_smaller_wording_a_jurist_read_the_letters_for(letters: dict[str, st
             r"\d{1,2} \w+ 202\d",
             letters[name],
         ), name
+
+
+@pytest.mark.slow
+@ONE_DEMO
+def test_the_missing_signatory_is_a_formal_requirement_not_a_basic_one(
+    letters: dict[str, str],
+) -> None:
+    asked = "Skicka ett styrelseprotokoll eller en fullmakt"
+    for name in (
+        "26RS9-begaran-om-komplettering-1.pdf",
+        "26RS9-paminnelse-komplettering-1.pdf",
+        "26RS9-forslag-till-beslut-1.pdf",
+        "26RS9-beslut.pdf",
+    ):
+        text = letters[name]
+        assert f"Formellt krav: Behörig firmatecknare {asked}" in text, name
+        assert "Förankrat hos samarbetspartner" not in text, name
+    assert (
+        "Utöver de fyra grundkraven måste en ansökan uppfylla formella krav"
+        in (letters["26RS9-begaran-om-komplettering-1.pdf"])
+    )
