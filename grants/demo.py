@@ -45,6 +45,7 @@ from models.tables import (
     ConflictGround,
     Criterion,
     DecisionStatus,
+    FormalRequirement,
     Letter,
     Meeting,
     MeetingStatus,
@@ -63,9 +64,12 @@ OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 COOMPANION = "johan.ek@coompanion.example.se"
 ACTIVA = "lena.holm@activa.example.se"
 DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
-ARVSFONDEN = (
-    "Allmänna arvsfonden: stöd till nya verksamheter för barn och unga; "
-    "rådgivarna hjälper gärna till med ansökan."
+# Advice that fits a refusal because a like activity already exists: support for running,
+# not new, activity, together with the one already there.
+ESTABLISHED = (
+    "Örebro kommuns bidrag till föreningar med barn- och ungdomsverksamhet: stöd till löpande "
+    "verksamhet, som kan passa om föreningen vill utveckla kvällsträffarna tillsammans med "
+    "fritidsgården i Vivalla."
 )
 TALKS = (  # the Partnership's two talks a year
     (
@@ -92,6 +96,8 @@ class Script:
     recommendation: Recommendation = Recommendation.granted
     amount: int | None = None  # for partly_granted
     unclear: dict[Criterion, str] = field(default_factory=dict)  # → a supplement request
+    # A formal requirement (FL 20 §) unclear, with what to send → a supplement request.
+    formal: dict[FormalRequirement, str] = field(default_factory=dict)
     supplement: str = ""
     conflicts: dict[str, tuple[ConflictGround, str]] = field(default_factory=dict)
     other_funding: tuple[str, ...] = ()
@@ -110,6 +116,8 @@ class Script:
         False,
     )
     reply_assessment: str = ""
+    # The case officer's file note on why no meeting with the applicant is needed.
+    no_meeting: str = "Ansökan är tydlig och yttrandena tillstyrker den; ett möte behövs inte."
 
 
 SCRIPTS = {
@@ -123,9 +131,12 @@ SCRIPTS = {
                 "Stiftelsen Activa är samarbetspartner i projektet.",
             )
         },
-        decisive="Budgeten tar upp 12 000 kr för inköp av utrustning. Rådgivningsgruppen "
+        decisive="Budgeten tar upp 12 000 kr för inköp av utrustning. Region Örebro län "
         "bedömer att 7 000 kr räcker, eftersom föreningen kan låna verktyg av kommunens "
         "fritidsförvaltning; posten sätts därför ned med 5 000 kr.",
+        no_meeting="Yttrandena tillstyrker projektet. Det som återstår gäller budgetposten för "
+        "utrustning, och den får föreningen lämna synpunkter på när förslaget kommuniceras; ett "
+        "möte behövs därför inte.",
     ),
     "SI-2026-0103": Script(
         unclear={
@@ -134,10 +145,12 @@ SCRIPTS = {
         },
         supplement="Intyg: Nora kommun upplåter lokalen på Prästgatan 7 under projekttiden. "
         "/ Anna Berg, fritidschef",
+        no_meeting="Kompletteringen från Nora kommun besvarade frågan om lokalen, och ansökan "
+        "är i övrigt tydlig; ett möte behövs inte.",
     ),
     "SI-2026-0104": Script(
         Recommendation.refused,
-        other_funding=(ARVSFONDEN,),
+        other_funding=(ESTABLISHED,),
         reasons={
             Criterion.innovative: "Verksamheten finns redan i liknande form i Vivalla "
             "genom fritidsgården; ansökan visar inte vad som är nytt.",
@@ -145,13 +158,16 @@ SCRIPTS = {
             "för killar i samma ålder.",
         },
         decision={
-            Criterion.innovative: "Enligt rådgivningsgruppen bedriver fritidsgården i Vivalla "
-            "redan en liknande verksamhet för killar i samma ålder. Ansökan beskriver inte vad "
+            Criterion.innovative: "Region Örebro län bedömer att fritidsgården i Vivalla redan "
+            "bedriver en liknande verksamhet för killar i samma ålder. Ansökan beskriver inte vad "
             "projektet gör annorlunda eller vad som ska leva vidare när det är slut.",
             Criterion.new_locally: "Av samma skäl är projektet inte nytt i Vivalla: en liknande "
             "verksamhet finns redan där.",
         },
         not_met=("innovative", "new_locally"),
+        no_meeting="Yttrandena pekar på att en liknande verksamhet redan finns i Vivalla. Vad "
+        "som skiljer projektet från fritidsgårdens verksamhet kan föreningen beskriva när "
+        "förslaget kommuniceras; ett möte före förslaget behövs inte.",
         decisive="Projektet uppfyller inte kraven på att vara nyskapande och nytt lokalt, "
         "eftersom en liknande verksamhet redan finns i Vivalla.",
         reply=(
@@ -177,6 +193,9 @@ SCRIPTS = {
         25_000,
         decisive="Budgeten tar upp 5 000 kr för hyra av lokal, men kommunens familjecentral "
         "upplåter lokalen utan kostnad enligt ansökan. Den posten stryks.",
+        no_meeting="Yttrandena tillstyrker projektet. Det som återstår är hyran för lokalen, som "
+        "familjecentralen enligt ansökan upplåter utan kostnad; föreningen får lämna synpunkter "
+        "på det när förslaget kommuniceras.",
         reply=None,  # no reply by the deadline: the draft goes on without one
     ),
     "SI-2026-0108": Script(
@@ -193,8 +212,8 @@ SCRIPTS = {
         reply=None,
     ),
     "SI-2026-0109": Script(
-        unclear={
-            Criterion.anchored_with_partners: "Skicka ett styrelseprotokoll eller en fullmakt "
+        formal={
+            FormalRequirement.signatory: "Skicka ett styrelseprotokoll eller en fullmakt "
             "som visar att ansökan görs av föreningen. Ansökan är undertecknad av en person som "
             "inte finns med bland föreningens firmatecknare."
         },
@@ -203,9 +222,8 @@ SCRIPTS = {
         reply=None,
     ),
     "SI-2026-0110": Script(
-        withdrawal="Föreningen har skriftligen meddelat att den återkallar ansökan, eftersom "
-        "projektet har fått finansiering från Allmänna arvsfonden. Ärendet avskrivs därför "
-        "utan prövning.",
+        withdrawal="Föreningen återkallar ansökan, eftersom projektet har fått finansiering från "
+        "Allmänna arvsfonden. Ärendet avskrivs därför utan prövning.",
     ),
 }
 
@@ -400,7 +418,9 @@ def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> li
             )
         ]
     asked = session.exec(select(SupplementRequest).where(SupplementRequest.case_id == case.id))
-    unclear = {} if asked.first() else script.unclear
+    first = asked.first() is None
+    unclear = script.unclear if first else {}
+    formal = {r: Finding(Answer.unclear, text) for r, text in script.formal.items() if first}
     findings = {
         c: Finding(Answer.unclear, unclear[c]) if c in unclear else Finding(Answer.met)
         for c in Criterion
@@ -410,7 +430,8 @@ def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> li
         if script.dismiss_because
         else {}
     )
-    return [Planned("checklist", OFFICER, {"findings": findings, "missing": []} | dismissal)]
+    checklist = {"findings": findings, "formal": formal, "missing": []}
+    return [Planned("checklist", OFFICER, checklist | dismissal)]
 
 
 def _supplement(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
@@ -449,8 +470,7 @@ def _meeting(session: Session, case: Case, rules: Rules, script: Script) -> list
     """Book the meeting a few working days ahead, and write the file note once it has been
     held (the simulated clock gets there); or skip it with a reason."""
     if script.meeting is None:
-        skipped = {"reason": "Ansökan är tydlig och rådgivningsgruppen är enig."}
-        return [Planned("skip_meeting", OFFICER, skipped)]
+        return [Planned("skip_meeting", OFFICER, {"reason": script.no_meeting})]
     booked = session.exec(
         select(Meeting).where(Meeting.case_id == case.id, Meeting.status == MeetingStatus.booked)
     ).first()

@@ -1,7 +1,10 @@
-"""The eligibility checklist: the four basic requirements, and the formal checks from intake.
+"""The eligibility checklist: the four basic requirements, the formal requirements, and the
+formal checks from intake.
 
 All met: to review. Anything unclear: a request for supplement. Clearly not eligible: a
-proposed refusal, for the decision maker to decide.
+proposed refusal, for the decision maker to decide. A formal requirement (FL 20 §: who
+applies, who signed, a complete application) is met or unclear, never "not met": its gap is
+remedied by a supplement, and one left unremedied leads to dismissal, not refusal.
 """
 
 from dataclasses import dataclass
@@ -17,7 +20,17 @@ from models.reviews import start_review
 from models.rules import Rules
 from models.states import CaseState
 from models.supplements import request_supplement
-from models.tables import Answer, Case, ChecklistAnswer, Criterion, OnExpiry, Outcome, Person
+from models.tables import (
+    Answer,
+    Case,
+    ChecklistAnswer,
+    Criterion,
+    FormalAnswer,
+    FormalRequirement,
+    OnExpiry,
+    Outcome,
+    Person,
+)
 from models.validation import LEGAL_FORMS, MUNICIPALITIES
 from models.vocabulary import criterion_name
 
@@ -31,6 +44,9 @@ class ChecklistError(Refused, ValueError):
         "checklist.unanswered": "answer every basic requirement; missing: {missing}",
         "checklist.note_needed": "{criterion} = {answer}: a note must say why (it goes to "
         "the applicant or into the proposal)",
+        "checklist.formal_not_met": "{requirement} = not_met: a formal requirement is met or "
+        "unclear; ask for what is missing (unclear, with a note), and an application that "
+        "stays incomplete may then be dismissed",
     }
 
 
@@ -76,6 +92,16 @@ def formal_checks(case: Case) -> list[tuple[str, bool, str]]:
     ]
 
 
+def latest_formal(session: Session, case: Case) -> dict[FormalRequirement, FormalAnswer]:
+    """The latest round's finding on each formal requirement."""
+    answers = session.exec(
+        select(FormalAnswer)
+        .where(FormalAnswer.case_id == case.id)
+        .order_by(FormalAnswer.round, FormalAnswer.id)
+    ).all()
+    return {answer.requirement: answer for answer in answers}
+
+
 def latest_findings(session: Session, case: Case) -> dict[Criterion, ChecklistAnswer]:
     answers = session.exec(
         select(ChecklistAnswer)
@@ -95,8 +121,12 @@ def complete_checklist(
     also_missing: list[str] = (),
     on_expiry: OnExpiry | None = None,
     dismiss_because: str = "",
+    formal: dict[FormalRequirement, Finding] | None = None,
 ) -> CaseState:
-    """Record the officer's findings and move the case as they say; return the new state."""
+    """Record the officer's findings and move the case as they say; return the new state.
+
+    `formal`: the findings on the formal requirements; one not given is met (intake checked
+    the form), and one unclear is asked for under its own name in the supplement request."""
     if case.state is not CaseState.received:
         raise ChecklistError(
             "checklist.not_received", case_reference=case.case_reference, state=case.state
@@ -109,6 +139,8 @@ def complete_checklist(
             raise ChecklistError(
                 "checklist.note_needed", criterion=criterion, answer=finding.answer
             )
+    formal = {r: (formal or {}).get(r, Finding(Answer.met)) for r in FormalRequirement}
+    _check_formal(formal)
     last_round = session.exec(
         select(func.max(ChecklistAnswer.round)).where(ChecklistAnswer.case_id == case.id)
     ).one()
@@ -124,7 +156,19 @@ def complete_checklist(
                 answered_by=officer.email,
             )
         )
+    for requirement, finding in formal.items():
+        session.add(
+            FormalAnswer(
+                case_id=case.id,
+                round=round_,
+                requirement=requirement,
+                answer=finding.answer,
+                note=finding.note.strip(),
+                answered_by=officer.email,
+            )
+        )
     answers = {c.value: f.answer.value for c, f in findings.items()}
+    formal_gaps = [r for r, f in formal.items() if f.answer is Answer.unclear]
     actor = Actor.of(officer)
     not_met = [c for c, f in findings.items() if f.answer is Answer.not_met]
     unclear = [c for c, f in findings.items() if f.answer is Answer.unclear]
@@ -142,8 +186,11 @@ def complete_checklist(
             round=round_,
             answers=answers,
         )
-    elif unclear or any(text.strip() for text in also_missing):
-        missing = [{"criterion": c.value, "text": findings[c].note} for c in unclear]
+    elif unclear or formal_gaps or any(text.strip() for text in also_missing):
+        missing = [
+            {"criterion": None, "formal": r.value, "text": formal[r].note} for r in formal_gaps
+        ]
+        missing += [{"criterion": c.value, "text": findings[c].note} for c in unclear]
         missing += [{"criterion": None, "text": text} for text in also_missing if text.strip()]
         request_supplement(
             session, case, officer, missing, rules, today, on_expiry, dismiss_because
@@ -153,3 +200,14 @@ def complete_checklist(
             session, case, rules, today, actor, "checklist_all_met", round=round_, answers=answers
         )
     return case.state
+
+
+def _check_formal(formal: dict[FormalRequirement, Finding]) -> None:
+    """A formal requirement is met or unclear, and unclear says what is missing."""
+    for requirement, finding in formal.items():
+        if finding.answer is Answer.not_met:
+            raise ChecklistError("checklist.formal_not_met", requirement=requirement)
+        if finding.answer is Answer.unclear and not finding.note.strip():
+            raise ChecklistError(
+                "checklist.note_needed", criterion=requirement, answer=finding.answer
+            )

@@ -30,6 +30,7 @@ from models.tables import (
     Criterion,
     Decision,
     DecisionStatus,
+    Document,
     FileNote,
     OnExpiry,
     Outcome,
@@ -537,6 +538,7 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         "decisive": decision.decisive,
         "communication": _communication_account(session, decision),
         "supplement": _gap(session, case) if decision.outcome is Outcome.dismissed else None,
+        "withdrawal": _withdrawal(session, case) if decision.outcome is Outcome.closed else None,
         "conditions": [
             {"code": c, "text": ""} if c in STANDARD_CONDITIONS else {"code": None, "text": c}
             for c in decision.conditions
@@ -585,8 +587,21 @@ def _gap(session: Session, case: Case) -> dict[str, Any] | None:
     return {
         "requested_on": local_date(request.requested_at).isoformat(),
         "deadline": request.deadline.isoformat(),
-        "missing": [m["text"] for m in request.missing],
+        "missing": request.missing,  # each under its requirement, formal or basic
     }
+
+
+def _withdrawal(session: Session, case: Case) -> dict[str, Any] | None:
+    """When the applicant's withdrawal came in, which a write-off rests on: the letter dates
+    it (the latest, should the applicant have written more than once)."""
+    document = session.exec(
+        select(Document)
+        .where(Document.case_id == case.id, Document.kind == "withdrawal")
+        .order_by(col(Document.received_at).desc())
+    ).first()
+    if document is None:
+        return None
+    return {"received_on": local_date(document.received_at).isoformat()}
 
 
 def _who(person: Person | None, language: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from models.audit import SYSTEM, Actor, record
 from models.decision_letter import decision_facts, decision_letter
 from models.meeting_letter import meeting_letter
 from models.tables import Case, DeliveryState, Letter, utcnow
-from models.vocabulary import criterion_names, finding_words
+from models.vocabulary import criterion_names, finding_words, formal_names
 
 ACKNOWLEDGEMENT = "acknowledgement"
 SUPPLEMENT_REQUEST = "supplement_request"
@@ -221,6 +221,7 @@ def letter_context(
         "letter": letter.data,
         "applicant_link": applicant_link,
         "criteria": criterion_names(language),
+        "formal_requirements": formal_names(language),
         "finding_words": finding_words(language),
         "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
         "meeting": meeting_letter(letter.data) if letter.kind in MEETINGS else None,

@@ -71,6 +71,16 @@ class Criterion(StrEnum):
     anchored_with_partners = "anchored_with_partners"
 
 
+class FormalRequirement(StrEnum):
+    """What an application must meet to be examined at all (FL 20 §), apart from the four
+    basic requirements it is examined against: a gap here is remedied by a supplement, and
+    one left unremedied leads to dismissal (avvisning), not refusal."""
+
+    identity = "identity"  # who applies: the organisation's name and organisation number
+    signatory = "signatory"  # signed by someone with authority to sign for the applicant
+    complete = "complete"  # every part of the form: project, budget, period, co-financing
+
+
 class Answer(StrEnum):
     met = "met"
     not_met = "not_met"
@@ -301,6 +311,21 @@ class ChecklistAnswer(SQLModel, table=True):
     case_id: int = Field(foreign_key="cases.id", index=True)
     round: int
     criterion: Criterion
+    answer: Answer
+    note: str = ""
+    answered_by: str
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class FormalAnswer(SQLModel, table=True):
+    """The case officer's finding on one formal requirement, in one round of the checklist."""
+
+    __tablename__ = "formal_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    round: int
+    requirement: FormalRequirement
     answer: Answer
     note: str = ""
     answered_by: str

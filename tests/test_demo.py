@@ -69,7 +69,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     refusal = " ".join(
         pdf_pages(next((grants_home / "letters").glob("*RS4-beslut.pdf")).read_bytes())
     )
-    assert "avslår ansökan" in refusal and "Allmänna arvsfonden" in refusal
+    assert "avslår ansökan" in refusal and "föreningar med barn- och ungdomsverksamhet" in refusal
     assert "kommit in med synpunkter" in refusal and "ändrar därför inte bedömningen" in refusal
     english = " ".join(
         pdf_pages(

@@ -19,6 +19,7 @@ from grants.cli.common import (
     act,
     criterion_pairs,
     fail,
+    formal_pairs,
     out,
     read_file_argument,
     read_text,
@@ -29,7 +30,7 @@ from grants.cli.common import (
 from grants.cli.refusals import worded
 from grants.steps import OFFICERS, Taken, reading
 from models import clock
-from models.checklist import Finding, formal_checks, latest_findings
+from models.checklist import Finding, formal_checks, latest_findings, latest_formal
 from models.errors import Refused
 from models.tables import (
     STOCKHOLM,
@@ -37,11 +38,12 @@ from models.tables import (
     Case,
     ConflictGround,
     Criterion,
+    FormalRequirement,
     OnExpiry,
     Recommendation,
 )
 from models.tasks import TaskKind, open_tasks
-from models.vocabulary import criterion_name
+from models.vocabulary import criterion_name, formal_name
 
 app = typer.Typer()
 
@@ -81,6 +83,14 @@ def checklist_command(
     ] = None,
     if_no_reply: IfNoReplyOption = None,
     dismiss_because: DismissBecauseOption = "",
+    formal: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A formal requirement that is unclear, with what the applicant must send: "
+            "REQUIREMENT=TEXT, REQUIREMENT one of identity, signatory, complete (FL 20 §; "
+            "the others are met). Asked for under its own name, not under a basic requirement."
+        ),
+    ] = None,
 ) -> None:
     """The eligibility checklist. Without answers: show the formal checks and any findings."""
     given = {
@@ -99,6 +109,7 @@ def checklist_command(
         actor,
         lambda taken: f"{case_reference}: checklist recorded; the case is now '{taken.state}'.",
         findings={c: Finding(a, notes.get(c, "")) for c, a in given.items() if a is not None},
+        formal={r: Finding(Answer.unclear, text) for r, text in formal_pairs(formal).items()},
         missing=missing or [],
         if_no_reply=if_no_reply,
         dismiss_because=dismiss_because,
@@ -115,6 +126,11 @@ def _show_checklist(session: Session, case: Case) -> str:
     for criterion in Criterion:
         label = criterion_name(criterion, "en")
         found = findings.get(criterion)
+        table.add_row(label, found.answer if found else "—", found.note if found else "")
+    formal = latest_formal(session, case)
+    for requirement in FormalRequirement:
+        label = f"Formal: {formal_name(requirement, 'en')}"
+        found = formal.get(requirement)
         table.add_row(label, found.answer if found else "—", found.note if found else "")
     out.print(table)
     language = "English" if case.language == "en" else "Swedish"

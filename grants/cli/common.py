@@ -24,7 +24,16 @@ from models.db import transaction
 from models.delivery import on_the_way, waiting
 from models.errors import Refused
 from models.letters import waiting_to_render
-from models.tables import Case, Criterion, DeliveryState, Letter, Notice, Role, local_time
+from models.tables import (
+    Case,
+    Criterion,
+    DeliveryState,
+    FormalRequirement,
+    Letter,
+    Notice,
+    Role,
+    local_time,
+)
 from models.text import isolated
 
 # Piped into a file or another program, keep table rows whole rather than 80 columns wide.
@@ -217,6 +226,20 @@ def criterion_pairs(values: list[str] | None, option: str) -> dict[Criterion, st
                 f"{', '.join(Criterion)}"
             )
         pairs[Criterion(key.strip())] = text.strip()
+    return pairs
+
+
+def formal_pairs(values: list[str] | None) -> dict[FormalRequirement, str]:
+    """--formal signatory=TEXT … as {requirement: text}; a bad key or no text is refused."""
+    pairs: dict[FormalRequirement, str] = {}
+    for value in values or []:
+        key, sep, text = value.partition("=")
+        if not sep or key.strip() not in FormalRequirement.__members__ or not text.strip():
+            raise fail(
+                f"--formal {value!r}: write REQUIREMENT=TEXT with REQUIREMENT one of "
+                f"{', '.join(FormalRequirement)} and TEXT what the applicant must send"
+            )
+        pairs[FormalRequirement(key.strip())] = text.strip()
     return pairs
 
 

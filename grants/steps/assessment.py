@@ -23,6 +23,7 @@ from models.tables import (
     Criterion,
     Document,
     FileNote,
+    FormalRequirement,
     Meeting,
     OnExpiry,
     Recommendation,
@@ -41,6 +42,7 @@ def checklist(
     missing: list[str],
     if_no_reply: OnExpiry | None = None,
     dismiss_because: str = "",
+    formal: dict[FormalRequirement, Finding] | None = None,
 ) -> CaseState:
     return complete_checklist(
         at.session,
@@ -52,6 +54,7 @@ def checklist(
         missing,
         if_no_reply,
         dismiss_because,
+        formal,
     )
 
 

@@ -28,7 +28,7 @@ from models.cases import CaseNotFound, find_case
 from models.db import transaction
 from models.errors import Refused
 from models.supplements import MAX_DOCUMENT_BYTES
-from models.tables import Case, Criterion, local_time
+from models.tables import Case, Criterion, FormalRequirement, local_time
 
 router = APIRouter(prefix="/a/{token}")
 
@@ -177,10 +177,15 @@ def _unusable_page(
     return render(request, "applicant_closed.html", context, unusable.status, language)
 
 
-def _asked_item(item: dict[str, Any]) -> tuple[Criterion | None, str]:
-    """One thing a supplement request asked for: the basic requirement it serves, if any."""
-    criterion = item.get("criterion")
-    return (Criterion(criterion) if criterion in Criterion.__members__ else None), item["text"]
+def _asked_item(item: dict[str, Any]) -> tuple[Criterion | FormalRequirement | None, str]:
+    """One thing a supplement request asked for: the basic or formal requirement it serves,
+    if any (each is labelled by its own name)."""
+    criterion, formal = item.get("criterion"), item.get("formal")
+    if criterion in Criterion.__members__:
+        return Criterion(criterion), item["text"]
+    if formal in FormalRequirement.__members__:
+        return FormalRequirement(formal), item["text"]
+    return None, item["text"]
 
 
 def _form_page(

@@ -30,7 +30,7 @@ from models.access import case_to_read
 from models.audit import history
 from models.case_list import CaseFilter, SortKey, all_listed, list_page, municipalities
 from models.cases import CaseNotFound, assessment_record, document_texts, documents_of, letters_of
-from models.checklist import formal_checks, latest_findings
+from models.checklist import formal_checks, latest_findings, latest_formal
 from models.decisions import (
     STANDARD_CONDITIONS,
     co_financing,
@@ -53,6 +53,7 @@ from models.tables import (
     Criterion,
     Decision,
     Document,
+    FormalRequirement,
     Letter,
     OnExpiry,
     Outcome,
@@ -302,6 +303,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "warnings": [warning_label(w) for w in case.warnings],
         "checks": [(check_label(c), ok, detail) for c, ok, detail in formal_checks(case)],
         "findings": latest_findings(session, case),
+        "formal_findings": latest_formal(session, case),
         "record": record,
         "decisions": decisions,
         "documents": documents_of(session, case),
@@ -320,6 +322,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         # the choices the case officer's forms offer (templates/web/steps/)
         "criteria": list(Criterion),
         "answers": list(Answer),
+        "formal_requirements": list(FormalRequirement),
         "outcomes": list(Outcome),
         "on_expiry": list(OnExpiry),
         "meeting_hours": rules.meeting_hours,

@@ -16,6 +16,7 @@ from models.tables import (
     Criterion,
     DecisionStatus,
     DeliveryState,
+    FormalRequirement,
     Language,
     Letter,
     MeetingStatus,
@@ -27,7 +28,7 @@ from models.tables import (
     TaskStatus,
 )
 from models.tasks import TaskKind
-from models.vocabulary import criterion_name
+from models.vocabulary import criterion_name, formal_name
 
 LABELS: dict[type[StrEnum], dict[str, str]] = {}
 LABELS[CaseState] = {
@@ -136,6 +137,8 @@ def label(code: StrEnum | None) -> str:
         return ""
     if isinstance(code, Criterion):
         return criterion_name(code, current_language())
+    if isinstance(code, FormalRequirement):
+        return formal_name(code, current_language())
     return _(LABELS[type(code)][code])
 
 

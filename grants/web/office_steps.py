@@ -45,6 +45,7 @@ from models.tables import (
     STOCKHOLM,
     Answer,
     Criterion,
+    FormalRequirement,
     OnExpiry,
     Outcome,
     Person,
@@ -255,6 +256,11 @@ def checklist(at: OnCase) -> Response:
                 c: Finding(Answer(at.form.text(c.value)), at.form.text(f"note_{c.value}"))
                 for c in Criterion
                 if at.form.text(c.value) in Answer.__members__
+            },
+            "formal": {
+                r: Finding(Answer(at.form.text(r.value)), at.form.text(f"note_{r.value}"))
+                for r in FormalRequirement
+                if at.form.text(r.value) in Answer.__members__
             },
             "missing": lines(at.form.text("checklist_missing")),
             "if_no_reply": _on_expiry(at.form.text("checklist_if_no_reply")),

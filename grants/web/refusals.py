@@ -83,6 +83,11 @@ WORDING = {
         "%(criterion)s is “%(answer)s”: write a note saying why (it goes to the applicant or "
         "into the proposal)."
     ),
+    "checklist.formal_not_met": N_(
+        "%(requirement)s cannot be “not met”: a formal requirement is met or unclear. Choose "
+        "unclear and say what is missing; an application that stays incomplete may then be "
+        "dismissed."
+    ),
     "answer.no_request": N_("Case %(case_reference)s has no such request."),
     "answer.answered": N_("This request in case %(case_reference)s is already answered."),
     "answer.not_waiting": N_(
@@ -337,6 +342,7 @@ DISMISS_BECAUSE = ("checklist_dismiss_because", "request_dismiss_because")
 FIELDS: dict[str, tuple[str, ...]] = {
     "checklist.unanswered": ("{missing}",),
     "checklist.note_needed": ("note_{criterion}",),
+    "checklist.formal_not_met": ("{requirement}",),
     "answer.nothing": ("file", "message"),
     "review.conflict_note": ("note",),
     "review.quorum_reachable": ("reason",),
