@@ -89,7 +89,8 @@ def test_a_grant_to_an_economic_association_is_de_minimis_aid_with_every_term() 
         "Stödet uppgår till 30 000 kronor, vilket motsvarar 2 745 euro omräknat med 10,93 " in text
     )
     assert "(Europeiska kommissionens omräkningskurs (InforEuro) för januari 2027)" in text
-    assert "högst 300 000 euro i stöd av mindre betydelse under en period av tre år. Enligt" in text
+    ceiling = "ta emot högst 300 000 euro i stöd av mindre betydelse under en period av tre år."
+    assert f"{ceiling} Enligt" in text
     assert "Enligt er försäkran har organisationen fått 2 745 euro" in text
     assert "med detta bidrag blir det sammanlagt 5 490 euro" in text
     assert "Spara beslutet i tio år från beslutsdagen." in text
