@@ -131,8 +131,11 @@ def test_no_signature_for_economic_activity_without_the_declaration_or_over_the_
 
     long_ago = (date.today() - timedelta(days=3 * 365 + 2)).isoformat()
     grants("state-aid", ref, "--other-aid", f"Örebro kommun: 3270000: {long_ago}", "--as", OFFICER)
+    grants("people", "change", OFFICER, "--phone", "", "--as", OFFICER)  # no direct number
     grants("sign", ref, "--as", DECISION_MAKER)
     run_flow(send_letters)
     text = " ".join(pdf_pages(letter_pdf("decision", ref)))
     assert DE_MINIMIS in text and "motsvarar 3 202 euro" in text
     assert "inte fått något annat stöd av mindre betydelse under de senaste tre åren" in text
+    switchboard = "maria.lindqvist@regionorebrolan.example.se, telefon 019-602 10 00 (växel)."
+    assert f"Kontakta handläggaren Maria Lindqvist, {switchboard}" in text

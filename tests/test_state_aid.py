@@ -98,3 +98,37 @@ def test_the_case_page_records_economic_activity_and_the_declaration(
     assert case.economic_activity and case.other_de_minimis_aid == []
     post(office, "/cases/26RS5/state-aid", {"economic_activity": "no", "other_de_minimis_aid": ""})
     assert not _case("SI-2026-0105").economic_activity
+
+
+def test_the_state_aid_form_in_the_browser_meets_wcag_21_aa(
+    sample_call, live_office, chromium, tmp_path
+) -> None:
+    """The case officer records a declaration by the form's labels, in Swedish; axe finds
+    nothing on the case page with the form open, nor after a refusal."""
+    from tests.test_office_browser import (
+        accessibility_violations,
+        browser_sign_in,
+        keep_screenshot,
+    )
+
+    base = live_office.state.base_url
+    context = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    browser_sign_in(page, base, OFFICER)
+    page.goto(f"{base}/cases/26RS5")
+    page.get_by_text("Statligt stöd: ekonomisk verksamhet och annat stöd").click()  # <details>
+    form = page.get_by_role("form", name="Statligt stöd: ekonomisk verksamhet och annat stöd")
+    assert form.get_by_label("Ja: ett bidrag är stöd av mindre betydelse").is_checked()
+    declaration = form.get_by_label("Sökandens försäkran om annat stöd av mindre betydelse")
+    declaration.fill("Lindesbergs kommun: trettio: 2026-02-16")
+    form.get_by_role("button", name="Spara").click()
+    page.get_by_role("alert").filter(has_text="Annat stöd av mindre betydelse = ").wait_for()
+    assert accessibility_violations(page) == []
+    declaration.scroll_into_view_if_needed()
+    keep_screenshot(page, "office-case-state-aid", tmp_path)
+    declaration.fill("Lindesbergs kommun: 30000: 2026-02-16\nÖrebro kommun: 12000: 2025-10-01")
+    form.get_by_role("button", name="Spara").click()
+    page.get_by_text("Statligt stöd registrerat.").wait_for()
+    assert accessibility_violations(page) == []
+    context.close()
+    assert len(_case("SI-2026-0105").other_de_minimis_aid) == 2

@@ -326,8 +326,8 @@ WORDING = {
         "semicolons"
     ),
     "field.aid_item": N_(
-        "aid no. %(number)s: its %(field)s is missing or cannot be read (the grantor, the amount "
-        "in kronor, the date YYYY-MM-DD)"
+        "aid no. %(number)s lacks a part, or has one that cannot be read: write the grantor, "
+        "the amount in kronor and the date YYYY-MM-DD"
     ),
     "field.unreadable": N_("cannot be read"),
     "field.received_in_the_future": N_("lies in the future (today is %(today)s)"),
