@@ -2,13 +2,15 @@
 
 An association that sells goods or services on a market (in the call, an economic
 association, ekonomisk förening, unless the case officer finds otherwise) is an undertaking
-in EU law, and the Region's grant to it is State aid, lawful without notification as de
-minimis aid under Commission Regulation (EU) 2023/2831:
+in EU law. The Region's grant to it would be State aid but for Commission Regulation (EU)
+2023/2831: as de minimis aid it is deemed not to meet all the criteria of article 107(1)
+TFEU and needs no notification, provided that:
 
 - at most EUR 300 000 of de minimis aid to a single undertaking over any period of three
   years (article 3(2)), counted from the day each aid was granted (the decision), whoever
-  granted it; the new aid may not take the undertaking over the ceiling, or none of it is
-  de minimis aid (article 3(2) and (7));
+  granted it (and aid under the other de minimis regulations counts with it, article 5);
+  aid that would take the undertaking over the ceiling is not de minimis aid at all, so
+  the decision maker cannot sign it;
 - before granting, the Region obtains the undertaking's declaration of the other de minimis
   aid it has received in the last three years, and informs it in writing of the amount
   (as gross grant equivalent: a grant is its amount) and of the aid's de minimis character,
