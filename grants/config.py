@@ -12,7 +12,7 @@ its defaults filled in, as the mappings `Rules.from_config` and `reference_data.
 
 import difflib
 import tomllib
-from datetime import time
+from datetime import date, time
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, get_args
@@ -209,6 +209,21 @@ class Decision(Section):
     delegation_point_en: Text = DEFAULT_RULES.delegation_point_en
     final_report_months: Count = DEFAULT_RULES.final_report_months
     communication_working_days: Count = DEFAULT_RULES.communication_working_days
+    legal_basis: Text = DEFAULT_RULES.legal_basis
+    legal_basis_en: Text = DEFAULT_RULES.legal_basis_en
+    guidelines_adopted_on: Annotated[date, Strict()] | None = None
+    payment_days: Count = DEFAULT_RULES.payment_days
+    report_grace_days: Count = DEFAULT_RULES.report_grace_days
+    repayment_days: Count = DEFAULT_RULES.repayment_days
+
+
+class StateAid(Section):
+    """De minimis aid (Regulation (EU) 2023/2831): the rate at which kronor become euro,
+    and where it comes from, as the decision names it."""
+
+    sek_per_euro: Annotated[float, Field(gt=1, lt=100)] = DEFAULT_RULES.sek_per_euro
+    rate_source: Text = DEFAULT_RULES.rate_source
+    rate_source_en: Text = DEFAULT_RULES.rate_source_en
 
 
 class AdvisoryGroup(Section):
@@ -227,6 +242,7 @@ class PersonSection(Section):
     organisation: Text
     title: OptionalText | None = None
     title_en: OptionalText | None = None  # in letters to applicants who asked for English
+    phone: OptionalText | None = None  # direct number in letters; else [authority] phone
 
 
 class OfficeSection(Section):
@@ -283,6 +299,7 @@ class GrantsConfig(Section):
     call: CallSection
     assessment: Assessment = Assessment()
     decision: Decision = Decision()
+    state_aid: StateAid = StateAid()
     advisory_group: AdvisoryGroup = AdvisoryGroup()
     people: list[PersonSection] = []
     office: OfficeSection = OfficeSection()

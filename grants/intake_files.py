@@ -43,6 +43,8 @@ FIELDS = (
     "long_term_effects",
     "target_group",
     "partners",
+    "economic_activity",
+    "other_de_minimis_aid",
 )
 
 KNOWN = frozenset(FIELDS)
@@ -146,6 +148,12 @@ ALIASES = {
     "samarbetspartners": "partners",
     "samverkanspartner": "partners",
     "samverkanspartners": "partners",
+    "ekonomisk_verksamhet": "economic_activity",
+    "bedriver_ekonomisk_verksamhet": "economic_activity",
+    "de_minimis": "other_de_minimis_aid",
+    "stod_av_mindre_betydelse": "other_de_minimis_aid",
+    "annat_stod_av_mindre_betydelse": "other_de_minimis_aid",
+    "forsakran_om_stod_av_mindre_betydelse": "other_de_minimis_aid",
 }
 
 UNITS = re.compile(r"\([^()]*\)")  # "(kr)", "(ÅÅÅÅ-MM-DD)", "(frivilligt)": said, not named

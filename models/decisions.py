@@ -21,6 +21,7 @@ from models.errors import Refused
 from models.letters import DECISION, DRAFT_DECISION, order_letter
 from models.reviews import fewer_reviews, tasks_of
 from models.rules import Rules
+from models.state_aid import StateAidRefused, de_minimis
 from models.states import CaseState
 from models.tables import (
     Answer,
@@ -384,6 +385,7 @@ def sign(session: Session, case: Case, person: Person, rules: Rules) -> Decision
         # The call's row is locked until commit: decisions signed at once take turns here.
         call = session.exec(select(Call).where(Call.id == case.call_id).with_for_update()).one()
         _within_budget(session, call, draft.amount)
+        de_minimis(case, draft.amount, rules, local_date(utcnow()))
     draft.status = DecisionStatus.signed
     draft.decided_by, draft.decided_at = person.email, utcnow()
     session.add(draft)
@@ -549,7 +551,40 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         "payment": {"account": account},
         "other_funding": decision.other_funding,
         "fewer_reviews": fewer_reviews(session, case),
+        "terms": _terms(rules, case.language.value) if decision.outcome in GRANTS else None,
+        "state_aid": _state_aid(decision, rules),
     }
+
+
+def _terms(rules: Rules, language: str) -> dict[str, Any]:
+    """What every grant decision states beyond its reasons: the Region's competence, the
+    day the guidelines were adopted, and the days of payment, reporting and repayment."""
+    adopted = rules.guidelines_adopted_on
+    return {
+        "legal_basis": rules.legal_basis_en if language == "en" else rules.legal_basis,
+        "guidelines_adopted_on": adopted.isoformat() if adopted else None,
+        "payment_days": rules.payment_days,
+        "report_grace_days": rules.report_grace_days,
+        "repayment_days": rules.repayment_days,
+    }
+
+
+def _state_aid(decision: Decision, rules: Rules) -> dict[str, Any] | None:
+    """A grant as de minimis aid (models.state_aid), with the rate's source in the letter's
+    language; None for no grant, an applicant without economic activity, or a draft that
+    the decision maker could not yet sign (the signing refuses it and says why)."""
+    if decision.outcome not in GRANTS:
+        return None
+    case = decision.case
+    granted_on = local_date(decision.decided_at or utcnow())
+    try:
+        aid = de_minimis(case, decision.amount, rules, granted_on)
+    except StateAidRefused:
+        return None
+    if aid is None:
+        return None
+    source = rules.rate_source_en if case.language == "en" else rules.rate_source
+    return aid | {"rate_source": source}
 
 
 def _communication_account(session: Session, decision: Decision) -> dict[str, Any] | None:

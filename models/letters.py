@@ -214,7 +214,9 @@ def letter_context(
         "case": case.model_dump(),
         "call": case.call.model_dump(),
         "organisation": case.organisation.model_dump(),
-        "case_officer": {"name": officer.name, "email": officer.email} if officer else None,
+        "case_officer": {"name": officer.name, "email": officer.email, "phone": officer.phone}
+        if officer
+        else None,
         "hours_value": hours_value,
         "co_financing": case.co_financing_cash + hours_value,
         "warnings": list(case.warnings),

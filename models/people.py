@@ -19,7 +19,7 @@ from models.tables import AdvisoryGroup, Person, Role
 from models.validation import FieldError, invalid, parse_email
 
 STAFF_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker)
-PERSON_FIELDS = ("name", "email", "role", "organisation", "title", "title_en")
+PERSON_FIELDS = ("name", "email", "role", "organisation", "title", "title_en", "phone")
 DEFAULT_QUORUM = 2  # reviews that move a case on, until the office sets another
 DEFAULT_INCLUDE_CASE_OFFICER = True
 
@@ -193,7 +193,7 @@ def _checked(session: Session, values: dict[str, Any], person: Person | None) ->
             continue
         value = values.get(name)
         text = value.strip() if isinstance(value, str) else value
-        if name in ("title", "title_en"):
+        if name in ("title", "title_en", "phone"):
             checked[name] = text or None
         elif not text:
             raise invalid(name, value or "", FieldError("field.required"))

@@ -183,6 +183,7 @@ class Person(SQLModel, table=True):
     organisation: str
     title: str | None = None
     title_en: str | None = None  # in letters to applicants who asked for English
+    phone: str | None = None  # direct number, in letters; the switchboard where there is none
     # Issue 16: people live in the database (the configuration file seeds them once).
     active: bool = True  # a deactivated person signs in no more and is assigned nothing
     in_advisory_group: bool = False  # reviews every case (models.people.advisory_group)
@@ -233,6 +234,14 @@ class Case(SQLModel, table=True):
     delay_notified_at: datetime | None = None  # the one delay notice, when it was ordered
     proposed_outcome: Outcome | None = None  # set when the case goes to a draft decision
     proposal_reason: str | None = None
+    # State aid: whether the applicant carries on economic activity (its grant is
+    # then de minimis aid, models.state_aid), and its declaration of the other de minimis aid
+    # it received in the last three years: [{grantor, amount, granted_on}], [] for none,
+    # None while it has not declared.
+    economic_activity: bool = False
+    other_de_minimis_aid: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True))
+    )
 
     organisation: Organisation = Relationship()
     call: Call = Relationship()

@@ -64,7 +64,15 @@ WARNINGS = {
     "no_organisation_number": "no organisation number yet: needed before payment",
     "no_payment_account": "no bankgiro or plusgiro: needed before payment",
     "no_partners": "no partners named (basic requirement 4: anchored with partners)",
+    "no_de_minimis_declaration": "economic activity and no declaration of other de minimis "
+    "aid: needed before a grant is decided",
 }
+# Legal forms that carry on economic activity: a grant to them is de minimis aid unless
+# the case officer finds otherwise (models.state_aid).
+ECONOMIC_FORMS = ("ekonomisk förening",)
+YES = ("ja", "yes", "true", "1", "x")
+NO = ("nej", "no", "false", "0", "")
+NONE_RECEIVED = ("inga", "inget", "none", "nej", "no", "0")
 
 REQUIRED_TEXTS = ("project_title", "societal_challenge", "description", "target_group")
 OPTIONAL_TEXTS = ("innovation", "long_term_effects")
@@ -97,6 +105,10 @@ class FieldError(Refused, ValueError):
         "field.not_a_language": "must be sv (svenska) or en (English)",
         "field.not_partners": 'must be a list of {{"name", "support"}} or "Name: support; …"',
         "field.partner_without_name": "every partner needs a name",
+        "field.not_yes_no": "must be yes or no (ja or nej)",
+        "field.not_other_aid": 'must be "none", a list of {{"grantor", "amount", "granted_on"}} '
+        'or "Grantor: amount: YYYY-MM-DD; …"',
+        "field.aid_item": "item {number}: {field} {reason}",
         "field.unreadable": "cannot be read ({kind})",
         "field.received_in_the_future": "lies in the future (today is {today})",
         "field.call_closed": "the call is closed for applications in {months}",
@@ -318,6 +330,56 @@ def parse_partners(value: Any) -> list[dict[str, str]]:
     return partners
 
 
+def parse_yes_no(value: Any) -> bool | None:
+    """Yes or no, as a form or a spreadsheet writes it; None when not given."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = _text(value).casefold()
+    if text == "":
+        return None
+    if text in YES or text in NO:
+        return text in YES
+    raise FieldError("field.not_yes_no")
+
+
+def parse_other_aid(value: Any) -> list[dict[str, Any]] | None:
+    """The applicant's declaration of other de minimis aid in the last three years: None
+    when not given, [] for "none", else each aid as {grantor, amount (kronor), granted_on}
+    from a list of objects or text "Grantor: amount: YYYY-MM-DD; …" (or one a line)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().casefold() in NONE_RECEIVED:
+        return []
+    if isinstance(value, str):
+        value = [
+            dict(zip(("grantor", "amount", "granted_on"), part.rsplit(":", 2), strict=False))
+            for part in (p.strip() for p in re.split(r"[;\n]", value))
+            if part
+        ]
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise FieldError("field.not_other_aid")
+    return [_aid(number, item) for number, item in enumerate(value, start=1)]
+
+
+def _aid(number: int, item: dict[str, Any]) -> dict[str, Any]:
+    """One declared aid, each part checked; a fault names the item and the part."""
+    parts = (
+        ("grantor", lambda v: _required(v, MAX_TITLE)),
+        ("amount", parse_amount),
+        ("granted_on", parse_date),
+    )
+    aid: dict[str, Any] = {}
+    for name, parse in parts:
+        try:
+            aid[name] = parse(item.get(name))
+        except FieldError as error:
+            raise FieldError(
+                "field.aid_item", number=number, field=name, reason=str(error)
+            ) from None
+    aid["granted_on"] = aid["granted_on"].isoformat()
+    return aid
+
+
 def month_names(months: list[int]) -> str:
     return " and ".join(calendar.month_name[m] for m in sorted(months))
 
@@ -405,7 +467,10 @@ def validate_application(record: dict[str, Any], call: Call, today: date) -> Val
         "project_start": check.take("project_start", parse_date),
         "project_end": check.take("project_end", parse_date),
         "partners": check.take("partners", parse_partners),
+        "other_de_minimis_aid": check.take("other_de_minimis_aid", parse_other_aid),
     }
+    stated = check.take("economic_activity", parse_yes_no)
+    project["economic_activity"] = stated if stated is not None else legal_form in ECONOMIC_FORMS
 
     if received is not None:
         if received > today:
@@ -442,6 +507,8 @@ def validate_application(record: dict[str, Any], call: Call, today: date) -> Val
     _check_period(check, call, project, received)
     if project["partners"] == []:
         warnings.append("no_partners")
+    if project["economic_activity"] and project["other_de_minimis_aid"] is None:
+        warnings.append("no_de_minimis_declaration")
 
     if check.faults:
         raise InvalidApplication(check.faults)

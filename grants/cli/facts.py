@@ -52,3 +52,46 @@ def correct_command(
         facts={name: value for name, value in given.items() if value is not None},
         reason=reason,
     )
+
+
+@app.command("state-aid")
+def state_aid_command(
+    case_reference: CaseArg,
+    economic_activity: Annotated[
+        bool | None,
+        typer.Option(
+            "--economic-activity/--no-economic-activity",
+            help="Whether the applicant carries on economic activity: its grant is then de "
+            "minimis aid (intake derives it from the legal form).",
+        ),
+    ] = None,
+    other_aid: Annotated[
+        str | None,
+        _option(
+            "--other-aid",
+            "The applicant's declaration of other de minimis aid in the last three years: "
+            '"Grantor: amount: YYYY-MM-DD; …", or "none".',
+        ),
+    ] = None,
+    actor: AsOption = None,
+) -> None:
+    """Record whether the applicant carries on economic activity, and its declaration of
+    other de minimis aid (asked for as a supplement when the application had none). A grant
+    to an applicant with economic activity is signed only with the declaration, and within
+    the ceiling of Regulation (EU) 2023/2831."""
+
+    def said(taken: Any) -> str:
+        case = taken.result
+        aid = case.other_de_minimis_aid
+        declared = "not declared" if aid is None else f"{len(aid)} other de minimis aid declared"
+        activity = "economic activity" if case.economic_activity else "no economic activity"
+        return f"{case_reference}: {activity}; {declared}."
+
+    act(
+        "record_state_aid",
+        case_reference,
+        actor,
+        said,
+        economic_activity=economic_activity,
+        other_aid=other_aid,
+    )

@@ -32,6 +32,9 @@ OrganisationOption = Annotated[
 ]
 TitleOption = Annotated[str | None, typer.Option("--title", help="Title, in Swedish.")]
 TitleEnOption = Annotated[str | None, typer.Option("--title-en", help="Title, in English.")]
+PhoneOption = Annotated[
+    str | None, typer.Option("--phone", help="Direct telephone number, given in letters.")
+]
 GroupOption = Annotated[
     bool | None,
     typer.Option("--advisory-group/--not-advisory-group", help="Whether they review every case."),
@@ -102,12 +105,19 @@ def add_command(
     ],
     title: TitleOption = None,
     title_en: TitleEnOption = None,
+    phone: PhoneOption = None,
     in_group: GroupOption = None,
     actor: AsOption = None,
 ) -> None:
     """Register a new person; with --advisory-group they review every new case."""
     values = _given(
-        name=name, email=email, role=role, organisation=organisation, title=title, title_en=title_en
+        name=name,
+        email=email,
+        role=role,
+        organisation=organisation,
+        title=title,
+        title_en=title_en,
+        phone=phone,
     )
     act(
         "add_person",
@@ -128,10 +138,11 @@ def change_command(
     organisation: OrganisationOption = None,
     title: TitleOption = None,
     title_en: TitleEnOption = None,
+    phone: PhoneOption = None,
     in_group: GroupOption = None,
     actor: AsOption = None,
 ) -> None:
-    """Change what is given of a person (an empty --title removes the title)."""
+    """Change what is given of a person (an empty --title or --phone removes it)."""
     values = _given(
         name=name,
         email=new_email,
@@ -139,6 +150,7 @@ def change_command(
         organisation=organisation,
         title=title,
         title_en=title_en,
+        phone=phone,
     )
     act(
         "change_person",

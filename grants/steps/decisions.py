@@ -18,8 +18,17 @@ from models.decisions import (
     submit_for_decision,
 )
 from models.delays import UNDECIDED
+from models.state_aid import record_state_aid
 from models.states import CaseState
-from models.tables import Communication, CommunityTalk, Decision, Document, Outcome, Reporting
+from models.tables import (
+    Case,
+    Communication,
+    CommunityTalk,
+    Decision,
+    Document,
+    Outcome,
+    Reporting,
+)
 from models.withdrawal import register_withdrawal
 
 S = CaseState
@@ -100,6 +109,13 @@ def sent_back(at: At, *, comment: str) -> Decision:
 @declare("register_withdrawal", OFFICERS, UNDECIDED)
 def withdrawal(at: At, *, filename: str, content: bytes, reason: str) -> Document:
     return register_withdrawal(at.session, at.case, at.person, filename, content, reason)
+
+
+# Before the decision: whether the grant is de minimis aid, and what the applicant declared
+# of other such aid, are what the decision maker's signature is checked against.
+@declare("record_state_aid", OFFICERS, UNDECIDED)
+def state_aid(at: At, *, economic_activity: bool | None, other_aid: str | None) -> Case:
+    return record_state_aid(at.session, at.case, at.person, economic_activity, other_aid)
 
 
 @declare("register_talk", OFFICERS)

@@ -19,6 +19,19 @@ def _done(taken: Taken) -> str:
     return _("Corrected: %(fields)s.") % {"fields": fields}
 
 
+@router.post("/state-aid")
+def state_aid(at: OnCase) -> Response:
+    """Economic activity as chosen, and the declaration as typed (empty: unchanged)."""
+    return at.take(
+        "record_state_aid",
+        lambda taken: _("State aid recorded."),
+        lambda: {
+            "economic_activity": {"yes": True, "no": False}.get(at.form.text("economic_activity")),
+            "other_aid": at.form.text("other_de_minimis_aid") or None,
+        },
+    )
+
+
 @router.post("/facts")
 def case_facts(at: OnCase) -> Response:
     """The facts as typed (each form field `facts_<name>`) and the reason."""

@@ -155,6 +155,10 @@ INTAKE_WARNINGS = {
     "no_organisation_number": N_("No organisation number yet: needed before payment"),
     "no_payment_account": N_("No bankgiro or plusgiro: needed before payment"),
     "no_partners": N_("No partners named (basic requirement 4: anchored with partners)"),
+    "no_de_minimis_declaration": N_(
+        "Economic activity and no declaration of other de minimis aid: ask for it before a "
+        "grant is decided"
+    ),
 }
 
 
@@ -229,6 +233,7 @@ ACTIONS = {
     "application_withdrawn": N_("The applicant withdrew the application"),
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
     "case_facts_corrected": N_("The applicant's contact or payment facts corrected"),
+    "state_aid_recorded": N_("Economic activity or declaration of other de minimis aid recorded"),
 }
 
 

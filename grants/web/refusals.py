@@ -70,6 +70,22 @@ WORDING = {
         "Organisation number = %(number)s: already the number of %(organisation)s, another "
         "applicant."
     ),
+    "state_aid.no_declaration": N_(
+        "Case %(case_reference)s: the applicant carries on economic activity, so the grant is "
+        "de minimis aid (Regulation (EU) 2023/2831); its declaration of other de minimis aid "
+        "received in the last three years is missing. The case officer asks for it and records "
+        "it before the grant is signed."
+    ),
+    "state_aid.over_ceiling": N_(
+        "Case %(case_reference)s: the de minimis aid declared for the last three years (EUR "
+        "%(declared_euro)s) and this grant (EUR %(grant_euro)s) come to EUR %(total_euro)s, over "
+        "the ceiling of EUR %(ceiling_euro)s for a single undertaking (Regulation (EU) "
+        "2023/2831, article 3(2))."
+    ),
+    "state_aid.nothing": N_(
+        "Say whether the applicant carries on economic activity, or give its declaration of "
+        "other de minimis aid."
+    ),
     "access.not_a_reviewer": N_(
         "%(name)s has the role %(role)s; reviewers are advisors or case officers."
     ),
@@ -309,6 +325,15 @@ WORDING = {
     "field.not_a_language": N_("must be sv (Swedish) or en (English)"),
     "field.not_partners": N_("must be a list of partners, written “Name: support; …”"),
     "field.partner_without_name": N_("every partner needs a name"),
+    "field.not_yes_no": N_("must be yes or no"),
+    "field.not_other_aid": N_(
+        "must be “none”, or each aid as “Grantor: amount in kronor: YYYY-MM-DD”, separated by "
+        "semicolons"
+    ),
+    "field.aid_item": N_(
+        "aid no. %(number)s lacks a part, or has one that cannot be read: write the grantor, "
+        "the amount in kronor and the date YYYY-MM-DD"
+    ),
     "field.unreadable": N_("cannot be read"),
     "field.received_in_the_future": N_("lies in the future (today is %(today)s)"),
     "field.call_closed": N_("the call takes no applications in %(month_numbers)s"),
@@ -448,6 +473,7 @@ FIELD_NAMES = {
     "bankgiro": N_("Bankgiro"),
     "plusgiro": N_("Plusgiro"),
     "reason": N_("Reason"),
+    "other_de_minimis_aid": N_("Other de minimis aid"),
 }
 
 
