@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     secret_key: str = ""  # signs cookies and applicants' links; default: a file in `home`
     chain_key: str = ""  # keys the audit trail's hash chain; default: a file in `home`
     oidc_client_secret: str = ""  # overrides [auth.oidc] client_secret in the file
+    metrics_token: str = ""  # the bearer token of the office's /metrics; empty: no /metrics
 
     def model_post_init(self, _context: Any) -> None:
         """Whoever opens the database through these settings chains its audit events with

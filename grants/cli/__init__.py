@@ -9,7 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from grants.cli import assessment, cases, decisions, facts, office, people, records, worker
+from grants.cli import (
+    assessment,
+    cases,
+    decisions,
+    facts,
+    health,
+    office,
+    people,
+    records,
+    worker,
+)
 from grants.cli.common import options
 from grants.logs import after_the_command
 from grants.processes import guard_process_tree
@@ -54,5 +64,5 @@ def _options(
     options.verbose = verbose
 
 
-for area in (cases, assessment, decisions, facts, office, people, records, worker):
+for area in (cases, assessment, decisions, facts, office, people, records, worker, health):
     app.add_typer(area.app)

@@ -103,6 +103,10 @@ def delivery_said(item: Letter | Notice, in_full: bool = False) -> str:
         return f"waiting for the mail server, next try {local_time(item.retry_at):%Y-%m-%d %H:%M}"
     if item.delivery_state == DeliveryState.failed:
         return "failed: refused for good, or cannot be made" if in_full else "failed"
+    if item.delivery_state == DeliveryState.to_render:
+        return "waiting to be made"
+    if item.delivery_state == DeliveryState.queued:
+        return "waiting to be sent"
     return item.delivery_state.value.replace("_", " ")
 
 
