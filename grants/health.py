@@ -12,7 +12,6 @@ stopped worker shows ONLINE for up to 105 s. Here a worker counts by its last he
 age against our own `workers_seen_seconds`, not by that status.
 """
 
-import base64
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from sqlmodel import col, select, text
 
 from grants.anchors import read_anchors
 from grants.config import HealthSection
-from grants.embedded import answers, server_mode
+from grants.embedded import answers, api_headers, server_mode
 from grants.settings import Settings
 from models.db import transaction
 from models.delivery import backlog
@@ -99,7 +98,7 @@ def _workers(api_url: str, limits: HealthSection) -> Check:
 
     try:
         response = httpx.post(
-            f"{api_url}/work_pools/{POOL}/workers/filter", json={}, headers=_auth(), timeout=5
+            f"{api_url}/work_pools/{POOL}/workers/filter", json={}, headers=api_headers(), timeout=5
         )
         response.raise_for_status()
     except httpx.HTTPError as error:
@@ -128,14 +127,6 @@ def _workers(api_url: str, limits: HealthSection) -> Check:
     if lost:
         return Check("workers", Status.warning, f"{online}; not seen: {', '.join(lost)}", figures)
     return Check("workers", Status.ok, online, figures)
-
-
-def _auth() -> dict[str, str]:
-    """The Prefect client's own: basic authentication with PREFECT_API_AUTH_STRING."""
-    secret = os.environ.get("PREFECT_API_AUTH_STRING")
-    if not secret:
-        return {}
-    return {"Authorization": f"Basic {base64.b64encode(secret.encode()).decode()}"}
 
 
 def _letters(settings: Settings, limits: HealthSection) -> list[Check]:

@@ -10,18 +10,24 @@ Two Prefect workers in one process, so a region runs one service per machine:
 """
 
 import asyncio
+import contextlib
 import os
 import socket
+import time
 from typing import Annotated
 
 import typer
 
+from grants import render
 from grants.cli.common import (
     fail,
     out,
     settings_checked,
 )
-from grants.embedded import answers, server_mode
+from grants.embedded import answers, api_headers, server_mode, watch_server
+from grants.settings import Settings
+from models.db import transaction
+from models.letters import waiting_to_render
 
 app = typer.Typer()
 
@@ -36,7 +42,7 @@ def worker_command(
     ] = 1,
 ) -> None:
     """Work for a Prefect server (server mode): PREFECT_API_URL must name it."""
-    settings_checked()
+    settings = settings_checked()
     if not server_mode():
         raise fail("PREFECT_API_URL is not set: a worker serves a Prefect server (server mode)")
     api_url = os.environ["PREFECT_API_URL"]
@@ -44,11 +50,38 @@ def worker_command(
         raise fail(f"no Prefect server answers at PREFECT_API_URL={api_url}: start it first")
     name = name or f"grants-{socket.gethostname()}-{os.getpid()}"
     os.environ["GRANTS_WORKER_NAME"] = name  # its deployment runs inherit it (flows.letters)
-    out.print(f"Worker {name} on the pool 'grants' and for follow-ups", highlight=False)
-    asyncio.run(_work(name, limit))
+    asyncio.run(_work(settings, api_url, name, limit))
 
 
-async def _work(name: str, limit: int) -> None:
+def _warm(settings: Settings) -> None:
+    """What the first follow-up would pay on top of the others, paid before the worker says
+    it started (the first step after a start took 1.57 s to reach its letter): the flows and
+    Prefect's client imported, the case database connected (its schema checked), the
+    letters' templates compiled and WeasyPrint loaded with the letters' stylesheet and
+    fonts in this process, where a step's letter or two are rendered."""
+    import flows.letters  # noqa: F401  (Prefect, the flows, mail)
+
+    with transaction(settings.db_url) as session:
+        waiting_to_render(session, 1)
+    render.warm_up()
+
+
+async def _subscribed(api_url: str, client_id: str, timeout: float = 30) -> None:
+    """Until the Prefect server lists this process's task worker: from then on a step's
+    follow-up reaches it (one queued before would wait for the next subscriber)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(headers=api_headers(), timeout=5) as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                listed = await client.post(f"{api_url.rstrip('/')}/task_workers/filter", json={})
+                if any(w.get("identifier") == client_id for w in listed.json()):
+                    return
+            await asyncio.sleep(0.1)
+
+
+async def _work(settings: Settings, api_url: str, name: str, limit: int) -> None:
     from prefect.task_worker import TaskWorker
     from prefect.workers.process import ProcessWorker
 
@@ -63,8 +96,15 @@ async def _work(name: str, limit: int) -> None:
             short is found by the scheduled send-letters."""
             loop.call_soon_threadsafe(work.cancel)
 
+    await asyncio.to_thread(_warm, settings)
+    follow_ups = FollowUps(follow_up, limit=2)
     worker = ProcessWorker(work_pool_name=POOL, name=name, limit=limit)
+    taking = asyncio.ensure_future(follow_ups.astart())
     try:
-        await asyncio.gather(worker.start(), FollowUps(follow_up, limit=2).astart())
+        await _subscribed(api_url, follow_ups.client_id)
+        watch_server(f"worker {name}")
+        out.print(f"Worker {name} ready for follow-ups, on the pool 'grants'", highlight=False)
+        await asyncio.gather(worker.start(), taking)
     except asyncio.CancelledError:
+        taking.cancel()
         out.print(f"Worker {name} stopped", highlight=False)
