@@ -4,7 +4,9 @@ failures, and taking a person's step through the step layer."""
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -158,6 +160,8 @@ def act(
     why it was refused (exit 2, nothing changed); then send the letters it ordered, and say
     so and exit 1 if any of them could not be delivered (the step itself stands)."""
     settings = settings_checked()
+    if server_mode():  # Prefect and the flows (3 s) load while the step is taken
+        threading.Thread(target=import_module, args=("flows.letters",), daemon=True).start()
     try:
         taken = take(settings, name, actor_email, case_reference, **parameters)
     except Refused as refusal:
