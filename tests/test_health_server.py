@@ -45,6 +45,12 @@ def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def grants_health(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "grants"), "health"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
 def answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=2).status_code in (200, 503)
@@ -91,7 +97,11 @@ def test_the_office_and_a_worker_say_once_when_they_lose_and_regain_the_server(
         until(lambda: "ready" in worker_log.read_text(), 120, "the worker did not start")
         healthz = f"http://127.0.0.1:{office_port}/healthz"
         until(lambda: answers(healthz), 60, "the office did not start")
-        assert httpx.get(healthz, timeout=10).json()["status"] != "failing"
+        assert httpx.get(healthz, timeout=10).json()["status"] == "ok"
+        health = grants_health(env)
+        assert health.returncode == 0, health.stdout
+        assert f"prefect OK: answers at {api_url}" in health.stdout
+        assert "workers OK: 1 seen in the last 75 s (w1)" in health.stdout
         log = home / "logs" / "grants.log"
 
         def said(text: str) -> int:
@@ -103,9 +113,7 @@ def test_the_office_and_a_worker_say_once_when_they_lose_and_regain_the_server(
         assert any("the office: the Prefect server at" in x for x in lines), lines
         assert any("worker w1: the Prefect server at" in x for x in lines), lines
 
-        health = subprocess.run(
-            [str(BIN / "grants"), "health"], env=env, capture_output=True, text=True, timeout=60
-        )
+        health = grants_health(env)
         assert health.returncode == 2, health.stdout
         assert f"prefect FAILING: no answer at {api_url}" in health.stdout
         # The office's report is made anew at most every 10 s; then it is 503.

@@ -4,7 +4,6 @@ failures, and taking a person's step through the step layer."""
 import os
 import re
 import sys
-import threading
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
@@ -160,8 +159,11 @@ def act(
     why it was refused (exit 2, nothing changed); then send the letters it ordered, and say
     so and exit 1 if any of them could not be delivered (the step itself stands)."""
     settings = settings_checked()
-    if server_mode():  # Prefect and the flows (3 s) load while the step is taken
-        threading.Thread(target=import_module, args=("flows.letters",), daemon=True).start()
+    if server_mode():
+        # Prefect and the flows (3 s cold) before the step, not between its commit and the
+        # hand-over: its letters follow it within a second, and a command stopped meanwhile
+        # leaves nothing for the schedule.
+        import_module("flows.letters")
     try:
         taken = take(settings, name, actor_email, case_reference, **parameters)
     except Refused as refusal:

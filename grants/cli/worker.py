@@ -25,6 +25,7 @@ from grants.cli.common import (
     settings_checked,
 )
 from grants.embedded import answers, api_headers, server_mode, watch_server
+from grants.health import POOL
 from grants.settings import Settings
 from models.db import transaction
 from models.letters import waiting_to_render
@@ -66,17 +67,22 @@ def _warm(settings: Settings) -> None:
     render.warm_up()
 
 
-async def _subscribed(api_url: str, client_id: str, timeout: float = 30) -> None:
-    """Until the Prefect server lists this process's task worker: from then on a step's
-    follow-up reaches it (one queued before would wait for the next subscriber)."""
+async def _ready(api_url: str, name: str, client_id: str, timeout: float = 30) -> None:
+    """Until the Prefect server lists this process's task worker, and its pool worker by a
+    heartbeat: from then on a step's follow-up reaches it (one queued before would wait for
+    the next subscriber) and a monitor sees it (grants health)."""
     import httpx
 
+    api_url = api_url.rstrip("/")
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(headers=api_headers(), timeout=5) as client:
         while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                listed = await client.post(f"{api_url.rstrip('/')}/task_workers/filter", json={})
-                if any(w.get("identifier") == client_id for w in listed.json()):
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                tasks = await client.post(f"{api_url}/task_workers/filter", json={})
+                pool = await client.post(f"{api_url}/work_pools/{POOL}/workers/filter", json={})
+                if any(w.get("identifier") == client_id for w in tasks.json()) and any(
+                    w.get("name") == name and w.get("last_heartbeat_time") for w in pool.json()
+                ):
                     return
             await asyncio.sleep(0.1)
 
@@ -85,7 +91,7 @@ async def _work(settings: Settings, api_url: str, name: str, limit: int) -> None
     from prefect.task_worker import TaskWorker
     from prefect.workers.process import ProcessWorker
 
-    from flows.letters import POOL, follow_up
+    from flows.letters import follow_up
 
     loop, work = asyncio.get_running_loop(), asyncio.current_task()
 
@@ -99,12 +105,12 @@ async def _work(settings: Settings, api_url: str, name: str, limit: int) -> None
     await asyncio.to_thread(_warm, settings)
     follow_ups = FollowUps(follow_up, limit=2)
     worker = ProcessWorker(work_pool_name=POOL, name=name, limit=limit)
-    taking = asyncio.ensure_future(follow_ups.astart())
+    working = asyncio.gather(worker.start(), follow_ups.astart())
     try:
-        await _subscribed(api_url, follow_ups.client_id)
+        await _ready(api_url, name, follow_ups.client_id)
         watch_server(f"worker {name}")
         out.print(f"Worker {name} ready for follow-ups, on the pool 'grants'", highlight=False)
-        await asyncio.gather(worker.start(), taking)
+        await working
     except asyncio.CancelledError:
-        taking.cancel()
+        working.cancel()
         out.print(f"Worker {name} stopped", highlight=False)
