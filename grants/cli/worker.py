@@ -67,7 +67,7 @@ def _warm(settings: Settings) -> None:
     render.warm_up()
 
 
-async def _ready(api_url: str, name: str, client_id: str, timeout: float = 30) -> None:
+async def _ready(api_url: str, name: str, client_id: str, timeout: float = 30) -> bool:
     """Until the Prefect server lists this process's task worker, and its pool worker by a
     heartbeat: from then on a step's follow-up reaches it (one queued before would wait for
     the next subscriber) and a monitor sees it (grants health)."""
@@ -83,8 +83,9 @@ async def _ready(api_url: str, name: str, client_id: str, timeout: float = 30) -
                 if any(w.get("identifier") == client_id for w in tasks.json()) and any(
                     w.get("name") == name and w.get("last_heartbeat_time") for w in pool.json()
                 ):
-                    return
+                    return True
             await asyncio.sleep(0.1)
+    return False
 
 
 async def _work(settings: Settings, api_url: str, name: str, limit: int) -> None:
@@ -106,11 +107,18 @@ async def _work(settings: Settings, api_url: str, name: str, limit: int) -> None
     follow_ups = FollowUps(follow_up, limit=2)
     worker = ProcessWorker(work_pool_name=POOL, name=name, limit=limit)
     working = asyncio.gather(worker.start(), follow_ups.astart())
+    ready = asyncio.ensure_future(_ready(api_url, name, follow_ups.client_id))
     try:
-        await _ready(api_url, name, follow_ups.client_id)
-        watch_server(f"worker {name}")
-        out.print(f"Worker {name} ready for follow-ups, on the pool 'grants'", highlight=False)
+        await asyncio.wait({working, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if ready.done():  # else the workers ended (failed) first: `working` says why
+            watch_server(f"worker {name}")
+            listed = "" if ready.result() else " (the Prefect server did not list it in 30 s)"
+            out.print(
+                f"Worker {name} ready for follow-ups, on the pool 'grants'{listed}",
+                highlight=False,
+            )
         await working
     except asyncio.CancelledError:
         working.cancel()
+        ready.cancel()
         out.print(f"Worker {name} stopped", highlight=False)
