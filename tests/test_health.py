@@ -134,3 +134,16 @@ def test_metrics_only_for_the_bearer_of_the_token(sample_call: Path, monkeypatch
     assert 'grants_health{check="database"} 0' in shown.text
     assert "grants_letters_to_make 8" in shown.text
     assert "# TYPE grants_disk_free_bytes gauge" in shown.text
+
+
+def test_grants_health_says_in_one_line_that_the_database_does_not_answer(
+    grants_home: Path, monkeypatch
+) -> None:
+    """What stops every command is a line of its own too, exit 2, the password hidden."""
+    monkeypatch.setenv("GRANTS_DATABASE_URL", "postgresql+psycopg://grants:pw@127.0.0.1:1/grants")
+    code, lines = health()
+    assert code == 2
+    assert list(lines) == ["settings"]
+    assert lines["settings"].startswith(
+        "FAILING: GRANTS_DATABASE_URL 'postgresql+psycopg://grants:***@"
+    )
