@@ -3,18 +3,22 @@
     .venv/bin/python bench/action.py             # embedded: one `grants serve`, SQLite
     .venv/bin/python bench/action.py --server    # server mode (below)
     .venv/bin/python bench/action.py --steps 20  # fewer steps
+    .venv/bin/python bench/action.py --cli-steps 0  # none on the command line
 
 A call of applications is registered and acknowledged; then the case officer, signed in to
 a real `grants serve`, completes one case's checklist after another with a requirement
-unclear: a step that orders a request for supplement. Steps come one at a time at a
-person's pace (0.5–1.5 s apart). For each: from the step's audit event, written in its
+unclear: a step that orders a request for supplement; then takes the same step on more
+cases with `grants checklist` on the command line (`--cli-steps`). Steps come one at a time
+at a person's pace (0.5–1.5 s apart). For each: from the step's audit event, written in its
 transaction, to the moment an SMTP server started here received the letter.
 
 Embedded: the office keeps Prefect's temporary server and the flows warm; it is measured
 once warm. Server mode: a throwaway PostgreSQL holds the case database and a Prefect
 server's database; `prefect server start`, the pool and deployments of prefect.yaml, two
 `grants worker`s, and the office pointed at the server (PREFECT_API_URL): each step's
-follow-up goes to the workers' task queue.
+follow-up goes to the workers' task queue. The workers are started again after the intake
+(which warmed them), so the office's first step is the first after a worker started, and
+its figure is given on its own.
 
 The last line: `action to letter handed to SMTP: p50 X s, p95 Y s`.
 """
@@ -29,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from email.parser import BytesHeaderParser
@@ -49,6 +53,7 @@ from tests.server_mode import BIN, QUIET, prefect_server, stop  # noqa: E402
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CRITERIA = ("benefit_to_society", "innovative", "new_locally", "anchored_with_partners")
+NOTE = "Beskriv hur projektet skiljer sig från det som redan finns."
 
 
 class Arrivals:
@@ -68,7 +73,8 @@ class Arrivals:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--server", action="store_true", help="server mode (see above)")
-    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=100, help="steps in the office")
+    parser.add_argument("--cli-steps", type=int, default=20, help="steps on the command line")
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args()
     from aiosmtpd.controller import Controller
@@ -86,35 +92,62 @@ def main() -> None:
             "GRANTS_SMTP_HOST": "127.0.0.1",
             "GRANTS_SMTP_PORT": str(smtp_port),
         }
+        restart = None
         if args.server:
-            env = stack.enter_context(_server_mode(work, env))
-        print(f"Registering {args.steps} applications ({'server' if args.server else 'embedded'})")
+            env, restart = stack.enter_context(_server_mode(work, env))
+        count = args.steps + args.cli_steps
+        print(f"Registering {count} applications ({'server' if args.server else 'embedded'})")
         applications = work / "applications.json"
-        records = generate(args.steps, args.seed, date.today())
+        records = generate(count, args.seed, date.today())
         applications.write_text(json.dumps(records, ensure_ascii=False))
         _grants(env, "intake", str(applications), "--as", OFFICER)
-        references = _received(env)[: args.steps]
+        references = _received(env)[:count]
+        in_office, on_the_line = references[: args.steps], references[args.steps :]
+        if restart is not None:
+            restart()
         base = stack.enter_context(_office(env, work))
-        latencies = _steps(env, base, references, arrivals, random.Random(args.seed))
+        rng = random.Random(args.seed)
+        _office_steps(env, base, in_office, rng)
+        started = _command_line_steps(env, on_the_line, rng)
+        office = _latencies(env, in_office, arrivals)
+        command_line = _latencies(env, on_the_line, arrivals)
+        typed = _latencies(env, on_the_line, arrivals, since=started)
+    if office:
+        print(f"the first step in the office: {office[0]:.2f} s")
+    for edge, latencies in (("in the office", office), ("on the command line", command_line)):
+        if len(latencies) > 1:
+            p50, p95 = statistics.median(latencies), statistics.quantiles(latencies, n=20)[-1]
+            print(f"{len(latencies)} steps {edge}: p50 {p50:.2f} s, p95 {p95:.2f} s")
+    if len(typed) > 1:
+        p50, p95 = statistics.median(typed), statistics.quantiles(typed, n=20)[-1]
+        print(f"on the command line, from the command's start: p50 {p50:.2f} s, p95 {p95:.2f} s")
+    latencies = office + command_line
     print(f"{len(latencies)} steps; from {min(latencies):.2f} s to {max(latencies):.2f} s")
     p50, p95 = statistics.median(latencies), statistics.quantiles(latencies, n=20)[-1]
     print(f"action to letter handed to SMTP: p50 {p50:.2f} s, p95 {p95:.2f} s")
 
 
 @contextmanager
-def _server_mode(work: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
+def _server_mode(
+    work: Path, env: dict[str, str]
+) -> Iterator[tuple[dict[str, str], Callable[[], None]]]:
     """PostgreSQL, a Prefect server with the pool and deployments, and two workers; the
-    environment of a process in server mode."""
+    environment of a process in server mode, and what starts the workers again."""
     from tests.postgres import create_database, postgres_server
 
     with postgres_server(free_port()) as postgres:
         cases = {"GRANTS_DATABASE_URL": create_database(postgres, "grants_action")}
         with prefect_server(postgres, work / "prefect-server", free_port()) as server:
             grants_env = {k: v for k, v in env.items() if k.startswith("GRANTS_")} | cases
-            for name in ("w1", "w2"):
-                server.start_worker(name, grants_env)
-            server.wait_for_workers("w1", "w2")
-            yield server.env(**grants_env)
+
+            def start() -> None:
+                server.stop_workers()
+                for name in ("w1", "w2"):
+                    server.start_worker(name, grants_env)
+                server.wait_for_workers("w1", "w2")
+
+            start()
+            yield server.env(**grants_env), start
 
 
 def _grants(env: dict[str, str], *args: str) -> str:
@@ -176,12 +209,11 @@ def _office(env: dict[str, str], work: Path) -> Iterator[str]:
         stop(office)
 
 
-def _steps(
-    env: dict[str, str], base: str, references: list[str], arrivals: Arrivals, rng: random.Random
-) -> list[float]:
+def _office_steps(
+    env: dict[str, str], base: str, references: list[str], rng: random.Random
+) -> None:
     link = _grants(env, "sign-in-link", OFFICER).strip()
     token = link.split("token=", 1)[1]
-    steps_taken: list[str] = []
     with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
         page = client.get("/login/link", params={"token": token})
         client.post(
@@ -191,21 +223,51 @@ def _steps(
             form = client.get(f"/cases/{reference}")
             answers = {c: "met" for c in CRITERIA} | {
                 "new_locally": "unclear",
-                "note_new_locally": "Beskriv hur projektet skiljer sig från det som redan finns.",
+                "note_new_locally": NOTE,
                 "csrf_token": TOKEN.search(form.text).group(1),
             }
             done = client.post(f"/cases/{reference}/checklist", data=answers)
             if done.status_code != 200 or done.url.path != f"/cases/{reference}":
                 raise SystemExit(f"step on {reference} refused: {done.status_code}")
-            steps_taken.append(reference)
             if number % 10 == 0:
-                print(f"  {number} steps taken", flush=True)
+                print(f"  {number} steps taken in the office", flush=True)
             time.sleep(rng.uniform(0.5, 1.5))
-    return _latencies(env, steps_taken, arrivals)
 
 
-def _latencies(env: dict[str, str], references: list[str], arrivals: Arrivals) -> list[float]:
-    """Per step: its audit event's time to its letter's arrival (waiting for the last)."""
+def _command_line_steps(
+    env: dict[str, str], references: list[str], rng: random.Random
+) -> dict[str, float]:
+    """The same step with `grants checklist`, each a process of its own, as a person types
+    it: the command hands the letter to the workers (or pokes the office) and waits for it.
+    Returns when each command was started, by case."""
+    criteria = [f"--{c.replace('_', '-')}=met" for c in CRITERIA if c != "new_locally"]
+    started = {}
+    for number, reference in enumerate(references, 1):
+        started[reference] = time.time()
+        _grants(
+            env,
+            "checklist",
+            reference,
+            "--as",
+            OFFICER,
+            *criteria,
+            "--new-locally=unclear",
+            f"--note=new_locally={NOTE}",
+        )
+        if number % 10 == 0:
+            print(f"  {number} steps taken on the command line", flush=True)
+        time.sleep(rng.uniform(0.5, 1.5))
+    return started
+
+
+def _latencies(
+    env: dict[str, str],
+    references: list[str],
+    arrivals: Arrivals,
+    since: dict[str, float] | None = None,
+) -> list[float]:
+    """Per step: its audit event's time (or the time `since` gives for its case) to its
+    letter's arrival (waiting for the last)."""
     code = (
         "import json\nfrom sqlmodel import select\n"
         "from grants.settings import load\nfrom models.db import transaction\n"
@@ -238,7 +300,11 @@ def _latencies(env: dict[str, str], references: list[str], arrivals: Arrivals) -
     missing = sorted(set(references) - set(arrived))
     if missing:
         print(f"  {len(missing)} letter(s) never arrived: {', '.join(missing[:5])}")
-    return [arrived[ref] - _utc(facts[ref]["at"]) for ref in references if ref in arrived]
+    return [
+        arrived[ref] - (since[ref] if since else _utc(facts[ref]["at"]))
+        for ref in references
+        if ref in arrived
+    ]
 
 
 def _message_id(arrivals: Arrivals, letter_key: str | None) -> str | None:

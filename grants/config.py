@@ -254,6 +254,31 @@ class OfficeSection(Section):
     applicant_link_days: Annotated[int, Strict(), Field(ge=0)] = 14  # after the deadline
 
 
+class HealthSection(Section):
+    """What `grants health` and the office's /healthz call a warning, and failing."""
+
+    letters_warning_minutes: Count = 20  # a letter not yet made or sent this long
+    letters_failing_minutes: Count = 120
+    workers_seen_seconds: Count = 75  # a worker not heard from this long is gone
+    anchor_warning_hours: Count = 80  # events not anchored for this long (a weekend: 72 h)
+    anchor_failing_hours: Count = 176
+    disk_warning_megabytes: Count = 2048  # free under GRANTS_HOME
+    disk_failing_megabytes: Count = 256
+
+    @model_validator(mode="after")
+    def _failing_beyond_warning(self) -> "HealthSection":
+        for warning, failing, worse in (
+            ("letters_warning_minutes", "letters_failing_minutes", "more"),
+            ("anchor_warning_hours", "anchor_failing_hours", "more"),
+            ("disk_warning_megabytes", "disk_failing_megabytes", "less"),
+        ):
+            low, high = getattr(self, warning), getattr(self, failing)
+            if (high <= low) if worse == "more" else (high >= low):
+                reason = f"must be {worse} than {warning} ({low}): failing is worse than a warning"
+                raise Misfit((failing,), high, reason)
+        return self
+
+
 class Oidc(Section):
     """Sign-in for the region's staff through its identity provider (OpenID Connect)."""
 
@@ -305,6 +330,7 @@ class GrantsConfig(Section):
     office: OfficeSection = OfficeSection()
     auth: Auth = Auth()
     backup: BackupSection = BackupSection()
+    health: HealthSection = HealthSection()
 
     @model_validator(mode="after")
     def _people_fit(self) -> "GrantsConfig":

@@ -14,9 +14,11 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -173,6 +175,56 @@ def answers(api_url: str, timeout: float = 2) -> bool:
     except (httpx.HTTPError, httpx.InvalidURL):
         return False
     return True
+
+
+def api_headers() -> dict[str, str]:
+    """What the Prefect client sends to a server that asks for PREFECT_API_AUTH_STRING:
+    basic authentication with it."""
+    import base64
+
+    secret = os.environ.get("PREFECT_API_AUTH_STRING")
+    if not secret:
+        return {}
+    return {"Authorization": f"Basic {base64.b64encode(secret.encode()).decode()}"}
+
+
+WATCH_SECONDS = 5.0  # how often the office and the workers ask whether the server answers
+
+
+def watch_server(who: str, every: float = WATCH_SECONDS) -> threading.Thread:
+    """For the process's whole life (server mode): say in its log, once, when the Prefect
+    server stops answering and, once, when it answers again, rather than a failure on each
+    request or poll. Prefect's logging (the journal and GRANTS_HOME/logs/grants.log)
+    carries the lines."""
+    import prefect.main  # noqa: F401  (sets up Prefect's logging, which carries these lines)
+
+    api_url = os.environ["PREFECT_API_URL"]
+    log = logging.getLogger("grants.prefect_server")
+    log.setLevel(logging.INFO)
+
+    def watch() -> None:
+        answering, lost_at = True, 0.0
+        while True:
+            now = answers(api_url, timeout=min(every, 2))
+            if answering and not now:
+                lost_at = time.monotonic()
+                log.warning(
+                    "%s: the Prefect server at %s does not answer; steps still stand and "
+                    "their letters wait in the case database until it is back",
+                    who,
+                    api_url,
+                )
+            elif now and not answering:
+                down = time.monotonic() - lost_at
+                log.info(
+                    "%s: the Prefect server at %s answers again (away %.0f s)", who, api_url, down
+                )
+            answering = now
+            time.sleep(every)
+
+    thread = threading.Thread(target=watch, name="prefect-server-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def _office_api() -> str | None:

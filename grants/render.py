@@ -283,6 +283,15 @@ def _warm_up() -> None:
         html.write_pdf(font_config=fonts, pdf_variant=PDF_VARIANT)
 
 
+def warm_up() -> None:
+    """This process's first letter paid up front (a worker that renders a step's letter
+    itself): WeasyPrint, the stylesheet and fonts, and every letter's template compiled."""
+    _warm_up()
+    for name in environment().list_templates(extensions=["html"]):
+        if name.startswith("letters/"):
+            template_for(name)
+
+
 def _render_job(job: tuple[str, dict[str, Any]]) -> "bytes | RenderFailed":
     try:
         return render_pdf(*job)

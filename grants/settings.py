@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     previous_secret_keys: str = ""  # earlier secret keys, for links signed before a rotation
     chain_key: str = ""  # keys the audit trail's hash chain; default: a file in `home`
     oidc_client_secret: str = ""  # overrides [auth.oidc] client_secret in the file
+    metrics_token: str = ""  # the bearer token of the office's /metrics; empty: no /metrics
 
     @classmethod
     def settings_customise_sources(

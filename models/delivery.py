@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, Actor, record
@@ -368,3 +368,54 @@ def hold_deadline(session: Session, case: Case, kind: str, number: int, stated: 
         delivery_state=letter.delivery_state.value,
         stated_deadline=stated.isoformat(),
     )
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Letters not yet at the applicant, as a monitor reads them: how many wait to be made
+    (ordered by a step, no PDF yet), how many wait to be sent (made, queued or being handed
+    to SMTP), when the oldest of them was ordered, and how many letters and notices to staff
+    were set aside (refused for good: a person must act)."""
+
+    to_make: int
+    to_send: int
+    oldest: datetime | None
+    failed_letters: int
+    failed_notices: int
+
+
+def backlog(session: Session) -> Backlog:
+    """The letters waiting and set aside, counted by the database (indexed by state)."""
+    waiting = (DeliveryState.to_render, DeliveryState.queued, DeliveryState.sending)
+    counts = dict(
+        session.exec(
+            select(Letter.delivery_state, func.count())
+            .where(col(Letter.delivery_state).in_([*waiting, DeliveryState.failed]))
+            .group_by(col(Letter.delivery_state))
+        ).all()
+    )
+    oldest = session.exec(
+        select(func.min(Letter.created_at)).where(col(Letter.delivery_state).in_(waiting))
+    ).one()
+    failed_notices = session.exec(
+        select(func.count()).where(col(Notice.delivery_state) == DeliveryState.failed)
+    ).one()
+    return Backlog(
+        to_make=counts.get(DeliveryState.to_render, 0),
+        to_send=counts.get(DeliveryState.queued, 0) + counts.get(DeliveryState.sending, 0),
+        oldest=_aware(oldest) if oldest is not None else None,
+        failed_letters=counts.get(DeliveryState.failed, 0),
+        failed_notices=failed_notices,
+    )
+
+
+def not_yet_sent(session: Session, older_than: timedelta) -> list[Letter]:
+    """Letters never tried yet, made or not, ordered longer ago than `older_than`, oldest
+    first: what the follow-up of a step and the scheduled send-letters should have sent by
+    now (the Prefect server away, no worker running)."""
+    query = select(Letter).where(
+        col(Letter.delivery_state).in_([DeliveryState.to_render, DeliveryState.queued]),
+        col(Letter.attempts) == 0,
+        col(Letter.created_at) < utcnow() - older_than,
+    )
+    return list(session.exec(query.order_by(col(Letter.id))))

@@ -15,6 +15,7 @@ from grants.cli import (
     cases,
     decisions,
     facts,
+    health,
     office,
     people,
     records,
@@ -64,5 +65,5 @@ def _options(
     options.verbose = verbose
 
 
-for area in (cases, assessment, decisions, facts, office, people, records, backups, worker):
+for area in (cases, assessment, decisions, facts, office, people, records, backups, worker, health):
     app.add_typer(area.app)

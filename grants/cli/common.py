@@ -5,6 +5,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,6 +113,10 @@ def delivery_said(item: Letter | Notice, in_full: bool = False) -> str:
         return f"waiting for the mail server, next try {local_time(item.retry_at):%Y-%m-%d %H:%M}"
     if item.delivery_state == DeliveryState.failed:
         return "failed: refused for good, or cannot be made" if in_full else "failed"
+    if item.delivery_state == DeliveryState.to_render:
+        return "waiting to be made"
+    if item.delivery_state == DeliveryState.queued:
+        return "waiting to be sent"
     return item.delivery_state.value.replace("_", " ")
 
 
@@ -163,6 +168,11 @@ def act(
     why it was refused (exit 2, nothing changed); then send the letters it ordered, and say
     so and exit 1 if any of them could not be delivered (the step itself stands)."""
     settings = settings_checked()
+    if server_mode():
+        # Prefect and the flows (3 s cold) before the step, not between its commit and the
+        # hand-over: its letters follow it within a second, and a command stopped meanwhile
+        # leaves nothing for the schedule.
+        import_module("flows.letters")
     try:
         taken = take(settings, name, actor_email, case_reference, **parameters)
     except Refused as refusal:

@@ -10,7 +10,7 @@ from grants.cli.common import (
     out,
     settings_checked,
 )
-from grants.embedded import keep_warm, server_mode
+from grants.embedded import keep_warm, server_mode, watch_server
 from grants.settings import Settings
 from grants.web.office import Office, freeze_after_start, something_due
 from models.db import transaction
@@ -54,11 +54,14 @@ def serve_command(
 def _warm_up(settings: Settings, office: Office) -> None:
     """In the background, so the pages answer while Prefect's temporary server starts: warm
     the flows, take other commands' pokes, send anything left queued, then again every
-    GRANTS_FOLLOW_UP_SECONDS (in server mode the workers' schedule does), and put what
+    GRANTS_FOLLOW_UP_SECONDS (in server mode the workers' schedule does, and the office
+    says in its log when it loses and regains the Prefect server), and put what
     start-up made out of the garbage collector's way."""
     keep_warm(settings, office.follow_up.poke)
     office.follow_up.poke()
-    if not server_mode():
+    if server_mode():
+        watch_server("the office")
+    else:
         office.follow_up.every(settings.follow_up_seconds, lambda: something_due(settings))
     freeze_after_start(office.follow_up)
 

@@ -1,6 +1,8 @@
 """Commands about the records themselves: what has not been delivered, and whether what is
 stored is still what was written."""
 
+from datetime import timedelta
+
 import typer
 from rich.table import Table
 
@@ -17,7 +19,7 @@ from grants.cli.refusals import worded
 from grants.render import embedded_facts
 from grants.steps import PEOPLE, reading
 from models.access import visible_cases
-from models.delivery import notices_undelivered, undelivered
+from models.delivery import not_yet_sent, notices_undelivered, undelivered
 from models.errors import Refused
 from models.integrity import verify
 from models.tables import Letter, Notice, Role
@@ -29,17 +31,20 @@ app = typer.Typer()
 def undelivered_command(actor: AsOption = None) -> None:
     """Letters that have not arrived: waiting for the mail server (they go by themselves as
     soon as it answers) or refused for good (`grants deliver --again CASE` once put right),
-    with the last error; and notices to staff that have not arrived.
+    with the last error; letters ordered longer ago than `[health] letters_warning_minutes`
+    and still waiting to be made or sent (no worker, or the Prefect server away); and
+    notices to staff that have not arrived.
 
     Exits 0 when there are none, 1 when there are some.
     """
     settings = settings_checked()
+    late = timedelta(minutes=settings.config_file.health.letters_warning_minutes)
     try:
         with reading(settings, actor, PEOPLE) as (session, reader):
             visible = {case.id: case.case_reference for case in visible_cases(session, reader)}
             letters = [
                 (visible[x.case_id], x.filename, x)
-                for x in undelivered(session)
+                for x in [*not_yet_sent(session, late), *undelivered(session)]
                 if x.case_id in visible
             ]
             notices = [
@@ -47,12 +52,25 @@ def undelivered_command(actor: AsOption = None) -> None:
                 for x in notices_undelivered(session)
                 if x.case_id is None or x.case_id in visible
             ]
+            young = sum(
+                1 for x in not_yet_sent(session, timedelta(0)) if x.case_id in visible
+            ) - sum(1 for *_, x in letters if x.attempts == 0)
     except Refused as refusal:
         raise fail(worded(refusal)) from None
     _print_table(f"{len(letters)} letter(s) not delivered", "Letter", letters)
     if notices:
         _print_table(f"{len(notices)} notice(s) to staff not delivered", "Notice", notices)
+    if young > 0:
+        out.print(
+            f"{young} letter(s) ordered in the last {_minutes(late)} on their way "
+            "(waiting to be made or sent).",
+            highlight=False,
+        )
     raise typer.Exit(1 if letters or notices else 0)
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{span.total_seconds() / 60:.0f} minutes"
 
 
 def _print_table(title: str, what: str, rows: list[tuple[str, str, Letter | Notice]]) -> None:

@@ -27,6 +27,7 @@ from grants.web import (
     cases,
     dashboard,
     decisions,
+    health,
     office_steps,
     oidc,
     people,
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration
     app.include_router(case_facts.router)
+    app.include_router(health.router)  # for monitors: no sign-in, no personal data
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)
     # A file somewhat over the limit is refused at its form's field; far over, not read.
