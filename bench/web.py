@@ -6,7 +6,7 @@
     .venv/bin/python bench/web.py --postgres postgresql+psycopg://me@host/empty_database
     .venv/bin/python bench/web.py --cases 200 --users 20 --duration 30 --pause 0.5 1.5
 
-Goal (issue 8): p95 < 100 ms at 50 users on 2 cores, embedded SQLite.
+Goal: p95 < 100 ms at 50 users on 2 cores, embedded SQLite.
 
 Set-up, not timed: a call of `--cases` generated applications (bench/intake.py) taken in by
 the intake flow into a fresh GRANTS_HOME, then moved by bench/call.py's scripted people to

@@ -1,4 +1,4 @@
-"""The audit trail's head, written where the database cannot rewrite it (issue 15).
+"""The audit trail's head, written where the database cannot rewrite it.
 
 Someone who can rewrite the database can delete the last events of the trail, and the chain
 that is left still holds. So the head (the last event's id and hash) is written out: as a

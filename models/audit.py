@@ -5,7 +5,7 @@ so the trail can never disagree with the case. The trail is a hash chain: each e
 carries the hash of the one before it, so an event edited or removed in the database
 itself is found when the chain is verified (models.integrity).
 
-Since issue 15 the chain is keyed (HMAC-SHA256): the key is kept outside the database
+Since the release of December 2026 the chain is keyed (HMAC-SHA256): the key is kept outside the database
 (grants.settings gives it, `use_chain_key`), so someone who can rewrite the database can
 recompute plain hashes but not keyed ones. Events written before keep their plain SHA-256
 and are verified as such; a keyed hash says so by its prefix (`KEYED`).
@@ -108,19 +108,19 @@ def history(session: Session, case: Case) -> list[AuditEvent]:
     )
 
 
-# The trail as a hash chain (issue 9): each event carries the hash of the one before and its
+# The trail as a hash chain: each event carries the hash of the one before and its
 # own, computed when it is written. Writers take turns while they append (SQLite: the write
 # lock every transaction takes; PostgreSQL: an advisory lock held to the end of the
 # transaction), so the chain is the order of the events' ids.
 CHAIN_LOCK = 0x6772616E7473  # "grants"
 
 
-KEYED = "hmac-sha256:"  # the prefix of a keyed hash; a plain one (before issue 15) has none
+KEYED = "hmac-sha256:"  # the prefix of a keyed hash; a plain one (an older event) has none
 
 
 def chain_hash(event: AuditEvent, case_reference: str | None, prev_hash: str | None) -> str:
     """SHA-256 over the hash before and everything the event says, in a fixed form: the
-    chain as it was before issue 15, still verified for the events written then."""
+    chain as it was before it was keyed, still verified for the events written then."""
     return hashlib.sha256(_content(event, case_reference, prev_hash)).hexdigest()
 
 

@@ -184,7 +184,7 @@ class Person(SQLModel, table=True):
     title: str | None = None
     title_en: str | None = None  # in letters to applicants who asked for English
     phone: str | None = None  # direct number, in letters; the switchboard where there is none
-    # Issue 16: people live in the database (the configuration file seeds them once).
+    # People live in the database (the configuration file seeds them once).
     active: bool = True  # a deactivated person signs in no more and is assigned nothing
     in_advisory_group: bool = False  # reviews every case (models.people.advisory_group)
 
@@ -256,7 +256,7 @@ class Delivery(SQLModel):
     last_error: str | None = None
     sent_at: datetime | None = None
     delivered_via: str | None = None
-    # Issue 9, at-least-once delivery: when a run claimed it (a claim older than twice the
+    # At-least-once delivery: when a run claimed it (a claim older than twice the
     # SMTP timeout was interrupted), when a temporary failure may be retried, and when the
     # first failure came (retries end after a configured time).
     claimed_at: datetime | None = None
@@ -303,7 +303,7 @@ class AuditEvent(SQLModel, table=True):
     state_before: CaseState | None = None
     state_after: CaseState | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    # Issue 9, the trail as a hash chain (models.audit): the hash of the event before, and
+    # The trail as a hash chain (models.audit): the hash of the event before, and
     # this event's own hash over that and everything it says.
     prev_hash: str = ""
     hash: str = ""

@@ -4,7 +4,7 @@ Revision ID: 2126d022e603
 Revises: baseline
 Create Date: 2026-12-07 06:39:12.860736
 
-Issue 16, "what changed": `case_looks` holds, per person and case, when they last looked
+"What changed": `case_looks` holds, per person and case, when they last looked
 and how far the audit trail went then (models.looks); what came after is marked new in
 their lists. A new table, empty at first: every case counts as never looked at. The index
 on the trail's action finds the few kinds of event that mark a case without reading the

@@ -4,7 +4,7 @@ Revision ID: people_in_database
 Revises: 2126d022e603
 Create Date: 2026-12-07 07:00:00
 
-Issue 16: people, the advisory group and its quorum live in the database, and the office
+People, the advisory group and its quorum live in the database, and the office
 changes them. Every person already registered stays active and outside the group; the
 group's row is left for the first start after the upgrade, which seeds the membership and
 the quorum from the configuration file as it stands then (models.people.seed): nothing a

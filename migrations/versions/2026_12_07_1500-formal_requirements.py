@@ -4,7 +4,7 @@ Revision ID: formal_requirements
 Revises: people_in_database
 Create Date: 2026-12-07 15:00:00
 
-Issue 17: who applies, who signed for the applicant and whether the application is complete
+Who applies, who signed for the applicant and whether the application is complete
 are formal requirements (FL 20 §), recorded in the checklist apart from the four basic
 requirements. Cases checked before keep their checklist as it was; they have no formal
 findings, which the office and the letters take as met.

@@ -4,7 +4,7 @@ Revision ID: terms_state_aid
 Revises: formal_requirements
 Create Date: 2026-12-07 15:00:00
 
-Issue 17, points 10 and 11: whether the applicant carries on economic activity (its grant
+Whether the applicant carries on economic activity (its grant
 is de minimis aid) and its declaration of other de minimis aid; the case officer's direct
 number in the letters. A case already registered for an economic association (ekonomisk
 förening) carries on economic activity, as intake now derives it; its declaration is
