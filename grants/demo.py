@@ -30,6 +30,7 @@ from models.decisions import (
     communicated,
     latest,
 )
+from models.delays import UNDECIDED, delay_notice_due
 from models.delivery import running_deadline
 from models.letters import COMMUNICATION, RENDER_LEASE
 from models.rules import Rules
@@ -340,7 +341,8 @@ def _decided(settings: Settings) -> tuple[int, int]:
 def next_due(settings: Settings) -> datetime | None:
     """When the calendar next moves a case on by itself: the first day of a supplement's
     reminder, the morning after a deadline (as it runs, from its letter's delivery), the
-    end of a booked meeting, the day an invitation to a Community Talk is due."""
+    end of a booked meeting, the day an invitation to a Community Talk is due, the day an
+    undecided case is told that its promised decision date will not hold."""
     rules = settings.rules
     with transaction(settings.db_url) as session:
         days = []
@@ -357,6 +359,11 @@ def next_due(settings: Settings) -> datetime | None:
                 )
                 days.append((runs or c.deadline) + timedelta(days=1))
         days += [invitation_due(case) for case in list_cases(session, CaseState.decided)]
+        days += [
+            delay_notice_due(case.expected_decision_on)
+            for case in list_cases(session)
+            if case.state in UNDECIDED and case.delay_notified_at is None
+        ]
         moments = [
             local_time(m.ends_at) + timedelta(minutes=30)
             for m in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.booked))
