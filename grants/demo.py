@@ -33,6 +33,7 @@ from models.decisions import (
 from models.delays import UNDECIDED, delay_notice_due
 from models.delivery import running_deadline
 from models.letters import COMMUNICATION, RENDER_LEASE
+from models.material import uncommunicated
 from models.rules import Rules
 from models.states import CaseState
 from models.supplements import reminder_day, running_supplement_deadline
@@ -47,6 +48,7 @@ from models.tables import (
     Criterion,
     DecisionStatus,
     Letter,
+    Material,
     Meeting,
     MeetingStatus,
     Notice,
@@ -111,6 +113,10 @@ class Script:
         False,
     )
     reply_assessment: str = ""
+    # Material from others the reply assessment rests on: (source, text). Registered with
+    # the assessment and communicated again (FL 25 §); then `reply_again` answers it.
+    material: tuple[str, str] | None = None
+    reply_again: tuple[str, bool] | None = None
 
 
 SCRIPTS = {
@@ -160,9 +166,24 @@ SCRIPTS = {
             "riktar sig till killar 10–13 år och deras föräldrar. / Styrelsen",
             True,
         ),
-        reply_assessment="Föreningen framhåller att projektet riktar sig till yngre killar och "
-        "deras föräldrar. Fritidsgårdens verksamhet omfattar enligt kommunen redan "
-        "föräldraträffar för samma åldersgrupp. Synpunkterna ändrar därför inte bedömningen.",
+        reply_assessment="Föreningen invänder att fritidsgården bara har öppet två kvällar i "
+        "veckan för alla åldrar, medan projektet riktar sig till killar 10–13 år och deras "
+        "föräldrar. Enligt Örebro kommuns fritidsförvaltning har fritidsgården i Vivalla, utöver "
+        "de öppna kvällarna, en eftermiddagsgrupp för killar 10–13 år varje onsdag och "
+        "föräldraträffar för samma åldersgrupp en gång i månaden. Att kvällarna är öppna för "
+        "alla åldrar ändrar därför inte bedömningen att en liknande verksamhet för samma "
+        "målgrupp redan finns i Vivalla.",
+        material=(
+            "Örebro kommun, fritidsförvaltningen",
+            "Fritidsgården i Vivalla har öppet för alla åldrar två kvällar i veckan. Sedan "
+            "hösten 2026 har den också en eftermiddagsgrupp för killar 10–13 år varje onsdag "
+            "och föräldraträffar för samma åldersgrupp en gång i månaden. (E-post till "
+            "handläggaren.)",
+        ),
+        reply_again=(
+            "Vi har tagit del av kommunens uppgifter och har inget mer att tillägga. / Styrelsen",
+            False,
+        ),
     ),
     "SI-2026-0105": Script(
         conflicts={
@@ -500,8 +521,22 @@ def _draft(session: Session, case: Case, rules: Rules, script: Script) -> list[P
             "not_met": [c for c, found in draft.findings.items() if found == "not_met"],
             "reply_assessment": script.reply_assessment,
         }
-        return [Planned("prepare_draft", OFFICER, worded)]
+        # What the assessment rests on from others is registered and put to the applicant.
+        return [*_material(session, case, script), Planned("prepare_draft", OFFICER, worded)]
+    if uncommunicated(session, case):
+        return [Planned("communicate", OFFICER)]
     return [Planned("submit_draft", OFFICER, {"no_communication_because": ""})]
+
+
+def _material(session: Session, case: Case, script: Script) -> list[Planned]:
+    """The statement from others that the reply assessment rests on, with its source (once:
+    a run stopped between it and the draft does not register it twice)."""
+    registered = session.exec(select(Material).where(Material.case_id == case.id)).first()
+    if script.material is None or registered is not None:
+        return []
+    source, text = script.material
+    given = {"source": source, "text": text, "filename": "", "content": b""}
+    return [Planned("add_material", OFFICER, given)]
 
 
 def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
@@ -513,9 +548,13 @@ def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
 def _reply(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     """The applicant answers the communication by e-mail; the officer registers it. With
     no reply, the case waits for the deadline (the sweep)."""
-    if script.reply is None:
+    again = session.exec(
+        select(Communication).where(Communication.case_id == case.id, Communication.number > 1)
+    ).first()
+    reply = script.reply_again if again else script.reply
+    if reply is None:
         return []
-    text, has_comments = script.reply
+    text, has_comments = reply
     replied = {"filename": "yttrande.txt", "content": text.encode(), "has_comments": has_comments}
     return [Planned("register_reply", OFFICER, replied)]
 

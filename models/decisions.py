@@ -19,6 +19,7 @@ from models.audit import Actor, move, record
 from models.checklist import latest_findings
 from models.errors import Refused
 from models.letters import DECISION, DRAFT_DECISION, order_letter
+from models.material import communicated_in, require_communicated, require_settled
 from models.reviews import fewer_reviews, tasks_of
 from models.rules import Rules
 from models.states import CaseState
@@ -30,6 +31,7 @@ from models.tables import (
     Criterion,
     Decision,
     DecisionStatus,
+    Document,
     FileNote,
     OnExpiry,
     Outcome,
@@ -332,16 +334,25 @@ def communicated(session: Session, decision: Decision) -> bool:
 
 
 def submit_for_decision(
-    session: Session, case: Case, officer: Person, rules: Rules, why_no_communication: str = ""
+    session: Session,
+    case: Case,
+    officer: Person,
+    rules: Rules,
+    why_no_communication: str = "",
+    nothing_new_from_others: bool = False,
 ) -> Decision:
     """Send the draft to the decision maker.
 
     FL 25 §: a draft that goes against the applicant (refused, dismissed, less than applied
     for) goes only after the applicant has seen it and could reply, unless the officer
     records why that is obviously unnecessary; the reason goes into the file as a note.
+    A draft changed after the communication goes once the new material from others in it
+    was communicated too, or the officer records that it adds none (`models.material`).
     """
     require_role(officer, "submit a draft decision", Role.case_officer)
     draft = current_draft(session, case, CaseState.drafting_decision)
+    last = last_communication(session, case)
+    require_settled(session, case, officer, draft.version, last, nothing_new_from_others)
     reason = why_no_communication.strip()
     if adverse(draft) and not communicated(session, draft) and not reason:
         raise DecisionError(
@@ -379,6 +390,7 @@ def sign(session: Session, case: Case, person: Person, rules: Rules) -> Decision
     """The delegated decision: only the decision maker, within the call's budget."""
     require_role(person, "sign a decision", Role.decision_maker)
     draft = current_draft(session, case, CaseState.awaiting_decision)
+    require_communicated(session, case)  # FL 25 §: never on material the applicant has not seen
     if draft.outcome in GRANTS:
         # The call's row is locked until commit: decisions signed at once take turns here.
         call = session.exec(select(Call).where(Call.id == case.call_id).with_for_update()).one()
@@ -536,6 +548,8 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         else None,
         "decisive": decision.decisive,
         "communication": _communication_account(session, decision),
+        "communications": _heard(session, decision),
+        "prepared_on": local_date(decision.prepared_at).isoformat(),
         "supplement": _gap(session, case) if decision.outcome is Outcome.dismissed else None,
         "conditions": [
             {"code": c, "text": ""} if c in STANDARD_CONDITIONS else {"code": None, "text": c}
@@ -551,22 +565,84 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
 
 
 def _communication_account(session: Session, decision: Decision) -> dict[str, Any] | None:
-    """What the decision says about the communication (FL 25 §): when the applicant was
-    heard, what they answered (or that no answer came), and what was made of it."""
-    last = last_communication(session, decision.case)
-    if last is None:
+    """What the decision says about the last communication (FL 25 §); see `_heard`."""
+    rounds = _heard(session, decision)
+    return rounds[-1] if rounds else None
+
+
+def _heard(session: Session, decision: Decision) -> list[dict[str, Any]]:
+    """Each communication, as the decision tells it (FL 25 §, 32 §): when the applicant was
+    sent which version of the draft (its number and date) and what material from others,
+    what they answered (their words, when they wrote them as text), and what was made of it:
+    the assessment of a reply is that of the draft sent next, or the decision's own."""
+    case = decision.case
+    rounds = list(
+        session.exec(
+            select(Communication)
+            .where(Communication.case_id == case.id)
+            .order_by(col(Communication.number))
+        )
+    )
+    replies = iter(_reply_texts(session, case))
+    told = []
+    for number, heard in enumerate(rounds):
+        sent = _version(session, case, heard.draft_version)
+        answered_by = (
+            _version(session, case, rounds[number + 1].draft_version)
+            if (number + 1 < len(rounds))
+            else decision
+        )
+        comments = heard.replied_at is not None and bool(heard.reply_has_comments)
+        told.append(
+            {
+                "number": heard.number,
+                "sent_on": local_date(heard.sent_at).isoformat(),
+                "deadline": heard.deadline.isoformat(),
+                "version": heard.draft_version,
+                "dated": local_date(sent.prepared_at).isoformat() if sent else None,
+                "from_others": [m.source for m in communicated_in(session, case, heard.number)],
+                "reply": "none"
+                if heard.replied_at is None
+                else "comments"
+                if comments
+                else "no_comments",
+                "replied_on": local_date(heard.replied_at).isoformat()
+                if heard.replied_at
+                else None,
+                "objection": next(replies, "") if heard.replied_at is not None else "",
+                "assessment": (answered_by.reply_assessment if answered_by else "")
+                if comments
+                else "",
+            }
+        )
+    return told
+
+
+QUOTED_REPLY = 1500  # characters: a longer reply is referred to, not quoted
+
+
+def _reply_texts(session: Session, case: Case) -> list[str]:
+    """The applicant's replies in the order they came, as their words where they are a
+    short text ("" where a file or a long text was sent: the decision refers to it)."""
+    replies = session.exec(
+        select(Document)
+        .where(Document.case_id == case.id, Document.kind == "communication_reply")
+        .order_by(col(Document.received_at), col(Document.id))
+    ).all()
+    return [
+        text
+        if r.media_type.startswith("text/plain")
+        and len(text := r.content.decode("utf-8", "replace").strip()) <= QUOTED_REPLY
+        else ""
+        for r in replies
+    ]
+
+
+def _version(session: Session, case: Case, version: int | None) -> Decision | None:
+    if version is None:
         return None
-    if last.replied_at is None:
-        reply = "none"
-    else:
-        reply = "comments" if last.reply_has_comments else "no_comments"
-    return {
-        "sent_on": local_date(last.sent_at).isoformat(),
-        "deadline": last.deadline.isoformat(),
-        "reply": reply,
-        "replied_on": local_date(last.replied_at).isoformat() if last.replied_at else None,
-        "assessment": decision.reply_assessment,
-    }
+    query = select(Decision).where(Decision.case_id == case.id, Decision.version == version)
+    return session.exec(query).first()
 
 
 def _gap(session: Session, case: Case) -> dict[str, Any] | None:

@@ -202,8 +202,15 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     # The case page states the latest version's findings in the decision's words.
     assert "Bedömningarna i version 2, med beslutets ord" in shown.text
     assert "innovative: uppfyllt." in shown.text and "Sökanden godtar beloppet." in shown.text
-    # The applicant has seen this draft: no reason for not communicating is needed.
-    done = post(office, f"/cases/{ref}/submit-draft", {"no_communication_because": ""})
+    # The applicant has seen this draft: no reason for not communicating is needed; the new
+    # version adds nothing from others, which the case officer records (FL 25 §).
+    unsaid = post(office, f"/cases/{ref}/submit-draft", {"no_communication_because": ""})
+    assert unsaid.status_code == 409 and "inget nytt underlag från andra" in unsaid.text
+    done = post(
+        office,
+        f"/cases/{ref}/submit-draft",
+        {"no_communication_because": "", "nothing_new_from_others": "yes"},
+    )
     assert done.status_code == 200 and the_case().state == "awaiting_decision"
     sent(office)
     [to_decide] = outbox(f"Förslag till beslut {ref}")

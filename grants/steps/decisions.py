@@ -18,8 +18,17 @@ from models.decisions import (
     submit_for_decision,
 )
 from models.delays import UNDECIDED
+from models.material import add_material
 from models.states import CaseState
-from models.tables import Communication, CommunityTalk, Decision, Document, Outcome, Reporting
+from models.tables import (
+    Communication,
+    CommunityTalk,
+    Decision,
+    Document,
+    Material,
+    Outcome,
+    Reporting,
+)
 from models.withdrawal import register_withdrawal
 
 S = CaseState
@@ -63,9 +72,26 @@ def reply(at: At, *, filename: str, content: bytes, has_comments: bool) -> Docum
     return register_reply(at.session, at.case, at.person, filename, content, has_comments)
 
 
+@declare("add_material", OFFICERS, [S.drafting_decision, S.awaiting_decision])
+def material(at: At, *, source: str, text: str, filename: str, content: bytes) -> Material:
+    """Material from others than the applicant (FL 25 §): a statement, or a document."""
+    return add_material(at.session, at.case, at.person, source, text, filename, content)
+
+
 @declare("submit_draft", OFFICERS, [S.drafting_decision])
-def submit(at: At, *, no_communication_because: str) -> Decision:
-    return submit_for_decision(at.session, at.case, at.person, at.rules, no_communication_because)
+def submit(
+    at: At, *, no_communication_because: str, nothing_new_from_others: bool = False
+) -> Decision:
+    """`nothing_new_from_others`: the case officer records that a draft changed after the
+    communication adds no material from others (FL 25 §)."""
+    return submit_for_decision(
+        at.session,
+        at.case,
+        at.person,
+        at.rules,
+        no_communication_because,
+        nothing_new_from_others,
+    )
 
 
 @dataclass(frozen=True)
