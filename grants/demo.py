@@ -74,16 +74,20 @@ TALKS = (  # the Partnership's two talks a year
     (
         date(2028, 3, 16),
         time(14),
+        time(16),
         "Skateboard och odling – kan det vara sociala innovationer?",
         "Skateboarding and growing vegetables – can they be social innovations?",
         "Kulturhuset, Örebro",
+        "Fredsgatan 18, 702 10 Örebro",
     ),
     (
         date(2028, 9, 21),
         time(13, 30),
+        time(16),
         "Tillsammans möter vi samhällsutmaningar",
         "Meeting society's challenges together",
         "Örebro slott",
+        "Kansligatan 1, 702 11 Örebro",
     ),
 )
 
@@ -591,9 +595,10 @@ def _register_talks(settings: Settings) -> None:
     today = clock.today()
     with transaction(settings.db_url) as session:
         known = {talk.held_on for talk in upcoming_talks(session, today)}
-    for held_on, starts_at, theme, theme_en, venue in TALKS:
+    for held_on, starts_at, ends_at, theme, theme_en, venue, address in TALKS:
         if held_on not in known and held_on > today:
-            talk = {"theme": theme, "theme_en": theme_en, "venue": venue}
+            talk = {"theme": theme, "theme_en": theme_en, "venue": venue, "address": address}
+            talk |= {"ends_at": ends_at}
             take(settings, "register_talk", OFFICER, held_on=held_on, starts_at=starts_at, **talk)
 
 

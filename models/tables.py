@@ -496,9 +496,11 @@ class CommunityTalk(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     held_on: date = Field(index=True)
     starts_at: str = "14:00"  # time of day, Swedish time
+    ends_at: str = ""  # time of day, Swedish time; "" for a talk registered before it was kept
     theme: str
     theme_en: str = ""  # the theme as English letters give it
     venue: str
+    address: str = ""  # the street address, so that people find the venue (and calendars map it)
     registered_by: str
     registered_at: datetime = Field(default_factory=utcnow)
 

@@ -464,7 +464,7 @@ def test_community_talks_and_a_funded_projects_reporting(sample_call, office) ->
     assert 'value="2020-05-01"' in past.text
     assert database_dump(settings.home) == before
     talk = {"talk_date": "2028-09-01", "talk_theme": "Unga och idrott", "talk_venue": "Conventum"}
-    talk |= {"talk_time": "13:30"}
+    talk |= {"talk_time": "13:30", "talk_ends": "15:30", "talk_address": "Olof Palmes torg 1"}
     # Letters go out in both languages: without the English theme, nothing is registered.
     no_english = post(office, "/talks", talk)
     assert no_english.status_code == 409 and "Temat på svenska och på engelska" in no_english.text

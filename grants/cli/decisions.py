@@ -330,7 +330,11 @@ def talk_add_command(
     theme: Annotated[str, typer.Option(help="The theme, in Swedish.")],
     theme_en: Annotated[str, typer.Option(help="The theme, in English.")],
     venue: Annotated[str, typer.Option()],
+    address: Annotated[str, typer.Option(help="The venue's street address.")],
     at: Annotated[str, typer.Option("--time", help="Time of day, HH:MM.")] = "14:00",
+    ends: Annotated[
+        str, typer.Option("--ends", help="When it ends, HH:MM. Default: two hours after --time.")
+    ] = "",
     actor: AsOption = None,
 ) -> None:
     """Register a Community Talk (two a year); the sweep invites funded projects to it."""
@@ -339,19 +343,26 @@ def talk_add_command(
         starts = time.fromisoformat(at)
     except ValueError:
         raise fail(f"--time {at!r}: write the time as HH:MM") from None
+    try:
+        ends_at = time.fromisoformat(ends) if ends else None
+    except ValueError:
+        raise fail(f"--ends {ends!r}: write the time as HH:MM") from None
     act(
         "register_talk",
         None,
         actor,
         lambda taken: (
-            f"Community Talk on {taken.result.held_on.isoformat()} at {taken.result.starts_at}: "
-            f"{taken.result.theme}, {taken.result.venue}."
+            f"Community Talk on {taken.result.held_on.isoformat()} "
+            f"{taken.result.starts_at}–{taken.result.ends_at}: "
+            f"{taken.result.theme}, {taken.result.venue}, {taken.result.address}."
         ),
         held_on=day,
         theme=theme,
         venue=venue,
         starts_at=starts,
         theme_en=theme_en,
+        address=address,
+        ends_at=ends_at,
     )
 
 

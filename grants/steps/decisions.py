@@ -130,11 +130,28 @@ def withdrawal(at: At, *, filename: str, content: bytes, reason: str) -> Documen
 
 @declare("register_talk", OFFICERS)
 def talk(
-    at: At, *, held_on: date, theme: str, venue: str, starts_at: time, theme_en: str
+    at: At,
+    *,
+    held_on: date,
+    theme: str,
+    venue: str,
+    starts_at: time,
+    theme_en: str,
+    address: str,
+    ends_at: time | None,
 ) -> CommunityTalk:
-    """A Community Talk: a step on no case."""
+    """A Community Talk: a step on no case. `ends_at` None: two hours after the start."""
     return register_talk(
-        at.session, at.person, held_on, theme, venue, clock.today(), starts_at, theme_en
+        at.session,
+        at.person,
+        held_on,
+        theme,
+        venue,
+        clock.today(),
+        starts_at,
+        theme_en,
+        address=address,
+        ends_at=ends_at,
     )
 
 

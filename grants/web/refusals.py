@@ -277,6 +277,10 @@ WORDING = {
     "reporting.talk_texts": N_(
         "The theme in Swedish and in English (letters go out in both) and the venue are all needed."
     ),
+    "reporting.talk_address": N_("Give the venue's street address, so that people find it."),
+    "reporting.talk_ends": N_(
+        "The talk must end after it starts (%(starts_at)s); you gave %(ends_at)s."
+    ),
     "reporting.talks_a_year": N_(
         "%(year)s already has %(count)s Community Talks; the Partnership holds %(limit)s a year."
     ),
@@ -396,6 +400,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "reporting.talk_in_the_past": ("talk_date",),
     "reporting.talk_texts": ("talk_theme", "talk_theme_en", "talk_venue"),
     "reporting.talks_a_year": ("talk_date",),
+    "reporting.talk_address": ("talk_address",),
+    "reporting.talk_ends": ("talk_ends",),
     "reporting.not_held_yet": ("presented_on",),
 }
 
