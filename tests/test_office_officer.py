@@ -278,6 +278,7 @@ OFFICER_STEPS = (
     "communicate",
     "reply",
     "submit-draft",
+    "material",
     "withdrawal",
     "presentation",
     "final-report",
