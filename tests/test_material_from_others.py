@@ -21,7 +21,8 @@ from models.decisions import prepare_draft
 from models.rules import Rules
 from models.tables import STOCKHOLM, Case, Communication, Letter, Recommendation
 from models.working_days import add_working_days
-from tests.helpers import DECISION_MAKER, OFFICER, grants, pdf_pages
+from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants, pdf_pages
+from tests.office import post, sign_in
 from tests.test_decisions import (  # noqa: F401 (small_budget is a fixture)
     WORDING,
     small_budget,
@@ -163,3 +164,27 @@ def test_the_communicated_version_and_its_date_are_cited_everywhere() -> None:
     assert "Förslag daterat " + dated in _text(draft) and "(version 1)" in _text(draft)
     [decision] = _letters(ref, "decision")
     assert f"skickade vi förslaget till beslut (version 1, daterat {dated}" in _text(decision)
+
+
+def test_the_office_registers_material_and_refuses_to_submit_on_it_unseen(office) -> None:
+    rules = Rules.from_config(load().file)
+    ref = _refused_draft_communicated_and_answered(rules)
+    sign_in(office, OFFICER)
+    page = office.get(f"/cases/{ref}").text
+    assert "Underlag från andra (25 § FL)" in page and 'id="nothing-new"' in page
+    before = database_dump(load().home)
+    unsourced = post(office, f"/cases/{ref}/material", {"material_text": STATEMENT})
+    assert unsourced.status_code == 409 and "Ange vem underlaget kommer från." in unsourced.text
+    assert STATEMENT in unsourced.text  # what was typed is kept
+    assert database_dump(load().home) == before
+    files = {"material_file": ("kommunen.txt", STATEMENT.encode(), "text/plain")}
+    given = {"material_source": SOURCE, "material_text": STATEMENT}
+    assert post(office, f"/cases/{ref}/material", given, files=files).status_code == 200
+    assert f"Ännu inte kommunicerat: {SOURCE}." in office.get(f"/cases/{ref}").text
+    refused = post(
+        office,
+        f"/cases/{ref}/submit-draft",
+        {"no_communication_because": "", "nothing_new_from_others": "yes"},
+    )
+    assert refused.status_code == 409
+    assert "bygger på underlag från andra som sökanden inte har fått ta del av" in refused.text
