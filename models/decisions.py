@@ -7,7 +7,7 @@ take the call past its budget, also when two decisions are signed at the same mo
 """
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from statistics import median
 from typing import Any, ClassVar
 
@@ -583,16 +583,12 @@ def _heard(session: Session, decision: Decision) -> list[dict[str, Any]]:
             .order_by(col(Communication.number))
         )
     )
-    replies = iter(_reply_texts(session, case))
     told = []
-    for number, heard in enumerate(rounds):
+    for heard, following in zip(rounds, [*rounds[1:], None], strict=False):  # None: the last
         sent = _version(session, case, heard.draft_version)
-        answered_by = (
-            _version(session, case, rounds[number + 1].draft_version)
-            if (number + 1 < len(rounds))
-            else decision
-        )
+        answered_by = _version(session, case, following.draft_version) if following else decision
         comments = heard.replied_at is not None and bool(heard.reply_has_comments)
+        replied = "comments" if comments else "no_comments"
         told.append(
             {
                 "number": heard.number,
@@ -601,18 +597,14 @@ def _heard(session: Session, decision: Decision) -> list[dict[str, Any]]:
                 "version": heard.draft_version,
                 "dated": local_date(sent.prepared_at).isoformat() if sent else None,
                 "from_others": [m.source for m in communicated_in(session, case, heard.number)],
-                "reply": "none"
-                if heard.replied_at is None
-                else "comments"
-                if comments
-                else "no_comments",
+                "reply": replied if heard.replied_at else "none",
                 "replied_on": local_date(heard.replied_at).isoformat()
                 if heard.replied_at
                 else None,
-                "objection": next(replies, "") if heard.replied_at is not None else "",
-                "assessment": (answered_by.reply_assessment if answered_by else "")
-                if comments
+                "objection": _reply_text(session, heard, following.sent_at if following else None)
+                if heard.replied_at
                 else "",
+                "assessment": answered_by.reply_assessment if comments and answered_by else "",
             }
         )
     return told
@@ -621,21 +613,23 @@ def _heard(session: Session, decision: Decision) -> list[dict[str, Any]]:
 QUOTED_REPLY = 1500  # characters: a longer reply is referred to, not quoted
 
 
-def _reply_texts(session: Session, case: Case) -> list[str]:
-    """The applicant's replies in the order they came, as their words where they are a
-    short text ("" where a file or a long text was sent: the decision refers to it)."""
-    replies = session.exec(
-        select(Document)
-        .where(Document.case_id == case.id, Document.kind == "communication_reply")
-        .order_by(col(Document.received_at), col(Document.id))
-    ).all()
-    return [
-        text
-        if r.media_type.startswith("text/plain")
-        and len(text := r.content.decode("utf-8", "replace").strip()) <= QUOTED_REPLY
-        else ""
-        for r in replies
+def _reply_text(session: Session, heard: Communication, until: datetime | None) -> str:
+    """What the applicant wrote in reply to one communication (what came in after it and
+    before the next), as their own words where written as a short text: a message and a
+    file may come together; a file, or a long text, is in the case, not quoted."""
+    query = select(Document).where(
+        Document.case_id == heard.case_id,
+        Document.kind == "communication_reply",
+        col(Document.received_at) >= heard.sent_at,
+    )
+    if until is not None:
+        query = query.where(col(Document.received_at) < until)
+    texts = [
+        d.content.decode("utf-8", "replace").strip()
+        for d in session.exec(query.order_by(col(Document.received_at), col(Document.id)))
+        if d.media_type.startswith("text/plain")
     ]
+    return "\n\n".join(t for t in texts if len(t) <= QUOTED_REPLY)
 
 
 def _version(session: Session, case: Case, version: int | None) -> Decision | None:
