@@ -61,7 +61,7 @@ def add_material(
         case_id=case.id,
         source=source.strip(),
         text=text.strip(),
-        document_id=document.id if document else None,
+        document=document,  # its id once the transaction writes it
         added_by=officer.email,
     )
     session.add(material)

@@ -19,7 +19,7 @@ from models.communication import communicate, register_reply
 from models.db import transaction
 from models.decisions import prepare_draft
 from models.rules import Rules
-from models.tables import STOCKHOLM, Case, Communication, Letter, Recommendation
+from models.tables import STOCKHOLM, Case, Communication, Letter, Material, Recommendation
 from models.working_days import add_working_days
 from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants, pdf_pages
 from tests.office import post, sign_in
@@ -181,6 +181,9 @@ def test_the_office_registers_material_and_refuses_to_submit_on_it_unseen(office
     given = {"material_source": SOURCE, "material_text": STATEMENT}
     assert post(office, f"/cases/{ref}/material", given, files=files).status_code == 200
     assert f"Ännu inte kommunicerat: {SOURCE}." in office.get(f"/cases/{ref}").text
+    with transaction(load().db_url) as session:  # the document kept, and tied to its source
+        [material] = session.exec(select(Material)).all()
+        assert material.source == SOURCE and material.document.content == STATEMENT.encode()
     refused = post(
         office,
         f"/cases/{ref}/submit-draft",
