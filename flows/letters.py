@@ -30,7 +30,13 @@ from sqlmodel import Session
 
 from grants import mail, render
 from grants.applicant_links import letter_link
-from grants.calendar_invite import calendar_invite, content_type, file_name
+from grants.calendar_invite import (
+    TALK_FILE_NAMES,
+    calendar_invite,
+    content_type,
+    file_name,
+    talk_invite,
+)
 from grants.embedded import server_mode
 from grants.settings import Settings, load
 from models import clock
@@ -47,6 +53,7 @@ from models.delivery import (
     waiting_count,
 )
 from models.letters import (
+    COMMUNITY_TALK_INVITATION,
     MEETINGS,
     attach_pdfs,
     claim_to_render,
@@ -282,6 +289,9 @@ def _letter_message(rendered: Rendered, settings: Settings) -> EmailMessage:
     if letter.kind in MEETINGS:
         ics = calendar_invite(letter, authority)
         attachments.append((file_name(letter), ics, content_type(letter)))
+    if letter.kind == COMMUNITY_TALK_INVITATION:
+        ics = talk_invite(letter, authority)
+        attachments.append((TALK_FILE_NAMES[letter.language], ics, content_type(letter)))
     return mail.build_message(
         authority["mail_from"],
         letter.recipient,

@@ -2,12 +2,13 @@
 (METHOD:REQUEST), which for a moved meeting updates the same event (its UID, a higher
 SEQUENCE), or the cancellation of the event (METHOD:CANCEL)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from grants.mail import LINE_BREAKS
 from models.letters import MEETING_CANCELLATION
-from models.tables import Letter, utcnow
+from models.tables import STOCKHOLM, Letter, utcnow
 
 
 def _escape(text: str) -> str:
@@ -92,3 +93,50 @@ def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
         "END:VCALENDAR",
     ]
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
+
+
+TALK_FILE_NAMES = {"sv": "samhallssamtal.ics", "en": "community-talk.ics"}
+
+
+def talk_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
+    """The Community Talk invitation's calendar file: the talk's day, start and end (Swedish
+    time), its venue and street address, organised by the address the letter comes from, so
+    that the applicant's calendar shows, and answers, the sender they know."""
+    talk = letter.data["talk"]
+    case = letter.case
+    name, address = parseaddr(authority["mail_from"])
+    swedish = letter.language == "sv"
+    start, end = _talk_moments(talk)
+    summary = ("Samhällssamtal: " if swedish else "Community Talk: ") + talk["theme"]
+    place = ", ".join(p for p in (talk["venue"], talk.get("address", "")) if p.strip())
+    description = f"{case.case_reference} – {case.project_title} · {authority['name']}"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:-//{authority['name']}//grants//SV",
+        "METHOD:REQUEST",
+        "BEGIN:VEVENT",
+        f"UID:{letter.letter_key.replace('/', '-')}@{address.rsplit('@', 1)[-1]}",
+        "SEQUENCE:0",
+        f"DTSTAMP:{utcnow().strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTART:{_utc(start.isoformat())}",
+        f"DTEND:{_utc(end.isoformat())}",
+        f"SUMMARY:{_escape(summary)}",
+        f"LOCATION:{_escape(place)}",
+        f"DESCRIPTION:{_escape(description)}",
+        f"ORGANIZER;CN={_escape(name or authority['name'])}:mailto:{address}",
+        f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:{letter.recipient}",
+        "STATUS:CONFIRMED",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
+
+
+def _talk_moments(talk: dict[str, Any]) -> tuple[datetime, datetime]:
+    """The talk's start and end in Swedish time; an end not kept: two hours after the start."""
+    day = date.fromisoformat(talk["held_on"])
+    start = datetime.combine(day, time.fromisoformat(talk["starts_at"]), tzinfo=STOCKHOLM)
+    if talk.get("ends_at"):
+        return start, datetime.combine(day, time.fromisoformat(talk["ends_at"]), tzinfo=STOCKHOLM)
+    return start, start + timedelta(hours=2)

@@ -30,8 +30,10 @@ from models.decisions import (
     communicated,
     latest,
 )
+from models.delays import UNDECIDED, delay_notice_due
 from models.delivery import running_deadline
 from models.letters import COMMUNICATION, RENDER_LEASE
+from models.material import uncommunicated
 from models.rules import Rules
 from models.states import CaseState
 from models.supplements import reminder_day, running_supplement_deadline
@@ -47,6 +49,7 @@ from models.tables import (
     DecisionStatus,
     FormalRequirement,
     Letter,
+    Material,
     Meeting,
     MeetingStatus,
     Notice,
@@ -75,16 +78,20 @@ TALKS = (  # the Partnership's two talks a year
     (
         date(2028, 3, 16),
         time(14),
+        time(16),
         "Skateboard och odling – kan det vara sociala innovationer?",
         "Skateboarding and growing vegetables – can they be social innovations?",
         "Kulturhuset, Örebro",
+        "Fredsgatan 18, 702 10 Örebro",
     ),
     (
         date(2028, 9, 21),
         time(13, 30),
+        time(16),
         "Tillsammans möter vi samhällsutmaningar",
         "Meeting society's challenges together",
         "Örebro slott",
+        "Kansligatan 1, 702 11 Örebro",
     ),
 )
 
@@ -118,6 +125,10 @@ class Script:
     reply_assessment: str = ""
     # The case officer's file note on why no meeting with the applicant is needed.
     no_meeting: str = "Ansökan är tydlig och yttrandena tillstyrker den; ett möte behövs inte."
+    # Material from others the reply assessment rests on: (source, text). Registered with
+    # the assessment and communicated again (FL 25 §); then `reply_again` answers it.
+    material: tuple[str, str] | None = None
+    reply_again: tuple[str, bool] | None = None
 
 
 SCRIPTS = {
@@ -175,9 +186,24 @@ SCRIPTS = {
             "riktar sig till killar 10–13 år och deras föräldrar. / Styrelsen",
             True,
         ),
-        reply_assessment="Föreningen framhåller att projektet riktar sig till yngre killar och "
-        "deras föräldrar. Fritidsgårdens verksamhet omfattar enligt kommunen redan "
-        "föräldraträffar för samma åldersgrupp. Synpunkterna ändrar därför inte bedömningen.",
+        reply_assessment="Föreningen invänder att fritidsgården bara har öppet två kvällar i "
+        "veckan för alla åldrar, medan projektet riktar sig till killar 10–13 år och deras "
+        "föräldrar. Enligt Örebro kommuns fritidsförvaltning har fritidsgården i Vivalla, utöver "
+        "de öppna kvällarna, en eftermiddagsgrupp för killar 10–13 år varje onsdag och "
+        "föräldraträffar för samma åldersgrupp en gång i månaden. Att kvällarna är öppna för "
+        "alla åldrar ändrar därför inte bedömningen att en liknande verksamhet för samma "
+        "målgrupp redan finns i Vivalla.",
+        material=(
+            "Örebro kommun, fritidsförvaltningen",
+            "Fritidsgården i Vivalla har öppet för alla åldrar två kvällar i veckan. Sedan "
+            "hösten 2026 har den också en eftermiddagsgrupp för killar 10–13 år varje onsdag "
+            "och föräldraträffar för samma åldersgrupp en gång i månaden. (E-post till "
+            "handläggaren.)",
+        ),
+        reply_again=(
+            "Vi har tagit del av kommunens uppgifter och har inget mer att tillägga. / Styrelsen",
+            False,
+        ),
     ),
     "SI-2026-0105": Script(
         conflicts={
@@ -358,7 +384,8 @@ def _decided(settings: Settings) -> tuple[int, int]:
 def next_due(settings: Settings) -> datetime | None:
     """When the calendar next moves a case on by itself: the first day of a supplement's
     reminder, the morning after a deadline (as it runs, from its letter's delivery), the
-    end of a booked meeting, the day an invitation to a Community Talk is due."""
+    end of a booked meeting, the day an invitation to a Community Talk is due, the day an
+    undecided case is told that its promised decision date will not hold."""
     rules = settings.rules
     with transaction(settings.db_url) as session:
         days = []
@@ -375,6 +402,11 @@ def next_due(settings: Settings) -> datetime | None:
                 )
                 days.append((runs or c.deadline) + timedelta(days=1))
         days += [invitation_due(case) for case in list_cases(session, CaseState.decided)]
+        days += [
+            delay_notice_due(case.expected_decision_on)
+            for case in list_cases(session)
+            if case.state in UNDECIDED and case.delay_notified_at is None
+        ]
         moments = [
             local_time(m.ends_at) + timedelta(minutes=30)
             for m in session.exec(select(Meeting).where(Meeting.status == MeetingStatus.booked))
@@ -513,8 +545,22 @@ def _draft(session: Session, case: Case, rules: Rules, script: Script) -> list[P
             "not_met": [c for c, found in draft.findings.items() if found == "not_met"],
             "reply_assessment": script.reply_assessment,
         }
-        return [Planned("prepare_draft", OFFICER, worded)]
+        # What the assessment rests on from others is registered and put to the applicant.
+        return [*_material(session, case, script), Planned("prepare_draft", OFFICER, worded)]
+    if uncommunicated(session, case):
+        return [Planned("communicate", OFFICER)]
     return [Planned("submit_draft", OFFICER, {"no_communication_because": ""})]
+
+
+def _material(session: Session, case: Case, script: Script) -> list[Planned]:
+    """The statement from others that the reply assessment rests on, with its source (once:
+    a run stopped between it and the draft does not register it twice)."""
+    registered = session.exec(select(Material).where(Material.case_id == case.id)).first()
+    if script.material is None or registered is not None:
+        return []
+    source, text = script.material
+    given = {"source": source, "text": text, "filename": "", "content": b""}
+    return [Planned("add_material", OFFICER, given)]
 
 
 def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
@@ -526,9 +572,13 @@ def _decision_reasons(case: Case, script: Script) -> dict[str, str]:
 def _reply(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
     """The applicant answers the communication by e-mail; the officer registers it. With
     no reply, the case waits for the deadline (the sweep)."""
-    if script.reply is None:
+    again = session.exec(
+        select(Communication).where(Communication.case_id == case.id, Communication.number > 1)
+    ).first()
+    reply = script.reply_again if again else script.reply
+    if reply is None:
         return []
-    text, has_comments = script.reply
+    text, has_comments = reply
     replied = {"filename": "yttrande.txt", "content": text.encode(), "has_comments": has_comments}
     return [Planned("register_reply", OFFICER, replied)]
 
@@ -565,9 +615,10 @@ def _register_talks(settings: Settings) -> None:
     today = clock.today()
     with transaction(settings.db_url) as session:
         known = {talk.held_on for talk in upcoming_talks(session, today)}
-    for held_on, starts_at, theme, theme_en, venue in TALKS:
+    for held_on, starts_at, ends_at, theme, theme_en, venue, address in TALKS:
         if held_on not in known and held_on > today:
-            talk = {"theme": theme, "theme_en": theme_en, "venue": venue}
+            talk = {"theme": theme, "theme_en": theme_en, "venue": venue, "address": address}
+            talk |= {"ends_at": ends_at}
             take(settings, "register_talk", OFFICER, held_on=held_on, starts_at=starts_at, **talk)
 
 

@@ -5,10 +5,10 @@ so the trail can never disagree with the case. The trail is a hash chain: each e
 carries the hash of the one before it, so an event edited or removed in the database
 itself is found when the chain is verified (models.integrity).
 
-Since the release of December 2026 the chain is keyed (HMAC-SHA256): the key is kept outside the database
-(grants.settings gives it, `use_chain_key`), so someone who can rewrite the database can
-recompute plain hashes but not keyed ones. Events written before keep their plain SHA-256
-and are verified as such; a keyed hash says so by its prefix (`KEYED`).
+Since the release of December 2026 the chain is keyed (HMAC-SHA256): the key is kept
+outside the database (grants.settings gives it, `use_chain_key`), so someone who can rewrite
+the database can recompute plain hashes but not keyed ones. Events written before keep
+their plain SHA-256 and are verified as such; a keyed hash says so by its prefix (`KEYED`).
 """
 
 import hashlib

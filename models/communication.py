@@ -21,6 +21,7 @@ from models.decisions import (
 )
 from models.delivery import hold_deadline, running_deadline
 from models.letters import COMMUNICATION, order_letter
+from models.material import mark_communicated
 from models.rules import Rules
 from models.states import CaseState
 from models.supplements import file_document
@@ -30,6 +31,7 @@ from models.tables import (
     Decision,
     Document,
     FileNote,
+    Material,
     Person,
     Role,
     local_date,
@@ -43,7 +45,9 @@ def communicate(
     session: Session, case: Case, officer: Person, rules: Rules, today: date
 ) -> Communication:
     """FL 25 §: send the applicant the material others added that the draft rests on (the
-    advisory group's findings, file notes), with a reply deadline; the decision waits."""
+    advisory group's findings, file notes, material from others not yet sent), with a reply
+    deadline; the decision waits. The letter names the draft's version and its date, and
+    the communication records the version: the file shows what the applicant was shown."""
     require_role(officer, "communicate material before decision", Role.case_officer)
     draft = current_draft(session, case, CaseState.drafting_decision)
     number = len(_communications(session, case)) + 1
@@ -55,6 +59,7 @@ def communicate(
         deadline=add_working_days(today, rules.communication_working_days),
     )
     session.add(communication)
+    new_material = mark_communicated(session, case, number)
     move(
         session,
         case,
@@ -79,7 +84,8 @@ def communicate(
             },
             "against": draft.decisive if adverse(draft) else "",
             "co_financing": co_financing(case, draft.amount),
-            "material": _material(session, case, draft),
+            "draft": {"version": draft.version, "dated": local_date(draft.prepared_at).isoformat()},
+            "material": _from_others(case, new_material) + _material(session, case, draft),
         },
         number,
     )
@@ -202,9 +208,17 @@ def open_communication(session: Session, case: Case) -> Communication | None:
     )
 
 
+def _from_others(case: Case, new: list[Material]) -> list[dict[str, str]]:
+    """Material from others given to the applicant for the first time, each with its source;
+    first in the letter, since it is what is new."""
+    lead = "Nytt underlag från" if case.language.value == "sv" else "New material from"
+    return [{"title": f"{lead} {m.source}", "text": m.text} for m in new]
+
+
 def _material(session: Session, case: Case, draft: Decision) -> list[dict[str, str]]:
-    """The draft's finding on each requirement (met or not, in its own words) and the file
-    notes, titled in the letter's language: the favourable and the unfavourable alike."""
+    """The draft's finding on each requirement (met or not, in its own words), its
+    assessment of the applicant's last comments, and the file notes, titled in the letter's
+    language: the favourable and the unfavourable alike."""
     language = case.language.value
     names = criterion_names(language)
     lead = "Förslagets bedömning" if language == "sv" else "The draft's finding"
@@ -218,6 +232,13 @@ def _material(session: Session, case: Case, draft: Decision) -> list[dict[str, s
         for c, text in draft.reasons.items()
         if c in names and text.strip()
     ]
+    if draft.reply_assessment.strip():  # how the last comments were answered, and on what
+        title = (
+            "Förslagets bedömning av era synpunkter"
+            if language == "sv"
+            else "The draft's assessment of your comments"
+        )
+        material.append({"title": title, "text": draft.reply_assessment})
     note = "Tjänsteanteckning" if language == "sv" else "File note"
     notes = session.exec(
         select(FileNote).where(FileNote.case_id == case.id, FileNote.kind != "no_communication")

@@ -6,7 +6,7 @@ date is still ahead; the letter names the time of day and that reply-by date. On
 project has presented and its final report is in, the case is closed.
 """
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 
 from sqlmodel import Session, col, select
@@ -25,6 +25,7 @@ from models.working_days import applicant_due
 TALKS_A_YEAR = 2
 INVITE_BEFORE_END = timedelta(weeks=4)
 REPLY_BEFORE_TALK = timedelta(weeks=3)
+TALK_LENGTH = timedelta(hours=2)  # when no end time is given
 
 
 class ReportingError(Refused, ValueError):
@@ -34,6 +35,9 @@ class ReportingError(Refused, ValueError):
         "reporting.talk_in_the_past": "date = {held_on}: a talk is registered before it is held",
         "reporting.talk_texts": "theme, theme_en and venue are all needed: what the talk is "
         "about, in Swedish and in English (letters go out in both), and where",
+        "reporting.talk_address": "address = '': give the venue's street address, so that "
+        "people find it",
+        "reporting.talk_ends": "ends_at = {ends_at}: a talk ends after it starts ({starts_at})",
         "reporting.talks_a_year": "date = {held_on}: {year} already has {count} talks; the "
         "Partnership holds {limit} a year",
         "reporting.not_held_yet": "on = {on}: a presentation is recorded once held",
@@ -52,13 +56,26 @@ def register_talk(
     today: date,
     starts_at: time = time(14),
     theme_en: str = "",
+    *,
+    address: str,
+    ends_at: time | None = None,
 ) -> CommunityTalk:
-    """A coming talk: its day and time, its theme in Swedish and English, its venue."""
+    """A coming talk: its day, start and end (two hours if not given), its theme in Swedish
+    and English, its venue and the venue's street address."""
     require_role(officer, "register a Community Talk", Role.case_officer)
     if held_on <= today:
         raise ReportingError("reporting.talk_in_the_past", held_on=held_on)
     if not theme.strip() or not theme_en.strip() or not venue.strip():
         raise ReportingError("reporting.talk_texts")
+    if not address.strip():
+        raise ReportingError("reporting.talk_address")
+    ends_at = ends_at or (datetime.combine(held_on, starts_at) + TALK_LENGTH).time()
+    if ends_at <= starts_at:
+        raise ReportingError(
+            "reporting.talk_ends",
+            ends_at=ends_at.strftime("%H:%M"),
+            starts_at=starts_at.strftime("%H:%M"),
+        )
     same_year = session.exec(
         select(CommunityTalk).where(
             col(CommunityTalk.held_on) >= date(held_on.year, 1, 1),
@@ -76,9 +93,11 @@ def register_talk(
     talk = CommunityTalk(
         held_on=held_on,
         starts_at=starts_at.strftime("%H:%M"),
+        ends_at=ends_at.strftime("%H:%M"),
         theme=theme.strip(),
         theme_en=theme_en.strip(),
         venue=venue.strip(),
+        address=address.strip(),
         registered_by=officer.email,
     )
     session.add(talk)
@@ -139,8 +158,10 @@ def invite_to_talks(session: Session, today: date) -> int:
                 "talk": {
                     "held_on": talk.held_on.isoformat(),
                     "starts_at": talk.starts_at,
+                    "ends_at": talk.ends_at,
                     "theme": talk.theme if case.language == "sv" else talk.theme_en,
                     "venue": talk.venue,
+                    "address": talk.address,
                     "reply_by": reply_by(talk).isoformat(),
                 },
                 "final_report_due": decision.final_report_due.isoformat()

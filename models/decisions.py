@@ -7,7 +7,7 @@ take the call past its budget, also when two decisions are signed at the same mo
 """
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from statistics import median
 from typing import Any, ClassVar
 
@@ -19,6 +19,7 @@ from models.audit import Actor, move, record
 from models.checklist import latest_findings
 from models.errors import Refused
 from models.letters import DECISION, DRAFT_DECISION, order_letter
+from models.material import communicated_in, require_communicated, require_settled
 from models.reviews import fewer_reviews, tasks_of
 from models.rules import Rules
 from models.state_aid import StateAidRefused, de_minimis
@@ -334,16 +335,25 @@ def communicated(session: Session, decision: Decision) -> bool:
 
 
 def submit_for_decision(
-    session: Session, case: Case, officer: Person, rules: Rules, why_no_communication: str = ""
+    session: Session,
+    case: Case,
+    officer: Person,
+    rules: Rules,
+    why_no_communication: str = "",
+    nothing_new_from_others: bool = False,
 ) -> Decision:
     """Send the draft to the decision maker.
 
     FL 25 §: a draft that goes against the applicant (refused, dismissed, less than applied
     for) goes only after the applicant has seen it and could reply, unless the officer
     records why that is obviously unnecessary; the reason goes into the file as a note.
+    A draft changed after the communication goes once the new material from others in it
+    was communicated too, or the officer records that it adds none (`models.material`).
     """
     require_role(officer, "submit a draft decision", Role.case_officer)
     draft = current_draft(session, case, CaseState.drafting_decision)
+    last = last_communication(session, case)
+    require_settled(session, case, officer, draft.version, last, nothing_new_from_others)
     reason = why_no_communication.strip()
     if adverse(draft) and not communicated(session, draft) and not reason:
         raise DecisionError(
@@ -381,6 +391,7 @@ def sign(session: Session, case: Case, person: Person, rules: Rules) -> Decision
     """The delegated decision: only the decision maker, within the call's budget."""
     require_role(person, "sign a decision", Role.decision_maker)
     draft = current_draft(session, case, CaseState.awaiting_decision)
+    require_communicated(session, case)  # FL 25 §: never on material the applicant has not seen
     if draft.outcome in GRANTS:
         # The call's row is locked until commit: decisions signed at once take turns here.
         call = session.exec(select(Call).where(Call.id == case.call_id).with_for_update()).one()
@@ -539,6 +550,8 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         else None,
         "decisive": decision.decisive,
         "communication": _communication_account(session, decision),
+        "communications": _heard(session, decision),
+        "prepared_on": local_date(decision.prepared_at).isoformat(),
         "supplement": _gap(session, case) if decision.outcome is Outcome.dismissed else None,
         "withdrawal": _withdrawal(session, case) if decision.outcome is Outcome.closed else None,
         "conditions": [
@@ -588,22 +601,78 @@ def _state_aid(decision: Decision, rules: Rules) -> dict[str, Any] | None:
 
 
 def _communication_account(session: Session, decision: Decision) -> dict[str, Any] | None:
-    """What the decision says about the communication (FL 25 §): when the applicant was
-    heard, what they answered (or that no answer came), and what was made of it."""
-    last = last_communication(session, decision.case)
-    if last is None:
+    """What the decision says about the last communication (FL 25 §); see `_heard`."""
+    rounds = _heard(session, decision)
+    return rounds[-1] if rounds else None
+
+
+def _heard(session: Session, decision: Decision) -> list[dict[str, Any]]:
+    """Each communication, as the decision tells it (FL 25 §, 32 §): when the applicant was
+    sent which version of the draft (its number and date) and what material from others,
+    what they answered (their words, when they wrote them as text), and what was made of it:
+    the assessment of a reply is that of the draft sent next, or the decision's own."""
+    case = decision.case
+    rounds = list(
+        session.exec(
+            select(Communication)
+            .where(Communication.case_id == case.id)
+            .order_by(col(Communication.number))
+        )
+    )
+    told = []
+    for heard, following in zip(rounds, [*rounds[1:], None], strict=False):  # None: the last
+        sent = _version(session, case, heard.draft_version)
+        answered_by = _version(session, case, following.draft_version) if following else decision
+        comments = heard.replied_at is not None and bool(heard.reply_has_comments)
+        replied = "comments" if comments else "no_comments"
+        told.append(
+            {
+                "number": heard.number,
+                "sent_on": local_date(heard.sent_at).isoformat(),
+                "deadline": heard.deadline.isoformat(),
+                "version": heard.draft_version,
+                "dated": local_date(sent.prepared_at).isoformat() if sent else None,
+                "from_others": [m.source for m in communicated_in(session, case, heard.number)],
+                "reply": replied if heard.replied_at else "none",
+                "replied_on": local_date(heard.replied_at).isoformat()
+                if heard.replied_at
+                else None,
+                "objection": _reply_text(session, heard, following.sent_at if following else None)
+                if heard.replied_at
+                else "",
+                "assessment": answered_by.reply_assessment if comments and answered_by else "",
+            }
+        )
+    return told
+
+
+QUOTED_REPLY = 1500  # characters: a longer reply is referred to, not quoted
+
+
+def _reply_text(session: Session, heard: Communication, until: datetime | None) -> str:
+    """What the applicant wrote in reply to one communication (what came in after it and
+    before the next), as their own words where written as a short text: a message and a
+    file may come together; a file, or a long text, is in the case, not quoted."""
+    query = select(Document).where(
+        Document.case_id == heard.case_id,
+        Document.kind == "communication_reply",
+        col(Document.received_at) >= heard.sent_at,
+    )
+    if until is not None:
+        query = query.where(col(Document.received_at) < until)
+    texts = [
+        d.content.decode("utf-8", "replace").strip()
+        for d in session.exec(query.order_by(col(Document.received_at), col(Document.id)))
+        if d.media_type.startswith("text/plain")
+    ]
+    return "\n\n".join(t for t in texts if len(t) <= QUOTED_REPLY)
+
+
+def _version(session: Session, case: Case, version: int | None) -> Decision | None:
+    if version is None:
         return None
-    if last.replied_at is None:
-        reply = "none"
-    else:
-        reply = "comments" if last.reply_has_comments else "no_comments"
-    return {
-        "sent_on": local_date(last.sent_at).isoformat(),
-        "deadline": last.deadline.isoformat(),
-        "reply": reply,
-        "replied_on": local_date(last.replied_at).isoformat() if last.replied_at else None,
-        "assessment": decision.reply_assessment,
-    }
+    query = select(Decision).where(Decision.case_id == case.id, Decision.version == version)
+    return session.exec(query).first()
 
 
 def _gap(session: Session, case: Case) -> dict[str, Any] | None:

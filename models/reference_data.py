@@ -3,8 +3,8 @@
 The configuration is the source of truth for the call: a region edits the file (a new
 budget) and the next command picks it up. People, the advisory group and its quorum are
 seeded from the file once, at the first start (of a new database, or of one upgraded from
-before people were kept in the database); after that the database is the truth, changed in the office
-(models.people).
+before people were kept in the database); after that the database is the truth, changed in
+the office (models.people).
 """
 
 from typing import Any, ClassVar, TypeVar
@@ -49,8 +49,8 @@ def sync_people(session: Session, people: list[dict[str, Any]]) -> None:
 
 def seed_people(session: Session, config: dict[str, Any]) -> None:
     """At the first start only: the configured people (a person already registered, found
-    by e-mail, takes the file's values, as when people were read from the file), the advisory group's members
-    and its rules. The group's row marks the seeding done."""
+    by e-mail, takes the file's values, as when people were read from the file), the advisory
+    group's members and its rules. The group's row marks the seeding done."""
     if session.exec(select(AdvisoryGroup)).first() is not None:
         return
     sync_people(session, config.get("people", []))

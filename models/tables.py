@@ -501,6 +501,27 @@ class Communication(SQLModel, table=True):
     case: Case = Relationship()
 
 
+class Material(SQLModel, table=True):
+    """Material from others than the applicant that a draft rests on (FL 25 §): a statement
+    (what someone said, written down) or a document, with its source; registered as such so
+    that a decision never rests on it before the applicant has been given it to comment on
+    (`communication_number`: the communication that did)."""
+
+    __tablename__ = "case_material"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    source: str  # who it comes from: "Örebro kommun, fritidsförvaltningen"
+    text: str  # the statement, or what the document says in short
+    document_id: int | None = Field(default=None, foreign_key="documents.id")
+    added_by: str
+    added_at: datetime = Field(default_factory=utcnow)
+    communication_number: int | None = None  # None: not yet put to the applicant
+
+    case: Case = Relationship()
+    document: Document | None = Relationship()
+
+
 class CommunityTalk(SQLModel, table=True):
     """A Samhällssamtal of the Partnership, where funded projects present their results."""
 
@@ -509,9 +530,11 @@ class CommunityTalk(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     held_on: date = Field(index=True)
     starts_at: str = "14:00"  # time of day, Swedish time
+    ends_at: str = ""  # time of day, Swedish time; "" for a talk registered before it was kept
     theme: str
     theme_en: str = ""  # the theme as English letters give it
     venue: str
+    address: str = ""  # the street address, so that people find the venue (and calendars map it)
     registered_by: str
     registered_at: datetime = Field(default_factory=utcnow)
 

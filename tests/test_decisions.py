@@ -307,11 +307,35 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
         maker, officer = person(session, DECISION_MAKER), person(session, OFFICER)
         sign(session, case_for(session, ref, maker, lock=True), maker, rules)
         with pytest.raises(Refused, match="registered before it is held"):
-            register_talk(session, officer, date.today(), "För sent", "Örebro", date.today())
+            register_talk(
+                session,
+                officer,
+                date.today(),
+                "För sent",
+                "Örebro",
+                date.today(),
+                address="Fredsgatan 18, Örebro",
+            )
         with pytest.raises(Refused, match="only a case_officer may register"):
-            register_talk(session, maker, date(2028, 3, 1), "Tema", "Örebro", date.today())
+            register_talk(
+                session,
+                maker,
+                date(2028, 3, 1),
+                "Tema",
+                "Örebro",
+                date.today(),
+                address="Fredsgatan 18, Örebro",
+            )
         with pytest.raises(Refused, match="in Swedish and in English"):
-            register_talk(session, officer, date(2028, 3, 1), "Tema", "Örebro", date.today())
+            register_talk(
+                session,
+                officer,
+                date(2028, 3, 1),
+                "Tema",
+                "Örebro",
+                date.today(),
+                address="Fredsgatan 18, Örebro",
+            )
         register_talk(
             session,
             officer,
@@ -320,6 +344,7 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
             "Örebro slott",
             date.today(),
             theme_en="Young people's health",
+            address="Fredsgatan 18, Örebro",
         )
         register_talk(
             session,
@@ -330,14 +355,17 @@ def test_funded_projects_are_invited_once_report_and_close(small_budget: None) -
             date.today(),
             time(14),
             "Skateboarding and growing vegetables – social innovations?",
+            address="Fredsgatan 18, Örebro",
         )
         register_talk(
-            session, officer, date(2028, 9, 21), "Tema", "Örebro", date.today(), time(13), "Theme"
-        )
+            session, officer, date(2028, 9, 21), "Tema", "Örebro", date.today(), time(13), "Theme",
+            address="Fredsgatan 18, Örebro",
+        )  # fmt: skip
         with pytest.raises(Refused, match="2028 already has 2 talks"):
             register_talk(
-                session, officer, date(2028, 11, 2), "Tema", "Örebro", date.today(), time(13), "T"
-            )
+                session, officer, date(2028, 11, 2), "Tema", "Örebro", date.today(), time(13), "T",
+                address="Fredsgatan 18, Örebro",
+            )  # fmt: skip
     # Invited as the project nears its end (31 December 2027), not before, and only once.
     assert run_flow(sweep, today=date(2027, 12, 2))["talk_invitations"] == 0
     assert [run_flow(sweep, today=date(2027, 12, 3))["talk_invitations"] for _ in range(2)] == [

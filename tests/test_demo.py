@@ -47,7 +47,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert "The call, on the simulated clock from " in text
     # The letters after the ten acknowledgements, by people's steps and the sweep.
     assert re.search(
-        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 36 letters "
+        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 38 letters "
         r"sent; 10 of 10 cases decided\.",
         text,
     ), text
@@ -57,20 +57,25 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
         [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
         assert outcome in row and amount in row and state in row, row
     letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
-    assert len(letters) == 46
+    assert len(letters) == 48
     kinds = ("beslut", "mottagningsbekraftelse", "forslag-till-beslut-1")
     assert all(any(name.endswith(f"-{k}.pdf") for name in letters) for k in kinds)
     assert any("begaran-om-komplettering" in n for n in letters)
     # FL 25 §: every draft against the applicant (RS2, RS4, RS7, RS9) was communicated first.
-    assert sorted(n for n in letters if "kommunicering" in n) == [
-        f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)
-    ]
+    # RS4's answer to the applicant's objection rests on the municipality's statement: that
+    # was communicated again, in a second letter.
+    assert sorted(n for n in letters if "kommunicering" in n) == sorted(
+        [f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)] + ["26RS4-kommunicering-2.pdf"]
+    )
+    # FL 11 §: RS9 was told before its promised date passed that the decision would be later.
+    assert "26RS9-besked-om-forsening.pdf" in letters
     assert sum("inbjudan-samhallssamtal" in n for n in letters) == 6
     refusal = " ".join(
         pdf_pages(next((grants_home / "letters").glob("*RS4-beslut.pdf")).read_bytes())
     )
     assert "avslår ansökan" in refusal and "föreningar med barn- och ungdomsverksamhet" in refusal
     assert "kommit in med synpunkter" in refusal and "ändrar därför inte bedömningen" in refusal
+    assert "med nytt underlag från Örebro kommun, fritidsförvaltningen" in refusal
     english = " ".join(
         pdf_pages(
             (
@@ -88,7 +93,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
         assert not found, f"{name}: Swedish from our templates: {sorted(found)}"
     anchors = anchor_notices(grants_home)  # the trail's anchor, each simulated day it grew
     assert anchors >= 1
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 47 + anchors  # + RS9's expiry
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 49 + anchors  # + RS9's expiry
 
     before = database_dump(grants_home)
     again = grants("demo")
@@ -96,7 +101,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert "0 registered, 8 already registered" in again.output
     assert "0 steps taken by people, 0 letters sent; 10 of 10 cases decided." in again.output
     assert database_dump(grants_home) == before
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 47 + anchors
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 49 + anchors
 
 
 def anchor_notices(home: Path) -> int:

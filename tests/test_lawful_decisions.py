@@ -88,11 +88,12 @@ def test_a_refusal_is_communicated_with_what_speaks_against_then_answered() -> N
             reasons=WORDING,
             decisive=AGAINST,
             not_met=["new_locally"],
-            reply_assessment="Kommunen bekräftar att fritidsgården är öppen; "
-            "bedömningen står fast.",
+            reply_assessment="Att fritidsgården har stängt ibland gör inte verksamheten "
+            "ny; bedömningen står fast.",
         ),
     )
-    _step(ref, OFFICER, lambda s, c, p: submit_for_decision(s, c, p, rules))  # communicated
+    # Communicated; the new version adds nothing from others (models.material).
+    _step(ref, OFFICER, lambda s, c, p: submit_for_decision(s, c, p, rules, "", True))
     _step(ref, DECISION_MAKER, lambda s, c, p: sign(s, c, p, rules))
     run_flow(send_letters)
     decision = " ".join(pdf_pages(letter_pdf("decision", ref)))

@@ -34,7 +34,7 @@ from models.tables import (
     local_time,
 )
 from models.tasks import TaskKind, open_tasks
-from models.working_days import next_working_day
+from models.working_days import next_working_day, subtract_working_days
 from tests.helpers import ACTIVA, OFFICER, grants, pdf_pages
 
 MONDAY = date(2027, 1, 11)  # a working day, comfortably in the future
@@ -280,3 +280,36 @@ def test_cancelling_is_refused_without_a_reason_a_booking_or_once_the_meeting_wa
     with transaction(settings.db_url) as session:
         assert session.exec(select(Meeting.status)).all() == ["booked"]
         assert not session.exec(select(Letter).where(Letter.kind == "meeting_cancellation")).all()
+
+
+def test_the_delay_notice_goes_before_the_promised_date_passes(sample_call: Path) -> None:
+    """FL 11 §: the acknowledgement promises a date and to be in touch if it will not hold.
+    A case still undecided on the last working day before that date is told then, with the
+    reason and a new date; the day before that, nothing is sent."""
+    run_flow(send_letters)
+    settings = load()
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0101")).one()
+        promised = case.expected_decision_on
+    last_working_day = subtract_working_days(promised, 1)  # holidays and eves skipped
+    day_before = subtract_working_days(last_working_day, 1)
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0101")).one()
+        assert case.delay_notified_at is None
+    run_flow(sweep, today=day_before)
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0101")).one()
+        assert case.delay_notified_at is None and case.expected_decision_on == promised
+    run_flow(sweep, today=last_working_day)
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0101")).one()
+        notice = session.exec(
+            select(Letter).where(Letter.case_id == case.id, Letter.kind == "delay_notice")
+        ).one()
+        assert case.expected_decision_on > promised
+        assert notice.data["promised"] == promised.isoformat()
+        new_date = case.expected_decision_on
+    text = " ".join(pdf_pages(notice.pdf))
+    assert "Beslutet om er ansökan dröjer" in text
+    assert "Vi har ännu inte hunnit gå igenom ansökan" in text  # why: where the case stands
+    assert f"{new_date.day} " in text and str(new_date.year) in text

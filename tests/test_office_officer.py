@@ -202,8 +202,15 @@ def test_a_case_through_the_officers_steps_in_the_office(office, registered: str
     # The case page states the latest version's findings in the decision's words.
     assert "Bedömningarna i version 2, med beslutets ord" in shown.text
     assert "innovative: uppfyllt." in shown.text and "Sökanden godtar beloppet." in shown.text
-    # The applicant has seen this draft: no reason for not communicating is needed.
-    done = post(office, f"/cases/{ref}/submit-draft", {"no_communication_because": ""})
+    # The applicant has seen this draft: no reason for not communicating is needed; the new
+    # version adds nothing from others, which the case officer records (FL 25 §).
+    unsaid = post(office, f"/cases/{ref}/submit-draft", {"no_communication_because": ""})
+    assert unsaid.status_code == 409 and "inget nytt underlag från andra" in unsaid.text
+    done = post(
+        office,
+        f"/cases/{ref}/submit-draft",
+        {"no_communication_because": "", "nothing_new_from_others": "yes"},
+    )
     assert done.status_code == 200 and the_case().state == "awaiting_decision"
     sent(office)
     [to_decide] = outbox(f"Förslag till beslut {ref}")
@@ -271,6 +278,7 @@ OFFICER_STEPS = (
     "communicate",
     "reply",
     "submit-draft",
+    "material",
     "withdrawal",
     "presentation",
     "final-report",
@@ -457,7 +465,7 @@ def test_community_talks_and_a_funded_projects_reporting(sample_call, office) ->
     assert 'value="2020-05-01"' in past.text
     assert database_dump(settings.home) == before
     talk = {"talk_date": "2028-09-01", "talk_theme": "Unga och idrott", "talk_venue": "Conventum"}
-    talk |= {"talk_time": "13:30"}
+    talk |= {"talk_time": "13:30", "talk_ends": "15:30", "talk_address": "Olof Palmes torg 1"}
     # Letters go out in both languages: without the English theme, nothing is registered.
     no_english = post(office, "/talks", talk)
     assert no_english.status_code == 409 and "Temat på svenska och på engelska" in no_english.text

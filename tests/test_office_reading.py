@@ -119,7 +119,7 @@ def test_the_applicants_words_are_read_in_the_page_and_the_reply_beside_its_asse
             session, case, officer, rules, reasons=WORDING, decisive="Inget nytt.",
             not_met=["innovative"], reply_assessment=ASSESSMENT,
         )  # fmt: skip
-        submit_for_decision(session, case, officer, rules)
+        submit_for_decision(session, case, officer, rules, "", nothing_new_from_others=True)
 
     karin = person_in_office(office, DECISION_MAKER)
     page = karin.get(f"/decisions/{english}").text

@@ -32,6 +32,12 @@ REFUSED_STEPS = [
     ("draft", {}, {}, "state.step_not_now"),
     ("communicate", {}, {}, "state.step_not_now"),
     ("submit-draft", {}, {}, "state.step_not_now"),
+    (
+        "material",
+        {"material_source": "Kommunen", "material_text": "Uppgift."},
+        {},
+        "state.step_not_now",
+    ),
     ("reply", {}, {"reply_file": FILE}, "state.step_not_now"),
     (
         "withdrawal",

@@ -253,6 +253,11 @@ def walk_on_after_the_meeting(chromium, base: str, ref: str, live_office) -> Non
     officer.locator("#draft-reply-assessment").fill(WEIGHED)
     officer.get_by_role("button", name="Spara en ny version av förslaget").click()
     officer.get_by_text("Förslag version 2: Beviljas delvis").wait_for()
+    assert accessibility_violations(officer) == []  # with the form for material from others
+    # The new version rests on nothing from others: recorded, since it changed (FL 25 §).
+    officer.get_by_label(
+        "Inget nytt underlag från andra har tillkommit sedan kommuniceringen"
+    ).check()
     officer.get_by_role("button", name="Lämna förslaget").click()
     confirm_by_keyboard(officer, "ligger hos beslutsfattaren")
     officer.context.close()

@@ -131,6 +131,14 @@ def submit_draft_command(
             "obviously unnecessary (FL 25 §). Goes into the file."
         ),
     ] = "",
+    nothing_new_from_others: Annotated[
+        bool,
+        typer.Option(
+            help="For a draft changed after the communication: record that it adds no "
+            "material from others (FL 25 §); otherwise register it (grants material) and "
+            "communicate again."
+        ),
+    ] = False,
 ) -> None:
     """Send the draft to the decision maker (a PDF by e-mail)."""
     act(
@@ -141,6 +149,32 @@ def submit_draft_command(
             f"{case_reference}: draft version {taken.result.version} is with the decision maker."
         ),
         no_communication_because=no_communication_because,
+        nothing_new_from_others=nothing_new_from_others,
+    )
+
+
+@app.command("material")
+def material_command(
+    case_reference: CaseArg,
+    source: Annotated[str, typer.Option(help="Who it comes from: 'Örebro kommun, …'.")],
+    text: Annotated[str, typer.Option(help="The statement, or the document in short.")],
+    file: Annotated[Path | None, typer.Option(help="The document, if there is one.")] = None,
+    actor: AsOption = None,
+) -> None:
+    """Register material from others than the applicant that the draft rests on (FL 25 §):
+    the next communication sends it; until then no decision rests on it."""
+    act(
+        "add_material",
+        case_reference,
+        actor,
+        lambda taken: (
+            f"{case_reference}: material from {taken.result.source} registered; "
+            "communicate it before the draft goes on (grants communicate)."
+        ),
+        source=source,
+        text=text,
+        filename=file.name if file else "",
+        content=read_file_argument(file) if file else b"",
     )
 
 
@@ -296,7 +330,11 @@ def talk_add_command(
     theme: Annotated[str, typer.Option(help="The theme, in Swedish.")],
     theme_en: Annotated[str, typer.Option(help="The theme, in English.")],
     venue: Annotated[str, typer.Option()],
+    address: Annotated[str, typer.Option(help="The venue's street address.")],
     at: Annotated[str, typer.Option("--time", help="Time of day, HH:MM.")] = "14:00",
+    ends: Annotated[
+        str, typer.Option("--ends", help="When it ends, HH:MM. Default: two hours after --time.")
+    ] = "",
     actor: AsOption = None,
 ) -> None:
     """Register a Community Talk (two a year); the sweep invites funded projects to it."""
@@ -305,19 +343,26 @@ def talk_add_command(
         starts = time.fromisoformat(at)
     except ValueError:
         raise fail(f"--time {at!r}: write the time as HH:MM") from None
+    try:
+        ends_at = time.fromisoformat(ends) if ends else None
+    except ValueError:
+        raise fail(f"--ends {ends!r}: write the time as HH:MM") from None
     act(
         "register_talk",
         None,
         actor,
         lambda taken: (
-            f"Community Talk on {taken.result.held_on.isoformat()} at {taken.result.starts_at}: "
-            f"{taken.result.theme}, {taken.result.venue}."
+            f"Community Talk on {taken.result.held_on.isoformat()} "
+            f"{taken.result.starts_at}–{taken.result.ends_at}: "
+            f"{taken.result.theme}, {taken.result.venue}, {taken.result.address}."
         ),
         held_on=day,
         theme=theme,
         venue=venue,
         starts_at=starts,
         theme_en=theme_en,
+        address=address,
+        ends_at=ends_at,
     )
 
 

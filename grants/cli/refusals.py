@@ -13,6 +13,13 @@ WORDING = {
     "decision.not_communicated": "case {case_reference}: the draft is '{outcome}' and the "
     "applicant has not seen it; communicate it first (grants communicate), or record why that "
     "is obviously unnecessary (FL 25 §)",
+    "material.not_communicated": "case {case_reference}: the draft rests on material from "
+    "others that the applicant has not been given: {sources}; communicate it first (grants "
+    "communicate; send a draft with the decision maker back first) (FL 25 §)",
+    "material.unsettled": "case {case_reference}: the draft (version {version}) changed after "
+    "the communication of version {communicated}; register the new material from others "
+    "(grants material) and communicate again (grants communicate), or record that nothing new "
+    "from others is added (grants submit-draft --nothing-new-from-others) (FL 25 §)",
     "decision.no_reviews": "outcome: no reviews to go on; give --outcome",
     "decision.reviews_ask_supplement": "outcome: the reviews ask for a supplement; request it "
     "or give --outcome",

@@ -18,6 +18,7 @@ from models.decisions import (
     submit_for_decision,
 )
 from models.delays import UNDECIDED
+from models.material import add_material
 from models.state_aid import record_state_aid
 from models.states import CaseState
 from models.tables import (
@@ -26,6 +27,7 @@ from models.tables import (
     CommunityTalk,
     Decision,
     Document,
+    Material,
     Outcome,
     Reporting,
 )
@@ -72,9 +74,26 @@ def reply(at: At, *, filename: str, content: bytes, has_comments: bool) -> Docum
     return register_reply(at.session, at.case, at.person, filename, content, has_comments)
 
 
+@declare("add_material", OFFICERS, [S.drafting_decision, S.awaiting_decision])
+def material(at: At, *, source: str, text: str, filename: str, content: bytes) -> Material:
+    """Material from others than the applicant (FL 25 §): a statement, or a document."""
+    return add_material(at.session, at.case, at.person, source, text, filename, content)
+
+
 @declare("submit_draft", OFFICERS, [S.drafting_decision])
-def submit(at: At, *, no_communication_because: str) -> Decision:
-    return submit_for_decision(at.session, at.case, at.person, at.rules, no_communication_because)
+def submit(
+    at: At, *, no_communication_because: str, nothing_new_from_others: bool = False
+) -> Decision:
+    """`nothing_new_from_others`: the case officer records that a draft changed after the
+    communication adds no material from others (FL 25 §)."""
+    return submit_for_decision(
+        at.session,
+        at.case,
+        at.person,
+        at.rules,
+        no_communication_because,
+        nothing_new_from_others,
+    )
 
 
 @dataclass(frozen=True)
@@ -120,11 +139,28 @@ def state_aid(at: At, *, economic_activity: bool | None, other_aid: str | None) 
 
 @declare("register_talk", OFFICERS)
 def talk(
-    at: At, *, held_on: date, theme: str, venue: str, starts_at: time, theme_en: str
+    at: At,
+    *,
+    held_on: date,
+    theme: str,
+    venue: str,
+    starts_at: time,
+    theme_en: str,
+    address: str,
+    ends_at: time | None,
 ) -> CommunityTalk:
-    """A Community Talk: a step on no case."""
+    """A Community Talk: a step on no case. `ends_at` None: two hours after the start."""
     return register_talk(
-        at.session, at.person, held_on, theme, venue, clock.today(), starts_at, theme_en
+        at.session,
+        at.person,
+        held_on,
+        theme,
+        venue,
+        clock.today(),
+        starts_at,
+        theme_en,
+        address=address,
+        ends_at=ends_at,
     )
 
 

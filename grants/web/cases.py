@@ -43,6 +43,7 @@ from models.decisions import (
 from models.delays import UNDECIDED
 from models.letters import to_the_applicant
 from models.looks import newest_event
+from models.material import uncommunicated
 from models.meetings import has_ended, meeting_to_document, next_free_slot
 from models.reviews import shortfall
 from models.rules import Rules
@@ -363,6 +364,7 @@ def _draft_inputs(session: Session, case: Case) -> dict:
         "co_financing": co_financing(case, previous.amount if previous else None),
         "previous_findings": previous.findings if previous else {},
         "reply_to_assess": replied is not None and bool(replied.reply_has_comments),
+        "uncommunicated_material": uncommunicated(session, case),
     }
 
 

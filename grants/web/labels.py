@@ -223,6 +223,8 @@ ACTIONS = {
     "draft_amended": N_("Draft amended by the decision maker"),
     "draft_sent_back": N_("Draft sent back"),
     "communication_sent": N_("Material communicated to the applicant (FL 25 §)"),
+    "material_added": N_("Material from others registered (FL 25 §)"),
+    "nothing_new_from_others": N_("Recorded: the changed draft adds nothing new from others"),
     "communication_reply": N_("The applicant's reply registered"),
     "communication_deadline_passed": N_("Reply deadline passed"),
     "decision_signed": N_("Decision signed"),
@@ -247,6 +249,7 @@ DOCUMENT_KINDS = {
     "supplement": N_("Supplement"),
     "communication_reply": N_("Reply to the communication (FL 25 §)"),
     "withdrawal": N_("Withdrawal"),
+    "material": N_("Material from others (FL 25 §)"),
     "final_report": N_("Final report"),
 }
 

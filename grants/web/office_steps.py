@@ -514,8 +514,31 @@ def submit_draft(at: OnCase) -> Response:
             _("Draft version %(version)s is with the decision maker.")
             % {"version": taken.result.version}
         ),
-        lambda: {"no_communication_because": at.form.text("no_communication_because")},
+        lambda: {
+            "no_communication_because": at.form.text("no_communication_because"),
+            "nothing_new_from_others": bool(at.form.text("nothing_new_from_others")),
+        },
         confirm=LETTERS,
+    )
+
+
+@router.post("/material")
+def material(at: OnCase) -> Response:
+    """Material from others than the applicant that the draft rests on (FL 25 §), with its
+    source: the next communication sends it."""
+    filename, content = at.form.file("material_file")
+    return at.take(
+        "add_material",
+        lambda taken: (
+            _("Material from %(source)s registered; communicate it before the draft goes on.")
+            % {"source": taken.result.source}
+        ),
+        lambda: {
+            "source": at.form.text("material_source"),
+            "text": at.form.text("material_text"),
+            "filename": filename,
+            "content": content,
+        },
     )
 
 

@@ -147,6 +147,10 @@ def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: P
             venue=form.text("talk_venue"),
             starts_at=_time_of_day(form.text("talk_time") or "14:00"),
             theme_en=form.text("talk_theme_en"),
+            address=form.text("talk_address"),
+            ends_at=_time_of_day(form.text("talk_ends"), "talk_ends")
+            if form.text("talk_ends")
+            else None,
         )
     except NotAllowed:
         raise
@@ -160,12 +164,12 @@ def talk_add(request: Request, office: OfficeDep, person: CurrentPerson, form: P
     return RedirectResponse("/talks", 303)
 
 
-def _time_of_day(text: str) -> time:
+def _time_of_day(text: str, field: str = "talk_time") -> time:
     try:
         return time.fromisoformat(text)
     except ValueError:
         raise UnreadableForm(
-            _("Give the time of day as HH:MM, for example 14:00."), "talk_time"
+            _("Give the time of day as HH:MM, for example 14:00."), field
         ) from None
 
 

@@ -169,6 +169,17 @@ WORDING = {
         "The applicant commented on the communication: say what was made of the comments "
         "(FL 25 §); the decision states it."
     ),
+    "material.source": N_("Say who the material comes from."),
+    "material.empty": N_("Give the statement, or what the document says in short."),
+    "material.not_communicated": N_(
+        "The draft in case %(case_reference)s rests on material from others that the "
+        "applicant has not been given: %(sources)s. Communicate it first (FL 25 §)."
+    ),
+    "material.unsettled": N_(
+        "The draft in case %(case_reference)s (version %(version)s) changed after the "
+        "communication of version %(communicated)s: communicate the new material from others, "
+        "or record that nothing new from others is added (FL 25 §)."
+    ),
     "decision.unknown_requirement": N_("Not basic requirements: %(unknown)s."),
     "decision.reasons_missing": N_(
         "Word the decision's finding on every basic requirement (FL 32 §). Missing: "
@@ -287,6 +298,10 @@ WORDING = {
     "reporting.talk_texts": N_(
         "The theme in Swedish and in English (letters go out in both) and the venue are all needed."
     ),
+    "reporting.talk_address": N_("Give the venue's street address, so that people find it."),
+    "reporting.talk_ends": N_(
+        "The talk must end after it starts (%(starts_at)s); you gave %(ends_at)s."
+    ),
     "reporting.talks_a_year": N_(
         "%(year)s already has %(count)s Community Talks; the Partnership holds %(limit)s a year."
     ),
@@ -384,6 +399,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "decision.decisive_cut": DECISIVE,
     "decision.decisive_why": DECISIVE,
     "decision.not_communicated": ("no_communication_because",),
+    "material.source": ("material_source",),
+    "material.empty": ("material_text",),
+    "material.unsettled": ("nothing_new_from_others",),
     "decision.comment": ("comment",),
     "decision.over_budget": AMOUNT,
     "decision.no_amount": AMOUNT,
@@ -413,6 +431,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "reporting.talk_in_the_past": ("talk_date",),
     "reporting.talk_texts": ("talk_theme", "talk_theme_en", "talk_venue"),
     "reporting.talks_a_year": ("talk_date",),
+    "reporting.talk_address": ("talk_address",),
+    "reporting.talk_ends": ("talk_ends",),
     "reporting.not_held_yet": ("presented_on",),
 }
 
