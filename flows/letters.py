@@ -32,6 +32,7 @@ from grants import mail, render
 from grants.applicant_links import letter_link
 from grants.calendar_invite import calendar_invite, content_type, file_name
 from grants.embedded import server_mode
+from grants.seal import NO_SEAL
 from grants.settings import Settings, load
 from models import clock
 from models.db import transaction
@@ -47,6 +48,7 @@ from models.delivery import (
     waiting_count,
 )
 from models.letters import (
+    DECISION,
     MEETINGS,
     attach_pdfs,
     claim_to_render,
@@ -209,9 +211,12 @@ def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
         jobs = [letter_job(settings, letter, today) for letter in letters]
     if not jobs:
         return None
+    # Signed decisions are sealed as they are rendered; without a seal they are not made.
+    seal = (settings.seal or NO_SEAL) if any(x.kind == DECISION for x in letters) else None
+    jobs = [(template, context, seal) for template, context in jobs]
     ids = [letter.id for letter in letters]
     pdfs = iter(render.render_many(jobs, settings.render_workers))
-    contexts = {i: context for i, (_, context) in zip(ids, jobs, strict=True)}
+    contexts = {i: context for i, (_, context, _) in zip(ids, jobs, strict=True)}
     return Chunk(ids, pdfs, dict(zip(ids, letters, strict=True)), contexts)
 
 

@@ -1,6 +1,7 @@
 """Settings from the environment (GRANTS_*), and the configuration file they point to."""
 
 import contextlib
+import dataclasses
 import os
 import re
 import secrets
@@ -16,6 +17,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grants.config import ConfigError, GrantsConfig, read_config
+from grants.seal import GENERATED, Pkcs11, Seal, generated_seal
 from models.audit import use_chain_key
 from models.delivery import RetryPolicy
 from models.rules import Rules
@@ -50,6 +52,8 @@ class Settings(BaseSettings):
     secret_key: str = ""  # signs cookies and applicants' links; default: a file in `home`
     chain_key: str = ""  # keys the audit trail's hash chain; default: a file in `home`
     oidc_client_secret: str = ""  # overrides [auth.oidc] client_secret in the file
+    seal_passphrase: str = ""  # overrides [seal] passphrase in the file
+    seal_passphrase_file: Path | None = None  # the same, from a file (systemd credentials)
 
     def model_post_init(self, _context: Any) -> None:
         """Whoever opens the database through these settings chains its audit events with
@@ -131,6 +135,30 @@ class Settings(BaseSettings):
         can rewrite the database cannot rechain the trail without it."""
         return (self.chain_key or _key_file(self.home / "chain_key")).encode()
 
+    @cached_property
+    def seal(self) -> Seal | None:
+        """The authority's e-seal from `[seal]`, or None if there is none (`checked()`
+        refuses to start without one); a generated one is made in `home` on first use. The
+        passphrase: GRANTS_SEAL_PASSPHRASE, else the file GRANTS_SEAL_PASSPHRASE_FILE
+        names, else the configuration's."""
+        section = self.config_file.seal
+        if section is None:
+            return None
+        if section.generated:
+            made = generated_seal(self.home.resolve() / GENERATED, self.config_file.authority.name)
+            return dataclasses.replace(made, timestamp_url=section.timestamp_url)
+        passphrase = self.seal_passphrase or section.passphrase
+        if not self.seal_passphrase and self.seal_passphrase_file is not None:
+            passphrase = self.seal_passphrase_file.read_text(encoding="utf-8").strip()
+        module = section.pkcs11
+        return Seal(
+            Path(section.trust_anchor or ""),
+            pkcs12=Path(section.pkcs12) if section.pkcs12 else None,
+            pkcs11=Pkcs11(module.module, module.token_label, module.key_label) if module else None,
+            passphrase=passphrase,
+            timestamp_url=section.timestamp_url,
+        )
+
 
 def listening_url(host: str, port: int) -> str:
     """The address of an office listening on `host` and `port`: on every interface
@@ -181,8 +209,39 @@ def checked() -> Settings:
     except OSError as error:
         raise SettingError(f"GRANTS_HOME {str(settings.home)!r}: {error.strerror}") from None
     _check_config(settings)
+    _check_seal(settings)
     _check_database(settings)
     return settings
+
+
+def _check_seal(settings: Settings) -> None:
+    """A public authority's decision must be sealed: no start without `[seal]`, nor with a
+    PKCS#12 file its passphrase does not open (a hardware token is tried when it seals)."""
+    where = f"GRANTS_CONFIG {str(settings.config)!r}"
+    if settings.config_file.seal is None:
+        raise SettingError(
+            f"{where}: no [seal]: signed decisions must carry the authority's e-seal; "
+            "set [seal] pkcs12 or [seal.pkcs11] and trust_anchor (see README, The seal)"
+        )
+    if settings.config_file.seal.generated:
+        return  # made when it first seals
+    try:
+        seal = settings.seal
+    except OSError as error:
+        name = "GRANTS_SEAL_PASSPHRASE_FILE"
+        raise SettingError(
+            f"{name} {str(settings.seal_passphrase_file)!r}: {error.strerror}"
+        ) from None
+    if seal is not None and seal.pkcs12 is not None:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        try:
+            pkcs12.load_key_and_certificates(seal.pkcs12.read_bytes(), seal.passphrase.encode())
+        except (OSError, ValueError, TypeError):
+            raise SettingError(
+                f"{where}: [seal] pkcs12 {str(seal.pkcs12)!r}: cannot be opened with its "
+                "passphrase ([seal] passphrase, GRANTS_SEAL_PASSPHRASE or _FILE)"
+            ) from None
 
 
 def _check_config(settings: Settings) -> GrantsConfig:
