@@ -291,7 +291,8 @@ class SealSection(Section):
             reason = "and no pkcs12 or [seal.pkcs11]: give one of the three (see README, The seal)"
             raise Misfit(("generated",), False, reason)
         if len(given) > 1:
-            raise Misfit((given[1],), "(given)", f"and {given[0]} both given: give one")
+            value = self.pkcs12 if given[1] == "pkcs12" else {}  # {}: shown as "a table"
+            raise Misfit((given[1],), value, f"and {given[0]} both given: give one")
         if self.generated and self.trust_anchor:
             raise Misfit(("trust_anchor",), self.trust_anchor, "is a generated seal's own")
         if not self.generated and not self.trust_anchor:

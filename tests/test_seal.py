@@ -1,0 +1,249 @@
+"""The authority's e-seal on signed decisions (grants.seal): a PAdES signature that leaves
+the decision PDF/A-2a and tagged, a stamp that says who decided and when, an RFC 3161
+timestamp from the configured service, and `grants verify` finding a decision whose seal
+does not hold."""
+
+import hashlib
+import io
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+
+from flows.letters import letter_job
+from grants.render import render_pdf
+from grants.seal import FIELD_NAME, Seal, generated_seal, make_seal
+from grants.settings import PROJECT_ROOT, load
+from models import clock
+from models.db import transaction
+from models.tables import Letter
+from tests.helpers import OFFICER, copy_home, grants, pdf_pages
+from tests.test_integrity import signed_call  # noqa: F401  (the module's signed call)
+
+SHIPPED = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def decided(signed_call: Path, grants_home: Path) -> Path:  # noqa: F811
+    """This test's own copy of the signed call, its generated seal with it."""
+    copy_home(signed_call.parent, grants_home)
+    return grants_home
+
+
+def decision_pdf(home: Path) -> tuple[str, str, bytes]:
+    """The signed decision's case reference, file name and PDF, as stored."""
+    with sqlite3.connect(home / "grants.db") as db:
+        return db.execute(
+            "SELECT case_reference, filename, pdf FROM letters "
+            "JOIN cases ON cases.id = letters.case_id WHERE kind = 'decision'"
+        ).fetchone()
+
+
+def store_pdf(home: Path, pdf: bytes) -> None:
+    """Someone with the database puts another PDF in the decision's place, with its SHA-256."""
+    with sqlite3.connect(home / "grants.db") as db:
+        db.execute(
+            "UPDATE letters SET pdf = ?, sha256 = ? WHERE kind = 'decision'",
+            (pdf, hashlib.sha256(pdf).hexdigest()),
+        )
+
+
+def verify() -> tuple[int, str]:
+    result = grants("verify", "--as", OFFICER, ok=False)
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_a_signed_decision_is_sealed_as_an_update_that_keeps_it_pdfa_2a(decided: Path) -> None:
+    _, _, pdf = decision_pdf(decided)
+    first_revision = pdf[: pdf.index(b"%%EOF") + len(b"%%EOF")]
+    assert len(first_revision) < len(pdf)  # the seal is appended: an incremental update
+    for version in (PdfReader(io.BytesIO(first_revision)), PdfReader(io.BytesIO(pdf))):
+        root = version.trailer["/Root"]
+        xmp = root["/Metadata"].get_object().get_data()
+        assert b'pdfaid:part="2"' in xmp and b'pdfaid:conformance="A"' in xmp, xmp[:400]
+        assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+        assert root["/Lang"] == "sv" and "/Version" not in root  # PDF 1.7, as PDF/A-2 is
+    reader = PdfReader(io.BytesIO(pdf))
+    (field,) = [f.get_object() for f in reader.trailer["/Root"]["/AcroForm"]["/Fields"]]
+    assert field["/FT"] == "/Sig" and field["/T"] == FIELD_NAME
+    assert field["/V"]["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
+    assert field["/F"] & 4  # printed, as PDF/A wants every annotation
+    assert field["/AP"]["/N"].get_object()["/Subtype"] == "/Form"  # the frame it draws
+    page = next(i for i, p in enumerate(reader.pages) if p.get("/Annots"))
+    stamp = pdf_pages(pdf)[page]
+    # The stamp the widget frames: who decided and when, in the letter's own tagged text.
+    assert "Elektroniskt förseglat av Region Örebro län" in stamp, stamp
+    assert "Beslutsfattare: Karin Sjöberg, områdeschef" in stamp, stamp
+    assert "Beslutet fattades: " in stamp and " kl. " in stamp.split("Beslutet fattades: ")[1]
+
+
+def test_a_decision_changed_by_one_byte_is_found_by_its_seal(decided: Path) -> None:
+    reference, filename, pdf = decision_pdf(decided)
+    at = pdf.index(b"stream", len(pdf) // 4) + 40  # inside a page's content, under the seal
+    store_pdf(decided, pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1 :])
+    code, output = verify()
+    assert code == 1, output
+    changed = f"{reference}: {filename}: the seal does not hold: the PDF was changed after it"
+    assert changed in output, output
+
+
+def test_a_decision_sealed_with_another_authoritys_certificate_is_found(
+    decided: Path, tmp_path: Path
+) -> None:
+    reference, filename, _ = decision_pdf(decided)
+    other = tmp_path / "other-ca"
+    other.mkdir()
+    p12, _ = make_seal(other, "Region Örebro län", "other")  # the same name, another CA
+    store_pdf(decided, rendered_decision(Seal(other / "root-ca.pem", p12, passphrase="other")))
+    code, output = verify()
+    assert code == 1, output
+    assert f"{reference}: {filename}: the seal's certificate (issued by" in output, output
+    assert "does not chain to the trust anchor" in output, output
+
+
+def rendered_decision(seal: Seal) -> bytes:
+    """The signed decision of this test's home rendered and sealed again with `seal`."""
+    settings = load()
+    with transaction(settings.db_url) as session:
+        letter = session.exec(select(Letter).where(Letter.kind == "decision")).one()
+        template, context = letter_job(settings, letter, clock.today())
+    return render_pdf(template, context, seal)
+
+
+class TimestampService(BaseHTTPRequestHandler):
+    """An RFC 3161 timestamp service on 127.0.0.1: pyHanko's own dummy timestamper, with a
+    TSA certificate made for the test, answering over HTTP as a real one does."""
+
+    stamper = None
+    requests = 0
+
+    def do_POST(self) -> None:
+        from asn1crypto import tsp
+
+        request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+        answer = type(self).stamper.request_tsa_response(request).dump()
+        type(self).requests += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/timestamp-reply")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def timestamp_service() -> Iterator[str]:
+    TimestampService.stamper = dummy_timestamper()
+    TimestampService.requests = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TimestampService)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def dummy_timestamper() -> object:
+    """pyHanko's DummyTimeStamper with a self-signed TSA certificate (time stamping only)."""
+    from asn1crypto import keys, x509
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key = rsa.generate_private_key(65537, 2048)
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")])
+    now = datetime.now(UTC)
+    certificate = (
+        cx509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(cx509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(cx509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    der_key = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return DummyTimeStamper(
+        x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+        keys.PrivateKeyInfo.load(der_key),
+    )
+
+
+def test_the_seal_carries_a_timestamp_from_the_configured_service(
+    decided: Path, timestamp_service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, url = decided / "grants.toml", timestamp_service
+    configured = f'\ngenerated = true\ntimestamp_url = "{url}"\n'
+    config.write_text(SHIPPED.replace("\ngenerated = true\n", configured), encoding="utf-8")
+    monkeypatch.setenv("GRANTS_CONFIG", str(config))
+    seal = load().seal
+    assert seal is not None and seal.timestamp_url == timestamp_service.rstrip("/")
+    pdf = rendered_decision(seal)
+    assert TimestampService.requests >= 1  # (pyHanko asks once more, to size the token)
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    (signature,) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    unsigned = [a["type"].native for a in signature.signer_info["unsigned_attrs"]]
+    assert unsigned == ["signature_time_stamp_token"], unsigned
+    store_pdf(decided, pdf)  # sealed and timestamped, it still holds
+    _, output = verify()
+    assert "the seal" not in output, output
+
+
+@pytest.mark.parametrize(
+    ("seal", "says"),
+    [
+        ("", "no [seal]: signed decisions must carry the authority's e-seal"),
+        ("[seal]\ngenerated = false", "[seal] generated: false and no pkcs12 or [seal.pkcs11]"),
+        ('[seal]\ngenerated = true\npkcs12 = "{p12}"', "p12' and generated both given"),
+        ('[seal]\npkcs12 = "{p12}"', "[seal] trust_anchor: '' is missing"),
+        ('[seal]\npkcs12 = "/nowhere.p12"\ntrust_anchor = "{ca}"', "'/nowhere.p12' is not a file"),
+        (
+            '[seal]\npkcs12 = "{p12}"\npassphrase = "wrong"\ntrust_anchor = "{ca}"',
+            "cannot be opened with its passphrase",
+        ),
+    ],
+)
+def test_a_missing_or_wrong_seal_is_refused_at_start(
+    seal: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = generated_seal(tmp_path / "made", "Region Örebro län")
+    shipped = SHIPPED[: SHIPPED.index("\n# The authority's e-seal")]
+    config = tmp_path / "grants.toml"
+    config.write_text(
+        shipped + "\n" + seal.format(p12=made.pkcs12, ca=made.trust_anchor), encoding="utf-8"
+    )
+    monkeypatch.setenv("GRANTS_CONFIG", str(config))
+    result = grants("undelivered", "--as", OFFICER, ok=False)
+    assert result.exit_code == 2, result.output
+    assert says in " ".join(result.output.split()), result.output
+
+
+def test_the_passphrase_comes_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = make_seal(tmp_path, "Region Örebro län", "hemligt")
+    shipped = SHIPPED[: SHIPPED.index("\n# The authority's e-seal")]
+    config = tmp_path / "grants.toml"
+    seal = f'[seal]\npkcs12 = "{made[0]}"\ntrust_anchor = "{made[1]}"\n'
+    config.write_text(shipped + "\n" + seal, encoding="utf-8")
+    (tmp_path / "passphrase").write_text("hemligt\n", encoding="utf-8")
+    monkeypatch.setenv("GRANTS_CONFIG", str(config))
+    assert "cannot be opened" in grants("undelivered", "--as", OFFICER, ok=False).output
+    monkeypatch.setenv("GRANTS_SEAL_PASSPHRASE_FILE", str(tmp_path / "passphrase"))
+    result = grants("undelivered", "--as", OFFICER, ok=False)
+    assert result.exit_code == 0 and "seal" not in result.output, result.output
