@@ -6,6 +6,7 @@ does not hold."""
 import hashlib
 import io
 import sqlite3
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -247,3 +248,52 @@ def test_the_passphrase_comes_from_a_file(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("GRANTS_SEAL_PASSPHRASE_FILE", str(tmp_path / "passphrase"))
     result = grants("undelivered", "--as", OFFICER, ok=False)
     assert result.exit_code == 0 and "seal" not in result.output, result.output
+
+
+SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")  # Debian's softhsm2 (./run test installs it)
+
+
+def test_a_key_on_a_hardware_module_seals_through_pkcs11(
+    decided: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SoftHSM stands in for the region's hardware module: the e-seal's key and certificate
+    on a token, found by their labels, opened with the token's PIN from the environment."""
+    import pkcs11
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        pkcs12,
+    )
+    from pkcs11.util.x509 import decode_x509_certificate
+
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    (tmp_path / "softhsm2.conf").write_text(f"directories.tokendir = {tokens}\n")
+    monkeypatch.setenv("SOFTHSM2_CONF", str(tmp_path / "softhsm2.conf"))
+    init = ["softhsm2-util", "--init-token", "--free", "--label", "grants"]
+    subprocess.run([*init, "--pin", "1234", "--so-pin", "0000"], check=True, capture_output=True)
+    seal = generated_seal(decided / "seal", "Region Örebro län")  # the home's own CA and key
+    key, certificate, _ = pkcs12.load_key_and_certificates(
+        seal.pkcs12.read_bytes(), seal.passphrase.encode()
+    )
+    pem = tmp_path / "key.pem"
+    pem.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    put = ["softhsm2-util", "--import", str(pem), "--token", "grants", "--label", "e-seal"]
+    subprocess.run([*put, "--id", "01", "--pin", "1234"], check=True, capture_output=True)
+    with pkcs11.lib(str(SOFTHSM)).get_token(token_label="grants").open(True, "1234") as token:
+        stored = decode_x509_certificate(certificate.public_bytes(Encoding.DER))
+        named = {pkcs11.Attribute.LABEL: "e-seal", pkcs11.Attribute.ID: b"\1"}
+        token.create_object(stored | named | {pkcs11.Attribute.TOKEN: True})
+    pem.unlink()
+    config = decided / "grants.toml"
+    module = f'[seal]\ntrust_anchor = "{seal.trust_anchor}"\n[seal.pkcs11]\nmodule = "{SOFTHSM}"\n'
+    labels = 'token_label = "grants"\nkey_label = "e-seal"\n'
+    config.write_text(SHIPPED.replace("[seal]\ngenerated = true\n", module + labels))
+    monkeypatch.setenv("GRANTS_CONFIG", str(config))
+    monkeypatch.setenv("GRANTS_SEAL_PASSPHRASE", "1234")
+    configured = load().seal
+    assert configured is not None and configured.pkcs11 is not None
+    store_pdf(decided, rendered_decision(configured))
+    _, output = verify()
+    assert "the seal" not in output, output  # sealed on the token, it holds
