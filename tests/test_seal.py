@@ -17,14 +17,21 @@ import pytest
 from pypdf import PdfReader
 from sqlmodel import select
 
-from flows.letters import letter_job
+from flows.intake import intake
+from flows.letters import letter_job, send_letters
+from grants.embedded import run_flow
 from grants.render import render_pdf
-from grants.seal import FIELD_NAME, Seal, generated_seal, make_seal
+from grants.seal import FIELD_NAME, Seal, generated_seal, make_seal, seal_fault
 from grants.settings import PROJECT_ROOT, load
 from models import clock
+from models.access import case_for
 from models.db import transaction
-from models.tables import Letter
-from tests.helpers import OFFICER, copy_home, grants, pdf_pages
+from models.decisions import sign
+from models.rules import Rules
+from models.tables import Letter, Recommendation
+from tests.conftest import SAMPLES, Mailbox
+from tests.helpers import DECISION_MAKER, OFFICER, copy_home, grants, pdf_pages
+from tests.test_decisions import person, to_awaiting_decision
 from tests.test_integrity import signed_call  # noqa: F401  (the module's signed call)
 
 SHIPPED = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
@@ -297,3 +304,35 @@ def test_a_key_on_a_hardware_module_seals_through_pkcs11(
     store_pdf(decided, rendered_decision(configured))
     _, output = verify()
     assert "the seal" not in output, output  # sealed on the token, it holds
+
+
+def test_a_decision_in_english_is_the_swedish_act_with_its_translation_in_one_e_mail(
+    smtp_server: Mailbox,
+) -> None:
+    run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+    reference = to_awaiting_decision("SI-2026-0108", Recommendation.granted)  # English
+    settings = load()
+    with transaction(settings.db_url) as session:
+        maker = person(session, DECISION_MAKER)
+        sign(session, case_for(session, reference, maker, lock=True), maker, Rules())
+    run_flow(send_letters)
+    [message] = [m for m in smtp_server.messages if m["Subject"].startswith("Decision ")]
+    attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    act, translation = f"{reference}-beslut.pdf", f"{reference}-decision-translation.pdf"
+    assert sorted(attached) == sorted([act, translation])
+    body = " ".join(message.get_body(("plain",)).get_content().split())
+    assert f"attached as a PDF in Swedish, {act}: that is the decision itself" in body
+    assert f"An English translation, {translation}, is attached with it" in body
+    swedish = " ".join(pdf_pages(attached[act]))
+    assert "beviljar" in swedish and "Elektroniskt förseglat av Region Örebro län" in swedish
+    assert seal_fault(attached[act], settings.seal.trust_anchor) is None  # the act is sealed
+    english = " ".join(pdf_pages(attached[translation]))
+    assert "Translation. This is an English translation of the decision" in english
+    assert "Area Manager, Culture and Civil Society" in english  # the English titles
+    assert PdfReader(io.BytesIO(attached[translation])).trailer["/Root"].get("/AcroForm") is None
+    with sqlite3.connect(load().home / "grants.db") as db:
+        kept = db.execute(  # both kept on the case
+            "SELECT filename, delivery_state FROM letters WHERE kind LIKE 'decision%' ORDER BY id"
+        ).fetchall()
+    assert kept == [(translation, "sent"), (act, "sent")]  # both kept on the case
+    assert grants("verify", "--as", OFFICER).exit_code == 0  # both as written
