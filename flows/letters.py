@@ -50,6 +50,7 @@ from models.delivery import (
 from models.letters import (
     DECISION,
     MEETINGS,
+    NotMadeYet,
     attach_pdfs,
     claim_to_render,
     letter_context,
@@ -423,6 +424,9 @@ def _deliver_one(courier: Courier, item_id: int) -> str | None:
             return None
         try:
             outgoing = mail.serialise(courier.compose(item, session), settings)
+        except NotMadeYet as waiting:  # another run is making what goes with it: a retry
+            mark_failed(session, session.get(model, item_id), str(waiting), settings.retry_policy)
+            return FAILED
         except Exception as error:  # any fault of this one item sets it aside
             reason = f"cannot be built: {type(error).__name__}: {error}"
             set_aside(session, session.get(model, item_id), reason)

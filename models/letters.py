@@ -240,9 +240,13 @@ def letter_context(
     }
 
 
+class NotMadeYet(ValueError):
+    """What goes with a letter is not made yet (another run renders it): the letter waits."""
+
+
 def translation_of(session: Session, letter: Letter) -> Letter | None:
     """The English translation sent with a decision (the act, in Swedish), if it has one.
-    Raises ValueError while the translation is not made: the decision waits for it."""
+    Raises NotMadeYet while the translation is not made: the decision waits for it."""
     if letter.kind != DECISION:
         return None
     query = select(Letter).where(
@@ -250,7 +254,7 @@ def translation_of(session: Session, letter: Letter) -> Letter | None:
     )
     translation = session.exec(query).first()
     if translation is not None and translation.pdf is None:
-        raise ValueError(f"its translation {translation.filename} is not made")
+        raise NotMadeYet(f"its translation {translation.filename} is not made yet")
     return translation
 
 
