@@ -216,9 +216,23 @@ def seal_pdf(
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        _one_producer(writer)
         return pdf_signer.sign_pdf(writer).getvalue()
     except Exception as error:  # a token, a timestamp service, a PDF: one letter's fault
         raise SealFailed(f"{type(error).__name__}: {error}") from None
+
+
+def _one_producer(writer: Any) -> None:
+    """The same producer in the document information and the XMP, as PDF/A wants: pyHanko
+    writes its own name into the XMP, and would add it after WeasyPrint's in the document
+    information."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    info = writer.trailer.raw_get("/Info")
+    if isinstance(info, generic.IndirectObject):
+        info.get_object()["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.mark_update(info)
 
 
 def _timestamper(url: str | None) -> Any:

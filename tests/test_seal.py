@@ -77,6 +77,8 @@ def test_a_signed_decision_is_sealed_as_an_update_that_keeps_it_pdfa_2a(decided:
         assert b'pdfaid:part="2"' in xmp and b'pdfaid:conformance="A"' in xmp, xmp[:400]
         assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
         assert root["/Lang"] == "sv" and "/Version" not in root  # PDF 1.7, as PDF/A-2 is
+        producer = version.trailer["/Info"]["/Producer"]  # the same in both, as PDF/A wants
+        assert f'pdf:Producer="{producer}"'.encode() in xmp, (producer, xmp[:600])
     reader = PdfReader(io.BytesIO(pdf))
     (field,) = [f.get_object() for f in reader.trailer["/Root"]["/AcroForm"]["/Fields"]]
     assert field["/FT"] == "/Sig" and field["/T"] == FIELD_NAME
