@@ -14,8 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.letters import send_letters
 from grants.anchors import anchor, read_anchors
-from grants.render import embedded_facts
-from grants.seal import seal_check
+from grants.render import embedded_facts, seal_check
 from grants.settings import Settings, load
 from models import clock
 from models.communication import sweep_communications
@@ -51,7 +50,7 @@ def verify_records(settings: Settings, today: date) -> int:
             settings.audit_chain_key,
             read_anchors(settings),
             embedded_facts,
-            seal_check(settings),
+            seal_check(settings.seal),
         )
     written = anchor(settings)
     with transaction(settings.db_url) as session:

@@ -14,7 +14,7 @@ import json
 import mimetypes
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
 from datetime import date, datetime
@@ -36,7 +36,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from grants.catalogs import translations
-from grants.seal import SEAL_BOX, Seal, SealFailed, seal_pdf
+from grants.seal import NO_SIGNATURE, SEAL_BOX, Seal, SealFailed, seal_fault, seal_pdf
 from grants.settings import TEMPLATES
 from models.tables import STOCKHOLM
 from models.text import isolated
@@ -356,6 +356,32 @@ def _xmp_value(description: ElementTree.Element, name: str) -> str | None:
     if element is not None:
         return element.text or ""
     return description.get(f"{{{FACTS_NS}}}{name}")
+
+
+def seal_check(seal: Seal | None) -> Callable[[bytes], str | None] | None:
+    """What is wrong with a signed decision's seal against `seal`'s trust anchor, for
+    models.integrity.verify; None when no seal is configured. A decision rendered before
+    decisions were sealed (its facts in an embedded file, or none) is not asked for one:
+    its SHA-256, in the keyed audit trail, holds it as it was."""
+    if seal is None:
+        return None
+
+    def fault(pdf: bytes) -> str | None:
+        found = seal_fault(pdf, seal.trust_anchor)
+        return None if found == NO_SIGNATURE and not _facts_in_xmp(pdf) else found
+
+    return fault
+
+
+def _facts_in_xmp(pdf: bytes) -> bool:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        metadata = PdfReader(io.BytesIO(pdf)).trailer["/Root"].get("/Metadata")
+        return bool(metadata) and _xmp_facts(metadata.get_object().get_data()) is not None
+    except (PyPdfError, ValueError, OSError, KeyError, ElementTree.ParseError):
+        return True  # a PDF that cannot be read is no earlier decision: its fault is told
 
 
 class RenderFailed(str):

@@ -22,7 +22,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -269,15 +269,7 @@ def anchors_of(path: Path) -> list[Any]:
     return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
 
 
-def seal_check(settings: Any) -> Any:
-    """`seal_fault` against the trust anchor of `settings` (grants.settings.Settings), for
-    models.integrity.verify; None when no seal is configured (nothing to check against)."""
-    seal = settings.seal
-    if seal is None:
-        return None
-    return partial(seal_fault, trust_anchor=seal.trust_anchor)
-
-
+NO_SIGNATURE = "carries no seal"
 CHECKS_KEPT = 10_000
 _CHECKED: dict[bytes, str | None] = {}
 
@@ -309,7 +301,7 @@ def _fault(pdf: bytes, trust_anchor: Path) -> str | None:
     except Exception as error:  # a PDF that cannot be read has no seal that holds
         return f"the PDF cannot be read ({type(error).__name__})"
     if not signatures:
-        return "carries no seal"
+        return NO_SIGNATURE
     try:
         context = ValidationContext(trust_roots=anchors_of(trust_anchor), allow_fetching=False)
         status = validate_pdf_signature(signatures[-1], context)

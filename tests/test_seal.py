@@ -117,6 +117,25 @@ def test_a_decision_sealed_with_another_authoritys_certificate_is_found(
     assert "does not chain to the trust anchor" in output, output
 
 
+def test_a_decision_whose_seal_was_taken_off_is_found(decided: Path) -> None:
+    reference, filename, pdf = decision_pdf(decided)
+    store_pdf(decided, pdf[: pdf.index(b"%%EOF") + len(b"%%EOF")])  # as before it was sealed
+    code, output = verify()
+    assert code == 1 and f"{reference}: {filename}: carries no seal" in output, output
+
+
+def test_a_decision_made_before_decisions_were_sealed_is_not_asked_for_a_seal(
+    decided: Path,
+) -> None:
+    settings = load()
+    with transaction(settings.db_url) as session:
+        letter = session.exec(select(Letter).where(Letter.kind == "decision")).one()
+        template, context = letter_job(settings, letter, clock.today())
+    store_pdf(decided, render_pdf(template, context | {"facts": None}))  # no facts, no seal
+    _, output = verify()
+    assert "seal" not in output, output  # its SHA-256 against the trail is what holds it
+
+
 def rendered_decision(seal: Seal) -> bytes:
     """The signed decision of this test's home rendered and sealed again with `seal`."""
     settings = load()

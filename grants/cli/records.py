@@ -14,8 +14,7 @@ from grants.cli.common import (
     shown,
 )
 from grants.cli.refusals import worded
-from grants.render import embedded_facts
-from grants.seal import seal_check
+from grants.render import embedded_facts, seal_check
 from grants.steps import PEOPLE, reading
 from models.access import visible_cases
 from models.delivery import notices_undelivered, undelivered
@@ -88,7 +87,7 @@ def verify_command(actor: AsOption = None) -> None:
                 settings.audit_chain_key,
                 read_anchors(settings),
                 embedded_facts,
-                seal_check(settings),
+                seal_check(settings.seal),
             )
     except Refused as refusal:
         raise fail(worded(refusal)) from None
