@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.letters import send_letters
 from grants.anchors import anchor, read_anchors
-from grants.render import embedded_facts
+from grants.render import embedded_facts, seal_check
 from grants.settings import Settings, load
 from models import clock
 from models.communication import sweep_communications
@@ -45,7 +45,13 @@ def verify_records(settings: Settings, today: date) -> int:
     Then the trail's head is anchored outside the database (the log, anchors.log) and
     e-mailed to the case officers (once a day, if the trail grew)."""
     with transaction(settings.db_url) as session:
-        found = verify(session, settings.audit_chain_key, read_anchors(settings), embedded_facts)
+        found = verify(
+            session,
+            settings.audit_chain_key,
+            read_anchors(settings),
+            embedded_facts,
+            seal_check(settings.seal),
+        )
     written = anchor(settings)
     with transaction(settings.db_url) as session:
         tell_officers(session, found, written.line if written else None)

@@ -38,6 +38,7 @@ from grants.calendar_invite import (
     talk_invite,
 )
 from grants.embedded import server_mode
+from grants.seal import NO_SEAL
 from grants.settings import Settings, load
 from models import clock
 from models.db import transaction
@@ -54,12 +55,15 @@ from models.delivery import (
 )
 from models.letters import (
     COMMUNITY_TALK_INVITATION,
+    DECISION,
     MEETINGS,
+    NotMadeYet,
     attach_pdfs,
     claim_to_render,
     letter_context,
     rendering_elsewhere,
     renew_claim,
+    translation_of,
     waiting_to_render,
 )
 from models.tables import DeliveryState, Letter, Notice
@@ -200,9 +204,10 @@ def _store_and_deliver(
     def taken(session: Session, letter_id: int) -> Letter | None:
         return chunk.letters[letter_id] if take(session, Letter, letter_id, policy) else None
 
-    courier = Courier(
-        settings, Letter, lambda letter: _letter_message(rendered[letter.id], settings), taken
-    )
+    def compose(letter: Letter, session: Session) -> EmailMessage:
+        return _letter_message(rendered[letter.id], settings, session)
+
+    courier = Courier(settings, Letter, compose, taken)
     sent, made.server_silent = _deliver(courier, ids=list(stored))
     made.sent += sent["sent"]
     made.failed += sent["failed"]
@@ -216,9 +221,12 @@ def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
         jobs = [letter_job(settings, letter, today) for letter in letters]
     if not jobs:
         return None
+    # Signed decisions are sealed as they are rendered; without a seal they are not made.
+    seal = (settings.seal or NO_SEAL) if any(x.kind == DECISION for x in letters) else None
+    jobs = [(template, context, seal) for template, context in jobs]
     ids = [letter.id for letter in letters]
     pdfs = iter(render.render_many(jobs, settings.render_workers))
-    contexts = {i: context for i, (_, context) in zip(ids, jobs, strict=True)}
+    contexts = {i: context for i, (_, context, _) in zip(ids, jobs, strict=True)}
     return Chunk(ids, pdfs, dict(zip(ids, letters, strict=True)), contexts)
 
 
@@ -259,9 +267,11 @@ def deliver_letters(
 
     `server_silent`: the server already timed out in this run; the letters wait for the next.
     """
-    courier = Courier(
-        settings, Letter, lambda letter: _letter_message(_stored(letter, settings, today), settings)
-    )
+
+    def compose(letter: Letter, session: Session) -> EmailMessage:
+        return _letter_message(_stored(letter, settings, today), settings, session)
+
+    courier = Courier(settings, Letter, compose)
     counts = _deliver(courier, server_silent, skip=set(tried or ()))[0]
     return {"sent": counts["sent"], "failed": counts["failed"]}
 
@@ -269,7 +279,7 @@ def deliver_letters(
 @task(cache_policy=NO_CACHE)
 def deliver_notices(settings: Settings, server_silent: bool = False) -> tuple[dict[str, int], bool]:
     """Send every queued notice to staff, like letters; and whether the server timed out."""
-    courier = Courier(settings, Notice, lambda notice: _notice_message(notice, settings))
+    courier = Courier(settings, Notice, lambda notice, _: _notice_message(notice, settings))
     counts, server_silent = _deliver(courier, server_silent)
     return {"sent": counts["sent"], "failed": counts["failed"]}, server_silent
 
@@ -281,11 +291,19 @@ def _stored(letter: Letter, settings: Settings, today: date) -> Rendered:
     return Rendered(letter, context, letter.pdf or b"", letter.sha256 or "")
 
 
-def _letter_message(rendered: Rendered, settings: Settings) -> EmailMessage:
+def _letter_message(rendered: Rendered, settings: Settings, session: Session) -> EmailMessage:
+    """The letter's e-mail, its PDF attached; a decision's translation attached with it, the
+    e-mail then in the translation's language (the applicant's), saying which is the act."""
     letter, authority = rendered.letter, settings.file["authority"]
-    template = f"email/{letter.kind}.{letter.language}.txt"
-    subject, body = render.render_text(template, rendered.context).split("\n\n", 1)
     attachments = [(letter.filename, rendered.pdf, "application/pdf")]
+    translation = translation_of(session, letter)
+    context, language = rendered.context, letter.language
+    if translation is not None:
+        attachments.append((translation.filename, translation.pdf, "application/pdf"))
+        context = context | {"translation": translation.filename, "act": letter.filename}
+        language = translation.language
+    template = f"email/{letter.kind}.{language}.txt"
+    subject, body = render.render_text(template, context).split("\n\n", 1)
     if letter.kind in MEETINGS:
         ics = calendar_invite(letter, authority)
         attachments.append((file_name(letter), ics, content_type(letter)))
@@ -325,7 +343,7 @@ class Courier:
 
     settings: Settings
     model: type[Deliverable]
-    compose: Callable[[Any], EmailMessage]
+    compose: Callable[[Any, Session], EmailMessage]  # the item, in the claim's transaction
     taken: Callable[[Session, int], Deliverable | None] | None = None
     went: tuple[Deliverable, str] | None = None  # sent, not recorded yet: (item, how)
 
@@ -415,7 +433,10 @@ def _deliver_one(courier: Courier, item_id: int) -> str | None:
         if item is None:
             return None
         try:
-            outgoing = mail.serialise(courier.compose(item), settings)
+            outgoing = mail.serialise(courier.compose(item, session), settings)
+        except NotMadeYet as waiting:  # another run is making what goes with it: a retry
+            mark_failed(session, session.get(model, item_id), str(waiting), settings.retry_policy)
+            return FAILED
         except Exception as error:  # any fault of this one item sets it aside
             reason = f"cannot be built: {type(error).__name__}: {error}"
             set_aside(session, session.get(model, item_id), reason)

@@ -315,6 +315,53 @@ class BackupSection(Section):
     keep_monthly: Annotated[int, Strict(), Field(ge=0)] = 12  # … of each of the last N months
 
 
+def _existing_file(value: str) -> str:
+    if not Path(value).is_file():
+        raise _refuse("is not a file: give the full path of one that exists")
+    return value
+
+
+File = Annotated[str, Strict(), AfterValidator(_existing_file)]
+
+
+class Pkcs11Section(Section):
+    """The e-seal's key on a hardware security module, reached through its PKCS#11 module."""
+
+    module: File  # the module's shared library, as /usr/lib/softhsm/libsofthsm2.so
+    token_label: Text
+    key_label: Text  # the key's label; its certificate has the same label
+
+
+class SealSection(Section):
+    """The authority's e-seal on signed decisions (grants.seal): a PKCS#12 file or a key on
+    a hardware module, the trust anchor `grants verify` checks it against, and a timestamp
+    service. `generated`: a seal of its own, made in GRANTS_HOME: the demo's and the
+    tests', never a real authority's."""
+
+    generated: Annotated[bool, Strict()] = False
+    pkcs12: File | None = None
+    passphrase: OptionalText = ""  # GRANTS_SEAL_PASSPHRASE (or _FILE) overrides it
+    pkcs11: Pkcs11Section | None = None
+    trust_anchor: File | None = None
+    timestamp_url: WebAddress | None = None
+
+    @model_validator(mode="after")
+    def _one_key(self) -> "SealSection":
+        """One seal, and a trust anchor for any but a generated one (which is its own)."""
+        given = [name for name in ("generated", "pkcs12", "pkcs11") if getattr(self, name)]
+        if not given:
+            reason = "and no pkcs12 or [seal.pkcs11]: give one of the three (see README, The seal)"
+            raise Misfit(("generated",), False, reason)
+        if len(given) > 1:
+            value = self.pkcs12 if given[1] == "pkcs12" else {}  # {}: shown as "a table"
+            raise Misfit((given[1],), value, f"and {given[0]} both given: give one")
+        if self.generated and self.trust_anchor:
+            raise Misfit(("trust_anchor",), self.trust_anchor, "is a generated seal's own")
+        if not self.generated and not self.trust_anchor:
+            raise Misfit(("trust_anchor",), "", "is missing: the CA certificate to check against")
+        return self
+
+
 class GrantsConfig(Section):
     """The whole file. [authority], [registry] and [call] are required; the rest have
     defaults."""
@@ -331,6 +378,7 @@ class GrantsConfig(Section):
     auth: Auth = Auth()
     backup: BackupSection = BackupSection()
     health: HealthSection = HealthSection()
+    seal: SealSection | None = None  # required to start (grants.settings), not to be read
 
     @model_validator(mode="after")
     def _people_fit(self) -> "GrantsConfig":
@@ -389,7 +437,8 @@ def _config_error(error: ValidationError, raw: dict[str, Any]) -> ConfigError:
         return ConfigError(f"{key}: {_unknown(loc, known)}")
     if fault["type"] == "missing":
         return ConfigError(f"{key}: missing; it is required")
-    shown = "(hidden)" if "secret" in str(loc[-1]) else _shown(value)
+    hidden = "secret" in str(loc[-1]) or "passphrase" in str(loc[-1])
+    shown = "(hidden)" if hidden else _shown(value)
     reason = misfit.reason if isinstance(misfit, Misfit) else _reason(fault)
     return ConfigError(f"{key}: {shown} {reason}")
 

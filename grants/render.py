@@ -14,7 +14,7 @@ import json
 import mimetypes
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
 from datetime import date, datetime
@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
+from xml.etree import ElementTree
 
 from jinja2 import (
     Environment,
@@ -35,6 +36,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from grants.catalogs import translations
+from grants.seal import NO_SIGNATURE, SEAL_BOX, Seal, SealFailed, seal_fault, seal_pdf
 from grants.settings import TEMPLATES
 from models.tables import STOCKHOLM
 from models.text import isolated
@@ -191,45 +193,110 @@ def _weasyprint() -> tuple[Any, Any, Any]:
 
 
 PDF_VARIANT = "pdf/a-2a"  # PDF/A-2 level A: tagged, in reading order, with its language
-# A signed decision carries its facts as an embedded file, which PDF/A-2 does not allow
-# (only PDF/A files may be embedded there) and PDF/A-3 does: the same level A, part 3.
-WITH_FACTS = "pdf/a-3a"
-FACTS_FILE = "decision-facts.json"
+FACTS_FILE = "decision-facts.json"  # where decisions rendered before the XMP facts had them
 
 
-def render_pdf(template: str, context: dict[str, Any]) -> bytes:
+def render_pdf(template: str, context: dict[str, Any], seal: Seal | None = None) -> bytes:
     """One letter as a tagged PDF/A-2a: archivable, and read in order by a screen reader
     (the structure tree, the document language from `<html lang>`, alternative texts).
 
-    A signed decision (`facts` in its context, models.decision_letter) is PDF/A-3a with
-    its facts embedded as JSON, for `grants verify` to read back (`embedded_facts`); its
-    text is the same."""
+    A signed decision (`facts` in its context, models.decision_letter) carries its facts in
+    its XMP metadata, in a schema the file declares (an extension schema, as PDF/A-2
+    allows), for `grants verify` to read back (`embedded_facts`). With `seal` it is sealed
+    (grants.seal): the template leaves a box for the stamp (`sealed` in its context), and
+    the signature's widget is put over it. Raises SealFailed."""
     html_class, fonts, fetcher = _weasyprint()
+    facts = context.get("facts")
+    sealing = bool(facts) and seal is not None
     html = html_class(
-        string=render_text(template, context),
+        string=render_text(template, context | {"sealed": sealing}),
         base_url=(TEMPLATES / template).parent.as_uri() + "/",
         url_fetcher=fetcher,
     )
-    facts = context.get("facts")
-    if not facts:
-        return html.write_pdf(font_config=fonts, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
-    return html.write_pdf(
-        font_config=fonts,
-        pdf_variant=WITH_FACTS,
+    document = html.render(font_config=fonts, pdf_variant=PDF_VARIANT)
+    pdf = document.write_pdf(
+        pdf_variant=PDF_VARIANT,
         uncompressed_pdf=False,
-        attachments=[_facts_attachment(facts)],
+        finisher=_with_facts(facts) if facts else None,
     )
+    if not sealing or seal is None:
+        return pdf
+    reason = f"Beslut i ärende {facts['case_reference']}"
+    return seal_pdf(pdf, seal, _stamp_box(document), reason)
 
 
-def _facts_attachment(facts: dict[str, Any]) -> Any:
-    from weasyprint import Attachment
+def _stamp_box(document: Any) -> tuple[int, float, float, float, float]:
+    """Where the template left the stamp: its page, and left, bottom, right and top in PDF
+    points (WeasyPrint gives the box in CSS pixels from the page's top left)."""
+    for number, page in enumerate(document.pages):
+        if SEAL_BOX in page.anchors:
+            left, top, right, bottom = (value * PT_PER_PX for value in page.anchors[SEAL_BOX])
+            height = page.height * PT_PER_PX
+            return number, left, height - bottom, right, height - top
+    raise SealFailed(f"the letter has no box with the id {SEAL_BOX!r} for the stamp")
 
-    return Attachment(
-        string=json.dumps(facts, ensure_ascii=False, sort_keys=True).encode(),
-        name=FACTS_FILE,
-        description="The signed decision's facts, for verification",
-        relationship="Data",
+
+PT_PER_PX = 0.75  # a CSS pixel is 1/96 inch, a PDF point 1/72
+
+# The facts in the XMP metadata: each a property of our namespace, declared in the file as
+# an extension schema (PDF/A-2 refuses undeclared properties), with its XMP value type.
+FACTS_NS = "urn:grants:ns:decision-facts:1/"
+FACTS_PREFIX = "decisionFacts"
+FACTS = {
+    "case_reference": ("caseReference", "Text", "The case reference"),
+    "version": ("version", "Integer", "The version of the decision that was signed"),
+    "outcome": ("outcome", "Text", "The outcome: granted, partly_granted, refused, dismissed"),
+    "amount": ("amount", "Integer", "The amount granted, in whole kronor"),
+    "signed_by": ("signedBy", "Text", "The e-mail address of the decision maker"),
+    "signed_at": ("signedAt", "Text", "When the decision was signed (ISO 8601, UTC)"),
+    "decision_date": ("decisionDate", "Text", "The date of the decision (Swedish time)"),
+}
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+# The seal's update writes the XMP again (pyHanko, through ElementTree, to keep its dates
+# in step with the document's information): with our prefix, as the schema declares it.
+ElementTree.register_namespace(FACTS_PREFIX, FACTS_NS)
+
+
+def _with_facts(facts: dict[str, Any]) -> Any:
+    """A WeasyPrint finisher that adds `facts` to the PDF's XMP metadata."""
+
+    def finish(document: Any, pdf: Any) -> None:
+        for item in pdf.objects:
+            if getattr(item, "extra", {}).get("Type") == "/Metadata":
+                xmp = b"".join(item.stream)
+                item.stream = [xmp.replace(b"</rdf:RDF>", _facts_xmp(facts) + b"</rdf:RDF>", 1)]
+
+    return finish
+
+
+def _facts_xmp(facts: dict[str, Any]) -> bytes:
+    """The facts as XMP: the extension schema that declares them, then their values."""
+    declared = "".join(
+        f'<rdf:li rdf:parseType="Resource"><pdfaProperty:name>{name}</pdfaProperty:name>'
+        f"<pdfaProperty:valueType>{kind}</pdfaProperty:valueType>"
+        "<pdfaProperty:category>external</pdfaProperty:category>"
+        f"<pdfaProperty:description>{escape(about)}</pdfaProperty:description></rdf:li>"
+        for name, kind, about in FACTS.values()
     )
+    values = "".join(
+        f"<{FACTS_PREFIX}:{FACTS[key][0]}>{escape(str(value))}</{FACTS_PREFIX}:{FACTS[key][0]}>"
+        for key, value in facts.items()
+        if key in FACTS and value is not None
+    )
+    return (
+        '<rdf:Description rdf:about="" '
+        'xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" '
+        'xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" '
+        'xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
+        '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
+        "<pdfaSchema:schema>The facts of a signed decision, for verification</pdfaSchema:schema>"
+        f"<pdfaSchema:namespaceURI>{FACTS_NS}</pdfaSchema:namespaceURI>"
+        f"<pdfaSchema:prefix>{FACTS_PREFIX}</pdfaSchema:prefix>"
+        f"<pdfaSchema:property><rdf:Seq>{declared}</rdf:Seq></pdfaSchema:property>"
+        "</rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"
+        f'<rdf:Description rdf:about="" xmlns:{FACTS_PREFIX}="{FACTS_NS}">'
+        f"{values}</rdf:Description>"
+    ).encode()
 
 
 def embedded_facts(pdf: bytes) -> dict[str, Any] | None:
@@ -254,14 +321,67 @@ _FACTS_READ: dict[bytes, dict[str, Any] | None] = {}
 
 
 def _read_facts(pdf: bytes) -> dict[str, Any] | None:
+    """The facts in the XMP metadata; in a decision rendered before they were kept there,
+    the embedded file (PDF/A-3a) that held them."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
-        found = PdfReader(io.BytesIO(pdf)).attachments.get(FACTS_FILE)
+        reader = PdfReader(io.BytesIO(pdf))
+        metadata = reader.trailer["/Root"].get("/Metadata")
+        facts = _xmp_facts(metadata.get_object().get_data()) if metadata else None
+        if facts is not None:
+            return facts
+        found = reader.attachments.get(FACTS_FILE)
         return json.loads(found[0]) if found else None
-    except (PyPdfError, ValueError, OSError):
+    except (PyPdfError, ValueError, OSError, KeyError, ElementTree.ParseError):
         return None
+
+
+def _xmp_facts(xmp: bytes) -> dict[str, Any] | None:
+    """The facts in an XMP packet, typed as declared; None if it holds none. A property may
+    be written as an element or as an attribute of its rdf:Description (as pyHanko does)."""
+    for description in ElementTree.fromstring(xmp).iter(f"{{{RDF}}}Description"):
+        values = {key: _xmp_value(description, name) for key, (name, _, _) in FACTS.items()}
+        if any(value is not None for value in values.values()):
+            return {
+                key: int(value) if value is not None and FACTS[key][1] == "Integer" else value
+                for key, value in values.items()
+            }
+    return None
+
+
+def _xmp_value(description: ElementTree.Element, name: str) -> str | None:
+    element = description.find(f"{{{FACTS_NS}}}{name}")
+    if element is not None:
+        return element.text or ""
+    return description.get(f"{{{FACTS_NS}}}{name}")
+
+
+def seal_check(seal: Seal | None) -> Callable[[bytes], str | None] | None:
+    """What is wrong with a signed decision's seal against `seal`'s trust anchor, for
+    models.integrity.verify; None when no seal is configured. A decision rendered before
+    decisions were sealed (its facts in an embedded file, or none) is not asked for one:
+    its SHA-256, in the keyed audit trail, holds it as it was."""
+    if seal is None:
+        return None
+
+    def fault(pdf: bytes) -> str | None:
+        found = seal_fault(pdf, seal.trust_anchor)
+        return None if found == NO_SIGNATURE and not _facts_in_xmp(pdf) else found
+
+    return fault
+
+
+def _facts_in_xmp(pdf: bytes) -> bool:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        metadata = PdfReader(io.BytesIO(pdf)).trailer["/Root"].get("/Metadata")
+        return bool(metadata) and _xmp_facts(metadata.get_object().get_data()) is not None
+    except (PyPdfError, ValueError, OSError, KeyError, ElementTree.ParseError):
+        return True  # a PDF that cannot be read is no earlier decision: its fault is told
 
 
 class RenderFailed(str):
@@ -292,7 +412,10 @@ def warm_up() -> None:
             template_for(name)
 
 
-def _render_job(job: tuple[str, dict[str, Any]]) -> "bytes | RenderFailed":
+Job = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], Seal | None]
+
+
+def _render_job(job: Job) -> "bytes | RenderFailed":
     try:
         return render_pdf(*job)
     except Exception as error:  # one letter's fault must not stop the batch
@@ -332,9 +455,7 @@ def start_workers(letters: int, workers: int = 0) -> None:
             pool.submit(os.getpid)  # a process is spawned for each job while none is idle
 
 
-def render_many(
-    jobs: list[tuple[str, dict[str, Any]]], workers: int = 0
-) -> Iterable[bytes | RenderFailed]:
+def render_many(jobs: list[Job], workers: int = 0) -> Iterable[bytes | RenderFailed]:
     """Render letters in order; on every core when there are enough to pay for starting the
     worker processes, or they are running already. Every job is handed out as soon as a
     worker is free, so no core waits while another finishes a batch.

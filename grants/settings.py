@@ -1,6 +1,7 @@
 """Settings from the environment (GRANTS_*), and the configuration file they point to."""
 
 import contextlib
+import dataclasses
 import os
 import re
 import secrets
@@ -18,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from grants.config import ConfigError, GrantsConfig, read_config
+from grants.seal import GENERATED, Pkcs11, Seal, generated_seal
 from models.audit import use_chain_key
 from models.delivery import RetryPolicy
 from models.rules import Rules
@@ -53,6 +55,7 @@ class Settings(BaseSettings):
     previous_secret_keys: str = ""  # earlier secret keys, for links signed before a rotation
     chain_key: str = ""  # keys the audit trail's hash chain; default: a file in `home`
     oidc_client_secret: str = ""  # overrides [auth.oidc] client_secret in the file
+    seal_passphrase: str = ""  # overrides [seal] passphrase in the file
     metrics_token: str = ""  # the bearer token of the office's /metrics; empty: no /metrics
 
     @classmethod
@@ -154,6 +157,28 @@ class Settings(BaseSettings):
         can rewrite the database cannot rechain the trail without it."""
         return (self.chain_key or _key_file(self.home / "chain_key")).encode()
 
+    @cached_property
+    def seal(self) -> Seal | None:
+        """The authority's e-seal from `[seal]`, or None if there is none (`checked()`
+        refuses to start without one); a generated one is made in `home` on first use. The
+        passphrase: GRANTS_SEAL_PASSPHRASE (or its file, SecretFiles), else the
+        configuration's."""
+        section = self.config_file.seal
+        if section is None:
+            return None
+        if section.generated:
+            made = generated_seal(self.home.resolve() / GENERATED, self.config_file.authority.name)
+            return dataclasses.replace(made, timestamp_url=section.timestamp_url)
+        passphrase = self.seal_passphrase or section.passphrase
+        module = section.pkcs11
+        return Seal(
+            Path(section.trust_anchor or ""),
+            pkcs12=Path(section.pkcs12) if section.pkcs12 else None,
+            pkcs11=Pkcs11(module.module, module.token_label, module.key_label) if module else None,
+            passphrase=passphrase,
+            timestamp_url=section.timestamp_url,
+        )
+
 
 SECRETS = (
     "secret_key",
@@ -162,6 +187,7 @@ SECRETS = (
     "smtp_password",
     "oidc_client_secret",
     "database_url",
+    "seal_passphrase",
 )
 
 
@@ -259,8 +285,33 @@ def checked(*, config: bool = True, open_database: bool = True) -> Settings:
         raise SettingError(f"GRANTS_HOME {str(settings.home)!r}: {error.strerror}") from None
     if config:
         _check_config(settings)
+        _check_seal(settings)
     _check_database(settings, open_database)
     return settings
+
+
+def _check_seal(settings: Settings) -> None:
+    """A public authority's decision must be sealed: no start without `[seal]`, nor with a
+    PKCS#12 file its passphrase does not open (a hardware token is tried when it seals)."""
+    where = f"GRANTS_CONFIG {str(settings.config)!r}"
+    if settings.config_file.seal is None:
+        raise SettingError(
+            f"{where}: no [seal]: signed decisions must carry the authority's e-seal; "
+            "set [seal] pkcs12 or [seal.pkcs11] and trust_anchor (see README, The seal)"
+        )
+    if settings.config_file.seal.generated:
+        return  # made when it first seals
+    seal = settings.seal
+    if seal is not None and seal.pkcs12 is not None:
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        try:
+            pkcs12.load_key_and_certificates(seal.pkcs12.read_bytes(), seal.passphrase.encode())
+        except (OSError, ValueError, TypeError):
+            raise SettingError(
+                f"{where}: [seal] pkcs12 {str(seal.pkcs12)!r}: cannot be opened with its "
+                "passphrase ([seal] passphrase, GRANTS_SEAL_PASSPHRASE or _FILE)"
+            ) from None
 
 
 def _check_config(settings: Settings) -> GrantsConfig:

@@ -18,7 +18,7 @@ from models.access import require_role
 from models.audit import Actor, move, record
 from models.checklist import latest_findings
 from models.errors import Refused
-from models.letters import DECISION, DRAFT_DECISION, order_letter
+from models.letters import DECISION, DECISION_TRANSLATION, DRAFT_DECISION, order_letter
 from models.material import communicated_in, require_communicated, require_settled
 from models.reviews import fewer_reviews, tasks_of
 from models.rules import Rules
@@ -34,6 +34,7 @@ from models.tables import (
     DecisionStatus,
     Document,
     FileNote,
+    Language,
     OnExpiry,
     Outcome,
     Person,
@@ -410,7 +411,11 @@ def sign(session: Session, case: Case, person: Person, rules: Rules) -> Decision
         outcome=draft.outcome,
         amount=draft.amount,
     )
-    order_letter(session, case, DECISION, letter_data(session, draft, rules, draft=False))
+    if case.language is not Language.sv:  # ordered first: made before the decision waits
+        translation = letter_data(session, draft, rules, draft=False)
+        order_letter(session, case, DECISION_TRANSLATION, translation)
+    act = letter_data(session, draft, rules, draft=False, language=Language.sv)
+    order_letter(session, case, DECISION, act, language=Language.sv)
     return draft
 
 
@@ -508,9 +513,17 @@ def send_back(session: Session, case: Case, person: Person, comment: str) -> Dec
     return draft
 
 
-def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool) -> dict:
-    """What the decision letter (or the draft) states beyond the case itself."""
+def letter_data(
+    session: Session,
+    decision: Decision,
+    rules: Rules,
+    draft: bool,
+    language: Language | None = None,
+) -> dict:
+    """What the decision letter (or the draft) states beyond the case itself, in `language`
+    (the case's unless given: the decision itself is Swedish)."""
     case = decision.case
+    language = language or case.language
     people = {p.email: p for p in session.exec(select(Person))}
     maker = people.get(decision.decided_by or "") or next(
         (p for p in people.values() if p.role is Role.decision_maker), None
@@ -531,17 +544,17 @@ def letter_data(session: Session, decision: Decision, rules: Rules, draft: bool)
         "requested_amount": case.requested_amount,
         "decided_at": decision.decided_at.isoformat() if decision.decided_at else None,
         "signed_by": decision.decided_by,
-        "decision_maker": _who(maker, case.language.value),
-        "presenting_officer": _who(people.get(decision.presenting_officer), case.language.value),
+        "decision_maker": _who(maker, language.value),
+        "presenting_officer": _who(people.get(decision.presenting_officer), language.value),
         "participants": [
             {"name": people[e].name, "organisation": people[e].organisation}
             for e in decision.participants
             if e in people
         ],
         "delegation_point": rules.delegation_point_en
-        if case.language == "en"
+        if language == "en"
         else rules.delegation_point,
-        "guidelines_version": (case.call.guidelines_version_en if case.language == "en" else "")
+        "guidelines_version": (case.call.guidelines_version_en if language == "en" else "")
         or case.call.guidelines_version,
         "reasons": decision.reasons,
         "findings": decision.findings,

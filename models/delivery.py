@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from models.audit import SYSTEM, Actor, record
 from models.errors import Refused
-from models.letters import WITH_CONTEXT, letter_key
+from models.letters import DECISION, DECISION_TRANSLATION, WITH_CONTEXT, letter_key
 from models.notices import order_notice
 from models.tables import (
     Case,
@@ -58,10 +58,13 @@ class RetryPolicy:
 def _claimable(model: type[Deliverable], policy: RetryPolicy, now: datetime) -> Any:
     due = or_(col(model.retry_at).is_(None), col(model.retry_at) <= now)
     interrupted = col(model.claimed_at) < now - policy.stale_after
-    return or_(
+    claimable = or_(
         and_(col(model.delivery_state) == DeliveryState.queued, due),
         and_(col(model.delivery_state) == DeliveryState.sending, interrupted),
     )
+    if model is Letter:  # a decision's translation goes in the decision's e-mail only
+        return and_(claimable, col(Letter.kind) != DECISION_TRANSLATION)
+    return claimable
 
 
 def due_ids(session: Session, model: type[Deliverable], policy: RetryPolicy) -> list[int]:
@@ -114,6 +117,24 @@ def mark_sent(session: Session, item: Deliverable, via: str) -> None:
         .execution_options(synchronize_session=False)  # the item is not this session's
     )
     _record(session, item, "sent", to=item.recipient, via=via)
+    if isinstance(item, Letter) and item.kind == DECISION:
+        _sent_with(session, item, via)
+
+
+def _sent_with(session: Session, decision: Letter, via: str) -> None:
+    """The decision's translation, if it has one, sent in the decision's e-mail."""
+    translation = session.exec(
+        select(Letter).where(
+            Letter.case_id == decision.case_id,
+            Letter.kind == DECISION_TRANSLATION,
+            col(Letter.delivery_state) != DeliveryState.sent,
+        )
+    ).first()
+    if translation is not None:
+        translation.delivery_state, translation.sent_at = DeliveryState.sent, utcnow()
+        translation.delivered_via, translation.last_error = via, None
+        session.add(translation)
+        _record(session, translation, "sent", to=translation.recipient, via=via)
 
 
 SERVER_AWAY = "mail server away: "  # begins the last error of an item waiting for the server

@@ -75,16 +75,19 @@ def verify(
     key: bytes,
     anchors: Iterable[Anchor] = (),
     read_facts: Callable[[bytes], dict[str, Any] | None] | None = None,
+    seal_fault: Callable[[bytes], str | None] | None = None,
 ) -> list[Mismatch]:
     """Every check, in one read of the database; an empty list means intact.
 
     `key`: the chain's key; `anchors`: the heads written outside the database;
     `read_facts`: what a signed decision's PDF states as data (grants.render), or None
-    not to read the PDFs."""
+    not to read the PDFs; `seal_fault`: what is wrong with a signed decision's seal, or
+    None if it holds (grants.seal, against the configured trust anchor)."""
     references = dict(session.exec(select(Case.id, Case.case_reference)).all())
     return [
         *check_letters(session, references),
         *check_decisions(session, references, read_facts),
+        *check_seals(session, references, seal_fault),
         *check_audit_chain(session, references, key),
         *check_anchors(session, list(anchors)),
     ]
@@ -167,6 +170,25 @@ def check_decisions(
                             where, what, f"{name} is {value!r}, {source} says {values.get(name)!r}"
                         )
                     )
+    return found
+
+
+def check_seals(
+    session: Session,
+    references: dict[int, str],
+    seal_fault: Callable[[bytes], str | None] | None = None,
+) -> list[Mismatch]:
+    """Each signed decision's PDF against its seal: the seal must hold and chain to the
+    trust anchor. It holds the PDF as it was sealed, so a change to the bytes is found even
+    where the SHA-256 beside them was changed too."""
+    if seal_fault is None:
+        return []
+    query = select(Letter).where(Letter.kind == DECISION, col(Letter.pdf).is_not(None))
+    found = []
+    for letter in session.exec(query.order_by(col(Letter.id))):
+        fault = seal_fault(letter.pdf or b"")
+        if fault is not None:
+            found.append(Mismatch(references.get(letter.case_id), letter.filename, fault))
     return found
 
 

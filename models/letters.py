@@ -24,7 +24,7 @@ from sqlmodel import Session, col, func, or_, select
 from models.audit import SYSTEM, Actor, record
 from models.decision_letter import decision_facts, decision_letter
 from models.meeting_letter import meeting_letter
-from models.tables import Case, DeliveryState, Letter, utcnow
+from models.tables import Case, DeliveryState, Language, Letter, utcnow
 from models.vocabulary import criterion_names, finding_words, formal_names
 
 ACKNOWLEDGEMENT = "acknowledgement"
@@ -39,6 +39,9 @@ COMMUNICATION = "communication"
 COMMUNITY_TALK_INVITATION = "community_talk_invitation"
 DELAY_NOTICE = "delay_notice"
 DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
+# A decision in English: the act is the Swedish decision (språklagen), the English one its
+# translation, sent with it in the decision's e-mail (never on its own) and not sealed.
+DECISION_TRANSLATION = "decision_translation"
 TO_STAFF = (DRAFT_DECISION,)  # to a person in the office (the decision maker), not the applicant
 
 # File names applicants see, per kind and language: ASCII, so every mail client copes.
@@ -57,6 +60,7 @@ FILENAMES = {
     (DRAFT_DECISION, "en"): "draft-decision",
     (DECISION, "sv"): "beslut",
     (DECISION, "en"): "decision",
+    (DECISION_TRANSLATION, "en"): "decision-translation",
     (COMMUNICATION, "sv"): "kommunicering",
     (COMMUNICATION, "en"): "communication",
     (COMMUNITY_TALK_INVITATION, "sv"): "inbjudan-samhallssamtal",
@@ -73,19 +77,21 @@ def order_letter(
     data: dict[str, Any] | None = None,
     number: int = 0,
     recipient: str | None = None,
+    language: Language | None = None,
 ) -> Letter:
     """Order the letter of `kind` (the `number`th of its kind for this case) unless it was.
 
     `data` holds what the letter says beyond the case itself (a deadline, a meeting
     time), as JSON-ready values, so the letter can be rendered, and re-rendered, later.
     It goes to the applicant unless `recipient` says otherwise (a draft decision goes to
-    the decision maker).
+    the decision maker), in the case's language unless `language` says otherwise (the
+    decision, which is Swedish whatever the case's language).
     """
     key = letter_key(case, kind, number)
     existing = session.exec(select(Letter).where(Letter.letter_key == key)).first()
     if existing:
         return existing
-    letter = new_letter(case, kind, data, number, recipient)
+    letter = new_letter(case, kind, data, number, recipient, language)
     session.add(letter)
     return letter
 
@@ -96,16 +102,18 @@ def new_letter(
     data: dict[str, Any] | None = None,
     number: int = 0,
     recipient: str | None = None,
+    language: Language | None = None,
 ) -> Letter:
     """The letter for a case just created, which cannot have one yet (no look-up needed)."""
     suffix = f"-{number}" if number else ""
+    language = language or case.language
     return Letter(
         letter_key=letter_key(case, kind, number),
         case=case,
         kind=kind,
-        language=case.language,
+        language=language,
         recipient=recipient or case.organisation.email,
-        filename=f"{case.case_reference}-{FILENAMES[(kind, case.language.value)]}{suffix}.pdf",
+        filename=f"{case.case_reference}-{FILENAMES[(kind, language.value)]}{suffix}.pdf",
         data=data or {},
     )
 
@@ -225,12 +233,32 @@ def letter_context(
         "criteria": criterion_names(language),
         "formal_requirements": formal_names(language),
         "finding_words": finding_words(language),
-        "decision": decision_letter(letter.data, language) if letter.kind in DECISIONS else None,
+        "decision": decision_letter(letter.data, language)
+        if letter.kind in (*DECISIONS, DECISION_TRANSLATION)
+        else None,
         "meeting": meeting_letter(letter.data) if letter.kind in MEETINGS else None,
         "facts": decision_facts(case.case_reference, letter.data)
         if letter.kind == DECISION
         else None,
     }
+
+
+class NotMadeYet(ValueError):
+    """What goes with a letter is not made yet (another run renders it): the letter waits."""
+
+
+def translation_of(session: Session, letter: Letter) -> Letter | None:
+    """The English translation sent with a decision (the act, in Swedish), if it has one.
+    Raises NotMadeYet while the translation is not made: the decision waits for it."""
+    if letter.kind != DECISION:
+        return None
+    query = select(Letter).where(
+        Letter.case_id == letter.case_id, Letter.kind == DECISION_TRANSLATION
+    )
+    translation = session.exec(query).first()
+    if translation is not None and translation.pdf is None:
+        raise NotMadeYet(f"its translation {translation.filename} is not made yet")
+    return translation
 
 
 def attach_pdfs(

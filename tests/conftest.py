@@ -3,6 +3,7 @@
 when a test asks for one."""
 
 import os
+import shutil
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from grants.seal import GENERATED
+from grants.seal import generated_seal as make_generated_seal
 from tests.helpers import OFFICER, copy_home, grants
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -95,10 +98,21 @@ def _group(item: pytest.Item) -> str:
     return marker.args[0] if marker else item.nodeid
 
 
+@pytest.fixture(scope="session")
+def generated_seal(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated e-seal of the configuration as shipped (grants.seal), made once for the
+    session and put in each test's home, where a home would make its own (RSA keys: a third
+    of a second each)."""
+    folder = tmp_path_factory.mktemp("seal") / GENERATED
+    return make_generated_seal(folder, "Region Örebro län").pkcs12.parent
+
+
 @pytest.fixture(autouse=True)
-def grants_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own case database and outbox, and no SMTP unless it starts one."""
+def grants_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_seal: Path) -> Path:
+    """Every test gets its own case database and outbox, the session's generated e-seal, and
+    no SMTP unless it starts one."""
     home = tmp_path / "grants-home"
+    shutil.copytree(generated_seal, home / GENERATED)
     monkeypatch.setenv("GRANTS_HOME", str(home))
     for name in list(os.environ):
         if name.startswith("GRANTS_") and name != "GRANTS_HOME":
@@ -122,10 +136,12 @@ def made_once(tmp_path_factory: pytest.TempPathFactory) -> MadeOnce:
             return make()
         if name not in made:
             folder = tmp_path_factory.mktemp(name)
+            seal = Path(os.environ["GRANTS_HOME"]) / GENERATED  # the test's: the session's
             with pytest.MonkeyPatch.context() as env:
                 for key in [k for k in os.environ if k.startswith("GRANTS_")]:
                     env.delenv(key)
                 env.setenv("GRANTS_HOME", str(folder))
+                shutil.copytree(seal, folder / GENERATED)
                 if config is not None:
                     env.setenv("GRANTS_CONFIG", str(config))
                 returned[name] = make()

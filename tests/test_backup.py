@@ -114,7 +114,8 @@ def test_a_backup_taken_mid_intake_restores_intact_with_every_case_letter_and_ev
 
     whole = tmp_path / "restored-after"
     said = restore_into(whole, after, monkeypatch, grants_home)
-    assert "the case database (sqlite), 8 file(s)" in said, said
+    # The 8 letters in the outbox, and the generated seal's key and certificate (seal/).
+    assert "the case database (sqlite), 10 file(s)" in said, said
     assert database_dump(whole) == database_dump(grants_home)
     assert len(rows(whole)["letters"]) == 8 and len(rows(whole)["cases"]) == 8
     assert sorted(p.name for p in (whole / "outbox").iterdir()) == sorted(

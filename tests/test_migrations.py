@@ -270,7 +270,7 @@ def test_a_database_of_a_newer_grants_is_refused_and_left_alone(grants_home: Pat
 def test_a_database_older_than_the_first_migration_is_refused_and_left_alone(
     grants_home: Path,
 ) -> None:
-    grants_home.mkdir()
+    grants_home.mkdir(exist_ok=True)  # it holds the generated seal already
     with sqlite3.connect(grants_home / "grants.db") as connection:
         connection.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, case_reference TEXT)")
         connection.execute("INSERT INTO cases VALUES (1, '24RS1')")

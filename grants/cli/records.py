@@ -16,7 +16,7 @@ from grants.cli.common import (
     shown,
 )
 from grants.cli.refusals import worded
-from grants.render import embedded_facts
+from grants.render import embedded_facts, seal_check
 from grants.steps import PEOPLE, reading
 from models.access import visible_cases
 from models.delivery import not_yet_sent, notices_undelivered, undelivered
@@ -101,7 +101,11 @@ def verify_command(actor: AsOption = None) -> None:
         ):
             visible = {case.case_reference for case in visible_cases(session, reader)}
             found = verify(
-                session, settings.audit_chain_key, read_anchors(settings), embedded_facts
+                session,
+                settings.audit_chain_key,
+                read_anchors(settings),
+                embedded_facts,
+                seal_check(settings.seal),
             )
     except Refused as refusal:
         raise fail(worded(refusal)) from None
