@@ -29,7 +29,7 @@ from prefect.utilities.annotations import quote
 from sqlmodel import Session
 
 from grants import mail, render
-from grants.applicant_links import letter_link
+from grants.applicant_links import asks_for_answer, letter_link
 from grants.calendar_invite import (
     TALK_FILE_NAMES,
     calendar_invite,
@@ -226,15 +226,27 @@ def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
     jobs = [(template, context, seal) for template, context in jobs]
     ids = [letter.id for letter in letters]
     pdfs = iter(render.render_many(jobs, settings.render_workers))
-    contexts = {i: context for i, (_, context, _) in zip(ids, jobs, strict=True)}
+    contexts = {  # the e-mails': each with the personal link its PDF leaves out
+        i: {**context, "applicant_link": letter_link(settings, letter)}
+        for i, letter, (_, context, _) in zip(ids, letters, jobs, strict=True)
+    }
     return Chunk(ids, pdfs, dict(zip(ids, letters, strict=True)), contexts)
 
 
 def letter_job(settings: Settings, letter: Letter, today: date) -> tuple[str, dict[str, Any]]:
     """What a letter is rendered from, dated `today`: its template and the template's
-    context, as plain data. The office's preview of a step's letters renders the same."""
+    context, as plain data. The office's preview of a step's letters renders the same.
+
+    The PDF is an official document anyone may ask for: it never carries the applicant's
+    personal link, only says that the e-mail does (`_stored` gives the e-mail its link)."""
     authority = settings.file["authority"]
-    context = letter_context(letter, authority, today, letter_link(settings, letter))
+    context = letter_context(
+        letter,
+        authority,
+        today,
+        link_in_email=asks_for_answer(letter),
+        advisory_organisations=settings.advisory_organisations,
+    )
     return f"letters/{letter.kind}.{letter.language}.html", context
 
 
@@ -287,7 +299,13 @@ def deliver_notices(settings: Settings, server_silent: bool = False) -> tuple[di
 def _stored(letter: Letter, settings: Settings, today: date) -> Rendered:
     """A letter rendered earlier, with what its message is made of."""
     authority = settings.file["authority"]
-    context = letter_context(letter, authority, today, letter_link(settings, letter))
+    context = letter_context(
+        letter,
+        authority,
+        today,
+        letter_link(settings, letter),
+        advisory_organisations=settings.advisory_organisations,
+    )
     return Rendered(letter, context, letter.pdf or b"", letter.sha256 or "")
 
 

@@ -4,11 +4,11 @@ The applicant has no account. The link itself says which case and which request 
 supplement request or a communication, and its number) and until when it opens: some
 days (`[office] applicant_link_days`) after the request's deadline. It is signed with the
 office's secret, so nobody can make one or change what it names. The same link comes out
-every time a letter is rendered or mailed (no time stamp of its own), so the PDF and the
-e-mail agree. Made where letters are rendered (the send-letters flow) and read by the
-office (`grants.web.applicant`): both import this module. The link is a secret: the
-office sends no Referer with it.
-"""
+every time a letter is mailed (no time stamp of its own). It is in the e-mail only, never
+in the PDF, an official document anyone may ask for. Made where letters are mailed (the
+send-letters flow) and read by the office (`grants.web.applicant`): both import this
+module. The link is a secret: the office sends no Referer with it, and no office starts
+with a plain http `base_url` unless the configuration allows it (grants.settings)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -82,6 +82,11 @@ def read(settings: Settings, token: str, today: date | None = None) -> LinkClaim
     if (today or clock.today()) > claims.expires:
         raise LinkExpired(claims)
     return claims
+
+
+def asks_for_answer(letter: Letter) -> bool:
+    """Whether the letter's e-mail carries a personal link (`letter_link`)."""
+    return letter.kind in ASKING_LETTERS
 
 
 def letter_link(settings: Settings, letter: Letter) -> str | None:

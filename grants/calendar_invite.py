@@ -19,6 +19,12 @@ def _escape(text: str) -> str:
     )
 
 
+def _quoted(name: str) -> str:
+    """A parameter value (RFC 5545 3.2): quoted, as a name may hold a comma or a colon; a
+    double quote, which no parameter value may hold, left out."""
+    return '"' + LINE_BREAKS.sub(" ", name).replace('"', "") + '"'
+
+
 def _fold(line: str) -> str:
     """Lines of at most 75 octets, continued with a space (RFC 5545 3.1), never mid-character."""
     parts, current = [], ""
@@ -53,14 +59,17 @@ def content_type(letter: Letter) -> str:
 
 
 def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
-    """One VEVENT: the meeting's time and place, organised by the case officer, so that a
-    reply (RSVP) reaches the person who booked it; their contact is in the description.
+    """One VEVENT: the meeting's time and place, organised by the letter's From address
+    (`[authority] mail_from`): a calendar trusts an invitation whose organizer sent it, and
+    a reply (RSVP) reaches the mailbox the letter came from. The case officer who booked
+    the meeting is named in the description.
 
     Its UID is the meeting's calendar event (models.meetings; a letter from before events
     were kept across rebookings has its own key), its SEQUENCE the event's version."""
     case = letter.case
     data = letter.data
     officer = case.case_officer
+    sender_name, sender = parseaddr(authority["mail_from"])
     domain = authority["email"].rsplit("@", 1)[-1]
     swedish = letter.language == "sv"
     summary = ("Möte om ansökan " if swedish else "Meeting about application ") + (
@@ -86,7 +95,7 @@ def calendar_invite(letter: Letter, authority: dict[str, Any]) -> bytes:
         f"SUMMARY:{_escape(summary)}",
         f"LOCATION:{_escape(data['place'])}",
         f"DESCRIPTION:{_escape(description)}",
-        f"ORGANIZER;CN={_escape(officer.name)}:mailto:{officer.email}",
+        f"ORGANIZER{f';CN={_quoted(sender_name)}' if sender_name else ''}:mailto:{sender}",
         f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=TRUE:mailto:{letter.recipient}",
         "STATUS:CANCELLED" if cancel else "STATUS:CONFIRMED",
         "END:VEVENT",

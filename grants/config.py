@@ -139,6 +139,19 @@ class Authority(Section):
     email: Email
     website: Text
     mail_from: Annotated[str, Strict(), AfterValidator(_mailbox)]
+    # The letters' notices (templates/letters/parts.html): the court that hears an appeal
+    # (laglighetsprövning), the notice board where the day the appeal time starts is
+    # published, and the data protection notice (GDPR art. 13) of the acknowledgement.
+    appeal_court: Text
+    appeal_court_en: Text
+    appeal_court_address: Text
+    appeal_court_website: WebAddress
+    notice_board: WebAddress
+    controller: Text  # personuppgiftsansvarig
+    controller_en: Text
+    data_protection_officer: Email
+    retention: Text  # how long the case's documents are kept, and by which rule
+    retention_en: Text
 
 
 class Registry(Section):
@@ -252,6 +265,8 @@ class OfficeSection(Section):
     idle_minutes: Count = 30  # a session unused this long ends
     sign_in_link_minutes: Count = 15  # an e-mailed sign-in link is valid this long, and once
     applicant_link_days: Annotated[int, Strict(), Field(ge=0)] = 14  # after the deadline
+    # The demo's and the tests' office only: applicants' personal links over plain http.
+    allow_http_links: Annotated[bool, Strict()] = False
 
 
 class HealthSection(Section):

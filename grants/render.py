@@ -104,10 +104,11 @@ def format_list(items: Iterable[str], language: str = "sv") -> str:
     return ", ".join(items[:-1]) + (" och " if language == "sv" else " and ") + items[-1]
 
 
-def breakable_email(address: str) -> Markup:
-    """An e-mail address that may wrap after its @, and nowhere else."""
-    local, _, domain = str(address).partition("@")
-    return escape(local) + Markup("@<wbr>") + escape(domain)
+def email_link(address: str) -> Markup:
+    """An e-mail address as a link a reader can tap, never wrapped: an address split at its
+    @ (or anywhere) reads as two words and cannot be copied whole."""
+    shown = escape(address)
+    return Markup(f'<a class="nowrap" href="mailto:{shown}">{shown}</a>')
 
 
 def _isolated(value: Any) -> Any:
@@ -147,7 +148,7 @@ def environment() -> Environment:
     env.filters["datetime"] = format_datetime
     env.filters["time"] = format_time
     env.filters["amount"] = format_amount
-    env.filters["email"] = breakable_email
+    env.filters["email"] = email_link
     env.globals.update(_=_translated, gettext=_translated)  # `{% trans %}` calls gettext
     env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.filters["kronor"] = format_kronor

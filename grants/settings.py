@@ -130,6 +130,14 @@ class Settings(BaseSettings):
         partial.write_text(listening_url(host, port), encoding="utf-8")
         partial.replace(self.home / OFFICE_ADDRESS)
 
+    @cached_property
+    def advisory_organisations(self) -> list[str]:
+        """The organisations of the advisory group's members, each once, in the file's order:
+        the data protection notice names them as readers of the application."""
+        members = set(self.config_file.advisory_group.members)
+        people = self.config_file.people
+        return list(dict.fromkeys(p.organisation for p in people if p.email in members))
+
     @property
     def applicant_link_days(self) -> int:
         """How many days after its deadline an applicant's link still opens."""
@@ -286,6 +294,7 @@ def checked(*, config: bool = True, open_database: bool = True) -> Settings:
     if config:
         _check_config(settings)
         _check_seal(settings)
+        _check_links(settings)
     _check_database(settings, open_database)
     return settings
 
@@ -324,6 +333,21 @@ def _check_config(settings: Settings) -> GrantsConfig:
         raise SettingError(f"{where}: not valid TOML: {_one_line(str(error))}") from None
     except ConfigError as error:
         raise SettingError(f"{where}: {_one_line(str(error))}") from None
+
+
+def _check_links(settings: Settings) -> None:
+    """An applicant's personal link opens their case to whoever holds it: every process that
+    may send one (each command, the office, a worker) refuses a plain http `base_url`,
+    unless the configuration is the demo's or the tests' (`[office] allow_http_links`)."""
+    office = settings.config_file.office
+    if office.allow_http_links or settings.base_url.startswith("https://"):
+        return
+    unset = "" if office.base_url else " (unset: where the office listens)"
+    raise SettingError(
+        f"GRANTS_CONFIG {str(settings.config)!r}: [office] base_url {settings.base_url!r}"
+        f"{unset}: applicants' personal links need an https address; set base_url to the "
+        "https address people reach the office at"
+    )
 
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")

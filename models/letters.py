@@ -14,6 +14,7 @@ when it stores the current one, so the lease covers one chunk's rendering, not t
 """
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -205,12 +206,20 @@ def _loaded(session: Session, query: Any) -> list[Letter]:
 
 
 def letter_context(
-    letter: Letter, authority: dict[str, Any], today: date, applicant_link: str | None = None
+    letter: Letter,
+    authority: dict[str, Any],
+    today: date,
+    applicant_link: str | None = None,
+    *,
+    link_in_email: bool = False,
+    advisory_organisations: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Everything the letter's template may use, as plain data (it crosses process boundaries).
 
     `applicant_link`: where the applicant answers a request without an account, signed by
-    the office (the domain holds no secret), for the letters that ask for an answer."""
+    the office (the domain holds no secret), for the e-mail of a letter that asks for an
+    answer; its PDF, an official document, gets none and says only that the e-mail carries
+    one (`link_in_email`). `advisory_organisations`: whose people read the application."""
     case = letter.case
     officer = case.case_officer
     hours_value = case.co_financing_hours * case.call.co_financing_hourly_rate
@@ -230,6 +239,8 @@ def letter_context(
         "warnings": list(case.warnings),
         "letter": letter.data,
         "applicant_link": applicant_link,
+        "link_in_email": link_in_email or applicant_link is not None,
+        "advisory_organisations": list(advisory_organisations),
         "criteria": criterion_names(language),
         "formal_requirements": formal_names(language),
         "finding_words": finding_words(language),

@@ -117,6 +117,9 @@ def swedish_template_words() -> set[str]:
     swedish = [config["authority"]["unit"], config["decision"]["delegation_point"]]
     swedish += [p["title"] for p in config["people"]]
     english = [config["authority"]["unit_en"], config["decision"]["delegation_point_en"]]
+    for key in ("appeal_court", "controller", "retention"):  # the notices' (parts.html)
+        swedish.append(config["authority"][key])
+        english.append(config["authority"][f"{key}_en"])
     english += [p["title_en"] for p in config["people"]]
     return (words(texts("sv")) | words(" ".join(swedish))) - words(
         texts("en") + " " + " ".join(english)

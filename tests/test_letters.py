@@ -56,9 +56,11 @@ def test_swedish_acknowledgement_reads_right(sample_call_acknowledged: Path) -> 
 def test_a_short_letter_is_one_page_and_the_side_column_keeps_addresses_whole(
     sample_call_acknowledged: Path,
 ) -> None:
+    """The letter on one page; the data protection notice on the next, a page of its own."""
     for submission_id in ("SI-2026-0101", "SI-2026-0108"):  # no warnings: a short letter
         pages = pdf_pages(letter_of(submission_id).pdf)
-        assert len(pages) == 1, submission_id
+        assert len(pages) == 2, submission_id
+        assert "personuppgifter" not in pages[0].lower() and "personal data" not in pages[0]
         assert "Maria Lindqvist maria.lindqvist@regionorebrolan.example.se" in pages[0]
         # The footer's separators join items on one line; none ends a line.
         assert "019-602 10 00 sociala.innovationer@" in pages[0]
