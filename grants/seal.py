@@ -16,10 +16,13 @@ use one they make themselves (`generated_seal`): a root CA and an e-seal certifi
 issued by it, made with `cryptography`, nothing downloaded.
 """
 
+import asyncio
 import hashlib
 import io
 import os
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -217,9 +220,21 @@ def seal_pdf(
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         _one_producer(writer)
-        return pdf_signer.sign_pdf(writer).getvalue()
+        return _outside_a_running_loop(lambda: pdf_signer.sign_pdf(writer).getvalue())
     except Exception as error:  # a token, a timestamp service, a PDF: one letter's fault
         raise SealFailed(f"{type(error).__name__}: {error}") from None
+
+
+def _outside_a_running_loop(call: Callable[[], Any]) -> Any:
+    """`call` where asyncio.run may run: pyHanko's plain calls start an event loop of their
+    own, which Python refuses in a thread whose loop is running (an ASGI server's, or
+    Playwright's synchronous API); there it runs in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(call).result()
 
 
 def _one_producer(writer: Any) -> None:
@@ -304,7 +319,7 @@ def _fault(pdf: bytes, trust_anchor: Path) -> str | None:
         return NO_SIGNATURE
     try:
         context = ValidationContext(trust_roots=anchors_of(trust_anchor), allow_fetching=False)
-        status = validate_pdf_signature(signatures[-1], context)
+        status = _outside_a_running_loop(lambda: validate_pdf_signature(signatures[-1], context))
     except Exception as error:  # a signature pyHanko cannot even evaluate does not hold
         return f"the seal cannot be checked ({type(error).__name__}: {error})"
     if not status.intact or not status.valid:

@@ -339,7 +339,12 @@ def test_the_calendar_file_carries_no_bare_line_break() -> None:
         language="sv",
         recipient="info@example.se",
     )
-    authority = {"name": "Region Örebro län", "email": "a@example.se", "phone": "019-60 20 00"}
+    authority = {
+        "name": "Region Örebro län",
+        "email": "a@example.se",
+        "phone": "019-60 20 00",
+        "mail_from": "Region Örebro län <a@example.se>",
+    }
     ics = calendar_invite(letter, authority)
     lines = ics.split(b"\r\n")
     assert all(b"\r" not in line and b"\n" not in line for line in lines)

@@ -58,7 +58,7 @@ def test_the_advisors_give_an_opinion_and_the_region_assesses_and_decides(
         ), decision
         assert "Region Örebro län bedömer ansökan mot grundkraven" in decision
     assert "Region Örebro län bedömer att 7 000 kr räcker" in letters["26RS2-beslut.pdf"]
-    english = letters["26RS8-decision.pdf"]
+    english = letters["26RS8-decision-translation.pdf"]
     assert "Presented by (föredragande): Maria Lindqvist" in english
     assert "has given an opinion on the application" in english
     assert "An opinion was given by: Johan Ek (Coompanion Mälardalen)" in english

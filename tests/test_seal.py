@@ -3,6 +3,7 @@ the decision PDF/A-2a and tagged, a stamp that says who decided and when, an RFC
 timestamp from the configured service, and `grants verify` finding a decision whose seal
 does not hold."""
 
+import asyncio
 import hashlib
 import io
 import sqlite3
@@ -85,7 +86,11 @@ def test_a_signed_decision_is_sealed_as_an_update_that_keeps_it_pdfa_2a(decided:
     assert field["/V"]["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES
     assert field["/F"] & 4  # printed, as PDF/A wants every annotation
     assert field["/AP"]["/N"].get_object()["/Subtype"] == "/Form"  # the frame it draws
-    page = next(i for i, p in enumerate(reader.pages) if p.get("/Annots"))
+    page = next(  # the page of the seal's widget (a letter's links are annotations too)
+        i
+        for i, p in enumerate(reader.pages)
+        if any(a.get_object()["/Subtype"] == "/Widget" for a in p.get("/Annots", []))
+    )
     stamp = pdf_pages(pdf)[page]
     # The stamp the widget frames: who decided and when, in the letter's own tagged text.
     assert "Elektroniskt förseglat av Region Örebro län" in stamp, stamp
@@ -134,6 +139,19 @@ def test_a_decision_made_before_decisions_were_sealed_is_not_asked_for_a_seal(
     store_pdf(decided, render_pdf(template, context | {"facts": None}))  # no facts, no seal
     _, output = verify()
     assert "seal" not in output, output  # its SHA-256 against the trail is what holds it
+
+
+def test_a_decision_is_sealed_and_checked_where_an_event_loop_runs(decided: Path) -> None:
+    """pyHanko's plain calls start an event loop of their own: in a thread whose loop is
+    running (the office's, or a browser test's Playwright) they must still seal and check."""
+    settings = load()
+    _, _, pdf = decision_pdf(decided)
+
+    async def in_a_running_loop() -> tuple[bytes, str | None]:
+        return rendered_decision(settings.seal), seal_fault(pdf, settings.seal.trust_anchor)
+
+    sealed, fault = asyncio.run(in_a_running_loop())
+    assert fault is None and seal_fault(sealed, settings.seal.trust_anchor) is None
 
 
 def rendered_decision(seal: Seal) -> bytes:
@@ -240,7 +258,7 @@ def test_the_seal_carries_a_timestamp_from_the_configured_service(
     [
         ("", "no [seal]: signed decisions must carry the authority's e-seal"),
         ("[seal]\ngenerated = false", "[seal] generated: false and no pkcs12 or [seal.pkcs11]"),
-        ('[seal]\ngenerated = true\npkcs12 = "{p12}"', "p12' and generated both given"),
+        ('[seal]\ngenerated = true\npkcs12 = "{p12}"', "and generated both given: give one"),
         ('[seal]\npkcs12 = "{p12}"', "[seal] trust_anchor: '' is missing"),
         ('[seal]\npkcs12 = "/nowhere.p12"\ntrust_anchor = "{ca}"', "'/nowhere.p12' is not a file"),
         (
