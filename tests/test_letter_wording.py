@@ -1,8 +1,9 @@
-"""What the demo's letters say about who does what (issue 17): the advisors give an opinion,
+"""What the demo's letters say about who does what: the advisors give an opinion,
 the Region assesses and decides; drafts, which go to the decision maker, speak of the
 applicant rather than to them; and the smaller wording a jurist read them for."""
 
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,13 @@ ONE_DEMO = pytest.mark.xdist_group("demo")
 
 def _letters(home: Path) -> dict[str, str]:
     """Every letter the demo wrote, by file name, as one line of its text."""
-    return {
-        pdf.name: " ".join(" ".join(pdf_pages(pdf.read_bytes())).split())
-        for pdf in sorted((home / "letters").glob("*.pdf"))
-    }
+    return {pdf.name: _text(pdf.read_bytes()) for pdf in sorted((home / "letters").glob("*.pdf"))}
+
+
+@cache
+def _text(pdf: bytes) -> str:
+    """Read once per session: every test reads the same demo's letters (made_once)."""
+    return " ".join(" ".join(pdf_pages(pdf)).split())
 
 
 @pytest.fixture

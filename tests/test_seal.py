@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -150,7 +151,8 @@ def test_a_decision_is_sealed_and_checked_where_an_event_loop_runs(decided: Path
     async def in_a_running_loop() -> tuple[bytes, str | None]:
         return rendered_decision(settings.seal), seal_fault(pdf, settings.seal.trust_anchor)
 
-    sealed, fault = asyncio.run(in_a_running_loop())
+    with ThreadPoolExecutor(1) as thread:  # a thread of its own: the suite's may have a loop
+        sealed, fault = thread.submit(asyncio.run, in_a_running_loop()).result()
     assert fault is None and seal_fault(sealed, settings.seal.trust_anchor) is None
 
 
