@@ -1,4 +1,4 @@
-"""Formal requirements apart from the four basic requirements (issue 17, FL 20 §): who
+"""Formal requirements apart from the four basic requirements (FL 20 §): who
 applies, who signed for the applicant, a complete application. A gap in one is asked for
 under its own name and, left unremedied, leads to dismissal; it is never filed under one of
 the four."""

@@ -1,4 +1,4 @@
-"""What every grant decision carries (issue 17, points 10 and 11), read back from its PDF:
+"""What every grant decision carries read back from its PDF:
 the Region's competence and the guidelines' adoption, payment, reporting and repayment
 terms, the case officer's direct number; and, for an applicant that carries on economic
 activity, the grant as de minimis aid under Regulation (EU) 2023/2831, which the decision

@@ -241,7 +241,8 @@ PDFA_PROPERTY = "http://www.aiim.org/pdfa/ns/property#"
 
 
 def test_a_trail_chained_before_the_key_still_verifies(decided: Path) -> None:
-    """A database from before issue 15: every event with a plain SHA-256, and no anchors."""
+    """A database from before the chain was keyed: every event with a plain SHA-256, and
+    no anchors."""
     rechain(decided, chain_hash)
     (decided / "anchors.log").unlink()
     code, output = verify()

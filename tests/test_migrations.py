@@ -151,8 +151,8 @@ def test_a_database_from_before_migrations_keeps_every_row(
     assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout, (
         check.stdout + check.stderr
     )
-    # Issue 16: the people were the file's; the first start after the upgrade seeded the
-    # advisory group and its quorum from it, and every person is active.
+    # Before people were kept in the database they were the file's; the first start after
+    # the upgrade seeded the advisory group and its quorum from it, and every person is active.
     people = grants("people", "list", "--as", OFFICER).text
     assert "4 person(s)" in people and " no " not in people
     assert "Advisory group: 2 member(s) and the case's officer; 2 review(s)" in people

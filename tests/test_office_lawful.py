@@ -1,4 +1,4 @@
-"""The office after issue 10 (lawful casework): everything the command line can do, the case
+"""The office for lawful casework: everything the command line can do, the case
 officer can do through the case page's forms. Each step: the form does it, and a refusal
 shows the domain's message on the page, keeps what was typed and changes nothing."""
 

@@ -1,4 +1,4 @@
-"""Reading in the page and what changed (issue 16).
+"""Reading in the page and what changed.
 
 The applicant's words are read where they came in: a message on the case page and, a
 reply to a communication, on the decision maker's page beside what the case officer made

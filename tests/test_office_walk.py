@@ -1,6 +1,6 @@
 """One case through the office alone, in Chromium, as the people of a working week take it:
-from an uploaded form export to a signed decision, with what falls off the straight path
-(issue 16): the applicant's e-mail address corrected, a meeting booked, cancelled and booked
+from an uploaded form export to a signed decision, with what falls off the straight path:
+the applicant's e-mail address corrected, a meeting booked, cancelled and booked
 again, both advisors in a conflict of interest and a substitute reviewer named from outside the
 group, a communication (FL 25 §) whose reply the applicant sends through their link and
 the decision maker reads in the page. Each new kind of page is checked with axe (WCAG 2.1 AA).

@@ -1,4 +1,4 @@
-"""A letter is never given up for a temporary reason (issue 15): a mail server away for a
+"""A letter is never given up for a temporary reason: a mail server away for a
 week ends no letter, and each arrives once as soon as the server answers; only a refusal for
 good sets a letter aside, and a case officer sends it again, on the command line or in the
 office, in the audit trail. Against real SMTP servers (aiosmtpd) and a closed port."""

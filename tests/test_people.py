@@ -1,4 +1,4 @@
-"""People, the advisory group and its quorum live in the database (issue 16): the
+"""People, the advisory group and its quorum live in the database: the
 configuration file seeds them at the first start, then the case officer changes them on
 the command line and in the office, every change in the audit trail and enforced."""
 
