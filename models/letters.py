@@ -172,12 +172,15 @@ def renew_claim(session: Session, ids: list[int]) -> None:
 
 
 def rendering_elsewhere(session: Session) -> int:
-    """Ordered letters that other runs are rendering now (claimed within the lease)."""
+    """Ordered letters in other runs' hands, asked by a run whose claim found none to take:
+    then every letter still to render is claimed by another run within the lease, or is
+    being claimed in that run's transaction, not yet committed (PostgreSQL skips such locked
+    rows). Counting only the claims within the lease let a run end while another's claim was
+    in flight; had that run died then, its letters waited for the next scheduled run."""
     return session.exec(
         select(func.count())
         .select_from(Letter)
         .where(Letter.delivery_state == DeliveryState.to_render)
-        .where(~_free_to_render(utcnow()))
     ).one()
 
 

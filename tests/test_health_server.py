@@ -58,6 +58,11 @@ def answers(url: str) -> bool:
         return False
 
 
+# Not "w1": tests/server_mode.py stops and kills a worker by the name its processes carry
+# (GRANTS_WORKER_NAME), and the server-mode tests may run beside this one.
+WORKER = "health-watch"
+
+
 def test_the_office_and_a_worker_say_once_when_they_lose_and_regain_the_server(
     tmp_path: Path,
 ) -> None:
@@ -78,7 +83,7 @@ def test_the_office_and_a_worker_say_once_when_they_lose_and_regain_the_server(
         worker_log = tmp_path / "worker.log"
         processes.append(
             subprocess.Popen(
-                [str(BIN / "grants"), "worker", "--name", "w1"],
+                [str(BIN / "grants"), "worker", "--name", WORKER],
                 env=env,
                 cwd=ROOT,
                 stdout=worker_log.open("ab"),
@@ -101,7 +106,7 @@ def test_the_office_and_a_worker_say_once_when_they_lose_and_regain_the_server(
         health = grants_health(env)
         assert health.returncode == 0, health.stdout
         assert f"prefect OK: answers at {api_url}" in health.stdout
-        assert "workers OK: 1 seen in the last 75 s (w1)" in health.stdout
+        assert f"workers OK: 1 seen in the last 75 s ({WORKER})" in health.stdout
         log = home / "logs" / "grants.log"
 
         def said(text: str) -> int:
@@ -111,7 +116,7 @@ def test_the_office_and_a_worker_say_once_when_they_lose_and_regain_the_server(
         until(lambda: said("does not answer;") >= 2, 30, "no word of the server lost")
         lines = [x for x in log.read_text().splitlines() if "Prefect server at" in x]
         assert any("the office: the Prefect server at" in x for x in lines), lines
-        assert any("worker w1: the Prefect server at" in x for x in lines), lines
+        assert any(f"worker {WORKER}: the Prefect server at" in x for x in lines), lines
 
         health = grants_health(env)
         assert health.returncode == 2, health.stdout
