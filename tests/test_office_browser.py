@@ -161,7 +161,7 @@ def test_an_advisor_reviews_and_the_decision_maker_signs_in_the_browser(
         page.get_by_label(criterion, exact=True).fill(reason)
     page.get_by_label("Other funding to suggest").fill("Allmänna arvsfonden")
     page.get_by_role("button", name="Submit the review").click()
-    assert "part of the case's record" in page.content()
+    page.get_by_role("status").filter(has_text="part of the case's record").wait_for()
     advisor.close()
 
     grants("declare", ref, "--as", COOMPANION, "--no-conflict")

@@ -265,7 +265,7 @@ def walk_on_after_the_meeting(chromium, base: str, ref: str, live_office) -> Non
     # The decision maker reads the reply itself, and signs.
     maker = signed_in(chromium, base, DECISION_MAKER)
     maker.get_by_role("link", name=ref).first.click()
-    assert REPLY in maker.content()
+    maker.get_by_text(REPLY).first.wait_for()
     assert accessibility_violations(maker) == []
     maker.get_by_role("link", name="Signera beslutet …").click()
     maker.get_by_role("button", name="Signera beslutet").click()
