@@ -39,6 +39,7 @@ class Role(StrEnum):
     decision_maker = "decision_maker"
     system = "system"  # automated work started by a flow; never held by a person
     applicant = "applicant"  # the organisation, through its letter's link; never a person
+    finance = "finance"  # the finance department: sends payment files, registers what the bank says
 
 
 class Language(StrEnum):
@@ -124,6 +125,37 @@ class DecisionStatus(StrEnum):
     signed = "signed"  # the decision: final and immutable
 
 
+class AccountKind(StrEnum):
+    """Where a grant is paid: the three kinds of Swedish account a payment file can name."""
+
+    bankgiro = "bankgiro"
+    plusgiro = "plusgiro"
+    bank_account = "bank_account"  # clearing number and account number at a Swedish bank
+
+
+class PaymentStatus(StrEnum):
+    """A payment order's path: prepared by one person, attested by another (four eyes), sent
+    to the bank in a payment file, and paid or rejected by the bank."""
+
+    prepared = "prepared"  # by the case officer; waits for attestation
+    attested = "attested"  # by another person; waits for the next payment file
+    exported = "exported"  # in a payment file; waits for the bank's report
+    paid = "paid"  # the bank reported it paid (camt.054), or it was registered by hand
+    rejected = "rejected"  # the bank refused it (pain.002): back with the case officer
+    cancelled = "cancelled"  # withdrawn before it was exported, with a reason
+
+
+class RepaymentStatus(StrEnum):
+    """A repayment claim (återkrav): drafted, communicated (FL 25 §), decided as a decision
+    of its own, and settled when the money is back."""
+
+    drafted = "drafted"
+    communicated = "communicated"  # sent to the grantee for comments, deadline running
+    decided = "decided"  # the decision maker decided it: the grantee owes the amount
+    settled = "settled"  # paid back in full (the bank's camt.054 or registered by hand)
+    withdrawn = "withdrawn"  # not pursued, with a reason
+
+
 class MeetingStatus(StrEnum):
     booked = "booked"
     rebooked = "rebooked"  # replaced by a later booking
@@ -149,6 +181,13 @@ class Call(SQLModel, table=True):
     co_financing_hourly_rate: int = 330
     max_project_months: int = 24
     handling_weeks: int = 8  # what the acknowledgement promises
+    # How a grant is paid: instalments, each a share of the grant in percent and when it
+    # may be paid ("acceptance": once the conditions are accepted; "final_report": once the
+    # final report is approved). The shares add up to 100.
+    payment_plan: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"percent": 100, "after": "acceptance"}],
+        sa_column=Column(JSON, nullable=False),
+    )
 
 
 class Organisation(SQLModel, table=True):
@@ -187,6 +226,7 @@ class Person(SQLModel, table=True):
     # People live in the database (the configuration file seeds them once).
     active: bool = True  # a deactivated person signs in no more and is assigned nothing
     in_advisory_group: bool = False  # reviews every case (models.people.advisory_group)
+    attestant: bool = False  # may attest payment orders, as the decision maker may
 
 
 class AdvisoryGroup(SQLModel, table=True):
@@ -554,6 +594,127 @@ class Reporting(SQLModel, table=True):
 
     case: Case = Relationship()
     community_talk: CommunityTalk = Relationship()
+
+
+class Acceptance(SQLModel, table=True):
+    """The grantee's acceptance of the grant's conditions: no payment before it. Given through
+    the grantee's link, or on paper and registered by the case officer."""
+
+    __tablename__ = "acceptances"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    signatory_name: str  # the person entitled to sign for the organisation
+    signatory_role: str  # "ordförande", "firmatecknare", …
+    accepted_at: datetime = Field(default_factory=utcnow)
+    registered_by: str | None = None  # the case officer, for a paper acceptance
+    document_id: int | None = Field(default=None, foreign_key="documents.id")  # the paper
+
+    case: Case = Relationship()
+
+
+class PayeeAccount(SQLModel, table=True):
+    """The account a case's grant is paid to. Each change is a new row, the newest is the
+    case's account; a change after the acceptance holds every unpaid order until a second
+    person confirms it with a note on how it was verified (the fraud that costs most)."""
+
+    __tablename__ = "payee_accounts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind: AccountKind
+    clearing: str | None = None  # a bank account's clearing number, digits only
+    number: str  # digits only, check digit verified (models.identifiers)
+    given_by: str  # the applicant (through its link) or the person who registered it
+    given_at: datetime = Field(default_factory=utcnow)
+    needs_confirmation: bool = False  # a change after the acceptance
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    verification: str = ""  # how the second person verified the change
+
+    case: Case = Relationship()
+
+
+class PaymentFile(SQLModel, table=True):
+    """A pain.001 file sent to the bank, kept as made: it is part of the record."""
+
+    __tablename__ = "payment_files"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)  # the file's MsgId, unique for the bank
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+    payment_count: int
+    total: int  # kronor
+    sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PaymentOrder(SQLModel, table=True):
+    """One instalment of a grant to pay (utbetalningsorder), from the call's payment plan."""
+
+    __tablename__ = "payment_orders"
+    __table_args__ = (UniqueConstraint("case_id", "instalment"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    instalment: int  # 1, 2, … in the call's payment plan
+    amount: int  # kronor
+    status: PaymentStatus = Field(default=PaymentStatus.prepared, index=True)
+    account_id: int | None = Field(default=None, foreign_key="payee_accounts.id")
+    end_to_end_id: str = Field(unique=True)  # carries the case reference to the bank and back
+    prepared_by: str
+    prepared_at: datetime = Field(default_factory=utcnow)
+    attested_by: str | None = None
+    attested_at: datetime | None = None
+    payment_file_id: int | None = Field(default=None, foreign_key="payment_files.id")
+    paid_on: date | None = None  # the bank's booking date
+    registered_by: str | None = None  # who registered it paid or rejected ("bank" for a report)
+    bank_reason: str = ""  # the bank's reason for a rejection, or the reason for cancelling
+
+    case: Case = Relationship()
+    account: PayeeAccount | None = Relationship()
+
+
+class BankReport(SQLModel, table=True):
+    """A report the bank sent (pain.002 status report, camt.054 notification), kept as
+    imported; importing the same message again changes nothing."""
+
+    __tablename__ = "bank_reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # "pain.002" or "camt.054"
+    message_id: str = Field(unique=True)
+    imported_by: str
+    imported_at: datetime = Field(default_factory=utcnow)
+    sha256: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class RepaymentClaim(SQLModel, table=True):
+    """Återkrav: money unused or misused, claimed back by a decision of its own."""
+
+    __tablename__ = "repayment_claims"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    amount: int  # kronor
+    reason: str
+    status: RepaymentStatus = Field(default=RepaymentStatus.drafted, index=True)
+    ocr_reference: str = Field(unique=True)  # the payment reference, mod 10 check digit
+    drafted_by: str
+    drafted_at: datetime = Field(default_factory=utcnow)
+    communication_deadline: date | None = None
+    communicated_at: datetime | None = None
+    reply: str = ""  # the grantee's comments on the communicated claim
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    due_on: date | None = None  # a working day
+    reminded_at: datetime | None = None
+    settled_on: date | None = None
+    settled_by: str | None = None  # "bank" for a camt.054 credit
+
+    case: Case = Relationship()
 
 
 class CaseReferenceCounter(SQLModel, table=True):
