@@ -11,6 +11,7 @@ its defaults filled in, as the mappings `Rules.from_config` and `reference_data.
 """
 
 import difflib
+import re
 import tomllib
 from datetime import date, time
 from email.utils import parseaddr
@@ -30,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from models.identifiers import IdentifierError, organisation_number
 from models.people import DEFAULT_INCLUDE_CASE_OFFICER, DEFAULT_QUORUM
 from models.rules import Rules
 from models.tables import Call, Role
@@ -37,7 +39,7 @@ from models.text import clipped, quoted
 from models.validation import FieldError, parse_email
 
 DEFAULT_RULES = Rules()
-STAFF_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker)
+STAFF_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker, Role.finance)
 
 
 class ConfigError(ValueError):
@@ -104,6 +106,29 @@ def _staff_role(value: object) -> Role:
     if value in STAFF_ROLES:
         return Role(value)
     raise _refuse(f"is not a role for people: one of {', '.join(STAFF_ROLES)}")
+
+
+def _organisation_number(value: str) -> str:
+    try:
+        return organisation_number(value)
+    except IdentifierError as error:
+        raise _refuse(str(error)) from None
+
+
+def _iban(value: str) -> str:
+    """A Swedish IBAN (SE, 24 characters), spaces allowed, with its mod-97 check."""
+    compact = value.replace(" ", "").upper()
+    if not re.fullmatch(r"SE[0-9]{22}", compact):
+        raise _refuse("is not a Swedish IBAN: SE and 22 digits, as SE45 5000 0000 0583 9825 7466")
+    if int("".join(str(int(c, 36)) for c in compact[4:] + compact[:4])) % 97 != 1:
+        raise _refuse("has a wrong check (digits 3–4 do not match the rest)")
+    return compact
+
+
+def _bic(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", value):
+        raise _refuse("is not a BIC: 8 or 11 capital letters and digits, as ESSESESS")
+    return value
 
 
 def _prefix(value: str) -> str:
@@ -258,6 +283,18 @@ class PersonSection(Section):
     phone: OptionalText | None = None  # direct number in letters; else [authority] phone
 
 
+class PaymentsSection(Section):
+    """The Region as the payer in the payment files to its bank (pain.001): the debtor's
+    name, organisation number and account (IBAN with the bank's BIC), and the agreement id
+    the bank gave the Region for file payments."""
+
+    debtor_name: Text
+    organisation_number: Annotated[str, Strict(), AfterValidator(_organisation_number)]
+    iban: Annotated[str, Strict(), AfterValidator(_iban)]
+    bic: Annotated[str, Strict(), AfterValidator(_bic)]
+    agreement_id: Annotated[str, Strict(), Field(min_length=1, max_length=35)]
+
+
 class OfficeSection(Section):
     """The web office (`grants serve`)."""
 
@@ -390,6 +427,7 @@ class GrantsConfig(Section):
     advisory_group: AdvisoryGroup = AdvisoryGroup()
     people: list[PersonSection] = []
     office: OfficeSection = OfficeSection()
+    payments: PaymentsSection | None = None  # needed to make payment files, not to start
     auth: Auth = Auth()
     backup: BackupSection = BackupSection()
     health: HealthSection = HealthSection()

@@ -15,7 +15,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, exists
+from sqlalchemy import ColumnElement, Row, exists, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -26,6 +26,8 @@ from models.states import CaseState
 from models.tables import (
     Case,
     Communication,
+    PaymentOrder,
+    PaymentStatus,
     Person,
     ReviewTask,
     Role,
@@ -48,6 +50,7 @@ class TaskKind(StrEnum):
     too_few_reviewers = "too_few_reviewers"  # conflicts left fewer reviewers than the quorum
     reporting = "reporting"  # a funded project's presentation and final report to record
     no_case_officer = "no_case_officer"  # every active case officer declared a conflict in it
+    payment_rejected = "payment_rejected"  # the bank rejected a payment order (pain.002)
 
 
 # The decision is signed: the handling of the application is over. What may follow for a
@@ -184,10 +187,20 @@ def _officer_tasks(session: Session, person: Person, today: date) -> list[Task]:
         _task(case, TaskKind.too_few_reviewers, None) for case in in_review if case.id in short
     ]
     undecided = select(*LISTED).where(_handled_by(person), col(Case.state).in_(UNDECIDED))
-    return tasks + [
+    tasks += [
         _task(case, TaskKind.old_case, None, case.date_received)
         for case in session.exec(undecided)
         if is_old(case, today)
+    ]
+    rejected = (
+        select(*LISTED, func.min(PaymentOrder.prepared_at).label("prepared_at"))
+        .join(PaymentOrder)
+        .where(_handled_by(person), PaymentOrder.status == PaymentStatus.rejected)
+        .group_by(*LISTED)
+    )
+    return tasks + [
+        _task(case, TaskKind.payment_rejected, None, local_date(case.prepared_at))
+        for case in session.exec(rejected)
     ]
 
 

@@ -12,6 +12,7 @@ import typer
 from grants.cli import (
     assessment,
     backups,
+    bank,
     cases,
     decisions,
     facts,
@@ -65,5 +66,17 @@ def _options(
     options.verbose = verbose
 
 
-for area in (cases, assessment, decisions, facts, office, people, records, backups, worker, health):
+for area in (
+    cases,
+    assessment,
+    decisions,
+    facts,
+    office,
+    people,
+    records,
+    backups,
+    worker,
+    health,
+    bank,
+):
     app.add_typer(area.app)

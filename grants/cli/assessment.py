@@ -199,6 +199,8 @@ TASK_COMMANDS = {
     "grants final-report)",
     TaskKind.no_case_officer: "every case officer declared a conflict of interest: add a case "
     "officer (grants people add --role case_officer)",
+    TaskKind.payment_rejected: "the bank rejected a payment (its reason is in grants status CASE): "
+    "check the account with the grantee and prepare the payment again",
 }
 
 

@@ -10,7 +10,7 @@ refusal changes nothing, and that the letters a step ordered are sent only after
 transaction committed.
 """
 
-from grants.steps import assessment, decisions, letters, people
+from grants.steps import assessment, bank, decisions, letters, people
 from grants.steps.layer import (
     ADMINISTRATORS,
     DECISION_MAKERS,
@@ -47,6 +47,7 @@ __all__ = [
     "Rehearsal",
     "Taken",
     "assessment",
+    "bank",
     "configured",
     "decisions",
     "letters",

@@ -62,6 +62,7 @@ LABELS[Role] = {
     Role.decision_maker: N_("Decision maker"),
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
+    Role.finance: N_("Finance"),
 }
 LABELS[Answer] = {
     Answer.met: N_("Met"),
@@ -126,6 +127,9 @@ LABELS[TaskKind] = {
     TaskKind.reporting: N_("Record the presentation and the final report"),
     TaskKind.no_case_officer: N_(
         "Every case officer declared a conflict of interest: add a case officer under People"
+    ),
+    TaskKind.payment_rejected: N_(
+        "The bank rejected a payment: check the account with the grantee and prepare it again"
     ),
 }
 
@@ -236,6 +240,11 @@ ACTIONS = {
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
     "case_facts_corrected": N_("The applicant's contact or payment facts corrected"),
     "state_aid_recorded": N_("Economic activity or declaration of other de minimis aid recorded"),
+    "payment_exported": N_("Payment sent to the bank in a payment file"),
+    "payment_rejected": N_("The bank rejected the payment"),
+    "payment_paid": N_("The bank paid the payment"),
+    "repayment_settled": N_("Repayment received: the claim is settled"),
+    "repayment_short": N_("Repayment received, less than the claim"),
 }
 
 
