@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from grants.payment_files import CAMT_054, PAIN_002, read_pain001
+from grants.payment_files import CAMT_054, DECLARATION, PAIN_002, read_pain001
 from models import clock
 from models.tables import local_time
 
@@ -59,7 +59,7 @@ def _now() -> str:
 
 
 def _bytes(document: etree._Element) -> bytes:
-    return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return DECLARATION + etree.tostring(document, encoding="UTF-8", pretty_print=True)
 
 
 def status_report(

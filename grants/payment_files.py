@@ -56,6 +56,7 @@ PAIN_002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"
 CAMT_054 = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
 SCHEMAS = {PAIN_001: "pain.001.001.03.xsd", CAMT_054: "camt.054.001.02.xsd"}
 KINDS = {PAIN_001: "pain.001", PAIN_002: "pain.002", CAMT_054: "camt.054"}
+DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 MAX_REPORT = 20 * 1024 * 1024  # bytes: a day's reports for a region are far smaller
 BANKGIRO_CLEARING = "9900"  # Bankgirot's member id in the Swedish clearing (SESBA)
 PLUSGIRO_CLEARING = "9960"  # PlusGirot's (Nordea)
@@ -188,7 +189,7 @@ def pain001(
     _path(information, "DbtrAgt/FinInstnId/BIC", debtor.bic)
     for line in lines:
         _transaction(_add(information, "CdtTrfTxInf"), line)
-    return etree.tostring(document, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return DECLARATION + etree.tostring(document, encoding="UTF-8", pretty_print=True)
 
 
 def _transaction(transaction: etree._Element, line: PaymentLine) -> None:

@@ -369,6 +369,39 @@ WORDING = {
         "is before the application was received (%(received)s); the grant cannot pay for "
         "work already done"
     ),
+    "payments.not_configured": N_(
+        "The Region's account for payments is not configured: the configuration needs its "
+        "[payments] section."
+    ),
+    "payments.nothing_to_export": N_(
+        "No attested payment order is ready for a payment file (%(held)s attested order(s) "
+        "wait for a confirmed account)."
+    ),
+    "bank.too_large": N_("The file is %(size)s bytes; a bank report is at most %(limit)s."),
+    "bank.not_xml": N_("The file is not an XML document: %(problem)s"),
+    "bank.hostile": N_(
+        "The file declares a document type (DTD) or entities; a bank report never does, and "
+        "it was not read."
+    ),
+    "bank.unknown_kind": N_(
+        "The file is not a pain.002.001.03 status report or a camt.054.001.02 notification "
+        "(its document is %(kind)s)."
+    ),
+    "bank.invalid": N_("The file is not a valid %(kind)s: %(problem)s"),
+    "bank.unknown_file": N_(
+        "The status report answers payment file %(message_id)s, which was not made here."
+    ),
+    "bank.unknown_payment": N_(
+        "The report names payment %(end_to_end_id)s, which is in no payment file made here."
+    ),
+    "bank.not_sent": N_(
+        "Payment %(end_to_end_id)s (%(case_reference)s) is “%(status)s”, not sent to the "
+        "bank: the report cannot change it."
+    ),
+    "bank.amount_differs": N_(
+        "The bank reports payment %(end_to_end_id)s (%(case_reference)s) debited with "
+        "%(reported)s kr, but the order is for %(amount)s."
+    ),
 }
 
 # The form fields a refusal concerns, by the names the office's forms give them: the
