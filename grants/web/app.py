@@ -30,6 +30,7 @@ from grants.web import (
     health,
     office_steps,
     oidc,
+    payments,
     people,
     records,
     reviews,
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration
+    app.include_router(payments.router)  # the finance department's
     app.include_router(case_facts.router)
     app.include_router(health.router)  # for monitors: no sign-in, no personal data
     _handle_refusals(app)

@@ -10,6 +10,7 @@ from grants.web.pages import render
 from models import clock
 from models.access import conflicted_case_ids
 from models.notices import notices_to
+from models.tables import Role
 from models.tasks import Task, TaskKind, open_tasks
 
 router = APIRouter()
@@ -37,6 +38,8 @@ def home() -> RedirectResponse:
 
 @router.get("/tasks")
 def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
+    if person.role is Role.finance:  # the finance department's work is on its own page
+        return RedirectResponse("/payments", 303)
     today = clock.today()
     with reading(office.settings, person.email) as (session, reader):
         tasks = open_tasks(session, reader, today)
