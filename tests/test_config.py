@@ -122,6 +122,17 @@ MISTAKES = [
         "[office] applicant_link_days: 1.5 is not a whole number",
         id="days as a fraction",
     ),
+    pytest.param(
+        shipped_with('iban = "SE4550000000058398257466"', 'iban = "SE4550000000058398257467"'),
+        "[payments] iban: 'SE4550000000058398257467' has a wrong check",
+        id="the Region's IBAN mistyped",
+    ),
+    pytest.param(
+        shipped_with('organisation_number = "232100-0164"', 'organisation_number = "232100-0165"'),
+        "[payments] organisation_number: '232100-0165' the check digit (the last digit) does "
+        "not match",
+        id="the Region's organisation number mistyped",
+    ),
     pytest.param(without_section("registry"), "no [registry] section", id="missing section"),
     pytest.param(
         shipped_with("[assessment]", "[assesment]"),
