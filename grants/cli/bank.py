@@ -39,7 +39,8 @@ def export_command(actor: AsOption = None) -> None:
     try:
         taken = take(settings, "export_payments", actor)
     except Refused as refusal:
-        _written_again(settings)
+        if refusal.code == "payments.nothing_to_export":  # a finance person: put the disk right
+            _written_again(settings)
         raise fail(worded(refusal)) from None
     made: PaymentFile = taken.result
     paths = _written_again(settings, announce=False).get(made.message_id, ())
