@@ -143,8 +143,9 @@ def _organisation_id(parent: etree._Element, identifier: str, scheme: str) -> No
 
 
 def _clipped(text: str, length: int) -> str:
-    """`text` in one line of at most `length` characters (ISO 20022's Max70Text, …)."""
-    return re.sub(r"\s+", " ", text).strip()[:length]
+    """`text` in one line of at most `length` characters (ISO 20022's Max70Text, …), without
+    the control characters XML cannot carry."""
+    return re.sub(r"[\s\x00-\x1f\x7f]+", " ", text).strip()[:length]
 
 
 def pain001(

@@ -50,7 +50,7 @@ def line(number: int, kind: AccountKind, amount: int) -> PaymentLine:
     return PaymentLine(
         f"26RS{number}-1",
         f"26RS{number}",
-        f"Förening {number} & Co <ideell>",
+        f"Förening {number} & Co <ideell>\x0b\x01",
         "802476-3156" if number % 2 else None,
         kind.value,
         clearing,

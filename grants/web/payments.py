@@ -39,8 +39,9 @@ def _page(
     result: Registered | None = None,
     status: int = 200,
 ) -> Response:
+    if person.role in FINANCE:  # any file the disk lacks, written from the database
+        write_payment_files(office.settings)
     with reading(office.settings, person.email, FINANCE) as (session, reader):
-        write_payment_files(office.settings)  # any the disk lacks, from the database
         ready = payment_lines(session, ready_to_export(session))
         held = payment_lines(session, held_orders(session))
         files = session.exec(
