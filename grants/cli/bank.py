@@ -19,22 +19,18 @@ from models.errors import Refused
 from models.tables import PaymentFile
 
 app = typer.Typer()
-payments_app = typer.Typer(
-    help="Payments: the payment file to the bank and the bank's reports (the finance "
-    "department's).",
-    no_args_is_help=True,
-)
-app.add_typer(payments_app, name="payments")
 
 ReportArg = Annotated[
     Path, typer.Argument(help="The bank's report: a pain.002 status report or a camt.054.")
 ]
 
 
-@payments_app.command("export")
 def export_command(actor: AsOption = None) -> None:
-    """Put every attested payment order whose account is not on hold into one payment file
-    (pain.001) with its payment order (PDF and CSV), in GRANTS_HOME/payments."""
+    """Make the payment file (pain.001) of every attested order not on hold.
+
+    With its payment order as PDF and CSV, in GRANTS_HOME/payments (the finance
+    department's). A payment file the disk lacks is written again from the database.
+    """
     settings = settings_checked()
     try:
         taken = take(settings, "export_payments", actor)
@@ -67,11 +63,13 @@ def _written_again(settings: Settings, announce: bool = True) -> dict[str, tuple
     return written
 
 
-@payments_app.command("import")
 def import_command(report: ReportArg, actor: AsOption = None) -> None:
-    """Register the bank's report: a pain.002 sends rejected payments back to their case
-    officer with the bank's reason; a camt.054 registers payments paid with the bank's
-    date, and repayments received against their claims' OCR references."""
+    """Register the bank's report: a pain.002 status report or a camt.054 notification.
+
+    A pain.002 sends rejected payments back to their case officer with the bank's reason;
+    a camt.054 registers payments paid with the bank's date, and repayments received
+    against their claims' OCR references. The same report again changes nothing.
+    """
     content = read_file_argument(report)
     settings = settings_checked()
     try:
@@ -99,3 +97,19 @@ def said(result: Registered) -> str:
     if len(lines) == 1:
         lines.append("Nothing in it changes a payment or a claim.")
     return "\n".join(lines)
+
+
+def add_bank_commands(group: typer.Typer) -> None:
+    """`export` and `import` in the `payments` group, beside the commands that prepare and
+    attest the payment orders."""
+    group.command("export")(export_command)
+    group.command("import")(import_command)
+
+
+payments_app = typer.Typer(
+    help="Payments: the payment file to the bank and the bank's reports (the finance "
+    "department's).",
+    no_args_is_help=True,
+)
+add_bank_commands(payments_app)
+app.add_typer(payments_app, name="payments")
