@@ -37,6 +37,7 @@ from models.tables import (
 from models.working_days import is_working_day
 from tests.bank_orders import attested_orders, finance_person
 from tests.helpers import OFFICER, database_dump, grants, pdf_pages
+from tests.test_config import configured, without_section
 
 DEBTOR = Debtor("Region Örebro län", "232100-0164", "SE4550000000058398257466", "ESSESESS", "R1")
 
@@ -403,3 +404,18 @@ def test_a_hostile_unknown_or_broken_report_is_refused_and_changes_nothing(
     assert database_dump(sample_call) == before
     with pytest.raises(BankFileRefused):
         read_bank_report(BILLION_LAUGHS)
+
+
+def test_without_the_regions_account_no_payment_file_is_made(
+    sample_call: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finance = finance_person()
+    make_attested(references(2))
+    before = database_dump(sample_call)
+    configured(tmp_path, monkeypatch, without_section("payments"))
+
+    refused = grants("payments", "export", "--as", finance, ok=False)
+
+    assert refused.exit_code == 2 and "needs its [payments] section" in refused.text
+    assert database_dump(sample_call) == before
+    assert not (sample_call / "payments").exists()
