@@ -37,6 +37,7 @@ from models.tables import (
 from models.working_days import is_working_day
 from tests.bank_orders import attested_orders, finance_person
 from tests.helpers import OFFICER, database_dump, grants, pdf_pages
+from tests.office import sign_in
 from tests.test_config import configured, without_section
 
 DEBTOR = Debtor("Region Örebro län", "232100-0164", "SE4550000000058398257466", "ESSESESS", "R1")
@@ -419,3 +420,17 @@ def test_without_the_regions_account_no_payment_file_is_made(
     assert refused.exit_code == 2 and "needs its [payments] section" in refused.text
     assert database_dump(sample_call) == before
     assert not (sample_call / "payments").exists()
+
+
+def test_the_case_officer_sees_the_banks_rejection_in_the_office(sample_call: Path, office) -> None:
+    finance, content, refs = exported(sample_call, 2)
+    status = bank.status_report(content, {f"{refs[1]}-1": "BE06"})
+    grants("payments", "import", report(sample_call, "status.xml", status), "--as", finance)
+
+    sign_in(office, OFFICER)
+    tasks = office.get("/tasks").text
+    case = office.get(f"/cases/{refs[1]}").text
+
+    assert f"/cases/{refs[1]}" in tasks
+    assert "Banken avvisade en utbetalning: kontrollera kontot" in tasks
+    assert "Banken avvisade betalningen: BE06: Mottagaren är okänd" in case
