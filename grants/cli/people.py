@@ -25,7 +25,7 @@ EmailArg = Annotated[str, typer.Argument(help="The person's e-mail.")]
 NameOption = Annotated[str | None, typer.Option("--name", help="Full name.")]
 EmailOption = Annotated[str | None, typer.Option("--email", help="E-mail (how they sign in).")]
 RoleOption = Annotated[
-    str | None, typer.Option("--role", help="case_officer, advisor or decision_maker.")
+    str | None, typer.Option("--role", help="case_officer, advisor, decision_maker or finance.")
 ]
 OrganisationOption = Annotated[
     str | None, typer.Option("--organisation", help="Their own organisation (for conflicts).")
@@ -99,7 +99,9 @@ def _given(**values: Any) -> dict[str, Any]:
 def add_command(
     name: Annotated[str, typer.Option("--name", help="Full name.")],
     email: Annotated[str, typer.Option("--email", help="E-mail (how they sign in).")],
-    role: Annotated[str, typer.Option("--role", help="case_officer, advisor or decision_maker.")],
+    role: Annotated[
+        str, typer.Option("--role", help="case_officer, advisor, decision_maker or finance.")
+    ],
     organisation: Annotated[
         str, typer.Option("--organisation", help="Their own organisation (for conflicts).")
     ],
