@@ -5,6 +5,7 @@ repayments settled), each once, and a hostile or unknown file refused with nothi
 
 import csv
 import io
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,8 @@ from grants.payment_files import (
     schema_problems,
 )
 from grants.settings import load
+from grants.steps import take
+from models import clock
 from models.bank_files import BankFileRefused, PaymentLine
 from models.db import transaction
 from models.tables import (
@@ -36,6 +39,7 @@ from models.tables import (
 )
 from models.working_days import is_working_day
 from tests.bank_orders import attested_orders, finance_person
+from tests.conftest import SAMPLES
 from tests.helpers import OFFICER, database_dump, grants, pdf_pages
 from tests.office import sign_in
 from tests.test_config import configured, without_section
@@ -434,3 +438,38 @@ def test_the_case_officer_sees_the_banks_rejection_in_the_office(sample_call: Pa
     assert f"/cases/{refs[1]}" in tasks
     assert "Banken avvisade en utbetalning: kontrollera kontot" in tasks
     assert "Banken avvisade betalningen: BE06: Mottagaren är okänd" in case
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_exports_at_once_pay_each_order_once(
+    database: str, request: pytest.FixtureRequest, grants_home: Path
+) -> None:
+    if database == "postgresql":
+        request.getfixturevalue("on_postgres")
+    grants("intake", str(SAMPLES / "applications.json"), "--as", OFFICER, "--no-letters")
+    finance = finance_person()
+    make_attested(references(8))
+    settings = load()
+    barrier = threading.Barrier(2, timeout=60)
+    outcomes: list[str] = []
+
+    def export() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(take(settings, "export_payments", finance).result.message_id)
+        except BankFileRefused as refusal:
+            outcomes.append(refusal.code)
+
+    threads = [threading.Thread(target=export) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    first = f"GRANTS-{clock.today():%Y%m%d}-1"
+    assert sorted(outcomes) == [first, "payments.nothing_to_export"]
+    with transaction(settings.db_url) as session:
+        (made,) = session.exec(select(PaymentFile)).all()
+        paid = select(PaymentOrder).where(PaymentOrder.payment_file_id == made.id)
+        exported = session.exec(paid).all()
+    assert made.payment_count == len(exported) == 8
