@@ -66,17 +66,6 @@ def _options(
     options.verbose = verbose
 
 
-for area in (
-    cases,
-    assessment,
-    decisions,
-    facts,
-    office,
-    people,
-    records,
-    backups,
-    worker,
-    health,
-    bank,
-):
+for area in (cases, assessment, decisions, facts, office, people, records, backups, worker, health):
     app.add_typer(area.app)
+app.add_typer(bank.app)  # grants payments export/import: the finance department's
