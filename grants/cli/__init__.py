@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from grants.cli import (
+    acceptance,
     assessment,
     backups,
     cases,
@@ -65,5 +66,17 @@ def _options(
     options.verbose = verbose
 
 
-for area in (cases, assessment, decisions, facts, office, people, records, backups, worker, health):
+for area in (
+    cases,
+    assessment,
+    decisions,
+    acceptance,
+    facts,
+    office,
+    people,
+    records,
+    backups,
+    worker,
+    health,
+):
     app.add_typer(area.app)

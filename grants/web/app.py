@@ -21,6 +21,7 @@ from grants.embedded import PrefectUnreachable, configure_prefect
 from grants.settings import TEMPLATES, Settings, load
 from grants.steps import configured
 from grants.web import (
+    acceptance,
     applicant,
     auth,
     case_facts,
@@ -30,6 +31,7 @@ from grants.web import (
     health,
     office_steps,
     oidc,
+    payee,
     people,
     records,
     reviews,
@@ -184,10 +186,12 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         decisions,
         records,
         applicant,
+        acceptance,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration
     app.include_router(case_facts.router)
+    app.include_router(payee.router)
     app.include_router(health.router)  # for monitors: no sign-in, no personal data
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)

@@ -236,6 +236,9 @@ ACTIONS = {
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
     "case_facts_corrected": N_("The applicant's contact or payment facts corrected"),
     "state_aid_recorded": N_("Economic activity or declaration of other de minimis aid recorded"),
+    "conditions_accepted": N_("The grant's conditions accepted and the account given"),
+    "payee_account_changed": N_("The account to pay to changed: payments held"),
+    "payee_account_confirmed": N_("The changed account confirmed by a second person"),
 }
 
 
@@ -251,6 +254,7 @@ DOCUMENT_KINDS = {
     "withdrawal": N_("Withdrawal"),
     "material": N_("Material from others (FL 25 §)"),
     "final_report": N_("Final report"),
+    "acceptance": N_("Acceptance of the conditions, on paper"),
 }
 
 
@@ -272,6 +276,7 @@ NOTICE_KINDS = {
     "review_overdue": N_("Reminder: a review is overdue"),
     "supplement_expired": N_("The supplement did not come in time"),
     "too_few_reviewers": N_("Too few reviewers without a conflict of interest"),
+    "account_to_confirm": N_("A changed account waits for a second person to confirm it"),
 }
 
 
