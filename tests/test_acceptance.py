@@ -288,3 +288,67 @@ def test_the_grantee_accepts_on_a_phone_and_every_page_meets_wcag_21_aa(
         ).all()
         assert [(e.actor, e.role) for e in events] == [(GRANTEE, "applicant")]
     context.close()
+
+
+def test_on_the_case_page_paper_acceptance_a_change_and_a_second_persons_confirmation(
+    small_budget: None,  # noqa: F811 (the fixture)
+    office,
+    tmp_path,
+) -> None:
+    """The case officer registers the paper and changes the account on the case page; the
+    change cannot be confirmed by them, and is by the decision maker, with a note."""
+    from models.access import case_for
+    from models.decisions import sign
+    from models.rules import Rules
+    from tests.office import post, sign_in
+    from tests.test_decisions import person
+
+    ref = to_awaiting_decision("SI-2026-0105", Recommendation.partly_granted, 30_000)
+    with transaction(load().db_url) as session:
+        maker = person(session, DECISION_MAKER)
+        sign(session, case_for(session, ref, maker, lock=True), maker, Rules())
+    sign_in(office, OFFICER)
+    page = office.get(f"/cases/{ref}").text
+    assert "Registrera ett godkännande som kommit på papper" in page
+
+    paper = {"signatory_name": "Eva Lund", "signatory_role": "kassör"}
+    before = database_dump(load().home)
+    refused = post(office, f"/cases/{ref}/acceptance", paper | {"bankgiro": "5050-1056"})
+    assert refused.status_code == 409
+    assert "Bankgiro = ”5050-1056”: kontrollsiffran" in refused.text.replace("\u00a0", " ")
+    assert 'id="bankgiro-error"' in refused.text and 'value="Eva Lund"' in refused.text
+    assert database_dump(load().home) == before
+
+    scan = ("godkannande.pdf", b"%PDF-1.4\n% signed on paper\n", "application/pdf")
+    taken = post(office, f"/cases/{ref}/acceptance", paper | {"plusgiro": "487312-1"},
+                 files={"acceptance_file": scan}, follow_redirects=False)  # fmt: skip
+    assert taken.status_code == 303, taken.text
+    page = office.get(f"/cases/{ref}").text
+    assert "Eva Lund (kassör)" in page and "plusgiro 487312-1" in page
+    assert account_now(ref) == ("4873121", None, False)
+
+    changed = post(office, f"/cases/{ref}/account", {"clearing": "9420", "account": "4172385"},
+                   follow_redirects=False)  # fmt: skip
+    assert changed.status_code == 303, changed.text
+    assert account_now(ref) == ("4172385", "9420", True)
+    page = office.get(f"/cases/{ref}").text
+    assert "alla utbetalningar som inte gjorts väntar" in page
+    assert "Bekräfta kontot" not in page  # not offered to the one who changed it
+    same = post(office, f"/cases/{ref}/account/confirm", {"verification": "Ringde."})
+    assert "Inte bekräftat" in same.text and "en annan person bekräftar den" in same.text
+    assert account_now(ref)[2] is True
+
+    post(office, "/logout")
+    sign_in(office, DECISION_MAKER)
+    assert "Bekräfta kontot" in office.get(f"/cases/{ref}").text
+    confirmed = post(office, f"/cases/{ref}/account/confirm",
+                     {"verification": "Ringde kassören på numret i ansökan."})  # fmt: skip
+    assert "Kontot är bekräftat" in confirmed.text
+    assert account_now(ref) == ("4172385", "9420", False)
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        account = current_account(session, case)
+        assert (account.confirmed_by, account.verification) == (
+            DECISION_MAKER,
+            "Ringde kassören på numret i ansökan.",
+        )
