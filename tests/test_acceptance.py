@@ -25,7 +25,7 @@ from models.acceptance import acceptance_of, account_given
 from models.accounts import current_account, on_hold
 from models.db import transaction
 from models.identifiers import IdentifierError
-from models.tables import AccountKind, AuditEvent, Case, Document, Recommendation
+from models.tables import AccountKind, AuditEvent, Case, Document, Notice, Recommendation
 from models.validation import InvalidField
 from tests.conftest import Mailbox
 from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants, pdf_pages
@@ -287,6 +287,11 @@ def test_the_grantee_accepts_on_a_phone_and_every_page_meets_wcag_21_aa(
             select(AuditEvent).where(AuditEvent.action == "conditions_accepted")
         ).all()
         assert [(e.actor, e.role) for e in events] == [(GRANTEE, "applicant")]
+        # The grantee is told once (its e-mail is unchanged); the case officer is asked.
+        told = session.exec(select(Notice.kind, Notice.recipient).order_by(Notice.id)).all()
+        assert ("account_changed.sv", GRANTEE) in told
+        assert ("account_to_confirm", OFFICER) in told
+        assert len([kind for kind, _ in told if kind.startswith("account_changed")]) == 1
     context.close()
 
 
@@ -352,3 +357,44 @@ def test_on_the_case_page_paper_acceptance_a_change_and_a_second_persons_confirm
             DECISION_MAKER,
             "Ringde kassören på numret i ansökan.",
         )
+
+
+def test_the_grantees_page_speaks_the_cases_english_and_a_bad_link_opens_nothing(
+    small_budget: None,  # noqa: F811 (the fixture)
+    office,
+) -> None:
+    """Karlskoga Friends Cricket Club applied in English: its page is in English, refuses a
+    wrong plusgiro at its field and takes nothing; a changed or expired link opens nothing."""
+    from datetime import date, timedelta
+
+    from grants.applicant_links import acceptance_link
+    from models.access import case_for
+    from models.decisions import sign
+    from models.rules import Rules
+    from tests.office import post
+    from tests.test_decisions import person
+
+    ref = to_awaiting_decision("SI-2026-0108", Recommendation.granted)
+    with transaction(load().db_url) as session:
+        maker = person(session, DECISION_MAKER)
+        sign(session, case_for(session, ref, maker, lock=True), maker, Rules())
+    link = acceptance_link(load(), ref, date.today() + timedelta(days=30))
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    page = office.get(f"/{path}")
+    assert page.status_code == 200
+    text = page.text.replace("\u00a0", " ")
+    assert "Accept the conditions of your grant" in text and "SEK 25,000" in text
+    assert "The funds may be used only for the project described in the application." in text
+
+    before = database_dump(load().home)
+    refused = post(office, f"/{path}", {"signatory_name": "Sam Patel",
+                   "signatory_role": "secretary", "plusgiro": "487312-2"})  # fmt: skip
+    assert refused.status_code == 422
+    assert "Plusgiro = “487312-2”: the check digit" in refused.text
+    assert 'id="plusgiro-error"' in refused.text and 'value="Sam Patel"' in refused.text
+    assert database_dump(load().home) == before
+
+    assert office.get(f"/{path}x").status_code == 404
+    expired = acceptance_link(load(), ref, date.today() - timedelta(days=1))
+    gone = office.get("/" + expired.split("://", 1)[1].split("/", 1)[1])
+    assert gone.status_code == 410 and "This link has expired" in gone.text
