@@ -361,13 +361,18 @@ def test_on_the_case_page_paper_acceptance_a_change_and_a_second_persons_confirm
 
 def test_the_grantees_page_speaks_the_cases_english_and_a_bad_link_opens_nothing(
     small_budget: None,  # noqa: F811 (the fixture)
+    smtp_server: Mailbox,
     office,
 ) -> None:
-    """Karlskoga Friends Cricket Club applied in English: its page is in English, refuses a
-    wrong plusgiro at its field and takes nothing; a changed or expired link opens nothing."""
+    """Karlskoga Friends Cricket Club applied in English: the decision's e-mail, in English,
+    carries the link, which neither the Swedish decision nor its translation does; the page
+    is in English, refuses a wrong plusgiro at its field and takes nothing; a changed or
+    expired link opens nothing."""
     from datetime import date, timedelta
 
+    from flows.letters import send_letters
     from grants.applicant_links import acceptance_link
+    from grants.embedded import run_flow
     from models.access import case_for
     from models.decisions import sign
     from models.rules import Rules
@@ -378,6 +383,19 @@ def test_the_grantees_page_speaks_the_cases_english_and_a_bad_link_opens_nothing
     with transaction(load().db_url) as session:
         maker = person(session, DECISION_MAKER)
         sign(session, case_for(session, ref, maker, lock=True), maker, Rules())
+    run_flow(send_letters)
+    [mail] = [m for m in smtp_server.messages if m["Subject"].startswith(f"Decision {ref}")]
+    body = mail.get_body().get_content()
+    assert "Before the grant is paid, the person entitled to sign" in body
+    [emailed] = LINK.findall(body)
+    pdfs = [p for p in mail.iter_attachments() if p.get_filename().endswith(".pdf")]
+    assert len(pdfs) == 2  # the decision in Swedish and its English translation
+    for part in pdfs:
+        text = "".join(pdf_pages(attachment(mail, part.get_filename())))
+        assert emailed.rsplit("/", 1)[-1] not in text.replace(" ", "") and "/g/" not in text
+    assert "through the personal link in the e-mail" in " ".join(
+        pdf_pages(attachment(mail, "translation.pdf"))
+    )
     link = acceptance_link(load(), ref, date.today() + timedelta(days=30))
     path = link.split("://", 1)[1].split("/", 1)[1]
     page = office.get(f"/{path}")
