@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from sqlmodel import Session, select
 
-from models.accounts import current_account
+from models.accounts import current_account, on_hold
 from models.audit import Actor, record
 from models.decisions import GRANTS, latest
 from models.errors import Refused
@@ -144,13 +144,13 @@ def account_text(account: PayeeAccount | AccountGiven, language: str = "en") -> 
 def signed_grant(session: Session, case: Case) -> Decision:
     """The case's signed grant (or partial grant), whose conditions are accepted."""
     decision = latest(session, case)
-    if (
-        decision is None
-        or decision.status is not DecisionStatus.signed
-        or decision.outcome not in GRANTS
-    ):
+    if decision is None or not _is_signed_grant(decision):
         raise AcceptanceRefused("acceptance.no_grant", case_reference=case.case_reference)
     return decision
+
+
+def _is_signed_grant(decision: Decision) -> bool:
+    return decision.status is DecisionStatus.signed and decision.outcome in GRANTS
 
 
 def acceptance_of(session: Session, case: Case) -> Acceptance | None:
@@ -256,7 +256,7 @@ def confirm_account(
     """A second person confirms the changed account, saying how it was verified (a call to
     the chair on the number in the application); the held orders may then be paid."""
     account = current_account(session, case)
-    if account is None or not account.needs_confirmation or account.confirmed_at is not None:
+    if account is None or not on_hold(account):
         raise AcceptanceRefused("account.nothing_to_confirm", case_reference=case.case_reference)
     if account.given_by == person.email:
         raise AcceptanceRefused(
@@ -293,6 +293,8 @@ def _tell_grantee(
     changed: PayeeAccount,
     earlier: PayeeAccount | None,
 ) -> None:
+    """One e-mail to each address the grantee is told at, in the case's language: a notice
+    (`models.notices` queues those to staff by person; the grantee is no person here)."""
     for address in told_at(case, acceptance):
         session.add(
             Notice(
@@ -337,7 +339,11 @@ def _same(current: PayeeAccount, account: AccountGiven) -> bool:
 
 
 def _required(name: str, value: str, limit: int = MAX_NAME) -> str:
-    text = " ".join(str(value or "").split()) if limit == MAX_NAME else str(value or "").strip()
+    """The text typed, stripped (a name or a role on one line, its spaces made single),
+    refused naming the field when empty or too long."""
+    text = str(value or "").strip()
+    if limit == MAX_NAME:
+        text = " ".join(text.split())
     if not text:
         raise invalid(name, value, FieldError("field.required"))
     if len(text) > limit:
@@ -360,11 +366,7 @@ def payee_facts(session: Session, case: Case) -> PayeeFacts:
     acceptance = acceptance_of(session, case)
     account = current_account(session, case)
     texts = {lang: account_text(account, lang) if account else "" for lang in ("sv", "en")}
-    held = account is not None and account.needs_confirmation and account.confirmed_at is None
+    held = account is not None and on_hold(account)
     decision = latest(session, case)
-    granted = (
-        decision is not None
-        and decision.status is DecisionStatus.signed
-        and decision.outcome in GRANTS
-    )
+    granted = decision is not None and _is_signed_grant(decision)
     return PayeeFacts(granted, acceptance, account, texts, held)

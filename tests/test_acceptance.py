@@ -87,6 +87,12 @@ def test_a_wrong_bank_account_is_refused_naming_the_field_and_the_value(
     assert reason in str(refused.value)
 
 
+def test_a_bank_account_in_bankgirots_sixteen_digits_leaves_out_swedbanks_fifth() -> None:
+    # SwedishBankAccounts' own examples of the form
+    assert identifiers.bgc16("82149", "9234726124") == "8214009234726124"
+    assert identifiers.bgc16("3300", "1212121212") == "3300001212121212"
+
+
 def test_bankgiro_and_plusgiro_are_checked_and_one_account_is_given() -> None:
     assert account_given(bankgiro_number="5050-1055").number == "50501055"  # Skatteverket
     assert account_given(plusgiro_number="487312-1").kind is AccountKind.plusgiro
