@@ -242,7 +242,11 @@ def test_the_grantee_accepts_on_a_phone_and_every_page_meets_wcag_21_aa(
     """As the chair does on a phone: the link from the decision's e-mail, the conditions and
     the amount, a mistyped clearing number refused at its field, the acceptance, the
     receipt; then a new account, held. Each page scanned by axe-core, in Swedish."""
-    from tests.test_office_browser import accessibility_violations, keep_screenshot
+    from tests.test_office_browser import (
+        accessibility_violations,
+        browser_sign_in,
+        keep_screenshot,
+    )
 
     ref = to_awaiting_decision("SI-2026-0105", Recommendation.partly_granted, 30_000)
     grants("sign", ref, "--as", DECISION_MAKER)
@@ -299,6 +303,23 @@ def test_the_grantee_accepts_on_a_phone_and_every_page_meets_wcag_21_aa(
         assert ("account_to_confirm", OFFICER) in told
         assert len([kind for kind, _ in told if kind.startswith("account_changed")]) == 1
     context.close()
+
+    # The case officer, at the office, confirms the grantee's change on the case page.
+    office = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = office.new_page()
+    browser_sign_in(page, live_office.state.base_url, OFFICER)
+    page.goto(f"{live_office.state.base_url}/cases/{ref}#payee")
+    page.get_by_role("heading", name="Godkännande och konto").wait_for()
+    assert accessibility_violations(page) == []
+    verified = "Ringde ordföranden på numret i ansökan."
+    page.get_by_label("Hur ändringen kontrollerades").fill(verified)
+    page.locator("#payee").scroll_into_view_if_needed()
+    keep_screenshot(page, "office-payee", tmp_path)
+    page.get_by_role("button", name="Bekräfta kontot").press("Enter")
+    page.get_by_text("Kontot är bekräftat").wait_for()
+    assert accessibility_violations(page) == []
+    assert account_now(ref) == ("50501055", None, False)
+    office.close()
 
 
 def test_on_the_case_page_paper_acceptance_a_change_and_a_second_persons_confirmation(
