@@ -18,11 +18,18 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from grants.settings import Settings
 from models import clock
 from models.applicant import ASKED, COMMUNICATION, SUPPLEMENT
+from models.decisions import GRANTS
 from models.letters import COMMUNICATION as COMMUNICATION_LETTER
-from models.letters import SUPPLEMENT_REQUEST
+from models.letters import DECISION, SUPPLEMENT_REQUEST
 from models.tables import Letter
 
 SALT = "grants.applicant-link"
+# The grantee's link, where the conditions of a grant are accepted and the account given
+# (and later changed): a salt of its own, so no link to answer a request opens it.
+ACCEPTANCE_SALT = "grants.acceptance-link"
+ACCEPTANCE = "acceptance"
+# Without a final report's due date, a grantee's link opens this long after the decision.
+ACCEPTANCE_DAYS = 730
 ASKING_LETTERS = {SUPPLEMENT_REQUEST: SUPPLEMENT, COMMUNICATION_LETTER: COMMUNICATION}
 
 
@@ -90,9 +97,50 @@ def asks_for_answer(letter: Letter) -> bool:
 
 
 def letter_link(settings: Settings, letter: Letter) -> str | None:
-    """The link a letter carries, if it asks the applicant for an answer."""
+    """The link a letter carries, if it asks the applicant for an answer; a grant's
+    decision carries the grantee's link to accept its conditions."""
+    if letter.kind == DECISION:
+        return _granted_link(settings, letter)
     kind = ASKING_LETTERS.get(letter.kind)
     if kind is None:
         return None
     data = letter.data
     return link_for(settings, letter.case.case_reference, kind, data["number"], data["deadline"])
+
+
+def acceptance_link(settings: Settings, case_reference: str, expires: date) -> str:
+    """The grantee's link for the case's grant: to accept its conditions and give the
+    account, and afterwards to change the account."""
+    token = URLSafeSerializer(settings.signing_key, salt=ACCEPTANCE_SALT).dumps(
+        [case_reference, expires.isoformat()]
+    )
+    return f"{settings.base_url}/g/{token}"
+
+
+def read_acceptance(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
+    """What a grantee's link names (the kind `acceptance`); `LinkInvalid` or `LinkExpired`
+    as for the applicant's links."""
+    serializer = URLSafeSerializer(settings.verifying_keys, salt=ACCEPTANCE_SALT)
+    try:
+        case_reference, expires = serializer.loads(token)
+        claims = LinkClaims(str(case_reference), ACCEPTANCE, 0, date.fromisoformat(expires))
+    except (BadSignature, TypeError, ValueError) as error:
+        raise LinkInvalid("not a link of this office") from error
+    if (today or clock.today()) > claims.expires:
+        raise LinkExpired(claims)
+    return claims
+
+
+def _granted_link(settings: Settings, letter: Letter) -> str | None:
+    """A grant's decision: the grantee's link, open until `applicant_link_days` after the
+    final report is due (the last payment waits for it)."""
+    data = letter.data
+    if data.get("outcome") not in GRANTS or data.get("draft"):
+        return None
+    due = data.get("final_report_due")
+    if due:
+        last = date.fromisoformat(due)
+    else:
+        last = date.fromisoformat(str(data["decided_at"])[:10]) + timedelta(days=ACCEPTANCE_DAYS)
+    expires = last + timedelta(days=settings.applicant_link_days)
+    return acceptance_link(settings, letter.case.case_reference, expires)

@@ -609,6 +609,9 @@ class Acceptance(SQLModel, table=True):
     accepted_at: datetime = Field(default_factory=utcnow)
     registered_by: str | None = None  # the case officer, for a paper acceptance
     document_id: int | None = Field(default=None, foreign_key="documents.id")  # the paper
+    # The organisation's e-mail when it accepted: a later account change is told there too,
+    # should the e-mail on the case have been changed since (models.acceptance).
+    email: str | None = None
 
     case: Case = Relationship()
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from grants.cli import (
+    acceptance,
     assessment,
     backups,
     bank,
@@ -66,6 +67,18 @@ def _options(
     options.verbose = verbose
 
 
-for area in (cases, assessment, decisions, facts, office, people, records, backups, worker, health):
+for area in (
+    cases,
+    assessment,
+    decisions,
+    acceptance,
+    facts,
+    office,
+    people,
+    records,
+    backups,
+    worker,
+    health,
+):
     app.add_typer(area.app)
 app.add_typer(bank.app)  # grants payments export/import: the finance department's

@@ -23,6 +23,10 @@ WORDING = {
     "decision.no_reviews": "outcome: no reviews to go on; give --outcome",
     "decision.reviews_ask_supplement": "outcome: the reviews ask for a supplement; request it "
     "or give --outcome",
+    "account.one": "give one account: --bankgiro, --plusgiro, or --clearing with --account "
+    "(given: {given})",
+    "account.same_person": "{email} registered the change of account of {case_reference}; "
+    "another person confirms it (grants account confirm --as THEIR-EMAIL)",
 }
 
 

@@ -10,7 +10,7 @@ refusal changes nothing, and that the letters a step ordered are sent only after
 transaction committed.
 """
 
-from grants.steps import assessment, bank, decisions, letters, people
+from grants.steps import acceptance, assessment, bank, decisions, letters, people
 from grants.steps.layer import (
     ADMINISTRATORS,
     DECISION_MAKERS,
@@ -46,6 +46,7 @@ __all__ = [
     "LetterToBe",
     "Rehearsal",
     "Taken",
+    "acceptance",
     "assessment",
     "bank",
     "configured",

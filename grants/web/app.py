@@ -21,16 +21,18 @@ from grants.embedded import PrefectUnreachable, configure_prefect
 from grants.settings import TEMPLATES, Settings, load
 from grants.steps import configured
 from grants.web import (
+    acceptance,
     applicant,
     auth,
     case_facts,
     cases,
     dashboard,
     decisions,
+    finance,
     health,
     office_steps,
     oidc,
-    payments,
+    payee,
     people,
     records,
     reviews,
@@ -185,11 +187,13 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         decisions,
         records,
         applicant,
+        acceptance,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration
-    app.include_router(payments.router)  # the finance department's
+    app.include_router(finance.router)  # the finance department's
     app.include_router(case_facts.router)
+    app.include_router(payee.router)
     app.include_router(health.router)  # for monitors: no sign-in, no personal data
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)

@@ -26,6 +26,7 @@ from grants.web.labels import check_label, label, warning_label
 from grants.web.looks import changes, note_look
 from grants.web.pages import render
 from models import clock
+from models.acceptance import payee_facts
 from models.access import case_to_read
 from models.audit import history
 from models.case_list import CaseFilter, SortKey, all_listed, list_page, municipalities
@@ -331,6 +332,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "meeting_over": _meeting_over(session, case),
         "undecided": UNDECIDED,  # an application that can still be withdrawn
         "shortfall": shortfall(session, case),  # conflicts left too few reviewers
+        "payee": payee_facts(session, case),  # the grant's acceptance and account
     } | _draft_inputs(session, case)
 
 

@@ -245,6 +245,9 @@ ACTIONS = {
     "payment_paid": N_("The bank paid the payment"),
     "repayment_settled": N_("Repayment received: the claim is settled"),
     "repayment_short": N_("Repayment received, less than the claim"),
+    "conditions_accepted": N_("The grant's conditions accepted and the account given"),
+    "payee_account_changed": N_("The account to pay to changed: payments held"),
+    "payee_account_confirmed": N_("The changed account confirmed by a second person"),
 }
 
 
@@ -260,6 +263,7 @@ DOCUMENT_KINDS = {
     "withdrawal": N_("Withdrawal"),
     "material": N_("Material from others (FL 25 §)"),
     "final_report": N_("Final report"),
+    "acceptance": N_("Acceptance of the conditions, on paper"),
 }
 
 
@@ -281,6 +285,7 @@ NOTICE_KINDS = {
     "review_overdue": N_("Reminder: a review is overdue"),
     "supplement_expired": N_("The supplement did not come in time"),
     "too_few_reviewers": N_("Too few reviewers without a conflict of interest"),
+    "account_to_confirm": N_("A changed account waits for a second person to confirm it"),
 }
 
 

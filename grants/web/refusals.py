@@ -320,6 +320,36 @@ WORDING = {
     "identifier.check_digit": N_("the check digit (the last digit) does not match"),
     "identifier.bankgiro_shape": N_("must be 7 or 8 digits, written NNN-NNNN or NNNN-NNNN"),
     "identifier.plusgiro_shape": N_("must be 2 to 8 digits, written NNNNNN-N"),
+    "identifier.clearing_shape": N_(
+        "must be 4 digits (5 for a Swedbank clearing number beginning with 8)"
+    ),
+    "identifier.clearing_unknown": N_("no Swedish bank has the clearing number %(clearing)s"),
+    "identifier.clearing_check_digit": N_(
+        "the fifth digit (the check digit of a Swedbank clearing number) does not match"
+    ),
+    "identifier.account_shape": N_("an account number at %(bank)s has %(digits)s digits"),
+    "acceptance.no_grant": N_(
+        "Case %(case_reference)s has no signed grant whose conditions could be accepted."
+    ),
+    "acceptance.given": N_(
+        "The conditions of %(case_reference)s were accepted on %(accepted_at)s by "
+        "%(signatory_name)s; they are accepted once."
+    ),
+    "acceptance.not_given": N_(
+        "The conditions of %(case_reference)s are not accepted yet; the account is given "
+        "with the acceptance."
+    ),
+    "account.one": N_(
+        "Give one account: a bankgiro, a plusgiro, or a clearing number and an account number."
+    ),
+    "account.unchanged": N_("%(account)s is the account of %(case_reference)s already."),
+    "account.nothing_to_confirm": N_(
+        "Case %(case_reference)s has no changed account waiting to be confirmed."
+    ),
+    "account.same_person": N_(
+        "%(email)s registered the change of account of %(case_reference)s; a second person "
+        "confirms it."
+    ),
     "field.not_text": N_("must be text"),
     "field.required": N_("is required"),
     "field.too_long": N_("is %(length)s characters long; at most %(limit)s are allowed"),
@@ -525,6 +555,11 @@ FIELD_NAMES = {
     "organisation_number": N_("Organisation number"),
     "bankgiro": N_("Bankgiro"),
     "plusgiro": N_("Plusgiro"),
+    "clearing": N_("Clearing number"),
+    "account": N_("Account number"),
+    "signatory_name": N_("Name of the signatory"),
+    "signatory_role": N_("Role in the organisation"),
+    "verification": N_("How the change was verified"),
     "reason": N_("Reason"),
     "other_de_minimis_aid": N_("Other de minimis aid"),
 }
