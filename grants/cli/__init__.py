@@ -17,6 +17,7 @@ from grants.cli import (
     facts,
     health,
     office,
+    payments,
     people,
     records,
     worker,
@@ -65,5 +66,17 @@ def _options(
     options.verbose = verbose
 
 
-for area in (cases, assessment, decisions, facts, office, people, records, backups, worker, health):
+for area in (
+    cases,
+    assessment,
+    decisions,
+    facts,
+    office,
+    people,
+    payments,
+    records,
+    backups,
+    worker,
+    health,
+):
     app.add_typer(area.app)

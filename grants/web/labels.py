@@ -23,6 +23,7 @@ from models.tables import (
     Notice,
     OnExpiry,
     Outcome,
+    PaymentStatus,
     Recommendation,
     Role,
     TaskStatus,
@@ -60,8 +61,17 @@ LABELS[Role] = {
     Role.case_officer: N_("Case officer"),
     Role.advisor: N_("Advisor"),
     Role.decision_maker: N_("Decision maker"),
+    Role.finance: N_("Finance"),
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
+}
+LABELS[PaymentStatus] = {
+    PaymentStatus.prepared: N_("Prepared, to attest"),
+    PaymentStatus.attested: N_("Attested"),
+    PaymentStatus.exported: N_("Sent to the bank"),
+    PaymentStatus.paid: N_("Paid"),
+    PaymentStatus.rejected: N_("Rejected by the bank"),
+    PaymentStatus.cancelled: N_("Cancelled"),
 }
 LABELS[Answer] = {
     Answer.met: N_("Met"),
@@ -236,6 +246,10 @@ ACTIONS = {
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
     "case_facts_corrected": N_("The applicant's contact or payment facts corrected"),
     "state_aid_recorded": N_("Economic activity or declaration of other de minimis aid recorded"),
+    "payment_order_prepared": N_("Payment order prepared"),
+    "payment_order_attested": N_("Payment order attested"),
+    "payment_order_cancelled": N_("Payment order cancelled"),
+    "payment_registered_paid": N_("Payment registered as paid"),
 }
 
 
