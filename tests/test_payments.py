@@ -112,7 +112,7 @@ def _case(session: Session, reference: str) -> Case:
     return session.exec(select(Case).where(Case.case_reference == reference)).one()
 
 
-def _orders(reference: str) -> list[PaymentOrder]:
+def orders_on(reference: str) -> list[PaymentOrder]:
     with transaction(load().db_url) as session:
         query = select(PaymentOrder).join(Case).where(Case.case_reference == reference)
         return list(session.exec(query.order_by(PaymentOrder.instalment)))
@@ -154,7 +154,7 @@ def test_a_60_40_plan_prepares_the_first_instalment_and_the_rest_after_the_final
     accepted, _other = granted
     said = grants("payments", "prepare", accepted, "--as", OFFICER).text
     assert f"{accepted} instalment 1: 19999 kr ({accepted}-1)" in said
-    [first] = _orders(accepted)
+    [first] = orders_on(accepted)
     assert (first.amount, first.status, first.prepared_by) == (19_999, "prepared", OFFICER)
     assert first.end_to_end_id == f"{accepted}-1" and len(first.end_to_end_id) <= 35
 
@@ -166,8 +166,8 @@ def test_a_60_40_plan_prepares_the_first_instalment_and_the_rest_after_the_final
 
     _final_report_in(accepted)
     grants("payments", "prepare", accepted, "--as", OFFICER)
-    assert [(o.instalment, o.amount) for o in _orders(accepted)] == [(1, 19_999), (2, 13_334)]
-    assert sum(o.amount for o in _orders(accepted)) == GRANTED
+    assert [(o.instalment, o.amount) for o in orders_on(accepted)] == [(1, 19_999), (2, 13_334)]
+    assert sum(o.amount for o in orders_on(accepted)) == GRANTED
     twice = grants("payments", "prepare", accepted, "--as", OFFICER, ok=False)
     assert "every instalment due is prepared already (1, 2)" in twice.text
 
@@ -201,7 +201,7 @@ def test_nothing_is_prepared_before_acceptance_or_without_an_organisation_number
         session.add(case.organisation)
     refused = grants("payments", "prepare", other, "--as", OFFICER, ok=False)
     assert "has no organisation number; nothing is paid without one" in refused.text
-    assert _orders(other) == []
+    assert orders_on(other) == []
 
 
 def _attest(order_id: int, email: str) -> tuple[int, str]:
@@ -215,7 +215,7 @@ def test_four_eyes_on_the_command_line_with_every_role(granted: tuple[str, str])
     accepted, _other = granted
     grants("people", "change", OFFICER, "--attestant", "--as", DECISION_MAKER)
     grants("payments", "prepare", accepted, "--as", OFFICER)
-    [order] = _orders(accepted)
+    [order] = orders_on(accepted)
     before = database_dump(load().home)
     for email, why in (
         (OFFICER, "prepared payment order"),  # the preparer, although an attestant
@@ -233,7 +233,7 @@ def test_four_eyes_on_the_command_line_with_every_role(granted: tuple[str, str])
 
     code, said = _attest(order.id, ATTESTANT)
     assert code == 0 and "Attested payment order" in said, said
-    [order] = _orders(accepted)
+    [order] = orders_on(accepted)
     assert (order.status, order.attested_by) == (PaymentStatus.attested, ATTESTANT)
     code, said = _attest(order.id, DECISION_MAKER)
     assert code == 2 and "only a prepared order is attested" in said
@@ -268,13 +268,13 @@ def test_four_eyes_in_the_domain_with_every_role(
         with pytest.raises(Refused) as refused:
             attest_order(session, case, who, order.id)
     assert refused.value.code == code
-    assert _orders(accepted)[0].status is PaymentStatus.prepared
+    assert orders_on(accepted)[0].status is PaymentStatus.prepared
 
 
 def test_a_changed_account_holds_the_attestation_until_confirmed(granted: tuple[str, str]) -> None:
     accepted, _other = granted
     grants("payments", "prepare", accepted, "--as", OFFICER)
-    [order] = _orders(accepted)
+    [order] = orders_on(accepted)
     with transaction(load().db_url) as session:
         case = _case(session, accepted)
         changed = PayeeAccount(
@@ -298,7 +298,7 @@ def test_a_changed_account_holds_the_attestation_until_confirmed(granted: tuple[
     assert "say why the payment order is cancelled" in refused.text
     grants("payments", "cancel", str(order.id), "--reason", "Nytt konto", "--as", OFFICER)
     grants("payments", "prepare", accepted, "--as", OFFICER)
-    [order] = _orders(accepted)
+    [order] = orders_on(accepted)
     assert order.end_to_end_id == f"{accepted}-1-2" and order.status is PaymentStatus.prepared
     assert _attest(order.id, ATTESTANT)[0] == 0
 
@@ -308,7 +308,7 @@ def test_a_rejected_order_is_prepared_again_to_a_corrected_account_and_attested_
 ) -> None:
     accepted, _other = granted
     grants("payments", "prepare", accepted, "--as", OFFICER)
-    [order] = _orders(accepted)
+    [order] = orders_on(accepted)
     grants("payments", "attest", str(order.id), "--as", DECISION_MAKER)
     refused = grants(
         "payments", "cancel", str(order.id), "--reason", "x", "--as", DECISION_MAKER, ok=False
@@ -333,7 +333,7 @@ def test_a_rejected_order_is_prepared_again_to_a_corrected_account_and_attested_
             )
         )  # fmt: skip
     grants("payments", "prepare", accepted, "--as", OFFICER)
-    [again] = _orders(accepted)
+    [again] = orders_on(accepted)
     assert (again.id, again.status, again.attested_by) == (order.id, "prepared", None)
     assert again.end_to_end_id == f"{accepted}-1-2" and again.bank_reason == ""
     assert _attest(again.id, DECISION_MAKER)[0] == 0
@@ -353,7 +353,7 @@ def test_a_rejected_order_is_prepared_again_to_a_corrected_account_and_attested_
 def test_finance_registers_a_sent_order_paid_and_the_budget_knows(granted: tuple[str, str]) -> None:
     accepted, _other = granted
     grants("payments", "prepare", accepted, "--as", OFFICER)
-    [order] = _orders(accepted)
+    [order] = orders_on(accepted)
     refused = grants(
         "payments", "paid", str(order.id), "--on", "2026-12-01", "--as", FINANCE, ok=False
     )

@@ -30,6 +30,7 @@ from grants.web import (
     health,
     office_steps,
     oidc,
+    payments,
     people,
     records,
     reviews,
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         decisions,
         records,
         applicant,
+        payments,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration

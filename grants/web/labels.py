@@ -11,6 +11,7 @@ from grants.web.i18n import N_, _, current_language
 from models.delivery import waiting
 from models.states import CaseState
 from models.tables import (
+    AccountKind,
     Answer,
     ConflictGround,
     Criterion,
@@ -64,6 +65,11 @@ LABELS[Role] = {
     Role.finance: N_("Finance"),
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
+}
+LABELS[AccountKind] = {
+    AccountKind.bankgiro: N_("Bankgiro"),
+    AccountKind.plusgiro: N_("Plusgiro"),
+    AccountKind.bank_account: N_("Bank account"),
 }
 LABELS[PaymentStatus] = {
     PaymentStatus.prepared: N_("Prepared, to attest"),

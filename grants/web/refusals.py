@@ -486,7 +486,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "reporting.talk_address": ("talk_address",),
     "reporting.talk_ends": ("talk_ends",),
     "reporting.not_held_yet": ("presented_on",),
-    "payment.cancel_reason": ("payment_cancel_reason",),
 }
 
 
