@@ -150,6 +150,12 @@ def orders_readable(session: Session, reader: Person) -> list[PaymentOrder]:
     return list(session.exec(query.order_by(col(PaymentOrder.id).desc())))
 
 
+def sent_to_the_bank(session: Session) -> list[PaymentOrder]:
+    """The orders in a payment file that the bank has not yet reported paid or rejected."""
+    query = select(PaymentOrder).where(PaymentOrder.status == P.exported)
+    return list(session.exec(query.order_by(col(PaymentOrder.id))))
+
+
 def may_attest(person: Person) -> bool:
     """The decision maker and configured attestants attest payment orders."""
     return person.role is Role.decision_maker or person.attestant

@@ -3,10 +3,13 @@ page, the attestant attests them from their own list after a confirmation, and f
 hold whoever posts (WCAG 2.1 AA in Chromium)."""
 
 import re
+from datetime import date, timedelta
 
 import pytest
 
-from models.tables import PaymentStatus
+from grants.settings import load
+from models.db import transaction
+from models.tables import PaymentStatus, RepaymentClaim, RepaymentStatus
 from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, grants
 from tests.office import post, sign_in
 from tests.test_office_browser import accessibility_violations, browser_sign_in
@@ -14,6 +17,7 @@ from tests.test_payments import (  # noqa: F401 - the fixture
     ATTESTANT,
     FINANCE,
     OTHER_OFFICER,
+    changed_by_another_part,
     granted,
     orders_on,
 )
@@ -99,3 +103,64 @@ def test_the_officer_prepares_and_the_attestant_attests_in_chromium(
     assert "Ingen utbetalningsorder väntar på din attest just nu." in page.content()
     attestant.close()
     assert orders_on(accepted)[0].attested_by == ATTESTANT
+
+
+def test_finance_registers_paid_in_the_office_and_the_overview_knows_the_money(
+    granted: tuple[str, str],  # noqa: F811
+    office,
+) -> None:
+    accepted, _other = granted
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    [order] = orders_on(accepted)
+    grants("payments", "attest", str(order.id), "--as", DECISION_MAKER)
+    changed_by_another_part(order.id, status=PaymentStatus.exported)  # in a payment file
+    sign_in(office, FINANCE)
+    assert "/payments/sent" in office.get("/tasks").text
+    listed = office.get("/payments/sent").text.replace("\u00a0", " ")
+    assert f"Registrera {accepted}-1 som betald" in listed and "19 999 kr" in listed
+    ahead = (date.today() + timedelta(days=1)).isoformat()
+    refused = post(office, f"/payments/{order.id}/paid", {"paid_on": ahead})
+    assert (
+        refused.status_code == 409 and "En betalning registreras när den är gjord" in refused.text
+    )
+    today = date.today()
+    done = post(office, f"/payments/{order.id}/paid", {"paid_on": today.isoformat()})
+    assert done.status_code == 200 and "är registrerad som betald" in done.text
+    assert orders_on(accepted)[0].paid_on == today
+    with transaction(load().db_url) as session:
+        session.add(
+            RepaymentClaim(
+                case_id=order.case_id, amount=5_000, reason="Oanvända medel",
+                status=RepaymentStatus.settled, ocr_reference="1234567897", drafted_by=OFFICER,
+            )
+        )  # fmt: skip
+
+    sign_in(office, OFFICER)
+    overview = re.sub(r"\s+", " ", office.get("/dashboard").text.replace("\u00a0", " "))
+    assert 'Utbetalt</th><td class="num">19 999 kr' in overview
+    assert 'Återbetalt (återkrav som är reglerade)</th><td class="num">5 000 kr' in overview
+    period = {"first": today.isoformat(), "last": today.isoformat()}
+    report = office.get("/delegation-report", params=period).text.replace("\u00a0", " ")
+    assert re.search(rf"{accepted}</a>.*?33 333 kr</td><td class=\"num\">19 999 kr", report, re.S)
+
+
+def test_the_officer_cancels_an_order_with_a_reason_after_confirming(
+    granted: tuple[str, str],  # noqa: F811
+    office,
+) -> None:
+    accepted, _other = granted
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    [order] = orders_on(accepted)
+    sign_in(office, OFFICER)
+    assert f"Makulera utbetalningsorder {accepted}-1" in office.get(f"/cases/{accepted}").text
+    address = f"/cases/{accepted}/payments/{order.id}/cancel"
+    refused = post(office, address, {"payment_cancel_reason": " ", "preview": "1"})
+    assert refused.status_code == 409 and "Ange varför utbetalningsordern makuleras" in refused.text
+    confirm = post(office, address, {"payment_cancel_reason": "Fel konto", "preview": "1"})
+    assert confirm.status_code == 200 and "Bekräfta åtgärden" in confirm.text
+    assert orders_on(accepted)[0].status is PaymentStatus.prepared  # nothing yet
+    token = re.search(r'name="preview_token" value="([^"]+)"', confirm.text).group(1)
+    done = post(office, address, {"payment_cancel_reason": "Fel konto", "preview_token": token})
+    assert f"Utbetalningsorder {accepted}-1 är makulerad." in done.text
+    cancelled = orders_on(accepted)[0]
+    assert (cancelled.status, cancelled.bank_reason) == (PaymentStatus.cancelled, "Fel konto")

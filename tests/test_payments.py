@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from flows.intake import intake
+from grants.config import ConfigError, read_config
 from grants.embedded import run_flow
 from grants.settings import PROJECT_ROOT, load
 from models.access import case_for
@@ -41,6 +42,7 @@ OTHER_OFFICER = "sara.nyberg@regionorebrolan.example.se"  # a case officer who d
 FINANCE = "frida.ekman@regionorebrolan.example.se"  # the finance department
 GRANTED = 33_333  # partly granted to SI-2026-0101: 60 % is not whole kronor
 OTHER_GRANTED = 25_000  # partly granted to SI-2026-0107, not accepted
+SHIPPED_PLAN = 'payment_plan = [{ percent = 100, after = "acceptance" }]'
 PLAN = (
     'payment_plan = [{ percent = 60, after = "acceptance" }, '
     '{ percent = 40, after = "final_report" }]'
@@ -93,8 +95,7 @@ def granted(
     case officer who is none and a finance person added. Returns the two case references."""
     text = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
     config = tmp_path / "grants.toml"
-    shipped = 'payment_plan = [{ percent = 100, after = "acceptance" }]'
-    config.write_text(text.replace(shipped, PLAN), encoding="utf-8")
+    config.write_text(text.replace(SHIPPED_PLAN, PLAN), encoding="utf-8")
     monkeypatch.setenv("GRANTS_CONFIG", str(config))
 
     def make() -> tuple[str, str]:
@@ -118,7 +119,7 @@ def orders_on(reference: str) -> list[PaymentOrder]:
         return list(session.exec(query.order_by(PaymentOrder.instalment)))
 
 
-def _set(order_id: int, **values: object) -> None:
+def changed_by_another_part(order_id: int, **values: object) -> None:
     """What another part does to an order (the payment file, the bank's report)."""
     with transaction(load().db_url) as session:
         order = session.get(PaymentOrder, order_id)
@@ -139,6 +140,38 @@ def _final_report_in(reference: str) -> None:
         session.add(
             Reporting(case_id=case.id, community_talk_id=talk.id, final_report_received_at=utcnow())
         )
+
+
+@pytest.mark.parametrize(
+    ("plan", "said"),
+    [
+        (
+            '[{ percent = 60, after = "acceptance" }, { percent = 30, after = "final_report" }]',
+            "[call] payment_plan: 90 percent in all: the instalments' shares add up to 100",
+        ),
+        (
+            '[{ percent = 60, after = "acceptance" }, { percent = 40, after = "final" }]',
+            "[[call.payment_plan]] 2 after: 'final' is not an event a payment waits for: one "
+            "of acceptance, final_report",
+        ),
+        ('[{ percent = 0, after = "acceptance" }]', "[[call.payment_plan]] 1 percent: 0 must be 1"),
+        ("[]", "[call] payment_plan: [] is an empty list"),
+    ],
+)
+def test_a_payment_plan_that_does_not_pay_the_grant_is_refused_naming_it(
+    tmp_path: Path, plan: str, said: str
+) -> None:
+    text = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
+    config = tmp_path / "grants.toml"
+    config.write_text(text.replace(SHIPPED_PLAN, f"payment_plan = {plan}"), encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        read_config(config)
+    assert str(refused.value).startswith(said), str(refused.value)
+
+
+def test_the_plan_as_shipped_pays_the_whole_grant_after_acceptance() -> None:
+    plan = read_config(PROJECT_ROOT / "config" / "grants.toml").plain()["call"]["payment_plan"]
+    assert plan == [{"percent": 100, "after": "acceptance"}]
 
 
 def test_instalments_are_whole_kronor_that_add_up_to_the_grant() -> None:
@@ -314,12 +347,14 @@ def test_a_rejected_order_is_prepared_again_to_a_corrected_account_and_attested_
         "payments", "cancel", str(order.id), "--reason", "x", "--as", DECISION_MAKER, ok=False
     )
     assert "only a case_officer may do this" in refused.text
-    _set(order.id, status=PaymentStatus.exported)
+    changed_by_another_part(order.id, status=PaymentStatus.exported)
     refused = grants(
         "payments", "cancel", str(order.id), "--reason", "x", "--as", OFFICER, ok=False
     )
     assert "only an order not yet sent to the bank" in refused.text
-    _set(order.id, status=PaymentStatus.rejected, bank_reason="AC04 Closed account")
+    changed_by_another_part(
+        order.id, status=PaymentStatus.rejected, bank_reason="AC04 Closed account"
+    )
 
     same = grants("payments", "prepare", accepted, "--as", OFFICER, ok=False)
     assert "put the account right before it is prepared again" in same.text
@@ -358,7 +393,7 @@ def test_finance_registers_a_sent_order_paid_and_the_budget_knows(granted: tuple
         "payments", "paid", str(order.id), "--on", "2026-12-01", "--as", FINANCE, ok=False
     )
     assert "only an order sent to the bank is registered as paid" in refused.text
-    _set(order.id, status=PaymentStatus.exported)
+    changed_by_another_part(order.id, status=PaymentStatus.exported)
     for email in (OFFICER, DECISION_MAKER):
         refused = grants(
             "payments", "paid", str(order.id), "--on", "2026-12-01", "--as", email, ok=False

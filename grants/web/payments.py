@@ -10,17 +10,25 @@ from sqlmodel import Session
 
 from grants.render import format_amount
 from grants.steps import PEOPLE, Taken, reading, rehearse
+from grants.steps.payments import FINANCE
 from grants.web.deps import CurrentPerson, OfficeDep
-from grants.web.form_values import refusal_status, take_or_show_again
+from grants.web.form_values import day, refusal_status, take_or_show_again
 from grants.web.i18n import _, current_language
 from grants.web.office import Office
 from grants.web.office_steps import ALWAYS, OnCase, PostedDep
 from grants.web.pages import render
 from grants.web.refusals import refused_context
+from models import clock
 from models.access import ConflictOfInterest, case_to_read
 from models.cases import CaseNotFound
 from models.errors import Refused
-from models.payments import case_reference_of, may_attest, order_in, to_attest
+from models.payments import (
+    case_reference_of,
+    may_attest,
+    order_in,
+    sent_to_the_bank,
+    to_attest,
+)
 from models.people import people
 from models.tables import Person
 
@@ -141,3 +149,53 @@ def back_to_list(order_id: int, person: CurrentPerson) -> RedirectResponse:
 
 
 router.add_api_route("/payments/{order_id}/attest", back_to_list, methods=["GET"])
+
+
+SENT = "/payments/sent"
+
+
+@router.get(SENT)
+def sent_page(request: Request, office: OfficeDep, person: CurrentPerson) -> Response:
+    """Finance's orders sent to the bank and not yet reported paid, to register by hand."""
+    return _sent_page(request, office, person, None)
+
+
+def _sent_page(
+    request: Request, office: Office, person: Person, refusal: Exception | None
+) -> Response:
+    with reading(office.settings, person.email, FINANCE) as (session, reader):
+        context = {"person": reader, "orders": sent_to_the_bank(session), "today": clock.today()}
+        if refusal is not None:
+            context |= refused_context(refusal, {})
+        return render(request, "payments_sent.html", context, refusal_status(refusal))
+
+
+@router.post("/payments/{order_id}/paid")
+def paid(
+    request: Request, order_id: int, office: OfficeDep, person: CurrentPerson, form: PostedDep
+) -> Response:
+    """Register an order paid on the bank's date, as the bank's statement says."""
+    with reading(office.settings, person.email, PEOPLE) as (session, _reader):
+        case_reference = case_reference_of(session, order_id) or ""
+    return take_or_show_again(
+        request,
+        office,
+        person,
+        "register_payment_paid",
+        case_reference,
+        lambda: {"order_id": order_id, "on": day(form.text("paid_on"), "paid_on")},
+        lambda refusal: _sent_page(request, office, person, refusal),
+        lambda taken: (
+            _("Payment order %(order)s is registered as paid.")
+            % {"order": taken.result.end_to_end_id},
+            SENT,
+        ),
+    )
+
+
+def back_to_sent(order_id: int, person: CurrentPerson) -> RedirectResponse:
+    """The registration's address opened as a page (the language switch): the list."""
+    return RedirectResponse(SENT, 303)
+
+
+router.add_api_route("/payments/{order_id}/paid", back_to_sent, methods=["GET"])
