@@ -2,6 +2,8 @@
 page, the attestant attests them from their own list after a confirmation, and four eyes
 hold whoever posts (WCAG 2.1 AA in Chromium)."""
 
+import csv
+import io
 import re
 from datetime import date, timedelta
 
@@ -10,12 +12,13 @@ import pytest
 from grants.settings import load
 from models.db import transaction
 from models.tables import PaymentStatus, RepaymentClaim, RepaymentStatus
-from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, grants
+from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, grants, pdf_pages
 from tests.office import post, sign_in
 from tests.test_office_browser import accessibility_violations, browser_sign_in
 from tests.test_payments import (  # noqa: F401 - the fixture
     ATTESTANT,
     FINANCE,
+    OTHER_GRANTED,
     OTHER_OFFICER,
     changed_by_another_part,
     granted,
@@ -109,7 +112,7 @@ def test_finance_registers_paid_in_the_office_and_the_overview_knows_the_money(
     granted: tuple[str, str],  # noqa: F811
     office,
 ) -> None:
-    accepted, _other = granted
+    accepted, other = granted
     grants("payments", "prepare", accepted, "--as", OFFICER)
     [order] = orders_on(accepted)
     grants("payments", "attest", str(order.id), "--as", DECISION_MAKER)
@@ -142,6 +145,15 @@ def test_finance_registers_paid_in_the_office_and_the_overview_knows_the_money(
     period = {"first": today.isoformat(), "last": today.isoformat()}
     report = office.get("/delegation-report", params=period).text.replace("\u00a0", " ")
     assert re.search(rf"{accepted}</a>.*?33 333 kr</td><td class=\"num\">19 999 kr", report, re.S)
+    rows = list(
+        csv.DictReader(io.StringIO(office.get("/delegation-report.csv", params=period).text))
+    )
+    assert {(r["case_reference"], r["amount"], r["paid"]) for r in rows} == {
+        (accepted, "33333", "19999"),
+        (other, str(OTHER_GRANTED), "0"),
+    }
+    pdf = " ".join(pdf_pages(office.get("/delegation-report.pdf", params=period).content))
+    assert "Utbetalt" in pdf and "33 333 kr 19 999 kr" in pdf, pdf
 
 
 def test_the_officer_cancels_an_order_with_a_reason_after_confirming(
