@@ -64,7 +64,7 @@ def test_four_eyes_in_the_office_with_every_role(
 
 
 @pytest.mark.browser
-def test_the_officer_prepares_and_the_attestant_attests_in_chromium(
+def test_the_officer_prepares_the_attestant_attests_and_finance_registers_in_chromium(
     granted: tuple[str, str],  # noqa: F811
     live_office,
     chromium,
@@ -105,7 +105,21 @@ def test_the_officer_prepares_and_the_attestant_attests_in_chromium(
     ).inner_text().replace("\u00a0", " ")
     assert "Ingen utbetalningsorder väntar på din attest just nu." in page.content()
     attestant.close()
-    assert orders_on(accepted)[0].attested_by == ATTESTANT
+    [order] = orders_on(accepted)
+    assert order.attested_by == ATTESTANT
+
+    changed_by_another_part(order.id, status=PaymentStatus.exported)  # in a payment file
+    finance = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = finance.new_page()
+    browser_sign_in(page, base, FINANCE)
+    page.get_by_role("link", name="Utbetalningsorder skickade till banken").click()
+    page.get_by_role("heading", name="Utbetalningsorder skickade till banken").wait_for()
+    assert accessibility_violations(page) == []
+    page.get_by_role("button", name=f"Registrera {accepted}-1 som betald").click()
+    page.get_by_role("status").wait_for()
+    assert "är registrerad som betald" in page.get_by_role("status").inner_text()
+    finance.close()
+    assert orders_on(accepted)[0].status is PaymentStatus.paid
 
 
 def test_finance_registers_paid_in_the_office_and_the_overview_knows_the_money(
