@@ -11,7 +11,14 @@ import pytest
 
 from grants.settings import load
 from models.db import transaction
-from models.tables import PaymentStatus, RepaymentClaim, RepaymentStatus
+from models.tables import (
+    AccountKind,
+    Case,
+    PayeeAccount,
+    PaymentStatus,
+    RepaymentClaim,
+    RepaymentStatus,
+)
 from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, grants, pdf_pages
 from tests.office import post, sign_in
 from tests.test_office_browser import accessibility_violations, browser_sign_in
@@ -191,3 +198,27 @@ def test_the_officer_cancels_an_order_with_a_reason_after_confirming(
     assert f"Utbetalningsorder {accepted}-1 är makulerad." in done.text
     cancelled = orders_on(accepted)[0]
     assert (cancelled.status, cancelled.bank_reason) == (PaymentStatus.cancelled, "Fel konto")
+
+
+def test_a_changed_account_holds_the_attestation_in_the_office(
+    granted: tuple[str, str],  # noqa: F811
+    office,
+) -> None:
+    accepted, _other = granted
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    [order] = orders_on(accepted)
+    with transaction(load().db_url) as session:
+        case = session.get(Case, order.case_id)
+        session.add(
+            PayeeAccount(
+                case_id=case.id, kind=AccountKind.bankgiro, number="56781234",
+                given_by=case.organisation.email, needs_confirmation=True,
+            )
+        )  # fmt: skip
+    for email in (ATTESTANT, DECISION_MAKER):
+        sign_in(office, email)
+        for form in ({}, {"confirmed": "1"}):
+            held = post(office, f"/payments/{order.id}/attest", form, follow_redirects=False)
+            said = re.sub(r"\s+", " ", held.text)
+            assert held.status_code == 409 and "kontot har ändrats och ingen andra person" in said
+    assert orders_on(accepted)[0].status is PaymentStatus.prepared
