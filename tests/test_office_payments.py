@@ -39,9 +39,9 @@ PAYEE = "Föreningen Unga röster i Hällefors"  # SI-2026-0101
     ("email", "status", "said"),
     [
         (OFFICER, 409, "förberedde utbetalningsorder"),  # the preparer, though an attestant
-        (OTHER_OFFICER, 409, "är Handläggare och inte attestant"),
-        (ACTIVA, 409, "är Rådgivare och inte attestant"),
-        (FINANCE, 409, "är Ekonomi och inte attestant"),
+        (OTHER_OFFICER, 409, "har rollen Handläggare och är inte attestant"),
+        (ACTIVA, 409, "har rollen Rådgivare och är inte attestant"),
+        (FINANCE, 409, "har rollen Ekonomi och är inte attestant"),
         (ATTESTANT, 303, ""),
         (DECISION_MAKER, 303, ""),
     ],

@@ -338,8 +338,8 @@ WORDING = {
     ),
     "payment.unknown_order": N_("There is no payment order %(order)s in case %(case_reference)s."),
     "payment.not_attestant": N_(
-        "%(name)s is %(role)s and no attestant: the decision maker or an attestant attests "
-        "payment orders."
+        "%(name)s has the role %(role)s and is no attestant: the decision maker or an "
+        "attestant attests payment orders."
     ),
     "payment.own_order": N_(
         "%(name)s prepared payment order %(order)s; another person attests it (four eyes)."
