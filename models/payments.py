@@ -11,6 +11,7 @@ rejected goes back to the case officer, who prepares it again once the account i
 right, and it needs a new attestation. Every step is in the case's audit trail.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -70,6 +71,9 @@ class PaymentRefused(Refused, ValueError):
         "already ({instalments})",
         "payment.same_account": "case {case_reference}: the bank rejected instalment "
         "{instalment} to this account; put the account right before it is prepared again",
+        "payment.over_grant": "case {case_reference}: {amount} kr more would pay more than the "
+        "{granted} kr granted ({standing} kr is prepared or paid already); the payment plan "
+        "or the decision changed since",
         "payment.unknown_order": "there is no payment order {order} in case {case_reference}",
         "payment.not_attestant": "{name} <{email}> is {role} and no attestant; the decision "
         "maker or an attestant attests payment orders",
@@ -215,10 +219,28 @@ def prepare_orders(session: Session, case: Case, officer: Person) -> list[Paymen
             instalments=sorted(standing),
         )
     amounts = instalment_amounts(decision.amount or 0, plan)
+    _within_grant(case, decision, standing.values(), [amounts[n - 1] for n in due])
     return [
         _prepared(session, case, officer, standing.get(n), n, amounts[n - 1], account.id)
         for n in due
     ]
+
+
+def _within_grant(
+    case: Case, decision: Decision, orders: Iterable[PaymentOrder], new: list[int]
+) -> None:
+    """Never more than the grant in all: the call's plan or the decision may have changed
+    since the first instalment was prepared."""
+    standing = sum(order.amount for order in orders if order.status in STANDING)
+    granted = decision.amount or 0
+    if standing + sum(new) > granted:
+        raise PaymentRefused(
+            "payment.over_grant",
+            case_reference=case.case_reference,
+            amount=sum(new),
+            standing=standing,
+            granted=granted,
+        )
 
 
 def _payable(session: Session, case: Case) -> Decision:

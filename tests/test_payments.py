@@ -416,3 +416,23 @@ def test_finance_registers_a_sent_order_paid_and_the_budget_knows(granted: tuple
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in said.splitlines()]
     expected = ["SI-2026", "600000", str(granted_total), "19999", "5000"]
     assert [*expected, str(600_000 - granted_total)] in rows, said
+
+
+def test_never_more_than_the_grant_when_the_plan_changed_after_an_instalment(
+    granted: tuple[str, str],
+) -> None:
+    accepted, _other = granted
+    grants("payments", "prepare", accepted, "--as", OFFICER)  # 60 %: 19 999 kr
+    with transaction(load().db_url) as session:
+        case = _case(session, accepted)
+        case.call.payment_plan = [{"percent": 50, "after": "acceptance"}] * 2
+        with pytest.raises(Refused) as refused:
+            prepare_orders(session, case, person(session, OFFICER))
+    assert refused.value.code == "payment.over_grant"
+    assert refused.value.params == {
+        "case_reference": accepted,
+        "amount": 16_667,
+        "standing": 19_999,
+        "granted": GRANTED,
+    }
+    assert [o.amount for o in orders_on(accepted)] == [19_999]

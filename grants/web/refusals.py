@@ -18,7 +18,8 @@ from models.tables import Criterion, Role
 from models.text import quoted
 
 # Parameters that are amounts in kronor: written as the office writes money.
-AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total", "cash", "rate"}
+AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total", "cash", "rate",
+           "granted", "standing"}  # fmt: skip
 
 WORDING = {
     "state.illegal": N_(
@@ -335,6 +336,11 @@ WORDING = {
     "payment.same_account": N_(
         "Case %(case_reference)s: the bank rejected instalment %(instalment)s to this account; "
         "put the account right before preparing it again."
+    ),
+    "payment.over_grant": N_(
+        "Case %(case_reference)s: %(amount)s more would pay more than the %(granted)s granted "
+        "(%(standing)s is prepared or paid already); the payment plan or the decision has "
+        "changed since."
     ),
     "payment.unknown_order": N_("There is no payment order %(order)s in case %(case_reference)s."),
     "payment.not_attestant": N_(
