@@ -32,14 +32,14 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from models.identifiers import IdentifierError, organisation_number
-from models.people import DEFAULT_INCLUDE_CASE_OFFICER, DEFAULT_QUORUM
+from models.payments import EVENTS
+from models.people import DEFAULT_INCLUDE_CASE_OFFICER, DEFAULT_QUORUM, STAFF_ROLES
 from models.rules import Rules
 from models.tables import Call, Role
 from models.text import clipped, quoted
 from models.validation import FieldError, parse_email
 
 DEFAULT_RULES = Rules()
-STAFF_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker, Role.finance)
 
 
 class ConfigError(ValueError):
@@ -189,6 +189,19 @@ class Registry(Section):
 CALL = Call.model_fields
 
 
+def _event(value: str) -> str:
+    if value not in EVENTS:
+        raise _refuse(f"is not an event a payment waits for: one of {', '.join(EVENTS)}")
+    return value
+
+
+class Instalment(Section):
+    """One instalment of the payment plan: its share of the grant, and after what."""
+
+    percent: Annotated[int, Strict(), Field(ge=1, le=100)]
+    after: Annotated[str, Strict(), AfterValidator(_event)]
+
+
 class CallSection(Section):
     """The call for applications: its money and the rules its guidelines set."""
 
@@ -204,6 +217,9 @@ class CallSection(Section):
     co_financing_hourly_rate: Kronor = CALL["co_financing_hourly_rate"].default
     max_project_months: Count = CALL["max_project_months"].default
     handling_weeks: Count = CALL["handling_weeks"].default
+    payment_plan: Annotated[list[Instalment], Field(min_length=1)] = [
+        Instalment(**instalment) for instalment in CALL["payment_plan"].default_factory()
+    ]
 
     @model_validator(mode="after")
     def _grant_range(self) -> "CallSection":
@@ -213,6 +229,14 @@ class CallSection(Section):
                 self.maximum_grant,
                 f"is less than minimum_grant ({self.minimum_grant})",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _whole_grant_paid(self) -> "CallSection":
+        total = sum(instalment.percent for instalment in self.payment_plan)
+        if total != 100:
+            reason = "percent in all: the instalments' shares add up to 100"
+            raise Misfit(("payment_plan",), total, reason)
         return self
 
 
@@ -281,6 +305,7 @@ class PersonSection(Section):
     title: OptionalText | None = None
     title_en: OptionalText | None = None  # in letters to applicants who asked for English
     phone: OptionalText | None = None  # direct number in letters; else [authority] phone
+    attestant: Annotated[bool, Strict()] = False  # attests payment orders (four eyes)
 
 
 class PaymentsSection(Section):
@@ -559,6 +584,7 @@ REASONS = {
     "model_attributes_type": "is not a table",
     "dict_type": "is not a table",
     "string_too_short": "is empty",
+    "too_short": "is an empty list",
 }
 
 

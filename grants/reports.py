@@ -21,6 +21,7 @@ REPORT_COLUMNS = (
     "project_title",
     "outcome",
     "amount",
+    "paid",
     "decision_maker",
 )
 
@@ -54,6 +55,7 @@ def delegation_report_pdf(
             "last": last,
             "rows": rows,
             "total": sum(r["amount"] or 0 for r in rows),
+            "paid": sum(r["paid"] or 0 for r in rows),
             "delegation_point": settings.rules.delegation_point,
             "anchor": written.line if written else None,
         },

@@ -17,6 +17,7 @@ from models.access import readable_clause
 from models.decisions import committed, latest_of
 from models.delays import UNDECIDED
 from models.letters import DELAY_NOTICE
+from models.payments import paid_in, reclaimed_in
 from models.states import CaseState
 from models.tables import (
     Call,
@@ -37,11 +38,14 @@ RECENT_DECISIONS = 25  # how many of the latest decisions the lead-time chart sh
 @dataclass(frozen=True)
 class Budget:
     """A call's budget: granted by signed decisions, proposed in drafts not yet decided,
-    and what is left once both are paid."""
+    and what is left once both are paid; and of the money granted, what was paid out and
+    what was paid back (repayment claims settled)."""
 
     call: Call
     granted: int
     in_drafts: int
+    paid: int = 0
+    reclaimed: int = 0
 
     @property
     def left(self) -> int:
@@ -98,7 +102,16 @@ def budgets(session: Session) -> list[Budget]:
         draft = drafts.get(case_id)
         in_drafts[call_id] = in_drafts.get(call_id, 0) + ((draft.amount or 0) if draft else 0)
     calls = session.exec(select(Call).order_by(col(Call.id)))
-    return [Budget(call, committed(session, call), in_drafts.get(call.id, 0)) for call in calls]
+    return [
+        Budget(
+            call,
+            committed(session, call),
+            in_drafts.get(call.id, 0),
+            paid_in(session, call),
+            reclaimed_in(session, call),
+        )
+        for call in calls
+    ]
 
 
 def cases_by_state(session: Session, reader: Person) -> list[tuple[CaseState, int]]:

@@ -37,6 +37,8 @@ from models.tables import (
     Language,
     OnExpiry,
     Outcome,
+    PaymentOrder,
+    PaymentStatus,
     Person,
     Recommendation,
     Role,
@@ -816,8 +818,16 @@ def draft_reasons(session: Session, case: Case) -> dict[str, str]:
 
 def delegation_rows(session: Session, first: date, last: date) -> list[dict[str, Any]]:
     """The delegation report to the committee (KL 6 kap. 40 §): each decision signed from
-    `first` to `last` (Swedish dates), in the order they were made."""
+    `first` to `last` (Swedish dates), in the order they were made, with what of its case's
+    grant has been paid out so far."""
     people = {p.email: p.name for p in session.exec(select(Person))}
+    paid = dict(
+        session.exec(
+            select(PaymentOrder.case_id, func.sum(PaymentOrder.amount))
+            .where(PaymentOrder.status == PaymentStatus.paid)
+            .group_by(col(PaymentOrder.case_id))
+        ).all()
+    )
     signed = session.exec(
         select(Decision)
         .where(Decision.status == DecisionStatus.signed)
@@ -832,6 +842,7 @@ def delegation_rows(session: Session, first: date, last: date) -> list[dict[str,
             "project_title": d.case.project_title,
             "outcome": d.outcome.value,
             "amount": d.amount,
+            "paid": int(paid.get(d.case_id, 0)) if d.outcome in GRANTS else None,
             "decision_maker": people.get(d.decided_by, d.decided_by),
         }
         for d in signed

@@ -84,12 +84,17 @@ def person_by_email(session: Session, email: str) -> Person:
 
 
 def add_person(
-    session: Session, admin: Person, *, values: dict[str, Any], in_advisory_group: bool
+    session: Session,
+    admin: Person,
+    *,
+    values: dict[str, Any],
+    in_advisory_group: bool,
+    attestant: bool = False,
 ) -> Person:
     """A new person, checked like the configuration file's [[people]]: a name, an e-mail
     nobody else has, a role for people and an organisation (for conflicts of interest)."""
     checked = _checked(session, values, None)
-    person = Person(**checked, in_advisory_group=in_advisory_group)
+    person = Person(**checked, in_advisory_group=in_advisory_group, attestant=attestant)
     session.add(person)
     session.flush()
     record_office(
@@ -99,6 +104,7 @@ def add_person(
         person=person.email,
         **_jsonable(checked),
         in_advisory_group=in_advisory_group,
+        attestant=attestant,
     )
     return person
 
@@ -111,10 +117,12 @@ def change_person(
     values: dict[str, Any],
     in_advisory_group: bool | None = None,
     active: bool | None = None,
+    attestant: bool | None = None,
 ) -> Person:
     """Change what is given of a person (`values`: any of PERSON_FIELDS), their place in
-    the advisory group, or whether they are active; the old and the new value of each
-    change in the audit trail. The group must still reach its quorum after it."""
+    the advisory group, whether they attest payment orders, or whether they are active;
+    the old and the new value of each change in the audit trail. The group must still
+    reach its quorum after it."""
     person = person_by_email(session, email)
     checked = _checked(session, values, person)
     wanted: dict[str, Any] = dict(checked)
@@ -122,6 +130,8 @@ def change_person(
         wanted["in_advisory_group"] = in_advisory_group
     if active is not None:
         wanted["active"] = active
+    if attestant is not None:
+        wanted["attestant"] = attestant
     changed = {k: v for k, v in wanted.items() if getattr(person, k) != v}
     if not changed:
         raise PeopleRefused("people.nothing_changed", email=person.email)

@@ -558,6 +558,7 @@ def test_from_draft_to_signed_decision_through_the_command_line(
             "project_title": case.project_title,
             "outcome": "partly_granted",
             "amount": "40000",
+            "paid": "0",
             "decision_maker": "Karin Sjöberg",
         }
     ]

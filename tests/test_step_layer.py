@@ -84,8 +84,11 @@ def test_no_edge_calls_a_domain_step_itself() -> None:
 
 def test_declared_states_are_states_a_case_can_be_in_before_the_end() -> None:
     # Sending a letter again, or to a corrected address, moves no case: a closed case's
-    # letter must still arrive.
-    for step in (s for s in STEPS.values() if s.name not in ("send_again", "correct_case_facts")):
+    # letter must still arrive. A grant's last instalment is paid after the final report,
+    # when the case may be closed already.
+    paying = (name for name, s in STEPS.items() if s.call.__module__ == "grants.steps.payments")
+    after_the_end = ("send_again", "correct_case_facts", *paying)
+    for step in (s for s in STEPS.values() if s.name not in after_the_end):
         assert CaseState.closed not in step.states, step.name
         assert len(set(step.states)) == len(step.states), step.name
 

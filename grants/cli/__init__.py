@@ -13,12 +13,12 @@ from grants.cli import (
     acceptance,
     assessment,
     backups,
-    bank,
     cases,
     decisions,
     facts,
     health,
     office,
+    payments,
     people,
     records,
     worker,
@@ -74,6 +74,7 @@ for area in (
     acceptance,
     facts,
     office,
+    payments,
     people,
     records,
     backups,
@@ -81,4 +82,3 @@ for area in (
     health,
 ):
     app.add_typer(area.app)
-app.add_typer(bank.app)  # grants payments export/import: the finance department's

@@ -18,8 +18,6 @@ from models.bank_files import Registered
 from models.errors import Refused
 from models.tables import PaymentFile
 
-app = typer.Typer()
-
 ReportArg = Annotated[
     Path, typer.Argument(help="The bank's report: a pain.002 status report or a camt.054.")
 ]
@@ -104,12 +102,3 @@ def add_bank_commands(group: typer.Typer) -> None:
     attest the payment orders."""
     group.command("export")(export_command)
     group.command("import")(import_command)
-
-
-payments_app = typer.Typer(
-    help="Payments: the payment file to the bank and the bank's reports (the finance "
-    "department's).",
-    no_args_is_help=True,
-)
-add_bank_commands(payments_app)
-app.add_typer(payments_app, name="payments")

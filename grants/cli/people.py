@@ -24,9 +24,8 @@ app.add_typer(people_app, name="people")
 EmailArg = Annotated[str, typer.Argument(help="The person's e-mail.")]
 NameOption = Annotated[str | None, typer.Option("--name", help="Full name.")]
 EmailOption = Annotated[str | None, typer.Option("--email", help="E-mail (how they sign in).")]
-RoleOption = Annotated[
-    str | None, typer.Option("--role", help="case_officer, advisor, decision_maker or finance.")
-]
+ROLES_HELP = "case_officer, advisor, decision_maker or finance."
+RoleOption = Annotated[str | None, typer.Option("--role", help=ROLES_HELP)]
 OrganisationOption = Annotated[
     str | None, typer.Option("--organisation", help="Their own organisation (for conflicts).")
 ]
@@ -38,6 +37,13 @@ PhoneOption = Annotated[
 GroupOption = Annotated[
     bool | None,
     typer.Option("--advisory-group/--not-advisory-group", help="Whether they review every case."),
+]
+AttestantOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--attestant/--not-attestant",
+        help="Whether they attest payment orders, as the decision maker does.",
+    ),
 ]
 
 
@@ -53,7 +59,7 @@ def list_command(actor: AsOption = None) -> None:
                 (
                     p.name,
                     p.email,
-                    p.role.value,
+                    p.role.value + (", attestant" if p.attestant else ""),
                     p.organisation,
                     _yes(p.in_advisory_group),
                     _yes(p.active),
@@ -99,9 +105,7 @@ def _given(**values: Any) -> dict[str, Any]:
 def add_command(
     name: Annotated[str, typer.Option("--name", help="Full name.")],
     email: Annotated[str, typer.Option("--email", help="E-mail (how they sign in).")],
-    role: Annotated[
-        str, typer.Option("--role", help="case_officer, advisor, decision_maker or finance.")
-    ],
+    role: Annotated[str, typer.Option("--role", help=ROLES_HELP)],
     organisation: Annotated[
         str, typer.Option("--organisation", help="Their own organisation (for conflicts).")
     ],
@@ -109,9 +113,11 @@ def add_command(
     title_en: TitleEnOption = None,
     phone: PhoneOption = None,
     in_group: GroupOption = None,
+    attestant: AttestantOption = None,
     actor: AsOption = None,
 ) -> None:
-    """Register a new person; with --advisory-group they review every new case."""
+    """Register a new person; with --advisory-group they review every new case, with
+    --attestant they attest payment orders."""
     values = _given(
         name=name,
         email=email,
@@ -128,6 +134,7 @@ def add_command(
         lambda taken: f"Added {taken.result.name} <{taken.result.email}>, {taken.result.role}.",
         values=values,
         in_advisory_group=bool(in_group),
+        attestant=bool(attestant),
     )
 
 
@@ -142,6 +149,7 @@ def change_command(
     title_en: TitleEnOption = None,
     phone: PhoneOption = None,
     in_group: GroupOption = None,
+    attestant: AttestantOption = None,
     actor: AsOption = None,
 ) -> None:
     """Change what is given of a person (an empty --title or --phone removes it)."""
@@ -162,6 +170,7 @@ def change_command(
         email=email,
         values=values,
         in_advisory_group=in_group,
+        attestant=attestant,
     )
 
 

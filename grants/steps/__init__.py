@@ -2,18 +2,19 @@
 
 who acts → which role → case locked and conflict checked → the step's state → domain step
 → audit → commit → the follow-up started. Each step is declared once (`declare`, in
-`grants.steps.assessment`, `decisions`, `letters` and `people`): its name, who may take it, the
-states it is taken in, its parameters and the domain call; the edges take it by name
-(`take`) and word its result and its refusals in their own language. The domain refuses
+`grants.steps.assessment`, `decisions`, `letters`, `payments` and `people`): its name, who
+may take it, the states it is taken in, its parameters and the domain call; the edges take
+it by name (`take`) and word its result and its refusals in their own language. The domain refuses
 what the law or the state machine does not allow (`Refused`); this layer makes sure a
 refusal changes nothing, and that the letters a step ordered are sent only after its
 transaction committed.
 """
 
-from grants.steps import acceptance, assessment, bank, decisions, letters, people
+from grants.steps import acceptance, assessment, bank, decisions, letters, payments, people
 from grants.steps.layer import (
     ADMINISTRATORS,
     DECISION_MAKERS,
+    FINANCE,
     OFFICERS,
     PEOPLE,
     REVIEWERS,
@@ -36,6 +37,7 @@ from grants.steps.layer import (
 __all__ = [
     "ADMINISTRATORS",
     "DECISION_MAKERS",
+    "FINANCE",
     "OFFICERS",
     "PEOPLE",
     "REVIEWERS",
@@ -53,6 +55,7 @@ __all__ = [
     "decisions",
     "letters",
     "not_delivered",
+    "payments",
     "people",
     "reading",
     "rehearse",

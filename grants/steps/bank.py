@@ -25,7 +25,7 @@ from grants.payment_files import (
     sha256,
 )
 from grants.settings import Settings
-from grants.steps.layer import At, declare
+from grants.steps.layer import FINANCE, At, declare
 from models import clock
 from models.bank_files import (
     BankFileRefused,
@@ -40,10 +40,9 @@ from models.bank_files import (
 )
 from models.db import transaction
 from models.people import find_person
-from models.tables import PaymentFile, Role, local_time
+from models.tables import PaymentFile, local_time
 from models.working_days import add_working_days
 
-FINANCE = (Role.finance,)
 SUFFIXES = (".xml", ".pdf", ".csv")  # the payment file, its payment order, its lines
 
 

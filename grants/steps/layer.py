@@ -29,7 +29,8 @@ T = TypeVar("T")
 OFFICERS = (Role.case_officer,)
 REVIEWERS = (Role.advisor, Role.case_officer)
 DECISION_MAKERS = (Role.decision_maker,)
-PEOPLE = (Role.case_officer, Role.advisor, Role.decision_maker)
+FINANCE = (Role.finance,)  # the finance department: payment files and the bank's reports
+PEOPLE = (Role.case_officer, Role.advisor, Role.decision_maker, Role.finance)
 # Who keeps the office's people: the case officers, and the decision maker, who must be able
 # to add a case officer when every one of them declared a conflict in a case.
 ADMINISTRATORS = (Role.case_officer, Role.decision_maker)

@@ -11,8 +11,16 @@ from models.tables import Person
 
 
 @declare("add_person", ADMINISTRATORS)
-def person_added(at: At, *, values: dict[str, Any], in_advisory_group: bool = False) -> Person:
-    return add_person(at.session, at.person, values=values, in_advisory_group=in_advisory_group)
+def person_added(
+    at: At, *, values: dict[str, Any], in_advisory_group: bool = False, attestant: bool = False
+) -> Person:
+    return add_person(
+        at.session,
+        at.person,
+        values=values,
+        in_advisory_group=in_advisory_group,
+        attestant=attestant,
+    )
 
 
 @declare("change_person", ADMINISTRATORS)
@@ -23,6 +31,7 @@ def person_changed(
     values: dict[str, Any],
     in_advisory_group: bool | None = None,
     active: bool | None = None,
+    attestant: bool | None = None,
 ) -> Person:
     return change_person(
         at.session,
@@ -31,6 +40,7 @@ def person_changed(
         values=values,
         in_advisory_group=in_advisory_group,
         active=active,
+        attestant=attestant,
     )
 
 

@@ -33,6 +33,7 @@ from grants.web import (
     office_steps,
     oidc,
     payee,
+    payments,
     people,
     records,
     reviews,
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         records,
         applicant,
         acceptance,
+        payments,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration

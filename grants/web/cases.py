@@ -46,6 +46,7 @@ from models.letters import to_the_applicant
 from models.looks import newest_event
 from models.material import uncommunicated
 from models.meetings import has_ended, meeting_to_document, next_free_slot
+from models.payments import orders_of, signed_grant
 from models.reviews import shortfall
 from models.rules import Rules
 from models.states import CaseState
@@ -316,6 +317,8 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "history": history(session, case),
         "people": people,
         "budget_left": remaining_budget(session, case.call),
+        "payment_grant": signed_grant(session, case),
+        "payment_orders": orders_of(session, case),
         "advisors": [
             p for p in people.values() if p.active and p.role in ("advisor", "case_officer")
         ],

@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlmodel import col, select
 
-from grants.steps import reading, take
-from grants.steps.bank import FINANCE, SUFFIXES, payments_dir, write_payment_files
+from grants.steps import FINANCE, reading, take
+from grants.steps.bank import SUFFIXES, payments_dir, write_payment_files
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.i18n import _
 from grants.web.office import Office

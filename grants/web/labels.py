@@ -11,6 +11,7 @@ from grants.web.i18n import N_, _, current_language
 from models.delivery import waiting
 from models.states import CaseState
 from models.tables import (
+    AccountKind,
     Answer,
     ConflictGround,
     Criterion,
@@ -23,6 +24,7 @@ from models.tables import (
     Notice,
     OnExpiry,
     Outcome,
+    PaymentStatus,
     Recommendation,
     Role,
     TaskStatus,
@@ -60,9 +62,23 @@ LABELS[Role] = {
     Role.case_officer: N_("Case officer"),
     Role.advisor: N_("Advisor"),
     Role.decision_maker: N_("Decision maker"),
+    Role.finance: N_("Finance"),
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
     Role.finance: N_("Finance"),
+}
+LABELS[AccountKind] = {
+    AccountKind.bankgiro: N_("Bankgiro"),
+    AccountKind.plusgiro: N_("Plusgiro"),
+    AccountKind.bank_account: N_("Bank account"),
+}
+LABELS[PaymentStatus] = {
+    PaymentStatus.prepared: N_("Prepared, to attest"),
+    PaymentStatus.attested: N_("Attested"),
+    PaymentStatus.exported: N_("Sent to the bank"),
+    PaymentStatus.paid: N_("Paid"),
+    PaymentStatus.rejected: N_("Rejected by the bank"),
+    PaymentStatus.cancelled: N_("Cancelled"),
 }
 LABELS[Answer] = {
     Answer.met: N_("Met"),
@@ -248,6 +264,10 @@ ACTIONS = {
     "conditions_accepted": N_("The grant's conditions accepted and the account given"),
     "payee_account_changed": N_("The account to pay to changed: payments held"),
     "payee_account_confirmed": N_("The changed account confirmed by a second person"),
+    "payment_order_prepared": N_("Payment order prepared"),
+    "payment_order_attested": N_("Payment order attested"),
+    "payment_order_cancelled": N_("Payment order cancelled"),
+    "payment_registered_paid": N_("Payment registered as paid"),
 }
 
 

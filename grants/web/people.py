@@ -55,6 +55,7 @@ def _person_page(
             raise HTTPException(404)
         values = {name: getattr(shown, name) or "" for name in PERSON_FIELDS}
         values |= {"in_advisory_group": "on" if shown.in_advisory_group else ""}
+        values |= {"attestant": "on" if shown.attestant else ""}
         values |= {"active": "on" if shown.active else ""}
         context = {
             "person": reader,
@@ -89,6 +90,7 @@ def person_added(
         lambda: {
             "values": _values(form),
             "in_advisory_group": bool(form.text("in_advisory_group")),
+            "attestant": bool(form.text("attestant")),
         },
         lambda refusal: _list_page(request, office, person, refusal, form),
         lambda taken: (_("%(name)s is added.") % {"name": taken.result.name}, "/people"),
@@ -145,6 +147,7 @@ def person_changed(
             "email": email,
             "values": _values(form),
             "in_advisory_group": bool(form.text("in_advisory_group")),
+            "attestant": bool(form.text("attestant")),
             "active": bool(form.text("active")),
         },
         lambda refusal: _person_page(request, office, person, person_id, refusal, form),

@@ -223,6 +223,7 @@ def delegation_report_page(
         "last": period[1].isoformat(),
         "rows": [r | {"outcome": Outcome(r["outcome"])} for r in rows],
         "total": sum(r["amount"] or 0 for r in rows),
+        "paid": sum(r["paid"] or 0 for r in rows),
     }
     return render(request, "delegation_report.html", context)
 

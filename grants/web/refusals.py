@@ -18,7 +18,8 @@ from models.tables import Criterion, Role
 from models.text import quoted
 
 # Parameters that are amounts in kronor: written as the office writes money.
-AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total", "cash", "rate"}
+AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total", "cash", "rate",
+           "granted", "standing"}  # fmt: skip
 
 WORDING = {
     "state.illegal": N_(
@@ -313,6 +314,63 @@ WORDING = {
         "Case %(case_reference)s is “%(state)s”: reporting is recorded for funded projects "
         "invited to a Community Talk."
     ),
+    "payment.no_grant": N_("Case %(case_reference)s has no signed grant to pay."),
+    "payment.not_accepted": N_(
+        "Case %(case_reference)s: the grantee has not accepted the grant's conditions; nothing "
+        "is paid before they do."
+    ),
+    "payment.no_organisation_number": N_(
+        "Case %(case_reference)s: %(organisation)s has no organisation number; nothing is paid "
+        "without one."
+    ),
+    "payment.no_account": N_(
+        "Case %(case_reference)s: the grantee has given no account to pay the grant to."
+    ),
+    "payment.report_not_approved": N_(
+        "Case %(case_reference)s: instalment %(instalment)s is paid once the final report is "
+        "approved, and it is not yet."
+    ),
+    "payment.already_prepared": N_(
+        "Case %(case_reference)s: every instalment due is prepared already."
+    ),
+    "payment.same_account": N_(
+        "Case %(case_reference)s: the bank rejected instalment %(instalment)s to this account; "
+        "put the account right before preparing it again."
+    ),
+    "payment.over_grant": N_(
+        "Case %(case_reference)s: %(amount)s more would pay more than the %(granted)s granted "
+        "(%(standing)s is prepared or paid already); the payment plan or the decision has "
+        "changed since."
+    ),
+    "payment.unknown_order": N_("There is no payment order %(order)s in case %(case_reference)s."),
+    "payment.not_attestant": N_(
+        "%(name)s has the role %(role)s and is no attestant: the decision maker or an "
+        "attestant attests payment orders."
+    ),
+    "payment.own_order": N_(
+        "%(name)s prepared payment order %(order)s; another person attests it (four eyes)."
+    ),
+    "payment.not_prepared": N_(
+        "Payment order %(order)s is “%(status)s”: only a prepared order is attested."
+    ),
+    "payment.account_on_hold": N_(
+        "Payment order %(order)s in case %(case_reference)s waits: the account was changed and "
+        "no second person has confirmed the change yet."
+    ),
+    "payment.account_changed": N_(
+        "Payment order %(order)s in case %(case_reference)s names an account that is no longer "
+        "the case's; cancel it and prepare it again."
+    ),
+    "payment.not_cancellable": N_(
+        "Payment order %(order)s is “%(status)s”: only an order not yet sent to the bank can "
+        "be cancelled."
+    ),
+    "payment.cancel_reason": N_("Say why the payment order is cancelled."),
+    "payment.not_exported": N_(
+        "Payment order %(order)s is “%(status)s”: only an order sent to the bank is registered "
+        "as paid."
+    ),
+    "payment.paid_ahead": N_("A payment is registered once it is made (you gave %(on)s)."),
     "identifier.organisation_number_shape": N_("must be 10 digits written NNNNNN-NNNN"),
     "identifier.personal_number": N_(
         "digits 3–4 must be 20 or more (otherwise it is a personal number)"

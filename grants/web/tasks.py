@@ -10,6 +10,7 @@ from grants.web.pages import render
 from models import clock
 from models.access import conflicted_case_ids
 from models.notices import notices_to
+from models.payments import may_attest, to_attest
 from models.tables import Role
 from models.tasks import Task, TaskKind, open_tasks
 
@@ -46,11 +47,13 @@ def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
         changed = changes(session, reader, (t.case_reference for t in tasks))
         hidden = conflicted_case_ids(session, reader)
         notices = notices_to(session, reader, hidden, NOTICES_SHOWN)
+        attesting = len(to_attest(session, reader)) if may_attest(reader) else None
     context = {
         "person": reader,
         "tasks": with_links(tasks),
         "today": today,
         "changes": changed,
         "notices": notices,
+        "to_attest": attesting,
     }
     return render(request, "tasks.html", context)
