@@ -19,6 +19,7 @@ from grants.cli import (
     office,
     people,
     records,
+    repayment,
     worker,
 )
 from grants.cli.common import options
@@ -67,3 +68,4 @@ def _options(
 
 for area in (cases, assessment, decisions, facts, office, people, records, backups, worker, health):
     app.add_typer(area.app)
+app.add_typer(repayment.app, name="repayment")

@@ -1,0 +1,164 @@
+"""Repayment (återkrav): a claim on a signed grant drafted by the case officer, communicated
+(FL 25 §), decided by the decision maker as a decision of its own with the Region's bankgiro,
+an OCR reference and a due date on a working day, reminded once when overdue, listed for the
+finance department, and settled when paid."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from flows.assessment import sweep
+from flows.letters import send_letters
+from grants.embedded import run_flow
+from grants.render import format_date
+from grants.seal import seal_fault
+from grants.settings import load
+from models import clock
+from models.db import transaction
+from models.identifiers import luhn_check_digit, luhn_valid, ocr_reference, ocr_valid
+from models.tables import AuditEvent, Person, Recommendation, RepaymentClaim, Role
+from models.working_days import is_working_day
+from tests.conftest import Mailbox
+from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, grants, pdf_pages
+from tests.test_decisions import (  # noqa: F401 (small_budget is a fixture)
+    letter_pdf,
+    small_budget,
+    to_awaiting_decision,
+)
+
+FINANCE = "ekonomi@regionorebrolan.example.se"
+pytestmark = pytest.mark.usefixtures("small_budget")
+
+
+def test_the_ocr_reference_carries_a_length_digit_and_a_luhn_check_digit() -> None:
+    # Numbers whose Luhn check digit anyone can verify: the textbook example and a test card.
+    for known in ("79927398713", "4111111111111111", "5560360793"):
+        assert luhn_valid(known)
+    assert luhn_check_digit("7992739871") == "3"
+    # 26RS12's first claim: 26 12 | 01 | length 8 | check digit.
+    assert ocr_reference("26RS12", 1) == "26120188"
+    assert ocr_reference("26RS1234", 2) == "26123402" + "0" + luhn_check_digit("261234020")
+    assert ocr_valid("26120188")
+    assert not ocr_valid("26120183")  # a wrong check digit
+    assert not ocr_valid("2612088")  # a digit left out: the length digit says 8
+    assert not ocr_valid("4111111111111111")  # Luhn-valid, but its length digit is wrong
+    assert ocr_reference("26RS12", 1) != ocr_reference("26RS12", 2)
+
+
+def _signed_grant() -> str:
+    ref = to_awaiting_decision("SI-2026-0101", Recommendation.granted)  # 35 000 kr
+    grants("sign", ref, "--as", DECISION_MAKER)
+    with transaction(load().db_url) as session:
+        session.add(Person(name="Eva Ek", email=FINANCE, role=Role.finance, organisation="RÖL"))
+    return ref
+
+
+def _claim(ref: str) -> RepaymentClaim | None:
+    with transaction(load().db_url) as session:
+        return session.exec(
+            select(RepaymentClaim).where(RepaymentClaim.ocr_reference.startswith(ref[:2]))
+        ).first()
+
+
+def test_a_claim_goes_from_draft_to_decision_reminder_and_settlement(smtp_server: Mailbox) -> None:
+    ref = _signed_grant()
+    run_flow(send_letters)
+    sent_before = len(smtp_server.messages)
+
+    refused = grants(
+        "repayment", "draft", ref, "--amount", "40000", "--reason", "x", "--as", OFFICER, ok=False
+    )
+    assert refused.exit_code == 2
+    assert "amount = 40000" in refused.text and "35000 kr granted" in refused.text
+    assert _claim(ref) is None  # nothing changed
+
+    reason = "Projektet avslutades i förtid; 10 000 kr av bidraget användes inte."
+    draft = ("repayment", "draft", ref, "--amount", "10000", "--reason", reason)
+    said = grants(*draft, "--as", OFFICER)
+    ocr = ocr_reference(ref, 1)
+    assert ocr in said.text and ocr_valid(ocr)
+
+    refused = grants("repayment", "decide", ref, "--as", DECISION_MAKER, ok=False)
+    assert refused.exit_code == 2 and "'drafted'" in refused.text  # communicate first
+    grants("repayment", "communicate", ref, "--as", OFFICER)
+    refused = grants("repayment", "decide", ref, "--as", DECISION_MAKER, ok=False)
+    assert "may comment until" in refused.text  # the deadline runs, no reply yet
+    reply = "Vi har använt 2 000 kr av beloppet till en avslutande träff."
+    grants("repayment", "reply", ref, "--reply", reply, "--as", OFFICER)
+
+    for who in (OFFICER, ACTIVA, FINANCE):  # only the decision maker decides
+        refused = grants("repayment", "decide", ref, "--as", who, ok=False)
+        assert refused.exit_code == 2 and "decision_maker" in refused.text
+    refused = grants("repayment", "decide", ref, "--as", DECISION_MAKER, ok=False)
+    assert "reply_assessment = ''" in refused.text  # the comments must be answered
+    assessment = "Träffen ingick inte i projektplanen; beloppet står fast."
+    said = grants(
+        "repayment", "decide", ref, "--reply-assessment", assessment, "--as", DECISION_MAKER
+    )
+    claim = _claim(ref)
+    assert claim.status == "decided" and is_working_day(claim.due_on)
+    assert claim.due_on >= date.today() + timedelta(days=30)
+
+    run_flow(send_letters)
+    messages = smtp_server.wait_for(sent_before + 2)[sent_before:]
+    subjects = [m["Subject"] for m in messages]
+    assert any(s.startswith("Kommunicering inför beslut om återbetalning") for s in subjects)
+    decision_mail = next(m for m in messages if m["Subject"].startswith("Beslut om återbetalning"))
+    body = decision_mail.get_body(("plain",)).get_content()
+    assert f"OCR-nummer: {ocr}" in body and "Bankgiro: 5050-1055" in body
+
+    decision_pdf = letter_pdf("repayment_decision", ref)
+    pages = pdf_pages(decision_pdf)
+    text = " ".join(pages)
+    assert all(ref in page for page in pages)  # the case reference on every page
+    assert "10 000 kr" in text and "5050-1055" in text and ocr in text
+    assert format_date(claim.due_on, "sv") in text
+    assert reply in text and assessment in text and reason in text
+    assert "laglighetsprövning" in text and "13 kap" in text
+    assert "Elektroniskt förseglat av Region Örebro län" in text  # sealed as the grant is
+    assert seal_fault(decision_pdf, load().seal.trust_anchor) is None
+
+    # Past the due date, unpaid: one reminder, and the finance department's list.
+    after_due = claim.due_on + timedelta(days=1)
+    assert run_flow(sweep, today=after_due)["repayment_reminders"] == 1
+    assert run_flow(sweep, today=after_due + timedelta(days=1))["repayment_reminders"] == 0
+    reminder = " ".join(pdf_pages(letter_pdf("repayment_reminder", ref)))
+    assert "10 000 kr" in reminder and ocr in reminder and "5050-1055" in reminder
+    with clock.simulated():
+        clock.move_to(clock.now() + (after_due - date.today()))
+        listed = grants("repayment", "overdue", "--as", FINANCE)
+        assert ref in listed.text and ocr in listed.text and "10000 kr" in listed.text
+
+        refused = grants(
+            "repayment", "paid", ref, "--amount", "12000", "--date", after_due.isoformat(),
+            "--as", FINANCE, ok=False,
+        )  # fmt: skip
+        assert "amount = 12000" in refused.text and "10000 kr still owed" in refused.text
+        said = grants(
+            "repayment", "paid", ref, "--amount", "4000", "--date", after_due.isoformat(),
+            "--as", FINANCE,
+        )  # fmt: skip
+        assert "6000 kr still owed" in said.text
+        assert "6000 kr" in grants("repayment", "overdue", "--as", OFFICER).text
+        said = grants(
+            "repayment", "paid", ref, "--amount", "6000", "--date", after_due.isoformat(),
+            "--as", OFFICER,
+        )  # fmt: skip
+        assert "settled" in said.text
+        listed = grants("repayment", "overdue", "--as", FINANCE)
+        assert "No repayment claim is overdue" in listed.text
+    claim = _claim(ref)
+    assert claim.status == "settled" and claim.settled_on == after_due
+    assert claim.settled_by == OFFICER and claim.paid_amount == 10000
+
+    with transaction(load().db_url) as session:
+        actions = [
+            e.action
+            for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))
+            if e.action.startswith("repayment")
+        ]
+    assert actions == [
+        "repayment_drafted", "repayment_communicated", "repayment_reply", "repayment_decided",
+        "repayment_reminder_ordered", "repayment_paid", "repayment_paid",
+    ]  # fmt: skip
