@@ -162,3 +162,23 @@ def test_a_claim_goes_from_draft_to_decision_reminder_and_settlement(smtp_server
         "repayment_drafted", "repayment_communicated", "repayment_reply", "repayment_decided",
         "repayment_reminder_ordered", "repayment_paid", "repayment_paid",
     ]  # fmt: skip
+
+
+def test_the_office_drafts_a_claim_and_says_at_the_field_why_one_is_refused(office) -> None:
+    from tests.office import post, sign_in
+
+    ref = _signed_grant()
+    sign_in(office, OFFICER)
+    page = office.get(f"/cases/{ref}")
+    assert 'id="repayment-heading"' in page.text and "Ta fram ett återkrav" in page.text
+    form = {"repayment_reason_kind": "unused", "repayment_reason": "Inte använt."}
+    refused = post(office, f"/cases/{ref}/repayment/draft", form | {"repayment_amount": "40 000"})
+    assert refused.status_code == 409
+    assert "40\xa0000\xa0kr är mer än de 35\xa0000\xa0kr" in refused.text
+    assert 'name="repayment_amount"' in refused.text and 'aria-invalid="true"' in refused.text
+    assert _claim(ref) is None  # nothing changed
+    done = post(office, f"/cases/{ref}/repayment/draft", form | {"repayment_amount": "10 000"})
+    assert done.status_code == 200 and "Återkrav 1 framtaget." in done.text
+    assert ocr_reference(ref, 1) in done.text
+    overdue = office.get("/repayment/overdue")
+    assert overdue.status_code == 200 and "Inget återkrav är förfallet." in overdue.text

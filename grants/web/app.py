@@ -32,6 +32,7 @@ from grants.web import (
     oidc,
     people,
     records,
+    repayment,
     reviews,
     tasks,
 )
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         decisions,
         records,
         applicant,
+        repayment,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration
