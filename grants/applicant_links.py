@@ -17,13 +17,17 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from grants.settings import Settings
 from models import clock
-from models.applicant import ASKED, COMMUNICATION, SUPPLEMENT
+from models.applicant import ASKED, COMMUNICATION, REPAYMENT, SUPPLEMENT
 from models.letters import COMMUNICATION as COMMUNICATION_LETTER
-from models.letters import SUPPLEMENT_REQUEST
+from models.letters import REPAYMENT_COMMUNICATION, SUPPLEMENT_REQUEST
 from models.tables import Letter
 
 SALT = "grants.applicant-link"
-ASKING_LETTERS = {SUPPLEMENT_REQUEST: SUPPLEMENT, COMMUNICATION_LETTER: COMMUNICATION}
+ASKING_LETTERS = {
+    SUPPLEMENT_REQUEST: SUPPLEMENT,
+    COMMUNICATION_LETTER: COMMUNICATION,
+    REPAYMENT_COMMUNICATION: REPAYMENT,
+}
 
 
 @dataclass(frozen=True)

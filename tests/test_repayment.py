@@ -4,11 +4,13 @@ an OCR reference and a due date on a working day, reminded once when overdue, li
 finance department, and settled when paid."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from flows.assessment import sweep
+from flows.intake import intake
 from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.render import format_date
@@ -17,18 +19,13 @@ from grants.settings import load
 from models import clock
 from models.db import transaction
 from models.identifiers import luhn_check_digit, luhn_valid, ocr_reference, ocr_valid
-from models.tables import AuditEvent, Person, Recommendation, RepaymentClaim, Role
+from models.tables import AuditEvent, Case, Person, Recommendation, RepaymentClaim, Role
 from models.working_days import is_working_day
-from tests.conftest import Mailbox
+from tests.conftest import SAMPLES, MadeOnce, Mailbox
 from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, grants, pdf_pages
-from tests.test_decisions import (  # noqa: F401 (small_budget is a fixture)
-    letter_pdf,
-    small_budget,
-    to_awaiting_decision,
-)
+from tests.test_decisions import letter_pdf, to_awaiting_decision
 
 FINANCE = "ekonomi@regionorebrolan.example.se"
-pytestmark = pytest.mark.usefixtures("small_budget")
 
 
 def test_the_ocr_reference_carries_a_length_digit_and_a_luhn_check_digit() -> None:
@@ -46,24 +43,37 @@ def test_the_ocr_reference_carries_a_length_digit_and_a_luhn_check_digit() -> No
     assert ocr_reference("26RS12", 1) != ocr_reference("26RS12", 2)
 
 
-def _signed_grant() -> str:
-    ref = to_awaiting_decision("SI-2026-0101", Recommendation.granted)  # 35 000 kr
-    grants("sign", ref, "--as", DECISION_MAKER)
-    with transaction(load().db_url) as session:
-        session.add(Person(name="Eva Ek", email=FINANCE, role=Role.finance, organisation="RÖL"))
-    return ref
+@pytest.fixture
+def granted(made_once: MadeOnce, grants_home: Path) -> dict[str, str]:
+    """Two signed grants, one to a Swedish case (35 000 kr) and one to an English one, and a
+    person of the finance department; made once, copied for each test. Returns the case
+    references by language."""
+
+    def make() -> dict[str, str]:
+        run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+        made = {}
+        for language, submission in (("sv", "SI-2026-0101"), ("en", "SI-2026-0108")):
+            made[language] = to_awaiting_decision(submission, Recommendation.granted)
+            grants("sign", made[language], "--as", DECISION_MAKER)
+        with transaction(load().db_url) as session:
+            session.add(Person(name="Eva Ek", email=FINANCE, role=Role.finance, organisation="RÖL"))
+        return made
+
+    return made_once("repayment-granted", make)
 
 
 def _claim(ref: str) -> RepaymentClaim | None:
+    """The case's first repayment claim, if it has one."""
     with transaction(load().db_url) as session:
         return session.exec(
-            select(RepaymentClaim).where(RepaymentClaim.ocr_reference.startswith(ref[:2]))
+            select(RepaymentClaim).join(Case).where(Case.case_reference == ref)
         ).first()
 
 
-def test_a_claim_goes_from_draft_to_decision_reminder_and_settlement(smtp_server: Mailbox) -> None:
-    ref = _signed_grant()
-    run_flow(send_letters)
+def test_a_claim_goes_from_draft_to_decision_reminder_and_settlement(
+    granted: dict[str, str], smtp_server: Mailbox
+) -> None:
+    ref = granted["sv"]
     sent_before = len(smtp_server.messages)
 
     refused = grants(
@@ -164,10 +174,16 @@ def test_a_claim_goes_from_draft_to_decision_reminder_and_settlement(smtp_server
     ]  # fmt: skip
 
 
-def test_the_office_drafts_a_claim_and_says_at_the_field_why_one_is_refused(office) -> None:
+def test_the_office_drafts_a_claim_and_the_grantee_comments_through_the_link(
+    granted: dict[str, str], office, smtp_server: Mailbox
+) -> None:
+    """The case officer drafts in the office (a claim over the grant refused at its field)
+    and communicates; the grantee answers through the personal link in the e-mail, never in
+    the PDF; the answer is the claim's reply, once."""
     from tests.office import post, sign_in
+    from tests.test_office_applicant import LINK, path_of
 
-    ref = _signed_grant()
+    ref = granted["sv"]
     sign_in(office, OFFICER)
     page = office.get(f"/cases/{ref}")
     assert 'id="repayment-heading"' in page.text and "Ta fram ett återkrav" in page.text
@@ -182,3 +198,82 @@ def test_the_office_drafts_a_claim_and_says_at_the_field_why_one_is_refused(offi
     assert ocr_reference(ref, 1) in done.text
     overdue = office.get("/repayment/overdue")
     assert overdue.status_code == 200 and "Inget återkrav är förfallet." in overdue.text
+
+    sent = post(office, f"/cases/{ref}/repayment/communicate", {"number": "1"})
+    assert "Återkrav 1 skickat till bidragsmottagaren för synpunkter." in sent.text
+    office.app.state.office.follow_up.wait_idle(60)
+    subject = "Kommunicering inför beslut om återbetalning"
+    [mail] = [m for m in smtp_server.wait_for(2) if m["Subject"].startswith(subject)]
+    [link] = LINK.findall(mail.get_body(("plain",)).get_content())
+    pdf = next(a for a in mail.iter_attachments() if a.get_content_type() == "application/pdf")
+    letter = " ".join(pdf_pages(pdf.get_content()))
+    assert "127.0.0.1:8000" not in letter and link.rsplit("/", 1)[1][:20] not in letter
+    assert "genom den personliga länken i e-" in letter  # says where it is, and no more
+    assert "10 000 kr" in letter and "35 000 kr" in letter and ref in letter
+
+    office.cookies.clear()  # the grantee signs in to nothing
+    page = office.get(path_of(link))
+    assert page.status_code == 200 and "Återkrav nr 1" in page.text
+    reply = "Vi använde 2 000 kr till en avslutande träff."
+    answered = post(office, path_of(link), {"message": reply}, follow_redirects=False)
+    assert answered.status_code == 303
+    claim = _claim(ref)
+    assert claim.reply == reply and claim.replied_at is not None
+    again = post(office, path_of(link), {"message": "En sak till."}, follow_redirects=False)
+    assert again.status_code == 409 and _claim(ref).reply == reply
+    with transaction(load().db_url) as session:
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "repayment_reply"))
+        assert event.role == Role.applicant
+
+
+def test_an_english_claim_is_withdrawn_and_the_drafter_never_decides(
+    granted: dict[str, str],
+) -> None:
+    """An English case's claim is communicated in English; the person who drafted it cannot
+    decide it even as a decision maker; a decided claim is withdrawn only by the decision
+    maker, with a reason; a withdrawn claim no longer counts against the grant."""
+    from models.access import case_for
+    from models.repayment import RepaymentRefused, decide_claim
+    from models.rules import Rules
+
+    ref = granted["en"]
+    reason = "The project was cancelled before it started."
+    grants("repayment", "draft", ref, "--amount", "5000", "--reason", reason, "--as", OFFICER)
+    grants("repayment", "communicate", ref, "--as", OFFICER)
+    run_flow(send_letters)
+    letter = " ".join(pdf_pages(letter_pdf("repayment_communication", ref)))
+    assert "We intend to claim back money from your grant" in letter
+    assert "SEK 5,000" in letter and reason in letter and "Comments by" in letter
+
+    with transaction(load().db_url) as session:  # the drafter, made a decision maker since
+        drafter = session.exec(select(Person).where(Person.email == OFFICER)).one()
+        drafter.role = Role.decision_maker
+        case = case_for(session, ref, drafter)
+        with pytest.raises(RepaymentRefused) as refused:
+            decide_claim(session, case, drafter, 1, "", "5050-1055", Rules(), date(2030, 1, 7))
+        assert refused.value.code == "repayment.drafted_it"
+        session.rollback()
+
+    with clock.simulated():  # after the deadline, without a reply
+        clock.move_to(clock.now() + timedelta(days=30))
+        grants("repayment", "decide", ref, "--as", DECISION_MAKER)
+    refused = grants(
+        "repayment", "withdraw", ref, "--reason", "Paid otherwise.", "--as", OFFICER, ok=False
+    )
+    assert refused.exit_code == 2 and "only a decision maker withdraws it" in refused.text
+    refused = grants(
+        "repayment", "withdraw", ref, "--reason", " ", "--as", DECISION_MAKER, ok=False
+    )
+    assert "reason = ''" in refused.text
+    grants("repayment", "withdraw", ref, "--reason", "Paid otherwise.", "--as", DECISION_MAKER)
+    claim = _claim(ref)
+    assert claim.status == "withdrawn" and claim.withdrawal_reason == "Paid otherwise."
+    run_flow(send_letters)
+    decision = " ".join(pdf_pages(letter_pdf("repayment_decision", ref)))
+    assert "Decision on repayment" in decision and "OCR reference" in decision
+    assert "We have received no comments" in decision and "laglighetsprövning" in decision
+    # Withdrawn, the claim no longer counts: the whole grant can be claimed again.
+    said = grants(
+        "repayment", "draft", ref, "--amount", "50000", "--reason", "x", "--as", OFFICER, ok=False
+    )
+    assert "amount = 50000" in said.text

@@ -236,6 +236,13 @@ ACTIONS = {
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
     "case_facts_corrected": N_("The applicant's contact or payment facts corrected"),
     "state_aid_recorded": N_("Economic activity or declaration of other de minimis aid recorded"),
+    "repayment_drafted": N_("Repayment claim drafted"),
+    "repayment_communicated": N_("Repayment claim sent to the grantee for comments (FL 25 §)"),
+    "repayment_reply": N_("The grantee's reply to the repayment claim registered"),
+    "repayment_decided": N_("Repayment decided"),
+    "repayment_withdrawn": N_("Repayment claim withdrawn"),
+    "repayment_paid": N_("Repayment registered as paid"),
+    "repayment_reminder_ordered": N_("Reminder of an overdue repayment"),
 }
 
 
@@ -251,6 +258,7 @@ DOCUMENT_KINDS = {
     "withdrawal": N_("Withdrawal"),
     "material": N_("Material from others (FL 25 §)"),
     "final_report": N_("Final report"),
+    "repayment_reply": N_("Reply to a repayment claim (FL 25 §)"),
 }
 
 
@@ -264,6 +272,7 @@ def document_kind_label(kind: str) -> str:
 NOTICE_KINDS = {
     "supplement": N_("The supplement came in"),
     "communication": N_("The reply to the communication came in"),
+    "repayment": N_("The reply to a repayment claim came in"),
     "audit_anchor": N_("The audit trail's anchor"),
     "deadline_held": N_("A deadline waits for its letter to arrive"),
     "integrity_mismatch": N_("Changes found in the case database"),
