@@ -225,6 +225,37 @@ def test_the_office_drafts_a_claim_and_the_grantee_comments_through_the_link(
         [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "repayment_reply"))
         assert event.role == Role.applicant
 
+    # The decision maker decides on the case page; the comments must be answered first.
+    sign_in(office, DECISION_MAKER)
+    page = office.get(f"/cases/{ref}")
+    assert reply in page.text and "Besluta om återbetalningen" in page.text
+    decide = f"/cases/{ref}/repayment/decide"
+    refused = post(office, decide, {"number": "1", "reply_assessment": ""})
+    assert refused.status_code == 409 and "skriv hur de har bedömts" in refused.text
+    assert 'name="reply_assessment"' in refused.text and 'aria-invalid="true"' in refused.text
+    assessment = {"number": "1", "reply_assessment": "Träffen ingick inte i projektet."}
+    decided = post(office, decide, assessment)
+    assert "Återkrav 1 beslutat" in decided.text and _claim(ref).status == "decided"
+
+    # Past the due date the finance department finds it on its list and registers the payment.
+    office.cookies.clear()
+    due = _claim(ref).due_on
+    with clock.simulated():
+        clock.move_to(clock.now() + (due - date.today()) + timedelta(days=1))
+        sign_in(office, FINANCE)
+        listed = office.get("/repayment/overdue")
+        assert (
+            listed.status_code == 200
+            and ref in listed.text
+            and ocr_reference(ref, 1) in listed.text
+        )
+        paid = {"number": "1", "paid_on": clock.today().isoformat(), "paid_amount": "10000"}
+        done = post(office, f"/cases/{ref}/repayment/paid", paid)
+        assert done.status_code == 200 and "Betalning på återkrav 1 registrerad." in done.text
+        assert "Inget återkrav är förfallet." in done.text
+    claim = _claim(ref)
+    assert claim.status == "settled" and claim.settled_by == FINANCE
+
 
 def test_an_english_claim_is_withdrawn_and_the_drafter_never_decides(
     granted: dict[str, str],

@@ -62,6 +62,7 @@ LABELS[Role] = {
     Role.decision_maker: N_("Decision maker"),
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
+    Role.finance: N_("Finance department"),
 }
 LABELS[Answer] = {
     Answer.met: N_("Met"),
