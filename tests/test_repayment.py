@@ -308,3 +308,38 @@ def test_an_english_claim_is_withdrawn_and_the_drafter_never_decides(
         "repayment", "draft", ref, "--amount", "50000", "--reason", "x", "--as", OFFICER, ok=False
     )
     assert "amount = 50000" in said.text
+
+
+def test_the_repayment_section_and_the_overdue_list_meet_wcag_21_aa(
+    granted: dict[str, str], live_office, chromium, tmp_path: Path
+) -> None:
+    """The case officer drafts a claim by the form's labels, in Swedish; axe finds nothing on
+    the case page after a refusal and after the draft, nor on the overdue list."""
+    from tests.test_office_browser import (
+        accessibility_violations,
+        browser_sign_in,
+        keep_screenshot,
+    )
+
+    ref, base = granted["sv"], live_office.state.base_url
+    context = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    browser_sign_in(page, base, OFFICER)
+    page.goto(f"{base}/cases/{ref}")
+    form = page.get_by_role("form", name="Ta fram ett återkrav")
+    form.get_by_label("Belopp att kräva tillbaka, kronor").fill("40 000")
+    form.get_by_label("använts i strid med villkoren").check()
+    form.get_by_label("Varför, på ärendets språk").fill("Bidraget gick till annat.")
+    form.get_by_role("button", name="Ta fram kravet").click()
+    page.get_by_role("alert").filter(has_text="är mer än").wait_for()
+    assert accessibility_violations(page) == []
+    form.get_by_label("Belopp att kräva tillbaka, kronor").fill("10 000")
+    form.get_by_role("button", name="Ta fram kravet").click()
+    page.get_by_text("Återkrav 1 framtaget.").wait_for()
+    assert accessibility_violations(page) == []
+    page.locator("#repayment").scroll_into_view_if_needed()
+    keep_screenshot(page, "office-case-repayment", tmp_path)
+    page.goto(f"{base}/repayment/overdue")
+    assert accessibility_violations(page) == []
+    context.close()
+    assert _claim(ref).reason_kind == "misused"
