@@ -199,6 +199,9 @@ def test_the_office_drafts_a_claim_and_the_grantee_comments_through_the_link(
     overdue = office.get("/repayment/overdue")
     assert overdue.status_code == 200 and "Inget återkrav är förfallet." in overdue.text
 
+    shown = post(office, f"/cases/{ref}/repayment/communicate", {"number": "1", "preview": "1"})
+    assert shown.status_code == 200 and f"{ref}-kommunicering-aterkrav-1.pdf" in shown.text
+    assert _claim(ref).status == "drafted"  # shown, not sent
     sent = post(office, f"/cases/{ref}/repayment/communicate", {"number": "1"})
     assert "Återkrav 1 skickat till bidragsmottagaren för synpunkter." in sent.text
     office.app.state.office.follow_up.wait_idle(60)

@@ -16,7 +16,7 @@ from grants.web.cases import CASE_READERS, case_page_context
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, day, refusal_status, take_or_show_again
 from grants.web.i18n import _
-from grants.web.office_steps import OnCase
+from grants.web.office_steps import LETTERS, OnCase
 from grants.web.pages import render
 from grants.web.refusals import refused_context
 from models import clock
@@ -93,11 +93,12 @@ def draft(at: OnCase) -> Response:
 
 @router.post(f"{CLAIM}/communicate")
 def communicate(at: OnCase) -> Response:
-    return _take(
-        at,
+    """The case officer sees the letter before it goes (the confirmation page)."""
+    return at.take(
         "repayment_communicate",
         _said(_("Repayment claim %(number)s sent to the grantee for comments.")),
         lambda: {"number": _number(at)},
+        confirm=LETTERS,
     )
 
 
