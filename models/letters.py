@@ -44,6 +44,7 @@ DELAY_NOTICE = "delay_notice"
 REPAYMENT_COMMUNICATION = "repayment_communication"
 REPAYMENT_DECISION = "repayment_decision"
 REPAYMENT_REMINDER = "repayment_reminder"
+REPAYMENT_WITHDRAWAL = "repayment_withdrawal"  # a claim the grantee has seen, not pursued
 SEALED = (DECISION, REPAYMENT_DECISION)  # the decisions sealed as they are rendered
 DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
 # A decision in English: the act is the Swedish decision (språklagen), the English one its
@@ -80,6 +81,8 @@ FILENAMES = {
     (REPAYMENT_DECISION, "en"): "repayment-decision",
     (REPAYMENT_REMINDER, "sv"): "paminnelse-aterbetalning",
     (REPAYMENT_REMINDER, "en"): "repayment-reminder",
+    (REPAYMENT_WITHDRAWAL, "sv"): "aterkrav-aterkallat",
+    (REPAYMENT_WITHDRAWAL, "en"): "repayment-claim-withdrawn",
 }
 
 

@@ -28,6 +28,7 @@ from models.letters import (
     REPAYMENT_COMMUNICATION,
     REPAYMENT_DECISION,
     REPAYMENT_REMINDER,
+    REPAYMENT_WITHDRAWAL,
     letter_key,
     order_letter,
 )
@@ -321,7 +322,7 @@ def withdraw_claim(
 ) -> RepaymentClaim:
     """The claim is not pursued, with the reason. A decided claim is withdrawn only by a
     decision maker (it undoes a decision); a draft or a communicated claim by the case
-    officer too."""
+    officer too. A grantee who has seen the claim is told, with the reason."""
     require_role(person, "withdraw a repayment claim", Role.case_officer, Role.decision_maker)
     found = _in_status(case, claim(session, case, number), R.drafted, R.communicated, R.decided)
     if found.status is R.decided and person.role is not Role.decision_maker:
@@ -343,6 +344,9 @@ def withdraw_claim(
         status_before=before.value,
         reason=found.withdrawal_reason,
     )
+    if before is not R.drafted:  # the grantee has seen it: they are told it is not pursued
+        facts = _facts(session, case, found) | {"withdrawal_reason": found.withdrawal_reason}
+        order_letter(session, case, REPAYMENT_WITHDRAWAL, facts, number)
     return found
 
 

@@ -303,6 +303,8 @@ def test_an_english_claim_is_withdrawn_and_the_drafter_never_decides(
     claim = _claim(ref)
     assert claim.status == "withdrawn" and claim.withdrawal_reason == "Paid otherwise."
     run_flow(send_letters)
+    withdrawn = " ".join(pdf_pages(letter_pdf("repayment_withdrawal", ref)))
+    assert "You do not need to repay the money" in withdrawn and "Paid otherwise." in withdrawn
     decision = " ".join(pdf_pages(letter_pdf("repayment_decision", ref)))
     assert "Decision on repayment" in decision and "OCR reference" in decision
     assert "We have received no comments" in decision and "laglighetsprövning" in decision
