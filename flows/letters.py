@@ -55,8 +55,8 @@ from models.delivery import (
 )
 from models.letters import (
     COMMUNITY_TALK_INVITATION,
-    DECISION,
     MEETINGS,
+    SEALED,
     NotMadeYet,
     attach_pdfs,
     claim_to_render,
@@ -222,7 +222,7 @@ def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
     if not jobs:
         return None
     # Signed decisions are sealed as they are rendered; without a seal they are not made.
-    seal = (settings.seal or NO_SEAL) if any(x.kind == DECISION for x in letters) else None
+    seal = (settings.seal or NO_SEAL) if any(x.kind in SEALED for x in letters) else None
     jobs = [(template, context, seal) for template, context in jobs]
     ids = [letter.id for letter in letters]
     pdfs = iter(render.render_many(jobs, settings.render_workers))

@@ -17,10 +17,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from grants.settings import Settings
 from models import clock
-from models.applicant import ASKED, COMMUNICATION, SUPPLEMENT
+from models.applicant import ASKED, COMMUNICATION, REPAYMENT, SUPPLEMENT
 from models.decisions import GRANTS
 from models.letters import COMMUNICATION as COMMUNICATION_LETTER
-from models.letters import DECISION, SUPPLEMENT_REQUEST
+from models.letters import DECISION, REPAYMENT_COMMUNICATION, SUPPLEMENT_REQUEST
 from models.tables import Letter
 
 SALT = "grants.applicant-link"
@@ -30,7 +30,11 @@ ACCEPTANCE_SALT = "grants.acceptance-link"
 ACCEPTANCE = "acceptance"
 # Without a final report's due date, a grantee's link opens this long after the decision.
 ACCEPTANCE_DAYS = 730
-ASKING_LETTERS = {SUPPLEMENT_REQUEST: SUPPLEMENT, COMMUNICATION_LETTER: COMMUNICATION}
+ASKING_LETTERS = {
+    SUPPLEMENT_REQUEST: SUPPLEMENT,
+    COMMUNICATION_LETTER: COMMUNICATION,
+    REPAYMENT_COMMUNICATION: REPAYMENT,
+}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from models.identifiers import IdentifierError, organisation_number
+from models.identifiers import IdentifierError, bankgiro, organisation_number
 from models.payments import EVENTS
 from models.people import DEFAULT_INCLUDE_CASE_OFFICER, DEFAULT_QUORUM, STAFF_ROLES
 from models.rules import Rules
@@ -131,6 +131,13 @@ def _bic(value: str) -> str:
     return value
 
 
+def _bankgiro(value: str) -> str:
+    try:
+        return bankgiro(value)
+    except IdentifierError as error:
+        raise _refuse(f"is not a bankgiro number: {error}") from None
+
+
 def _prefix(value: str) -> str:
     if not (value.isascii() and value.isalpha() and value.isupper() and len(value) <= 5):
         raise _refuse("is not a prefix of 1 to 5 capital letters A–Z, as RS")
@@ -164,6 +171,8 @@ class Authority(Section):
     email: Email
     website: Text
     mail_from: Annotated[str, Strict(), AfterValidator(_mailbox)]
+    # Where money paid back goes (repayment decisions name it with the claim's OCR reference).
+    bankgiro: Annotated[str, Strict(), AfterValidator(_bankgiro)] | None = None
     # The letters' notices (templates/letters/parts.html): the court that hears an appeal
     # (laglighetsprövning), the notice board where the day the appeal time starts is
     # published, and the data protection notice (GDPR art. 13) of the acknowledgement.

@@ -1,15 +1,16 @@
 """The applicant's answer through the personal link its letter carried (no account).
 
-A request for supplement and a communication before decision (FL 25 §) ask the applicant
-for something by a deadline. Their letters carry a link, signed by the office, naming the
-case and the request (`grants.applicant_links`). What the applicant sends there is filed
-exactly as when the case officer registers what came by e-mail (`receive_supplement`,
-`receive_reply`), with the applicant as the actor in the audit trail, and the case officer
+A request for supplement, a communication before decision (FL 25 §) and a repayment claim
+communicated before it is decided ask the applicant for something by a deadline. Their
+letters carry a link, signed by the office, naming the case and the request
+(`grants.applicant_links`). What the applicant sends there is filed exactly as when the case
+officer registers what came by e-mail (`receive_supplement`, `receive_reply`,
+`receive_claim_reply`), with the applicant as the actor in the audit trail, and the case officer
 is told. A request is answered once: a second answer, or one to a request the case no
 longer waits for, is refused and changes nothing.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from sqlmodel import Session, select
@@ -19,15 +20,18 @@ from models.communication import open_communication, receive_reply
 from models.documents import TEXT
 from models.errors import Refused
 from models.notices import order_notice
+from models.repayment import open_claim, receive_claim_reply
 from models.supplements import file_document, open_request, receive_supplement
-from models.tables import Case, Communication, Document, SupplementRequest
+from models.tables import Case, Communication, Document, RepaymentClaim, SupplementRequest
 
 SUPPLEMENT = "supplement"
 COMMUNICATION = "communication"
-ASKED = (SUPPLEMENT, COMMUNICATION)
+REPAYMENT = "repayment"  # a repayment claim communicated (models.repayment), by its number
+ASKED = (SUPPLEMENT, COMMUNICATION, REPAYMENT)
+MODELS = {SUPPLEMENT: SupplementRequest, COMMUNICATION: Communication, REPAYMENT: RepaymentClaim}
 MESSAGE_FILENAMES = {"sv": "meddelande.txt", "en": "message.txt"}
 
-Request = SupplementRequest | Communication
+Request = SupplementRequest | Communication | RepaymentClaim
 
 
 class AnswerRefused(Refused):
@@ -44,9 +48,9 @@ class AnswerRefused(Refused):
 
 def asked_request(session: Session, case: Case, asked: str, number: int) -> Request:
     """The request a link names (the `number`th supplement request or communication)."""
-    model = SupplementRequest if asked == SUPPLEMENT else Communication
-    query = select(model).where(model.case_id == case.id, model.number == number)
-    request = session.exec(query).first() if asked in ASKED else None
+    model = MODELS.get(asked)
+    query = select(model).where(model.case_id == case.id, model.number == number) if model else None
+    request = session.exec(query).first() if query is not None else None
     if request is None:
         raise AnswerRefused(
             "answer.no_request", case_reference=case.case_reference, asked=asked, number=number
@@ -58,6 +62,13 @@ def answered_at(request: Request) -> datetime | None:
     return request.received_at if isinstance(request, SupplementRequest) else request.replied_at
 
 
+def deadline_of(request: Request) -> date:
+    """The last day the request may be answered."""
+    if isinstance(request, RepaymentClaim):
+        return request.communication_deadline
+    return request.deadline
+
+
 def open_to_answer(session: Session, case: Case, asked: str, number: int) -> Request:
     """The request, if the case still waits for exactly this answer; refused, saying why,
     if it was answered, expired or the case has moved on."""
@@ -67,7 +78,11 @@ def open_to_answer(session: Session, case: Case, asked: str, number: int) -> Req
             "answer.answered", case_reference=case.case_reference, asked=asked, number=number
         )
     waiting = (
-        open_request(session, case) if asked == SUPPLEMENT else open_communication(session, case)
+        open_request(session, case)
+        if asked == SUPPLEMENT
+        else open_claim(session, case, number)
+        if asked == REPAYMENT
+        else open_communication(session, case)
     )
     if waiting is None or waiting.id != request.id:
         raise AnswerRefused(
@@ -94,6 +109,8 @@ def answer(
     if not files:
         raise AnswerRefused("answer.nothing")
     actor = Actor.applicant_of(case)
+    if asked == REPAYMENT:
+        return _repayment_reply(session, case, actor, request, message, upload)
     (filename, content, media_type), *more = files
     if asked == SUPPLEMENT:
         first = receive_supplement(session, case, actor, filename, content, media_type)
@@ -111,10 +128,37 @@ def answer(
             sha256=document.sha256,
         )
         documents.append(document)
+    _tell_officer(session, case, asked, request, documents)
+    return documents
+
+
+def _repayment_reply(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    claim: RepaymentClaim,
+    message: str,
+    upload: tuple[str, bytes] | None,
+) -> list[Document]:
+    """The grantee's comments on a repayment claim: the message is the reply the decision
+    answers (a file alone is named in it), and a file is filed on the case."""
+    documents = []
+    if upload:
+        documents.append(file_document(session, case, actor, "repayment_reply", *upload))
+    reply = message.strip() or f"[{documents[0].filename}]"
+    receive_claim_reply(session, case, actor, claim.number, reply)
+    _tell_officer(session, case, REPAYMENT, claim, documents)
+    return documents
+
+
+def _tell_officer(
+    session: Session, case: Case, asked: str, request: Request, documents: list[Document]
+) -> None:
+    """The case officer is told what the applicant sent through the link."""
     if case.case_officer:
         order_notice(
             session,
-            f"{case.case_reference}/applicant_answer/{asked}/{number}",
+            f"{case.case_reference}/applicant_answer/{asked}/{request.number}",
             "applicant_answer",
             case.case_officer,
             case,
@@ -122,8 +166,7 @@ def answer(
             project_title=case.project_title,
             organisation=case.organisation.name,
             asked=asked,
-            number=number,
-            deadline=request.deadline.isoformat(),
+            number=request.number,
+            deadline=deadline_of(request).isoformat(),
             files=[{"filename": d.filename, "sha256": d.sha256} for d in documents],
         )
-    return documents

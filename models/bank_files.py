@@ -21,6 +21,7 @@ from models.accounts import on_hold
 from models.audit import SYSTEM, Actor, record
 from models.errors import Refused
 from models.people import find_person
+from models.repayment import paid_back
 from models.tables import (
     BankReport,
     Case,
@@ -403,44 +404,29 @@ def _register_credit(
     session: Session, report: Notification, entry: Entry, result: Registered
 ) -> None:
     """Money in: a repayment claim's when its OCR reference is the entry's structured
-    reference; settled when the amount covers the claim. Other money in is not ours to
-    register (counted, nothing changed)."""
+    reference, paid back on it as a payment registered by hand is (models.repayment), settled
+    when nothing more is owed. Other money in is not ours to register (counted, nothing
+    changed), nor money on a claim not decided: a person looks at it."""
     claim = None
     if entry.reference:
         query = select(RepaymentClaim).where(RepaymentClaim.ocr_reference == entry.reference)
         claim = session.exec(query.with_for_update()).first()
-    if claim is None or claim.status is RepaymentStatus.withdrawn:
-        result.other_credits += 1
-        return
-    if claim.status is RepaymentStatus.settled:
+    if claim is None or claim.status is not RepaymentStatus.decided:
+        result.other_credits += 1  # not owed (not decided yet, withdrawn, settled): a person's
         return
     case: Case = claim.case
-    if entry.amount < claim.amount:
-        result.short.append(case.case_reference)
-        record(
-            session,
-            case,
-            SYSTEM,
-            "repayment_short",
-            amount=claim.amount,
-            received=str(entry.amount),
-            reference=claim.ocr_reference,
-            report=report.message_id,
-        )
-        return
-    claim.status = RepaymentStatus.settled
-    claim.settled_on = entry.booked_on
-    claim.settled_by = BANK
-    session.add(claim)
-    record(
+    paid_back(
         session,
         case,
+        claim,
         SYSTEM,
-        "repayment_settled",
-        amount=claim.amount,
-        received=str(entry.amount),
+        int(entry.amount),
+        entry.booked_on,
+        settled_by=BANK,
         reference=claim.ocr_reference,
-        settled_on=entry.booked_on.isoformat(),
         report=report.message_id,
     )
+    if claim.status is not RepaymentStatus.settled:
+        result.short.append(case.case_reference)
+        return
     result.settled.append(case.case_reference)

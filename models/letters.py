@@ -39,6 +39,13 @@ DECISION = "decision"
 COMMUNICATION = "communication"
 COMMUNITY_TALK_INVITATION = "community_talk_invitation"
 DELAY_NOTICE = "delay_notice"
+# Repayment (models.repayment): the claim communicated, decided (sealed as a decision is), and
+# the one reminder when it is overdue; a claim's letters are numbered by the claim.
+REPAYMENT_COMMUNICATION = "repayment_communication"
+REPAYMENT_DECISION = "repayment_decision"
+REPAYMENT_REMINDER = "repayment_reminder"
+REPAYMENT_WITHDRAWAL = "repayment_withdrawal"  # a claim the grantee has seen, not pursued
+SEALED = (DECISION, REPAYMENT_DECISION)  # the decisions sealed as they are rendered
 DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
 # A decision in English: the act is the Swedish decision (språklagen), the English one its
 # translation, sent with it in the decision's e-mail (never on its own) and not sealed.
@@ -68,6 +75,14 @@ FILENAMES = {
     (COMMUNITY_TALK_INVITATION, "en"): "community-talk-invitation",
     (DELAY_NOTICE, "sv"): "besked-om-forsening",
     (DELAY_NOTICE, "en"): "notice-of-delay",
+    (REPAYMENT_COMMUNICATION, "sv"): "kommunicering-aterkrav",
+    (REPAYMENT_COMMUNICATION, "en"): "repayment-claim-communication",
+    (REPAYMENT_DECISION, "sv"): "beslut-aterkrav",
+    (REPAYMENT_DECISION, "en"): "repayment-decision",
+    (REPAYMENT_REMINDER, "sv"): "paminnelse-aterbetalning",
+    (REPAYMENT_REMINDER, "en"): "repayment-reminder",
+    (REPAYMENT_WITHDRAWAL, "sv"): "aterkrav-aterkallat",
+    (REPAYMENT_WITHDRAWAL, "en"): "repayment-claim-withdrawn",
 }
 
 
@@ -252,7 +267,7 @@ def letter_context(
         else None,
         "meeting": meeting_letter(letter.data) if letter.kind in MEETINGS else None,
         "facts": decision_facts(case.case_reference, letter.data)
-        if letter.kind == DECISION
+        if letter.kind in SEALED
         else None,
     }
 

@@ -710,6 +710,16 @@ class RepaymentClaim(SQLModel, table=True):
     communication_deadline: date | None = None
     communicated_at: datetime | None = None
     reply: str = ""  # the grantee's comments on the communicated claim
+    # The claim's serial on its case (letters and the command line name it by it), whether
+    # the money was unused or misused (`reason` says how, in words), when the grantee's
+    # comments came, what the decision maker made of them, why a claim was withdrawn, and
+    # what has been paid back so far (the rest is owed).
+    number: int = 1
+    reason_kind: str = "unused"  # or "misused"
+    replied_at: datetime | None = None
+    reply_assessment: str = ""
+    withdrawal_reason: str = ""
+    paid_amount: int = 0
     decided_by: str | None = None
     decided_at: datetime | None = None
     due_on: date | None = None  # a working day

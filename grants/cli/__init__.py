@@ -21,6 +21,7 @@ from grants.cli import (
     payments,
     people,
     records,
+    repayment,
     worker,
 )
 from grants.cli.common import options
@@ -82,3 +83,4 @@ for area in (
     health,
 ):
     app.add_typer(area.app)
+app.add_typer(repayment.app, name="repayment")

@@ -36,6 +36,7 @@ from grants.web import (
     payments,
     people,
     records,
+    repayment,
     reviews,
     tasks,
 )
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         applicant,
         acceptance,
         payments,
+        repayment,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration

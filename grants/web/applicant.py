@@ -22,7 +22,14 @@ from grants.web.i18n import LANGUAGES, N_, _, language
 from grants.web.office import Office
 from grants.web.pages import page_language, render
 from grants.web.refusals import WORDING, refused_fields
-from models.applicant import SUPPLEMENT, AnswerRefused, answered_at, asked_request
+from models.applicant import (
+    REPAYMENT,
+    SUPPLEMENT,
+    AnswerRefused,
+    answered_at,
+    asked_request,
+    deadline_of,
+)
 from models.applicant import open_to_answer as waiting_request
 from models.cases import CaseNotFound, find_case
 from models.db import transaction
@@ -208,8 +215,9 @@ def _form_page(
         "officer": case.case_officer,
         "number": claims.number,
         "supplement": claims.kind == SUPPLEMENT,
+        "repayment": claims.kind == REPAYMENT,
         "missing": [_asked_item(item) for item in getattr(asked, "missing", [])],
-        "deadline": asked.deadline,
+        "deadline": deadline_of(asked),
         "problem": problem[0] if problem else None,
         "problem_params": problem[1] if problem else {},
         "message": message,

@@ -47,6 +47,7 @@ from models.looks import newest_event
 from models.material import uncommunicated
 from models.meetings import has_ended, meeting_to_document, next_free_slot
 from models.payments import orders_of, signed_grant
+from models.repayment import claims, granted
 from models.reviews import shortfall
 from models.rules import Rules
 from models.states import CaseState
@@ -323,6 +324,8 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
             p for p in people.values() if p.active and p.role in ("advisor", "case_officer")
         ],
         "draft_reasons": draft_reasons(session, case),
+        "repayment_granted": granted(session, case) is not None,
+        "repayment_claims": claims(session, case),
         "standard_conditions": STANDARD_CONDITIONS,
         # the choices the case officer's forms offer (templates/web/steps/)
         "criteria": list(Criterion),

@@ -259,8 +259,6 @@ ACTIONS = {
     "payment_exported": N_("Payment sent to the bank in a payment file"),
     "payment_rejected": N_("The bank rejected the payment"),
     "payment_paid": N_("The bank paid the payment"),
-    "repayment_settled": N_("Repayment received: the claim is settled"),
-    "repayment_short": N_("Repayment received, less than the claim"),
     "conditions_accepted": N_("The grant's conditions accepted and the account given"),
     "payee_account_changed": N_("The account to pay to changed: payments held"),
     "payee_account_confirmed": N_("The changed account confirmed by a second person"),
@@ -268,6 +266,13 @@ ACTIONS = {
     "payment_order_attested": N_("Payment order attested"),
     "payment_order_cancelled": N_("Payment order cancelled"),
     "payment_registered_paid": N_("Payment registered as paid"),
+    "repayment_drafted": N_("Repayment claim drafted"),
+    "repayment_communicated": N_("Repayment claim sent to the grantee for comments (FL 25 §)"),
+    "repayment_reply": N_("The grantee's reply to the repayment claim registered"),
+    "repayment_decided": N_("Repayment decided"),
+    "repayment_withdrawn": N_("Repayment claim withdrawn"),
+    "repayment_paid": N_("Repayment registered as paid"),
+    "repayment_reminder_ordered": N_("Reminder of an overdue repayment"),
 }
 
 
@@ -284,6 +289,7 @@ DOCUMENT_KINDS = {
     "material": N_("Material from others (FL 25 §)"),
     "final_report": N_("Final report"),
     "acceptance": N_("Acceptance of the conditions, on paper"),
+    "repayment_reply": N_("Reply to a repayment claim (FL 25 §)"),
 }
 
 
@@ -297,6 +303,7 @@ def document_kind_label(kind: str) -> str:
 NOTICE_KINDS = {
     "supplement": N_("The supplement came in"),
     "communication": N_("The reply to the communication came in"),
+    "repayment": N_("The reply to a repayment claim came in"),
     "audit_anchor": N_("The audit trail's anchor"),
     "deadline_held": N_("A deadline waits for its letter to arrive"),
     "integrity_mismatch": N_("Changes found in the case database"),

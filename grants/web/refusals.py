@@ -19,7 +19,7 @@ from models.text import quoted
 
 # Parameters that are amounts in kronor: written as the office writes money.
 AMOUNTS = {"amount", "requested", "minimum", "maximum", "left", "budget", "total", "cash", "rate",
-           "granted", "standing"}  # fmt: skip
+           "granted", "standing", "owed"}  # fmt: skip
 
 WORDING = {
     "state.illegal": N_(
@@ -490,6 +490,52 @@ WORDING = {
         "The bank reports payment %(end_to_end_id)s (%(case_reference)s) debited with "
         "%(reported)s kr, but the order is for %(amount)s."
     ),
+    # Repayment claims (models.repayment).
+    "repayment.not_granted": N_("Case %(case_reference)s has no signed grant to claim back."),
+    "repayment.amount": N_("A repayment claim is whole kronor above 0 (you gave %(amount)s)."),
+    "repayment.over_granted": N_(
+        "%(amount)s is more than the %(left)s of the grant of %(granted)s that is not already "
+        "claimed back."
+    ),
+    "repayment.reason_kind": N_(
+        "Say whether the money was unused or misused (you gave “%(reason_kind)s”; one of "
+        "%(kinds)s)."
+    ),
+    "repayment.reason": N_("Say in words why the money is claimed back."),
+    "repayment.no_claim": N_("Case %(case_reference)s has no repayment claim %(number)s."),
+    "repayment.wrong_status": N_(
+        "Repayment claim %(number)s of case %(case_reference)s is “%(status)s”; this is done "
+        "while it is %(wanted)s."
+    ),
+    "repayment.reply_empty": N_("Write what the grantee said."),
+    "repayment.deadline_running": N_(
+        "The grantee may comment on repayment claim %(number)s of case %(case_reference)s "
+        "until %(deadline)s and has not yet; decide after that."
+    ),
+    "repayment.assessment": N_(
+        "The grantee commented: say what was made of the comments (FL 25 §); the decision "
+        "states it."
+    ),
+    "repayment.drafted_it": N_(
+        "%(email)s drafted repayment claim %(number)s of case %(case_reference)s; another "
+        "person must decide it."
+    ),
+    "repayment.no_bankgiro": N_(
+        "The Region's bankgiro for repayments is not configured, or “%(bankgiro)s” is not a "
+        "bankgiro number."
+    ),
+    "repayment.withdrawal_reason": N_("Say why the claim is withdrawn."),
+    "repayment.withdraw_decided": N_(
+        "Repayment claim %(number)s of case %(case_reference)s is decided; only a decision "
+        "maker withdraws it."
+    ),
+    "repayment.paid_amount": N_(
+        "A payment is whole kronor above 0 and at most the %(owed)s still owed (you gave "
+        "%(amount)s)."
+    ),
+    "repayment.paid_on": N_(
+        "A payment is registered on or before today, %(today)s (you gave %(paid_on)s)."
+    ),
 }
 
 # The form fields a refusal concerns, by the names the office's forms give them: the
@@ -555,6 +601,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "reporting.talk_address": ("talk_address",),
     "reporting.talk_ends": ("talk_ends",),
     "reporting.not_held_yet": ("presented_on",),
+    "repayment.amount": ("repayment_amount",),
+    "repayment.over_granted": ("repayment_amount",),
+    "repayment.reason": ("repayment_reason",),
+    "repayment.reason_kind": ("repayment_reason_kind",),
+    "repayment.assessment": ("reply_assessment",),
+    "repayment.withdrawal_reason": ("withdrawal_reason",),
+    "repayment.paid_amount": ("paid_amount",),
+    "repayment.paid_on": ("paid_on",),
 }
 
 
