@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from models.accounts import current_account, on_hold
 from models.audit import Actor, record
-from models.decisions import GRANTS, latest
+from models.decisions import signed_grant
 from models.errors import Refused
 from models.identifiers import (
     IdentifierError,
@@ -38,7 +38,6 @@ from models.tables import (
     AccountKind,
     Case,
     Decision,
-    DecisionStatus,
     Notice,
     PayeeAccount,
     Person,
@@ -141,16 +140,12 @@ def account_text(account: PayeeAccount | AccountGiven, language: str = "en") -> 
     return f"clearing {clearing}, account {number}"
 
 
-def signed_grant(session: Session, case: Case) -> Decision:
+def grant_to_accept(session: Session, case: Case) -> Decision:
     """The case's signed grant (or partial grant), whose conditions are accepted."""
-    decision = latest(session, case)
-    if decision is None or not _is_signed_grant(decision):
+    decision = signed_grant(session, case)
+    if decision is None:
         raise AcceptanceRefused("acceptance.no_grant", case_reference=case.case_reference)
     return decision
-
-
-def _is_signed_grant(decision: Decision) -> bool:
-    return decision.status is DecisionStatus.signed and decision.outcome in GRANTS
 
 
 def acceptance_of(session: Session, case: Case) -> Acceptance | None:
@@ -169,7 +164,7 @@ def accept_conditions(
     """The grantee accepts the conditions once, and gives the account; `person` is the case
     officer registering an acceptance that came on paper (None: the grantee, through its
     link), with the scanned paper if there is one."""
-    signed_grant(session, case)
+    grant_to_accept(session, case)
     earlier = acceptance_of(session, case)
     if earlier is not None:
         raise AcceptanceRefused(
@@ -367,6 +362,5 @@ def payee_facts(session: Session, case: Case) -> PayeeFacts:
     account = current_account(session, case)
     texts = {lang: account_text(account, lang) if account else "" for lang in ("sv", "en")}
     held = account is not None and on_hold(account)
-    decision = latest(session, case)
-    granted = decision is not None and _is_signed_grant(decision)
+    granted = signed_grant(session, case) is not None
     return PayeeFacts(granted, acceptance, account, texts, held)

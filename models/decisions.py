@@ -129,6 +129,16 @@ def latest(session: Session, case: Case) -> Decision | None:
     return session.exec(query.order_by(col(Decision.version).desc())).first()
 
 
+def signed_grant(session: Session, case: Case) -> Decision | None:
+    """The case's signed decision in force, if it grants money: what is accepted, paid
+    and claimed back."""
+    query = select(Decision).where(
+        Decision.case_id == case.id, Decision.status == DecisionStatus.signed
+    )
+    decision = session.exec(query.order_by(col(Decision.version).desc())).first()
+    return decision if decision is not None and decision.outcome in GRANTS else None
+
+
 def latest_of(session: Session, case_ids: list[int]) -> dict[int, Row[Any]]:
     """What a list shows of each case's `latest` version (outcome, amount), by case id:
     one query for all the cases, not one a case."""

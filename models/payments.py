@@ -19,18 +19,17 @@ from typing import Any, ClassVar
 from sqlmodel import Session, col, func, select
 
 from models import clock
+from models.acceptance import acceptance_of
 from models.access import readable_clause, require_role
 from models.accounts import current_account, on_hold
 from models.audit import Actor, record
-from models.decisions import GRANTS, committed
+from models.decisions import committed, signed_grant
 from models.errors import Refused
 from models.reference_data import NotAllowed
 from models.tables import (
-    Acceptance,
     Call,
     Case,
     Decision,
-    DecisionStatus,
     PaymentOrder,
     PaymentStatus,
     Person,
@@ -107,22 +106,9 @@ def instalment_amounts(amount: int, plan: list[dict[str, Any]]) -> list[int]:
 # Reading
 
 
-def signed_grant(session: Session, case: Case) -> Decision | None:
-    """The case's signed decision in force, if it grants money."""
-    query = select(Decision).where(
-        Decision.case_id == case.id, Decision.status == DecisionStatus.signed
-    )
-    decision = session.exec(query.order_by(col(Decision.version).desc())).first()
-    return decision if decision is not None and decision.outcome in GRANTS else None
-
-
-def accepted(session: Session, case: Case) -> bool:
-    return session.exec(select(Acceptance).where(Acceptance.case_id == case.id)).first() is not None
-
-
 def final_report_approved(session: Session, case: Case) -> bool:
     """Whether the final report is approved, for the instalment paid after it. No step
-    approves a report yet (issue 19): until then a received report counts."""
+    approves a report yet: until one does, a received report counts."""
     reporting = session.exec(select(Reporting).where(Reporting.case_id == case.id)).first()
     return reporting is not None and reporting.final_report_received_at is not None
 
@@ -250,7 +236,7 @@ def _payable(session: Session, case: Case) -> Decision:
     reference = case.case_reference
     if decision is None:
         raise PaymentRefused("payment.no_grant", case_reference=reference)
-    if not accepted(session, case):
+    if acceptance_of(session, case) is None:
         raise PaymentRefused("payment.not_accepted", case_reference=reference)
     if not case.organisation.organisation_number:
         raise PaymentRefused(

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from models.access import require_role
 from models.audit import SYSTEM, Actor, record
-from models.decisions import GRANTS, _who
+from models.decisions import _who, signed_grant
 from models.errors import Refused
 from models.identifiers import IdentifierError, bankgiro, ocr_reference
 from models.letters import (
@@ -35,8 +35,6 @@ from models.letters import (
 from models.rules import Rules
 from models.tables import (
     Case,
-    Decision,
-    DecisionStatus,
     Letter,
     Person,
     RepaymentClaim,
@@ -106,13 +104,7 @@ def owed(claim: RepaymentClaim) -> int:
 
 def granted(session: Session, case: Case) -> int | None:
     """The amount the case's signed decision granted, None if it granted nothing."""
-    decision = session.exec(
-        select(Decision).where(
-            Decision.case_id == case.id,
-            Decision.status == DecisionStatus.signed,
-            col(Decision.outcome).in_(GRANTS),
-        )
-    ).first()
+    decision = signed_grant(session, case)
     return decision.amount if decision is not None else None
 
 

@@ -2,7 +2,9 @@
 
 `attested_orders` is the one place these tests make orders ready for a payment file: it
 writes the rows the acceptance, the payee's account and the preparing and attesting steps
-write. Once those steps exist, it takes them instead, and the tests stay as they are.
+write, on cases that were never decided. A payment file's tests need many orders of every
+kind of account, and signing a decision for each costs seconds; the steps themselves, and
+their refusals, are walked in tests/test_payments.py and tests/test_acceptance.py.
 """
 
 from itertools import cycle

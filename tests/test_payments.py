@@ -12,6 +12,7 @@ from flows.intake import intake
 from grants.config import ConfigError, read_config
 from grants.embedded import run_flow
 from grants.settings import PROJECT_ROOT, load
+from models.acceptance import accept_conditions, account_given
 from models.access import case_for
 from models.db import transaction
 from models.decisions import sign
@@ -52,18 +53,15 @@ PLAN = (
 def accept_for_test(
     session: Session, case: Case, account: str | None = "5382411", signatory: str = "Anna Ek"
 ) -> None:
-    """The grantee's acceptance and first account, as the acceptance step (another part of
-    issue 18) will record them."""
-    session.add(Acceptance(case_id=case.id, signatory_name=signatory, signatory_role="ordförande"))
-    if account is not None:
+    """The grantee's acceptance through its link, with its first account (a bankgiro);
+    `account=None`: an acceptance row with no account, which the acceptance step never
+    leaves but a database restored from elsewhere might, to see that nothing is paid."""
+    if account is None:
         session.add(
-            PayeeAccount(
-                case_id=case.id,
-                kind=AccountKind.bankgiro,
-                number=account,
-                given_by=case.organisation.email,
-            )
+            Acceptance(case_id=case.id, signatory_name=signatory, signatory_role="ordförande")
         )
+        return
+    accept_conditions(session, case, None, signatory, "ordförande", account_given(account))
 
 
 def _signed(submission_id: str, amount: int) -> str:

@@ -25,7 +25,7 @@ from grants.web.i18n import LANGUAGES, N_, _, language
 from grants.web.office import Office
 from grants.web.pages import page_language, render
 from grants.web.refusals import refused_fields, worded
-from models.acceptance import acceptance_of, account_text, signed_grant
+from models.acceptance import acceptance_of, account_text, grant_to_accept
 from models.accounts import current_account, on_hold
 from models.cases import CaseNotFound, find_case
 from models.db import transaction
@@ -187,7 +187,7 @@ def _page(
     lang = _language(request, case)
     with transaction(office.settings.db_url) as session:
         try:
-            decision = signed_grant(session, case)
+            decision = grant_to_accept(session, case)
         except Refused:
             return _unusable_page(request, office, Unusable("closed", 409, case))
         acceptance = acceptance_of(session, case)

@@ -40,13 +40,14 @@ from models.decisions import (
     latest,
     remaining_budget,
     requirement_inputs,
+    signed_grant,
 )
 from models.delays import UNDECIDED
 from models.letters import to_the_applicant
 from models.looks import newest_event
 from models.material import uncommunicated
 from models.meetings import has_ended, meeting_to_document, next_free_slot
-from models.payments import orders_of, signed_grant
+from models.payments import orders_of
 from models.repayment import claims, granted
 from models.reviews import shortfall
 from models.rules import Rules
