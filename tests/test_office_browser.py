@@ -26,15 +26,16 @@ CRITERIA = ("benefit_to_society", "innovative", "new_locally", "anchored_with_pa
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
-def browser_sign_in(page, base_url: str, email: str) -> None:
-    """As a person does: ask for a link, open the e-mail's link, press the button."""
+def browser_sign_in(page, base_url: str, email: str, start: str = "Mina uppgifter") -> None:
+    """As a person does: ask for a link, open the e-mail's link, press the button, and land
+    on their start page (its heading `start`)."""
     page.goto(f"{base_url}/login")
     page.get_by_label("Din e-postadress").fill(email)
     page.get_by_role("button", name="Skicka en inloggningslänk").click()
     page.get_by_role("heading", name="Titta i din e-post").wait_for()
     page.goto(wait_for_link(email))
     page.get_by_role("button", name="Logga in").click()
-    page.get_by_role("heading", name="Mina uppgifter").wait_for()
+    page.get_by_role("heading", name=start).wait_for()
 
 
 def wait_for_link(email: str, timeout: float = 20) -> str:

@@ -119,8 +119,8 @@ def test_the_officer_prepares_the_attestant_attests_and_finance_registers_in_chr
     changed_by_another_part(order.id, status=PaymentStatus.exported)  # in a payment file
     finance = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
     page = finance.new_page()
-    browser_sign_in(page, base, FINANCE)
-    page.get_by_role("link", name="Utbetalningsorder skickade till banken").click()
+    browser_sign_in(page, base, FINANCE, start="Utbetalningar till banken")
+    page.get_by_role("link", name="Skickade till banken").click()
     page.get_by_role("heading", name="Utbetalningsorder skickade till banken").wait_for()
     assert accessibility_violations(page) == []
     page.get_by_role("button", name=f"Registrera {accepted}-1 som betald").click()
