@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -90,6 +91,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
     slow_groups = {_group(item) for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: _group(item) not in slow_groups)  # stable: files' order kept
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With `--dist loadgroup`, pytest-xdist has put each test's group in its node id by
+    now (`...::test@group`), which is how the groups reach the scheduler. A pytest whose
+    node ids it cannot change (pytest-xdist#1386) would have the groups' tests run
+    anywhere, each worker making what they share anew: said, rather than only slower."""
+    if not getattr(session.config.option, "loadgroup", False):  # set in the workers
+        return
+    lost = [
+        i.nodeid
+        for i in session.items
+        if i.get_closest_marker("xdist_group") and "@" not in i.nodeid
+    ]
+    if lost:  # a worker's error would only end it, unsaid: a warning is in the summary
+        message = f"--dist loadgroup ignores the group of {lost[0]}"
+        warnings.warn(pytest.PytestWarning(message), stacklevel=1)
 
 
 def _group(item: pytest.Item) -> str:
