@@ -5,8 +5,11 @@ when a test asks for one."""
 import os
 import shutil
 import socket
+import sqlite3
 import time
+import warnings
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -62,6 +65,11 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # The server that flows run in this process find (grants.embedded), as the harness's.
         SubprocessASGIServer._instances[None] = server
         server.start(timeout=120)  # registers its stop with atexit
+        with (
+            closing(sqlite3.connect(home / "prefect.db")) as started,
+            closing(sqlite3.connect(_migrated_prefect_database(tmp_path_factory))) as copy,
+        ):
+            started.backup(copy)  # before any test: no runs in it
         # Threads whose context was copied before see the server too (the second context is
         # made inside the first).
         with (
@@ -69,6 +77,30 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             _temporary_global_settings_context(get_settings_context()),
         ):
             yield server.api_url
+
+
+def _migrated_prefect_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.getbasetemp() / "prefect-migrated.db"
+
+
+@pytest.fixture(scope="session")
+def migrated_prefect_database(
+    prefect_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Prefect's database as a new server leaves it once it has migrated it, with no runs:
+    the session's server's, copied as it started. A test whose command starts a Prefect
+    server on a Prefect home of its own, where a first start is not the point, puts it in
+    that home (PREFECT_HOME/prefect.db) first: migrating a new database is Prefect's
+    hundred-odd revisions, seconds of CPU each time."""
+    return _migrated_prefect_database(tmp_path_factory)
+
+
+def migrated_prefect_home(folder: Path, database: Path) -> Path:
+    """`folder` made a Prefect home whose database is migrated already (`database`, the
+    fixture `migrated_prefect_database`); returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(database, folder / "prefect.db")
+    return folder
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -90,6 +122,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
     slow_groups = {_group(item) for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: _group(item) not in slow_groups)  # stable: files' order kept
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With `--dist loadgroup`, pytest-xdist has put each test's group in its node id by
+    now (`...::test@group`), which is how the groups reach the scheduler. A pytest whose
+    node ids it cannot change (pytest-xdist#1386) would have the groups' tests run
+    anywhere, each worker making what they share anew: said, rather than only slower."""
+    if not getattr(session.config.option, "loadgroup", False):  # set in the workers
+        return
+    lost = [
+        i.nodeid
+        for i in session.items
+        if i.get_closest_marker("xdist_group") and "@" not in i.nodeid
+    ]
+    if lost:  # a worker's error would only end it, unsaid: a warning is in the summary
+        message = f"--dist loadgroup ignores the group of {lost[0]}"
+        warnings.warn(pytest.PytestWarning(message), stacklevel=1)
 
 
 def _group(item: pytest.Item) -> str:

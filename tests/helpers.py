@@ -6,11 +6,15 @@ import re
 import shutil
 import sqlite3
 from contextlib import closing
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from click.testing import Result
 from pypdf import PdfReader
 from typer.testing import CliRunner
+
+from models.tables import Call, Case, Organisation
 
 # The demo's people, as config/grants.toml registers them.
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"  # Maria Lindqvist, the case officer
@@ -42,6 +46,51 @@ def pdf_pages(pdf: bytes) -> list[str]:
     """Each page's text with runs of whitespace (no-break spaces too) made one space."""
     reader = PdfReader(io.BytesIO(pdf))
     return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def a_call() -> Call:
+    """A call with the least the domain needs, for tests that build cases on the models."""
+    return Call(
+        code="T",
+        name="T",
+        budget=1,
+        minimum_grant=1,
+        maximum_grant=1,
+        closed_months=[],
+        guidelines_version="1",
+    )
+
+
+def an_organisation() -> Organisation:
+    return Organisation(
+        name="Förening",
+        legal_form="ideell förening",
+        municipality="Nora",
+        email="a@example.se",
+        contact_person="Åsa Öberg",
+    )
+
+
+def a_case(call: Call, organisation: Organisation, reference: str, **fields: Any) -> Case:
+    """A case of `call` by `organisation`, received 2 November 2026 unless `fields` say
+    otherwise (its state, its case officer, ...); not yet added to a session."""
+    return Case(
+        **{
+            "case_reference": reference,
+            "intake_key": reference,
+            "call": call,
+            "organisation": organisation,
+            "date_received": date(2026, 11, 2),
+            "project_title": "P",
+            "requested_amount": 20000,
+            "project_start": date(2027, 1, 1),
+            "project_end": date(2027, 6, 1),
+            "societal_challenge": "s",
+            "description": "d",
+            "target_group": "t",
+        }
+        | fields
+    )
 
 
 CHAIN_FILES = ("chain_key", "anchors.log")  # grants.settings, grants.anchors

@@ -123,7 +123,7 @@ def test_a_worker_needs_a_prefect_server(grants_home: Path, monkeypatch) -> None
 
 
 UNCLEAR_NEW_LOCALLY = [
-    *("--as", "maria.lindqvist@regionorebrolan.example.se", "--benefit-to-society", "met"),
+    *("--as", OFFICER, "--benefit-to-society", "met"),
     *("--innovative", "met", "--new-locally", "unclear", "--anchored-with-partners", "met"),
     *("--note", "new_locally=Beskriv vad som är nytt."),
 ]

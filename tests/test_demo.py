@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from tests.conftest import MadeOnce
+from tests.conftest import MadeOnce, migrated_prefect_home
 from tests.helpers import OFFICER, database_dump, grants, pdf_pages, swedish_template_words
 from tests.test_processes import command_env, started_under
 
@@ -150,7 +150,7 @@ NOT_COMPARED = {"hash", "prev_hash", "pdf", "sha256", "rendered_by", "attempts",
 @pytest.mark.slow
 @ONE_DEMO
 def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
-    made_once: MadeOnce, grants_home: Path, tmp_path: Path
+    made_once: MadeOnce, grants_home: Path, tmp_path: Path, migrated_prefect_database: Path
 ) -> None:
     """The demo killed (kill -9) three times on its way, during the intake, in the review
     and after some decisions were signed, each time run again, and at last run to its end,
@@ -165,6 +165,7 @@ def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
     made_once("demo", lambda: grants("demo"))
     home = tmp_path / "killed" / "home"
     env = command_env(tmp_path / "killed")
+    migrated_prefect_home(Path(env["PREFECT_HOME"]), migrated_prefect_database)
     killed_at = [_kill_once(env, home, action, count) for action, count in KILLS]
     assert killed_at == sorted(killed_at) and len(set(killed_at)) == 3, killed_at
     final = subprocess.run(

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, migrated_prefect_home
 from tests.server_mode import BIN, QUIET, ROOT, stop
 
 pytestmark = pytest.mark.slow
@@ -64,10 +64,10 @@ WORKER = "health-watch"
 
 
 def test_the_office_and_a_worker_say_once_when_they_lose_and_regain_the_server(
-    tmp_path: Path,
+    tmp_path: Path, migrated_prefect_database: Path
 ) -> None:
-    prefect_home, home = tmp_path / "prefect", tmp_path / "grants-home"
-    prefect_home.mkdir()
+    prefect_home = migrated_prefect_home(tmp_path / "prefect", migrated_prefect_database)
+    home = tmp_path / "grants-home"
     port, office_port = free_port(), free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = clean_env() | {

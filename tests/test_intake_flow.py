@@ -28,7 +28,7 @@ from models.reference_data import open_office
 from models.tables import AuditEvent, Case, Letter, Organisation, Role
 from models.validation import Fault, validate_application
 from tests.conftest import SAMPLES
-from tests.helpers import database_dump
+from tests.helpers import OFFICER, database_dump
 from tests.test_processes import many_applications
 
 YY = f"{date.today().year % 100:02d}"
@@ -57,10 +57,10 @@ def test_samples_are_registered_acknowledged_and_audited(grants_home: Path) -> N
         case = session.exec(select(Case).where(Case.submission_id == "SI-2026-0106")).one()
         assert case.state == "received" and case.requested_amount == 50_000
         assert case.organisation.municipality == "Askersund"
-        assert case.case_officer.email == "maria.lindqvist@regionorebrolan.example.se"
+        assert case.case_officer.email == OFFICER
         events = session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id)).all()
         assert [e.action for e in events] == ["registered", "letter_created", "letter_sent"]
-        assert events[0].actor == "maria.lindqvist@regionorebrolan.example.se"
+        assert events[0].actor == OFFICER
         assert events[0].role == "case_officer" and events[0].state_after == "received"
         no_number = session.exec(select(Case).where(Case.submission_id == "SI-2026-0104")).one()
         assert no_number.warnings == ["no_organisation_number"]

@@ -18,11 +18,9 @@ from models.db import engine_for, transaction
 from models.states import CaseState
 from models.tables import (
     AdvisoryGroup,
-    Call,
     Case,
     ConflictGround,
     Letter,
-    Organisation,
     Person,
     ReviewTask,
     Role,
@@ -35,6 +33,9 @@ from tests.helpers import (
     COOMPANION,
     DECISION_MAKER,
     OFFICER,
+    a_call,
+    a_case,
+    an_organisation,
     database_dump,
     grants,
     pdf_pages,
@@ -86,42 +87,19 @@ def _possible(state: CaseState, did: tuple[str, ...]) -> bool:
 def _cases(session: Session, people: dict[str, Person]) -> list[str]:
     """A case for each state not finished and each combination of what its reviewers
     did, and one in each such state whose case officer has left; the references made."""
-    call = Call(
-        code="T",
-        name="T",
-        budget=1,
-        minimum_grant=1,
-        maximum_grant=1,
-        closed_months=[],
-        guidelines_version="1",
-    )
-    org = Organisation(
-        name="Förening",
-        legal_form="ideell förening",
-        municipality="Nora",
-        email="a@example.se",
-        contact_person="Åsa Öberg",
-    )
+    call, organisation = a_call(), an_organisation()
     made: list[str] = []
 
     def case(officer: Person, state: CaseState, title: str) -> Case:
-        reference = f"26RS{len(made) + 1}"
-        made.append(reference)
-        new = Case(
-            case_reference=reference,
-            intake_key=reference,
-            call=call,
-            organisation=org,
+        made.append(f"26RS{len(made) + 1}")
+        new = a_case(
+            call,
+            organisation,
+            made[-1],
             case_officer=officer,
             state=state,
             date_received=TODAY,
             project_title=title,
-            requested_amount=20000,
-            project_start=date(2027, 1, 1),
-            project_end=date(2027, 6, 1),
-            societal_challenge="s",
-            description="d",
-            target_group="t",
         )
         session.add(new)
         return new

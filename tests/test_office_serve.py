@@ -23,7 +23,7 @@ from grants.embedded import run_flow
 from grants.settings import PROJECT_ROOT, listening_url, load
 from models.db import transaction
 from models.tables import Person, ReviewTask
-from tests.conftest import SAMPLES, Mailbox, free_port
+from tests.conftest import SAMPLES, Mailbox, free_port, migrated_prefect_home
 from tests.helpers import ACTIVA, CLI_ALL_MET, OFFICER, grants
 from tests.office import post, sign_in
 from tests.test_delivery_faults import HangsInData, letters, smtp
@@ -93,11 +93,14 @@ def test_my_tasks_come_overdue_first_with_their_due_dates(sample_call, office) -
 
 
 @pytest.mark.slow
-def test_commands_while_the_office_is_up_use_its_warm_flows(grants_home: Path) -> None:
+def test_commands_while_the_office_is_up_use_its_warm_flows(
+    grants_home: Path, migrated_prefect_database: Path
+) -> None:
     """A step taken on the command line is handed to the running office, which sends its
     letter; a command that runs a flow uses the office's Prefect server, starting none."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env |= {"PREFECT_HOME": str(grants_home / "prefect"), "COLUMNS": "300"}
+    prefect_home = migrated_prefect_home(grants_home / "prefect", migrated_prefect_database)
+    env |= {"PREFECT_HOME": str(prefect_home), "COLUMNS": "300"}
     env["PREFECT_LOGGING_LEVEL"] = "INFO"  # the log file says when a server is started
 
     def command(*args: str) -> subprocess.CompletedProcess:
@@ -168,7 +171,10 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
 
 @pytest.mark.slow
 def test_a_letter_the_office_was_killed_sending_goes_once_while_it_is_up(
-    grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    grants_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    migrated_prefect_database: Path,
 ) -> None:
     """Killed (kill -9) while its SMTP server held the reply to DATA, the office left the
     letter `sending`. Restarted, it sends the others at once, and the interrupted one once
@@ -176,7 +182,8 @@ def test_a_letter_the_office_was_killed_sending_goes_once_while_it_is_up(
     restarts it. Same Message-ID, delivered once."""
     run_flow(intake, path=str(SAMPLES / "applications.csv"), send_letters=False)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env |= {"PREFECT_HOME": str(grants_home / "prefect"), "GRANTS_SMTP_HOST": "127.0.0.1"}
+    prefect_home = migrated_prefect_home(grants_home / "prefect", migrated_prefect_database)
+    env |= {"PREFECT_HOME": str(prefect_home), "GRANTS_SMTP_HOST": "127.0.0.1"}
     env["GRANTS_FOLLOW_UP_SECONDS"] = "1"
     printed = tmp_path / "serve.txt"
     hanging = HangsInData()

@@ -18,10 +18,8 @@ from models.sign_in import (
     SignInLink,
 )
 from models.tables import local_time, utcnow
-from tests.helpers import OFFICER, database_dump, grants
+from tests.helpers import ACTIVA, OFFICER, database_dump, grants
 from tests.office import form_token, post, sign_in, sign_in_links
-
-ADVISOR = "lena.holm@activa.example.se"
 
 
 def security_log() -> list[tuple[str, str, str]]:
@@ -57,8 +55,8 @@ def test_a_link_from_the_outbox_signs_in_once(office) -> None:
 
 def test_opening_a_link_does_not_spend_it(office) -> None:
     """Mail scanners open links: only the button on the link's page signs in."""
-    post(office, "/login", {"email": ADVISOR})
-    [link] = sign_in_links(load().outbox_dir, ADVISOR)
+    post(office, "/login", {"email": ACTIVA})
+    [link] = sign_in_links(load().outbox_dir, ACTIVA)
     path = link.removeprefix("http://127.0.0.1:8000")
     for _ in range(3):
         assert office.get(path).status_code == 200
@@ -80,9 +78,9 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(office) -> None:
 
 def test_links_are_rate_limited_per_address(office) -> None:
     for _ in range(8):
-        assert post(office, "/login", {"email": ADVISOR}).status_code == 200
-    assert len(sign_in_links(load().outbox_dir, ADVISOR)) == 5
-    assert [k for k, e, _ in security_log() if e == ADVISOR].count("link_refused") == 3
+        assert post(office, "/login", {"email": ACTIVA}).status_code == 200
+    assert len(sign_in_links(load().outbox_dir, ACTIVA)) == 5
+    assert [k for k, e, _ in security_log() if e == ACTIVA].count("link_refused") == 3
 
 
 def test_an_expired_link_is_refused_and_logged(office) -> None:

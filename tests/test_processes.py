@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from grants.processes import MARK, _alive
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, migrated_prefect_home
 
 
 def started_under(pid: int) -> dict[int, str]:
@@ -59,8 +59,11 @@ def command_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     )
 
 
-def test_kill_9_of_a_command_ends_everything_it_started(tmp_path: Path) -> None:
+def test_kill_9_of_a_command_ends_everything_it_started(
+    tmp_path: Path, migrated_prefect_database: Path
+) -> None:
     env = command_env(tmp_path, GRANTS_RENDER_WORKERS="2")
+    migrated_prefect_home(Path(env["PREFECT_HOME"]), migrated_prefect_database)
     command = subprocess.Popen(
         [sys.executable, "-m", "grants", "intake", str(many_applications(tmp_path, 40))],
         env=env,

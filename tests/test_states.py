@@ -1,14 +1,13 @@
 """The one state machine, and the audit trail that records every move."""
 
-from datetime import date
-
 import pytest
 from sqlmodel import Session, select
 
 from models.audit import SYSTEM, Actor, history, move, use_chain_key
 from models.db import engine_for
 from models.states import NEXT, CaseState, IllegalTransition, check_transition
-from models.tables import AuditEvent, Call, Case, Organisation, Role
+from models.tables import AuditEvent, Case, Role
+from tests.helpers import a_call, a_case, an_organisation
 
 
 def test_every_state_is_reachable_from_received_and_closed_ends_the_path() -> None:
@@ -41,44 +40,15 @@ def session(tmp_path) -> Session:
         yield session
 
 
-def a_case(session: Session) -> Case:
-    call = Call(
-        code="T",
-        name="T",
-        budget=1,
-        minimum_grant=1,
-        maximum_grant=1,
-        closed_months=[],
-        guidelines_version="1",
-    )
-    org = Organisation(
-        name="Förening",
-        legal_form="ideell förening",
-        municipality="Nora",
-        email="a@example.se",
-        contact_person="Åsa Öberg",
-    )
-    case = Case(
-        case_reference="26RS1",
-        intake_key="k",
-        call=call,
-        organisation=org,
-        date_received=date(2026, 11, 2),
-        project_title="P",
-        requested_amount=20000,
-        project_start=date(2027, 1, 1),
-        project_end=date(2027, 6, 1),
-        societal_challenge="s",
-        description="d",
-        target_group="t",
-    )
+def saved_case(session: Session) -> Case:
+    case = a_case(a_call(), an_organisation(), "26RS1", intake_key="k")
     session.add(case)
     session.commit()
     return case
 
 
 def test_move_records_who_when_and_the_states(session: Session) -> None:
-    case = a_case(session)
+    case = saved_case(session)
     officer = Actor("maria@example.se", Role.case_officer)
     move(session, case, CaseState.in_review, officer, "checklist_completed", all_met=True)
     session.commit()
@@ -94,7 +64,7 @@ def test_move_records_who_when_and_the_states(session: Session) -> None:
 
 
 def test_refused_move_changes_nothing(session: Session) -> None:
-    case = a_case(session)
+    case = saved_case(session)
     with pytest.raises(IllegalTransition):
         move(session, case, CaseState.reporting, SYSTEM, "invite")
     session.commit()
@@ -104,7 +74,7 @@ def test_refused_move_changes_nothing(session: Session) -> None:
 
 
 def test_the_audit_trail_cannot_be_changed_or_deleted(session: Session) -> None:
-    case = a_case(session)
+    case = saved_case(session)
     move(session, case, CaseState.closed, SYSTEM, "withdrawn")
     session.commit()
     event = session.exec(select(AuditEvent)).one()

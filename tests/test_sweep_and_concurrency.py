@@ -35,7 +35,7 @@ from models.tables import (
 )
 from models.working_days import add_working_days, subtract_working_days
 from tests.conftest import SAMPLES
-from tests.helpers import OFFICER
+from tests.helpers import ACTIVA, COOMPANION, OFFICER
 
 REASONS = {criterion: "Väl beskrivet." for criterion in Criterion}
 
@@ -163,7 +163,7 @@ def test_two_reviewers_submitting_at_once_are_both_recorded(
     ref = checklist("SI-2026-0107")
     settings = load()
     rules = Rules.from_config(settings.file)
-    reviewers = ["lena.holm@activa.example.se", "johan.ek@coompanion.example.se"]
+    reviewers = [ACTIVA, COOMPANION]
     with transaction(settings.db_url) as session:
         case = session.exec(select(Case).where(Case.case_reference == ref)).one()
         for email in reviewers:

@@ -80,8 +80,14 @@ async def _ready(api_url: str, name: str, client_id: str, timeout: float = 30) -
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 tasks = await client.post(f"{api_url}/task_workers/filter", json={})
                 pool = await client.post(f"{api_url}/work_pools/{POOL}/workers/filter", json={})
-                if any(w.get("identifier") == client_id for w in tasks.json()) and any(
-                    w.get("name") == name and w.get("last_heartbeat_time") for w in pool.json()
+                # Until its worker has made the pool, the server answers 404 for it.
+                listed = tasks.is_success and pool.is_success
+                if (
+                    listed
+                    and any(w.get("identifier") == client_id for w in tasks.json())
+                    and any(
+                        w.get("name") == name and w.get("last_heartbeat_time") for w in pool.json()
+                    )
                 ):
                     return True
             await asyncio.sleep(0.1)
