@@ -88,6 +88,7 @@ from models.tables import (
     Person,
     Recommendation,
 )
+from models.validation import ECONOMIC_FORMS
 from models.working_days import add_working_days
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -118,6 +119,9 @@ PEOPLE = (
     "karin.sjoberg@regionorebrolan.example.se",
 )
 COOMPANION_ORG = "Coompanion Mälardalen"
+EARLIER_AID = [
+    {"grantor": "Tillväxtverket", "amount": 150_000, "granted_on": f"{date.today().year - 1}-05-12"}
+]
 BIG_BUDGET = 10**9  # every grant must fit: the budget check is measured, not the refusal
 
 
@@ -126,12 +130,16 @@ BIG_BUDGET = 10**9  # every grant must fit: the budget check is measured, not th
 
 def write_applications(workdir: Path, count: int, seed: int, today: date) -> Path:
     """bench/intake.py's valid applications, a tenth with Coompanion Mälardalen as a partner,
-    so that its advisor has a conflict of interest to declare there."""
+    so that its advisor has a conflict of interest to declare there; an economic
+    association's with its declaration of other de minimis aid, which a grant to it needs
+    (models.state_aid), a third of them with aid received a year ago."""
     rng = random.Random(seed)
     records = intake_bench.generate(count, seed, today)
     for record in records:
         if rng.random() < 0.1:
             record["partners"] += [{"name": COOMPANION_ORG, "support": "Affärsrådgivning"}]
+        if record["legal_form"] in ECONOMIC_FORMS:
+            record["other_de_minimis_aid"] = "inga" if rng.random() < 2 / 3 else EARLIER_AID
     intake_bench.check_generated(records, today)
     path = workdir / "applications.json"
     path.write_text(json.dumps(records, ensure_ascii=False), "utf-8")
