@@ -69,7 +69,7 @@ from models.checklist import Finding, complete_checklist
 from models.communication import communicate
 from models.db import transaction
 from models.decisions import prepare_draft, sign, submit_for_decision
-from models.letters import letter_context, waiting_to_render
+from models.letters import DECISION_TRANSLATION, letter_context, waiting_to_render
 from models.meetings import book_meeting, document_meeting, skip_meeting
 from models.reviews import declare_conflict, submit_review
 from models.rules import Rules
@@ -196,7 +196,13 @@ def stage_letters() -> None:
     RESULT.update(seconds=time.perf_counter() - start, letters=sent["created"], tasks=spent)
     RESULT.update(cpu=intake_bench.tree_cpu() - before, parts=parts)
     failed = sent["failed"] + sent["notices_failed"]
-    intake_bench.expect(sent["sent"] == sent["created"] and not failed, f"send-letters: {sent}")
+    with transaction(load().db_url) as session:  # each sent in its decision's e-mail
+        query = select(Letter.id).where(Letter.kind == DECISION_TRANSLATION)
+        carried = len(session.exec(query.where(Letter.delivery_state == DeliveryState.sent)).all())
+    intake_bench.expect(
+        sent["sent"] + carried == sent["created"] and not failed,
+        f"send-letters: {sent}, {carried} translations sent with their decisions",
+    )
 
 
 # --- stages 1 and 3 in server mode ---------------------------------------------------------
