@@ -39,7 +39,7 @@ RECENT_DECISIONS = 25  # how many of the latest decisions the lead-time chart sh
 class Budget:
     """A call's budget: granted by signed decisions, proposed in drafts not yet decided,
     and what is left once both are paid; and of the money granted, what was paid out and
-    what was paid back (repayment claims settled)."""
+    what was paid back on repayment claims."""
 
     call: Call
     granted: int

@@ -34,7 +34,6 @@ from models.tables import (
     PaymentStatus,
     Person,
     RepaymentClaim,
-    RepaymentStatus,
     Reporting,
     Role,
     utcnow,
@@ -396,7 +395,7 @@ def register_paid(
 @dataclass(frozen=True)
 class Money:
     """A call's money: its budget, granted by signed decisions, paid out, reclaimed
-    (repayment claims settled) and left to grant. Left is what the budget guard lets the
+    (what repayment claims received) and left to grant. Left is what the budget guard lets the
     decision maker grant (`models.decisions.remaining_budget`): money paid back does not
     return to the call by itself; the region raises the call's budget if it is to."""
 
@@ -437,11 +436,12 @@ def paid_in(session: Session, call: Call) -> int:
 
 
 def reclaimed_in(session: Session, call: Call) -> int:
-    """Kronor paid back on the call's cases (repayment claims settled)."""
+    """Kronor paid back on the call's cases: what their repayment claims received, a claim
+    paid in part counted with what it received."""
     query = (
-        select(func.coalesce(func.sum(RepaymentClaim.amount), 0))
+        select(func.coalesce(func.sum(RepaymentClaim.paid_amount), 0))
         .join(Case)
-        .where(Case.call_id == call.id, RepaymentClaim.status == RepaymentStatus.settled)
+        .where(Case.call_id == call.id)
     )
     return int(session.exec(query).one())
 

@@ -255,7 +255,7 @@ def test_the_dashboard_shows_budget_states_overdue_tasks_and_time_to_decision(
         ["In drafts not yet decided", "SEK 20,000"],
         ["Left when the drafts are granted", "SEK 550,000"],
         ["Paid out", "SEK 0"],  # nothing accepted, so nothing paid yet
-        ["Paid back (repayment claims settled)", "SEK 0"],
+        ["Paid back on repayment claims", "SEK 0"],
     ]
     [label] = re.findall(r'<svg class="chart" role="img" aria-label="([^"]+)"', budget)
     assert "SEK 30,000 granted, SEK 20,000 in drafts, SEK 550,000 left of SEK 600,000" in label

@@ -156,14 +156,15 @@ def test_finance_registers_paid_in_the_office_and_the_overview_knows_the_money(
         session.add(
             RepaymentClaim(
                 case_id=order.case_id, amount=5_000, reason="Oanvända medel",
-                status=RepaymentStatus.settled, ocr_reference="1234567897", drafted_by=OFFICER,
+                status=RepaymentStatus.settled, paid_amount=5_000, ocr_reference="1234567897",
+                drafted_by=OFFICER,
             )
         )  # fmt: skip
 
     sign_in(office, OFFICER)
     overview = re.sub(r"\s+", " ", office.get("/dashboard").text.replace("\u00a0", " "))
     assert 'Utbetalt</th><td class="num">19 999 kr' in overview
-    assert 'Återbetalt (återkrav som är reglerade)</th><td class="num">5 000 kr' in overview
+    assert 'Återbetalt på återkrav</th><td class="num">5 000 kr' in overview
     period = {"first": today.isoformat(), "last": today.isoformat()}
     report = office.get("/delegation-report", params=period).text.replace("\u00a0", " ")
     assert re.search(rf"{accepted}</a>.*?33 333 kr</td><td class=\"num\">19 999 kr", report, re.S)

@@ -406,7 +406,8 @@ def test_finance_registers_a_sent_order_paid_and_the_budget_knows(granted: tuple
         session.add(
             RepaymentClaim(
                 case_id=order.case_id, amount=5_000, reason="Oanvända medel",
-                status=RepaymentStatus.settled, ocr_reference="1234567897", drafted_by=OFFICER,
+                status=RepaymentStatus.settled, paid_amount=5_000, ocr_reference="1234567897",
+                drafted_by=OFFICER,
             )
         )  # fmt: skip
     said = grants("payments", "budget", "--as", FINANCE).text
