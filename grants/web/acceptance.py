@@ -20,8 +20,9 @@ from fastapi.responses import RedirectResponse, Response
 from grants.applicant_links import LinkClaims, LinkExpired, LinkInvalid, read_acceptance
 from grants.render import format_date
 from grants.steps.acceptance import Account, take_acceptance, take_account_change
+from grants.web.applicant import Unusable, unusable_page, visitor_language
 from grants.web.deps import OfficeDep
-from grants.web.i18n import LANGUAGES, N_, _, language
+from grants.web.i18n import N_, _, language
 from grants.web.office import Office
 from grants.web.pages import page_language, render
 from grants.web.refusals import refused_fields, worded
@@ -63,20 +64,12 @@ REPORT_AFTER_THE_END = N_(
 ACCOUNT_FIELDS = ("bankgiro", "plusgiro", "clearing", "account")
 
 
-class Unusable(Exception):
-    """The link opens nothing: why (invalid, expired, closed), the status, the case if known."""
-
-    def __init__(self, reason: str, status: int, case: Case | None = None, **facts: Any):
-        super().__init__(reason)
-        self.reason, self.status, self.case, self.facts = reason, status, case, facts
-
-
 @router.get("")
 def grantee_page(request: Request, office: OfficeDep, token: str) -> Response:
     try:
         case = _opened(office, token)
     except Unusable as unusable:
-        return _unusable_page(request, office, unusable)
+        return unusable_page(request, office, unusable)
     return _page(request, office, case)
 
 
@@ -95,7 +88,7 @@ def accept(
     try:
         case = _opened(office, token)
     except Unusable as unusable:
-        return _unusable_page(request, office, unusable)
+        return unusable_page(request, office, unusable)
     form = {"signatory_name": signatory_name, "signatory_role": signatory_role}
     form |= _typed(bankgiro, plusgiro, clearing, account)
     given = Account(bankgiro, plusgiro, clearing, account)
@@ -123,7 +116,7 @@ def change(
     try:
         case = _opened(office, token)
     except Unusable as unusable:
-        return _unusable_page(request, office, unusable)
+        return unusable_page(request, office, unusable)
     form = _typed(bankgiro, plusgiro, clearing, account)
     given = Account(bankgiro, plusgiro, clearing, account)
     try:
@@ -166,14 +159,6 @@ def _case(office: Office, case_reference: str) -> Case | None:
         return case
 
 
-def _language(request: Request, case: Case | None) -> str:
-    """The visitor's own choice, else the case's language (its letters')."""
-    chosen = request.session.get("language")
-    if chosen in LANGUAGES:
-        return chosen
-    return case.language.value if case else page_language(request)
-
-
 def _page(
     request: Request,
     office: Office,
@@ -184,12 +169,12 @@ def _page(
 ) -> Response:
     """The form, or once accepted the receipt with the account and a form to change it;
     `refused`: why what was sent was not taken, at the top and at its fields."""
-    lang = _language(request, case)
+    lang = visitor_language(request, case) or page_language(request)
     with transaction(office.settings.db_url) as session:
         try:
             decision = grant_to_accept(session, case)
         except Refused:
-            return _unusable_page(request, office, Unusable("closed", 409, case))
+            return unusable_page(request, office, Unusable("closed", 409, case))
         acceptance = acceptance_of(session, case)
         account = current_account(session, case)
         context: dict[str, Any] = {
@@ -233,16 +218,3 @@ def _condition(code: str, due: date | None, lang: str) -> str:
     if code in CONDITIONS:
         return _(CONDITIONS[code]) % {"due": format_date(due, lang) if due else ""}
     return code
-
-
-def _unusable_page(request: Request, office: Office, unusable: Unusable) -> Response:
-    case = unusable.case
-    context = {
-        "reason": unusable.reason,
-        "sent_again": False,
-        "case": case,
-        "officer": case.case_officer if case else None,
-        "authority": office.settings.config_file.authority,
-    } | unusable.facts
-    lang = _language(request, case)
-    return render(request, "applicant_closed.html", context, unusable.status, lang)

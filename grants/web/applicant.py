@@ -72,7 +72,7 @@ def applicant_page(request: Request, office: OfficeDep, token: str) -> Response:
     except Unusable as unusable:
         if unusable.reason == "answered":  # the applicant's receipt, not a refusal
             unusable.status = 200
-        return _unusable_page(request, office, unusable)
+        return unusable_page(request, office, unusable)
     return _form_page(request, office, claims, case)
 
 
@@ -87,7 +87,7 @@ def send_answer(
     try:
         claims, case = _opened(office, token)
     except Unusable as unusable:
-        return _unusable_page(request, office, unusable, sent_again=True)
+        return unusable_page(request, office, unusable, sent_again=True)
     upload = None
     if file is not None and (file.filename or file.size):
         # One byte more than a case file may hold is enough for the domain to refuse it.
@@ -103,7 +103,7 @@ def send_answer(
             problem = (NOT_TAKEN[refused.code], refused.params, refused_fields(refused, sent))
             return _form_page(request, office, claims, case, problem, message, 422)
         unusable = _moved_on(office, token, case)
-        return _unusable_page(request, office, unusable, sent_again=True)
+        return unusable_page(request, office, unusable, sent_again=True)
     if taken.to_send:
         office.follow_up.poke()
     return RedirectResponse(f"/a/{token}", 303)
@@ -161,7 +161,7 @@ def _case(session: Session, case_reference: str) -> Case | None:
     return case
 
 
-def _language(request: Request, case: Case | None) -> str | None:
+def visitor_language(request: Request, case: Case | None) -> str | None:
     """The visitor's own choice, else the case's language (its letters')."""
     chosen = request.session.get("language")
     if chosen in LANGUAGES:
@@ -169,7 +169,7 @@ def _language(request: Request, case: Case | None) -> str | None:
     return case.language.value if case else None
 
 
-def _unusable_page(
+def unusable_page(
     request: Request, office: Office, unusable: Unusable, sent_again: bool = False
 ) -> Response:
     case = unusable.case
@@ -180,7 +180,7 @@ def _unusable_page(
         "officer": case.case_officer if case else None,
         "authority": office.settings.config_file.authority,
     } | unusable.facts
-    language = _language(request, case)
+    language = visitor_language(request, case)
     return render(request, "applicant_closed.html", context, unusable.status, language)
 
 
@@ -222,7 +222,7 @@ def _form_page(
         "problem_params": problem[1] if problem else {},
         "message": message,
     }
-    lang = _language(request, case) or page_language(request)
+    lang = visitor_language(request, case) or page_language(request)
     if problem:
         with language(lang):
             context["field_errors"] = dict.fromkeys(problem[2], _(problem[0]) % problem[1])
