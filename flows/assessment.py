@@ -4,8 +4,9 @@ People act through the command line or the office; the step layer (`grants.steps
 and records each step in the domain and then has the letters it ordered sent
 (`send_follow_up`). The sweep runs on a schedule and does
 what time alone makes due: supplement reminders and deadlines, overdue review reminders,
-communication deadlines, Community Talk invitations for funded projects, and the reminder
-of a repayment claim unpaid past its due date.
+communication deadlines, Community Talk invitations for funded projects, the reminder
+of a repayment claim unpaid past its due date, and the closing of each case whose gates are
+all open (models.closing).
 """
 
 from datetime import date
@@ -18,6 +19,7 @@ from grants.anchors import anchor, read_anchors
 from grants.render import embedded_facts, seal_check
 from grants.settings import Settings, load
 from models import clock
+from models.closing import close_cases
 from models.communication import sweep_communications
 from models.community_talks import invite_to_talks
 from models.db import transaction
@@ -39,6 +41,7 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
         done["talk_invitations"] = invite_to_talks(session, today)
         done["delay_notices"] = notify_delays(session, today)
         done["repayment_reminders"] = remind_overdue_claims(session, today)
+        done["cases_closed"] = close_cases(session, today)
     return done
 
 

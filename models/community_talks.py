@@ -2,8 +2,8 @@
 
 The Partnership holds two talks a year. The sweep invites each funded project when its
 project nears its end (`INVITE_BEFORE_END`) to the first talk after the end whose reply-by
-date is still ahead; the letter names the time of day and that reply-by date. Once the
-project has presented and its final report is in, the case is closed.
+date is still ahead; the letter names the time of day and that reply-by date. The case
+closes by the sweep once its gates are open (models.closing), not when the report comes in.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -132,7 +132,7 @@ def invite_to_talks(session: Session, today: date) -> int:
         talk = next((t for t in talks if t.held_on > case.project_end), None)
         if decision is None or decision.outcome not in GRANTS or talk is None:
             continue
-        if today < invitation_due(case):
+        if today < invitation_due(case) or _invited(session, case):
             continue
         session.add(
             Reporting(
@@ -175,21 +175,20 @@ def invite_to_talks(session: Session, today: date) -> int:
 
 
 def record_presentation(session: Session, case: Case, officer: Person, on: date) -> Reporting:
-    """The project presented at its talk; the case closes if the final report is in too."""
+    """The project presented at its talk."""
     reporting = _reporting(session, case, officer)
     if on > clock.today():
         raise ReportingError("reporting.not_held_yet", on=on)
     reporting.presented_on = on
     session.add(reporting)
     record(session, case, Actor.of(officer), "presented_at_community_talk", on=on.isoformat())
-    _close_if_done(session, case, reporting, officer)
     return reporting
 
 
 def register_final_report(
     session: Session, case: Case, officer: Person, filename: str, content: bytes
 ) -> Document:
-    """The final report, filed as received; the case closes if the project has presented."""
+    """The final report, filed as received."""
     reporting = _reporting(session, case, officer)
     if reporting.final_report_received_at is not None:
         raise ReportingError("reporting.report_registered", case_reference=case.case_reference)
@@ -204,8 +203,13 @@ def register_final_report(
         file=document.filename,
         sha256=document.sha256,
     )
-    _close_if_done(session, case, reporting, officer)
     return document
+
+
+def _invited(session: Session, case: Case) -> bool:
+    """Whether the case was invited already: a grant decided again after a court annulled
+    the first decision keeps its invitation."""
+    return session.exec(select(Reporting).where(Reporting.case_id == case.id)).first() is not None
 
 
 def _reporting(session: Session, case: Case, officer: Person) -> Reporting:
@@ -216,15 +220,3 @@ def _reporting(session: Session, case: Case, officer: Person) -> Reporting:
             "reporting.not_reporting", case_reference=case.case_reference, state=case.state
         )
     return reporting
-
-
-def _close_if_done(session: Session, case: Case, reporting: Reporting, officer: Person) -> None:
-    if reporting.presented_on and reporting.final_report_received_at:
-        move(
-            session,
-            case,
-            CaseState.closed,
-            Actor.of(officer),
-            "case_closed",
-            reason="presented at a Community Talk and final report received",
-        )

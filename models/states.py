@@ -3,6 +3,18 @@ Community Talk, and nothing else.
 
 Flows, the command line and the office all move a case through `models.audit.move`, which
 consults `NEXT` below and records the move in the audit trail; no other code sets `Case.state`.
+
+A case closes only after a signed decision (a withdrawal too: it is closed by a decision to
+write it off, avskrivning), and only by the sweep, once every gate of its closing is open
+(`models.closing.gates`):
+
+- a grant (granted, partly granted): its final report approved; every instalment of the
+  payment plan paid; every repayment claim settled or withdrawn;
+- a refusal, a dismissal, a withdrawal: the notice board's day for the minutes reporting the
+  decision registered, and the three weeks for appeal (laglighetsprövning, 13 kap.
+  kommunallagen) run out, the last day moved to a working day (lag 1930:173);
+- any case: every registered appeal ruled. A ruling that annuls the decision sends the case
+  back to `drafting_decision`, to be decided again.
 """
 
 from enum import StrEnum
@@ -23,21 +35,21 @@ class CaseState(StrEnum):
     awaiting_decision = "awaiting_decision"  # draft with the decision maker
     decided = "decided"  # signed; outcome recorded, decision letter sent
     reporting = "reporting"  # funded: Community Talk and final report to come
-    closed = "closed"  # nothing more to do: finished, or withdrawn (avskrivs)
+    closed = "closed"  # nothing more to do: every gate of its closing open (models.closing)
 
 
 S = CaseState
 
 NEXT: dict[CaseState, tuple[CaseState, ...]] = {
-    S.received: (S.in_review, S.awaiting_supplement, S.drafting_decision, S.closed),
-    S.awaiting_supplement: (S.received, S.in_review, S.drafting_decision, S.closed),
-    S.in_review: (S.applicant_meeting, S.drafting_decision, S.awaiting_supplement, S.closed),
-    S.applicant_meeting: (S.drafting_decision, S.awaiting_supplement, S.closed),
-    S.drafting_decision: (S.communication, S.awaiting_decision, S.closed),
-    S.communication: (S.awaiting_decision, S.drafting_decision, S.closed),
-    S.awaiting_decision: (S.decided, S.drafting_decision, S.closed),
-    S.decided: (S.reporting, S.closed),
-    S.reporting: (S.closed,),
+    S.received: (S.in_review, S.awaiting_supplement, S.drafting_decision),
+    S.awaiting_supplement: (S.received, S.in_review, S.drafting_decision),
+    S.in_review: (S.applicant_meeting, S.drafting_decision, S.awaiting_supplement),
+    S.applicant_meeting: (S.drafting_decision, S.awaiting_supplement),
+    S.drafting_decision: (S.communication, S.awaiting_decision),
+    S.communication: (S.awaiting_decision, S.drafting_decision),
+    S.awaiting_decision: (S.decided, S.drafting_decision),
+    S.decided: (S.reporting, S.closed, S.drafting_decision),  # back: the court annulled it
+    S.reporting: (S.closed, S.drafting_decision),
     S.closed: (),
 }
 

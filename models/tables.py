@@ -730,6 +730,51 @@ class RepaymentClaim(SQLModel, table=True):
     case: Case = Relationship()
 
 
+class AppealRuling(StrEnum):
+    """What the administrative court ruled on a laglighetsprövning."""
+
+    upheld = "upheld"  # the appeal rejected: the decision stands
+    annulled = "annulled"  # upphävs: the decision is void and the matter is decided again
+
+
+class NoticeBoardDay(SQLModel, table=True):
+    """The day the notice board (anslagstavla) announced that the minutes reporting the
+    delegated decisions signed up to `covers_until` were put up: the day their time for
+    appeal (13 kap. kommunallagen, three weeks) starts (models.closing)."""
+
+    __tablename__ = "notice_board_days"
+
+    id: int | None = Field(default=None, primary_key=True)
+    announced_on: date
+    covers_until: date = Field(unique=True)  # the decisions signed up to and including it
+    registered_by: str
+    registered_at: datetime = Field(default_factory=utcnow)
+
+
+class Appeal(SQLModel, table=True):
+    """A laglighetsprövning of a case's decision, registered once the court tells of it: it
+    holds the case open until the court's ruling is registered (models.closing)."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    decision_id: int = Field(foreign_key="decisions.id")  # the decision appealed
+    number: int  # its serial on the case
+    appellant: str
+    received_on: date  # the day the appeal came in
+    court: str
+    court_case_number: str
+    registered_by: str
+    registered_at: datetime = Field(default_factory=utcnow)
+    ruling: AppealRuling | None = None
+    ruled_on: date | None = None
+    ruling_registered_by: str | None = None
+
+    case: Case = Relationship()
+
+
 class CaseReferenceCounter(SQLModel, table=True):
     """Last serial handed out per year and prefix: the register's running number."""
 

@@ -484,7 +484,10 @@ def test_community_talks_and_a_funded_projects_reporting(sample_call, office) ->
     assert post(office, f"/cases/{ref}/presentation", {"presented_on": yesterday})
     report = {"final_report_file": ("slutrapport.txt", b"Vi genomforde allt.", "text/plain")}
     assert post(office, f"/cases/{ref}/final-report", files=report).status_code == 200
-    assert the_case("SI-2026-0106").state == "closed"
+    # The grant is not paid: the case stays open, and its page says what holds it.
+    assert the_case("SI-2026-0106").state == "reporting"
+    closing = page_text(office.get(f"/cases/{ref}"))
+    assert f"<tr><td>Utbetalning {ref}-1 betald</td><td>nej</td></tr>" in closing
 
 
 @pytest.mark.browser

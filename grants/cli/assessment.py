@@ -463,8 +463,9 @@ def meeting_skip_command(
 
 @app.command("sweep")
 def sweep_command() -> None:
-    """Do what the calendar made due: supplement reminders and deadlines, overdue reviews;
-    and check the records (as grants verify does)."""
+    """Do what the calendar made due: supplement reminders and deadlines, overdue reviews,
+    closing the cases whose gates are all open; and check the records (as grants verify
+    does)."""
     settings_checked()
     from flows.assessment import sweep
 
@@ -475,6 +476,7 @@ def sweep_command() -> None:
         f"{done['communications_expired']} communication deadline(s) passed, "
         f"{done['talk_invitations']} Community Talk invitation(s), {done['delay_notices']} "
         f"delay notice(s), {done['held']} deadline(s) held for a letter not delivered, "
+        f"{done['cases_closed']} case(s) closed, "
         f"{done['integrity_mismatches']} integrity mismatch(es) (grants verify); "
         f"{done['sent']} letter(s) and {done['notices_sent']} notice(s) sent, "
         f"{done['failed']} letter(s) not delivered (grants undelivered)."

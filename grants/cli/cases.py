@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 from sqlmodel import select
 
+from grants.cli.closing import print_gates
 from grants.cli.common import (
     AsOption,
     delivery_said,
@@ -185,6 +186,7 @@ def _print_case(session: Any, case: Any) -> None:
     }
     for label, value in facts.items():
         out.print(f"  {label + ':':16} {shown(value)}", highlight=False)
+    print_gates(session, case)
     letters = Table(title="Letters", title_justify="left")
     for column in ("File", "SHA-256", "Delivery", "Attempts", "Last error"):
         letters.add_column(column)

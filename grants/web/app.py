@@ -26,6 +26,7 @@ from grants.web import (
     auth,
     case_facts,
     cases,
+    closing,
     dashboard,
     decisions,
     finance,
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         acceptance,
         payments,
         repayment,
+        closing,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration

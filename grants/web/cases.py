@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import UnreadableForm, amount, day
+from grants.web.gates import worded
 from grants.web.i18n import N_, _, language
 from grants.web.labels import check_label, label, warning_label
 from grants.web.looks import changes, note_look
@@ -32,6 +33,7 @@ from models.audit import history
 from models.case_list import CaseFilter, SortKey, all_listed, list_page, municipalities
 from models.cases import CaseNotFound, assessment_record, document_texts, documents_of, letters_of
 from models.checklist import formal_checks, latest_findings, latest_formal
+from models.closing import appeals_on, gates
 from models.decisions import (
     STANDARD_CONDITIONS,
     co_financing,
@@ -340,6 +342,8 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "undecided": UNDECIDED,  # an application that can still be withdrawn
         "shortfall": shortfall(session, case),  # conflicts left too few reviewers
         "payee": payee_facts(session, case),  # the grant's acceptance and account
+        "closing_gates": [worded(gate) for gate in gates(session, case, clock.today())],
+        "appeals": appeals_on(session, case),
     } | _draft_inputs(session, case)
 
 

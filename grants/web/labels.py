@@ -13,6 +13,7 @@ from models.states import CaseState
 from models.tables import (
     AccountKind,
     Answer,
+    AppealRuling,
     ConflictGround,
     Criterion,
     DecisionStatus,
@@ -51,6 +52,10 @@ LABELS[Outcome] = {
     Outcome.refused: N_("Refused"),
     Outcome.dismissed: N_("Dismissed"),
     Outcome.closed: N_("Closed (withdrawn)"),
+}
+LABELS[AppealRuling] = {
+    AppealRuling.upheld: N_("Upheld"),
+    AppealRuling.annulled: N_("Annulled"),
 }
 LABELS[Recommendation] = {
     Recommendation.granted: N_("Granted"),
@@ -252,6 +257,9 @@ ACTIONS = {
     "presented_at_community_talk": N_("Presented at a Community Talk"),
     "final_report_registered": N_("Final report registered"),
     "case_closed": N_("Case closed"),
+    "appeal_registered": N_("Appeal (laglighetsprövning) registered"),
+    "appeal_ruled": N_("The court upheld the decision"),
+    "decision_annulled": N_("The court annulled the decision: to be decided again"),
     "application_withdrawn": N_("The applicant withdrew the application"),
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
     "case_facts_corrected": N_("The applicant's contact or payment facts corrected"),

@@ -536,6 +536,40 @@ WORDING = {
     "repayment.paid_on": N_(
         "A payment is registered on or before today, %(today)s (you gave %(paid_on)s)."
     ),
+    # Closing: the notice board's day, appeals and rulings (models.closing).
+    "closing.announced_ahead": N_(
+        "The notice board's day is registered once it has come: %(announced_on)s is after "
+        "today, %(today)s."
+    ),
+    "closing.covers_after_announced": N_(
+        "The minutes announced on %(announced_on)s cannot report decisions signed after that "
+        "day (you gave %(covers_until)s)."
+    ),
+    "closing.already_covered": N_(
+        "The decisions signed up to %(covered)s already have their notice-board day "
+        "(%(announced_on)s); give a later last day than %(covers_until)s."
+    ),
+    "closing.no_decision": N_("Case %(case_reference)s has no decision in force to appeal."),
+    "closing.appeal_texts": N_("Say who appealed, to which court, and the court's case number."),
+    "closing.received_ahead": N_(
+        "An appeal is registered once it has come in: %(received_on)s is after today, %(today)s."
+    ),
+    "closing.received_before_decision": N_(
+        "The appeal cannot have come in on %(received_on)s: the decision was signed on "
+        "%(signed_on)s."
+    ),
+    "closing.unknown_appeal": N_("Case %(case_reference)s has no appeal %(number)s."),
+    "closing.already_ruled": N_(
+        "The ruling on appeal %(number)s of case %(case_reference)s is already registered "
+        "(%(ruling)s, %(ruled_on)s)."
+    ),
+    "closing.unknown_ruling": N_(
+        "Say whether the court upheld or annulled the decision (you gave “%(ruling)s”)."
+    ),
+    "closing.ruled_ahead": N_(
+        "A ruling is registered on a day from the appeal's (%(received_on)s) to today "
+        "(%(today)s); you gave %(ruled_on)s."
+    ),
 }
 
 # The form fields a refusal concerns, by the names the office's forms give them: the
@@ -609,6 +643,14 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "repayment.withdrawal_reason": ("withdrawal_reason",),
     "repayment.paid_amount": ("paid_amount",),
     "repayment.paid_on": ("paid_on",),
+    "closing.announced_ahead": ("announced_on",),
+    "closing.covers_after_announced": ("covers_until",),
+    "closing.already_covered": ("covers_until",),
+    "closing.appeal_texts": ("{field}",),
+    "closing.received_ahead": ("received_on",),
+    "closing.received_before_decision": ("received_on",),
+    "closing.unknown_ruling": ("ruling",),
+    "closing.ruled_ahead": ("ruled_on",),
 }
 
 
