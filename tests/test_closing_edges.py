@@ -1,0 +1,129 @@
+"""Closing through the edges: the case officer registers the notice board's day, an appeal
+and the court's ruling on the command line and in the office; `grants status CASE` and the
+case page list the gates; the sweep closes a refused case only once its appeal is ruled
+and its time for appeal has run out, never on the last day."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from flows.assessment import sweep
+from grants.embedded import run_flow
+from grants.settings import load
+from models.db import transaction
+from models.decisions import sign
+from models.rules import Rules
+from models.tables import Case, Person, Recommendation
+from models.working_days import next_working_day
+from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants
+from tests.office import post, sign_in
+from tests.test_decisions import to_awaiting_decision
+
+
+def refused_and_signed(submission_id: str) -> str:
+    """A sample case refused by the decision maker today."""
+    ref = to_awaiting_decision(submission_id, Recommendation.refused)
+    settings = load()
+    with transaction(settings.db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == ref)).one()
+        maker = session.exec(select(Person).where(Person.email == DECISION_MAKER)).one()
+        sign(session, case, maker, Rules.from_config(settings.file))
+    return ref
+
+
+def state_of(ref: str) -> str:
+    with transaction(load().db_url) as session:
+        return session.exec(select(Case).where(Case.case_reference == ref)).one().state
+
+
+def said(*args: str, ok: bool = True) -> str:
+    return " ".join(grants(*args, "--as", OFFICER, ok=ok).output.split())
+
+
+def test_on_the_command_line_an_appeal_holds_a_refused_case_until_its_ruling(
+    sample_call: Path, grants_home: Path
+) -> None:
+    ref = refused_and_signed("SI-2026-0103")
+    today = date.today()
+    assert f"notice board day registered for the decisions signed {today}: no" in said(
+        "status", ref
+    )
+    before = database_dump(grants_home)
+    ahead = said(
+        "notice-board-day",
+        "--announced-on",
+        str(today + timedelta(days=1)),
+        "--covers-until",
+        str(today),
+        ok=False,
+    )
+    assert f"announced_on = {today + timedelta(days=1)}" in ahead
+    assert said("notice-board-day", "--announced-on", "den 3:e", "--covers-until", "x", ok=False)
+    assert database_dump(grants_home) == before
+    said("notice-board-day", "--announced-on", str(today), "--covers-until", str(today))
+    last_day = next_working_day(today + timedelta(weeks=3))
+    assert f"appeal time run out (last day {last_day}): no" in said("status", ref)
+    appealed = said(
+        "appeal",
+        ref,
+        "--appellant",
+        "Per Persson",
+        "--received-on",
+        str(today),
+        "--court",
+        "Förvaltningsrätten i Karlstad",
+        "--court-case-number",
+        "1234-27",
+    )
+    assert "appeal 1 registered" in appealed
+    after = last_day + timedelta(days=1)
+    assert run_flow(sweep, today=after)["cases_closed"] == 0  # the appeal holds it
+    assert "ruled (Förvaltningsrätten i Karlstad, 1234-27): no" in said("status", ref)
+    said("appeal-ruling", ref, "--ruling", "upheld", "--date", str(today))
+    assert run_flow(sweep, today=last_day)["cases_closed"] == 0  # the last day is the appeal's
+    assert state_of(ref) == "decided"
+    assert run_flow(sweep, today=after)["cases_closed"] == 1
+    assert state_of(ref) == "closed"
+
+
+def test_in_the_office_the_case_page_lists_the_gates_and_takes_the_appeal(
+    sample_call: Path, office
+) -> None:
+    ref = refused_and_signed("SI-2026-0103")
+    today = date.today()
+    sign_in(office, OFFICER)
+    page = office.get(f"/cases/{ref}").text.replace("\u00a0", " ")
+    assert 'id="closing-heading"' in page
+    assert "Anslagsdag registrerad för besluten fattade" in page
+    assert '<a href="/notice-board">registrera anslagsdagen</a>' in page
+    wrong = {"announced_on": str(today), "covers_until": str(today + timedelta(days=2))}
+    refused = post(office, "/notice-board", wrong)
+    assert refused.status_code == 409
+    assert "kan inte anmäla beslut fattade efter den dagen" in refused.text
+    assert f'value="{today + timedelta(days=2)}"' in refused.text
+    done = post(office, "/notice-board", {"announced_on": str(today), "covers_until": str(today)})
+    assert done.url.path == "/notice-board" and "Anslagsdagen" in done.text
+    page = office.get(f"/cases/{ref}").text.replace("\u00a0", " ")
+    assert "Överklagandetiden har gått ut (sista dag" in page
+    appeal = {
+        "appellant": "Per Persson",
+        "received_on": str(today),
+        "court": "",
+        "court_case_number": "1234-27",
+    }
+    no_court = post(office, f"/cases/{ref}/appeal", appeal)
+    assert no_court.status_code == 409 and "till vilken domstol" in no_court.text
+    assert 'value="Per Persson"' in no_court.text
+    taken = post(
+        office, f"/cases/{ref}/appeal", appeal | {"court": "Förvaltningsrätten i Karlstad"}
+    )
+    assert taken.status_code == 200 and "Överklagande 1 registrerat" in taken.text
+    assert "Överklagande 1 från Per Persson avgjort" in taken.text
+    annulled = post(
+        office,
+        f"/cases/{ref}/appeal-ruling",
+        {"number": "1", "ruling": "annulled", "ruled_on": str(today)},
+    )
+    assert annulled.status_code == 200 and "Beslutet är upphävt" in annulled.text
+    assert state_of(ref) == "drafting_decision"
