@@ -6,6 +6,7 @@ and its time for appeal has run out, never on the last day."""
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from flows.assessment import sweep
@@ -127,3 +128,30 @@ def test_in_the_office_the_case_page_lists_the_gates_and_takes_the_appeal(
     )
     assert annulled.status_code == 200 and "Beslutet är upphävt" in annulled.text
     assert state_of(ref) == "drafting_decision"
+
+
+@pytest.mark.browser
+def test_the_closing_section_and_the_notice_board_page_meet_wcag_21_aa(
+    sample_call: Path, live_office, browser_page
+) -> None:
+    from tests.test_office_browser import accessibility_violations, browser_sign_in
+
+    ref = refused_and_signed("SI-2026-0103")
+    base, page = live_office.state.base_url, browser_page
+    browser_sign_in(page, base, OFFICER)
+    page.goto(f"{base}/cases/{ref}")
+    gates = page.get_by_role("table", name="Det som håller ärendet öppet")
+    assert "Anslagsdag registrerad" in gates.inner_text()
+    assert accessibility_violations(page) == []
+    page.get_by_role("link", name="registrera anslagsdagen").click()
+    page.get_by_role("heading", name="Registrera en anslagsdag").wait_for()
+    assert accessibility_violations(page) == []
+    today = date.today().isoformat()
+    page.get_by_label("Dagen då protokollet tillkännagavs på anslagstavlan").fill(today)
+    page.get_by_label("Protokollet anmälde besluten fattade till och med").fill(today)
+    page.get_by_role("button", name="Registrera dagen").click()
+    page.get_by_role("status").filter(has_text="överklagandetiden har börjat").wait_for()
+    assert accessibility_violations(page) == []
+    page.goto(f"{base}/cases/{ref}")
+    assert "Överklagandetiden har gått ut" in gates.inner_text()
+    assert accessibility_violations(page) == []
