@@ -69,7 +69,7 @@ class ClosingRefused(Refused, ValueError):
         "closing.announced_ahead": "announced_on = {announced_on}: the notice board's day is "
         "registered once it has come (today is {today})",
         "closing.covers_after_announced": "covers_until = {covers_until}: the minutes "
-        "announced on {announced_on} cannot report decisions signed after that day",
+        "announced on {announced_on} report decisions signed before that day",
         "closing.already_covered": "covers_until = {covers_until}: the decisions signed up to "
         "{covered} already have their notice-board day ({announced_on})",
         "closing.no_decision": "case {case_reference} has no decision in force to appeal",
@@ -234,11 +234,12 @@ def register_notice_board_day(
     session: Session, person: Person, announced_on: date, covers_until: date, today: date
 ) -> NoticeBoardDay:
     """The day the notice board announced the minutes reporting the delegated decisions
-    signed up to `covers_until`: their time for appeal starts."""
+    signed up to `covers_until`, a day before it (a decision signed later the same day
+    cannot be in minutes already announced): their time for appeal starts."""
     require_role(person, "register a notice-board day", Role.case_officer)
     if announced_on > today:
         raise ClosingRefused("closing.announced_ahead", announced_on=announced_on, today=today)
-    if covers_until > announced_on:
+    if covers_until >= announced_on:
         raise ClosingRefused(
             "closing.covers_after_announced", covers_until=covers_until, announced_on=announced_on
         )

@@ -267,8 +267,8 @@ def test_a_notice_board_day_or_appeal_given_wrong_is_refused(session: Session) -
     today = date(2026, 12, 17)
     with pytest.raises(ClosingRefused, match="announced_on = 2026-12-18"):
         register_notice_board_day(session, officer, date(2026, 12, 18), SIGNED_ON, today)
-    with pytest.raises(ClosingRefused, match="covers_until = 2026-12-17"):
-        register_notice_board_day(session, officer, ANNOUNCED_ON, date(2026, 12, 17), today)
+    with pytest.raises(ClosingRefused, match="covers_until = 2026-12-16"):  # the same day
+        register_notice_board_day(session, officer, ANNOUNCED_ON, ANNOUNCED_ON, today)
     register_notice_board_day(session, officer, ANNOUNCED_ON, date(2026, 12, 14), today)
     with pytest.raises(ClosingRefused, match="already have their notice-board day"):
         register_notice_board_day(session, officer, today, date(2026, 12, 14), today)

@@ -542,8 +542,8 @@ WORDING = {
         "today, %(today)s."
     ),
     "closing.covers_after_announced": N_(
-        "The minutes announced on %(announced_on)s cannot report decisions signed after that "
-        "day (you gave %(covers_until)s)."
+        "The minutes announced on %(announced_on)s report decisions signed before that day "
+        "(you gave %(covers_until)s)."
     ),
     "closing.already_covered": N_(
         "The decisions signed up to %(covered)s already have their notice-board day "
