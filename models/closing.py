@@ -166,11 +166,6 @@ def gates(session: Session, case: Case, today: date) -> list[Gate]:
     return found + [_ruled(appeal) for appeal in appeals_of(session, decision)]
 
 
-def may_close(session: Session, case: Case, today: date) -> bool:
-    found = gates(session, case, today)
-    return bool(found) and all(gate.met for gate in found)
-
-
 def _money_gates(session: Session, case: Case) -> list[Gate]:
     """A grant: its final report approved, each instalment of the plan paid, each
     repayment claim settled."""
