@@ -43,14 +43,16 @@ STANDARD = "1.4.3"  # the release of the schema the export follows (README, Open
 PACKAGE_VERSION = "1.4"  # the package's `version`: major.minor, as the package schema asks
 CURRENCY = "SEK"
 COUNTRY = "SE"
-# Organisation numbers by their first digit (the group number): the legal forms
-# Bolagsverket registers, whose numbers 360Giving's SE-BLV list (org-id.guide) identifies.
-# Ideella föreningar and stiftelser (8) get theirs from Skatteverket and the county
-# administrative boards, regions and municipalities (2) are no company: neither is in it.
-BOLAGSVERKET_GROUPS = {
-    "5": "aktiebolag",
-    "7": "ekonomiska föreningar",
-    "9": "handelsbolag och kommanditbolag",
+# The legal forms Bolagsverket registers (and gives their organisation numbers, whose
+# first digit, the group number, is the form's), so 360Giving's SE-BLV list (org-id.guide)
+# identifies them. Not by the digit alone: Lantmäteriet numbers samfällighetsföreningar
+# in group 7 too, and ideella föreningar (Skatteverket), stiftelser (the county
+# administrative boards) and registered trossamfund (Kammarkollegiet) are in group 8.
+BOLAGSVERKET_FORMS = {
+    "ekonomisk förening": "7",
+    "aktiebolag": "5",
+    "handelsbolag": "9",
+    "kommanditbolag": "9",
 }
 
 
@@ -90,7 +92,8 @@ def organisation_identifier(prefix: str, organisation: Organisation) -> str:
     identifier under the publisher's own prefix: by its organisation number where it has
     one (an ideell förening, a stiftelse), by our register where it has none yet."""
     digits = (organisation.organisation_number or "").replace("-", "")
-    if digits[:1] in BOLAGSVERKET_GROUPS:
+    group = BOLAGSVERKET_FORMS.get(organisation.legal_form)
+    if digits and digits[0] == group:
         return f"SE-BLV-{digits}"
     if digits:
         return f"360G-{prefix}-org-{digits}"

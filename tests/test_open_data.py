@@ -29,6 +29,7 @@ from grants.settings import PROJECT_ROOT, load
 from models.access import case_for
 from models.db import transaction
 from models.decisions import sign
+from models.open_data import organisation_identifier
 from models.payments import attest_order, prepare_orders, register_paid
 from models.rules import Rules
 from models.tables import (
@@ -326,6 +327,27 @@ def test_the_rules_catch_what_the_schema_refuses() -> None:
     assert schema_faults({"grants": [good | {"recipientOrganisation": []}]})
     assert schema_faults({"grants": [good, good]})  # each grant once
     assert schema_faults({"grants": []})
+
+
+@pytest.mark.parametrize(
+    ("legal_form", "number", "identifier"),
+    [
+        ("ekonomisk förening", "769640-2572", "SE-BLV-7696402572"),
+        ("aktiebolag", "556036-0793", "SE-BLV-5560360793"),
+        ("ideell förening", "802476-3156", "360G-rol-org-8024763156"),
+        ("stiftelse", "802433-9700", "360G-rol-org-8024339700"),
+        ("samfällighetsförening", "716419-9013", "360G-rol-org-7164199013"),  # Lantmäteriet's
+        ("ideell förening", None, "360G-rol-organisation-7"),
+    ],
+)
+def test_only_an_organisation_bolagsverket_registers_is_identified_by_it(
+    legal_form: str, number: str | None, identifier: str
+) -> None:
+    organisation = Organisation(
+        id=7, name="n", organisation_number=number, legal_form=legal_form,
+        municipality="Örebro", email="a@b.se", contact_person="x",
+    )  # fmt: skip
+    assert organisation_identifier("rol", organisation) == identifier
 
 
 def test_no_refused_case_and_no_persons_name_is_published(
