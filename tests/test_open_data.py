@@ -473,3 +473,31 @@ def test_the_decision_maker_downloads_the_package_from_the_delegation_report(
     refused = post(office, "/open-data", form | {"first": "2026-02-30"})
     assert refused.status_code == 422
     assert "Första dag: Ange datumet som ÅÅÅÅ-MM-DD." in refused.text
+
+
+def test_the_case_officer_downloads_the_grants_in_a_browser_from_a_page_that_meets_wcag(
+    decided: dict[str, str], live_office, chromium, tmp_path: Path
+) -> None:
+    from tests.test_office_browser import accessibility_violations, browser_sign_in
+
+    base = live_office.state.base_url
+    context = chromium.new_context(
+        locale="sv-SE", viewport={"width": 1280, "height": 900}, accept_downloads=True
+    )
+    page = context.new_page()
+    browser_sign_in(page, base, OFFICER)
+    page.goto(f"{base}/delegation-report?first={_today()}&last={_today()}")
+    page.get_by_role("heading", name="Öppna data (360Giving)").wait_for()
+    assert accessibility_violations(page) == []
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Ladda ner bidragen (360Giving, JSON)").press("Enter")
+    download = downloading.value
+    assert download.suggested_filename == f"360giving-rol-{_today()}--{_today()}.json"
+    package = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert schema_faults(package) == []
+    assert len(package["grants"]) == 3
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Ladda ner bidragen (360Giving, CSV)").press("Enter")
+    header = Path(downloading.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert next(csv.reader([header])) == TITLES
+    context.close()
