@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ from models.open_data import organisation_identifier
 from models.payments import attest_order, prepare_orders, register_paid
 from models.rules import Rules
 from models.tables import (
+    STOCKHOLM,
     Case,
     Decision,
     DecisionStatus,
@@ -167,8 +168,13 @@ def _uri(value: object) -> bool:
 
 
 def schema_faults(package: dict) -> list[str]:
-    validator = Draft4Validator(PACKAGE_RULES, format_checker=FORMATS)
-    return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(package)]
+    """What the rules find, by a checker that checks formats (as CoVE does) and by one that
+    does not (jsonschema's default): the package must meet both."""
+    return [
+        f"{list(e.absolute_path)}: {e.message}"
+        for checker in (FORMATS, None)
+        for e in Draft4Validator(PACKAGE_RULES, format_checker=checker).iter_errors(package)
+    ]
 
 
 def _signed(submission_id: str, recommendation: Recommendation, amount: int | None) -> str:
@@ -281,10 +287,17 @@ def test_the_grants_of_the_period_meet_the_360giving_schema_with_the_decisions_a
         requested, start, end, organisation = facts[reference]
         assert (grant["amountAwarded"], grant["amountDisbursed"]) == (amount, paid[reference])
         assert grant["amountAppliedFor"] == requested
-        assert grant["awardDate"] == _today()
+        signed = datetime.fromisoformat(grant["awardDate"])
+        assert signed.date().isoformat() == _today() and signed.utcoffset() is not None
         assert grant["currency"] == "SEK"
-        assert grant["plannedDates"] == [
-            {"startDate": start.isoformat(), "endDate": end.isoformat()}
+        assert [
+            {k: datetime.fromisoformat(v) for k, v in dates.items()}
+            for dates in grant["plannedDates"]
+        ] == [
+            {
+                "startDate": datetime.combine(start, time(), STOCKHOLM),
+                "endDate": datetime.combine(end, time(), STOCKHOLM),
+            }
         ]
         assert grant["recipientOrganization"][0]["name"] == organisation
         assert grant["fundingOrganization"] == [
@@ -317,12 +330,14 @@ def test_the_rules_catch_what_the_schema_refuses() -> None:
     assert any("'currency' is a required property" in f for f in faults)
     good = {
         "id": "360G-rol-26RS1", "title": "t", "description": "d", "currency": "SEK",
-        "amountAwarded": 1, "awardDate": "2026-12-07",
+        "amountAwarded": 1, "awardDate": "2026-12-07T14:03:11+01:00",
         "recipientOrganization": [{"id": "SE-BLV-7696318422", "name": "n"}],
         "fundingOrganization": [{"id": "360G-rol-1", "name": "f"}],
     }  # fmt: skip
     assert schema_faults({"grants": [good]}) == []
     assert schema_faults({"grants": [good | {"awardDate": "7 december 2026"}]})
+    # a plain day meets both branches of the schema's oneOf for a checker without formats
+    assert schema_faults({"grants": [good | {"awardDate": "2026-12-07"}]})
     assert schema_faults({"grants": [good | {"awardDate": "2026-12-07T10:00"}]})
     assert schema_faults({"grants": [good | {"recipientOrganisation": []}]})
     assert schema_faults({"grants": [good, good]})  # each grant once
