@@ -8,7 +8,7 @@ awarded, award date, and the recipient and funding organisations' identifiers an
 and here also the planned dates, the beneficiaries' municipality with its code, the call
 as the grant programme, the amount applied for and the amount paid so far.
 
-Only grants are published: a decision to grant or to grant in part, dated the day it was
+Only grants are published: a decision to grant or to grant in part, dated when it was
 signed. Refusals, dismissals and write-offs never are (an application is not a grant, and
 an applicant refused has published nothing), and no person's name is: not the contact
 person, the case officer nor the decision maker.
@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from sqlmodel import Session, col, select
 
 from models import clock
+from models.access import conflicted_case_ids
 from models.audit import Actor, record_office
 from models.decisions import GRANTS
 from models.errors import Refused
@@ -68,6 +69,8 @@ class OpenDataRefused(Refused, ValueError):
         "package holds at least one",
         "open_data.no_municipality_code": "case {case_reference}: the municipality "
         "{municipality} has no municipality code (kommunkod) in the table of municipalities",
+        "open_data.conflict": "{name} declared a conflict of interest in a case granted from "
+        "{first} to {last}; another case officer or the decision maker publishes the period",
     }
 
 
@@ -105,13 +108,21 @@ def publish_open_data(
     session: Session, person: Person, first: date, last: date, publisher: Publisher
 ) -> dict[str, Any]:
     """The 360Giving package of the grants decided from `first` to `last` (Swedish dates,
-    both included), recorded in the audit trail as published by `person`."""
+    both included), recorded in the audit trail as published by `person`.
+
+    The package is what the public gets, so it holds every grant of the period; a person
+    who declared a conflict of interest in one of them, for whom that case does not exist,
+    is refused rather than given a package without it."""
     if last < first:
         raise OpenDataRefused("open_data.period", first=first.isoformat(), last=last.isoformat())
     decisions = granted_in(session, first, last)
     if not decisions:
         raise OpenDataRefused(
             "open_data.nothing_granted", first=first.isoformat(), last=last.isoformat()
+        )
+    if conflicted_case_ids(session, person) & {d.case_id for d in decisions}:
+        raise OpenDataRefused(
+            "open_data.conflict", name=person.name, first=first.isoformat(), last=last.isoformat()
         )
     paid = paid_on_cases(session, [d.case_id for d in decisions])
     grants = [_grant(publisher, d, paid.get(d.case_id, 0)) for d in decisions]

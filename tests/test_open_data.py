@@ -42,7 +42,9 @@ from models.tables import (
     PaymentStatus,
     Person,
     Recommendation,
+    ReviewTask,
     Role,
+    TaskStatus,
 )
 from tests.conftest import SAMPLES, MadeOnce
 from tests.helpers import ACTIVA, DECISION_MAKER, OFFICER, database_dump, grants
@@ -439,6 +441,30 @@ def test_bad_dates_and_an_empty_period_are_refused_naming_the_field_and_nothing_
     assert "only a case_officer or decision_maker may" in refused.text
     assert not (grants_home / "open-data").exists()
     assert database_dump(grants_home) == before
+
+
+def test_a_person_with_a_conflict_in_a_grant_of_the_period_does_not_publish_it(
+    decided: dict[str, str], grants_home: Path
+) -> None:
+    """The package is the public's, whole; for the case officer who declared a conflict in
+    one of its grants that case does not exist: refused, and the decision maker publishes."""
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == decided["unpaid"])).one()
+        officer = person(session, OFFICER)
+        [task] = session.exec(
+            select(ReviewTask).where(
+                ReviewTask.case_id == case.id, ReviewTask.reviewer_id == officer.id
+            )
+        )
+        task.status = TaskStatus.conflicted
+        session.add(task)
+    today = ("--from", _today(), "--to", _today())
+    refused = grants("open-data", *today, "--as", OFFICER, ok=False)
+    assert "Maria Lindqvist declared a conflict of interest in a case granted from" in refused.text
+    assert decided["unpaid"] not in refused.text
+    assert not (grants_home / "open-data").exists()
+    package, _rows, _text = exported(grants_home, "--as", DECISION_MAKER)
+    assert len(package["grants"]) == 3
 
 
 def test_a_municipality_without_a_code_is_refused_naming_the_case(

@@ -3,8 +3,8 @@ once as `publish_open_data` (case officers and the decision maker, on no case): 
 line writes the package to a folder, the office offers it for download, and the demo calls
 `write_open_data` as the command line does.
 
-The package holds every grant of the period, whoever exports it: it is what the public
-gets, so it cannot depend on the conflicts of interest of the person who made it.
+The package holds every grant of the period: it is what the public gets, so it cannot
+depend on who made it (a person with a conflict of interest in one of them is refused).
 """
 
 from dataclasses import dataclass

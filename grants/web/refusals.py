@@ -477,6 +477,10 @@ WORDING = {
         "Case %(case_reference)s: the municipality %(municipality)s has no municipality code "
         "(kommunkod) in the table of municipalities."
     ),
+    "open_data.conflict": N_(
+        "%(name)s declared a conflict of interest in a case granted from %(first)s to "
+        "%(last)s; another case officer or the decision maker publishes the period."
+    ),
     "bank.too_large": N_("The file is %(size)s bytes; a bank report is at most %(limit)s."),
     "bank.not_xml": N_("The file is not an XML document: %(problem)s"),
     "bank.hostile": N_(
