@@ -144,6 +144,24 @@ def _prefix(value: str) -> str:
     return value
 
 
+def _canonical_address(value: str) -> str:
+    """A web address kept exactly as written, once it is one."""
+    _web_address(value)
+    return value.strip()
+
+
+CC0 = "https://creativecommons.org/publicdomain/zero/1.0/"
+
+
+def _open_data_prefix(value: str) -> str:
+    """The publisher's 360Giving prefix without its `360G-`: letters, digits and hyphens."""
+    if value.upper().startswith("360G-"):
+        raise _refuse("starts with 360G-: write the prefix without it, as rol for 360G-rol")
+    if not re.fullmatch(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", value) or len(value) > 40:
+        raise _refuse("is not a 360Giving prefix: letters and digits (hyphens between), as rol")
+    return value
+
+
 Text = Annotated[str, Strict(), Field(min_length=1)]
 OptionalText = Annotated[str, Strict()]
 Email = Annotated[str, Strict(), AfterValidator(_email)]
@@ -329,6 +347,19 @@ class PaymentsSection(Section):
     agreement_id: Annotated[str, Strict(), Field(min_length=1, max_length=35)]
 
 
+class OpenDataSection(Section):
+    """The grants as open data (360Giving, `grants open-data`): the publisher's 360Giving
+    prefix (360Giving assigns it), the funder's organisation identifier and name as every
+    grant names them, the data's licence and the publisher's web address."""
+
+    prefix: Annotated[str, Strict(), AfterValidator(_open_data_prefix)]
+    funder_id: Text
+    funder_name: Text
+    # The licence's canonical address, kept as written (a trailing / is part of it).
+    license: Annotated[str, Strict(), AfterValidator(_canonical_address)] = CC0
+    website: WebAddress | None = None
+
+
 class OfficeSection(Section):
     """The web office (`grants serve`)."""
 
@@ -462,6 +493,7 @@ class GrantsConfig(Section):
     people: list[PersonSection] = []
     office: OfficeSection = OfficeSection()
     payments: PaymentsSection | None = None  # needed to make payment files, not to start
+    open_data: OpenDataSection | None = None  # needed to publish open data, not to start
     auth: Auth = Auth()
     backup: BackupSection = BackupSection()
     health: HealthSection = HealthSection()

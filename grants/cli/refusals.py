@@ -25,6 +25,7 @@ WORDING = {
     "or give --outcome",
     "account.one": "give one account: --bankgiro, --plusgiro, or --clearing with --account "
     "(given: {given})",
+    "open_data.period": "--to {last} is before --from {first}",
     "account.same_person": "{email} registered the change of account of {case_reference}; "
     "another person confirms it (grants account confirm --as THEIR-EMAIL)",
 }

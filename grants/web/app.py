@@ -33,6 +33,7 @@ from grants.web import (
     health,
     office_steps,
     oidc,
+    open_data,
     payee,
     payments,
     people,
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     app.include_router(case_facts.router)
     app.include_router(payee.router)
     app.include_router(health.router)  # for monitors: no sign-in, no personal data
+    app.include_router(open_data.router)  # the grants as open data (360Giving)
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)
     # A file somewhat over the limit is refused at its form's field; far over, not read.

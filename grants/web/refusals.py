@@ -465,6 +465,22 @@ WORDING = {
         "No attested payment order is ready for a payment file (%(held)s attested order(s) "
         "wait for a confirmed account)."
     ),
+    "open_data.not_configured": N_(
+        "The 360Giving prefix and the funder are not configured: the configuration needs its "
+        "[open_data] section."
+    ),
+    "open_data.period": N_("The last day, %(last)s, is before the first, %(first)s."),
+    "open_data.nothing_granted": N_(
+        "No grant was decided from %(first)s to %(last)s; a 360Giving file holds at least one."
+    ),
+    "open_data.no_municipality_code": N_(
+        "Case %(case_reference)s: the municipality %(municipality)s has no municipality code "
+        "(kommunkod) in the table of municipalities."
+    ),
+    "open_data.conflict": N_(
+        "%(name)s declared a conflict of interest in a case granted from %(first)s to "
+        "%(last)s; another case officer or the decision maker publishes the period."
+    ),
     "bank.too_large": N_("The file is %(size)s bytes; a bank report is at most %(limit)s."),
     "bank.not_xml": N_("The file is not an XML document: %(problem)s"),
     "bank.hostile": N_(
