@@ -38,6 +38,7 @@ from grants.web import (
     records,
     repayment,
     reviews,
+    talks,
     tasks,
 )
 from grants.web.deps import FormRefused, SignInRequired, check_form_token
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         acceptance,
         payments,
         repayment,
+        talks,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration
