@@ -283,3 +283,81 @@ def test_after_the_talk_the_officer_registers_who_came_and_who_presented(
         {"held_on": "2028-03-16", "came": 3, "presented_by": "Eva Lund"}
     ]
     assert [e["on"] for e in actions(invited, "presented_at_community_talk")] == ["2028-03-16"]
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_grantee_answers_and_the_organiser_reads_the_programme(
+    invited: str, live_office, chromium, tmp_path: Path
+) -> None:
+    """As the project's chair does on a phone: the link, the Talks to choose from, a count
+    refused at its field, the answer, the receipt; then the organiser's programme with the
+    answer in it. Each page scanned by axe-core (WCAG 2.1 AA), none scrolls sideways."""
+    from tests.test_office_browser import (
+        accessibility_violations,
+        browser_sign_in,
+        keep_screenshot,
+    )
+
+    base = live_office.state.base_url
+    phone = chromium.new_context(
+        locale="sv-SE", viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    page.goto(f"{base}/t/{link_of(invited)}")
+    page.get_by_role("heading", name="Er presentation vid Samhällssamtalet").wait_for()
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    keep_screenshot(page, "talk-answer", tmp_path)
+    page.get_by_label("16 mars 2028", exact=False).check()
+    page.get_by_label("Vem som presenterar").fill("Eva Lund och Omar Said")
+    page.get_by_label("Hur många ni blir").fill("0")
+    page.get_by_role("button", name="Skicka svaret").click()
+    page.locator("#attendees-error").wait_for()
+    assert "”0”" in page.get_by_role("alert").inner_text()
+    assert accessibility_violations(page) == []
+    assert answer_now(invited) is None
+    page.get_by_label("Hur många ni blir").fill("4")
+    page.get_by_role("button", name="Skicka svaret").click()
+    page.get_by_text("Tack, vi har fått ert svar").wait_for()
+    assert "Eva Lund och Omar Said" in page.inner_text("main")
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    keep_screenshot(page, "talk-answered", tmp_path)
+    phone.close()
+
+    office = chromium.new_context(
+        locale="sv-SE", viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+    )
+    page = office.new_page()
+    browser_sign_in(page, base, ORGANISER, start="Samhällssamtal")
+    page.get_by_role("link", name="Program 16 mars 2028").click()
+    page.get_by_role("heading", name="Program för Samhällssamtalet 16 mars 2028").wait_for()
+    text = page.inner_text("main")
+    assert "Eva Lund och Omar Said" in text and invited not in text
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    keep_screenshot(page, "talk-programme", tmp_path)
+    office.close()
+
+    with clock.simulated():  # the day after the Talk: the case officer registers attendance
+        clock.move_to(datetime(2028, 3, 17, 9, tzinfo=UTC))
+        desk = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+        page = desk.new_page()
+        browser_sign_in(page, base, OFFICER)
+        page.goto(f"{base}/talks/{talk_ids()[FIRST]}")
+        page.get_by_role(
+            "heading", name="Efter samtalet: vilka som kom och vem som presenterade"
+        ).wait_for()
+        assert page.get_by_label("Presenterades av").input_value() == "Eva Lund och Omar Said"
+        assert accessibility_violations(page) == []
+        page.get_by_label("Hur många som kom").fill("3")
+        page.get_by_label("Presenterades av").fill("Eva Lund")
+        keep_screenshot(page, "talk-attendance", tmp_path)
+        page.get_by_role("button", name="Registrera närvaron").press("Enter")
+        page.get_by_role("status").wait_for()
+        assert "Närvaron är registrerad" in page.get_by_role("status").inner_text()
+        assert accessibility_violations(page) == []
+        desk.close()
+    assert actions(invited, "talk_attendance_registered") == [
+        {"held_on": "2028-03-16", "came": 3, "presented_by": "Eva Lund"}
+    ]
