@@ -20,7 +20,12 @@ from models import clock
 from models.applicant import ASKED, COMMUNICATION, REPAYMENT, SUPPLEMENT
 from models.decisions import GRANTS
 from models.letters import COMMUNICATION as COMMUNICATION_LETTER
-from models.letters import DECISION, REPAYMENT_COMMUNICATION, SUPPLEMENT_REQUEST
+from models.letters import (
+    COMMUNITY_TALK_INVITATION,
+    DECISION,
+    REPAYMENT_COMMUNICATION,
+    SUPPLEMENT_REQUEST,
+)
 from models.tables import Letter
 
 SALT = "grants.applicant-link"
@@ -30,6 +35,12 @@ ACCEPTANCE_SALT = "grants.acceptance-link"
 ACCEPTANCE = "acceptance"
 # Without a final report's due date, a grantee's link opens this long after the decision.
 ACCEPTANCE_DAYS = 730
+# The grantee's link to answer its Community Talk invitation (which Talk, who presents, how
+# many come): a salt of its own. It opens a year past the Talk invited to, as the answer may
+# move to a later Talk (two a year) and the page then still shows it.
+TALK_SALT = "grants.talk-link"
+TALK = "talk"
+TALK_LINK_DAYS = 365
 ASKING_LETTERS = {
     SUPPLEMENT_REQUEST: SUPPLEMENT,
     COMMUNICATION_LETTER: COMMUNICATION,
@@ -96,8 +107,9 @@ def read(settings: Settings, token: str, today: date | None = None) -> LinkClaim
 
 
 def asks_for_answer(letter: Letter) -> bool:
-    """Whether the letter's e-mail carries a personal link (`letter_link`)."""
-    return letter.kind in ASKING_LETTERS
+    """Whether the letter's e-mail carries a personal link (`letter_link`) that its PDF
+    tells of: a request's, or the Community Talk invitation's."""
+    return letter.kind in ASKING_LETTERS or letter.kind == COMMUNITY_TALK_INVITATION
 
 
 def letter_link(settings: Settings, letter: Letter) -> str | None:
@@ -105,6 +117,10 @@ def letter_link(settings: Settings, letter: Letter) -> str | None:
     decision carries the grantee's link to accept its conditions."""
     if letter.kind == DECISION:
         return _granted_link(settings, letter)
+    if letter.kind == COMMUNITY_TALK_INVITATION:
+        held_on = date.fromisoformat(letter.data["talk"]["held_on"])
+        expires = held_on + timedelta(days=TALK_LINK_DAYS + settings.applicant_link_days)
+        return talk_link(settings, letter.case.case_reference, expires)
     kind = ASKING_LETTERS.get(letter.kind)
     if kind is None:
         return None
@@ -148,3 +164,26 @@ def _granted_link(settings: Settings, letter: Letter) -> str | None:
         last = date.fromisoformat(str(data["decided_at"])[:10]) + timedelta(days=ACCEPTANCE_DAYS)
     expires = last + timedelta(days=settings.applicant_link_days)
     return acceptance_link(settings, letter.case.case_reference, expires)
+
+
+def talk_link(settings: Settings, case_reference: str, expires: date) -> str:
+    """The grantee's link to answer its Community Talk invitation, and later to read or
+    change the answer."""
+    token = URLSafeSerializer(settings.signing_key, salt=TALK_SALT).dumps(
+        [case_reference, expires.isoformat()]
+    )
+    return f"{settings.base_url}/t/{token}"
+
+
+def read_talk_link(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
+    """What a Talk link names (the kind `talk`); `LinkInvalid` or `LinkExpired` as for the
+    applicant's links."""
+    serializer = URLSafeSerializer(settings.verifying_keys, salt=TALK_SALT)
+    try:
+        case_reference, expires = serializer.loads(token)
+        claims = LinkClaims(str(case_reference), TALK, 0, date.fromisoformat(expires))
+    except (BadSignature, TypeError, ValueError) as error:
+        raise LinkInvalid("not a link of this office") from error
+    if (today or clock.today()) > claims.expires:
+        raise LinkExpired(claims)
+    return claims

@@ -7,7 +7,7 @@ case's details nor act on it, whatever their role and whichever edge they come t
 
 from typing import ClassVar
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, false, true
 from sqlmodel import Session, col, select
 
 from models.cases import CaseNotFound, find_case, list_cases
@@ -24,6 +24,20 @@ class ConflictOfInterest(NotAllowed):
     }
 
 
+class TalksOnly(NotAllowed):
+    """The organiser of the Community Talks reads the Talks' programmes and no case."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "access.talks_only": "{name} <{email}> arranges the Community Talks and may read "
+        "their programmes, no case ({case_reference})",
+    }
+
+
+def reads_cases(person: Person) -> bool:
+    """Whether `person` may read any case at all: the organiser may not, whatever the edge."""
+    return person.role is not Role.organiser
+
+
 def conflicted_case_ids(session: Session, person: Person) -> set[int]:
     """The cases `person` has declared a conflict in: to be hidden from them in any list."""
     query = select(ReviewTask.case_id).where(
@@ -36,6 +50,8 @@ def readable_clause(session: Session, person: Person) -> ColumnElement[bool]:
     """`visible_cases`'s rule as a condition on `Case`, for lists the database filters,
     sorts and pages: no case the person declared a conflict in, and for an advisor only
     the cases they review."""
+    if not reads_cases(person):
+        return false()
     clause: ColumnElement[bool] = true()
     hidden = conflicted_case_ids(session, person)
     if hidden:
@@ -65,7 +81,15 @@ def case_and_task(
     session: Session, case_reference: str, person: Person, lock: bool = False
 ) -> tuple[Case, ReviewTask | None]:
     """`case_for`, with the person's review task in the case (if any): the one that says
-    whether they declared a conflict, read once."""
+    whether they declared a conflict, read once. The organiser of the Talks is refused
+    every case, before it is looked up."""
+    if not reads_cases(person):
+        raise TalksOnly(
+            "access.talks_only",
+            name=person.name,
+            email=person.email,
+            case_reference=case_reference,
+        )
     case = find_case(session, case_reference, lock=lock)
     task = review_task(session, case, person)
     if task is not None and task.conflict not in (None, ConflictGround.none):
@@ -104,7 +128,9 @@ def visible_cases(session: Session, person: Person) -> list[Case]:
     """Every case `person` may read, oldest first, by the rule `case_to_read` keeps for one
     case: an advisor only the cases they review (need to know), and nobody a case in which
     they declared a conflict of interest. Every list, count, export and report, on every
-    edge, starts from here."""
+    edge, starts from here. The organiser of the Talks reads none."""
+    if not reads_cases(person):
+        return []
     hidden = conflicted_case_ids(session, person)
     cases = [case for case in list_cases(session) if case.id not in hidden]
     if person.role is not Role.advisor:

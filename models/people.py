@@ -18,7 +18,13 @@ from models.errors import Refused
 from models.tables import AdvisoryGroup, Person, Role
 from models.validation import FieldError, invalid, parse_email
 
-STAFF_ROLES = (Role.case_officer, Role.advisor, Role.decision_maker, Role.finance)
+STAFF_ROLES = (
+    Role.case_officer,
+    Role.advisor,
+    Role.decision_maker,
+    Role.finance,
+    Role.organiser,
+)
 PERSON_FIELDS = ("name", "email", "role", "organisation", "title", "title_en", "phone")
 DEFAULT_QUORUM = 2  # reviews that move a case on, until the office sets another
 DEFAULT_INCLUDE_CASE_OFFICER = True

@@ -40,6 +40,7 @@ class Role(StrEnum):
     system = "system"  # automated work started by a flow; never held by a person
     applicant = "applicant"  # the organisation, through its letter's link; never a person
     finance = "finance"  # the finance department: sends payment files, registers what the bank says
+    organiser = "organiser"  # arranges the Community Talks (Coompanion): reads the Talks, no case
 
 
 class Language(StrEnum):
@@ -594,6 +595,37 @@ class Reporting(SQLModel, table=True):
 
     case: Case = Relationship()
     community_talk: CommunityTalk = Relationship()
+
+
+class TalkAnswer(SQLModel, table=True):
+    """A funded project's answer to its Community Talk invitation, through its link: which
+    Talk it presents at, who presents, and how many come. Changed until the reply-by date;
+    each change is in the audit trail."""
+
+    __tablename__ = "talk_answers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    community_talk_id: int = Field(foreign_key="community_talks.id", index=True)
+    presenters: str  # the name(s) of who presents, as the grantee wrote them
+    attendees: int  # how many come from the project, presenters included
+    answered_at: datetime = Field(default_factory=utcnow)
+    changed_at: datetime | None = None
+
+
+class TalkAttendance(SQLModel, table=True):
+    """What the case officer registered after the Talk: how many came from the project and
+    who presented (nobody, if it did not present)."""
+
+    __tablename__ = "talk_attendance"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    community_talk_id: int = Field(foreign_key="community_talks.id", index=True)
+    came: int
+    presented_by: str = ""  # "" when the project did not present
+    registered_by: str
+    registered_at: datetime = Field(default_factory=utcnow)
 
 
 class Acceptance(SQLModel, table=True):

@@ -24,6 +24,7 @@ from grants.cli import (
     people,
     records,
     repayment,
+    talks,  # noqa: F401 (imported, its commands join `grants talk`)
     worker,
 )
 from grants.cli.common import options

@@ -26,6 +26,9 @@ WORDING = {
     "account.one": "give one account: --bankgiro, --plusgiro, or --clearing with --account "
     "(given: {given})",
     "open_data.period": "--to {last} is before --from {first}",
+    "talk_attendance.came": "--came {came!r}: give how many came, a whole number from 0 to {most}",
+    "talk_attendance.presented_by": "--presented-by {presented_by!r}: give who presented (at "
+    "most {longest} characters), and how many came (--came)",
     "account.same_person": "{email} registered the change of account of {case_reference}; "
     "another person confirms it (grants account confirm --as THEIR-EMAIL)",
 }

@@ -3,9 +3,9 @@
 who acts → which role → case locked and conflict checked → the step's state → domain step
 → audit → commit → the follow-up started. Each step is declared once (`declare`, in
 `grants.steps.acceptance`, `assessment`, `bank`, `closing`, `decisions`, `letters`,
-`payments`, `people` and `repayment`): its name, who may take it, the states it is taken
-in, its parameters and the domain call; the edges take it by name (`take`) and word its
-result and its refusals in their own language. The domain refuses
+`open_data`, `payments`, `people`, `repayment` and `talks`): its name, who may take it, the
+states it is taken in, its parameters and the domain call; the edges take it by name (`take`)
+and word its result and its refusals in their own language. The domain refuses
 what the law or the state machine does not allow (`Refused`); this layer makes sure a
 refusal changes nothing, and that the letters a step ordered are sent only after its
 transaction committed.
@@ -22,6 +22,7 @@ from grants.steps import (
     payments,
     people,
     repayment,
+    talks,
 )
 from grants.steps.layer import (
     ADMINISTRATORS,
@@ -77,4 +78,5 @@ __all__ = [
     "send_follow_up",
     "take",
     "take_applicant_answer",
+    "talks",
 ]

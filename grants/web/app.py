@@ -40,6 +40,7 @@ from grants.web import (
     records,
     repayment,
     reviews,
+    talks,
     tasks,
 )
 from grants.web.deps import FormRefused, SignInRequired, check_form_token
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         payments,
         repayment,
         closing,
+        talks,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration

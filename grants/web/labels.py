@@ -70,6 +70,7 @@ LABELS[Role] = {
     Role.finance: N_("Finance"),
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
+    Role.organiser: N_("Organiser of the Community Talks"),
     Role.finance: N_("Finance"),
 }
 LABELS[AccountKind] = {
@@ -255,6 +256,9 @@ ACTIONS = {
     "decision_signed": N_("Decision signed"),
     "invited_to_community_talk": N_("Invited to a Community Talk"),
     "presented_at_community_talk": N_("Presented at a Community Talk"),
+    "talk_answered": N_("Answered the Community Talk invitation"),
+    "talk_answer_changed": N_("Changed the answer to the Community Talk invitation"),
+    "talk_attendance_registered": N_("Attendance at the Community Talk registered"),
     "final_report_registered": N_("Final report registered"),
     "case_closed": N_("Case closed"),
     "appeal_registered": N_("Appeal (laglighetsprövning) registered"),

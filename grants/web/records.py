@@ -19,6 +19,7 @@ from grants.intake_files import EmptyExport, UnreadableFile, open_export
 from grants.reports import delegation_report_csv, delegation_report_name, delegation_report_pdf
 from grants.settings import Settings
 from grants.steps import DECISION_MAKERS, OFFICERS, reading, take
+from grants.steps.talks import TALK_READERS
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import UnreadableForm, day
 from grants.web.i18n import _
@@ -28,12 +29,12 @@ from grants.web.pages import notice, render
 from grants.web.refusals import fault_worded, refused_context
 from models import clock
 from models.access import conflicted_case_ids
-from models.community_talks import upcoming_talks
 from models.decisions import delegation_rows
 from models.delivery import notices_undelivered, undelivered
 from models.errors import Refused
 from models.reference_data import NotAllowed
 from models.tables import Case, Outcome, Person
+from models.talk_answers import talks_held_and_coming
 
 router = APIRouter()
 REPORT_READERS = OFFICERS + DECISION_MAKERS
@@ -127,9 +128,10 @@ def talks_page(request: Request, office: OfficeDep, person: CurrentPerson):
 def _talks(
     request: Request, office: Office, person: Person, status: int = 200, **extra: Any
 ) -> Response:
-    with reading(office.settings, person.email, OFFICERS) as (session, reader):
-        talks = upcoming_talks(session, _today())
-        return render(request, "talks.html", {"person": reader, "talks": talks} | extra, status)
+    with reading(office.settings, person.email, TALK_READERS) as (session, reader):
+        talks = talks_held_and_coming(session)
+        context = {"person": reader, "talks": talks, "today": _today()}
+        return render(request, "talks.html", context | extra, status)
 
 
 @router.post("/talks")

@@ -306,6 +306,35 @@ WORDING = {
     "reporting.talks_a_year": N_(
         "%(year)s already has %(count)s Community Talks; the Partnership holds %(limit)s a year."
     ),
+    "talk_answer.not_invited": N_(
+        "Case %(case_reference)s is “%(state)s”: a Community Talk is answered by a funded "
+        "project invited to one."
+    ),
+    "talk_answer.closed": N_(
+        "The answers to the Community Talk of %(held_on)s closed on %(reply_by)s: the answer "
+        "stands. Contact the case officer to change it."
+    ),
+    "talk_answer.talk": N_(
+        "Community Talk “%(talk)s”: choose one of the coming Community Talks listed."
+    ),
+    "talk_answer.presenters": N_(
+        "Who presents “%(presenters)s”: give the name of each person who presents (at most "
+        "%(longest)s characters)."
+    ),
+    "talk_answer.attendees": N_(
+        "How many come “%(attendees)s”: give a whole number from 1 to %(most)s."
+    ),
+    "talk_attendance.not_held": N_(
+        "The Community Talk of %(held_on)s is not held yet: attendance is registered after it."
+    ),
+    "talk_attendance.came": N_("How many came “%(came)s”: give a whole number from 0 to %(most)s."),
+    "talk_attendance.presented_by": N_(
+        "Presented by “%(presented_by)s”: give who presented (at most %(longest)s characters), "
+        "and how many came."
+    ),
+    "access.talks_only": N_(
+        "%(name)s arranges the Community Talks and reads their programmes, not the cases."
+    ),
     "reporting.not_held_yet": N_("A presentation is recorded once held (you gave %(on)s)."),
     "reporting.report_registered": N_(
         "The final report of case %(case_reference)s is already registered."
@@ -645,6 +674,11 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "document.unaccepted_kind": FILES,
     "document.unpacks_too_large": FILES,
     "document.packed_too_tightly": FILES,
+    "talk_answer.talk": ("talk",),
+    "talk_answer.presenters": ("presenters",),
+    "talk_answer.attendees": ("attendees",),
+    "talk_attendance.came": ("came",),
+    "talk_attendance.presented_by": ("presented_by",),
     "reporting.talk_in_the_past": ("talk_date",),
     "reporting.talk_texts": ("talk_theme", "talk_theme_en", "talk_venue"),
     "reporting.talks_a_year": ("talk_date",),

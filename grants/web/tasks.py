@@ -41,6 +41,8 @@ def home() -> RedirectResponse:
 def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
     if person.role is Role.finance:  # the finance department's work is on its own page
         return RedirectResponse("/payments", 303)
+    if person.role is Role.organiser:  # the organiser reads the Community Talks, no case
+        return RedirectResponse("/talks", 303)
     today = clock.today()
     with reading(office.settings, person.email) as (session, reader):
         tasks = open_tasks(session, reader, today)
