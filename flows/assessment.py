@@ -4,8 +4,8 @@ People act through the command line or the office; the step layer (`grants.steps
 and records each step in the domain and then has the letters it ordered sent
 (`send_follow_up`). The sweep runs on a schedule and does
 what time alone makes due: supplement reminders and deadlines, overdue review reminders,
-communication deadlines, Community Talk invitations for funded projects, and the reminder
-of a repayment claim unpaid past its due date.
+communication deadlines, Community Talk invitations for funded projects, the reminder
+of a repayment claim unpaid past its due date, and the final report's reminders.
 """
 
 from datetime import date
@@ -22,6 +22,7 @@ from models.communication import sweep_communications
 from models.community_talks import invite_to_talks
 from models.db import transaction
 from models.delays import notify_delays
+from models.final_reports import remind_final_reports
 from models.integrity import tell_anchor, tell_officers, verify
 from models.repayment import remind_overdue_claims
 from models.reviews import remind_overdue
@@ -39,6 +40,7 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
         done["talk_invitations"] = invite_to_talks(session, today)
         done["delay_notices"] = notify_delays(session, today)
         done["repayment_reminders"] = remind_overdue_claims(session, today)
+        done["final_report_reminders"] = remind_final_reports(session, today)
     return done
 
 

@@ -16,6 +16,7 @@ from grants.cli import (
     cases,
     decisions,
     facts,
+    final_report,
     health,
     office,
     payments,
@@ -84,3 +85,4 @@ for area in (
 ):
     app.add_typer(area.app)
 app.add_typer(repayment.app, name="repayment")
+app.add_typer(final_report.app, name="final-reports")

@@ -2,10 +2,10 @@
 
 who acts → which role → case locked and conflict checked → the step's state → domain step
 → audit → commit → the follow-up started. Each step is declared once (`declare`, in
-`grants.steps.acceptance`, `assessment`, `bank`, `decisions`, `letters`, `payments`, `people`
-and `repayment`): its name, who may take it, the states it is taken in, its parameters and
-the domain call; the edges take it by name (`take`) and word its result and its refusals in
-their own language. The domain refuses
+`grants.steps.acceptance`, `assessment`, `bank`, `decisions`, `final_report`, `letters`,
+`payments`, `people` and `repayment`): its name, who may take it, the states it is taken
+in, its parameters and the domain call; the edges take it by name (`take`) and word its
+result and its refusals in their own language. The domain refuses
 what the law or the state machine does not allow (`Refused`); this layer makes sure a
 refusal changes nothing, and that the letters a step ordered are sent only after its
 transaction committed.
@@ -16,6 +16,7 @@ from grants.steps import (
     assessment,
     bank,
     decisions,
+    final_report,
     letters,
     payments,
     people,
@@ -63,6 +64,7 @@ __all__ = [
     "bank",
     "configured",
     "decisions",
+    "final_report",
     "letters",
     "not_delivered",
     "payments",

@@ -28,6 +28,7 @@ from grants.web import (
     cases,
     dashboard,
     decisions,
+    final_report,
     finance,
     health,
     office_steps,
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         acceptance,
         payments,
         repayment,
+        final_report,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration

@@ -43,6 +43,7 @@ from models.decisions import (
     signed_grant,
 )
 from models.delays import UNDECIDED
+from models.final_reports import report_facts
 from models.letters import to_the_applicant
 from models.looks import newest_event
 from models.material import uncommunicated
@@ -340,6 +341,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "undecided": UNDECIDED,  # an application that can still be withdrawn
         "shortfall": shortfall(session, case),  # conflicts left too few reviewers
         "payee": payee_facts(session, case),  # the grant's acceptance and account
+        "final_report": report_facts(session, case),  # the grantee's report, its approval
     } | _draft_inputs(session, case)
 
 

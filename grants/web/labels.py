@@ -251,6 +251,11 @@ ACTIONS = {
     "invited_to_community_talk": N_("Invited to a Community Talk"),
     "presented_at_community_talk": N_("Presented at a Community Talk"),
     "final_report_registered": N_("Final report registered"),
+    "final_report_saved": N_("Final report saved by the grantee"),
+    "final_report_submitted": N_("Final report submitted"),
+    "final_report_more_requested": N_("More asked for in the final report"),
+    "final_report_approved": N_("Final report approved"),
+    "final_report_reminded": N_("Reminder of the final report"),
     "case_closed": N_("Case closed"),
     "application_withdrawn": N_("The applicant withdrew the application"),
     "delay_notice_ordered": N_("Delay notice to the applicant (FL 11 §)"),
@@ -313,6 +318,7 @@ NOTICE_KINDS = {
     "supplement_expired": N_("The supplement did not come in time"),
     "too_few_reviewers": N_("Too few reviewers without a conflict of interest"),
     "account_to_confirm": N_("A changed account waits for a second person to confirm it"),
+    "final_report_submitted": N_("A final report came in"),
 }
 
 

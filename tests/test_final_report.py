@@ -1,0 +1,264 @@
+"""The final report through the grantee's link: saved and come back to, submitted, sent back
+with a request for more, submitted again and approved; bad input refused naming the field and
+the value; reminders before, on and after the due date, once each; the approval releases the
+last instalment and says what of the grant is unspent."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from grants.applicant_links import read_report, report_link
+from grants.settings import load
+from grants.steps.final_report import take_report_save, take_report_submit
+from models.db import transaction
+from models.decisions import signed_grant
+from models.errors import Refused
+from models.final_reports import (
+    REMINDERS,
+    Typed,
+    final_report_approved,
+    remind_final_reports,
+    reminder_day,
+    report_of,
+)
+from models.letters import FINAL_REPORT_MORE, FINAL_REPORT_REMINDER
+from models.payments import final_report_approved as payments_approved
+from models.tables import (
+    Case,
+    Document,
+    FinalReport,
+    FinalReportStatus,
+    Letter,
+    Notice,
+    PaymentStatus,
+    RepaymentClaim,
+)
+from tests.conftest import Mailbox
+from tests.helpers import OFFICER, database_dump, grants, pdf_pages
+from tests.test_assessment import attachment
+from tests.test_payments import GRANTED, changed_by_another_part, granted, orders_on  # noqa: F401
+
+REPORT_LINK = re.compile(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_.-]+")
+COMPLETE = {
+    "done": "Vi höll tolv kvällsträffar i stället för tio.",
+    "results": "Fyrtio unga lärde sig laga cyklar.",
+    "partners": "Hyresgästföreningen lånade ut lokalen.",
+    "learned": "Kvällar passar bättre än helger.",
+    "spent_grant": "15 000",
+    "co_financing_cash": "5000",
+    "co_financing_hours": "120",
+}
+FUNDED = [{"funder": "Allmänna arvsfonden", "amount": "2 900 000", "date": "2027-03-01",
+           "status": "won"}]  # fmt: skip
+
+
+def case_of(reference: str) -> Case:
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == reference)).one()
+        session.refresh(case, ["organisation", "call"])
+        return case
+
+
+def report_now(reference: str) -> FinalReport:
+    with transaction(load().db_url) as session:
+        return report_of(session, case_of(reference))
+
+
+@pytest.mark.parametrize(
+    ("typed", "uploads", "field", "value"),
+    [
+        (Typed({"spent_grant": "-5"}), [], "spent_grant", "-5"),
+        (Typed({"co_financing_hours": "tolv"}), [], "co_financing_hours", "tolv"),
+        (Typed(participants={"young": "-3"}), [], "participants_young", "-3"),
+        (Typed(participants={"young": "många"}), [], "participants_young", "många"),
+        (Typed(funding=[{**FUNDED[0], "date": "2027-02-30"}]), [], "funding_1_date", "2027-02-30"),
+        (Typed(funding=[{**FUNDED[0], "amount": "-100"}]), [], "funding_1_amount", "-100"),
+        (Typed(funding=[{**FUNDED[0], "status": "maybe"}]), [], "funding_1_status", "maybe"),
+        (Typed(), [("rapport.pdf", b"MZ\x90\x00 not a pdf at all")], "rapport.pdf", None),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field_and_the_value_and_changes_nothing(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+    typed: Typed,
+    uploads: list[tuple[str, bytes]],
+    field: str,
+    value: str | None,
+) -> None:
+    accepted, _other = granted
+    take_report_save(load(), accepted, Typed({"done": "Första utkastet."}), [])
+    before = database_dump(load().home)
+    for take in (take_report_save, take_report_submit):
+        with pytest.raises(Refused) as refused:
+            take(load(), accepted, Typed({**COMPLETE, **typed.fields}, typed.participants,
+                                         typed.funding), uploads)  # fmt: skip
+        said = str(refused.value)
+        assert field in said and (value is None or repr(value) in said), said
+        assert database_dump(load().home) == before
+    assert report_now(accepted).answers["done"] == "Första utkastet."
+
+
+def test_the_grantee_saves_comes_back_and_submits_and_the_officer_is_told(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+) -> None:
+    accepted, _other = granted
+    settings = load()
+    take_report_save(
+        settings,
+        accepted,
+        Typed({"done": "Tolv träffar."}, {"young": "40", "adults": ""}, FUNDED),
+        [("bilaga.txt", b"Deltagarlista\n")],
+    )
+    saved = report_now(accepted)
+    assert saved.status is FinalReportStatus.draft and saved.submitted_at is None
+    assert saved.answers["participants"] == {"young": 40}
+    [funded] = saved.answers["further_funding"]
+    assert funded == {"funder": "Allmänna arvsfonden", "amount": 2_900_000, "date": "2027-03-01",
+                      "status": "won"}  # fmt: skip
+    [attached] = saved.answers["attachments"]
+    assert attached["filename"] == "bilaga.txt"
+
+    # Incomplete, it is not sent, and nothing of it is kept.
+    before = database_dump(settings.home)
+    with pytest.raises(Refused, match="still empty: results, learned, spent_grant"):
+        take_report_submit(settings, accepted, Typed({"done": "Tolv träffar."}), [])
+    assert database_dump(settings.home) == before
+
+    take_report_submit(settings, accepted, Typed(COMPLETE, {"young": "40"}, FUNDED), [])
+    sent = report_now(accepted)
+    assert sent.status is FinalReportStatus.submitted and sent.submitted_at is not None
+    assert sent.answers["spent_grant"] == 15_000 and sent.answers["attachments"] == [attached]
+    assert [entry["kind"] for entry in sent.rounds] == ["submitted"]
+    with pytest.raises(Refused, match="waits for the case officer"):
+        take_report_save(settings, accepted, Typed(COMPLETE), [])
+    with transaction(settings.db_url) as session:
+        case = case_of(accepted)
+        assert not final_report_approved(session, case) and not payments_approved(session, case)
+        told = session.exec(select(Notice).where(Notice.kind == "final_report_submitted")).all()
+        assert [notice.recipient for notice in told] == [OFFICER]
+        assert session.exec(select(Document).where(Document.kind == "final_report")).all()
+
+
+def test_more_asked_on_the_command_line_then_sent_again_approved_and_the_last_instalment_paid(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+    smtp_server: Mailbox,
+) -> None:
+    accepted, _other = granted
+    settings = load()
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    take_report_submit(settings, accepted, Typed(COMPLETE), [])
+
+    # A request for more needs a reason; then the grantee gets a letter whose e-mail has the
+    # link to the report and whose PDF has not.
+    before = database_dump(settings.home)
+    empty = grants("final-reports", "more", accepted, "--reason", " ", "--as", OFFICER, ok=False)
+    assert empty.exit_code == 2 and "say what more the report needs" in empty.text
+    assert database_dump(settings.home) == before
+    reason = "Bifoga deltagarlistan och beskriv samarbetet med fritidsgården."
+    said = grants("final-reports", "more", accepted, "--reason", reason, "--as", OFFICER).text
+    assert "more asked for in the final report" in said
+    mail = next(m for m in smtp_server.wait_for(1) if "Slutrapport" in m["Subject"])
+    body = mail.get_body().get_content()
+    [link] = REPORT_LINK.findall(body)
+    assert read_report(settings, link.rsplit("/", 1)[-1]).case_reference == accepted
+    pdf = attachment(mail, "komplettering-slutrapport-1.pdf")
+    letter = " ".join(pdf_pages(pdf))
+    assert "fritidsgården" in letter and "/r/" not in letter
+    assert report_now(accepted).status is FinalReportStatus.more_requested
+    not_now = grants("final-reports", "approve", accepted, "--as", OFFICER, ok=False)
+    assert not_now.exit_code == 2 and "no final report waiting" in not_now.text
+
+    # The grantee adds what was asked and sends again; both rounds are kept.
+    take_report_submit(settings, accepted, Typed({**COMPLETE, "partners": "Fritidsgården"}), [])
+    rounds = report_now(accepted).rounds
+    assert [entry["kind"] for entry in rounds] == ["submitted", "more_requested", "submitted"]
+    assert rounds[0]["answers"]["partners"] == COMPLETE["partners"]
+    assert rounds[1]["reason"] == reason
+
+    refused = grants("payments", "prepare", accepted, "--as", OFFICER, ok=False)
+    assert "paid once the final report is approved" in refused.text
+    said = grants("final-reports", "approve", accepted, "--as", OFFICER).text
+    assert f"{accepted}: final report approved." in said and "unspent" not in said
+    assert report_now(accepted).status is FinalReportStatus.approved
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    assert [o.instalment for o in orders_on(accepted)] == [1, 2]
+
+
+def test_the_approval_says_what_is_unspent_and_drafts_the_repayment_claim_when_asked(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+) -> None:
+    accepted, _other = granted
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    [first] = orders_on(accepted)
+    changed_by_another_part(first.id, status=PaymentStatus.paid)  # 19 999 kr paid
+    take_report_submit(load(), accepted, Typed({**COMPLETE, "spent_grant": "12000"}), [])
+    said = grants("final-reports", "approve", accepted, "--claim-unspent", "--as", OFFICER).text
+    assert "Repayment claim 1 drafted for the 7999 kr unspent" in said
+    with transaction(load().db_url) as session:
+        [claim] = session.exec(select(RepaymentClaim)).all()
+        assert (claim.amount, claim.status, claim.reason_kind) == (7_999, "drafted", "unused")
+        assert "Enligt den godkända slutrapporten användes inte 7999 kr" in claim.reason
+
+
+def test_the_approval_without_the_claim_names_the_unspent_amount(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+) -> None:
+    accepted, _other = granted
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    [first] = orders_on(accepted)
+    changed_by_another_part(first.id, status=PaymentStatus.paid)
+    take_report_submit(load(), accepted, Typed({**COMPLETE, "spent_grant": "19999"}), [])
+    nothing = grants("final-reports", "approve", accepted, "--claim-unspent", "--as", OFFICER,
+                     ok=False)  # fmt: skip
+    assert nothing.exit_code == 2 and "shows nothing unspent (19999 kr paid" in nothing.text
+    take = report_now(accepted)
+    assert take.status is FinalReportStatus.submitted
+
+
+def test_reminders_before_on_and_after_the_due_date_go_once_each_in_working_days(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+) -> None:
+    accepted, other = granted
+    settings = load()
+    take_report_submit(settings, accepted, Typed(COMPLETE), [])  # the one that reported
+    with transaction(settings.db_url) as session:
+        due = signed_grant(session, case_of(other)).final_report_due
+    days = {stage: reminder_day(due, offset) for stage, offset in REMINDERS}
+    assert days["before"] < due <= days["on"] < days["after"]
+    swept = []
+    before, on, after = days["before"], days["on"], days["after"]
+    one = timedelta(days=1)
+    for day in (before - one, before, before, on, on + one, after, after):
+        with transaction(settings.db_url) as session:
+            swept.append(remind_final_reports(session, day))
+    assert swept == [0, 1, 0, 1, 0, 1, 0]
+    with transaction(settings.db_url) as session:
+        letters = session.exec(select(Letter).where(Letter.kind == FINAL_REPORT_REMINDER)).all()
+        assert [(x.case.case_reference, x.data["stage"]) for x in letters] == [
+            (other, "before"), (other, "on"), (other, "after")
+        ]  # fmt: skip
+        assert not session.exec(select(Letter).where(Letter.kind == FINAL_REPORT_MORE)).all()
+
+
+def test_a_sweep_that_missed_a_day_sends_only_the_latest_reminder(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+) -> None:
+    _accepted, other = granted
+    settings = load()
+    with transaction(settings.db_url) as session:
+        due = signed_grant(session, case_of(other)).final_report_due
+        late = reminder_day(due, 5) + timedelta(days=3)
+        assert remind_final_reports(session, late) == 2  # both grants, "after" only
+        assert remind_final_reports(session, late) == 0
+        stages = session.exec(select(Letter).where(Letter.kind == FINAL_REPORT_REMINDER)).all()
+        assert {letter.data["stage"] for letter in stages} == {"after"}
+
+
+def test_the_link_names_its_case_and_expires(grants_home: object) -> None:
+    settings = load()
+    link = report_link(settings, "26RS7", date(2027, 1, 31))
+    claims = read_report(settings, link.rsplit("/", 1)[-1], today=date(2027, 1, 31))
+    assert (claims.case_reference, claims.kind) == ("26RS7", "final_report")
+    with pytest.raises(Exception, match="expired"):
+        read_report(settings, link.rsplit("/", 1)[-1], today=date(2027, 2, 1))
