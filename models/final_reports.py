@@ -18,7 +18,7 @@ on it and after it, each once.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlmodel import Session, col, func, select
@@ -185,6 +185,9 @@ def report_facts(session: Session, case: Case) -> dict[str, Any]:
         "groups": case.call.participant_groups,
         "paid": paid_out(session, case),
         "unspent": unspent(session, case, report) if report else None,
+        "rounds": [entry | {"at": datetime.fromisoformat(entry["at"])} for entry in report.rounds]
+        if report
+        else [],
     }
 
 

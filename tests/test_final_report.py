@@ -4,7 +4,9 @@ the value; reminders before, on and after the due date, once each; the approval 
 last instalment and says what of the grant is unspent."""
 
 import re
+import time
 from datetime import date, timedelta
+from email import message_from_bytes, policy
 
 import pytest
 from sqlmodel import select
@@ -262,3 +264,128 @@ def test_the_link_names_its_case_and_expires(grants_home: object) -> None:
     assert (claims.case_reference, claims.kind) == ("26RS7", "final_report")
     with pytest.raises(Exception, match="expired"):
         read_report(settings, link.rsplit("/", 1)[-1], today=date(2027, 2, 1))
+
+
+def reminder_link(reference: str, timeout: float = 30) -> str:
+    """The grantee's link in the final report's reminder, which the office's worker writes
+    to the outbox (no mail server configured)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for eml in load().outbox_dir.glob(f"{reference}-*slutrapport*.eml"):
+            message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+            found = REPORT_LINK.findall(message.get_body().get_content())
+            if found:
+                return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no reminder with the grantee's link for {reference}")
+
+
+@pytest.mark.browser
+def test_the_grantee_reports_on_a_phone_and_the_officer_asks_for_more_then_approves(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+    live_office,
+    chromium,
+    tmp_path,
+) -> None:
+    """As the chair does on a phone: the link from the reminder's e-mail, a mistyped number
+    refused at its field, a draft saved, the link opened again, the report completed with a
+    file and sent. The case officer asks for more on the case page; the grantee adds it and
+    sends again; the case officer approves. Each page scanned by axe-core, in Swedish."""
+    from tests.test_office_browser import (
+        accessibility_violations,
+        browser_sign_in,
+        keep_screenshot,
+    )
+
+    accepted, _other = granted
+    base = live_office.state.base_url
+    with transaction(load().db_url) as session:
+        due = signed_grant(session, case_of(accepted)).final_report_due
+        remind_final_reports(session, reminder_day(due, -10))
+    live_office.state.office.follow_up.poke()
+    link = reminder_link(accepted)
+    phone = chromium.new_context(
+        locale="sv-SE", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    page.goto(link)
+    page.get_by_role("heading", name="Er slutrapport").wait_for()
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    keep_screenshot(page, "final-report-form", tmp_path)
+
+    done = "Vi höll tolv kvällsträffar i stället för tio."
+    page.get_by_label("Vad som gjordes, jämfört med planen (obligatoriskt)").fill(done)
+    page.get_by_label("Unga 13–25 år").fill("-3")
+    page.get_by_role("button", name="Spara och fortsätt senare").click()
+    page.locator("#participants_young-error").wait_for()
+    assert "-3" in page.get_by_role("alert").first.inner_text()
+    assert accessibility_violations(page) == []
+    assert report_now(accepted) is None  # nothing kept
+
+    page.get_by_label("Unga 13–25 år").fill("40")
+    page.get_by_role("button", name="Spara och fortsätt senare").click()
+    page.get_by_text("Sparat.").wait_for()
+    assert report_now(accepted).status is FinalReportStatus.draft
+
+    page = phone.new_page()  # the grantee comes back through the same link
+    page.goto(link)
+    page.get_by_role("heading", name="Er slutrapport").wait_for()
+    field = page.get_by_label("Vad som gjordes, jämfört med planen (obligatoriskt)")
+    assert field.input_value() == done
+    assert page.get_by_label("Unga 13–25 år").input_value() == "40"
+    page.get_by_label("Resultat (obligatoriskt)").fill(COMPLETE["results"])
+    page.get_by_label("Vad ni lärde er (obligatoriskt)").fill(COMPLETE["learned"])
+    page.get_by_label("Använt av bidraget, kronor (obligatoriskt)").fill("15000")
+    page.get_by_label("Medfinansiering i ideellt arbete, timmar").fill("120")
+    page.get_by_label("Finansiär").first.fill("Allmänna arvsfonden")
+    page.get_by_label("Belopp, kronor").first.fill("2 900 000")
+    page.get_by_label("Datum då den söktes eller beviljades").first.fill("2027-03-01")
+    page.get_by_label("Sökt eller beviljat").first.select_option("won")
+    attached = tmp_path / "deltagare.txt"
+    attached.write_text("Deltagarlista\n", encoding="utf-8")
+    page.get_by_label("Lägg till filer (frivilligt)").set_input_files(attached)
+    page.get_by_role("button", name="Skicka slutrapporten").click()
+    page.get_by_text("Er slutrapport kom in").wait_for()
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    keep_screenshot(page, "final-report-receipt", tmp_path)
+    sent = report_now(accepted)
+    assert sent.status is FinalReportStatus.submitted
+    assert sent.answers["further_funding"][0]["amount"] == 2_900_000
+    assert [a["filename"] for a in sent.answers["attachments"]] == ["deltagare.txt"]
+
+    # The case officer asks for more on the case page.
+    office = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    desk = office.new_page()
+    browser_sign_in(desk, base, OFFICER)
+    desk.goto(f"{base}/cases/{accepted}#final-report")
+    desk.get_by_role("heading", name="Slutrapport", exact=True).wait_for()
+    assert accessibility_violations(desk) == []
+    desk.locator("#final-report").scroll_into_view_if_needed()
+    keep_screenshot(desk, "final-report-office", tmp_path)
+    reason = "Beskriv samarbetet med fritidsgården."
+    desk.get_by_label("Vad rapporten behöver kompletteras med").fill(reason)
+    desk.get_by_role("button", name="Begär komplettering").press("Enter")
+    desk.get_by_text("Komplettering är begärd").wait_for()
+    assert accessibility_violations(desk) == []
+
+    page.goto(link)
+    page.get_by_text("Handläggaren behöver mer").wait_for()
+    assert reason in page.get_by_role("alert").inner_text()
+    assert accessibility_violations(page) == []
+    keep_screenshot(page, "final-report-more", tmp_path)
+    page.get_by_label("Samarbetspartner", exact=True).fill("Fritidsgården i Hällefors")
+    page.get_by_role("button", name="Skicka slutrapporten").click()
+    page.get_by_text("Er slutrapport kom in").wait_for()
+    phone.close()
+
+    desk.goto(f"{base}/cases/{accepted}")  # loaded again: the report came in meanwhile
+    desk.get_by_role("button", name="Godkänn slutrapporten").press("Enter")
+    desk.get_by_text("Slutrapporten är godkänd.", exact=True).wait_for()
+    assert accessibility_violations(desk) == []
+    office.close()
+    approved = report_now(accepted)
+    assert approved.status is FinalReportStatus.approved and approved.approved_by == OFFICER
+    kinds = [entry["kind"] for entry in approved.rounds]
+    assert kinds == ["submitted", "more_requested", "submitted", "approved"]
