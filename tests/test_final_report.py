@@ -4,16 +4,18 @@ the value; reminders before, on and after the due date, once each; the approval 
 last instalment and says what of the grant is unspent."""
 
 import re
-import time
-from datetime import date, timedelta
+import time as timer
+from datetime import date, datetime, time, timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from sqlmodel import select
 
 from grants.applicant_links import read_report, report_link
+from grants.render import format_date
 from grants.settings import load
 from grants.steps.final_report import take_report_save, take_report_submit
+from models import clock
 from models.db import transaction
 from models.decisions import signed_grant
 from models.errors import Refused
@@ -28,6 +30,7 @@ from models.final_reports import (
 from models.letters import FINAL_REPORT_MORE, FINAL_REPORT_REMINDER
 from models.payments import final_report_approved as payments_approved
 from models.tables import (
+    STOCKHOLM,
     Case,
     Document,
     FinalReport,
@@ -35,11 +38,13 @@ from models.tables import (
     Letter,
     Notice,
     PaymentStatus,
+    Recommendation,
     RepaymentClaim,
 )
 from tests.conftest import Mailbox
-from tests.helpers import OFFICER, database_dump, grants, pdf_pages
+from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants, pdf_pages
 from tests.test_assessment import attachment
+from tests.test_decisions import small_budget, to_awaiting_decision  # noqa: F401 (a fixture)
 from tests.test_payments import GRANTED, changed_by_another_part, granted, orders_on  # noqa: F401
 
 REPORT_LINK = re.compile(r"http://127\.0\.0\.1:\d+/r/[A-Za-z0-9_.-]+")
@@ -269,14 +274,14 @@ def test_the_link_names_its_case_and_expires(grants_home: object) -> None:
 def reminder_link(reference: str, timeout: float = 30) -> str:
     """The grantee's link in the final report's reminder, which the office's worker writes
     to the outbox (no mail server configured)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    deadline = timer.monotonic() + timeout
+    while timer.monotonic() < deadline:
         for eml in load().outbox_dir.glob(f"{reference}-*slutrapport*.eml"):
             message = message_from_bytes(eml.read_bytes(), policy=policy.default)
             found = REPORT_LINK.findall(message.get_body().get_content())
             if found:
                 return found[0]
-        time.sleep(0.1)
+        timer.sleep(0.1)
     raise AssertionError(f"no reminder with the grantee's link for {reference}")
 
 
@@ -389,3 +394,67 @@ def test_the_grantee_reports_on_a_phone_and_the_officer_asks_for_more_then_appro
     assert approved.status is FinalReportStatus.approved and approved.approved_by == OFFICER
     kinds = [entry["kind"] for entry in approved.rounds]
     assert kinds == ["submitted", "more_requested", "submitted", "approved"]
+
+
+def test_the_sweep_mails_the_reminder_with_the_link_which_its_pdf_has_not(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+    smtp_server: Mailbox,
+) -> None:
+    accepted, _other = granted
+    with transaction(load().db_url) as session:
+        due = signed_grant(session, case_of(accepted)).final_report_due
+    with clock.simulated():
+        clock.move_to(datetime.combine(reminder_day(due, -10), time(8), tzinfo=STOCKHOLM))
+        grants("sweep")
+        grants("sweep")
+    mails = [m for m in smtp_server.messages if m["Subject"].startswith("Slutrapport")]
+    assert len(mails) == 2  # once to each grantee, however often the sweep ran
+    [mail] = [m for m in mails if accepted in m["Subject"]]
+    body = mail.get_body().get_content()
+    assert f"ska lämnas senast {format_date(due, 'sv')}" in body
+    [link] = REPORT_LINK.findall(body)
+    pdf = attachment(mail, "paminnelse-slutrapport-1.pdf")
+    text = " ".join(pdf_pages(pdf))
+    assert "Dags att skriva er slutrapport" in text and "länken i vårt e-postmeddelande" in text
+    assert link.rsplit("/", 1)[-1] not in text.replace(" ", "") and "/r/" not in text
+
+
+def test_the_form_speaks_the_cases_english_and_refuses_a_hostile_file_and_a_bad_date(
+    small_budget: None,  # noqa: F811 (the fixture)
+    office,
+) -> None:
+    """Karlskoga Friends Cricket Club applied in English: its report's form is in English,
+    with the call's groups in English; a file that is no PDF, or a date that does not exist,
+    is refused at its field naming it and nothing is kept; a changed or expired link opens
+    nothing."""
+    from models.access import case_for
+    from models.decisions import sign
+    from models.rules import Rules
+    from tests.office import post
+    from tests.test_decisions import person
+
+    ref = to_awaiting_decision("SI-2026-0108", Recommendation.granted)
+    with transaction(load().db_url) as session:
+        maker = person(session, DECISION_MAKER)
+        sign(session, case_for(session, ref, maker, lock=True), maker, Rules())
+    path = "/" + report_link(load(), ref, date.today() + timedelta(days=30)).split("/", 3)[3]
+    page = office.get(path)
+    assert page.status_code == 200
+    assert "Your final report" in page.text and "Young people 13–25" in page.text
+
+    before = database_dump(load().home)
+    hostile = {"attachments": ("report.pdf", b"MZ\x90\x00\x03 an executable", "application/pdf")}
+    refused = post(office, path, {"action": "save", "done": "Twelve evenings."}, files=hostile)
+    assert refused.status_code == 422
+    assert 'id="attachments-error"' in refused.text and "report.pdf" in refused.text
+    assert "Twelve evenings." in refused.text  # what was typed is kept on the page
+    bad_day = {"action": "save", "funding_1_funder": "Arvsfonden", "funding_1_amount": "1000",
+               "funding_1_date": "2027-02-30", "funding_1_status": "won"}  # fmt: skip
+    refused = post(office, path, bad_day)
+    assert refused.status_code == 422 and 'id="funding_1_date-error"' in refused.text
+    assert "2027-02-30" in refused.text
+    assert database_dump(load().home) == before
+
+    assert office.get(f"{path}x").status_code == 404
+    expired = report_link(load(), ref, date.today() - timedelta(days=1))
+    assert office.get("/" + expired.split("/", 3)[3]).status_code == 410

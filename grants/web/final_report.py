@@ -196,6 +196,8 @@ def _page(
                 if refused.code in NOT_TAKEN
                 else worded(refused)
             )
+            if refused.code.startswith("document.") and "filename" in refused.params:
+                message = f"{refused.params['filename']}: {message}"  # which of the files
             fields = refused_fields(refused, context["form"]) or _file_field(refused)
             context |= {"error": message, "field_errors": dict.fromkeys(fields, message)}
     return render(request, "final_report.html", context, status, lang)
