@@ -458,3 +458,73 @@ def test_the_form_speaks_the_cases_english_and_refuses_a_hostile_file_and_a_bad_
     assert office.get(f"{path}x").status_code == 404
     expired = report_link(load(), ref, date.today() - timedelta(days=1))
     assert office.get("/" + expired.split("/", 3)[3]).status_code == 410
+
+
+def test_the_invitation_mails_the_link_and_a_paper_report_goes_through_the_same_approval(
+    small_budget: None,  # noqa: F811 (the fixture)
+    tmp_path,
+) -> None:
+    """The Community Talk invitation's e-mail carries the grantee's link to the report (its
+    PDF does not); a report that came on paper instead is registered and then approved like
+    one sent through the link."""
+    from flows.assessment import sweep
+    from flows.letters import send_letters
+    from grants.embedded import run_flow
+    from tests.test_community_talk_invitation import ADDRESS, TALK
+
+    ref = to_awaiting_decision("SI-2026-0101", Recommendation.granted)  # ends 2027-12-31
+    grants("sign", ref, "--as", DECISION_MAKER)
+    grants(*TALK, "--ends", "16:00", "--address", ADDRESS)
+    run_flow(sweep, today=date(2027, 12, 3))  # four weeks before the project ends: invited
+    run_flow(send_letters)
+    [eml] = load().outbox_dir.glob(f"{ref}-inbjudan-samhallssamtal.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    [link] = REPORT_LINK.findall(message.get_body(("plain",)).get_content())
+    assert read_report(load(), link.rsplit("/", 1)[-1]).case_reference == ref
+    pdf = " ".join(pdf_pages(attachment(message, "inbjudan-samhallssamtal.pdf")))
+    assert "/r/" not in pdf and link.rsplit("/", 1)[-1] not in pdf.replace(" ", "")
+
+    paper = tmp_path / "slutrapport.pdf"
+    paper.write_bytes(attachment(message, "inbjudan-samhallssamtal.pdf"))  # a PDF, as a scan
+    grants("final-report", ref, str(paper), "--as", OFFICER)
+    registered = report_now(ref)
+    assert registered.status is FinalReportStatus.submitted and registered.document_id
+    assert [entry["kind"] for entry in registered.rounds] == ["submitted"]
+    with transaction(load().db_url) as session:
+        assert not payments_approved(session, case_of(ref))
+    said = grants("final-reports", "approve", ref, "--as", OFFICER).text
+    assert f"{ref}: final report approved." in said  # a paper report gives no spending
+    with transaction(load().db_url) as session:
+        assert payments_approved(session, case_of(ref))
+
+
+@pytest.mark.parametrize(
+    ("groups", "said"),
+    [
+        ('[{ code = "unga", name = "Unga", name_en = "Young" }, '
+         '{ code = "unga", name = "Unga igen", name_en = "Young again" }]',
+         "[call] participant_groups: ['unga'] names a group twice"),
+        ('[{ code = "unga människor", name = "Unga", name_en = "Young" }]',
+         "[[call.participant_groups]] 1 (Unga) code: 'unga människor' is not a code"),
+        ('[{ code = "unga", name = "Unga" }]',
+         "[[call.participant_groups]] 1 (Unga) name_en: missing"),
+    ],
+)  # fmt: skip
+def test_the_calls_participant_groups_are_checked_naming_the_key_and_the_value(
+    tmp_path, groups: str, said: str
+) -> None:
+    from grants.config import ConfigError, read_config
+    from grants.settings import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "config" / "grants.toml").read_text(encoding="utf-8")
+    start = text.index("participant_groups = [")
+    end = text.index("]\n", text.index("name_en", start)) + 1
+    config = tmp_path / "grants.toml"
+    config.write_text(f"{text[:start]}participant_groups = {groups}{text[end:]}", "utf-8")
+    with pytest.raises(ConfigError) as refused:
+        read_config(config)
+    assert str(refused.value).startswith(said), str(refused.value)
+    shipped = read_config(PROJECT_ROOT / "config" / "grants.toml").plain()["call"]
+    assert [group["code"] for group in shipped["participant_groups"]] == [
+        "children", "young", "adults", "seniors"
+    ]  # fmt: skip
