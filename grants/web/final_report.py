@@ -11,6 +11,7 @@ again. The case officer's steps (`grants.steps.final_report`) are taken from the
 final report section.
 """
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -25,11 +26,11 @@ from grants.steps.final_report import take_report_save, take_report_submit
 from grants.web.applicant import NOT_TAKEN, Unusable, unusable_page, visitor_language
 from grants.web.deps import OfficeDep
 from grants.web.form_values import take_or_show_again
-from grants.web.i18n import _, language
+from grants.web.i18n import N_, _, language
 from grants.web.office import Office
 from grants.web.office_steps import OnCase
 from grants.web.pages import page_language, render
-from grants.web.refusals import refused_fields, worded
+from grants.web.refusals import refused_fields, words
 from grants.web.repayment import _shown_again
 from models.cases import CaseNotFound, find_case
 from models.db import transaction
@@ -51,6 +52,20 @@ router = APIRouter()
 GRANTEE = "/r/{token}"
 OFFICE = "/cases/{case_reference}/final-report"
 BLANK_ROWS = 2  # empty rows of further funding the form offers beyond those given
+# The form's fields as its labels name them, for a refusal that names its field.
+LABELS = {
+    "done": N_("What was done, against the plan"),
+    "results": N_("Results"),
+    "partners": N_("Partners"),
+    "learned": N_("What you learned"),
+    "spent_grant": N_("Grant spent"),
+    "co_financing_cash": N_("Co-financing given in money, kronor"),
+    "co_financing_hours": N_("Co-financing given in voluntary work, hours"),
+    "funder": N_("Funder"),
+    "amount": N_("Amount, kronor"),
+    "date": N_("Date applied for or won"),
+    "status": N_("Applied for or won"),
+}
 
 
 async def posted(request: Request) -> FormData:
@@ -194,13 +209,28 @@ def _page(
             message = (
                 _(NOT_TAKEN[refused.code]) % refused.params
                 if refused.code in NOT_TAKEN
-                else worded(refused)
+                else words(refused.code, _labelled(refused.params, dict(context["groups"])))
             )
             if refused.code.startswith("document.") and "filename" in refused.params:
                 message = f"{refused.params['filename']}: {message}"  # which of the files
             fields = refused_fields(refused, context["form"]) or _file_field(refused)
             context |= {"error": message, "field_errors": dict.fromkeys(fields, message)}
     return render(request, "final_report.html", context, status, lang)
+
+
+def _labelled(params: dict[str, Any], groups: dict[str, str]) -> dict[str, Any]:
+    """A refused field's parameters with the field named as the form labels it."""
+    name = params.get("field")
+    if not isinstance(name, str):
+        return params
+    if name.startswith("participants_"):
+        label = groups.get(name.removeprefix("participants_"), name)
+    elif match := re.fullmatch(r"funding_(\d+)_(\w+)", name):
+        number, part = match.groups()
+        label = f"{_('Funding %(number)s') % {'number': number}}: {_(LABELS.get(part, part))}"
+    else:
+        label = _(LABELS.get(name, name))
+    return params | {"field": label}
 
 
 def _local(moment: datetime | None) -> datetime | None:
