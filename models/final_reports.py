@@ -178,13 +178,15 @@ def report_facts(session: Session, case: Case) -> dict[str, Any]:
         return {}
     report = report_of(session, case)
     answers = report.answers if report else {}
+    left = unspent(session, case, report) if report else None
     return {
         "report": report,
         "answers": answers,
         "budget": budget(case, decision, answers),
         "groups": case.call.participant_groups,
         "paid": paid_out(session, case),
-        "unspent": unspent(session, case, report) if report else None,
+        "unspent": left,
+        "unspent_reason": unspent_reason(case, left, paid_out(session, case)) if left else "",
         "rounds": [entry | {"at": datetime.fromisoformat(entry["at"])} for entry in report.rounds]
         if report
         else [],
@@ -358,8 +360,7 @@ def approve_report(
     record(session, case, Actor.of(officer), "final_report_approved", unspent=left)
     claim = None
     if claim_unspent and left:
-        paid = paid_out(session, case)
-        reason = UNSPENT_REASON[case.language.value] % {"amount": left, "paid": paid}
+        reason = unspent_reason(case, left, paid_out(session, case))
         claim = draft_claim(session, case, officer, left, "unused", reason)
     return Approval(report, left, claim)
 
@@ -371,6 +372,12 @@ UNSPENT_REASON = {
     "en": "According to the approved final report, %(amount)s kr of the %(paid)s kr paid out "
     "was not used.",
 }
+
+
+def unspent_reason(case: Case, amount: int, paid: int) -> str:
+    """Why the unspent money is claimed back, in the case's language (the claim's letters
+    quote it)."""
+    return UNSPENT_REASON[case.language.value] % {"amount": amount, "paid": paid}
 
 
 # The sweep

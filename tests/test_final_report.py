@@ -528,3 +528,37 @@ def test_the_calls_participant_groups_are_checked_naming_the_key_and_the_value(
     assert [group["code"] for group in shipped["participant_groups"]] == [
         "children", "young", "adults", "seniors"
     ]  # fmt: skip
+
+
+def test_on_the_case_page_the_approval_names_the_unspent_money_and_offers_its_claim(
+    granted: tuple[str, str],  # noqa: F811 (the fixture)
+    office,
+) -> None:
+    """19 999 kr paid, 12 000 kr spent: the case page shows the report against the budget,
+    the approval says 7 999 kr is unspent, and one button drafts the repayment claim for it
+    (the repayment section's own step)."""
+    from tests.office import post, sign_in
+
+    accepted, _other = granted
+    grants("payments", "prepare", accepted, "--as", OFFICER)
+    [first] = orders_on(accepted)
+    changed_by_another_part(first.id, status=PaymentStatus.paid)
+    take_report_submit(load(), accepted, Typed({**COMPLETE, "spent_grant": "12000"}), [])
+    sign_in(office, OFFICER)
+    page = office.get(f"/cases/{accepted}").text.replace("\u00a0", " ")
+    assert "Rapporten visar att 7 999 kr av det utbetalda bidraget inte har använts." in page
+    assert 'name="claim_unspent"' in page  # the box that drafts the claim with the approval
+
+    approved = post(office, f"/cases/{accepted}/final-report/approve", {}, follow_redirects=True)
+    text = approved.text.replace("\u00a0", " ")
+    assert "Den visar att 7 999 kr av det utbetalda bidraget inte har använts" in text
+    offer = re.search(r'action="/cases/[^"]+/repayment/draft">(.*?)</form>', approved.text, re.S)
+    assert offer and "Gör ett utkast till återkrav på 7 999 kr" in offer.group(1).replace(
+        "\u00a0", " "
+    )
+    fields = dict(re.findall(r'name="(repayment_[a-z_]+)" value="([^"]*)"', offer.group(1)))
+    post(office, f"/cases/{accepted}/repayment/draft", fields)
+    with transaction(load().db_url) as session:
+        [claim] = session.exec(select(RepaymentClaim)).all()
+        assert (claim.amount, claim.reason_kind) == (7_999, "unused")
+        assert claim.reason.startswith("Enligt den godkända slutrapporten")

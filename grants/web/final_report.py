@@ -21,12 +21,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from grants.applicant_links import LinkExpired, LinkInvalid, read_report
+from grants.render import format_amount
 from grants.steps import Taken
 from grants.steps.final_report import take_report_save, take_report_submit
 from grants.web.applicant import NOT_TAKEN, Unusable, unusable_page, visitor_language
 from grants.web.deps import OfficeDep
 from grants.web.form_values import take_or_show_again
-from grants.web.i18n import N_, _, language
+from grants.web.i18n import N_, _, current_language, language
 from grants.web.office import Office
 from grants.web.office_steps import OnCase
 from grants.web.pages import page_language, render
@@ -294,14 +295,14 @@ def approve(at: OnCase) -> Response:
         approval = taken.result
         if approval.claim is not None:
             return _(
-                "Final report approved. A repayment claim of %(amount)s kr for the money "
+                "Final report approved. A repayment claim of %(amount)s for the money "
                 "unspent is drafted."
-            ) % {"amount": approval.claim.amount}
+            ) % {"amount": format_amount(approval.claim.amount, current_language())}
         if approval.unspent:
             return _(
-                "Final report approved. It shows %(amount)s kr of the grant paid and not "
+                "Final report approved. It shows %(amount)s of the grant paid and not "
                 "spent; you can draft a repayment claim for it below."
-            ) % {"amount": approval.unspent}
+            ) % {"amount": format_amount(approval.unspent, current_language())}
         return _("Final report approved.")
 
     return _take(
