@@ -40,6 +40,7 @@ from models.final_reports import (
     FUNDING_FIELDS,
     MAX_FUNDING_ROWS,
     NUMBERS,
+    REPORTING_STATES,
     TEXTS,
     Typed,
     budget,
@@ -47,7 +48,7 @@ from models.final_reports import (
     report_of,
 )
 from models.supplements import MAX_DOCUMENT_BYTES
-from models.tables import Case, local_time
+from models.tables import Case, FinalReportStatus, local_time
 
 router = APIRouter()
 GRANTEE = "/r/{token}"
@@ -188,6 +189,10 @@ def _page(
         except Refused:
             return unusable_page(request, office, Unusable("closed", 409, case))
         report = report_of(session, case)
+        if case.state not in REPORTING_STATES and (
+            report is None or report.status is FinalReportStatus.draft
+        ):
+            return unusable_page(request, office, Unusable("closed", 409, case))
         answers = report.answers if report else {}
         context: dict[str, Any] = {
             "case": case,
