@@ -208,7 +208,7 @@ def test_the_approval_says_what_is_unspent_and_drafts_the_repayment_claim_when_a
         assert "Enligt den godkända slutrapporten användes inte 7999 kr" in claim.reason
 
 
-def test_the_approval_without_the_claim_names_the_unspent_amount(
+def test_claiming_the_unspent_when_all_was_spent_is_refused_and_approves_nothing(
     granted: tuple[str, str],  # noqa: F811 (the fixture)
 ) -> None:
     accepted, _other = granted
@@ -219,8 +219,7 @@ def test_the_approval_without_the_claim_names_the_unspent_amount(
     nothing = grants("final-reports", "approve", accepted, "--claim-unspent", "--as", OFFICER,
                      ok=False)  # fmt: skip
     assert nothing.exit_code == 2 and "shows nothing unspent (19999 kr paid" in nothing.text
-    take = report_now(accepted)
-    assert take.status is FinalReportStatus.submitted
+    assert report_now(accepted).status is FinalReportStatus.submitted
 
 
 def test_reminders_before_on_and_after_the_due_date_go_once_each_in_working_days(
