@@ -5,8 +5,8 @@ and records each step in the domain and then has the letters it ordered sent
 (`send_follow_up`). The sweep runs on a schedule and does
 what time alone makes due: supplement reminders and deadlines, overdue review reminders,
 communication deadlines, Community Talk invitations for funded projects, the reminder
-of a repayment claim unpaid past its due date, and the closing of each case whose gates are
-all open (models.closing).
+of a repayment claim unpaid past its due date, the final report's reminders, and the
+closing of each case whose gates are all open (models.closing).
 """
 
 from datetime import date
@@ -24,6 +24,7 @@ from models.communication import sweep_communications
 from models.community_talks import invite_to_talks
 from models.db import transaction
 from models.delays import notify_delays
+from models.final_reports import remind_final_reports
 from models.integrity import tell_anchor, tell_officers, verify
 from models.repayment import remind_overdue_claims
 from models.reviews import remind_overdue
@@ -41,6 +42,7 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
         done["talk_invitations"] = invite_to_talks(session, today)
         done["delay_notices"] = notify_delays(session, today)
         done["repayment_reminders"] = remind_overdue_claims(session, today)
+        done["final_report_reminders"] = remind_final_reports(session, today)
         done["cases_closed"] = close_cases(session, today)
     return done
 

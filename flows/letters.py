@@ -29,7 +29,7 @@ from prefect.utilities.annotations import quote
 from sqlmodel import Session
 
 from grants import mail, render
-from grants.applicant_links import asks_for_answer, letter_link
+from grants.applicant_links import asks_for_answer, final_report_link, letter_link
 from grants.calendar_invite import (
     TALK_FILE_NAMES,
     calendar_invite,
@@ -227,7 +227,11 @@ def _claim_chunk(settings: Settings, today: date) -> Chunk | None:
     ids = [letter.id for letter in letters]
     pdfs = iter(render.render_many(jobs, settings.render_workers))
     contexts = {  # the e-mails': each with the personal link its PDF leaves out
-        i: {**context, "applicant_link": letter_link(settings, letter)}
+        i: {
+            **context,
+            "applicant_link": letter_link(settings, letter),
+            "report_link": final_report_link(settings, letter),
+        }
         for i, letter, (_, context, _) in zip(ids, letters, jobs, strict=True)
     }
     return Chunk(ids, pdfs, dict(zip(ids, letters, strict=True)), contexts)
@@ -305,7 +309,7 @@ def _stored(letter: Letter, settings: Settings, today: date) -> Rendered:
         today,
         letter_link(settings, letter),
         advisory_organisations=settings.advisory_organisations,
-    )
+    ) | {"report_link": final_report_link(settings, letter)}
     return Rendered(letter, context, letter.pdf or b"", letter.sha256 or "")
 
 

@@ -23,6 +23,8 @@ from models.letters import COMMUNICATION as COMMUNICATION_LETTER
 from models.letters import (
     COMMUNITY_TALK_INVITATION,
     DECISION,
+    FINAL_REPORT_MORE,
+    FINAL_REPORT_REMINDER,
     REPAYMENT_COMMUNICATION,
     SUPPLEMENT_REQUEST,
 )
@@ -41,6 +43,13 @@ ACCEPTANCE_DAYS = 730
 TALK_SALT = "grants.talk-link"
 TALK = "talk"
 TALK_LINK_DAYS = 365
+# The grantee's link to its final report's form: a salt of its own. It is mailed with the
+# Community Talk invitation, the report's reminders and a request for more, and opens this
+# long after the report's due date (or the letter, without one): time for a request for more.
+REPORT_SALT = "grants.final-report-link"
+FINAL_REPORT = "final_report"
+REPORT_DAYS = 365
+REPORT_LETTERS = (COMMUNITY_TALK_INVITATION, FINAL_REPORT_REMINDER, FINAL_REPORT_MORE)
 ASKING_LETTERS = {
     SUPPLEMENT_REQUEST: SUPPLEMENT,
     COMMUNICATION_LETTER: COMMUNICATION,
@@ -121,6 +130,8 @@ def letter_link(settings: Settings, letter: Letter) -> str | None:
         held_on = date.fromisoformat(letter.data["talk"]["held_on"])
         expires = held_on + timedelta(days=TALK_LINK_DAYS + settings.applicant_link_days)
         return talk_link(settings, letter.case.case_reference, expires)
+    if letter.kind in REPORT_LETTERS:
+        return _report_link(settings, letter)
     kind = ASKING_LETTERS.get(letter.kind)
     if kind is None:
         return None
@@ -187,3 +198,41 @@ def read_talk_link(settings: Settings, token: str, today: date | None = None) ->
     if (today or clock.today()) > claims.expires:
         raise LinkExpired(claims)
     return claims
+
+
+def report_link(settings: Settings, case_reference: str, expires: date) -> str:
+    """The grantee's link to the case's final report: to write it, save it, come back and
+    send it, and to add what the case officer asks for."""
+    token = URLSafeSerializer(settings.signing_key, salt=REPORT_SALT).dumps(
+        [case_reference, expires.isoformat()]
+    )
+    return f"{settings.base_url}/r/{token}"
+
+
+def read_report(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
+    """What a final report's link names (the kind `final_report`); `LinkInvalid` or
+    `LinkExpired` as for the other links."""
+    serializer = URLSafeSerializer(settings.verifying_keys, salt=REPORT_SALT)
+    try:
+        case_reference, expires = serializer.loads(token)
+        claims = LinkClaims(str(case_reference), FINAL_REPORT, 0, date.fromisoformat(expires))
+    except (BadSignature, TypeError, ValueError) as error:
+        raise LinkInvalid("not a link of this office") from error
+    if (today or clock.today()) > claims.expires:
+        raise LinkExpired(claims)
+    return claims
+
+
+def _report_link(settings: Settings, letter: Letter) -> str:
+    """A letter about the final report: the grantee's link to it, open `REPORT_DAYS` (and
+    `applicant_link_days`) after the report's due date, or after the letter without one."""
+    due = letter.data.get("final_report_due")
+    last = date.fromisoformat(due) if due else letter.created_at.date()
+    expires = last + timedelta(days=REPORT_DAYS + settings.applicant_link_days)
+    return report_link(settings, letter.case.case_reference, expires)
+
+
+def final_report_link(settings: Settings, letter: Letter) -> str | None:
+    """The grantee's link to its final report, for the letters about the report: the
+    Community Talk invitation carries it beside its own link to answer the invitation."""
+    return _report_link(settings, letter) if letter.kind in REPORT_LETTERS else None

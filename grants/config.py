@@ -229,6 +229,21 @@ class Instalment(Section):
     after: Annotated[str, Strict(), AfterValidator(_event)]
 
 
+def _group_code(value: str) -> str:
+    if not value.isidentifier() or not value.isascii():
+        raise _refuse("is not a code: letters, digits and _ only, such as young_people")
+    return value
+
+
+class ParticipantGroup(Section):
+    """A group whose participants a final report counts: its code and its name in Swedish
+    and English (the grantee's form speaks the case's language)."""
+
+    code: Annotated[str, Strict(), AfterValidator(_group_code)]
+    name: Text
+    name_en: Text
+
+
 class CallSection(Section):
     """The call for applications: its money and the rules its guidelines set."""
 
@@ -247,6 +262,15 @@ class CallSection(Section):
     payment_plan: Annotated[list[Instalment], Field(min_length=1)] = [
         Instalment(**instalment) for instalment in CALL["payment_plan"].default_factory()
     ]
+    participant_groups: list[ParticipantGroup] = []
+
+    @model_validator(mode="after")
+    def _groups_named_once(self) -> "CallSection":
+        codes = [group.code for group in self.participant_groups]
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:
+            raise Misfit(("participant_groups",), twice, "names a group twice")
+        return self
 
     @model_validator(mode="after")
     def _grant_range(self) -> "CallSection":

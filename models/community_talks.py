@@ -16,6 +16,7 @@ from models.access import require_role
 from models.audit import SYSTEM, Actor, move, record
 from models.decisions import GRANTS, latest
 from models.errors import Refused
+from models.final_reports import register_paper
 from models.letters import COMMUNITY_TALK_INVITATION, order_letter
 from models.states import CaseState
 from models.supplements import file_document
@@ -188,11 +189,14 @@ def record_presentation(session: Session, case: Case, officer: Person, on: date)
 def register_final_report(
     session: Session, case: Case, officer: Person, filename: str, content: bytes
 ) -> Document:
-    """The final report, filed as received."""
+    """The final report that came on paper, filed as received, to be approved as one sent
+    through the grantee's link is."""
     reporting = _reporting(session, case, officer)
     if reporting.final_report_received_at is not None:
         raise ReportingError("reporting.report_registered", case_reference=case.case_reference)
     document = file_document(session, case, Actor.of(officer), "final_report", filename, content)
+    session.flush()
+    register_paper(session, case, officer, document)  # for the case officer's approval
     reporting.final_report_received_at = utcnow()
     session.add(reporting)
     record(

@@ -45,6 +45,10 @@ REPAYMENT_COMMUNICATION = "repayment_communication"
 REPAYMENT_DECISION = "repayment_decision"
 REPAYMENT_REMINDER = "repayment_reminder"
 REPAYMENT_WITHDRAWAL = "repayment_withdrawal"  # a claim the grantee has seen, not pursued
+# The final report (models.final_reports): a reminder before, on and after its due date
+# (numbered by the stage), and a request for more (numbered by the request).
+FINAL_REPORT_REMINDER = "final_report_reminder"
+FINAL_REPORT_MORE = "final_report_more"
 SEALED = (DECISION, REPAYMENT_DECISION)  # the decisions sealed as they are rendered
 DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
 # A decision in English: the act is the Swedish decision (språklagen), the English one its
@@ -83,6 +87,10 @@ FILENAMES = {
     (REPAYMENT_REMINDER, "en"): "repayment-reminder",
     (REPAYMENT_WITHDRAWAL, "sv"): "aterkrav-aterkallat",
     (REPAYMENT_WITHDRAWAL, "en"): "repayment-claim-withdrawn",
+    (FINAL_REPORT_REMINDER, "sv"): "paminnelse-slutrapport",
+    (FINAL_REPORT_REMINDER, "en"): "final-report-reminder",
+    (FINAL_REPORT_MORE, "sv"): "komplettering-slutrapport",
+    (FINAL_REPORT_MORE, "en"): "final-report-more-needed",
 }
 
 

@@ -25,6 +25,7 @@ from models.accounts import current_account, on_hold
 from models.audit import Actor, record
 from models.decisions import committed, signed_grant
 from models.errors import Refused
+from models.final_reports import final_report_approved as report_approved
 from models.reference_data import NotAllowed
 from models.tables import (
     Call,
@@ -34,7 +35,6 @@ from models.tables import (
     PaymentStatus,
     Person,
     RepaymentClaim,
-    Reporting,
     Role,
     utcnow,
 )
@@ -106,10 +106,9 @@ def instalment_amounts(amount: int, plan: list[dict[str, Any]]) -> list[int]:
 
 
 def final_report_approved(session: Session, case: Case) -> bool:
-    """Whether the final report is approved, for the instalment paid after it. No step
-    approves a report yet: until one does, a received report counts."""
-    reporting = session.exec(select(Reporting).where(Reporting.case_id == case.id)).first()
-    return reporting is not None and reporting.final_report_received_at is not None
+    """Whether the case officer has approved the final report (`models.final_reports`), for
+    the instalment paid after it."""
+    return report_approved(session, case)
 
 
 def orders_of(session: Session, case: Case) -> list[PaymentOrder]:

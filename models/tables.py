@@ -189,6 +189,11 @@ class Call(SQLModel, table=True):
         default_factory=lambda: [{"percent": 100, "after": "acceptance"}],
         sa_column=Column(JSON, nullable=False),
     )
+    # The groups whose participants a final report counts, as the call names them:
+    # [{"code": "young", "name": "Unga 13–25 år", "name_en": "Young people 13–25"}].
+    participant_groups: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class Organisation(SQLModel, table=True):
@@ -626,6 +631,40 @@ class TalkAttendance(SQLModel, table=True):
     presented_by: str = ""  # "" when the project did not present
     registered_by: str
     registered_at: datetime = Field(default_factory=utcnow)
+
+
+class FinalReportStatus(StrEnum):
+    draft = "draft"  # saved by the grantee, not yet submitted
+    submitted = "submitted"  # waiting for the case officer
+    more_requested = "more_requested"  # sent back with a reason; the grantee edits it again
+    approved = "approved"
+
+
+class FinalReport(SQLModel, table=True):
+    """A funded project's final report (slutrapport) through the grantee's link, or on paper
+    registered by the case officer: the answers as last saved, and every submission and every
+    request for more, kept in `rounds` (models.final_reports)."""
+
+    __tablename__ = "final_reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    status: FinalReportStatus = Field(default=FinalReportStatus.draft, index=True)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    saved_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None  # the latest submission
+    document_id: int | None = Field(default=None, foreign_key="documents.id")  # a paper report
+    more_reason: str = ""  # the latest request for more
+    more_requested_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    # Each submission ({number, submitted_at, answers, by}) and each request for more
+    # ({number, reason, by, at}), in order: nothing the grantee sent is lost.
+    rounds: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+    case: Case = Relationship()
 
 
 class Acceptance(SQLModel, table=True):

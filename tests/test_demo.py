@@ -47,7 +47,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert "The call, on the simulated clock from " in text
     # The letters after the ten acknowledgements, by people's steps and the sweep.
     assert re.search(
-        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 38 letters "
+        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 47 letters "
         r"sent; 10 of 10 cases decided\.",
         text,
     ), text
@@ -57,7 +57,10 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
         [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
         assert outcome in row and amount in row and state in row, row
     letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
-    assert len(letters) == 49  # 26RS8's decision in Swedish (the act) and its translation
+    assert len(letters) == 58  # 26RS8's decision in Swedish (the act) and its translation
+    # The final report's reminders: nobody in the demo reports, so the sweep reminds each
+    # grantee as the calendar passes its report's due date (a stage it jumped past is not sent).
+    assert sum("paminnelse-slutrapport" in n or "final-report-reminder" in n for n in letters) == 9
     kinds = ("beslut", "mottagningsbekraftelse", "forslag-till-beslut-1")
     assert all(any(name.endswith(f"-{k}.pdf") for name in letters) for k in kinds)
     assert any("begaran-om-komplettering" in n for n in letters)
@@ -89,7 +92,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
         assert not found, f"{name}: Swedish from our templates: {sorted(found)}"
     anchors = anchor_notices(grants_home)  # the trail's anchor, each simulated day it grew
     assert anchors >= 1
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 49 + anchors  # + RS9's expiry
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 58 + anchors  # + RS9's expiry
 
     before = database_dump(grants_home)
     again = grants("demo")
@@ -97,7 +100,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert "0 registered, 8 already registered" in again.output
     assert "0 steps taken by people, 0 letters sent; 10 of 10 cases decided." in again.output
     assert database_dump(grants_home) == before
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 49 + anchors
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 58 + anchors
 
 
 def anchor_notices(home: Path) -> int:

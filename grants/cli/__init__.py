@@ -17,6 +17,7 @@ from grants.cli import (
     closing,
     decisions,
     facts,
+    final_report,
     health,
     office,
     open_data,
@@ -89,3 +90,4 @@ for area in (
 ):
     app.add_typer(area.app)
 app.add_typer(repayment.app, name="repayment")
+app.add_typer(final_report.app, name="final-reports")

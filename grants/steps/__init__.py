@@ -2,10 +2,10 @@
 
 who acts → which role → case locked and conflict checked → the step's state → domain step
 → audit → commit → the follow-up started. Each step is declared once (`declare`, in
-`grants.steps.acceptance`, `assessment`, `bank`, `closing`, `decisions`, `letters`,
-`open_data`, `payments`, `people`, `repayment` and `talks`): its name, who may take it, the
-states it is taken in, its parameters and the domain call; the edges take it by name (`take`)
-and word its result and its refusals in their own language. The domain refuses
+`grants.steps.acceptance`, `assessment`, `bank`, `closing`, `decisions`, `final_report`,
+`letters`, `open_data`, `payments`, `people`, `repayment` and `talks`): its name, who may take
+it, the states it is taken in, its parameters and the domain call; the edges take it by name
+(`take`) and word its result and its refusals in their own language. The domain refuses
 what the law or the state machine does not allow (`Refused`); this layer makes sure a
 refusal changes nothing, and that the letters a step ordered are sent only after its
 transaction committed.
@@ -17,6 +17,7 @@ from grants.steps import (
     bank,
     closing,
     decisions,
+    final_report,
     letters,
     open_data,
     payments,
@@ -67,6 +68,7 @@ __all__ = [
     "closing",
     "configured",
     "decisions",
+    "final_report",
     "letters",
     "not_delivered",
     "open_data",

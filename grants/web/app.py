@@ -29,6 +29,7 @@ from grants.web import (
     closing,
     dashboard,
     decisions,
+    final_report,
     finance,
     health,
     office_steps,
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
         repayment,
         closing,
         talks,
+        final_report,
     ):
         app.include_router(module.router)
     app.include_router(people.router)  # the office's own administration

@@ -45,6 +45,7 @@ from models.decisions import (
     signed_grant,
 )
 from models.delays import UNDECIDED
+from models.final_reports import report_facts
 from models.letters import to_the_applicant
 from models.looks import newest_event
 from models.material import uncommunicated
@@ -344,6 +345,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "payee": payee_facts(session, case),  # the grant's acceptance and account
         "closing_gates": [worded(gate) for gate in gates(session, case, clock.today())],
         "appeals": appeals_on(session, case),
+        "final_report": report_facts(session, case),  # the grantee's report, its approval
     } | _draft_inputs(session, case)
 
 

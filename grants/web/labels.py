@@ -260,6 +260,11 @@ ACTIONS = {
     "talk_answer_changed": N_("Changed the answer to the Community Talk invitation"),
     "talk_attendance_registered": N_("Attendance at the Community Talk registered"),
     "final_report_registered": N_("Final report registered"),
+    "final_report_saved": N_("Final report saved by the grantee"),
+    "final_report_submitted": N_("Final report submitted"),
+    "final_report_more_requested": N_("More asked for in the final report"),
+    "final_report_approved": N_("Final report approved"),
+    "final_report_reminded": N_("Reminder of the final report"),
     "case_closed": N_("Case closed"),
     "appeal_registered": N_("Appeal (laglighetsprövning) registered"),
     "appeal_ruled": N_("The court upheld the decision"),
@@ -325,6 +330,7 @@ NOTICE_KINDS = {
     "supplement_expired": N_("The supplement did not come in time"),
     "too_few_reviewers": N_("Too few reviewers without a conflict of interest"),
     "account_to_confirm": N_("A changed account waits for a second person to confirm it"),
+    "final_report_submitted": N_("A final report came in"),
 }
 
 

@@ -615,6 +615,28 @@ WORDING = {
         "A ruling is registered on a day from the appeal's (%(received_on)s) to today "
         "(%(today)s); you gave %(ruled_on)s."
     ),
+    "final_report.no_grant": N_("Case %(case_reference)s has no signed grant to report on."),
+    "final_report.not_a_count": N_("must be a whole number of people, 0 or more"),
+    "final_report.funding_status": N_("must be applied for or won"),
+    "final_report.too_many": N_("%(count)s %(what)s: at most %(limit)s."),
+    "final_report.incomplete": N_(
+        "The report is not complete and was not sent: fill in what was done, the results, "
+        "what you learned and the grant spent (still empty: %(fields)s)."
+    ),
+    "final_report.submitted": N_(
+        "The final report of %(case_reference)s was sent on %(submitted_at)s and waits for "
+        "the case officer; it is edited again only if more is asked for."
+    ),
+    "final_report.approved": N_("The final report of %(case_reference)s is approved already."),
+    "final_report.not_submitted": N_(
+        "Case %(case_reference)s has no final report waiting for approval (the report is "
+        "“%(status)s”)."
+    ),
+    "final_report.more_reason": N_("Say what more the report needs."),
+    "final_report.nothing_unspent": N_(
+        "The report of %(case_reference)s shows nothing unspent (%(paid)s kr paid, %(spent)s "
+        "kr spent): there is no repayment claim to draft."
+    ),
 }
 
 # The form fields a refusal concerns, by the names the office's forms give them: the
@@ -701,6 +723,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "closing.received_before_decision": ("received_on",),
     "closing.unknown_ruling": ("ruling",),
     "closing.ruled_ahead": ("ruled_on",),
+    "final_report.more_reason": ("more_reason",),
 }
 
 
