@@ -1,0 +1,78 @@
+"""A repayment claim is a decision of its own: once the grantee has answered it waits on the
+decision maker's lists (the office's and the command line's), with a link to decide it;
+signed, its sealed PDF is checked by `grants verify` and the sweep as a grant's is."""
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from flows.assessment import sweep
+from flows.intake import intake
+from flows.letters import send_letters
+from grants.embedded import run_flow
+from grants.settings import load
+from models.db import transaction
+from models.tables import Notice, Recommendation
+from tests.conftest import SAMPLES, MadeOnce
+from tests.helpers import DECISION_MAKER, OFFICER, grants
+from tests.test_decisions import to_awaiting_decision
+
+REPLY = "Vi har använt 2 000 kr av beloppet till en avslutande träff."
+
+
+@pytest.fixture
+def answered(made_once: MadeOnce, grants_home: Path) -> str:
+    """A signed grant with a repayment claim communicated and answered by the grantee: the
+    decision maker's to decide. Returns the case reference."""
+
+    def make() -> str:
+        run_flow(intake, path=str(SAMPLES / "applications.json"), send_letters=False)
+        ref = to_awaiting_decision("SI-2026-0101", Recommendation.granted)
+        grants("sign", ref, "--as", DECISION_MAKER)
+        grants("repayment", "draft", ref, "--amount", "10000", "--as", OFFICER,
+               "--reason", "Projektet avslutades i förtid.")  # fmt: skip
+        grants("repayment", "communicate", ref, "--as", OFFICER)
+        grants("repayment", "reply", ref, "--reply", REPLY, "--as", OFFICER)
+        return ref
+
+    return made_once("repayment-answered", make)
+
+
+def sealed_repayment_decision(home: Path) -> tuple[str, bytes]:
+    """The signed repayment decision's file name and PDF, as stored."""
+    with sqlite3.connect(home / "grants.db") as db:
+        return db.execute(
+            "SELECT filename, pdf FROM letters WHERE kind = 'repayment_decision'"
+        ).fetchone()
+
+
+def test_a_repayment_decision_changed_by_one_byte_is_found_by_its_seal(
+    answered: str, grants_home: Path
+) -> None:
+    ref = answered
+    grants("repayment", "decide", ref, "--reply-assessment", "Beloppet står fast.",
+           "--as", DECISION_MAKER)  # fmt: skip
+    run_flow(send_letters)
+    filename, pdf = sealed_repayment_decision(grants_home)
+    assert grants("verify", "--as", OFFICER).exit_code == 0  # sealed, and it holds
+
+    at = pdf.index(b"stream", len(pdf) // 4) + 40  # inside a page's content, under the seal
+    changed = pdf[:at] + bytes([pdf[at] ^ 1]) + pdf[at + 1 :]
+    with sqlite3.connect(grants_home / "grants.db") as db:  # its SHA-256 changed with it
+        db.execute(
+            "UPDATE letters SET pdf = ?, sha256 = ? WHERE kind = 'repayment_decision'",
+            (changed, hashlib.sha256(changed).hexdigest()),
+        )
+    result = grants("verify", "--as", OFFICER, ok=False)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1, said
+    assert f"{ref}: {filename}: the seal does not hold: the PDF was changed after it" in said
+
+    assert run_flow(sweep)["integrity_mismatches"] >= 1  # the sweep checks the same seals
+    with transaction(load().db_url) as session:
+        told = session.exec(select(Notice).where(Notice.kind == "integrity_mismatch")).all()
+    findings = [finding for notice in told for finding in notice.data["findings"]]
+    assert any(f.startswith(f"{ref}: {filename}: the seal does not hold") for f in findings)
