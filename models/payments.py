@@ -14,7 +14,7 @@ right, and it needs a new attestation. Every step is in the case's audit trail.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sqlmodel import Session, col, func, select
 
@@ -25,6 +25,7 @@ from models.accounts import current_account, on_hold
 from models.audit import Actor, record
 from models.decisions import committed, signed_grant
 from models.errors import Refused
+from models.payment_plan import instalment_amounts
 from models.reference_data import NotAllowed
 from models.tables import (
     Call,
@@ -90,16 +91,6 @@ class PaymentRefused(Refused, ValueError):
         "the bank is registered as paid",
         "payment.paid_ahead": "on = {on}: a payment is registered once it is made",
     }
-
-
-# The plan
-
-
-def instalment_amounts(amount: int, plan: list[dict[str, Any]]) -> list[int]:
-    """Each instalment's share of `amount` in whole kronor, rounded down, the last taking
-    what is left: together exactly the amount granted."""
-    shares = [amount * instalment["percent"] // 100 for instalment in plan[:-1]]
-    return [*shares, amount - sum(shares)]
 
 
 # Reading
