@@ -18,6 +18,7 @@ from models.db import transaction
 from models.tables import Notice, Recommendation
 from tests.conftest import SAMPLES, MadeOnce
 from tests.helpers import DECISION_MAKER, OFFICER, grants
+from tests.office import post, sign_in
 from tests.test_decisions import to_awaiting_decision
 
 REPLY = "Vi har använt 2 000 kr av beloppet till en avslutande träff."
@@ -76,3 +77,28 @@ def test_a_repayment_decision_changed_by_one_byte_is_found_by_its_seal(
         told = session.exec(select(Notice).where(Notice.kind == "integrity_mismatch")).all()
     findings = [finding for notice in told for finding in notice.data["findings"]]
     assert any(f.startswith(f"{ref}: {filename}: the seal does not hold") for f in findings)
+
+
+def test_an_answered_claim_waits_on_the_decision_makers_lists_with_a_link_to_decide_it(
+    answered: str, office
+) -> None:
+    ref = answered
+    listed = " ".join(grants("tasks", "--as", DECISION_MAKER).output.split())
+    assert ref in listed and "decide the repayment claim (grants repayment decide" in listed
+    assert "repayment claim" not in grants("tasks", "--as", OFFICER).output  # not theirs
+
+    sign_in(office, DECISION_MAKER)
+    link = f'href="/cases/{ref}#repayment"'
+    for page in ("/tasks", "/decisions"):
+        shown = office.get(page).text
+        assert link in shown and "Besluta om återkravet" in shown, page
+    assert "1 återkrav väntar på ditt beslut." in office.get("/decisions").text
+    case_page = office.get(f"/cases/{ref}").text
+    assert f'action="/cases/{ref}/repayment/decide"' in case_page and REPLY in case_page
+
+    decided = post(office, f"/cases/{ref}/repayment/decide",
+                   {"number": "1", "reply_assessment": "Beloppet står fast."})  # fmt: skip
+    assert "Återkrav 1 beslutat; beslutet skickas till bidragsmottagaren." in decided.text
+    for page in ("/tasks", "/decisions"):
+        assert link not in office.get(page).text, page
+    assert "repayment claim" not in grants("tasks", "--as", DECISION_MAKER).output
