@@ -18,7 +18,7 @@ from grants.settings import load
 from models import clock
 from models.tables import PaymentStatus, Recommendation
 from tests.conftest import Mailbox
-from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants
+from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants, pdf_pages
 from tests.office import LINK as SIGN_IN_LINK
 from tests.test_acceptance import LINK as GRANTEE_LINK
 from tests.test_decisions import to_awaiting_decision
@@ -235,6 +235,11 @@ def test_the_money_from_the_decision_email_to_the_bank_and_back(
     assert (read.count, read.control_sum) == (1, Decimal(30_000))
     assert (paid.end_to_end_id, paid.amount, paid.clearing) == (f"{sv}-1", 30_000, "8424")
     assert sv in paid.remittance and paid.account == "9831892246"
+
+    with page.expect_download() as download:  # the payment order that goes with it
+        page.get_by_role("link", name=re.compile(r"Utbetalningsorder .* \(PDF\)")).click()
+    order = " ".join(pdf_pages(Path(download.value.path()).read_bytes())).replace("\u00a0", " ")
+    assert f"{sv}-1" in order and "Bankkonto 8424-4, 9831892246" in order, order
 
     camt = tmp_path / "camt054.xml"
     camt.write_bytes(bank.debit_notification(payment_file, clock.today()))
