@@ -296,15 +296,32 @@ def attest_order(session: Session, case: Case, person: Person, order_id: int) ->
             "payment.not_attestant", name=person.name, email=person.email, role=person.role
         )
     if person.email == order.prepared_by:
-        raise PaymentRefused("payment.own_order", name=person.name, order=order.id)
+        raise PaymentRefused(
+            "payment.own_order", name=person.name, order=order.id, reference=order.end_to_end_id
+        )
     if order.status is not P.prepared:
-        raise PaymentRefused("payment.not_prepared", order=order.id, status=order.status)
+        raise PaymentRefused(
+            "payment.not_prepared",
+            order=order.id,
+            reference=order.end_to_end_id,
+            status=order.status,
+        )
     account = current_account(session, case)
     reference = case.case_reference
     if on_hold(account):
-        raise PaymentRefused("payment.account_on_hold", order=order.id, case_reference=reference)
+        raise PaymentRefused(
+            "payment.account_on_hold",
+            order=order.id,
+            reference=order.end_to_end_id,
+            case_reference=reference,
+        )
     if account is None or order.account_id != account.id:
-        raise PaymentRefused("payment.account_changed", order=order.id, case_reference=reference)
+        raise PaymentRefused(
+            "payment.account_changed",
+            order=order.id,
+            reference=order.end_to_end_id,
+            case_reference=reference,
+        )
     order.status, order.attested_by, order.attested_at = P.attested, person.email, utcnow()
     session.add(order)
     record(
@@ -328,7 +345,12 @@ def cancel_order(
     require_role(officer, "cancel a payment order", Role.case_officer)
     order = order_in(session, case, order_id)
     if order.status not in NOT_YET_EXPORTED:
-        raise PaymentRefused("payment.not_cancellable", order=order.id, status=order.status)
+        raise PaymentRefused(
+            "payment.not_cancellable",
+            order=order.id,
+            reference=order.end_to_end_id,
+            status=order.status,
+        )
     if not reason.strip():
         raise PaymentRefused("payment.cancel_reason")
     was = order.status
@@ -362,7 +384,12 @@ def register_paid(
         )
     order = order_in(session, case, order_id)
     if order.status is not P.exported:
-        raise PaymentRefused("payment.not_exported", order=order.id, status=order.status)
+        raise PaymentRefused(
+            "payment.not_exported",
+            order=order.id,
+            reference=order.end_to_end_id,
+            status=order.status,
+        )
     if on > clock.today():
         raise PaymentRefused("payment.paid_ahead", on=on)
     order.status, order.paid_on, order.registered_by = P.paid, on, person.email

@@ -173,8 +173,9 @@ def test_the_money_from_the_decision_email_to_the_bank_and_back(
         }""",
         [own.id, page.locator("input[name=csrf_token]").first.get_attribute("value")],
     )
-    page.get_by_text("förberedde utbetalningsorder").wait_for()
+    page.get_by_text(f"Maria Lindqvist förberedde utbetalningsorder {sv}-1;").wait_for()
     clean(page)
+    keep_screenshot(page, "money-own-order-refused", tmp_path)
     officer.close()
     assert orders_on(sv)[0].status is PaymentStatus.prepared
 
@@ -257,6 +258,8 @@ def test_the_money_from_the_decision_email_to_the_bank_and_back(
     orders = shown(page.locator("#payments table"))
     assert "Betald" in orders and "30 000 kr" in orders, orders
     clean(page)
+    page.locator("#payments").scroll_into_view_if_needed()
+    keep_screenshot(page, "money-officer-paid", tmp_path)
     page.goto(f"{base}/cases/{en}#payee")
     page.get_by_role("heading", name="Godkännande och konto").wait_for()
     clean(page)
