@@ -161,6 +161,13 @@ def to_attest(session: Session, person: Person) -> list[PaymentOrder]:
 # The steps
 
 
+def every_instalment_standing(case: Case, orders: Iterable[PaymentOrder]) -> bool:
+    """True when each instalment of the plan has an order that stands (prepared, attested,
+    sent or paid): nothing is left to prepare, so the case page offers nothing."""
+    standing = {order.instalment for order in orders if order.status in STANDING}
+    return len(standing) >= len(case.call.payment_plan)
+
+
 def prepare_orders(session: Session, case: Case, officer: Person) -> list[PaymentOrder]:
     """The case's instalments that are due, each a payment order to the case's account
     for another person to attest; an instalment whose order the bank rejected or that was

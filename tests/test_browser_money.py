@@ -153,6 +153,10 @@ def test_the_money_from_the_decision_email_to_the_bank_and_back(
         page.get_by_role("button", name="Förbered utbetalningsorder").click()
         page.get_by_role("status").wait_for()
         assert f"{ref}-1 ({amount})" in shown(page.get_by_role("status")), ref
+        section = shown(page.locator("#payments"))
+        assert f"Bidraget, {amount}, betalas ut i en enda utbetalning när villkoren" in section
+        assert "Varje delbetalning har sin utbetalningsorder." in section  # nothing to prepare
+        assert page.get_by_role("button", name="Förbered utbetalningsorder").count() == 0
         clean(page)
     page.locator("#payments").scroll_into_view_if_needed()
     keep_screenshot(page, "money-officer-prepared", tmp_path)
