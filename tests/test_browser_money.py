@@ -70,6 +70,7 @@ def signed_in(chromium, base: str, email: str, mailbox: Mailbox, start: str):
     page.goto(mailed_link(mailbox, email, SIGN_IN_LINK))
     page.get_by_role("button", name="Logga in").click()
     page.get_by_role("heading", name=start).wait_for()
+    clean(page)
     return context, page
 
 
