@@ -4,6 +4,7 @@ signed, its sealed PDF is checked by `grants verify` and the sweep as a grant's 
 
 import hashlib
 import sqlite3
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from flows.letters import send_letters
 from grants.embedded import run_flow
 from grants.settings import load
 from models.db import transaction
-from models.tables import Notice, Recommendation
+from models.tables import Notice, Person, Recommendation, RepaymentClaim
+from models.tasks import TaskKind, open_tasks
 from tests.conftest import SAMPLES, MadeOnce
 from tests.helpers import DECISION_MAKER, OFFICER, grants
 from tests.office import post, sign_in
@@ -102,3 +104,26 @@ def test_an_answered_claim_waits_on_the_decision_makers_lists_with_a_link_to_dec
     for page in ("/tasks", "/decisions"):
         assert link not in office.get(page).text, page
     assert "repayment claim" not in grants("tasks", "--as", DECISION_MAKER).output
+
+
+def test_an_unanswered_claim_waits_on_the_decision_maker_once_its_deadline_has_passed(
+    answered: str,
+) -> None:
+    ref = answered  # claim 1 answered; claim 2 sent for comments and not answered
+    grants("repayment", "draft", ref, "--amount", "5000", "--as", OFFICER,
+           "--reason", "Utrustning som inte köptes.")  # fmt: skip
+    grants("repayment", "communicate", ref, "--number", "2", "--as", OFFICER)
+    with transaction(load().db_url) as session:
+        deadline = session.exec(
+            select(RepaymentClaim.communication_deadline).where(RepaymentClaim.number == 2)
+        ).one()
+        maker = session.exec(select(Person).where(Person.email == DECISION_MAKER)).one()
+
+        def waiting(today: date) -> int:
+            tasks = open_tasks(session, maker, today)
+            return sum(
+                t.kind is TaskKind.decide_repayment and t.case_reference == ref for t in tasks
+            )
+
+        assert waiting(deadline) == 1  # the answered one; the grantee may still comment
+        assert waiting(deadline + timedelta(days=1)) == 2
