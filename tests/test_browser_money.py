@@ -103,6 +103,8 @@ def test_the_money_from_the_decision_email_to_the_bank_and_back(
     page.goto(mailed_link(smtp_server, "hej@kryddgarden.example.se", GRANTEE_LINK))
     page.get_by_role("heading", name="Godta villkoren för ert bidrag").wait_for()
     assert "30 000 kr" in shown(page.locator("main"))
+    mail = page.get_by_role("link", name="maria.lindqvist@regionorebrolan.example.se")
+    assert mail.get_attribute("href") == "mailto:maria.lindqvist@regionorebrolan.example.se"
     clean(page)
     keep_screenshot(page, "money-grantee-sv", tmp_path, full_page=True)
     for field in ("Bankgiro", "Plusgiro", "Clearingnummer", "Kontonummer"):  # one column
