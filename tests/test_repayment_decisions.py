@@ -127,3 +127,22 @@ def test_an_unanswered_claim_waits_on_the_decision_maker_once_its_deadline_has_p
 
         assert waiting(deadline) == 1  # the answered one; the grantee may still comment
         assert waiting(deadline + timedelta(days=1)) == 2
+
+
+def test_the_decision_makers_list_of_claims_meets_wcag_21_aa(
+    answered: str, live_office, chromium
+) -> None:
+    """In Chromium: the claim on *Förslag att besluta*, its link to the case's Återkrav."""
+    from tests.test_office_browser import accessibility_violations, browser_sign_in
+
+    context = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    browser_sign_in(page, live_office.state.base_url, DECISION_MAKER)
+    page.get_by_role("link", name="Förslag att besluta").click()
+    page.get_by_role("heading", name="Återkrav att besluta om").wait_for()
+    assert accessibility_violations(page) == []
+    page.get_by_role("link", name=answered).click()
+    page.get_by_role("button", name="Besluta om återbetalningen").wait_for()
+    assert page.url.endswith(f"/cases/{answered}#repayment")
+    assert accessibility_violations(page) == []
+    context.close()
