@@ -39,6 +39,7 @@ from typing import Any
 from lxml import etree
 
 from grants.render import render_pdf
+from models.acceptance import account_number_text
 from models.bank_files import (
     BankFileRefused,
     BankMessage,
@@ -454,5 +455,6 @@ def payment_order_pdf(
             "created_by": created_by,
             "lines": lines,
             "total": sum(line.amount for line in lines),
+            "account_number": account_number_text,  # as the grantee gave it
         },
     )

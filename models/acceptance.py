@@ -128,16 +128,27 @@ def account_text(account: PayeeAccount | AccountGiven, language: str = "en") -> 
     """The account as a person reads it: "bankgiro 5050-1055", "clearing 8424-4, account
     9831892246" (in Swedish "clearingnummer 8424-4, kontonummer 9831892246")."""
     number = account.number
-    if account.kind is AccountKind.bankgiro:
-        return f"bankgiro {number[:-4]}-{number[-4:]}"
-    if account.kind is AccountKind.plusgiro:
-        return f"plusgiro {number[:-1]}-{number[-1]}"
-    clearing = account.clearing or ""
-    if len(clearing) == 5:
-        clearing = f"{clearing[:4]}-{clearing[4]}"
+    if account.kind is not AccountKind.bank_account:
+        return f"{account.kind.value} {account_number_text(account.kind, None, number)}"
+    clearing = _clearing_text(account.clearing or "")
     if language == "sv":
         return f"clearingnummer {clearing}, kontonummer {number}"
     return f"clearing {clearing}, account {number}"
+
+
+def account_number_text(kind: AccountKind | str, clearing: str | None, number: str) -> str:
+    """An account's number as people write it and as the grantee gave it, for whoever
+    checks it against the acceptance: bankgiro 5050-1055, plusgiro 487312-1, a bank account
+    8424-4, 9831892246 (Swedbank's fifth clearing digit after a hyphen)."""
+    if kind == AccountKind.bankgiro:
+        return f"{number[:-4]}-{number[-4:]}"
+    if kind == AccountKind.plusgiro:
+        return f"{number[:-1]}-{number[-1]}"
+    return f"{_clearing_text(clearing or '')}, {number}"
+
+
+def _clearing_text(clearing: str) -> str:
+    return f"{clearing[:4]}-{clearing[4]}" if len(clearing) == 5 else clearing
 
 
 def grant_to_accept(session: Session, case: Case) -> Decision:

@@ -18,6 +18,9 @@ def decision_letter(data: dict[str, Any], language: str) -> dict[str, Any]:
     """The decision's content in `language`, from the letter's data (models.decisions)."""
     decided_at = data.get("decided_at")
     due = data.get("final_report_due")
+    plan = (data.get("payment") or {}).get("plan") or [  # a letter from before the plan
+        {"percent": 100, "after": "acceptance", "amount": data.get("amount")}
+    ]
     return {
         "draft": bool(data.get("draft")),
         "granted": data.get("outcome") in (Outcome.granted, Outcome.partly_granted),
@@ -27,7 +30,8 @@ def decision_letter(data: dict[str, Any], language: str) -> dict[str, Any]:
         "decided_on": local_date(datetime.fromisoformat(decided_at)) if decided_at else None,
         "final_report_due": date.fromisoformat(due) if due else None,
         "advice": [text.strip() for text in data.get("other_funding") or [] if text.strip()],
-        "payment": data.get("payment") or {},
+        "payment_plan": plan,
+        "instalments": in_words(len(plan), language),
         "decision_maker": _person(data.get("decision_maker"), language),
         "presenting_officer": _person(data.get("presenting_officer"), language),
         "participants": [_participant(p) for p in data.get("participants") or []],
@@ -41,20 +45,21 @@ NUMBER_WORDS = {
 }
 
 
+def in_words(number: int, language: str) -> str:
+    """A small number in words ("två", "two"), a larger one in digits."""
+    words = NUMBER_WORDS[language]
+    return words[number] if number < len(words) else str(number)
+
+
 def _fewer_reviews(fewer: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
     """How many reviewed the case instead of the quorum, in words, and why: the case
     officer's decision to go on with fewer reviews (models.reviews.go_on_with_fewer)."""
     if not fewer:
         return None
-    words = NUMBER_WORDS[language]
-
-    def said(number: int) -> str:
-        return words[number] if number < len(words) else str(number)
-
     return {
-        "reviews": said(fewer["reviews"]),
+        "reviews": in_words(fewer["reviews"], language),
         "one": fewer["reviews"] == 1,
-        "quorum": said(fewer["quorum"]),
+        "quorum": in_words(fewer["quorum"], language),
         "reason": _trimmed(fewer.get("reason")),
     }
 

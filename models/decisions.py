@@ -20,6 +20,7 @@ from models.checklist import latest_findings
 from models.errors import Refused
 from models.letters import DECISION, DECISION_TRANSLATION, DRAFT_DECISION, order_letter
 from models.material import communicated_in, require_communicated, require_settled
+from models.payment_plan import instalments
 from models.reviews import fewer_reviews, tasks_of
 from models.rules import Rules
 from models.state_aid import StateAidRefused, de_minimis
@@ -540,14 +541,6 @@ def letter_data(
     maker = people.get(decision.decided_by or "") or next(
         (p for p in people.values() if p.role is Role.decision_maker), None
     )
-    org = case.organisation
-    account = (
-        f"bankgiro {org.bankgiro}"
-        if org.bankgiro
-        else f"plusgiro {org.plusgiro}"
-        if org.plusgiro
-        else None
-    )
     return {
         "draft": draft,
         "version": decision.version,
@@ -586,7 +579,10 @@ def letter_data(
         "final_report_due": decision.final_report_due.isoformat()
         if decision.final_report_due
         else None,
-        "payment": {"account": account},
+        # The plan the grant is paid by: each instalment's share, when, and its amount.
+        "payment": {"plan": instalments(decision.amount or 0, case.call.payment_plan)}
+        if decision.outcome in GRANTS
+        else {},
         "other_funding": decision.other_funding,
         "fewer_reviews": fewer_reviews(session, case),
         "terms": _terms(rules, case.language.value) if decision.outcome in GRANTS else None,

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, func, select
 
 from models.audit import KEYED, chain_hash, keyed_chain_hash
 from models.decision_letter import signed_facts
-from models.letters import DECISION
+from models.letters import DECISION, SEALED
 from models.notices import order_notice
 from models.tables import (
     AuditEvent,
@@ -178,12 +178,12 @@ def check_seals(
     references: dict[int, str],
     seal_fault: Callable[[bytes], str | None] | None = None,
 ) -> list[Mismatch]:
-    """Each signed decision's PDF against its seal: the seal must hold and chain to the
-    trust anchor. It holds the PDF as it was sealed, so a change to the bytes is found even
-    where the SHA-256 beside them was changed too."""
+    """Each sealed decision's PDF (a grant's and a repayment claim's) against its seal: the
+    seal must hold and chain to the trust anchor. It holds the PDF as it was sealed, so a
+    change to the bytes is found even where the SHA-256 beside them was changed too."""
     if seal_fault is None:
         return []
-    query = select(Letter).where(Letter.kind == DECISION, col(Letter.pdf).is_not(None))
+    query = select(Letter).where(col(Letter.kind).in_(SEALED), col(Letter.pdf).is_not(None))
     found = []
     for letter in session.exec(query.order_by(col(Letter.id))):
         fault = seal_fault(letter.pdf or b"")

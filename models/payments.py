@@ -14,7 +14,7 @@ right, and it needs a new attestation. Every step is in the case's audit trail.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sqlmodel import Session, col, func, select
 
@@ -26,6 +26,7 @@ from models.audit import Actor, record
 from models.decisions import committed, signed_grant
 from models.errors import Refused
 from models.final_reports import final_report_approved as report_approved
+from models.payment_plan import instalment_amounts
 from models.reference_data import NotAllowed
 from models.tables import (
     Call,
@@ -90,16 +91,6 @@ class PaymentRefused(Refused, ValueError):
         "the bank is registered as paid",
         "payment.paid_ahead": "on = {on}: a payment is registered once it is made",
     }
-
-
-# The plan
-
-
-def instalment_amounts(amount: int, plan: list[dict[str, Any]]) -> list[int]:
-    """Each instalment's share of `amount` in whole kronor, rounded down, the last taking
-    what is left: together exactly the amount granted."""
-    shares = [amount * instalment["percent"] // 100 for instalment in plan[:-1]]
-    return [*shares, amount - sum(shares)]
 
 
 # Reading
@@ -167,6 +158,13 @@ def to_attest(session: Session, person: Person) -> list[PaymentOrder]:
 
 
 # The steps
+
+
+def every_instalment_standing(case: Case, orders: Iterable[PaymentOrder]) -> bool:
+    """True when each instalment of the plan has an order that stands (prepared, attested,
+    sent or paid): nothing is left to prepare, so the case page offers nothing."""
+    standing = {order.instalment for order in orders if order.status in STANDING}
+    return len(standing) >= len(case.call.payment_plan)
 
 
 def prepare_orders(session: Session, case: Case, officer: Person) -> list[PaymentOrder]:
@@ -304,15 +302,32 @@ def attest_order(session: Session, case: Case, person: Person, order_id: int) ->
             "payment.not_attestant", name=person.name, email=person.email, role=person.role
         )
     if person.email == order.prepared_by:
-        raise PaymentRefused("payment.own_order", name=person.name, order=order.id)
+        raise PaymentRefused(
+            "payment.own_order", name=person.name, order=order.id, reference=order.end_to_end_id
+        )
     if order.status is not P.prepared:
-        raise PaymentRefused("payment.not_prepared", order=order.id, status=order.status)
+        raise PaymentRefused(
+            "payment.not_prepared",
+            order=order.id,
+            reference=order.end_to_end_id,
+            status=order.status,
+        )
     account = current_account(session, case)
     reference = case.case_reference
     if on_hold(account):
-        raise PaymentRefused("payment.account_on_hold", order=order.id, case_reference=reference)
+        raise PaymentRefused(
+            "payment.account_on_hold",
+            order=order.id,
+            reference=order.end_to_end_id,
+            case_reference=reference,
+        )
     if account is None or order.account_id != account.id:
-        raise PaymentRefused("payment.account_changed", order=order.id, case_reference=reference)
+        raise PaymentRefused(
+            "payment.account_changed",
+            order=order.id,
+            reference=order.end_to_end_id,
+            case_reference=reference,
+        )
     order.status, order.attested_by, order.attested_at = P.attested, person.email, utcnow()
     session.add(order)
     record(
@@ -336,7 +351,12 @@ def cancel_order(
     require_role(officer, "cancel a payment order", Role.case_officer)
     order = order_in(session, case, order_id)
     if order.status not in NOT_YET_EXPORTED:
-        raise PaymentRefused("payment.not_cancellable", order=order.id, status=order.status)
+        raise PaymentRefused(
+            "payment.not_cancellable",
+            order=order.id,
+            reference=order.end_to_end_id,
+            status=order.status,
+        )
     if not reason.strip():
         raise PaymentRefused("payment.cancel_reason")
     was = order.status
@@ -370,7 +390,12 @@ def register_paid(
         )
     order = order_in(session, case, order_id)
     if order.status is not P.exported:
-        raise PaymentRefused("payment.not_exported", order=order.id, status=order.status)
+        raise PaymentRefused(
+            "payment.not_exported",
+            order=order.id,
+            reference=order.end_to_end_id,
+            status=order.status,
+        )
     if on > clock.today():
         raise PaymentRefused("payment.paid_ahead", on=on)
     order.status, order.paid_on, order.registered_by = P.paid, on, person.email

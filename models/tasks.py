@@ -11,7 +11,7 @@ A task says *what* is due (a step kind and its case); each edge says *how* in it
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +29,8 @@ from models.tables import (
     PaymentOrder,
     PaymentStatus,
     Person,
+    RepaymentClaim,
+    RepaymentStatus,
     ReviewTask,
     Role,
     SupplementRequest,
@@ -51,6 +53,7 @@ class TaskKind(StrEnum):
     reporting = "reporting"  # a funded project's presentation and final report to record
     no_case_officer = "no_case_officer"  # every active case officer declared a conflict in it
     payment_rejected = "payment_rejected"  # the bank rejected a payment order (pain.002)
+    decide_repayment = "decide_repayment"  # a repayment claim answered, or its deadline passed
 
 
 # The decision is signed: the handling of the application is over. What may follow for a
@@ -102,7 +105,37 @@ def open_tasks(session: Session, person: Person, today: date) -> list[Task]:
         tasks += [_task(case, TaskKind.decide, None) for case in session.exec(waiting)]
         orphans = select(*LISTED).where(_without_a_case_officer())
         tasks += [_task(case, TaskKind.no_case_officer, None) for case in session.exec(orphans)]
+        tasks += _repayments_to_decide(session, person, today)
     return _in_order(session, person, tasks, today)
+
+
+def repayments_to_decide(session: Session, maker: Person, today: date) -> list[Task]:
+    """The repayment claims waiting for the decision maker, as her task list has them."""
+    return _in_order(session, maker, _repayments_to_decide(session, maker, today), today)
+
+
+def _repayments_to_decide(session: Session, maker: Person, today: date) -> list[Task]:
+    """The repayment claims the decision maker may decide now (models.repayment.decide_claim):
+    communicated, and answered by the grantee or past the deadline for comments; not one she
+    drafted herself. Since the answer, or the day after the deadline."""
+    query = select(
+        *LISTED,
+        RepaymentClaim.replied_at,
+        RepaymentClaim.communication_deadline,
+        RepaymentClaim.drafted_by,
+    ).join(RepaymentClaim)
+    waiting = query.where(RepaymentClaim.status == RepaymentStatus.communicated)
+    tasks = []
+    for row in session.exec(waiting):
+        deadline = row.communication_deadline
+        if row.drafted_by == maker.email:
+            continue
+        if row.replied_at is not None:
+            tasks.append(_task(row, TaskKind.decide_repayment, None, local_date(row.replied_at)))
+        elif deadline is None or deadline < today:
+            since = deadline + timedelta(days=1) if deadline else None
+            tasks.append(_task(row, TaskKind.decide_repayment, None, since))
+    return tasks
 
 
 def _without_a_case_officer() -> ColumnElement[bool]:

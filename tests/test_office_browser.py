@@ -69,11 +69,11 @@ def accessibility_violations(page) -> list[str]:
     ]
 
 
-def keep_screenshot(page, name: str, tmp_path: Path) -> Path:
+def keep_screenshot(page, name: str, tmp_path: Path, full_page: bool = False) -> Path:
     folder = Path(os.environ.get("OFFICE_SCREENSHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

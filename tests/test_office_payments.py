@@ -99,7 +99,7 @@ def test_the_officer_prepares_the_attestant_attests_and_finance_registers_in_chr
     page.get_by_role("heading", name="Utbetalningsorder att attestera").wait_for()
     row = page.get_by_role("row").filter(has_text=accepted)
     shown = row.inner_text().replace("\u00a0", " ")
-    for text in (f"{accepted} (delbetalning 1)", PAYEE, "Bankgiro 5382411", "19 999 kr"):
+    for text in (f"{accepted} (delbetalning 1)", PAYEE, "Bankgiro 538-2411", "19 999 kr"):
         assert text in shown, (text, shown)
     assert "Maria Lindqvist" in shown
     assert accessibility_violations(page) == []

@@ -201,6 +201,8 @@ TASK_COMMANDS = {
     "officer (grants people add --role case_officer)",
     TaskKind.payment_rejected: "the bank rejected a payment (its reason is in grants status CASE): "
     "check the account with the grantee and prepare the payment again",
+    TaskKind.decide_repayment: "decide the repayment claim (grants repayment decide, grants "
+    "repayment withdraw)",
 }
 
 

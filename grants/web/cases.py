@@ -50,7 +50,7 @@ from models.letters import to_the_applicant
 from models.looks import newest_event
 from models.material import uncommunicated
 from models.meetings import has_ended, meeting_to_document, next_free_slot
-from models.payments import orders_of
+from models.payments import every_instalment_standing, orders_of
 from models.repayment import claims, granted
 from models.reviews import shortfall
 from models.rules import Rules
@@ -303,6 +303,7 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
     )
     people = {p.email: p for p in session.exec(select(Person))}
     letters = letters_of(session, case, pdfs=False)
+    orders = orders_of(session, case)
     return {
         "person": reader,
         "case": case,
@@ -323,7 +324,8 @@ def case_page_context(session: Session, case: Case, reader: Person, rules: Rules
         "people": people,
         "budget_left": remaining_budget(session, case.call),
         "payment_grant": signed_grant(session, case),
-        "payment_orders": orders_of(session, case),
+        "payment_orders": orders,
+        "payment_all_prepared": every_instalment_standing(case, orders),
         "advisors": [
             p for p in people.values() if p.active and p.role in ("advisor", "case_officer")
         ],

@@ -19,9 +19,11 @@ from grants.steps import DECISION_MAKERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.form_values import amount, choice, lines, refusal_status, take_or_show_again
 from grants.web.i18n import N_, _
-from grants.web.looks import note_look
+from grants.web.looks import changes, note_look
 from grants.web.pages import render
 from grants.web.refusals import refused_context
+from grants.web.tasks import with_links
+from models import clock
 from models.access import case_for, conflicted_case_ids
 from models.audit import history
 from models.cases import (
@@ -44,6 +46,7 @@ from models.letters import DRAFT_DECISION
 from models.looks import newest_event
 from models.states import CaseState
 from models.tables import Answer, AuditEvent, Case, Communication, Criterion, Outcome, Person
+from models.tasks import repayments_to_decide
 
 router = APIRouter()
 T = TypeVar("T")
@@ -62,13 +65,18 @@ CONDITIONS = {
 
 @router.get("/decisions")
 def drafts_to_decide(request: Request, office: OfficeDep, person: CurrentPerson):
+    """The drafts waiting for the decision maker, and the repayment claims she may decide."""
+    today = clock.today()
     with reading(office.settings, person.email, DECISION_MAKERS) as (session, reader):
         hidden = conflicted_case_ids(session, reader)
         waiting = search_cases(session, CaseState.awaiting_decision, "", hidden)
         ids = [case.id for case in waiting]
         drafts, since = latest_of(session, ids), _awaiting_since(session, ids)
         rows = [(case, drafts.get(case.id), since.get(case.id)) for case in waiting]
-    return render(request, "decisions.html", {"person": reader, "rows": rows})
+        repayments = repayments_to_decide(session, reader, today)
+        changed = changes(session, reader, (t.case_reference for t in repayments))
+    context = {"person": reader, "rows": rows, "today": today, "changes": changed}
+    return render(request, "decisions.html", context | {"repayments": with_links(repayments)})
 
 
 @router.get("/decisions/{case_reference}")

@@ -21,6 +21,7 @@ from grants.web.i18n import _
 from grants.web.office import Office
 from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, render
+from grants.web.payments import names
 from grants.web.refusals import worded
 from models.bank_files import Registered, held_orders, payment_lines, ready_to_export
 from models.errors import Refused
@@ -57,6 +58,7 @@ def _page(
             "held": held,
             "files": files,
             "reports": reports,
+            "names": names(session),  # who made a file or registered a report, by name
             "result": result,
             "error": error,
         }

@@ -153,6 +153,7 @@ LABELS[TaskKind] = {
     TaskKind.payment_rejected: N_(
         "The bank rejected a payment: check the account with the grantee and prepare it again"
     ),
+    TaskKind.decide_repayment: N_("Decide the repayment claim"),
 }
 
 

@@ -32,6 +32,7 @@ from grants.web.labels import (
     notice_label,
     warning_label,
 )
+from models.acceptance import account_number_text
 from models.tables import Answer, Criterion, local_time
 
 
@@ -86,6 +87,7 @@ def environment() -> Environment:
     env.install_gettext_callables(_, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["invalid"] = field_attributes
     env.globals["field_error"] = field_error
+    env.globals["account_number"] = account_number_text
     env.filters["label"] = label
     env.filters["delivery"] = delivery_label
     env.filters["action"] = action_label

@@ -377,26 +377,26 @@ WORDING = {
         "attestant attests payment orders."
     ),
     "payment.own_order": N_(
-        "%(name)s prepared payment order %(order)s; another person attests it (four eyes)."
+        "%(name)s prepared payment order %(reference)s; another person attests it (four eyes)."
     ),
     "payment.not_prepared": N_(
-        "Payment order %(order)s is “%(status)s”: only a prepared order is attested."
+        "Payment order %(reference)s is “%(status)s”: only a prepared order is attested."
     ),
     "payment.account_on_hold": N_(
-        "Payment order %(order)s in case %(case_reference)s waits: the account was changed and "
+        "Payment order %(reference)s in case %(case_reference)s waits: the account was changed and "
         "no second person has confirmed the change yet."
     ),
     "payment.account_changed": N_(
-        "Payment order %(order)s in case %(case_reference)s names an account that is no longer "
+        "Payment order %(reference)s in case %(case_reference)s names an account that is no longer "
         "the case's; cancel it and prepare it again."
     ),
     "payment.not_cancellable": N_(
-        "Payment order %(order)s is “%(status)s”: only an order not yet sent to the bank can "
+        "Payment order %(reference)s is “%(status)s”: only an order not yet sent to the bank can "
         "be cancelled."
     ),
     "payment.cancel_reason": N_("Say why the payment order is cancelled."),
     "payment.not_exported": N_(
-        "Payment order %(order)s is “%(status)s”: only an order sent to the bank is registered "
+        "Payment order %(reference)s is “%(status)s”: only an order sent to the bank is registered "
         "as paid."
     ),
     "payment.paid_ahead": N_("A payment is registered once it is made (you gave %(on)s)."),

@@ -21,7 +21,10 @@ TASK_PAGES = {
     TaskKind.review: "/reviews",
     TaskKind.decide: "/decisions",
 }
-TASK_ANCHORS = {TaskKind.too_few_reviewers: "#steps"}  # straight to the case's forms
+TASK_ANCHORS = {  # straight to the case's forms
+    TaskKind.too_few_reviewers: "#steps",
+    TaskKind.decide_repayment: "#repayment",
+}
 
 
 def with_links(tasks: list[Task]) -> list[tuple[Task, str]]:
