@@ -1,6 +1,6 @@
 """A case closes when the law and the money let it, never a day before: a refusal, a
 dismissal and a withdrawal when the time for appeal after the notice board's day has run
-out; a grant when its final report is in, every instalment is paid and every repayment
+out; a grant when its final report is approved, every instalment is paid and every repayment
 claim settled; an appeal holds any case until the court's ruling. The clock is moved day by
 day (models.clock) and the sweep's closing runs on each day."""
 
@@ -23,6 +23,7 @@ from models.closing import (
 )
 from models.community_talks import register_final_report
 from models.db import engine_for
+from models.final_reports import approve_report
 from models.payments import register_paid
 from models.states import CaseState
 from models.tables import (
@@ -154,6 +155,7 @@ def test_no_case_closes_a_day_early_and_each_closes_on_its_day(session: Session)
         date(2027, 1, 20): lambda: register_final_report(
             session, grant, officer, "slutrapport.pdf", b"%PDF-1.7 rapport"
         ),
+        date(2027, 1, 27): lambda: approve_report(session, grant, officer),
         date(2027, 2, 3): lambda: register_paid(
             session, grant, finance, _order(session, grant, 2), date(2027, 2, 3)
         ),
