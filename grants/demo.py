@@ -4,7 +4,10 @@ Each scripted person looks at a case's state and takes the step it calls for by 
 through the step layer as the command line and the office do, until nothing is left for
 people to do;
 the flows send what each step ordered and the sweep does what the calendar makes due.
-Because every step is chosen by the case's state, running the demo again, or after a
+After the decisions the money follows the same way: the grantees accept, the instalments are
+prepared and attested on each case, and the finance department's day (`_finance`) makes the
+payment file and imports the bank's answer, which the demo makes as a bank would.
+Because every step is chosen by the case's state and records, running the demo again, or after a
 crash, takes up where it stopped and never does a step twice; and because the simulated
 clock resumes after the latest record an earlier run left (`resume_at`), on the day it
 stopped, with what was left of that day's round (`_had_its_day`), a run that was killed
