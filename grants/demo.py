@@ -798,7 +798,7 @@ def _finance(settings: Settings) -> int:
     attested orders, once every grant's first instalments are attested, and writes it to
     GRANTS_HOME/payments with its payment order (PDF and CSV), as `grants payments export`
     does. The number of steps taken."""
-    if settings.config_file.payments is None:
+    if settings.config_file.payments is None or not _finance_registered(settings):
         return 0
     reports = _from_the_bank(settings)
     for content in reports:
@@ -808,6 +808,21 @@ def _finance(settings: Settings) -> int:
         take(settings, "export_payments", FINANCE)
     write_payment_files(settings)
     return len(reports) + run
+
+
+def _finance_registered(settings: Settings) -> bool:
+    """Whether the configuration's finance person is registered: added by the case officer
+    when the database was seeded before the configuration named them (people are seeded
+    from it once, so the home of a demo run before has none). False if it names nobody."""
+    with transaction(settings.db_url) as session:
+        if find_person(session, FINANCE) is not None:
+            return True
+    named = [person for person in settings.config_file.people if person.email == FINANCE]
+    if not named:
+        return False
+    values = named[0].model_dump(exclude={"attestant"}, exclude_none=True)
+    take(settings, "add_person", OFFICER, values=values | {"role": named[0].role.value})
+    return True
 
 
 def _from_the_bank(settings: Settings) -> list[bytes]:

@@ -230,6 +230,30 @@ def test_the_demo_clock_wakes_on_the_first_day_of_a_supplement_reminder(
     assert demo.next_due(settings) == datetime.combine(reminder, time(9), tzinfo=STOCKHOLM)
 
 
+def test_the_demo_registers_the_finance_person_that_an_earlier_home_lacks(
+    grants_home: Path,
+) -> None:
+    """People are seeded from the configuration once, so the home of a demo run before the
+    configuration named its finance person has none, and the demo's payment run would be
+    refused half-way. The case officer adds them, once, as a person would (`add_person`)."""
+    from grants import demo
+    from grants.settings import load
+
+    assert "5 person(s)" in grants("people", "list", "--as", OFFICER).text  # seeded
+    with closing(sqlite3.connect(grants_home / "grants.db")) as db, db:
+        db.execute("DELETE FROM people WHERE role = 'finance'")  # as seeded before
+    assert "4 person(s)" in grants("people", "list", "--as", OFFICER).text
+
+    settings = load()
+    assert demo._finance(settings) == 0  # nothing to pay yet
+    assert demo._finance(settings) == 0
+    people = grants("people", "list", "--as", OFFICER).text
+    assert "5 person(s)" in people and "Anneli Berglund" in people
+    added = "SELECT actor, detail FROM audit_events WHERE action = 'person_added'"
+    [(actor, detail)] = _rows(grants_home, added)
+    assert actor == OFFICER and json.loads(detail)["role"] == "finance"
+
+
 KILLS = (  # the demo is killed once the trail holds this many events of this action
     ("letter_sent", 3),  # during the intake's acknowledgements
     ("review_submitted", 5),  # in the advisory group's review
