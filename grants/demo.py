@@ -72,6 +72,7 @@ from models.tables import (
     OnExpiry,
     PayeeAccount,
     PaymentFile,
+    PaymentOrder,
     PaymentStatus,
     Recommendation,
     RepaymentClaim,
@@ -415,13 +416,17 @@ def _latest_record(session: Session) -> datetime | None:
 def _today(session: Session, case: Case | None = None) -> list[AuditEvent]:
     """The audit trail of today on the simulated clock (of one case, if given), but the
     applications' registration, which comes before the day's first round."""
-    midnight = datetime.combine(clock.today(), time(0), tzinfo=STOCKHOLM).astimezone(UTC)
     query = select(AuditEvent).where(
-        col(AuditEvent.at) >= midnight, col(AuditEvent.state_before).is_not(None)
+        col(AuditEvent.at) >= _midnight(), col(AuditEvent.state_before).is_not(None)
     )
     if case is not None:
         query = query.where(AuditEvent.case_id == case.id)
     return list(session.exec(query.order_by(col(AuditEvent.id))))
+
+
+def _midnight() -> datetime:
+    """The start of today on the simulated clock, Swedish time, in UTC as records are."""
+    return datetime.combine(clock.today(), time(0), tzinfo=STOCKHOLM).astimezone(UTC)
 
 
 def _busy_today(settings: Settings) -> bool:
@@ -711,9 +716,24 @@ def _money(session: Session, case: Case, rules: Rules, script: Script) -> list[P
     waiting = any(order.status is PaymentStatus.attested for order in orders)
     if waiting and grantee.new_account and account is not None and not account.needs_confirmation:
         return [Planned("change_account_through_link", GRANTEE, {"account": grantee.new_account})]
-    if grantee.unused and all(order.status is PaymentStatus.paid for order in orders):
+    if grantee.unused and _paid_before_today(session, case, orders):
         return _repayment(session, case, grantee)
     return []
+
+
+def _paid_before_today(session: Session, case: Case, orders: list[PaymentOrder]) -> bool:
+    """Every order paid, registered so before today (the finance department imports the
+    bank's report after the case officers' round: see `_confirmation`)."""
+    if any(order.status is not PaymentStatus.paid for order in orders):
+        return False
+    paid_today = session.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.case_id == case.id,
+            col(AuditEvent.action).in_(("payment_paid", "payment_registered_paid")),
+            col(AuditEvent.at) >= _midnight(),
+        )
+    ).first()
+    return paid_today is None
 
 
 def _acceptance(grantee: Grantee) -> Planned:
@@ -733,12 +753,17 @@ def _acceptance(grantee: Grantee) -> Planned:
 def _confirmation(
     session: Session, account: PayeeAccount | None, grantee: Grantee
 ) -> list[Planned]:
-    """The case officer confirms a changed account once the payment run has left its order
-    out (the finance department asks about the held order), with how it was verified."""
+    """The case officer confirms a changed account the working day after a payment run left
+    its order out (the finance department asks about the held order), with how it was
+    verified. The day after: the payment run comes after the case officers' round, so a
+    round taken up again after a crash finds the same as the first try did."""
     if account is None or not grantee.verification:
         return []
     run_since = session.exec(
-        select(PaymentFile).where(col(PaymentFile.created_at) > account.given_at)
+        select(PaymentFile).where(
+            col(PaymentFile.created_at) > account.given_at,
+            col(PaymentFile.created_at) < _midnight(),
+        )
     ).first()
     if run_since is None:
         return []

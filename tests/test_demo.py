@@ -258,6 +258,8 @@ KILLS = (  # the demo is killed once the trail holds this many events of this ac
     ("letter_sent", 3),  # during the intake's acknowledgements
     ("review_submitted", 5),  # in the advisory group's review
     ("decision_signed", 3),  # after the first decisions were signed
+    ("payment_exported", 6),  # once the call's payment file was made, before its day ended
+    ("payment_paid", 6),  # once the bank's report on it was registered
 )
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2})?")
@@ -276,8 +278,9 @@ NOT_COMPARED = {"hash", "prev_hash", "pdf", "sha256", "rendered_by", "attempts",
 def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
     made_once: MadeOnce, grants_home: Path, tmp_path: Path, migrated_prefect_database: Path
 ) -> None:
-    """The demo killed (kill -9) three times on its way, during the intake, in the review
-    and after some decisions were signed, each time run again, and at last run to its end,
+    """The demo killed (kill -9) five times on its way, during the intake, in the review,
+    after some decisions were signed, after the payment file was made and after the bank's
+    report on it was registered, each time run again, and at last run to its end,
     leaves the database an uninterrupted run leaves: the same rows (each case's trail in
     its order), with the same dates.
 
@@ -291,7 +294,7 @@ def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
     env = command_env(tmp_path / "killed")
     migrated_prefect_home(Path(env["PREFECT_HOME"]), migrated_prefect_database)
     killed_at = [_kill_once(env, home, action, count) for action, count in KILLS]
-    assert killed_at == sorted(killed_at) and len(set(killed_at)) == 3, killed_at
+    assert killed_at == sorted(killed_at) and len(set(killed_at)) == len(KILLS), killed_at
     final = subprocess.run(
         [sys.executable, "-m", "grants", "demo"],
         env=env,
@@ -313,6 +316,10 @@ def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
     assert sorted(p.name for p in (home / "outbox").iterdir()) == sorted(
         p.name for p in (grants_home / "outbox").iterdir()
     )
+    for folder in ("payments", "bank"):  # the payment files and the bank's reports, whole
+        assert sorted(p.name for p in (home / folder).iterdir()) == sorted(
+            p.name for p in (grants_home / folder).iterdir()
+        )
 
 
 def _kill_once(env: dict[str, str], home: Path, action: str, count: int) -> int:
