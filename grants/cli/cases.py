@@ -410,7 +410,9 @@ def _paid_back(reclaimed: int, claimed: int) -> str:
 def demo_command() -> None:
     """The main job: the eight seed projects and two more through the whole path, with
     scripted people on a simulated clock: every outcome (granted, partly granted, refused,
-    dismissed, closed), communication before the adverse ones, letters, Community Talks.
+    dismissed, closed), communication before the adverse ones, letters, Community Talks; then
+    the money: acceptance, payment orders, the payment file and the bank's answer, a held
+    account, a repayment claim.
     """
     from grants import demo
     from grants.cli.progress import CallProgress
