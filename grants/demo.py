@@ -4,7 +4,10 @@ Each scripted person looks at a case's state and takes the step it calls for by 
 through the step layer as the command line and the office do, until nothing is left for
 people to do;
 the flows send what each step ordered and the sweep does what the calendar makes due.
-Because every step is chosen by the case's state, running the demo again, or after a
+After the decisions the money follows the same way: the grantees accept, the instalments are
+prepared and attested on each case, and the finance department's day (`_finance`) makes the
+payment file and imports the bank's answer, which the demo makes as a bank would.
+Because every step is chosen by the case's state and records, running the demo again, or after a
 crash, takes up where it stopped and never does a step twice; and because the simulated
 clock resumes after the latest record an earlier run left (`resume_at`), on the day it
 stopped, with what was left of that day's round (`_had_its_day`), a run that was killed
@@ -14,13 +17,21 @@ writes the same records, dated the same days, as one that was not.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from grants.bank_simulator import Credit, credit_notification, debit_notification
+from grants.payment_files import read_pain001
 from grants.settings import Settings
-from grants.steps import take
+from grants.steps import Taken, take
+from grants.steps.acceptance import Account, take_acceptance, take_account_change
+from grants.steps.bank import write_payment_files
 from models import clock
+from models.acceptance import acceptance_of, account_text
+from models.accounts import current_account, on_hold
+from models.bank_files import ready_to_export
 from models.cases import list_cases
 from models.checklist import Finding
 from models.community_talks import invitation_due, upcoming_talks
@@ -29,11 +40,15 @@ from models.decisions import (
     adverse,
     communicated,
     latest,
+    signed_grant,
 )
 from models.delays import UNDECIDED, delay_notice_due
 from models.delivery import running_deadline
 from models.letters import COMMUNICATION, RENDER_LEASE
 from models.material import uncommunicated
+from models.payments import Money, call_money, orders_of
+from models.people import find_person
+from models.repayment import claims, owed
 from models.rules import Rules
 from models.states import CaseState
 from models.supplements import reminder_day, running_supplement_deadline
@@ -41,6 +56,7 @@ from models.tables import (
     STOCKHOLM,
     Answer,
     AuditEvent,
+    BankReport,
     Case,
     Communication,
     CommunityTalk,
@@ -54,7 +70,13 @@ from models.tables import (
     MeetingStatus,
     Notice,
     OnExpiry,
+    PayeeAccount,
+    PaymentFile,
+    PaymentOrder,
+    PaymentStatus,
     Recommendation,
+    RepaymentClaim,
+    RepaymentStatus,
     ReviewTask,
     Role,
     SupplementRequest,
@@ -64,6 +86,7 @@ from models.tables import (
 from models.working_days import add_working_days, next_working_day
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
+FINANCE = "anneli.berglund@regionorebrolan.example.se"
 COOMPANION = "johan.ek@coompanion.example.se"
 ACTIVA = "lena.holm@activa.example.se"
 DECISION_MAKER = "karin.sjoberg@regionorebrolan.example.se"
@@ -94,6 +117,24 @@ TALKS = (  # the Partnership's two talks a year
         "Kansligatan 1, 702 11 Örebro",
     ),
 )
+
+
+@dataclass(frozen=True)
+class Grantee:
+    """The person entitled to sign for a grantee, who accepts the grant's conditions and
+    gives the account to pay to; and what more the grantee does with the money."""
+
+    name: str
+    role: str
+    account: Account
+    on_paper: bool = False  # the acceptance comes by post: the case officer registers it
+    # A new account given through the link while the instalment waits for the payment run,
+    # and how the case officer verified it before confirming it.
+    new_account: Account | None = None
+    verification: str = ""
+    # Money the project will not use, claimed back: (kronor, why), and the grantee's reply.
+    unused: tuple[int, str] | None = None
+    reply: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,10 +170,15 @@ class Script:
     # the assessment and communicated again (FL 25 §); then `reply_again` answers it.
     material: tuple[str, str] | None = None
     reply_again: tuple[str, bool] | None = None
+    # After a grant: who signs for the grantee, and what it does with the money.
+    grantee: Grantee | None = None
 
 
 SCRIPTS = {
-    "SI-2026-0101": Script(meeting=time(10)),
+    "SI-2026-0101": Script(
+        meeting=time(10),
+        grantee=Grantee("Linnéa Åström", "ordförande", Account(bankgiro="587-0316")),
+    ),
     "SI-2026-0102": Script(
         Recommendation.partly_granted,
         40_000,
@@ -148,6 +194,11 @@ SCRIPTS = {
         no_meeting="Yttrandena tillstyrker projektet. Det som återstår gäller budgetposten för "
         "utrustning, och den får föreningen lämna synpunkter på när förslaget kommuniceras; ett "
         "möte behövs därför inte.",
+        grantee=Grantee(
+            "Johan Ekström",
+            "styrelseordförande",
+            Account(clearing="8417-8", account="913 042 268-7"),
+        ),
     ),
     "SI-2026-0103": Script(
         unclear={
@@ -158,6 +209,7 @@ SCRIPTS = {
         "/ Anna Berg, fritidschef",
         no_meeting="Kompletteringen från Nora kommun besvarade frågan om lokalen, och ansökan "
         "är i övrigt tydlig; ett möte behövs inte.",
+        grantee=Grantee("Maria Öhman", "kassör", Account(plusgiro="471 33 06-1"), on_paper=True),
     ),
     "SI-2026-0104": Script(
         Recommendation.refused,
@@ -211,9 +263,34 @@ SCRIPTS = {
                 ConflictGround.own_organisation,
                 "Coompanion Mälardalen är samarbetspartner.",
             )
-        }
+        },
+        grantee=Grantee(
+            "Amina Yusuf",
+            "ordförande",
+            Account(bankgiro="5431-2608"),
+            new_account=Account(clearing="9024", account="710 238 7"),
+            verification="Ringde föreningens ordförande Amina Yusuf på telefonnumret i ansökan. "
+            "Hon bekräftade att föreningen har bytt bank till Länsförsäkringar Bank och att "
+            "bidraget ska betalas till det nya kontot; styrelsens protokoll om bytet kom med "
+            "e-post från föreningens registrerade adress.",
+        ),
     ),
-    "SI-2026-0106": Script(meeting=time(13, 30)),
+    "SI-2026-0106": Script(
+        meeting=time(13, 30),
+        grantee=Grantee(
+            "Oskar Bäckström",
+            "kassör",
+            Account(clearing="6241", account="407 182 357"),
+            unused=(
+                6_000,
+                "Föreningen har meddelat att 6 000 kr av bidraget inte kommer att användas: "
+                "virket till den nya rampen skänktes av en byggvaruhandel i Askersund, och den "
+                "budgetposten behövs därför inte.",
+            ),
+            reply="Vi har tagit del av underlaget och har inget att invända mot återkravet. "
+            "Vi betalar tillbaka 6 000 kr. / Styrelsen",
+        ),
+    ),
     "SI-2026-0107": Script(
         Recommendation.partly_granted,
         25_000,
@@ -223,6 +300,11 @@ SCRIPTS = {
         "familjecentralen enligt ansökan upplåter utan kostnad; föreningen får lämna synpunkter "
         "på det när förslaget kommuniceras.",
         reply=None,  # no reply by the deadline: the draft goes on without one
+        grantee=Grantee(
+            "Karin Sjöström",
+            "verksamhetsledare, firmatecknare",
+            Account(bankgiro="9012-4579"),
+        ),
     ),
     "SI-2026-0108": Script(
         reasons={
@@ -236,6 +318,7 @@ SCRIPTS = {
             "confirmed their support.",
         },
         reply=None,
+        grantee=Grantee("Imran Qureshi", "Chair", Account(clearing="5361", account="003 284 7")),
     ),
     "SI-2026-0109": Script(
         formal={
@@ -279,6 +362,7 @@ def run(settings: Settings, report: Callable[[Round], object]) -> None:
     for number in range(1, MAX_ROUNDS + 1):  # people act, letters go, the sweep does what is due
         day = clock.today()
         acted = sum(_act(settings, submission_id) for submission_id in SCRIPTS)
+        acted += _finance(settings)
         sent = run_flow(send_letters)["sent"]
         swept = run_flow(sweep)
         report(Round(number, day, acted, sent + swept["sent"], *_decided(settings)))
@@ -332,13 +416,17 @@ def _latest_record(session: Session) -> datetime | None:
 def _today(session: Session, case: Case | None = None) -> list[AuditEvent]:
     """The audit trail of today on the simulated clock (of one case, if given), but the
     applications' registration, which comes before the day's first round."""
-    midnight = datetime.combine(clock.today(), time(0), tzinfo=STOCKHOLM).astimezone(UTC)
     query = select(AuditEvent).where(
-        col(AuditEvent.at) >= midnight, col(AuditEvent.state_before).is_not(None)
+        col(AuditEvent.at) >= _midnight(), col(AuditEvent.state_before).is_not(None)
     )
     if case is not None:
         query = query.where(AuditEvent.case_id == case.id)
     return list(session.exec(query.order_by(col(AuditEvent.id))))
+
+
+def _midnight() -> datetime:
+    """The start of today on the simulated clock, Swedish time, in UTC as records are."""
+    return datetime.combine(clock.today(), time(0), tzinfo=STOCKHOLM).astimezone(UTC)
 
 
 def _busy_today(settings: Settings) -> bool:
@@ -436,9 +524,25 @@ def _act(settings: Settings, submission_id: str) -> int:
         planned_in, reference = case.state, case.case_reference
         plan = _PLANS[case.state](session, case, settings.rules, SCRIPTS[submission_id])
     for step in plan:
-        if take(settings, step.name, step.actor, reference, **step.parameters).state != planned_in:
+        if _taken(settings, step, reference).state != planned_in:
             break
     return 1 if plan else 0
+
+
+def _taken(settings: Settings, step: Planned, reference: str) -> Taken:
+    """A person's step, by its declared name; the grantee's, through its personal link."""
+    through_link = _THROUGH_LINK.get(step.name)
+    if through_link is not None:
+        return through_link(settings, reference, **step.parameters)
+    return take(settings, step.name, step.actor, reference, **step.parameters)
+
+
+# The grantee's steps through the personal link in its decision's e-mail: no person signs in.
+GRANTEE = ""
+_THROUGH_LINK: dict[str, Callable[..., Taken]] = {
+    "accept_through_link": take_acceptance,
+    "change_account_through_link": take_account_change,
+}
 
 
 def _checklist(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
@@ -587,6 +691,106 @@ def _sign(session: Session, case: Case, rules: Rules, script: Script) -> list[Pl
     return [Planned("sign", DECISION_MAKER)]
 
 
+def _money(session: Session, case: Case, rules: Rules, script: Script) -> list[Planned]:
+    """After a signed grant: the grantee accepts its conditions (through its link, or on
+    paper, which the case officer registers), the case officer prepares the instalments
+    due and the decision maker attests them (four eyes); a grantee may give a new account
+    while its order waits for the payment run, which holds the order until the case officer
+    has verified it; and a project that will not use all the money pays it back."""
+    grantee = script.grantee
+    if grantee is None or signed_grant(session, case) is None:
+        return []
+    if acceptance_of(session, case) is None:
+        return [_acceptance(grantee)]
+    orders = orders_of(session, case)
+    if not orders:
+        return [Planned("prepare_payment_orders", OFFICER)]
+    account = current_account(session, case)
+    if on_hold(account):
+        return _confirmation(session, account, grantee)
+    prepared = [order for order in orders if order.status is PaymentStatus.prepared]
+    if prepared:
+        return [
+            Planned("attest_payment_order", DECISION_MAKER, {"order_id": o.id}) for o in prepared
+        ]
+    waiting = any(order.status is PaymentStatus.attested for order in orders)
+    if waiting and grantee.new_account and account is not None and not account.needs_confirmation:
+        return [Planned("change_account_through_link", GRANTEE, {"account": grantee.new_account})]
+    if grantee.unused and _paid_before_today(session, case, orders):
+        return _repayment(session, case, grantee)
+    return []
+
+
+def _paid_before_today(session: Session, case: Case, orders: list[PaymentOrder]) -> bool:
+    """Every order paid, registered so before today (the finance department imports the
+    bank's report after the case officers' round: see `_confirmation`)."""
+    if any(order.status is not PaymentStatus.paid for order in orders):
+        return False
+    paid_today = session.exec(
+        select(AuditEvent.id).where(
+            AuditEvent.case_id == case.id,
+            col(AuditEvent.action).in_(("payment_paid", "payment_registered_paid")),
+            col(AuditEvent.at) >= _midnight(),
+        )
+    ).first()
+    return paid_today is None
+
+
+def _acceptance(grantee: Grantee) -> Planned:
+    """The signatory accepts through the link in the decision's e-mail; or signs the paper
+    that came with the decision and posts it, and the case officer registers it."""
+    signed = {
+        "signatory_name": grantee.name,
+        "signatory_role": grantee.role,
+        "account": grantee.account,
+    }
+    if not grantee.on_paper:
+        return Planned("accept_through_link", GRANTEE, signed)
+    paper = f"Villkoren för bidraget godkänns. {grantee.name}, {grantee.role}".encode()
+    return Planned("register_acceptance", OFFICER, signed | {"paper": ("godkannande.txt", paper)})
+
+
+def _confirmation(
+    session: Session, account: PayeeAccount | None, grantee: Grantee
+) -> list[Planned]:
+    """The case officer confirms a changed account the working day after a payment run left
+    its order out (the finance department asks about the held order), with how it was
+    verified. The day after: the payment run comes after the case officers' round, so a
+    round taken up again after a crash finds the same as the first try did."""
+    if account is None or not grantee.verification:
+        return []
+    run_since = session.exec(
+        select(PaymentFile).where(
+            col(PaymentFile.created_at) > account.given_at,
+            col(PaymentFile.created_at) < _midnight(),
+        )
+    ).first()
+    if run_since is None:
+        return []
+    return [Planned("confirm_account", OFFICER, {"verification": grantee.verification})]
+
+
+def _repayment(session: Session, case: Case, grantee: Grantee) -> list[Planned]:
+    """The money the project will not use, claimed back: drafted, communicated (FL 25 §),
+    the grantee's reply registered, decided by the decision maker. The grantee pays it
+    to the Region's bankgiro with the claim's OCR reference (`_finance`)."""
+    amount, reason = grantee.unused or (0, "")
+    found = claims(session, case)
+    if not found:
+        drafted = {"amount": amount, "reason_kind": "unused", "reason": reason}
+        return [Planned("repayment_draft", OFFICER, drafted)]
+    claim = found[-1]
+    number = {"number": claim.number}
+    if claim.status is RepaymentStatus.drafted:
+        return [Planned("repayment_communicate", OFFICER, number)]
+    if claim.status is not RepaymentStatus.communicated:
+        return []
+    if claim.replied_at is None:
+        return [Planned("repayment_reply", OFFICER, number | {"reply": grantee.reply})]
+    assessment = "Föreningen har inget att invända mot återkravet."
+    return [Planned("repayment_decide", DECISION_MAKER, number | {"reply_assessment": assessment})]
+
+
 _PLANS: dict[CaseState, Callable[[Session, Case, Rules, Script], list[Planned]]] = {
     CaseState.received: _checklist,
     CaseState.awaiting_supplement: _supplement,
@@ -595,6 +799,8 @@ _PLANS: dict[CaseState, Callable[[Session, Case, Rules, Script], list[Planned]]]
     CaseState.drafting_decision: _draft,
     CaseState.communication: _reply,
     CaseState.awaiting_decision: _sign,
+    CaseState.decided: _money,
+    CaseState.reporting: _money,
 }
 _FINDINGS = {
     Criterion.benefit_to_society: "Projektet möter en tydlig samhällsutmaning i kommunen.",
@@ -609,6 +815,97 @@ _FINDINGS_EN = {
     Criterion.new_locally: "Nothing similar exists in the municipality today.",
     Criterion.anchored_with_partners: "The partners have confirmed their support.",
 }
+
+
+def _finance(settings: Settings) -> int:
+    """The finance department's day, after the case officers': the bank's reports of what
+    it paid and received are imported, then the payment run makes one payment file of the
+    attested orders, once every grant's first instalments are attested, and writes it to
+    GRANTS_HOME/payments with its payment order (PDF and CSV), as `grants payments export`
+    does. The number of steps taken."""
+    if settings.config_file.payments is None or not _finance_registered(settings):
+        return 0
+    reports = _from_the_bank(settings)
+    for content in reports:
+        take(settings, "import_bank_report", FINANCE, content=content)
+    run = _payment_run_due(settings)
+    if run:
+        take(settings, "export_payments", FINANCE)
+    write_payment_files(settings)
+    return len(reports) + run
+
+
+def _finance_registered(settings: Settings) -> bool:
+    """Whether the configuration's finance person is registered: added by the case officer
+    when the database was seeded before the configuration named them (people are seeded
+    from it once, so the home of a demo run before has none). False if it names nobody."""
+    with transaction(settings.db_url) as session:
+        if find_person(session, FINANCE) is not None:
+            return True
+    named = [person for person in settings.config_file.people if person.email == FINANCE]
+    if not named:
+        return False
+    values = named[0].model_dump(exclude={"attestant"}, exclude_none=True)
+    take(settings, "add_person", OFFICER, values=values | {"role": named[0].role.value})
+    return True
+
+
+def _from_the_bank(settings: Settings) -> list[bytes]:
+    """What the bank reports today, made as a bank would (`grants.bank_simulator`) and kept
+    in GRANTS_HOME/bank as it came: a camt.054 of each payment file it paid, booked on the
+    file's execution date once that has come; and a camt.054 credit of each repayment claim
+    decided before today, which the grantee paid with the claim's OCR reference. Each
+    once: the bank's message ids are the file's or the claim's, and a report imported
+    before is not made again."""
+    today = clock.today()
+    iban = settings.config_file.payments.iban if settings.config_file.payments else ""
+    with transaction(settings.db_url) as session:
+        imported = set(session.exec(select(BankReport.message_id)))
+        reports = {}
+        for payment_file in session.exec(select(PaymentFile).order_by(col(PaymentFile.id))):
+            sent = read_pain001(payment_file.content)
+            message_id = f"DBT-{sent.message_id}"
+            if message_id not in imported and sent.execution_date <= today:
+                reports[message_id] = debit_notification(
+                    payment_file.content, sent.execution_date, message_id=message_id
+                )
+        decided = select(RepaymentClaim).where(RepaymentClaim.status == RepaymentStatus.decided)
+        for claim in session.exec(decided.order_by(col(RepaymentClaim.id))):
+            message_id = f"CDT-{claim.ocr_reference}"
+            if message_id in imported or claim.decided_at is None:
+                continue
+            if local_time(claim.decided_at).date() < today:
+                paid = Credit(
+                    claim.ocr_reference, Decimal(owed(claim)), today, claim.case.organisation.name
+                )
+                reports[message_id] = credit_notification(iban, [paid], message_id=message_id)
+    folder = settings.home / "bank"
+    for message_id, content in reports.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{message_id}.xml").write_bytes(content)
+    return list(reports.values())
+
+
+def _payment_run_due(settings: Settings) -> bool:
+    """Whether the finance department makes a payment file today: attested orders are ready,
+    and no scripted grant is still to be decided or has an order still to be attested (the
+    call's first payments go in one file; an order held for a changed account follows once
+    the account is confirmed)."""
+    with transaction(settings.db_url) as session:
+        if not ready_to_export(session):
+            return False
+        for case in list_cases(session):
+            script = SCRIPTS.get(case.submission_id)
+            if script is None or script.grantee is None:
+                continue
+            if case.state not in DECIDED:
+                return False
+            if signed_grant(session, case) is None:
+                continue
+            orders = orders_of(session, case)
+            if not orders or any(o.status is PaymentStatus.prepared for o in orders):
+                return False
+    return True
 
 
 def _register_talks(settings: Settings) -> None:
@@ -644,3 +941,68 @@ def summary(settings: Settings) -> list[dict[str, Any]]:
                 }
             )
         return rows
+
+
+@dataclass(frozen=True)
+class GrantMoney:
+    """What happened to one grant's money: the demo's second closing table."""
+
+    case: str
+    accepted_by: str  # the signatory and their role; "on paper" when registered so
+    account: str  # paid to, now
+    paid: int
+    paid_on: date | None  # the bank's date of the last payment
+    account_change: str  # "" or how a changed account was held and confirmed
+    reclaimed: int  # paid back on repayment claims
+    claimed: int  # decided or settled repayment claims
+
+
+def money_summary(settings: Settings) -> tuple[list[GrantMoney], list[Money]]:
+    """Per signed grant: who accepted it, the account, what was paid and when, a changed
+    account held and confirmed, what was paid back; and each call's budget."""
+    with transaction(settings.db_url) as session:
+        rows = []
+        for case in list_cases(session):
+            accepted = acceptance_of(session, case)
+            if signed_grant(session, case) is None or accepted is None:
+                continue
+            paid = [o for o in orders_of(session, case) if o.status is PaymentStatus.paid]
+            found = claims(session, case)
+            account = current_account(session, case)
+            rows.append(
+                GrantMoney(
+                    case.case_reference,
+                    f"{accepted.signatory_name}, {accepted.signatory_role}"
+                    + (" (on paper)" if accepted.registered_by else ""),
+                    account_text(account) if account else "",
+                    sum(order.amount for order in paid),
+                    max((order.paid_on for order in paid if order.paid_on), default=None),
+                    _account_change(session, case),
+                    sum(c.paid_amount for c in found),
+                    sum(c.amount for c in found if c.status in _CLAIMED),
+                )
+            )
+        return rows, call_money(session)
+
+
+_CLAIMED = (RepaymentStatus.decided, RepaymentStatus.settled)
+
+
+def _account_change(session: Session, case: Case) -> str:
+    """Each account given after the acceptance: held from its day, confirmed by whom."""
+    changed = session.exec(
+        select(PayeeAccount)
+        .where(PayeeAccount.case_id == case.id, col(PayeeAccount.needs_confirmation))
+        .order_by(col(PayeeAccount.id))
+    )
+    said = []
+    for account in changed:
+        given = f"changed {local_time(account.given_at):%Y-%m-%d}, held"
+        if account.confirmed_at is None:
+            said.append(f"{given}: waits for a second person")
+        else:
+            confirmer = find_person(session, account.confirmed_by or "")
+            by = confirmer.name if confirmer else account.confirmed_by
+            on = f"{local_time(account.confirmed_at):%Y-%m-%d}"
+            said.append(f"{given} until {by} confirmed it {on}")
+    return "; ".join(said)

@@ -7,14 +7,17 @@ import subprocess
 import sys
 from contextlib import closing
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from time import monotonic, sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from lxml import etree
 from sqlmodel import select
 
+from grants.settings import PROJECT_ROOT
 from tests.conftest import MadeOnce, migrated_prefect_home
 from tests.helpers import OFFICER, database_dump, grants, pdf_pages, swedish_template_words
 from tests.test_processes import command_env, started_under
@@ -47,17 +50,20 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert "The call, on the simulated clock from " in text
     # The letters after the ten acknowledgements, by people's steps and the sweep.
     assert re.search(
-        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 47 letters "
+        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 49 letters "
         r"sent; 10 of 10 cases decided\.",
         text,
     ), text
     [logs] = re.findall(r"Prefect's run logs: (\S+)", text)  # the home it ran in
     assert Path(logs).stat().st_size > 0 and Path(logs).parents[1].joinpath("grants.db").exists()
+    call = text.split("The money after the decisions")[0]  # the table of the call
     for suffix, (outcome, amount, state) in EXPECTED.items():
-        [row] = [line for line in text.splitlines() if f"{suffix} " in line and "│" in line]
+        [row] = [line for line in call.splitlines() if f"{suffix} " in line and "│" in line]
         assert outcome in row and amount in row and state in row, row
     letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
-    assert len(letters) == 58  # 26RS8's decision in Swedish (the act) and its translation
+    # 26RS8's decision in Swedish (the act) and its translation; 26RS6's repayment claim
+    # communicated and decided.
+    assert len(letters) == 60
     # The final report's reminders: nobody in the demo reports, so the sweep reminds each
     # grantee as the calendar passes its report's due date (a stage it jumped past is not sent).
     assert sum("paminnelse-slutrapport" in n or "final-report-reminder" in n for n in letters) == 9
@@ -66,9 +72,10 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert any("begaran-om-komplettering" in n for n in letters)
     # FL 25 §: every draft against the applicant (RS2, RS4, RS7, RS9) was communicated first.
     # RS4's answer to the applicant's objection rests on the municipality's statement: that
-    # was communicated again, in a second letter.
+    # was communicated again, in a second letter. So was RS6's repayment claim.
     assert sorted(n for n in letters if "kommunicering" in n) == sorted(
-        [f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)] + ["26RS4-kommunicering-2.pdf"]
+        [f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)]
+        + ["26RS4-kommunicering-2.pdf", "26RS6-kommunicering-aterkrav-1.pdf"]
     )
     # FL 11 §: RS9 was told before its promised date passed that the decision would be later.
     assert "26RS9-besked-om-forsening.pdf" in letters
@@ -92,7 +99,10 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
         assert not found, f"{name}: Swedish from our templates: {sorted(found)}"
     anchors = anchor_notices(grants_home)  # the trail's anchor, each simulated day it grew
     assert anchors >= 1
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 58 + anchors  # + RS9's expiry
+    # + the grantee told of its changed account, and its case officer asked to confirm it
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 60 + anchors + 2
+    the_money_went_through_the_bank(grants_home, result.text)
+    payment_files = sorted(p.name for p in (grants_home / "payments").iterdir())
 
     before = database_dump(grants_home)
     again = grants("demo")
@@ -100,7 +110,95 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert "0 registered, 8 already registered" in again.output
     assert "0 steps taken by people, 0 letters sent; 10 of 10 cases decided." in again.output
     assert database_dump(grants_home) == before
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 58 + anchors
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 60 + anchors + 2
+    assert sorted(p.name for p in (grants_home / "payments").iterdir()) == payment_files
+
+
+PAIN_001 = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
+ACCOUNT_CHANGED = "26RS5"  # its grantee gave a new account while its payment waited
+RECLAIMED = ("26RS6", 6_000)  # the project that pays back money it will not use
+
+
+def the_money_went_through_the_bank(home: Path, printed: str) -> None:
+    """After the decisions: every grant accepted (one on paper), its first instalment paid
+    through pain.001 files that the ISO schema takes and that pay exactly what the decisions
+    and the call's payment plan say, the bank's camt.054 registered; a changed account held
+    its order out of the first payment file until a second person confirmed it; a repayment
+    claim decided and settled by the bank's credit."""
+    schema = etree.XMLSchema(etree.parse(str(PROJECT_ROOT / "grants/xsd/pain.001.001.03.xsd")))
+    files = sorted((home / "payments").glob("*.xml"))
+    assert len(files) == 2, files  # the call's payment run, and the held order once confirmed
+    paid_in: dict[str, dict[str, Decimal]] = {}
+    for xml in files:
+        document = etree.parse(str(xml))
+        assert schema.validate(document), schema.error_log
+        assert xml.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+        assert xml.with_suffix(".csv").stat().st_size > 0
+        ns = {"p": PAIN_001}
+        amounts = {
+            tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns): Decimal(
+                tx.findtext("p:Amt/p:InstdAmt", namespaces=ns)
+            )
+            for tx in document.iterfind(".//p:CdtTrfTxInf", ns)
+        }
+        assert Decimal(document.findtext(".//p:GrpHdr/p:CtrlSum", namespaces=ns)) == sum(
+            amounts.values()
+        )
+        paid_in[xml.stem] = amounts
+    [(plan_json,)] = _rows(home, "SELECT payment_plan FROM calls")
+    plan = json.loads(plan_json)  # the call's: the first instalment is paid after acceptance
+    granted = _rows(
+        home,
+        "SELECT case_reference, amount FROM decisions JOIN cases ON cases.id = case_id "
+        "WHERE status = 'signed' AND outcome IN ('granted', 'partly_granted')",
+    )
+    first = {f"{ref}-1": Decimal(amount * plan[0]["percent"] // 100) for ref, amount in granted}
+    first_file, second_file = paid_in.values()
+    assert first_file | second_file == first and len(first) == 7
+    assert list(second_file) == [f"{ACCOUNT_CHANGED}-1"]
+    assert _rows(home, "SELECT DISTINCT status FROM payment_orders") == [("paid",)]
+    assert _rows(home, "SELECT count(*) FROM payment_orders WHERE paid_on IS NULL") == [(0,)]
+    accepted = _rows(home, "SELECT registered_by FROM acceptances")
+    assert len(accepted) == 7 and [by for (by,) in accepted if by] == [OFFICER]
+
+    trail = [
+        (action, json.loads(detail or "{}"))
+        for action, detail in _rows(
+            home,
+            "SELECT action, detail FROM audit_events JOIN cases ON cases.id = case_id "
+            "WHERE case_reference = ? ORDER BY audit_events.id",
+            ACCOUNT_CHANGED,
+        )
+    ]
+    money = [a for a, _ in trail if a.startswith(("payment", "payee", "conditions"))]
+    assert money == [
+        "conditions_accepted",
+        "payment_order_prepared",
+        "payment_order_attested",
+        "payee_account_changed",
+        "payee_account_confirmed",
+        "payment_exported",
+        "payment_paid",
+    ]
+    [confirmed] = [data for a, data in trail if a == "payee_account_confirmed"]
+    assert confirmed["verification"].startswith("Ringde föreningens ordförande")
+    [exported] = [data for a, data in trail if a == "payment_exported"]
+    assert exported["message_id"] == files[1].stem  # not in the first file: it was held
+    [(told,)] = _rows(home, "SELECT recipient FROM notices WHERE kind = 'account_changed.sv'")
+    assert told == "hej@kryddgarden.example.se"
+
+    reference, amount = RECLAIMED
+    claim = "SELECT status, amount, paid_amount, settled_by, ocr_reference FROM repayment_claims"
+    [(status, claimed, paid_back, settled_by, ocr)] = _rows(home, claim)
+    assert (status, claimed, paid_back, settled_by) == ("settled", amount, amount, "bank")
+    decision = pdf_pages((home / "letters" / f"{reference}-beslut-aterkrav-1.pdf").read_bytes())
+    assert "5050-1055" in decision[0] and ocr in decision[0]
+    assert (home / "letters" / f"{reference}-kommunicering-aterkrav-1.pdf").exists()
+    assert "The money after the decisions" in printed
+    assert (
+        "Budget of SI-2026: 600 000 kr; granted 243 000 kr, paid 243 000 kr, paid back 6 000 kr"
+        in printed
+    )
 
 
 def anchor_notices(home: Path) -> int:
@@ -135,10 +233,36 @@ def test_the_demo_clock_wakes_on_the_first_day_of_a_supplement_reminder(
     assert demo.next_due(settings) == datetime.combine(reminder, time(9), tzinfo=STOCKHOLM)
 
 
+def test_the_demo_registers_the_finance_person_that_an_earlier_home_lacks(
+    grants_home: Path,
+) -> None:
+    """People are seeded from the configuration once, so the home of a demo run before the
+    configuration named its finance person has none, and the demo's payment run would be
+    refused half-way. The case officer adds them, once, as a person would (`add_person`)."""
+    from grants import demo
+    from grants.settings import load
+
+    assert "5 person(s)" in grants("people", "list", "--as", OFFICER).text  # seeded
+    with closing(sqlite3.connect(grants_home / "grants.db")) as db, db:
+        db.execute("DELETE FROM people WHERE role = 'finance'")  # as seeded before
+    assert "4 person(s)" in grants("people", "list", "--as", OFFICER).text
+
+    settings = load()
+    assert demo._finance(settings) == 0  # nothing to pay yet
+    assert demo._finance(settings) == 0
+    people = grants("people", "list", "--as", OFFICER).text
+    assert "5 person(s)" in people and "Anneli Berglund" in people
+    added = "SELECT actor, detail FROM audit_events WHERE action = 'person_added'"
+    [(actor, detail)] = _rows(grants_home, added)
+    assert actor == OFFICER and json.loads(detail)["role"] == "finance"
+
+
 KILLS = (  # the demo is killed once the trail holds this many events of this action
     ("letter_sent", 3),  # during the intake's acknowledgements
     ("review_submitted", 5),  # in the advisory group's review
     ("decision_signed", 3),  # after the first decisions were signed
+    ("payment_exported", 6),  # once the call's payment file was made, before its day ended
+    ("payment_paid", 6),  # once the bank's report on it was registered
 )
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2})?")
@@ -147,6 +271,11 @@ MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\
 # letter was rendered (alone or with others), and how many times its delivery was tried (a
 # delivery the kill interrupted is taken again: at least once), and the trail's head an
 # anchor e-mail gives the officers (its hash, and the ids of events interleaved otherwise).
+# The bank's own time stamp in a credit notification's entry references (20270119090312-1).
+BANK_STAMP = re.compile(r">(\d{8})\d{6}(-\d+<)")
+# When a payment file or a bank's report was made: a moment of the clock, its day compared even
+# when it fell on a whole minute (the first thing a round did), which MOMENT keeps whole.
+CREATED = re.compile(r"<CreDtTm>(\d{4}-\d{2}-\d{2})T[^<]*</CreDtTm>")
 NOT_COMPARED = {"hash", "prev_hash", "pdf", "sha256", "rendered_by", "attempts", "anchor"}
 
 
@@ -155,8 +284,9 @@ NOT_COMPARED = {"hash", "prev_hash", "pdf", "sha256", "rendered_by", "attempts",
 def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
     made_once: MadeOnce, grants_home: Path, tmp_path: Path, migrated_prefect_database: Path
 ) -> None:
-    """The demo killed (kill -9) three times on its way, during the intake, in the review
-    and after some decisions were signed, each time run again, and at last run to its end,
+    """The demo killed (kill -9) five times on its way, during the intake, in the review,
+    after some decisions were signed, after the payment file was made and after the bank's
+    report on it was registered, each time run again, and at last run to its end,
     leaves the database an uninterrupted run leaves: the same rows (each case's trail in
     its order), with the same dates.
 
@@ -170,7 +300,7 @@ def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
     env = command_env(tmp_path / "killed")
     migrated_prefect_home(Path(env["PREFECT_HOME"]), migrated_prefect_database)
     killed_at = [_kill_once(env, home, action, count) for action, count in KILLS]
-    assert killed_at == sorted(killed_at) and len(set(killed_at)) == 3, killed_at
+    assert killed_at == sorted(killed_at) and len(set(killed_at)) == len(KILLS), killed_at
     final = subprocess.run(
         [sys.executable, "-m", "grants", "demo"],
         env=env,
@@ -192,6 +322,10 @@ def test_a_demo_killed_and_run_again_ends_as_one_never_killed(
     assert sorted(p.name for p in (home / "outbox").iterdir()) == sorted(
         p.name for p in (grants_home / "outbox").iterdir()
     )
+    for folder in ("payments", "bank"):  # the payment files and the bank's reports, whole
+        assert sorted(p.name for p in (home / folder).iterdir()) == sorted(
+            p.name for p in (grants_home / folder).iterdir()
+        )
 
 
 def _kill_once(env: dict[str, str], home: Path, action: str, count: int) -> int:
@@ -263,6 +397,9 @@ def _dated(value: Any) -> Any:
         return {k: _dated(v) for k, v in value.items() if k not in NOT_COMPARED}
     if isinstance(value, list):
         return [_dated(v) for v in value]
+    if isinstance(value, bytes) and value.startswith(b"<?xml"):  # a payment file, a report
+        made = CREATED.sub(r"<CreDtTm>\1</CreDtTm>", value.decode())
+        return BANK_STAMP.sub(r">\1\2", _dated(made))
     if not isinstance(value, str):
         return value
     if value.startswith(("{", "[")):

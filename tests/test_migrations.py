@@ -24,6 +24,9 @@ from models.schema import ALEMBIC_INI, PRE_MIGRATION_TABLES, VERSION_TABLE, head
 from tests.conftest import SAMPLES
 from tests.helpers import OFFICER, database_dump, grants
 
+# The finance department's person in the shipped configuration, not in the old one's.
+SHIPPED_FINANCE = "anneli.berglund@regionorebrolan.example.se"
+
 # Main just before migrations came: its `create_all` made the schema that the baseline
 # revision makes, and a region's database from then has no version table.
 PRE_MIGRATION_COMMIT = "bafadb8348ef3fba1c2db63325262aff6b613d13"
@@ -145,7 +148,13 @@ def test_a_database_from_before_migrations_keeps_every_row(
 
     assert listing.exit_code == 0, listing.output
     assert "8 case(s)" in listing.output and "Skatekollektivet Askersund" in listing.output
-    assert table_rows(database, columns) == before
+    after = table_rows(database, columns)
+    # Every row as it was; and the person today's configuration names that the old one did
+    # not (the finance department's), seeded by the first start after the upgrade.
+    kept = len(before["people"])
+    email = columns["people"].index("email")
+    assert [row[email] for row in after["people"][kept:]] == [SHIPPED_FINANCE]
+    assert after | {"people": after["people"][:kept]} == before
     assert versions(database) == HEADS
     check = alembic("check")
     assert check.returncode == 0 and "No new upgrade operations detected" in check.stdout, (
@@ -154,7 +163,7 @@ def test_a_database_from_before_migrations_keeps_every_row(
     # Before people were kept in the database they were the file's; the first start after
     # the upgrade seeded the advisory group and its quorum from it, and every person is active.
     people = grants("people", "list", "--as", OFFICER).text
-    assert "4 person(s)" in people and " no " not in people
+    assert "5 person(s)" in people and " no " not in people  # the four and the finance person
     assert "Advisory group: 2 member(s) and the case's officer; 2 review(s)" in people
 
 

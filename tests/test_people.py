@@ -36,7 +36,7 @@ def test_people_are_seeded_from_the_file_once_then_the_database_is_the_truth(
     grants_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = grants("people", "list", "--as", OFFICER).text
-    assert "4 person(s)" in first and "Johan Ek" in first and "Karin Sjöberg" in first
+    assert "5 person(s)" in first and "Johan Ek" in first and "Karin Sjöberg" in first
     assert "Advisory group: 2 member(s) and the case's officer; 2 review(s)" in first
 
     edited = tmp_path / "grants.toml"

@@ -375,11 +375,46 @@ def export_letters_command(
     out.print(f"{len(letters)} letter(s) written to {folder.resolve()}")
 
 
+def _print_money(settings: Settings) -> None:
+    """The demo's money: per grant, who accepted it, where it was paid and when, a changed
+    account held until confirmed, what was paid back; then each call's budget."""
+    from grants import demo
+
+    grants_money, calls = demo.money_summary(settings)
+    table = Table(title="The money after the decisions", title_justify="left")
+    for column in ("Case", "Accepted by", "Account", "Paid", "Account changed", "Paid back"):
+        table.add_column(column, overflow="fold")
+    for row in grants_money:
+        table.add_row(
+            row.case,
+            row.accepted_by,
+            row.account,
+            f"{format_amount(row.paid)} on {row.paid_on}" if row.paid else "not yet",
+            row.account_change,
+            _paid_back(row.reclaimed, row.claimed),
+        )
+    if grants_money:
+        out.print(table)
+    for money in calls:
+        out.print(
+            f"Budget of {money.call.code}: {format_amount(money.budget)}; granted "
+            f"{format_amount(money.granted)}, paid {format_amount(money.paid)}, paid back "
+            f"{format_amount(money.reclaimed)}, left to grant {format_amount(money.left)}.",
+            highlight=False,
+        )
+
+
+def _paid_back(reclaimed: int, claimed: int) -> str:
+    return f"{format_amount(reclaimed)} of {format_amount(claimed)}" if claimed else ""
+
+
 @app.command("demo")
 def demo_command() -> None:
     """The main job: the eight seed projects and two more through the whole path, with
     scripted people on a simulated clock: every outcome (granted, partly granted, refused,
-    dismissed, closed), communication before the adverse ones, letters, Community Talks.
+    dismissed, closed), communication before the adverse ones, letters, Community Talks; then
+    the money: acceptance, payment orders, the payment file and the bank's answer, a held
+    account, a repayment claim.
     """
     from grants import demo
     from grants.cli.progress import CallProgress
@@ -409,10 +444,14 @@ def demo_command() -> None:
             row["state"],
         )
     out.print(table)
+    _print_money(settings)
     export_letters_command(settings.home / "letters", demo.OFFICER)
     outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
     out.print(
         f"Where to look:\n  letters (PDF): {(settings.home / 'letters').resolve()}\n"
+        f"  payment files (pain.001, with their payment order as PDF and CSV): "
+        f"{(settings.home / 'payments').resolve()}\n"
+        f"  the bank's reports (camt.054): {(settings.home / 'bank').resolve()}\n"
         f"  e-mail: {outbox}\n  case database: {settings.db_url}\n"
         f"  Prefect's run logs: {log_file(settings.home)}\n"
         f"  one case in full: grants status {rows[0]['case'] if rows else 'CASE'}\n"
