@@ -282,3 +282,65 @@ def test_the_link_names_its_case_and_expires(grants_home: object) -> None:
     assert (claims.case_reference, claims.kind) == ("26RS7", "follow_up")
     with pytest.raises(Exception, match="expired"):
         read_follow_up(settings, token, today=date(2030, 1, 1))
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_grantee_answers_and_the_office_reads_the_impact(
+    funded: tuple[str, str], live_office, chromium, tmp_path: Path
+) -> None:
+    """As the chair does on a phone, through the follow-up's link: a choice left without the
+    organisation it needs refused at its field and nothing kept, then the answer saved. The
+    case officer reads the Impact page. Each page scanned by axe-core, in Swedish."""
+    from tests.test_office_browser import (
+        accessibility_violations,
+        browser_sign_in,
+        keep_screenshot,
+    )
+
+    followed, _other = funded
+    base = live_office.state.base_url
+    _swept(FOLLOW_UP_DAY)
+    link = follow_up_link(load(), followed, answer_deadline(_case(followed)))
+    assert link.startswith(base)
+    phone = chromium.new_context(
+        locale="sv-SE", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    page.goto(link)
+    page.get_by_role("heading", name="Ett år senare: vad ledde projektet till?").wait_for()
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    keep_screenshot(page, "follow-up-form", tmp_path)
+
+    page.get_by_label("Ja, den fortsätter").check()
+    page.get_by_label("En annan organisation har tagit över").check()
+    page.get_by_role("button", name="Spara svaret").click()
+    page.locator("#taken_over_by-error").wait_for()
+    assert "Organisationen som har tagit över" in page.get_by_role("alert").first.inner_text()
+    assert accessibility_violations(page) == []
+    with transaction(load().db_url) as session:
+        assert follow_up_of(session, _case(followed)) is None  # nothing kept
+
+    page.get_by_label("Organisationen som har tagit över").fill("Örebro kommun")
+    page.get_by_label("Finansiär").first.fill("Örebro kommun")
+    page.get_by_label("Belopp, kronor").first.fill("150 000")
+    page.get_by_label("Datum då den beviljades").first.fill("2028-09-01")
+    page.get_by_label("Med några ord (frivilligt)").fill("Fritidsgården driver verkstaden.")
+    page.get_by_role("button", name="Spara svaret").click()
+    page.get_by_text("Tack, ert svar är sparat").wait_for()
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.get_by_label("Belopp, kronor").first.input_value() == "150000"
+    keep_screenshot(page, "follow-up-saved", tmp_path)
+    phone.close()
+
+    office = chromium.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
+    desk = office.new_page()
+    browser_sign_in(desk, base, OFFICER)
+    desk.get_by_role("link", name="Effekter").click()
+    desk.get_by_role("heading", name="Effekter").wait_for()
+    assert accessibility_violations(desk) == []
+    keep_screenshot(desk, "impact-page", tmp_path)
+    text = desk.locator("main").inner_text()
+    assert "3\xa0050\xa0000\xa0kr" in text and "40,67" in text and "Örebro kommun" in text
+    office.close()
