@@ -48,6 +48,7 @@ class FollowUpRefused(Refused, ValueError):
         "follow_up.closed": "the follow-up of {case_reference} could be answered until "
         "{deadline}; the answer stands",
         "follow_up.too_many": "{count} rows of further funding: at most {limit}",
+        "follow_up.runner": "must be ourselves or other",
     }
 
 
@@ -179,7 +180,7 @@ def parsed(typed: FollowUpTyped) -> dict[str, Any]:
         raise invalid("continues", typed.continues, FieldError("field.not_yes_no"))
     runner = typed.runner.strip() or OURSELVES
     if continues == "yes" and runner not in (OURSELVES, OTHER):
-        raise invalid("runner", typed.runner, FieldError("field.not_yes_no"))
+        raise invalid("runner", typed.runner, FollowUpRefused("follow_up.runner"))
     taken_over_by = " ".join(typed.taken_over_by.split())
     if continues == "yes" and runner == OTHER and not taken_over_by:
         raise invalid("taken_over_by", typed.taken_over_by, FieldError("field.required"))

@@ -182,6 +182,7 @@ def test_an_answered_follow_up_is_not_reminded(funded: tuple[str, str]) -> None:
     [
         (FollowUpTyped(continues="kanske"), "continues", "kanske"),
         (FollowUpTyped(continues="yes", runner="other"), "taken_over_by", ""),
+        (FollowUpTyped(continues="yes", runner="kommunen"), "runner", "kommunen"),
         (
             FollowUpTyped(continues="no", funding=[{**ARVSFONDEN, "amount": "-5"}]),
             "funding_1_amount",
@@ -343,4 +344,8 @@ def test_on_a_phone_the_grantee_answers_and_the_office_reads_the_impact(
     keep_screenshot(desk, "impact-page", tmp_path)
     text = desk.locator("main").inner_text()
     assert "3\xa0050\xa0000\xa0kr" in text and "40,67" in text and "Örebro kommun" in text
+    download = desk.request.get(f"{base}/impact.csv?year=2026")
+    assert download.headers["content-disposition"] == 'attachment; filename="impact-2026.csv"'
+    lines = {r["case_reference"]: r for r in csv.DictReader(io.StringIO(download.text()))}
+    assert lines[followed]["further_funding_won"] == "3050000"
     office.close()

@@ -645,6 +645,7 @@ WORDING = {
         "stands."
     ),
     "follow_up.too_many": N_("%(count)s rows of further funding: at most %(limit)s."),
+    "follow_up.runner": N_("must be the project itself or another organisation"),
 }
 
 # The form fields a refusal concerns, by the names the office's forms give them: the
