@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from models.tables import STOCKHOLM, AuditEvent, Case, Letter, Recommendation
 from models.working_days import add_working_days
 from tests.conftest import SAMPLES, MadeOnce, Mailbox
 from tests.helpers import DECISION_MAKER, OFFICER, database_dump, grants, pdf_pages
+from tests.office import post
 from tests.test_assessment import attachment
 from tests.test_decisions import to_awaiting_decision
 
@@ -220,7 +221,7 @@ def test_the_answer_is_corrected_until_its_deadline_and_not_after_each_change_re
     deadline = answer_deadline(_case(followed))
     _answered(followed, ANSWER, deadline)
     with pytest.raises(Refused, match="could be answered until"):
-        _answered(followed, FollowUpTyped(continues="no"), deadline.replace(day=deadline.day + 1))
+        _answered(followed, FollowUpTyped(continues="no"), deadline + timedelta(days=1))
     with transaction(load().db_url) as session:
         answer = follow_up_of(session, _case(followed))
         assert answer.continues and answer.taken_over_by == "Örebro kommun, fritidsförvaltningen"
@@ -235,6 +236,26 @@ def test_the_answer_is_corrected_until_its_deadline_and_not_after_each_change_re
     ]  # fmt: skip
     with pytest.raises(Refused, match="has not been sent its follow-up"):
         _answered(other, ANSWER, FOLLOW_UP_DAY)
+
+
+def test_after_its_deadline_the_page_shows_the_answer_and_takes_no_change(
+    funded: tuple[str, str], office
+) -> None:
+    followed, _other = funded
+    _swept(FOLLOW_UP_DAY)
+    _answered(followed, ANSWER, FOLLOW_UP_DAY)
+    deadline = answer_deadline(_case(followed))
+    path = "/f/" + follow_up_link(load(), followed, deadline).rsplit("/", 1)[-1]
+    with clock.simulated():
+        clock.move_to(datetime.combine(deadline + timedelta(days=1), time(9), tzinfo=STOCKHOLM))
+        page = office.get(path)
+        assert page.status_code == 200 and "Spara svaret" not in page.text
+        assert "Uppföljningen kunde besvaras till och med" in page.text
+        assert "Örebro kommun, fritidsförvaltningen" in page.text
+        before = database_dump(load().home)
+        refused = post(office, path, {"continues": "no"})
+        assert refused.status_code == 422 and "svaret står fast" in refused.text
+        assert database_dump(load().home) == before
 
 
 def test_the_figures_from_the_final_report_and_the_follow_up_counted_once(
