@@ -28,6 +28,7 @@ from models.working_days import add_working_days, next_working_day
 
 REMINDER_AFTER = 10  # working days after the follow-up, unanswered, its one reminder
 ANSWER_DAYS = 30  # working days after the follow-up's day the answer may be given or corrected
+LOOK_BACK = 100  # calendar days: more than ANSWER_DAYS working days, holidays and all
 # A funded project is followed up whatever became of its case since (closed, most often).
 FOLLOWED_STATES = (CaseState.decided, CaseState.reporting, CaseState.closed)
 MAX_ROWS = 30
@@ -100,10 +101,12 @@ def send_follow_ups(session: Session, today: date) -> int:
     """The follow-up to each funded project whose day has come, and one reminder to those
     that have not answered `REMINDER_AFTER` working days after it: each once. A day passed
     by more than the answer's time is not followed up late."""
-    year_ago = today - timedelta(days=366)
+    # A year after the end is at least 365 days after it; the answer's time is well under
+    # LOOK_BACK days more: only the cases within reach are read.
+    ended = (today - timedelta(days=365 + LOOK_BACK), today - timedelta(days=365))
     candidates = session.exec(
         select(Case)
-        .where(col(Case.state).in_(FOLLOWED_STATES), col(Case.project_end) <= year_ago)
+        .where(col(Case.state).in_(FOLLOWED_STATES), col(Case.project_end).between(*ended))
         .with_for_update()
     ).all()
     sent = 0

@@ -132,13 +132,22 @@ def _follow_up_letters() -> list[tuple[str, str]]:
         return [(letter.case.case_reference, letter.data["stage"]) for letter in letters]
 
 
-def test_the_follow_up_is_due_a_working_day_a_year_after_the_project_ended(
+def test_the_follow_up_goes_on_the_working_day_a_year_after_the_project_ended(
     funded: tuple[str, str],
 ) -> None:
     followed, other = funded
     assert follow_up_day(_case(followed)) == FOLLOW_UP_DAY
     # 31 March 2029 is a Saturday, 1 April Easter Day and 2 April Easter Monday.
     assert follow_up_day(_case(other)) == date(2029, 4, 3)
+    # A project that ended on a Tuesday is followed up on the Wednesday a year on, 365 days
+    # later, not a day late.
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == other)).one()
+        case.project_end = date(2028, 3, 14)  # as a correction of the case's facts would
+        session.add(case)
+    assert _swept(date(2029, 3, 13)) == 0
+    assert _swept(date(2029, 3, 14)) == 1
+    assert _follow_up_letters() == [(other, "first")]
 
 
 def test_the_sweep_mails_the_follow_up_once_with_its_link_and_reminds_once(
