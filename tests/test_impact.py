@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from flows.assessment import sweep
 from flows.intake import intake
+from flows.letters import send_letters
 from grants.applicant_links import follow_up_link, read_follow_up
 from grants.embedded import run_flow
 from grants.settings import load
@@ -379,3 +380,23 @@ def test_on_a_phone_the_grantee_answers_and_the_office_reads_the_impact(
     lines = {r["case_reference"]: r for r in csv.DictReader(io.StringIO(download.text()))}
     assert lines[followed]["further_funding_won"] == "3050000"
     office.close()
+
+
+def test_an_english_grantee_is_followed_up_in_english(
+    funded: tuple[str, str], smtp_server: Mailbox, office
+) -> None:
+    """SI-2026-0108 applied in English; its project ended on 2027-10-31, a Sunday: its
+    follow-up goes on Tuesday 31 October 2028, e-mail, letter and page in English."""
+    english = to_awaiting_decision("SI-2026-0108", Recommendation.granted)
+    grants("sign", english, "--as", DECISION_MAKER)
+    assert _swept(date(2028, 10, 31)) == 1
+    run_flow(send_letters)
+    [mail] = [m for m in smtp_server.messages if m["Subject"].startswith("Follow-up")]
+    assert english in mail["Subject"]
+    body = mail.get_body().get_content()
+    assert "A year has passed since the project" in body and "Please answer here by" in body
+    [link] = LINK.findall(body)
+    pdf = " ".join(pdf_pages(attachment(mail, f"{english}-follow-up-1.pdf")))
+    assert "A year on: what did your project lead to?" in pdf and "/f/" not in pdf
+    page = office.get("/f/" + link.rsplit("/", 1)[-1])
+    assert page.status_code == 200 and "A year on: what did the project lead to?" in page.text
