@@ -5,7 +5,8 @@ and records each step in the domain and then has the letters it ordered sent
 (`send_follow_up`). The sweep runs on a schedule and does
 what time alone makes due: supplement reminders and deadlines, overdue review reminders,
 communication deadlines, Community Talk invitations for funded projects, the reminder
-of a repayment claim unpaid past its due date, the final report's reminders, and the
+of a repayment claim unpaid past its due date, the final report's reminders, the follow-up
+a year after a funded project ended (and its reminder), and the
 closing of each case whose gates are all open (models.closing).
 """
 
@@ -25,6 +26,7 @@ from models.community_talks import invite_to_talks
 from models.db import transaction
 from models.delays import notify_delays
 from models.final_reports import remind_final_reports
+from models.follow_ups import send_follow_ups
 from models.integrity import tell_anchor, tell_officers, verify
 from models.repayment import remind_overdue_claims
 from models.reviews import remind_overdue
@@ -43,6 +45,7 @@ def sweep_cases(settings: Settings, today: date) -> dict[str, int]:
         done["delay_notices"] = notify_delays(session, today)
         done["repayment_reminders"] = remind_overdue_claims(session, today)
         done["final_report_reminders"] = remind_final_reports(session, today)
+        done["follow_ups"] = send_follow_ups(session, today)
         done["cases_closed"] = close_cases(session, today)
     return done
 

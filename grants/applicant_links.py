@@ -25,6 +25,7 @@ from models.letters import (
     DECISION,
     FINAL_REPORT_MORE,
     FINAL_REPORT_REMINDER,
+    FOLLOW_UP,
     REPAYMENT_COMMUNICATION,
     SUPPLEMENT_REQUEST,
 )
@@ -50,6 +51,10 @@ REPORT_SALT = "grants.final-report-link"
 FINAL_REPORT = "final_report"
 REPORT_DAYS = 365
 REPORT_LETTERS = (COMMUNITY_TALK_INVITATION, FINAL_REPORT_REMINDER, FINAL_REPORT_MORE)
+# The grantee's link to the follow-up a year after the project ended: a salt of its own,
+# open until the answer's deadline (and `applicant_link_days`, to read the answer given).
+FOLLOW_UP_SALT = "grants.follow-up-link"
+FOLLOW_UP_KIND = "follow_up"
 ASKING_LETTERS = {
     SUPPLEMENT_REQUEST: SUPPLEMENT,
     COMMUNICATION_LETTER: COMMUNICATION,
@@ -118,7 +123,7 @@ def read(settings: Settings, token: str, today: date | None = None) -> LinkClaim
 def asks_for_answer(letter: Letter) -> bool:
     """Whether the letter's e-mail carries a personal link (`letter_link`) that its PDF
     tells of: a request's, or the Community Talk invitation's."""
-    return letter.kind in ASKING_LETTERS or letter.kind == COMMUNITY_TALK_INVITATION
+    return letter.kind in ASKING_LETTERS or letter.kind in (COMMUNITY_TALK_INVITATION, FOLLOW_UP)
 
 
 def letter_link(settings: Settings, letter: Letter) -> str | None:
@@ -132,6 +137,9 @@ def letter_link(settings: Settings, letter: Letter) -> str | None:
         return talk_link(settings, letter.case.case_reference, expires)
     if letter.kind in REPORT_LETTERS:
         return _report_link(settings, letter)
+    if letter.kind == FOLLOW_UP:
+        expires = date.fromisoformat(letter.data["deadline"])
+        return follow_up_link(settings, letter.case.case_reference, expires)
     kind = ASKING_LETTERS.get(letter.kind)
     if kind is None:
         return None
@@ -236,3 +244,27 @@ def final_report_link(settings: Settings, letter: Letter) -> str | None:
     """The grantee's link to its final report, for the letters about the report: the
     Community Talk invitation carries it beside its own link to answer the invitation."""
     return _report_link(settings, letter) if letter.kind in REPORT_LETTERS else None
+
+
+def follow_up_link(settings: Settings, case_reference: str, deadline: date) -> str:
+    """The grantee's link to the follow-up a year after the project ended: to answer it and
+    correct the answer until `deadline`, and to read it some days after."""
+    expires = deadline + timedelta(days=settings.applicant_link_days)
+    token = URLSafeSerializer(settings.signing_key, salt=FOLLOW_UP_SALT).dumps(
+        [case_reference, expires.isoformat()]
+    )
+    return f"{settings.base_url}/f/{token}"
+
+
+def read_follow_up(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
+    """What a follow-up's link names (the kind `follow_up`); `LinkInvalid` or `LinkExpired`
+    as for the other links."""
+    serializer = URLSafeSerializer(settings.verifying_keys, salt=FOLLOW_UP_SALT)
+    try:
+        case_reference, expires = serializer.loads(token)
+        claims = LinkClaims(str(case_reference), FOLLOW_UP_KIND, 0, date.fromisoformat(expires))
+    except (BadSignature, TypeError, ValueError) as error:
+        raise LinkInvalid("not a link of this office") from error
+    if (today or clock.today()) > claims.expires:
+        raise LinkExpired(claims)
+    return claims

@@ -49,6 +49,9 @@ REPAYMENT_WITHDRAWAL = "repayment_withdrawal"  # a claim the grantee has seen, n
 # (numbered by the stage), and a request for more (numbered by the request).
 FINAL_REPORT_REMINDER = "final_report_reminder"
 FINAL_REPORT_MORE = "final_report_more"
+# The follow-up a year after a funded project ended (models.follow_ups): the question, then
+# one reminder (numbered 1 and 2).
+FOLLOW_UP = "follow_up"
 SEALED = (DECISION, REPAYMENT_DECISION)  # the decisions sealed as they are rendered
 DECISIONS = (DECISION, DRAFT_DECISION)  # one letter: the draft is the decision marked so
 # A decision in English: the act is the Swedish decision (språklagen), the English one its
@@ -91,6 +94,8 @@ FILENAMES = {
     (FINAL_REPORT_REMINDER, "en"): "final-report-reminder",
     (FINAL_REPORT_MORE, "sv"): "komplettering-slutrapport",
     (FINAL_REPORT_MORE, "en"): "final-report-more-needed",
+    (FOLLOW_UP, "sv"): "uppfoljning",
+    (FOLLOW_UP, "en"): "follow-up",
 }
 
 

@@ -667,6 +667,29 @@ class FinalReport(SQLModel, table=True):
     case: Case = Relationship()
 
 
+class FollowUp(SQLModel, table=True):
+    """A funded project's answer to the follow-up a year after it ended, through its link:
+    the further funding won since the final report, whether the activity continues and who
+    took it over (models.follow_ups). Corrected until its deadline; each change is in the
+    audit trail."""
+
+    __tablename__ = "follow_ups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", unique=True)
+    # Rows {funder, amount, date}: won since the final report.
+    further_funding: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    continues: bool
+    taken_over_by: str = ""  # an organisation, or "" when the project carries on itself
+    text: str = ""
+    answered_at: datetime = Field(default_factory=utcnow)
+    changed_at: datetime | None = None
+
+    case: Case = Relationship()
+
+
 class Acceptance(SQLModel, table=True):
     """The grantee's acceptance of the grant's conditions: no payment before it. Given through
     the grantee's link, or on paper and registered by the case officer."""

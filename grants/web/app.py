@@ -31,7 +31,9 @@ from grants.web import (
     decisions,
     final_report,
     finance,
+    follow_up_form,
     health,
+    impact,
     office_steps,
     oidc,
     open_data,
@@ -207,6 +209,8 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     app.include_router(payee.router)
     app.include_router(health.router)  # for monitors: no sign-in, no personal data
     app.include_router(open_data.router)  # the grants as open data (360Giving)
+    app.include_router(impact.router)  # the impact register and its figures
+    app.include_router(follow_up_form.router)  # the grantee's follow-up a year after the project
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)
     # A file somewhat over the limit is refused at its form's field; far over, not read.

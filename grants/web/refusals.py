@@ -637,6 +637,15 @@ WORDING = {
         "The report of %(case_reference)s shows nothing unspent (%(paid)s kr paid, %(spent)s "
         "kr spent): there is no repayment claim to draft."
     ),
+    "follow_up.not_asked": N_(
+        "Case %(case_reference)s has not been sent its follow-up yet; it is answered once it has."
+    ),
+    "follow_up.closed": N_(
+        "The follow-up of %(case_reference)s could be answered until %(deadline)s; the answer "
+        "stands."
+    ),
+    "follow_up.too_many": N_("%(count)s rows of further funding: at most %(limit)s."),
+    "follow_up.runner": N_("must be the project itself or another organisation"),
 }
 
 # The form fields a refusal concerns, by the names the office's forms give them: the
