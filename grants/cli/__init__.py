@@ -25,6 +25,7 @@ from grants.cli import (
     people,
     records,
     repayment,
+    statistics,
     talks,  # noqa: F401 (imported, its commands join `grants talk`)
     worker,
 )
@@ -84,6 +85,7 @@ for area in (
     payments,
     people,
     records,
+    statistics,
     backups,
     worker,
     health,

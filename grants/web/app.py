@@ -41,6 +41,7 @@ from grants.web import (
     records,
     repayment,
     reviews,
+    statistics,
     talks,
     tasks,
 )
@@ -207,6 +208,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     app.include_router(payee.router)
     app.include_router(health.router)  # for monitors: no sign-in, no personal data
     app.include_router(open_data.router)  # the grants as open data (360Giving)
+    app.include_router(statistics.router)  # the committee's figures and annual report
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)
     # A file somewhat over the limit is refused at its form's field; far over, not read.
