@@ -13,7 +13,7 @@ refusals (Örebro, Kumla); two Örebro grants are paid in full (60 000 kr).
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from models import clock
 from models.access import StatisticsOnly, case_to_read, visible_cases
 from models.db import transaction
 from models.statistics import FEWER, PROTECTING, statistics
-from models.tables import Case, Person, Recommendation, Role
+from models.tables import STOCKHOLM, Case, Person, Recommendation, Role
 from tests.conftest import SAMPLES, MadeOnce
 from tests.helpers import DECISION_MAKER, OFFICER, grants, pdf_pages
 from tests.office import sign_in
@@ -46,6 +46,7 @@ GRANTED = {
 }  # fmt: skip
 REFUSED = ("0103", "0108")  # 0102 is not decided: Activa, a reviewer, is its partner
 PAID = ("0101", "0105")
+TALK_DAY = date(YEAR, 12, 17)  # a Community Talk later this year; none held before it
 
 
 def _applications(folder: Path) -> Path:
@@ -83,6 +84,10 @@ def figures_home(made_once: MadeOnce, grants_home: Path, tmp_path: Path) -> dict
                 _paid(session, references[number])
         grants("people", "add", "--name", "Anders Nyberg", "--email", COMMITTEE, "--role",
                "committee", "--organisation", "Kulturnämnden", "--as", OFFICER)  # fmt: skip
+        for held_on in (TALK_DAY, date(YEAR + 2, 3, 16)):  # this year's, and one far ahead
+            grants("talk", "add", "--date", held_on.isoformat(), "--time", "14:00", "--ends",
+                   "16:00", "--theme", "Samtal", "--theme-en", "Talk", "--venue", "Kulturhuset",
+                   "--address", "Fredsgatan 18, 702 10 Örebro", "--as", OFFICER)  # fmt: skip
         return references
 
     return made_once("statistics-figures", make)
@@ -136,6 +141,10 @@ def test_the_figures_of_the_year_are_what_the_case_database_holds_counted_by_han
         "total": (7, 190_000, 60_000),
     }
     assert _table(figures, "community_talks") == {"talks_held": (0,), "projects_presented": (0,)}
+    with clock.simulated():  # the Talk's day has come: it is held, the one ahead is not
+        clock.move_to(datetime.combine(TALK_DAY, time(16), STOCKHOLM))
+        later = _figures(date(YEAR, 1, 1), date(YEAR + 2, 12, 31))
+    assert _table(later, "community_talks")["talks_held"] == (1,)
 
 
 def test_a_municipality_with_three_applications_is_fewer_than_five_and_not_the_total_less_the_rest(
@@ -241,5 +250,11 @@ def test_the_statistics_page_in_chromium_meets_wcag_with_a_chart_beside_each_tab
     page.get_by_role("button", name="Visa siffrorna").press("Enter")
     page.locator("#statistics-year-error").wait_for()
     assert "”tjug”" in page.inner_text("main")
+    assert accessibility_violations(page) == []
+    page.set_viewport_size({"width": 375, "height": 667})  # on a phone: nothing sideways
+    page.goto(f"{base}/statistics?year={YEAR}")
+    page.get_by_role("heading", name="Statistik för nämnden").wait_for()
+    keep_screenshot(page, "statistics-phone", tmp_path)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert accessibility_violations(page) == []
     desk.close()
