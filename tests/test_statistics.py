@@ -160,6 +160,8 @@ def test_a_municipality_with_three_applications_is_fewer_than_five_and_not_the_t
     ]
     assert table.total is not None and table.total.cells[0].value == 9
 
+    bad = grants("statistics", "--year", "1999", "--as", COMMITTEE, ok=False)
+    assert bad.exit_code == 2 and "--year 1999" in bad.text
     said = grants("statistics", "--year", str(YEAR), "--as", COMMITTEE).text
     assert "Kumla kommun | fewer than 5" in said
     assert "Örebro kommun | 6" in said  # the whole year: Laxå's 1 keeps two rows hidden
@@ -189,6 +191,11 @@ def test_the_committee_reads_the_statistics_and_is_refused_every_case(
     for case_reference in figures_home.values():
         assert case_reference not in page.text
     assert "Föreningen" not in page.text and "förening" not in page.text  # no applicant named
+    assert "360Giving" not in page.text  # publishing open data is the officers'
+
+    sign_in(office, OFFICER)
+    page = office.get(f"/statistics?year={YEAR}")
+    assert page.status_code == 200 and "360Giving" in page.text
 
 
 def test_the_annual_report_is_a_swedish_pdf_with_the_same_figures(
