@@ -76,6 +76,7 @@ ROW_LABELS = {
     "talks_held": N_("Community Talks held"),
     "projects_presented": N_("Projects presented at a Talk"),
 }
+NAMED = ("municipality", "call")  # rows labelled by a name, shown as it is
 FEWER_TEXT = N_("fewer than 5")
 PROTECTING_TEXT = N_("not shown")
 CHART_DESCRIPTION = N_(
@@ -100,7 +101,6 @@ class WordedTable:
     rows: list[tuple[str, ...]]
     total: tuple[str, ...] | None
     chart: Markup | None
-    suppressed: int
 
 
 class Wording:
@@ -129,14 +129,17 @@ class Wording:
     def label(self, row: Row) -> str:
         """What a row counts: an outcome or a figure by its words, a municipality or a call
         by its name."""
-        return self(ROW_LABELS[row.label]) if row.label in ROW_LABELS else row.label
+        if row.key in NAMED:
+            return row.label
+        return self(ROW_LABELS.get(row.label, row.label))
 
     def line(self, row: Row) -> tuple[str, ...]:
         return (self.label(row), *(self.cell(c) for c in row.cells))
 
     def table(self, table: Table) -> WordedTable:
         heading = self(HEADINGS.get(table.name, table.name))
-        columns = tuple(self(c) for c in COLUMNS.get(table.name, ()))
+        named = COLUMNS.get(table.name, (N_("Figure"), *[N_("Value")] * len(table.columns)))
+        columns = tuple(self(c) for c in named)
         return WordedTable(
             table.name,
             heading,
@@ -144,7 +147,6 @@ class Wording:
             [self.line(r) for r in table.rows],
             self.line(table.total) if table.total is not None else None,
             self.chart(table, heading, columns) if table.chart is not None else None,
-            sum(1 for r in table.rows if any(c.suppressed for c in r.cells)),
         )
 
     def tables(self, figures: Statistics) -> list[WordedTable]:

@@ -4,11 +4,10 @@ the promise, what was granted and paid where, and the Community Talks.
 Built from the case database only, and aggregate only: no case reference, no person's or
 organisation's name leaves here, and a cell that counts fewer than `FEWEST` cases,
 organisations or people (1 to 4; a zero tells nothing about anyone and is shown) is
-suppressed (`None`), with the amounts of its row. A total shown
-beside the rows would give a single suppressed row back by subtraction, so where a table has
-exactly one suppressed row, the smallest row shown is suppressed as well (secondary
-suppression); the totals stay. The page, the annual report and the CSV all show these
-figures, so the rule is kept in one place.
+suppressed (`None`), with the amounts of its row. A total shown beside the rows would give a
+single suppressed row back by subtraction, so where a table has exactly one suppressed row,
+the smallest other row is suppressed as well (secondary suppression); the totals stay. The
+page, the annual report and the CSV all show these figures, so the rule is kept in one place.
 
 The figures are `Table`s of `Row`s, in the order the report shows them: another part of the
 system adds its own (`Statistics.tables.append`) without changing these.
@@ -81,20 +80,15 @@ class Row:
 
 @dataclass
 class Table:
-    """A table of the report: its `name` (the edges' heading), its column kinds and names,
-    rows, the total row (None where a total means nothing), and the column the chart draws
-    (None: no chart)."""
+    """A table of the report: its `name` (the edges word its heading and column headings by
+    it), the kind of each column (COUNT, KRONOR, ...), its rows, the total row (None where a
+    total means nothing), and the column the chart draws (None: no chart)."""
 
     name: str
     columns: tuple[str, ...]
     rows: list[Row]
     total: Row | None = None
     chart: int | None = 0
-
-    @property
-    def suppressed(self) -> int:
-        """How many rows are suppressed: the page says so under the table."""
-        return sum(1 for row in self.rows if row.cells[0].suppressed)
 
 
 @dataclass
