@@ -264,4 +264,8 @@ def test_the_statistics_page_in_chromium_meets_wcag_with_a_chart_beside_each_tab
     keep_screenshot(page, "statistics-phone", tmp_path)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert accessibility_violations(page) == []
+    page.get_by_role("button", name="In English").press("Enter")
+    page.get_by_role("heading", name="Statistics for the committee").wait_for()
+    assert "fewer than 5" in page.inner_text("main")
+    assert accessibility_violations(page) == []
     desk.close()
