@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,12 @@ def format_kronor(value: int) -> str:
 def format_number(value: int, language: str = "sv") -> str:
     """10 000 (sv, with a no-break space) or 10,000 (en)."""
     return f"{value:,}".replace(",", NBSP if language == "sv" else ",")
+
+
+def format_decimal(value: Decimal, language: str = "sv") -> str:
+    """40,67 (sv) or 40.67 (en): a ratio to two decimals, thousands grouped as numbers are."""
+    whole, _, hundredths = f"{value:.2f}".partition(".")
+    return f"{format_number(int(whole), language)}{',' if language == 'sv' else '.'}{hundredths}"
 
 
 def format_list(items: Iterable[str], language: str = "sv") -> str:

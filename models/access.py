@@ -33,9 +33,19 @@ class TalksOnly(NotAllowed):
     }
 
 
+class StatisticsOnly(NotAllowed):
+    """A member of the committee reads the statistics and the annual report, no case."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "access.statistics_only": "{name} <{email}> reads the committee's statistics and "
+        "annual report only, no case ({case_reference})",
+    }
+
+
 def reads_cases(person: Person) -> bool:
-    """Whether `person` may read any case at all: the organiser may not, whatever the edge."""
-    return person.role is not Role.organiser
+    """Whether `person` may read any case at all: the organiser and the committee may not,
+    whatever the edge."""
+    return person.role not in (Role.organiser, Role.committee)
 
 
 def conflicted_case_ids(session: Session, person: Person) -> set[int]:
@@ -81,8 +91,15 @@ def case_and_task(
     session: Session, case_reference: str, person: Person, lock: bool = False
 ) -> tuple[Case, ReviewTask | None]:
     """`case_for`, with the person's review task in the case (if any): the one that says
-    whether they declared a conflict, read once. The organiser of the Talks is refused
-    every case, before it is looked up."""
+    whether they declared a conflict, read once. The organiser of the Talks and the
+    committee are refused every case, before it is looked up."""
+    if person.role is Role.committee:
+        raise StatisticsOnly(
+            "access.statistics_only",
+            name=person.name,
+            email=person.email,
+            case_reference=case_reference,
+        )
     if not reads_cases(person):
         raise TalksOnly(
             "access.talks_only",

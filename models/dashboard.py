@@ -156,7 +156,7 @@ def lead_times(session: Session, reader: Person, today: date) -> LeadTimes:
         .where(Decision.status == DecisionStatus.signed, readable_clause(session, reader))
         .order_by(col(Decision.decided_at).desc())
     ).all()
-    first_promise = _promised_before_delay(session)
+    first_promise = promised_before_delay(session)
     times = [
         LeadTime(
             row.case_reference,
@@ -184,7 +184,7 @@ def lead_times(session: Session, reader: Person, today: date) -> LeadTimes:
     )
 
 
-def _promised_before_delay(session: Session) -> dict[int, date]:
+def promised_before_delay(session: Session) -> dict[int, date]:
     """Per case that had a delay notice, the date the acknowledgement promised."""
     notices = session.exec(select(Letter.case_id, Letter.data).where(Letter.kind == DELAY_NOTICE))
     return {case_id: date.fromisoformat(data["promised"]) for case_id, data in notices}

@@ -24,6 +24,7 @@ STAFF_ROLES = (
     Role.decision_maker,
     Role.finance,
     Role.organiser,
+    Role.committee,
 )
 PERSON_FIELDS = ("name", "email", "role", "organisation", "title", "title_en", "phone")
 DEFAULT_QUORUM = 2  # reviews that move a case on, until the office sets another

@@ -41,6 +41,7 @@ class Role(StrEnum):
     applicant = "applicant"  # the organisation, through its letter's link; never a person
     finance = "finance"  # the finance department: sends payment files, registers what the bank says
     organiser = "organiser"  # arranges the Community Talks (Coompanion): reads the Talks, no case
+    committee = "committee"  # the Cultural Affairs Committee: reads the statistics only, no case
 
 
 class Language(StrEnum):

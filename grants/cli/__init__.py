@@ -26,6 +26,7 @@ from grants.cli import (
     people,
     records,
     repayment,
+    statistics,
     talks,  # noqa: F401 (imported, its commands join `grants talk`)
     worker,
 )
@@ -86,6 +87,7 @@ for area in (
     payments,
     people,
     records,
+    statistics,
     backups,
     worker,
     health,

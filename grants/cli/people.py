@@ -24,7 +24,7 @@ app.add_typer(people_app, name="people")
 EmailArg = Annotated[str, typer.Argument(help="The person's e-mail.")]
 NameOption = Annotated[str | None, typer.Option("--name", help="Full name.")]
 EmailOption = Annotated[str | None, typer.Option("--email", help="E-mail (how they sign in).")]
-ROLES_HELP = "case_officer, advisor, decision_maker, finance or organiser."
+ROLES_HELP = "case_officer, advisor, decision_maker, finance, organiser or committee."
 RoleOption = Annotated[str | None, typer.Option("--role", help=ROLES_HELP)]
 OrganisationOption = Annotated[
     str | None, typer.Option("--organisation", help="Their own organisation (for conflicts).")

@@ -43,6 +43,7 @@ from grants.web import (
     records,
     repayment,
     reviews,
+    statistics,
     talks,
     tasks,
 )
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None, follow_up: FollowUp | None = No
     app.include_router(open_data.router)  # the grants as open data (360Giving)
     app.include_router(impact.router)  # the impact register and its figures
     app.include_router(follow_up_form.router)  # the grantee's follow-up a year after the project
+    app.include_router(statistics.router)  # the committee's figures and annual report
     _handle_refusals(app)
     app.add_middleware(HeadAsGet)
     # A file somewhat over the limit is refused at its form's field; far over, not read.

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from grants.render import format_decimal
 from grants.steps import DECISION_MAKERS, OFFICERS, reading
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.i18n import _, current_language
@@ -72,8 +73,7 @@ def impact_csv(office: OfficeDep, person: CurrentPerson, year: YearQuery = "") -
 
 def format_leverage(value: Decimal) -> str:
     """Kronor won per krona granted, two decimals, as the page's language writes them."""
-    text = f"{value:.2f}"
-    return text.replace(".", ",") if current_language() == "sv" else text
+    return format_decimal(value, current_language())
 
 
 def _year(typed: str) -> int | None:

@@ -71,6 +71,7 @@ LABELS[Role] = {
     Role.system: N_("The system"),
     Role.applicant: N_("The applicant"),
     Role.organiser: N_("Organiser of the Community Talks"),
+    Role.committee: N_("Member of the committee"),
     Role.finance: N_("Finance"),
 }
 LABELS[AccountKind] = {

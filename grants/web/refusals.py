@@ -332,6 +332,9 @@ WORDING = {
         "Presented by “%(presented_by)s”: give who presented (at most %(longest)s characters), "
         "and how many came."
     ),
+    "access.statistics_only": N_(
+        "%(name)s reads the committee's statistics and annual report, not the cases."
+    ),
     "access.talks_only": N_(
         "%(name)s arranges the Community Talks and reads their programmes, not the cases."
     ),

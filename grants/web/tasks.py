@@ -46,6 +46,8 @@ def my_tasks(request: Request, office: OfficeDep, person: CurrentPerson):
         return RedirectResponse("/payments", 303)
     if person.role is Role.organiser:  # the organiser reads the Community Talks, no case
         return RedirectResponse("/talks", 303)
+    if person.role is Role.committee:  # the committee reads its statistics, no case
+        return RedirectResponse("/statistics", 303)
     today = clock.today()
     with reading(office.settings, person.email) as (session, reader):
         tasks = open_tasks(session, reader, today)
