@@ -419,7 +419,8 @@ def run(settings: Settings, report: Callable[[Round], object]) -> None:
         if waiting_for is None:
             break
         clock.move_to(waiting_for)
-    _open_data(settings)
+    if _open_data(settings):
+        run_flow(sweep)  # the day's anchor of the trail covers the publication
 
 
 MAX_ROUNDS = 90
@@ -446,25 +447,26 @@ def _notice_board(settings: Settings) -> int:
     return 1
 
 
-def _open_data(settings: Settings) -> None:
+def _open_data(settings: Settings) -> bool:
     """The grants decided, as open data in the 360Giving Data Standard, written under
     GRANTS_HOME/open-data as `grants open-data` does: the decisions' years whole. Once: a
-    demo run again after its end publishes nothing more."""
+    demo run again after its end publishes nothing more. Whether it published now."""
     if settings.config_file.open_data is None:
-        return
+        return False
     with transaction(settings.db_url) as session:
         published = select(AuditEvent.id).where(AuditEvent.action == "open_data_published")
         if session.exec(published).first() is not None:
-            return
+            return False
         days = session.exec(
             select(func.min(Decision.decided_at), func.max(Decision.decided_at)).where(
                 Decision.status == DecisionStatus.signed
             )
         ).one()
     if days[0] is None:
-        return
+        return False
     first, last = (local_time(moment).date() for moment in days)
     write_open_data(settings, OFFICER, date(first.year, 1, 1), date(last.year, 12, 31))
+    return True
 
 
 def next_morning() -> datetime:
