@@ -93,6 +93,7 @@ from models.tables import (
     ReviewTask,
     Role,
     SupplementRequest,
+    TalkAnswer,
     TalkAttendance,
     TaskStatus,
     local_time,
@@ -1252,3 +1253,51 @@ def _account_change(session: Session, case: Case) -> str:
             on = f"{local_time(account.confirmed_at):%Y-%m-%d}"
             said.append(f"{given} until {by} confirmed it {on}")
     return "; ".join(said)
+
+
+@dataclass(frozen=True)
+class Results:
+    """What the grants led to and how the cases ended: the demo's closing lines."""
+
+    reports_approved: list[str]  # the cases whose final report is approved
+    more_asked: list[str]  # of them, those asked to complete it first
+    unspent_claimed: list[tuple[str, int]]  # unspent by the report, claimed back
+    talk_answers: int
+    attended: int  # the Talks' attendance registered
+    closed: list[tuple[str, date]]  # each case closed, on its day
+    cases: int
+    follow_ups_answered: list[str]
+    open_data: list[str]  # the files written under GRANTS_HOME/open-data
+
+
+def results_summary(settings: Settings) -> Results:
+    """The final reports, the Talks' answers and attendance, the closings, the follow-ups
+    answered and the open data written, as the case database and the home hold them."""
+    with transaction(settings.db_url) as session:
+        cases = list_cases(session)
+        reports = [(case, report_of(session, case)) for case in cases]
+        approved = [
+            (c, r) for c, r in reports if r is not None and r.status is FinalReportStatus.approved
+        ]
+        closed = session.exec(
+            select(Case.case_reference, AuditEvent.at)
+            .join(Case, col(Case.id) == AuditEvent.case_id)
+            .where(AuditEvent.action == "case_closed")
+            .order_by(col(AuditEvent.id))
+        ).all()
+        results = Results(
+            [c.case_reference for c, _ in approved],
+            [c.case_reference for c, r in approved if r.more_requested_at is not None],
+            [
+                (c.case_reference, left)
+                for c, r in approved
+                if (left := unspent(session, c, r)) and claims(session, c)
+            ],
+            len(session.exec(select(TalkAnswer.id)).all()),
+            len(session.exec(select(TalkAttendance.id)).all()),
+            [(reference, local_time(at).date()) for reference, at in closed],
+            len(cases),
+            [c.case_reference for c in cases if follow_up_of(session, c) is not None],
+            sorted(p.name for p in (settings.home / "open-data").glob("*.json")),
+        )
+    return results
