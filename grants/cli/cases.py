@@ -420,13 +420,14 @@ def _print_results(settings: Settings) -> None:
         days.setdefault(day.isoformat(), []).append(case)
     closed = "; ".join(f"{day}: {', '.join(cases)}" for day, cases in days.items())
     out.print(
-        f"The results: {len(found.reports_approved)} final report(s) approved"
-        f"{more if found.more_asked else ''}{'; ' + unspent if unspent else ''}. "
-        f"{found.talk_answers} Community Talk answer(s), {found.attended} attendance(s) "
-        f"registered after the Talks. {len(found.closed)} of {found.cases} cases closed "
-        f"({closed or 'none'}). Year-after follow-up answered: "
-        f"{', '.join(found.follow_ups_answered) or 'none'}. Open data (360Giving): "
-        f"{', '.join(found.open_data) or 'none'}.",
+        f"The results after the projects:\n"
+        f"  final reports approved: {len(found.reports_approved)}"
+        f"{more if found.more_asked else ''}{'; ' + unspent if unspent else ''}\n"
+        f"  Community Talks: {found.talk_answers} answer(s) through the grantees' links, "
+        f"{found.attended} attendance(s) registered after the Talks\n"
+        f"  cases closed: {len(found.closed)} of {found.cases} ({closed or 'none'})\n"
+        f"  year-after follow-up answered: {', '.join(found.follow_ups_answered) or 'none'}\n"
+        f"  open data (360Giving): {', '.join(found.open_data) or 'none'}",
         highlight=False,
     )
 
