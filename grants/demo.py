@@ -6,7 +6,12 @@ people to do;
 the flows send what each step ordered and the sweep does what the calendar makes due.
 After the decisions the money follows the same way: the grantees accept, the instalments are
 prepared and attested on each case, and the finance department's day (`_finance`) makes the
-payment file and imports the bank's answer, which the demo makes as a bank would.
+payment file and imports the bank's answer, which the demo makes as a bank would. Then the
+results (`_results`): the grantees answer their Community Talk invitations and send their
+final reports through their links, the case officer registers the Talks' attendance and
+approves the reports, the notice-board day starts the refusals' time for appeal, the sweep
+closes each case whose gates are open, one project answers its year-after follow-up, and the
+grants are published as open data (`_open_data`).
 Because every step is chosen by the case's state and records, running the demo again, or after a
 crash, takes up where it stopped and never does a step twice; and because the simulated
 clock resumes after the latest record an earlier run left (`resume_at`), on the day it
