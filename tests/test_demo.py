@@ -79,10 +79,11 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert any("begaran-om-komplettering" in n for n in letters)
     # FL 25 §: every draft against the applicant (RS2, RS4, RS7, RS9) was communicated first.
     # RS4's answer to the applicant's objection rests on the municipality's statement: that
-    # was communicated again, in a second letter. So was RS6's repayment claim.
+    # was communicated again, in a second letter. So were RS6's and RS1's repayment claims.
     assert sorted(n for n in letters if "kommunicering" in n) == sorted(
         [f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)]
         + ["26RS4-kommunicering-2.pdf", "26RS6-kommunicering-aterkrav-1.pdf"]
+        + ["26RS1-kommunicering-aterkrav-1.pdf"]  # the claim its final report led to
     )
     # FL 11 §: RS9 was told before its promised date passed that the decision would be later.
     assert "26RS9-besked-om-forsening.pdf" in letters

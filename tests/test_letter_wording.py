@@ -99,7 +99,9 @@ def test_the_smaller_wording_a_jurist_read_the_letters_for(letters: dict[str, st
     assert "nya verksamheter" not in refusal
     # Each case's file note on the skipped meeting is its own, and none contradicts it.
     communications = [t for n, t in letters.items() if "kommunicering" in n]
-    assert len(communications) == 5  # 26RS4 is heard twice: the new material from others
+    # 26RS4 is heard twice (the new material from others); so are 26RS6 and 26RS1 on their
+    # repayment claims (money unused, money a final report left unspent).
+    assert len(communications) == 7
     assert not any("rådgivningsgruppen är enig" in text for text in communications)
     own_note = letters["26RS4-kommunicering-1.pdf"]
     assert "Yttrandena pekar på att en liknande verksamhet redan finns i Vivalla" in own_note
