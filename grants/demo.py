@@ -529,11 +529,18 @@ def _midnight() -> datetime:
 def _busy_today(settings: Settings) -> bool:
     """Whether people have something to take up tomorrow: they acted today, or an
     applicant's time ran out today (the sweep moved a case on from waiting for them). Read
-    from the trail, so that a round resumed after a crash counts what the killed run did."""
+    from the trail, so that a round resumed after a crash counts what the killed run did.
+    A grantee's answer or report through its link is not: what follows it has its own day
+    (`_grant_days`), so the clock does not stop on a day when nobody acts."""
     with transaction(settings.db_url) as session:
         return any(
-            event.role is not Role.system or _time_ran_out(event) for event in _today(session)
+            (event.role is not Role.system and event.action not in _OWN_DAY) or _time_ran_out(event)
+            for event in _today(session)
         )
+
+
+# The grantee's results steps through its link, whose next step `_grant_days` dates.
+_OWN_DAY = ("talk_answered", "final_report_saved", "final_report_submitted", "follow_up_answered")
 
 
 def _time_ran_out(event: AuditEvent) -> bool:
