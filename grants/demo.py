@@ -6,7 +6,12 @@ people to do;
 the flows send what each step ordered and the sweep does what the calendar makes due.
 After the decisions the money follows the same way: the grantees accept, the instalments are
 prepared and attested on each case, and the finance department's day (`_finance`) makes the
-payment file and imports the bank's answer, which the demo makes as a bank would.
+payment file and imports the bank's answer, which the demo makes as a bank would. Then the
+results (`_results`): the grantees answer their Community Talk invitations and send their
+final reports through their links, the case officer registers the Talks' attendance and
+approves the reports, the notice-board day starts the refusals' time for appeal, the sweep
+closes each case whose gates are open, one project answers its year-after follow-up, and the
+grants are published as open data (`_open_data`).
 Because every step is chosen by the case's state and records, running the demo again, or after a
 crash, takes up where it stopped and never does a step twice; and because the simulated
 clock resumes after the latest record an earlier run left (`resume_at`), on the day it
@@ -28,15 +33,21 @@ from grants.settings import Settings
 from grants.steps import Taken, take
 from grants.steps.acceptance import Account, take_acceptance, take_account_change
 from grants.steps.bank import write_payment_files
+from grants.steps.final_report import take_report_save, take_report_submit
+from grants.steps.follow_ups import take_follow_up_answer
+from grants.steps.open_data import write_open_data
+from grants.steps.talks import take_talk_answer
 from models import clock
 from models.acceptance import acceptance_of, account_text
 from models.accounts import current_account, on_hold
 from models.bank_files import ready_to_export
 from models.cases import list_cases
 from models.checklist import Finding
-from models.community_talks import invitation_due, upcoming_talks
+from models.closing import appeal_last_day, decision_in_force
+from models.community_talks import invitation_due, reply_by, upcoming_talks
 from models.db import transaction
 from models.decisions import (
+    GRANTS,
     adverse,
     communicated,
     latest,
@@ -44,6 +55,9 @@ from models.decisions import (
 )
 from models.delays import UNDECIDED, delay_notice_due
 from models.delivery import running_deadline
+from models.final_reports import Typed as ReportTyped
+from models.final_reports import paid_out, report_of, unspent
+from models.follow_ups import FollowUpTyped, asked_on, follow_up_day, follow_up_of
 from models.letters import COMMUNICATION, RENDER_LEASE
 from models.material import uncommunicated
 from models.payments import Money, call_money, orders_of
@@ -62,13 +76,17 @@ from models.tables import (
     CommunityTalk,
     ConflictGround,
     Criterion,
+    Decision,
     DecisionStatus,
+    FinalReport,
+    FinalReportStatus,
     FormalRequirement,
     Letter,
     Material,
     Meeting,
     MeetingStatus,
     Notice,
+    NoticeBoardDay,
     OnExpiry,
     PayeeAccount,
     PaymentFile,
@@ -80,9 +98,12 @@ from models.tables import (
     ReviewTask,
     Role,
     SupplementRequest,
+    TalkAnswer,
+    TalkAttendance,
     TaskStatus,
     local_time,
 )
+from models.talk_answers import answer_of, answered_talk
 from models.working_days import add_working_days, next_working_day
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
@@ -135,6 +156,15 @@ class Grantee:
     # Money the project will not use, claimed back: (kronor, why), and the grantee's reply.
     unused: tuple[int, str] | None = None
     reply: str = ""
+    # The final report through the link: the grant spent by its account (None: all of it;
+    # less, and the approval claims the rest back), what the case officer asks it to
+    # complete before approving it, and whether the grantee saves it a day before sending.
+    spent: int | None = None
+    complete_with: str = ""
+    saves_first: bool = False
+    # The answer to the follow-up a year after the project ended (the demo's clock goes
+    # there for this grantee alone).
+    follow_up: FollowUpTyped | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +207,14 @@ class Script:
 SCRIPTS = {
     "SI-2026-0101": Script(
         meeting=time(10),
-        grantee=Grantee("Linnéa Åström", "ordförande", Account(bankgiro="587-0316")),
+        grantee=Grantee(
+            "Linnéa Åström",
+            "ordförande",
+            Account(bankgiro="587-0316"),
+            spent=32_000,
+            reply="Vi har tagit del av underlaget och betalar tillbaka det som blev över. "
+            "/ Styrelsen",
+        ),
     ),
     "SI-2026-0102": Script(
         Recommendation.partly_granted,
@@ -198,6 +235,8 @@ SCRIPTS = {
             "Johan Ekström",
             "styrelseordförande",
             Account(clearing="8417-8", account="913 042 268-7"),
+            complete_with="Rapporten säger inte hur många som deltog. Fyll i antalet "
+            "deltagare per åldersgrupp och skicka rapporten igen.",
         ),
     ),
     "SI-2026-0103": Script(
@@ -304,6 +343,7 @@ SCRIPTS = {
             "Karin Sjöström",
             "verksamhetsledare, firmatecknare",
             Account(bankgiro="9012-4579"),
+            saves_first=True,
         ),
     ),
     "SI-2026-0108": Script(
@@ -318,7 +358,18 @@ SCRIPTS = {
             "confirmed their support.",
         },
         reply=None,
-        grantee=Grantee("Imran Qureshi", "Chair", Account(clearing="5361", account="003 284 7")),
+        grantee=Grantee(
+            "Imran Qureshi",
+            "Chair",
+            Account(clearing="5361", account="003 284 7"),
+            follow_up=FollowUpTyped(
+                continues="yes",
+                runner="other",
+                taken_over_by="Karlskoga Cricket Club",
+                text="The youth team trains every week; two of the young coaches now lead it.",
+                funding=[{"funder": "Karlskoga kommun", "amount": "15000", "date": "2028-09-15"}],
+            ),
+        ),
     ),
     "SI-2026-0109": Script(
         formal={
@@ -361,7 +412,8 @@ def run(settings: Settings, report: Callable[[Round], object]) -> None:
     _register_talks(settings)
     for number in range(1, MAX_ROUNDS + 1):  # people act, letters go, the sweep does what is due
         day = clock.today()
-        acted = sum(_act(settings, submission_id) for submission_id in SCRIPTS)
+        acted = _notice_board(settings)
+        acted += sum(_act(settings, submission_id) for submission_id in SCRIPTS)
         acted += _finance(settings)
         sent = run_flow(send_letters)["sent"]
         swept = run_flow(sweep)
@@ -371,11 +423,56 @@ def run(settings: Settings, report: Callable[[Round], object]) -> None:
             continue
         waiting_for = next_due(settings)
         if waiting_for is None:
-            return
+            break
         clock.move_to(waiting_for)
+    if _open_data(settings):
+        run_flow(sweep)  # the day's anchor of the trail covers the publication
 
 
-MAX_ROUNDS = 60
+MAX_ROUNDS = 90
+
+
+def _notice_board(settings: Settings) -> int:
+    """The case officer registers the notice board's day once every case is decided, the
+    working day after the last decision: the minutes reporting the delegated decisions were
+    announced today and cover every decision up to yesterday, so the time for appeal of the
+    refusal, the dismissal and the withdrawal starts (`models.closing`). Once."""
+    yesterday = clock.today() - timedelta(days=1)
+    with transaction(settings.db_url) as session:
+        if any(case.state not in DECIDED for case in list_cases(session)):
+            return 0
+        signed = session.exec(
+            select(func.max(Decision.decided_at)).where(Decision.status == DecisionStatus.signed)
+        ).one()
+        if signed is None or local_time(signed).date() > yesterday:
+            return 0
+        if session.exec(select(NoticeBoardDay)).first() is not None:
+            return 0
+    covered = {"announced_on": clock.today(), "covers_until": yesterday}
+    take(settings, "register_notice_board_day", OFFICER, **covered)
+    return 1
+
+
+def _open_data(settings: Settings) -> bool:
+    """The grants decided, as open data in the 360Giving Data Standard, written under
+    GRANTS_HOME/open-data as `grants open-data` does: the decisions' years whole. Once: a
+    demo run again after its end publishes nothing more. Whether it published now."""
+    if settings.config_file.open_data is None:
+        return False
+    with transaction(settings.db_url) as session:
+        published = select(AuditEvent.id).where(AuditEvent.action == "open_data_published")
+        if session.exec(published).first() is not None:
+            return False
+        days = session.exec(
+            select(func.min(Decision.decided_at), func.max(Decision.decided_at)).where(
+                Decision.status == DecisionStatus.signed
+            )
+        ).one()
+    if days[0] is None:
+        return False
+    first, last = (local_time(moment).date() for moment in days)
+    write_open_data(settings, OFFICER, date(first.year, 1, 1), date(last.year, 12, 31))
+    return True
 
 
 def next_morning() -> datetime:
@@ -432,11 +529,18 @@ def _midnight() -> datetime:
 def _busy_today(settings: Settings) -> bool:
     """Whether people have something to take up tomorrow: they acted today, or an
     applicant's time ran out today (the sweep moved a case on from waiting for them). Read
-    from the trail, so that a round resumed after a crash counts what the killed run did."""
+    from the trail, so that a round resumed after a crash counts what the killed run did.
+    A grantee's answer or report through its link is not: what follows it has its own day
+    (`_grant_days`), so the clock does not stop on a day when nobody acts."""
     with transaction(settings.db_url) as session:
         return any(
-            event.role is not Role.system or _time_ran_out(event) for event in _today(session)
+            (event.role is not Role.system and event.action not in _OWN_DAY) or _time_ran_out(event)
+            for event in _today(session)
         )
+
+
+# The grantee's results steps through its link, whose next step `_grant_days` dates.
+_OWN_DAY = ("talk_answered", "final_report_saved", "final_report_submitted", "follow_up_answered")
 
 
 def _time_ran_out(event: AuditEvent) -> bool:
@@ -490,6 +594,7 @@ def next_due(settings: Settings) -> datetime | None:
                 )
                 days.append((runs or c.deadline) + timedelta(days=1))
         days += [invitation_due(case) for case in list_cases(session, CaseState.decided)]
+        days += _results_days(session)
         days += [
             delay_notice_due(case.expected_decision_on)
             for case in list_cases(session)
@@ -502,6 +607,51 @@ def next_due(settings: Settings) -> datetime | None:
     moments += [datetime.combine(next_working_day(d), time(9), tzinfo=STOCKHOLM) for d in days]
     later = [m for m in moments if m > clock.now()]
     return min(later) if later else None
+
+
+def _results_days(session: Session) -> list[date]:
+    """When the results' steps (`_results`) next come for each grant whose money is paid,
+    and the day after a refusal's, a dismissal's or a withdrawal's time for appeal."""
+    tomorrow = clock.today() + timedelta(days=1)
+    days = []
+    for case in list_cases(session):
+        grantee = SCRIPTS[case.submission_id].grantee if case.submission_id in SCRIPTS else None
+        decision = decision_in_force(session, case)
+        if decision is not None and decision.outcome not in GRANTS:
+            last_day = appeal_last_day(session, decision)
+            days += [last_day + timedelta(days=1)] if last_day else []
+        if grantee is None or decision is None or not _all_paid(session, case):
+            continue
+        days += _grant_days(session, case, grantee, tomorrow)
+    return days
+
+
+def _all_paid(session: Session, case: Case) -> bool:
+    orders = orders_of(session, case)
+    return bool(orders) and all(order.status is PaymentStatus.paid for order in orders)
+
+
+def _grant_days(session: Session, case: Case, grantee: Grantee, tomorrow: date) -> list[date]:
+    """The day of the grant's next results step, if one is to come."""
+    if case.state is CaseState.reporting and answer_of(session, case) is None:
+        talk = answered_talk(session, case)
+        return [max(_answer_day(case, talk), tomorrow)] if tomorrow <= reply_by(talk) else []
+    report = report_of(session, case)
+    if report is None or report.status in _TO_SEND:
+        return [max(case.project_end + timedelta(days=1), tomorrow)]
+    if report.status is FinalReportStatus.submitted:
+        if case.state is not CaseState.reporting or (
+            grantee.complete_with and report.more_requested_at is None
+        ):
+            return [tomorrow]
+        return [max(answered_talk(session, case).held_on + timedelta(days=1), tomorrow)]
+    if any(
+        claim.status in (*_CLAIM_OPEN, RepaymentStatus.decided) for claim in claims(session, case)
+    ):
+        return [tomorrow]
+    if grantee.follow_up is None or follow_up_of(session, case) is not None:
+        return []
+    return [tomorrow] if asked_on(session, case) else [follow_up_day(case)]
 
 
 @dataclass(frozen=True)
@@ -542,6 +692,10 @@ GRANTEE = ""
 _THROUGH_LINK: dict[str, Callable[..., Taken]] = {
     "accept_through_link": take_acceptance,
     "change_account_through_link": take_account_change,
+    "answer_talk_through_link": take_talk_answer,
+    "save_final_report_through_link": take_report_save,
+    "submit_final_report_through_link": take_report_submit,
+    "answer_follow_up_through_link": take_follow_up_answer,
 }
 
 
@@ -716,9 +870,11 @@ def _money(session: Session, case: Case, rules: Rules, script: Script) -> list[P
     waiting = any(order.status is PaymentStatus.attested for order in orders)
     if waiting and grantee.new_account and account is not None and not account.needs_confirmation:
         return [Planned("change_account_through_link", GRANTEE, {"account": grantee.new_account})]
-    if grantee.unused and _paid_before_today(session, case, orders):
-        return _repayment(session, case, grantee)
-    return []
+    if not _paid_before_today(session, case, orders):
+        return []
+    if grantee.unused:
+        return _repayment(session, case, grantee) or _results(session, case, grantee)
+    return _results(session, case, grantee)
 
 
 def _paid_before_today(session: Session, case: Case, orders: list[PaymentOrder]) -> bool:
@@ -779,7 +935,11 @@ def _repayment(session: Session, case: Case, grantee: Grantee) -> list[Planned]:
     if not found:
         drafted = {"amount": amount, "reason_kind": "unused", "reason": reason}
         return [Planned("repayment_draft", OFFICER, drafted)]
-    claim = found[-1]
+    return _claim_steps(found[-1], grantee)
+
+
+def _claim_steps(claim: RepaymentClaim, grantee: Grantee) -> list[Planned]:
+    """A drafted repayment claim communicated, the grantee's reply registered, decided."""
     number = {"number": claim.number}
     if claim.status is RepaymentStatus.drafted:
         return [Planned("repayment_communicate", OFFICER, number)]
@@ -789,6 +949,104 @@ def _repayment(session: Session, case: Case, grantee: Grantee) -> list[Planned]:
         return [Planned("repayment_reply", OFFICER, number | {"reply": grantee.reply})]
     assessment = "Föreningen har inget att invända mot återkravet."
     return [Planned("repayment_decide", DECISION_MAKER, number | {"reply_assessment": assessment})]
+
+
+def _results(session: Session, case: Case, grantee: Grantee) -> list[Planned]:
+    """After the money: once the project has ended the grantee answers its Community Talk
+    invitation and sends its final report through its link (one saves it a day first); the
+    case officer asks one to complete it, and approves each the day after its Talk, once
+    attendance is registered, drafting the repayment claim for money unspent; the claim
+    then goes as any other. A year after the project, the grantee answers the follow-up."""
+    today = clock.today()
+    answering = []
+    if case.state is CaseState.reporting and answer_of(session, case) is None:
+        talk = answered_talk(session, case)
+        if today > reply_by(talk):
+            return []
+        if today < _answer_day(case, talk):
+            return []
+        answer = {"talk": str(talk.id), "presenters": grantee.name, "attendees": "3"}
+        answering = [Planned("answer_talk_through_link", GRANTEE, answer)]
+    report = report_of(session, case)
+    if report is None or report.status in _TO_SEND:
+        sent = _report_sent(session, case, grantee, report) if today > case.project_end else []
+        return answering + sent
+    if report.status is FinalReportStatus.submitted:
+        return _report_read(session, case, grantee, report)
+    found = claims(session, case)
+    if found and found[-1].status in _CLAIM_OPEN:
+        return _claim_steps(found[-1], grantee)
+    if grantee.follow_up and asked_on(session, case) and follow_up_of(session, case) is None:
+        return [Planned("answer_follow_up_through_link", GRANTEE, {"typed": grantee.follow_up})]
+    return []
+
+
+def _answer_day(case: Case, talk: CommunityTalk) -> date:
+    """The grantee answers its invitation with its final report, the day after the project
+    ended; on the Talk's reply-by day if that comes first (one round, not two)."""
+    return min(case.project_end + timedelta(days=1), reply_by(talk))
+
+
+_TO_SEND = (FinalReportStatus.draft, FinalReportStatus.more_requested)
+_CLAIM_OPEN = (RepaymentStatus.drafted, RepaymentStatus.communicated)
+
+
+def _report_sent(
+    session: Session, case: Case, grantee: Grantee, report: FinalReport | None
+) -> list[Planned]:
+    """The grantee's report through its link: saved first if so scripted, then sent; sent
+    again, completed, when the case officer asked for more."""
+    asked_more = report is not None and report.status is FinalReportStatus.more_requested
+    spent = paid_out(session, case) if grantee.spent is None else grantee.spent
+    typed = _report_typed(case, spent, complete=asked_more or not grantee.complete_with)
+    if grantee.saves_first and report is None:
+        return [Planned("save_final_report_through_link", GRANTEE, {"typed": typed, "uploads": []})]
+    return [Planned("submit_final_report_through_link", GRANTEE, {"typed": typed, "uploads": []})]
+
+
+def _report_read(
+    session: Session, case: Case, grantee: Grantee, report: FinalReport
+) -> list[Planned]:
+    """The case officer asks for what is missing the day after the report came; approves
+    it the day after the project's Community Talk (the project reports its results there),
+    with the attendance registered first; at once if the project was not invited."""
+    if grantee.complete_with and report.more_requested_at is None:
+        return [Planned("request_final_report_more", OFFICER, {"reason": grantee.complete_with})]
+    plan = []
+    if case.state is CaseState.reporting:
+        answer = answer_of(session, case)
+        if answer is None or answered_talk(session, case).held_on >= clock.today():
+            return []
+        attended = select(TalkAttendance).where(TalkAttendance.case_id == case.id)
+        if session.exec(attended).first() is None:
+            came = {"came": str(answer.attendees), "presented_by": answer.presenters}
+            plan.append(Planned("record_talk_attendance", OFFICER, came))
+    left = unspent(session, case, report)
+    plan.append(Planned("approve_final_report", OFFICER, {"claim_unspent": bool(left)}))
+    return plan
+
+
+def _report_typed(case: Case, spent: int, complete: bool) -> ReportTyped:
+    """What the grantee types in its report: the grant spent, and the participants per
+    group once complete."""
+    english = case.language == "en"
+    fields = {
+        "done": "We did what the plan said."
+        if english
+        else "Vi genomförde projektet enligt planen.",
+        "results": "More young people take part every week."
+        if english
+        else "Fler deltar varje vecka, och verksamheten fortsätter efter projektet.",
+        "partners": "The municipality and the school." if english else "Kommunen och skolan.",
+        "learned": "Let the young people lead."
+        if english
+        else "Låt deltagarna själva leda arbetet.",
+        "spent_grant": str(spent),
+        "co_financing_cash": "0",
+        "co_financing_hours": "120",
+    }
+    participants = {"children": "12", "young": "25", "adults": "8"} if complete else {}
+    return ReportTyped(fields, participants)
 
 
 _PLANS: dict[CaseState, Callable[[Session, Case, Rules, Script], list[Planned]]] = {
@@ -801,6 +1059,7 @@ _PLANS: dict[CaseState, Callable[[Session, Case, Rules, Script], list[Planned]]]
     CaseState.awaiting_decision: _sign,
     CaseState.decided: _money,
     CaseState.reporting: _money,
+    CaseState.closed: _money,  # the follow-up a year after the project is answered when closed
 }
 _FINDINGS = {
     Criterion.benefit_to_society: "Projektet möter en tydlig samhällsutmaning i kommunen.",
@@ -1006,3 +1265,51 @@ def _account_change(session: Session, case: Case) -> str:
             on = f"{local_time(account.confirmed_at):%Y-%m-%d}"
             said.append(f"{given} until {by} confirmed it {on}")
     return "; ".join(said)
+
+
+@dataclass(frozen=True)
+class Results:
+    """What the grants led to and how the cases ended: the demo's closing lines."""
+
+    reports_approved: list[str]  # the cases whose final report is approved
+    more_asked: list[str]  # of them, those asked to complete it first
+    unspent_claimed: list[tuple[str, int]]  # unspent by the report, claimed back
+    talk_answers: int
+    attended: int  # the Talks' attendance registered
+    closed: list[tuple[str, date]]  # each case closed, on its day
+    cases: int
+    follow_ups_answered: list[str]
+    open_data: list[str]  # the files written under GRANTS_HOME/open-data
+
+
+def results_summary(settings: Settings) -> Results:
+    """The final reports, the Talks' answers and attendance, the closings, the follow-ups
+    answered and the open data written, as the case database and the home hold them."""
+    with transaction(settings.db_url) as session:
+        cases = list_cases(session)
+        reports = [(case, report_of(session, case)) for case in cases]
+        approved = [
+            (c, r) for c, r in reports if r is not None and r.status is FinalReportStatus.approved
+        ]
+        closed = session.exec(
+            select(Case.case_reference, AuditEvent.at)
+            .join(Case, col(Case.id) == AuditEvent.case_id)
+            .where(AuditEvent.action == "case_closed")
+            .order_by(col(AuditEvent.id))
+        ).all()
+        results = Results(
+            [c.case_reference for c, _ in approved],
+            [c.case_reference for c, r in approved if r.more_requested_at is not None],
+            [
+                (c.case_reference, left)
+                for c, r in approved
+                if (left := unspent(session, c, r)) and claims(session, c)
+            ],
+            len(session.exec(select(TalkAnswer.id)).all()),
+            len(session.exec(select(TalkAttendance.id)).all()),
+            [(reference, local_time(at).date()) for reference, at in closed],
+            len(cases),
+            [c.case_reference for c in cases if follow_up_of(session, c) is not None],
+            sorted(p.name for p in (settings.home / "open-data").glob("*.json")),
+        )
+    return results

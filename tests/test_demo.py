@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from time import monotonic, sleep
@@ -18,21 +18,22 @@ from lxml import etree
 from sqlmodel import select
 
 from grants.settings import PROJECT_ROOT
+from models.working_days import next_working_day
 from tests.conftest import MadeOnce, migrated_prefect_home
 from tests.helpers import OFFICER, database_dump, grants, pdf_pages, swedish_template_words
 from tests.test_processes import command_env, started_under
 
-EXPECTED = {  # case → (outcome, amount, state)
-    "RS1": ("granted", "35 000 kr", "reporting"),
-    "RS2": ("partly_granted", "40 000 kr", "reporting"),
-    "RS3": ("granted", "20 000 kr", "reporting"),
-    "RS4": ("refused", "", "decided"),
-    "RS5": ("granted", "48 000 kr", "reporting"),
-    "RS6": ("granted", "50 000 kr", "reporting"),
-    "RS7": ("partly_granted", "25 000 kr", "reporting"),
-    "RS8": ("granted", "25 000 kr", "reporting"),
-    "RS9": ("dismissed", "", "decided"),  # the gap prevented examination: the officer's choice
-    "RS10": ("closed", "", "decided"),  # withdrawn: avskrivs
+EXPECTED = {  # case → (outcome, amount, state): every case closes once its gates are open
+    "RS1": ("granted", "35 000 kr", "closed"),
+    "RS2": ("partly_granted", "40 000 kr", "closed"),
+    "RS3": ("granted", "20 000 kr", "closed"),
+    "RS4": ("refused", "", "closed"),
+    "RS5": ("granted", "48 000 kr", "closed"),
+    "RS6": ("granted", "50 000 kr", "closed"),
+    "RS7": ("partly_granted", "25 000 kr", "closed"),
+    "RS8": ("granted", "25 000 kr", "closed"),
+    "RS9": ("dismissed", "", "closed"),  # the gap prevented examination: the officer's choice
+    "RS10": ("closed", "", "closed"),  # withdrawn: avskrivs
 }
 
 
@@ -48,9 +49,12 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     # Not on a terminal: the stages in plain lines, no live display's control codes.
     assert "\x1b" not in text
     assert "The call, on the simulated clock from " in text
-    # The letters after the ten acknowledgements, by people's steps and the sweep.
+    # The letters after the ten acknowledgements, by people's steps and the sweep: the nine
+    # final-report reminders are gone (every grantee reports on time), and four came: 26RS2
+    # asked to complete its report, 26RS1's repayment claim for the money its report left
+    # unspent (communicated and decided), 26RS8's year-after follow-up.
     assert re.search(
-        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 49 letters "
+        r"The call: \d+ round\(s\), .*: \d+ steps taken by people, 44 letters "
         r"sent; 10 of 10 cases decided\.",
         text,
     ), text
@@ -62,20 +66,24 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
         assert outcome in row and amount in row and state in row, row
     letters = {p.name for p in (grants_home / "letters").glob("*.pdf")}
     # 26RS8's decision in Swedish (the act) and its translation; 26RS6's repayment claim
-    # communicated and decided.
-    assert len(letters) == 60
-    # The final report's reminders: nobody in the demo reports, so the sweep reminds each
-    # grantee as the calendar passes its report's due date (a stage it jumped past is not sent).
-    assert sum("paminnelse-slutrapport" in n or "final-report-reminder" in n for n in letters) == 9
+    # communicated and decided; 26RS1's too, for what its final report left unspent; 26RS2
+    # asked to complete its final report; 26RS8's follow-up a year after its project.
+    assert len(letters) == 55
+    # Every grantee sends its final report the day after its project ended, before its due
+    # date: the sweep has nobody to remind.
+    assert sum("paminnelse-slutrapport" in n or "final-report-reminder" in n for n in letters) == 0
+    assert "26RS2-komplettering-slutrapport-1.pdf" in letters
+    assert "26RS8-follow-up-1.pdf" in letters
     kinds = ("beslut", "mottagningsbekraftelse", "forslag-till-beslut-1")
     assert all(any(name.endswith(f"-{k}.pdf") for name in letters) for k in kinds)
     assert any("begaran-om-komplettering" in n for n in letters)
     # FL 25 §: every draft against the applicant (RS2, RS4, RS7, RS9) was communicated first.
     # RS4's answer to the applicant's objection rests on the municipality's statement: that
-    # was communicated again, in a second letter. So was RS6's repayment claim.
+    # was communicated again, in a second letter. So were RS6's and RS1's repayment claims.
     assert sorted(n for n in letters if "kommunicering" in n) == sorted(
         [f"26RS{n}-kommunicering-1.pdf" for n in (2, 4, 7, 9)]
         + ["26RS4-kommunicering-2.pdf", "26RS6-kommunicering-aterkrav-1.pdf"]
+        + ["26RS1-kommunicering-aterkrav-1.pdf"]  # the claim its final report led to
     )
     # FL 11 §: RS9 was told before its promised date passed that the decision would be later.
     assert "26RS9-besked-om-forsening.pdf" in letters
@@ -99,9 +107,11 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
         assert not found, f"{name}: Swedish from our templates: {sorted(found)}"
     anchors = anchor_notices(grants_home)  # the trail's anchor, each simulated day it grew
     assert anchors >= 1
-    # + the grantee told of its changed account, and its case officer asked to confirm it
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 60 + anchors + 2
+    # + the grantee told of its changed account, and its case officer asked to confirm it,
+    # + the case officer told of each final report sent (26RS2's twice: asked to complete it)
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 55 + anchors + 2 + 8
     the_money_went_through_the_bank(grants_home, result.text)
+    the_results_are_in(grants_home, result.text)
     payment_files = sorted(p.name for p in (grants_home / "payments").iterdir())
 
     before = database_dump(grants_home)
@@ -110,7 +120,7 @@ def test_demo_runs_the_whole_call_once(made_once: MadeOnce, grants_home: Path) -
     assert "0 registered, 8 already registered" in again.output
     assert "0 steps taken by people, 0 letters sent; 10 of 10 cases decided." in again.output
     assert database_dump(grants_home) == before
-    assert len(list((grants_home / "outbox").glob("*.eml"))) == 60 + anchors + 2
+    assert len(list((grants_home / "outbox").glob("*.eml"))) == 55 + anchors + 2 + 8
     assert sorted(p.name for p in (grants_home / "payments").iterdir()) == payment_files
 
 
@@ -188,17 +198,118 @@ def the_money_went_through_the_bank(home: Path, printed: str) -> None:
     assert told == "hej@kryddgarden.example.se"
 
     reference, amount = RECLAIMED
-    claim = "SELECT status, amount, paid_amount, settled_by, ocr_reference FROM repayment_claims"
-    [(status, claimed, paid_back, settled_by, ocr)] = _rows(home, claim)
+    claim = (
+        "SELECT status, amount, paid_amount, settled_by, ocr_reference FROM repayment_claims "
+        "JOIN cases ON cases.id = case_id WHERE case_reference = ?"
+    )
+    [(status, claimed, paid_back, settled_by, ocr)] = _rows(home, claim, reference)
     assert (status, claimed, paid_back, settled_by) == ("settled", amount, amount, "bank")
     decision = pdf_pages((home / "letters" / f"{reference}-beslut-aterkrav-1.pdf").read_bytes())
     assert "5050-1055" in decision[0] and ocr in decision[0]
     assert (home / "letters" / f"{reference}-kommunicering-aterkrav-1.pdf").exists()
     assert "The money after the decisions" in printed
+    # 26RS6's claim, and 26RS1's for the 3 000 kr its final report left unspent
     assert (
-        "Budget of SI-2026: 600 000 kr; granted 243 000 kr, paid 243 000 kr, paid back 6 000 kr"
+        "Budget of SI-2026: 600 000 kr; granted 243 000 kr, paid 243 000 kr, paid back 9 000 kr"
         in printed
     )
+
+
+UNSPENT = ("26RS1", 3_000)  # its final report spent 32 000 kr of the 35 000 kr paid
+COMPLETED = "26RS2"  # asked to complete its final report, and sent it again
+FOLLOWED_UP = "26RS8"  # answers the follow-up a year after its project ended
+
+
+def the_results_are_in(home: Path, printed: str) -> None:
+    """After the money: each grantee answered its Community Talk invitation and sent its
+    final report through its link; the case officer registered each Talk's attendance after
+    it and approved each report (one after asking to complete it, one claiming back the
+    money unspent); every case closed, none before its gates let it: a grant once its report
+    was approved, its payments paid and its claims settled, the refusal, the dismissal and
+    the withdrawal the day after their time for appeal; one project answered its follow-up;
+    the 360Giving package's sums are the signed grants'."""
+    reports = _rows(
+        home,
+        "SELECT case_reference, status, rounds FROM final_reports "
+        "JOIN cases ON cases.id = case_id ORDER BY case_reference",
+    )
+    assert len(reports) == 7 and {status for _, status, _ in reports} == {"approved"}
+    kinds = {ref: [r["kind"] for r in json.loads(rounds)] for ref, _, rounds in reports}
+    assert kinds[COMPLETED] == ["submitted", "more_requested", "submitted", "approved"]
+    assert all(k == ["submitted", "approved"] for ref, k in kinds.items() if ref != COMPLETED)
+    reference, unspent = UNSPENT
+    claimed = _rows(
+        home,
+        "SELECT status, amount, paid_amount FROM repayment_claims "
+        "JOIN cases ON cases.id = case_id WHERE case_reference = ?",
+        reference,
+    )
+    assert claimed == [("settled", unspent, unspent)]
+    talks = _rows(
+        home,
+        "SELECT a.case_id, t.held_on, date(w.registered_at), w.came, w.presented_by "
+        "FROM talk_answers a JOIN community_talks t ON t.id = a.community_talk_id "
+        "JOIN talk_attendance w ON w.case_id = a.case_id",
+    )
+    assert len(talks) == 7 and all(held < registered for _, held, registered, _, _ in talks)
+    assert all(came == 3 and presented for _, _, _, came, presented in talks)
+
+    closed = _closing_days(home)
+    assert len(closed) == 10, closed
+    [(announced,)] = _rows(home, "SELECT announced_on FROM notice_board_days")
+    last_day = next_working_day(date.fromisoformat(announced) + timedelta(weeks=3))
+    for ref in ("26RS4", "26RS9", "26RS10"):  # the sweep closes them the day after
+        assert closed[ref] == last_day + timedelta(days=1), (ref, closed[ref], last_day)
+    for ref, opened in _gates_opened(home).items():
+        assert closed[ref] >= opened, f"{ref} closed {closed[ref]}, its last gate opened {opened}"
+
+    answered = "SELECT case_reference, continues FROM follow_ups JOIN cases ON cases.id = case_id"
+    assert _rows(home, answered) == [(FOLLOWED_UP, 1)]
+    [package] = list((home / "open-data").glob("360giving-*.json"))
+    assert package.with_suffix(".csv").stat().st_size > 0
+    published = json.loads(package.read_text())["grants"]
+    signed = _rows(
+        home,
+        "SELECT case_reference, amount FROM decisions JOIN cases ON cases.id = case_id "
+        "WHERE status = 'signed' AND outcome IN ('granted', 'partly_granted')",
+    )
+    assert {g["id"].rsplit("-", 1)[1]: g["amountAwarded"] for g in published} == dict(signed)
+    assert sum(g["amountAwarded"] for g in published) == sum(a for _, a in signed) == 243_000
+    [(paid,)] = _rows(home, "SELECT sum(amount) FROM payment_orders WHERE status = 'paid'")
+    assert sum(g["amountDisbursed"] for g in published) == paid
+    said = " ".join(printed.split())
+    assert "final reports approved: 7 (26RS2 after being asked to complete it)" in said
+    assert "26RS1 reported 3 000 kr unspent, claimed back" in said
+    assert "Community Talks: 7 answer(s) through the grantees' links, 7 attendance(s)" in said
+    assert "cases closed: 10 of 10 (2027-02-11: 26RS4, 26RS9, 26RS10;" in said
+    assert "year-after follow-up answered: 26RS8" in said
+    assert f"open data (360Giving): {package.name}" in said
+
+
+def _closing_days(home: Path) -> dict[str, date]:
+    """Each case's closing day, Swedish time, from the trail."""
+    closings = _rows(
+        home,
+        "SELECT case_reference, at FROM audit_events JOIN cases ON cases.id = case_id "
+        "WHERE action = 'case_closed'",
+    )
+    return {ref: _swedish_day(at) for ref, at in closings}
+
+
+def _gates_opened(home: Path) -> dict[str, date]:
+    """Per grant, the day its last gate opened: the report approved, the last payment
+    registered paid, the last repayment claim settled."""
+    opened = _rows(
+        home,
+        "SELECT case_reference, max(at) FROM audit_events JOIN cases ON cases.id = case_id "
+        "WHERE action IN ('final_report_approved', 'payment_paid', 'payment_registered_paid', "
+        "'repayment_paid', 'repayment_settled') GROUP BY case_reference",
+    )
+    return {ref: _swedish_day(at) for ref, at in opened}
+
+
+def _swedish_day(moment: str) -> date:
+    return datetime.fromisoformat(moment).replace(tzinfo=UTC).astimezone(STOCKHOLM).date()
 
 
 def anchor_notices(home: Path) -> int:

@@ -64,7 +64,10 @@ def every_uri(path: Path) -> list[str]:
 
 def letters(home: Path, pattern: re.Pattern[str] | None = None) -> list[Path]:
     found = sorted((home / "letters").glob("*.pdf"))
-    assert len(found) == 60  # every letter the demo makes, of every kind
+    # Every letter the demo makes, of every kind: with the money (acceptance, repayment
+    # claims) and the results (a final report asked to be completed, a follow-up), no
+    # final-report reminder since every grantee reports on time.
+    assert len(found) == 55
     return [p for p in found if pattern is None or pattern.search(p.name)]
 
 
@@ -86,13 +89,14 @@ def emails(home: Path) -> dict[str, EmailMessage]:
 @pytest.mark.slow
 @ONE_DEMO
 def test_no_pdf_carries_a_personal_link_and_the_email_does(demo: Path) -> None:
-    """The seven letters that ask for an answer say in the PDF where the link is (the e-mail)
+    """The nine letters that ask for an answer say in the PDF where the link is (the e-mail)
     and that post or e-mail to the case officer count the same; the link and its signed
     token are in the e-mail's text only, in no PDF's text or link."""
     mailed = emails(demo)
     tokens = []
     asking = [p for p in letters(demo) if any(kind in p.name for kind in ASKING)]
-    assert len(asking) == 8  # 26RS4 is heard twice; 26RS6 on its repayment claim
+    # 26RS4 is heard twice; 26RS6 and 26RS1 are heard on their repayment claims
+    assert len(asking) == 9
     for path in asking:
         body = mailed[path.name].get_body().get_content()
         [link] = re.findall(r"https?://\S+/a/([\w.-]+)", body)

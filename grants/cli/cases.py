@@ -404,6 +404,34 @@ def _print_money(settings: Settings) -> None:
         )
 
 
+def _print_results(settings: Settings) -> None:
+    """The demo's results: the final reports approved, the Talks' answers and attendance,
+    the cases closed and on which days, the follow-up answered, the open data written."""
+    from grants import demo
+
+    found = demo.results_summary(settings)
+    more = f" ({', '.join(found.more_asked)} after being asked to complete it)"
+    unspent = "; ".join(
+        f"{case} reported {format_amount(amount)} unspent, claimed back"
+        for case, amount in found.unspent_claimed
+    )
+    days: dict[str, list[str]] = {}
+    for case, day in found.closed:
+        days.setdefault(day.isoformat(), []).append(case)
+    closed = "; ".join(f"{day}: {', '.join(cases)}" for day, cases in days.items())
+    out.print(
+        f"The results after the projects:\n"
+        f"  final reports approved: {len(found.reports_approved)}"
+        f"{more if found.more_asked else ''}{'; ' + unspent if unspent else ''}\n"
+        f"  Community Talks: {found.talk_answers} answer(s) through the grantees' links, "
+        f"{found.attended} attendance(s) registered after the Talks\n"
+        f"  cases closed: {len(found.closed)} of {found.cases} ({closed or 'none'})\n"
+        f"  year-after follow-up answered: {', '.join(found.follow_ups_answered) or 'none'}\n"
+        f"  open data (360Giving): {', '.join(found.open_data) or 'none'}",
+        highlight=False,
+    )
+
+
 def _paid_back(reclaimed: int, claimed: int) -> str:
     return f"{format_amount(reclaimed)} of {format_amount(claimed)}" if claimed else ""
 
@@ -445,6 +473,7 @@ def demo_command() -> None:
         )
     out.print(table)
     _print_money(settings)
+    _print_results(settings)
     export_letters_command(settings.home / "letters", demo.OFFICER)
     outbox = "SMTP server " + settings.smtp_host if settings.smtp_host else settings.outbox_dir
     out.print(
@@ -452,6 +481,7 @@ def demo_command() -> None:
         f"  payment files (pain.001, with their payment order as PDF and CSV): "
         f"{(settings.home / 'payments').resolve()}\n"
         f"  the bank's reports (camt.054): {(settings.home / 'bank').resolve()}\n"
+        f"  open data (360Giving JSON and CSV): {(settings.home / 'open-data').resolve()}\n"
         f"  e-mail: {outbox}\n  case database: {settings.db_url}\n"
         f"  Prefect's run logs: {log_file(settings.home)}\n"
         f"  one case in full: grants status {rows[0]['case'] if rows else 'CASE'}\n"
