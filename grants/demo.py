@@ -30,13 +30,16 @@ from sqlmodel import Session, col, func, select
 from grants.bank_simulator import Credit, credit_notification, debit_notification
 from grants.payment_files import read_pain001
 from grants.settings import Settings
+from grants.statistics import statistics_csv, statistics_name, statistics_pdf
 from grants.steps import Taken, take
 from grants.steps.acceptance import Account, take_acceptance, take_account_change
 from grants.steps.bank import write_payment_files
 from grants.steps.final_report import take_report_save, take_report_submit
 from grants.steps.follow_ups import take_follow_up_answer
 from grants.steps.open_data import write_open_data
+from grants.steps.statistics import read_statistics
 from grants.steps.talks import take_talk_answer
+from grants.talk_programme import programme_csv, programme_name, programme_pdf
 from models import clock
 from models.acceptance import acceptance_of, account_text
 from models.accounts import current_account, on_hold
@@ -65,6 +68,7 @@ from models.people import find_person
 from models.repayment import claims, owed
 from models.rules import Rules
 from models.states import CaseState
+from models.statistics import calendar_year
 from models.supplements import reminder_day, running_supplement_deadline
 from models.tables import (
     STOCKHOLM,
@@ -103,7 +107,7 @@ from models.tables import (
     TaskStatus,
     local_time,
 )
-from models.talk_answers import answer_of, answered_talk
+from models.talk_answers import answer_of, answered_talk, programme, talks_held_and_coming
 from models.working_days import add_working_days, next_working_day
 
 OFFICER = "maria.lindqvist@regionorebrolan.example.se"
@@ -471,8 +475,35 @@ def _open_data(settings: Settings) -> bool:
     if days[0] is None:
         return False
     first, last = (local_time(moment).date() for moment in days)
+    _committee_reports(settings, range(first.year, last.year + 1))
     write_open_data(settings, OFFICER, date(first.year, 1, 1), date(last.year, 12, 31))
     return True
+
+
+def _committee_reports(settings: Settings, years: range) -> None:
+    """The committee's annual report (PDF) and figures (CSV) of each year with decisions,
+    under GRANTS_HOME/statistics, and each Community Talk's programme (PDF and CSV, as the
+    organiser downloads it) under GRANTS_HOME/talks, as `grants statistics` and `grants talk
+    programme` write them. Before the open data, whose publication marks the demo's end: a
+    run killed between them writes them again, the same."""
+    folder = settings.home / "statistics"
+    folder.mkdir(exist_ok=True)
+    for year in years:
+        first, last = calendar_year(year)
+        figures = read_statistics(settings, DECISION_MAKER, first, last)
+        (folder / statistics_name(first, last, ".pdf")).write_bytes(
+            statistics_pdf(settings, figures)
+        )
+        (folder / statistics_name(first, last, ".csv")).write_bytes(statistics_csv(figures))
+    folder = settings.home / "talks"
+    folder.mkdir(exist_ok=True)
+    with transaction(settings.db_url) as session:
+        for talk in talks_held_and_coming(session):
+            items = programme(session, talk)
+            (folder / programme_name(talk, ".pdf")).write_bytes(
+                programme_pdf(settings, talk, items)
+            )
+            (folder / programme_name(talk, ".csv")).write_bytes(programme_csv(items))
 
 
 def next_morning() -> datetime:

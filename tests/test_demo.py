@@ -277,6 +277,21 @@ def the_results_are_in(home: Path, printed: str) -> None:
     assert sum(g["amountAwarded"] for g in published) == sum(a for _, a in signed) == 243_000
     [(paid,)] = _rows(home, "SELECT sum(amount) FROM payment_orders WHERE status = 'paid'")
     assert sum(g["amountDisbursed"] for g in published) == paid
+    # The committee's annual report of each year with decisions (2026 and 2027), with the
+    # impact table, and each Talk's programme, as the statistics page and the organiser
+    # download them.
+    annuals = sorted((home / "statistics").glob("arsrapport-*.pdf"))
+    assert [p.stem for p in annuals] == ["arsrapport-2026", "arsrapport-2027"]
+    for annual in annuals:
+        report = " ".join(pdf_pages(annual.read_bytes()))
+        assert "Beviljat och utbetalt per kommun" in report and "Vad bidragen ledde till" in report
+        assert "26RS" not in report  # aggregate only: no case is named
+        assert annual.with_suffix(".csv").stat().st_size > 0
+    programmes = sorted((home / "talks").glob("samhallssamtal-*-program.pdf"))
+    assert programmes and len(programmes) == len(_rows(home, "SELECT id FROM community_talks"))
+    shown = " ".join(" ".join(pdf_pages(p.read_bytes())) for p in programmes)
+    titles = _rows(home, "SELECT project_title FROM cases JOIN talk_answers ON case_id = cases.id")
+    assert all(" ".join(title.split())[:20] in " ".join(shown.split()) for (title,) in titles)
     said = " ".join(printed.split())
     assert "final reports approved: 7 (26RS2 after being asked to complete it)" in said
     assert "26RS1 reported 3 000 kr unspent, claimed back" in said

@@ -482,6 +482,8 @@ def demo_command() -> None:
         f"{(settings.home / 'payments').resolve()}\n"
         f"  the bank's reports (camt.054): {(settings.home / 'bank').resolve()}\n"
         f"  open data (360Giving JSON and CSV): {(settings.home / 'open-data').resolve()}\n"
+        f"  the committee's annual report and figures: {(settings.home / 'statistics').resolve()}\n"
+        f"  the Community Talks' programmes: {(settings.home / 'talks').resolve()}\n"
         f"  e-mail: {outbox}\n  case database: {settings.db_url}\n"
         f"  Prefect's run logs: {log_file(settings.home)}\n"
         f"  one case in full: grants status {rows[0]['case'] if rows else 'CASE'}\n"
