@@ -27,6 +27,11 @@ TALKS_A_YEAR = 2
 INVITE_BEFORE_END = timedelta(weeks=4)
 REPLY_BEFORE_TALK = timedelta(weeks=3)
 TALK_LENGTH = timedelta(hours=2)  # when no end time is given
+REPORTING = (CaseState.reporting,)
+# The Talk is no gate of a grant's closing (models.closing): a grant whose report is approved
+# and whose money is paid may close before its Talk is held, and what happened there is
+# still recorded on it.
+AFTER_THE_TALK = (CaseState.reporting, CaseState.closed)
 
 
 class ReportingError(Refused, ValueError):
@@ -177,7 +182,7 @@ def invite_to_talks(session: Session, today: date) -> int:
 
 def record_presentation(session: Session, case: Case, officer: Person, on: date) -> Reporting:
     """The project presented at its talk."""
-    reporting = _reporting(session, case, officer)
+    reporting = _reporting(session, case, officer, AFTER_THE_TALK)
     if on > clock.today():
         raise ReportingError("reporting.not_held_yet", on=on)
     reporting.presented_on = on
@@ -216,10 +221,12 @@ def _invited(session: Session, case: Case) -> bool:
     return session.exec(select(Reporting).where(Reporting.case_id == case.id)).first() is not None
 
 
-def _reporting(session: Session, case: Case, officer: Person) -> Reporting:
+def _reporting(
+    session: Session, case: Case, officer: Person, states: tuple[CaseState, ...] = REPORTING
+) -> Reporting:
     require_role(officer, "record a project's reporting", Role.case_officer)
     reporting = session.exec(select(Reporting).where(Reporting.case_id == case.id)).first()
-    if case.state is not CaseState.reporting or reporting is None:
+    if case.state not in states or reporting is None:
         raise ReportingError(
             "reporting.not_reporting", case_reference=case.case_reference, state=case.state
         )

@@ -21,7 +21,13 @@ from sqlmodel import Session, col, select
 
 from models.access import require_role
 from models.audit import Actor, record
-from models.community_talks import record_presentation, reply_by, upcoming_talks
+from models.community_talks import (
+    AFTER_THE_TALK,
+    REPORTING,
+    record_presentation,
+    reply_by,
+    upcoming_talks,
+)
 from models.errors import Refused
 from models.states import CaseState
 from models.tables import (
@@ -76,10 +82,13 @@ class ProgrammeItem:
     reporting: bool  # the case still waits for its presentation (attendance is registered)
 
 
-def reporting_of(session: Session, case: Case) -> Reporting:
-    """The case's invitation to a Talk; refused for a case not invited (or done with it)."""
+def reporting_of(
+    session: Session, case: Case, states: tuple[CaseState, ...] = REPORTING
+) -> Reporting:
+    """The case's invitation to a Talk; refused for a case not invited (or, unless `states`
+    says so, done with it)."""
     reporting = session.exec(select(Reporting).where(Reporting.case_id == case.id)).first()
-    if reporting is None or case.state is not CaseState.reporting:
+    if reporting is None or case.state not in states:
         raise TalkAnswerRefused(
             "talk_answer.not_invited", case_reference=case.case_reference, state=case.state
         )
@@ -90,10 +99,12 @@ def answer_of(session: Session, case: Case) -> TalkAnswer | None:
     return session.exec(select(TalkAnswer).where(TalkAnswer.case_id == case.id)).first()
 
 
-def answered_talk(session: Session, case: Case) -> CommunityTalk:
+def answered_talk(
+    session: Session, case: Case, states: tuple[CaseState, ...] = REPORTING
+) -> CommunityTalk:
     """The Talk the project presents at: the one it answered for, else the one it was
     invited to."""
-    reporting = reporting_of(session, case)
+    reporting = reporting_of(session, case, states)
     return session.get(CommunityTalk, reporting.community_talk_id)
 
 
@@ -203,7 +214,7 @@ def record_attendance(
     """After the Talk: how many came from the project and who presented ("" if nobody). A
     presentation is recorded on the case as well (`record_presentation`)."""
     require_role(officer, "register attendance at a Community Talk", Role.case_officer)
-    talk = answered_talk(session, case)
+    talk = answered_talk(session, case, AFTER_THE_TALK)
     if talk.held_on > today:
         raise TalkAnswerRefused("talk_attendance.not_held", held_on=talk.held_on)
     count = _count(came, 0)
@@ -229,7 +240,7 @@ def record_attendance(
         came=count,
         presented_by=names,
     )
-    if names and reporting_of(session, case).presented_on is None:
+    if names and reporting_of(session, case, AFTER_THE_TALK).presented_on is None:
         record_presentation(session, case, officer, talk.held_on)
     return attendance
 

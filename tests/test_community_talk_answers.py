@@ -22,8 +22,10 @@ from grants.embedded import run_flow
 from grants.settings import load
 from models import clock
 from models.access import TalksOnly, case_to_read, visible_cases
+from models.audit import SYSTEM, move
 from models.db import transaction
 from models.errors import Refused
+from models.states import CaseState
 from models.tables import (
     AuditEvent,
     Case,
@@ -283,6 +285,22 @@ def test_after_the_talk_the_officer_registers_who_came_and_who_presented(
         assert reporting.presented_on == FIRST  # recorded on the case as its presentation
     assert actions(invited, "talk_attendance_registered") == [
         {"held_on": "2028-03-16", "came": 3, "presented_by": "Eva Lund"}
+    ]
+    assert [e["on"] for e in actions(invited, "presented_at_community_talk")] == ["2028-03-16"]
+
+
+def test_a_grant_closed_before_its_talk_still_has_its_attendance_registered(invited: str) -> None:
+    """Its report approved and its money paid, a grant closes (the sweep, models.closing)
+    before its Talk is held: the Talk is no gate. Who came and presented is still recorded."""
+    with transaction(load().db_url) as session:
+        case = session.exec(select(Case).where(Case.case_reference == invited)).one()
+        move(session, case, CaseState.closed, SYSTEM, "case_closed")
+    with clock.simulated():
+        clock.move_to(datetime(2028, 3, 17, 9, tzinfo=UTC))
+        grants("talk", "attendance", invited, "--came", "2", "--presented-by", "Eva Lund",
+               "--as", OFFICER)  # fmt: skip
+    assert actions(invited, "talk_attendance_registered") == [
+        {"held_on": "2028-03-16", "came": 2, "presented_by": "Eva Lund"}
     ]
     assert [e["on"] for e in actions(invited, "presented_at_community_talk")] == ["2028-03-16"]
 

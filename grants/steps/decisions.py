@@ -8,7 +8,12 @@ from datetime import date, time
 from grants.steps.layer import DECISION_MAKERS, OFFICERS, At, declare
 from models import clock
 from models.communication import communicate, register_reply
-from models.community_talks import record_presentation, register_final_report, register_talk
+from models.community_talks import (
+    AFTER_THE_TALK,
+    record_presentation,
+    register_final_report,
+    register_talk,
+)
 from models.decisions import (
     amend,
     prepare_draft,
@@ -164,7 +169,7 @@ def talk(
     )
 
 
-@declare("record_presentation", OFFICERS, [S.reporting])
+@declare("record_presentation", OFFICERS, list(AFTER_THE_TALK))
 def presentation(at: At, *, on: date) -> Reporting:
     return record_presentation(at.session, at.case, at.person, on)
 

@@ -7,16 +7,16 @@ from grants.settings import Settings
 from grants.steps.layer import OFFICERS, At, Taken, declare
 from models import clock
 from models.cases import find_case
+from models.community_talks import AFTER_THE_TALK
 from models.db import transaction
 from models.delivery import pending
-from models.states import CaseState
 from models.tables import Role, TalkAttendance
 from models.talk_answers import answer_talk, record_attendance
 
 TALK_READERS = (Role.case_officer, Role.organiser)
 
 
-@declare("record_talk_attendance", OFFICERS, [CaseState.reporting])
+@declare("record_talk_attendance", OFFICERS, list(AFTER_THE_TALK))
 def attendance(at: At, *, came: str, presented_by: str) -> TalkAttendance:
     """After the Talk: how many came from the project, and who presented ("" if nobody)."""
     return record_attendance(at.session, at.case, at.person, came, presented_by, clock.today())
