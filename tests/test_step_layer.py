@@ -85,11 +85,13 @@ def test_no_edge_calls_a_domain_step_itself() -> None:
 
 def test_declared_states_are_states_a_case_can_be_in_before_the_end() -> None:
     # Sending a letter again, or to a corrected address, moves no case: a closed case's
-    # letter must still arrive. A grant's last instalment is paid after the final report,
-    # when the case may be closed already, and money is claimed back after the final report
-    # closed the case, and what is owed can be paid back then.
+    # letter must still arrive. The money's steps stay open on a closed case (what is found
+    # owed after the closing is still claimed and paid back). A grant may close before its
+    # Community Talk (the Talk is no gate of its closing): who came and presented is still
+    # recorded.
     paying = (name for name, s in STEPS.items() if s.call.__module__ == "grants.steps.payments")
-    after_the_end = ("send_again", "correct_case_facts", *paying, *REPAYMENT_STEPS)
+    at_the_talk = ("record_presentation", "record_talk_attendance")
+    after_the_end = ("send_again", "correct_case_facts", *paying, *REPAYMENT_STEPS, *at_the_talk)
     for step in (s for s in STEPS.values() if s.name not in after_the_end):
         assert CaseState.closed not in step.states, step.name
         assert len(set(step.states)) == len(step.states), step.name
