@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from grants.applicant_links import LinkClaims, LinkExpired, LinkInvalid, read_acceptance
+from grants.applicant_links import read_acceptance
 from grants.render import format_date
 from grants.steps.acceptance import Account, take_acceptance, take_account_change
-from grants.web.applicant import Unusable, unusable_page, visitor_language
+from grants.web.applicant import Unusable, grantee_case, unusable_page, visitor_language
 from grants.web.deps import OfficeDep
 from grants.web.i18n import N_, _, language
 from grants.web.office import Office
@@ -28,7 +28,6 @@ from grants.web.pages import page_language, render
 from grants.web.refusals import refused_fields, worded
 from models.acceptance import acceptance_of, account_text, grant_to_accept
 from models.accounts import current_account, on_hold
-from models.cases import CaseNotFound, find_case
 from models.db import transaction
 from models.errors import Refused
 from models.tables import Case, local_time
@@ -67,7 +66,7 @@ ACCOUNT_FIELDS = ("bankgiro", "plusgiro", "clearing", "account")
 @router.get("")
 def grantee_page(request: Request, office: OfficeDep, token: str) -> Response:
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_acceptance)
     except Unusable as unusable:
         return unusable_page(request, office, unusable)
     return _page(request, office, case)
@@ -86,7 +85,7 @@ def accept(
     account: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_acceptance)
     except Unusable as unusable:
         return unusable_page(request, office, unusable)
     form = {"signatory_name": signatory_name, "signatory_role": signatory_role}
@@ -114,7 +113,7 @@ def change(
     account: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_acceptance)
     except Unusable as unusable:
         return unusable_page(request, office, unusable)
     form = _typed(bankgiro, plusgiro, clearing, account)
@@ -132,31 +131,6 @@ def change(
 def _typed(bankgiro: str, plusgiro: str, clearing: str, account: str) -> dict[str, str]:
     """The account's fields as typed, to show again if refused."""
     return dict(zip(ACCOUNT_FIELDS, (bankgiro, plusgiro, clearing, account), strict=True))
-
-
-def _opened(office: Office, token: str) -> Case:
-    """The case the link names, if the link is ours and in time; else `Unusable`."""
-    try:
-        claims: LinkClaims = read_acceptance(office.settings, token)
-    except LinkExpired as expired:
-        case = _case(office, expired.claims.case_reference)
-        raise Unusable("expired", 410, case, expires=expired.claims.expires) from None
-    except LinkInvalid:
-        raise Unusable("invalid", 404) from None
-    case = _case(office, claims.case_reference)
-    if case is None:
-        raise Unusable("invalid", 404)
-    return case
-
-
-def _case(office: Office, case_reference: str) -> Case | None:
-    with transaction(office.settings.db_url) as session:
-        try:
-            case = find_case(session, case_reference)
-        except CaseNotFound:
-            return None
-        session.refresh(case, ["organisation", "case_officer"])
-        return case
 
 
 def _page(

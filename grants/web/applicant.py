@@ -9,6 +9,7 @@ step layer. A link that is not ours, has expired, or names a request the case no
 waits for gets a page saying so, in the applicant's language, and nothing changes.
 """
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -16,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from grants.applicant_links import LinkClaims, LinkExpired, LinkInvalid, read
+from grants.settings import Settings
 from grants.steps import take_applicant_answer
 from grants.web.deps import OfficeDep
 from grants.web.i18n import LANGUAGES, N_, _, language
@@ -151,14 +153,38 @@ def _moved_on(office: Office, token: str, case: Case) -> Unusable:
     return Unusable("closed", 409, case)
 
 
-def _case(session: Session, case_reference: str) -> Case | None:
-    """The case, with the organisation and case officer its pages name."""
+def _case(session: Session, case_reference: str, *related: str) -> Case | None:
+    """The case, with the organisation and case officer its pages name (and `related`)."""
     try:
         case = find_case(session, case_reference)
     except CaseNotFound:
         return None
-    session.refresh(case, ["organisation", "case_officer"])
+    session.refresh(case, ["organisation", "case_officer", *related])
     return case
+
+
+def grantee_case(
+    office: Office, token: str, read_link: Callable[[Settings, str], LinkClaims]
+) -> Case:
+    """The case a grantee's link names (`read_link`: its acceptance's, its Talk answer's,
+    its final report's, its follow-up's), if the link is ours and in time; else
+    `Unusable`, saying why. Loaded with its organisation, case officer and call."""
+    try:
+        claims = read_link(office.settings, token)
+    except LinkExpired as expired:
+        case = _grantee_case(office, expired.claims.case_reference)
+        raise Unusable("expired", 410, case, expires=expired.claims.expires) from None
+    except LinkInvalid:
+        raise Unusable("invalid", 404) from None
+    case = _grantee_case(office, claims.case_reference)
+    if case is None:
+        raise Unusable("invalid", 404)
+    return case
+
+
+def _grantee_case(office: Office, case_reference: str) -> Case | None:
+    with transaction(office.settings.db_url) as session:
+        return _case(session, case_reference, "call")
 
 
 def visitor_language(request: Request, case: Case | None) -> str | None:

@@ -20,11 +20,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from grants.applicant_links import LinkExpired, LinkInvalid, read_report
+from grants.applicant_links import read_report
 from grants.render import format_amount
 from grants.steps import Taken
 from grants.steps.final_report import take_report_save, take_report_submit
-from grants.web.applicant import NOT_TAKEN, Unusable, unusable_page, visitor_language
+from grants.web.applicant import (
+    NOT_TAKEN,
+    Unusable,
+    grantee_case,
+    unusable_page,
+    visitor_language,
+)
 from grants.web.deps import OfficeDep
 from grants.web.form_values import take_or_show_again
 from grants.web.i18n import N_, _, current_language, language
@@ -33,7 +39,6 @@ from grants.web.office_steps import OnCase
 from grants.web.pages import page_language, render
 from grants.web.refusals import refused_fields, words
 from grants.web.repayment import _shown_again
-from models.cases import CaseNotFound, find_case
 from models.db import transaction
 from models.errors import Refused
 from models.final_reports import (
@@ -84,7 +89,7 @@ Posted = Annotated[FormData, Depends(posted)]
 @router.get(GRANTEE)
 def report_page(request: Request, office: OfficeDep, token: str) -> Response:
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_report)
     except Unusable as unusable:
         return unusable_page(request, office, unusable)
     return _page(request, office, case)
@@ -94,7 +99,7 @@ def report_page(request: Request, office: OfficeDep, token: str) -> Response:
 def report_sent(request: Request, office: OfficeDep, token: str, form: Posted) -> Response:
     """Save, or save and submit (the button pressed): back to the page, which says which."""
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_report)
     except Unusable as unusable:
         return unusable_page(request, office, unusable, sent_again=True)
     typed = typed_report(form)
@@ -145,31 +150,6 @@ def _uploads(form: FormData) -> list[tuple[str, bytes]]:
 def _values(form: FormData) -> dict[str, str]:
     """What was typed, to show again when refused."""
     return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-def _opened(office: Office, token: str) -> Case:
-    """The case the link names, if the link is ours and in time; else `Unusable`."""
-    try:
-        claims = read_report(office.settings, token)
-    except LinkExpired as expired:
-        case = _case(office, expired.claims.case_reference)
-        raise Unusable("expired", 410, case, expires=expired.claims.expires) from None
-    except LinkInvalid:
-        raise Unusable("invalid", 404) from None
-    case = _case(office, claims.case_reference)
-    if case is None:
-        raise Unusable("invalid", 404)
-    return case
-
-
-def _case(office: Office, case_reference: str) -> Case | None:
-    with transaction(office.settings.db_url) as session:
-        try:
-            case = find_case(session, case_reference)
-        except CaseNotFound:
-            return None
-        session.refresh(case, ["organisation", "case_officer", "call"])
-        return case
 
 
 def _page(

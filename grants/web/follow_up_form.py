@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from grants.applicant_links import LinkExpired, LinkInvalid, read_follow_up
+from grants.applicant_links import read_follow_up
 from grants.steps.follow_ups import take_follow_up_answer
-from grants.web.applicant import Unusable, unusable_page, visitor_language
+from grants.web.applicant import Unusable, grantee_case, unusable_page, visitor_language
 from grants.web.deps import OfficeDep
-from grants.web.final_report import Posted, _case
+from grants.web.final_report import Posted
 from grants.web.i18n import N_, _, language
 from grants.web.office import Office
 from grants.web.pages import page_language, render
@@ -53,7 +53,7 @@ LABELS = {
 @router.get("/f/{token}")
 def follow_up_page(request: Request, office: OfficeDep, token: str) -> Response:
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_follow_up)
     except Unusable as unusable:
         return unusable_page(request, office, unusable)
     return _page(request, office, case)
@@ -63,7 +63,7 @@ def follow_up_page(request: Request, office: OfficeDep, token: str) -> Response:
 def follow_up_sent(request: Request, office: OfficeDep, token: str, form: Posted) -> Response:
     """The answer, or its correction: back to the page, which says it was kept."""
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_follow_up)
     except Unusable as unusable:
         return unusable_page(request, office, unusable, sent_again=True)
     try:
@@ -94,21 +94,6 @@ def typed_follow_up(form: FormData) -> FollowUpTyped:
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
-
-
-def _opened(office: Office, token: str) -> Case:
-    """The case the link names, if the link is ours and in time; else `Unusable`."""
-    try:
-        claims = read_follow_up(office.settings, token)
-    except LinkExpired as expired:
-        case = _case(office, expired.claims.case_reference)
-        raise Unusable("expired", 410, case, expires=expired.claims.expires) from None
-    except LinkInvalid:
-        raise Unusable("invalid", 404) from None
-    case = _case(office, claims.case_reference)
-    if case is None:
-        raise Unusable("invalid", 404)
-    return case
 
 
 def _page(

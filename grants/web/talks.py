@@ -20,11 +20,11 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from grants.applicant_links import LinkExpired, LinkInvalid, read_talk_link
+from grants.applicant_links import read_talk_link
 from grants.steps import reading, take
 from grants.steps.talks import TALK_READERS, take_talk_answer
 from grants.talk_programme import programme_csv, programme_name, programme_pdf
-from grants.web.applicant import Unusable, unusable_page, visitor_language
+from grants.web.applicant import Unusable, grantee_case, unusable_page, visitor_language
 from grants.web.deps import CurrentPerson, OfficeDep
 from grants.web.i18n import _, language
 from grants.web.office import Office
@@ -32,7 +32,6 @@ from grants.web.office_steps import PostedDep
 from grants.web.pages import notice, page_language, render
 from grants.web.refusals import refused_context, refused_fields, worded
 from models import clock
-from models.cases import CaseNotFound, find_case
 from models.community_talks import reply_by
 from models.db import transaction
 from models.errors import Refused
@@ -53,7 +52,7 @@ FILE_TYPES = {".pdf": "application/pdf", ".csv": "text/csv; charset=utf-8"}
 @router.get("/t/{token}")
 def answer_page(request: Request, office: OfficeDep, token: str) -> Response:
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_talk_link)
     except Unusable as unusable:
         return unusable_page(request, office, unusable)
     return _answer_page(request, office, case)
@@ -70,7 +69,7 @@ def answer(
 ) -> Response:
     """The answer or its change, taken by the domain (refused after the reply-by date)."""
     try:
-        case = _opened(office, token)
+        case = grantee_case(office, token, read_talk_link)
     except Unusable as unusable:
         return unusable_page(request, office, unusable)
     form = {"talk": talk, "presenters": presenters, "attendees": attendees}
@@ -80,31 +79,6 @@ def answer(
         return _answer_page(request, office, case, refused, form, 422)
     request.session["notice"] = "talk_answered"
     return RedirectResponse(f"/t/{token}", 303)
-
-
-def _opened(office: Office, token: str) -> Case:
-    """The case the link names, if the link is ours and in time; else `Unusable`."""
-    try:
-        claims = read_talk_link(office.settings, token)
-    except LinkExpired as expired:
-        case = _case(office, expired.claims.case_reference)
-        raise Unusable("expired", 410, case, expires=expired.claims.expires) from None
-    except LinkInvalid:
-        raise Unusable("invalid", 404) from None
-    case = _case(office, claims.case_reference)
-    if case is None:
-        raise Unusable("invalid", 404)
-    return case
-
-
-def _case(office: Office, case_reference: str) -> Case | None:
-    with transaction(office.settings.db_url) as session:
-        try:
-            case = find_case(session, case_reference)
-        except CaseNotFound:
-            return None
-        session.refresh(case, ["organisation", "case_officer"])
-        return case
 
 
 def _answer_page(
