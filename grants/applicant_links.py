@@ -150,24 +150,13 @@ def letter_link(settings: Settings, letter: Letter) -> str | None:
 def acceptance_link(settings: Settings, case_reference: str, expires: date) -> str:
     """The grantee's link for the case's grant: to accept its conditions and give the
     account, and afterwards to change the account."""
-    token = URLSafeSerializer(settings.signing_key, salt=ACCEPTANCE_SALT).dumps(
-        [case_reference, expires.isoformat()]
-    )
-    return f"{settings.base_url}/g/{token}"
+    return _case_link(settings, ACCEPTANCE_SALT, "g", case_reference, expires)
 
 
 def read_acceptance(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
     """What a grantee's link names (the kind `acceptance`); `LinkInvalid` or `LinkExpired`
     as for the applicant's links."""
-    serializer = URLSafeSerializer(settings.verifying_keys, salt=ACCEPTANCE_SALT)
-    try:
-        case_reference, expires = serializer.loads(token)
-        claims = LinkClaims(str(case_reference), ACCEPTANCE, 0, date.fromisoformat(expires))
-    except (BadSignature, TypeError, ValueError) as error:
-        raise LinkInvalid("not a link of this office") from error
-    if (today or clock.today()) > claims.expires:
-        raise LinkExpired(claims)
-    return claims
+    return _read_case_link(settings, ACCEPTANCE_SALT, ACCEPTANCE, token, today)
 
 
 def _granted_link(settings: Settings, letter: Letter) -> str | None:
@@ -188,47 +177,25 @@ def _granted_link(settings: Settings, letter: Letter) -> str | None:
 def talk_link(settings: Settings, case_reference: str, expires: date) -> str:
     """The grantee's link to answer its Community Talk invitation, and later to read or
     change the answer."""
-    token = URLSafeSerializer(settings.signing_key, salt=TALK_SALT).dumps(
-        [case_reference, expires.isoformat()]
-    )
-    return f"{settings.base_url}/t/{token}"
+    return _case_link(settings, TALK_SALT, "t", case_reference, expires)
 
 
 def read_talk_link(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
     """What a Talk link names (the kind `talk`); `LinkInvalid` or `LinkExpired` as for the
     applicant's links."""
-    serializer = URLSafeSerializer(settings.verifying_keys, salt=TALK_SALT)
-    try:
-        case_reference, expires = serializer.loads(token)
-        claims = LinkClaims(str(case_reference), TALK, 0, date.fromisoformat(expires))
-    except (BadSignature, TypeError, ValueError) as error:
-        raise LinkInvalid("not a link of this office") from error
-    if (today or clock.today()) > claims.expires:
-        raise LinkExpired(claims)
-    return claims
+    return _read_case_link(settings, TALK_SALT, TALK, token, today)
 
 
 def report_link(settings: Settings, case_reference: str, expires: date) -> str:
     """The grantee's link to the case's final report: to write it, save it, come back and
     send it, and to add what the case officer asks for."""
-    token = URLSafeSerializer(settings.signing_key, salt=REPORT_SALT).dumps(
-        [case_reference, expires.isoformat()]
-    )
-    return f"{settings.base_url}/r/{token}"
+    return _case_link(settings, REPORT_SALT, "r", case_reference, expires)
 
 
 def read_report(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
     """What a final report's link names (the kind `final_report`); `LinkInvalid` or
     `LinkExpired` as for the other links."""
-    serializer = URLSafeSerializer(settings.verifying_keys, salt=REPORT_SALT)
-    try:
-        case_reference, expires = serializer.loads(token)
-        claims = LinkClaims(str(case_reference), FINAL_REPORT, 0, date.fromisoformat(expires))
-    except (BadSignature, TypeError, ValueError) as error:
-        raise LinkInvalid("not a link of this office") from error
-    if (today or clock.today()) > claims.expires:
-        raise LinkExpired(claims)
-    return claims
+    return _read_case_link(settings, REPORT_SALT, FINAL_REPORT, token, today)
 
 
 def _report_link(settings: Settings, letter: Letter) -> str:
@@ -250,19 +217,33 @@ def follow_up_link(settings: Settings, case_reference: str, deadline: date) -> s
     """The grantee's link to the follow-up a year after the project ended: to answer it and
     correct the answer until `deadline`, and to read it some days after."""
     expires = deadline + timedelta(days=settings.applicant_link_days)
-    token = URLSafeSerializer(settings.signing_key, salt=FOLLOW_UP_SALT).dumps(
-        [case_reference, expires.isoformat()]
-    )
-    return f"{settings.base_url}/f/{token}"
+    return _case_link(settings, FOLLOW_UP_SALT, "f", case_reference, expires)
 
 
 def read_follow_up(settings: Settings, token: str, today: date | None = None) -> LinkClaims:
     """What a follow-up's link names (the kind `follow_up`); `LinkInvalid` or `LinkExpired`
     as for the other links."""
-    serializer = URLSafeSerializer(settings.verifying_keys, salt=FOLLOW_UP_SALT)
+    return _read_case_link(settings, FOLLOW_UP_SALT, FOLLOW_UP_KIND, token, today)
+
+
+def _case_link(settings: Settings, salt: str, path: str, case_reference: str, expires: date) -> str:
+    """A grantee's link under `path`, naming its case and the last day it opens; each kind
+    of link signs with its own `salt`, so that one kind never opens another's page."""
+    token = URLSafeSerializer(settings.signing_key, salt=salt).dumps(
+        [case_reference, expires.isoformat()]
+    )
+    return f"{settings.base_url}/{path}/{token}"
+
+
+def _read_case_link(
+    settings: Settings, salt: str, kind: str, token: str, today: date | None
+) -> LinkClaims:
+    """What a grantee's link of `kind` names; `LinkInvalid` or `LinkExpired` as for the
+    applicant's links."""
+    serializer = URLSafeSerializer(settings.verifying_keys, salt=salt)
     try:
         case_reference, expires = serializer.loads(token)
-        claims = LinkClaims(str(case_reference), FOLLOW_UP_KIND, 0, date.fromisoformat(expires))
+        claims = LinkClaims(str(case_reference), kind, 0, date.fromisoformat(expires))
     except (BadSignature, TypeError, ValueError) as error:
         raise LinkInvalid("not a link of this office") from error
     if (today or clock.today()) > claims.expires:
